@@ -1,0 +1,59 @@
+import { resolvePrice } from './pricing.js';
+import { configSchema, DEFAULT_BASE_URL, type ConfigFile } from './schema.js';
+import type { ServiceConfig, Target } from './target.js';
+
+export const TEXT_CANARY_PROMPT = 'Reply with the single word OK.';
+export const IMAGE_CANARY_PROMPT = 'A small flat red square centred on a white background.';
+
+/**
+ * What runs when GEMINI_API_KEY is set and no config file exists: text canaries to both image
+ * models, spaced so each stays under about $1 a day (README, "Probe spend").
+ */
+export const GEMINI_DEFAULTS: ConfigFile = {
+  targets: [
+    {
+      id: 'nano-banana',
+      name: 'Nano Banana (gemini-2.5-flash-image)',
+      provider: 'gemini',
+      model: 'gemini-2.5-flash-image',
+      apiKeyEnv: 'GEMINI_API_KEY',
+      probe: { every: '2m', timeout: '180s', kind: 'text' },
+    },
+    {
+      id: 'nano-banana-pro',
+      name: 'Nano Banana Pro (gemini-3-pro-image-preview)',
+      provider: 'gemini',
+      model: 'gemini-3-pro-image-preview',
+      apiKeyEnv: 'GEMINI_API_KEY',
+      probe: { every: '5m', timeout: '180s', kind: 'text' },
+    },
+  ],
+};
+
+/** The demo's base settings; its targets point at the built-in simulator once it listens. */
+export function demoConfig(): ServiceConfig {
+  const parsed = configSchema.parse({ targets: [{ id: 'placeholder', provider: 'gemini', model: 'x', apiKeyEnv: 'X' }] });
+  return { ...parsed, mode: 'demo', origin: 'demo mode (built-in simulator)', targets: [] };
+}
+
+/** Two simulated targets probed every few seconds, so overload comes and goes within two minutes. */
+export function demoTargets(simulatorUrl: string): Target[] {
+  const demo = (id: string, name: string, provider: Target['provider'], model: string, baseUrl: string, kind: 'text' | 'image'): Target => ({
+    id,
+    name,
+    provider,
+    model,
+    baseUrl,
+    apiKey: 'demo-key-not-secret',
+    probe: { every: 5_000, timeout: 20_000, kind },
+    price: resolvePrice(model, undefined),
+  });
+  return [
+    demo('demo-nano-banana', '[DEMO] Nano Banana via simulated Gemini API', 'gemini', 'gemini-2.5-flash-image', simulatorUrl, 'image'),
+    demo('demo-nano-banana-pro', '[DEMO] Nano Banana Pro via simulated relay', 'openai-compatible', 'gemini-3-pro-image-preview', `${simulatorUrl}/v1`, 'text'),
+  ];
+}
+
+export function defaultBaseUrl(provider: Target['provider']): string {
+  return DEFAULT_BASE_URL[provider];
+}

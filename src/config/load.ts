@@ -1,0 +1,147 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { demoConfig, GEMINI_DEFAULTS } from './defaults.js';
+import { resolvePrice } from './pricing.js';
+import { configSchema, DEFAULT_BASE_URL, type Config } from './schema.js';
+import type { ConfigMode, ServiceConfig, Target } from './target.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+type Path = ReadonlyArray<PropertyKey>;
+
+/**
+ * Resolves the service configuration once at start: the file named by MODELPULSE_CONFIG (or
+ * ./modelpulse.yaml), else the real Gemini defaults when GEMINI_API_KEY is set, else demo mode.
+ */
+export function loadConfig(env: Env, cwd: string): ServiceConfig {
+  const explicit = env.MODELPULSE_CONFIG;
+  const path = explicit ? resolve(cwd, explicit) : resolve(cwd, 'modelpulse.yaml');
+  if (explicit && !existsSync(path)) throw new ConfigError(`MODELPULSE_CONFIG: no such file: ${path}`);
+  if (existsSync(path)) return applyEnv(parseConfigText(readFileSync(path, 'utf8'), basename(path), env), 'file', path, env);
+  if (env.GEMINI_API_KEY) {
+    const config = validate(GEMINI_DEFAULTS, 'built-in Gemini defaults', () => undefined);
+    return applyEnv(config, 'gemini-defaults', 'built-in defaults for the real Gemini API (GEMINI_API_KEY is set)', env);
+  }
+  return { ...applyEnv(demoConfig(), 'demo', 'demo mode', env), origin: demoConfig().origin };
+}
+
+/** Parses and validates config text; errors name the file, the field path and the line. */
+export function parseConfigText(text: string, fileLabel: string, env: Env): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const at = lineCounter.linePos(syntax.pos[0]);
+    throw new ConfigError(`${fileLabel}: YAML syntax error at line ${at.line}, column ${at.col}: ${firstLine(syntax.message)}`);
+  }
+  const lineOf = (path: Path) => {
+    const offset = nodeOffset(doc, path);
+    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  };
+  const raw = substituteEnv(doc.toJS() ?? {}, [], env, fileLabel, lineOf);
+  return validate(raw, fileLabel, lineOf);
+}
+
+function validate(raw: unknown, fileLabel: string, lineOf: (path: Path) => number | undefined): Config {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const messages = result.error.issues.map((issue) => describeIssue(issue, fileLabel, lineOf));
+  throw new ConfigError(messages.join('\n'));
+}
+
+function describeIssue(issue: z.core.$ZodIssue, fileLabel: string, lineOf: (path: Path) => number | undefined): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((key) => locate(fileLabel, [...issue.path, key], lineOf, `unknown key "${key}"`))
+      .join('\n');
+  }
+  const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+  return locate(fileLabel, issue.path, lineOf, missing ? `required, ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}` : issue.message);
+}
+
+function locate(fileLabel: string, path: Path, lineOf: (path: Path) => number | undefined, message: string): string {
+  const line = lineOf(path);
+  const where = path.length ? `${formatPath(path)}: ` : '';
+  return `${fileLabel}: ${where}${message}${line ? ` (line ${line})` : ''}`;
+}
+
+export function formatPath(path: Path): string {
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
+    .join('');
+}
+
+/** The source offset of the deepest node the path reaches, so a message can give a line. */
+function nodeOffset(doc: Document, path: Path): number | undefined {
+  let node: unknown = doc.contents;
+  let offset: number | undefined = (node as Node | null)?.range?.[0];
+  for (const part of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === part);
+      if (!pair) break;
+      offset = (pair.key as Node | null)?.range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof part === 'number') {
+      node = node.items[part];
+      offset = (node as Node | null)?.range?.[0] ?? offset;
+    } else break;
+  }
+  return offset;
+}
+
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function substituteEnv(value: unknown, path: PropertyKey[], env: Env, fileLabel: string, lineOf: (path: Path) => number | undefined): unknown {
+  if (typeof value === 'string') {
+    return value.replace(VARIABLE, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined) throw new ConfigError(locate(fileLabel, path, lineOf, `environment variable ${name} is not set`));
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, index) => substituteEnv(item, [...path, index], env, fileLabel, lineOf));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, [...path, key], env, fileLabel, lineOf)]));
+  }
+  return value;
+}
+
+/** Applies PORT / MODELPULSE_DATA_DIR and reads each target's key from the environment. */
+function applyEnv(config: Config | ServiceConfig, mode: ConfigMode, origin: string, env: Env): ServiceConfig {
+  const port = env.PORT === undefined ? config.server.port : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`PORT: expected a port number 0–65535, got ${JSON.stringify(env.PORT)}`);
+  const targets = mode === 'demo' ? [] : (config as Config).targets.map((target, index): Target => {
+    const apiKey = env[target.apiKeyEnv];
+    if (!apiKey) {
+      throw new ConfigError(`${origin}: targets[${index}].apiKeyEnv: environment variable ${target.apiKeyEnv} is not set (target "${target.id}" needs its API key there)`);
+    }
+    return {
+      id: target.id,
+      name: target.name ?? target.id,
+      provider: target.provider,
+      model: target.model,
+      baseUrl: (target.baseUrl ?? DEFAULT_BASE_URL[target.provider]).replace(/\/+$/, ''),
+      apiKey,
+      probe: target.probe,
+      price: resolvePrice(target.model, target.price),
+    };
+  });
+  return {
+    mode,
+    origin,
+    server: { ...config.server, port },
+    dataDir: env.MODELPULSE_DATA_DIR ?? config.dataDir,
+    scheduler: config.scheduler,
+    retention: config.retention,
+    targets,
+  };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** A duration written as "30s", "5m", …, kept as milliseconds, bounded to [min, max]. */
+function duration(min: number, max: number) {
+  return z.string({ error: 'expected a duration like "30s"' }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration between ${describe(min)} and ${describe(max)}, got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+function describe(ms: number): string {
+  return ms >= 86_400_000 ? `${ms / 86_400_000}d` : ms >= 1_000 ? `${ms / 1_000}s` : `${ms}ms`;
+}
+
+const SECOND = 1_000;
+const DAY = 86_400_000;
+
+export const PROVIDERS = ['gemini', 'openai-compatible'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const DEFAULT_BASE_URL: Record<Provider, string> = {
+  gemini: 'https://generativelanguage.googleapis.com',
+  'openai-compatible': 'https://api.openai.com/v1',
+};
+
+export const priceSchema = z
+  .object({
+    inputPerMTokens: z.number().min(0),
+    textOutputPerMTokens: z.number().min(0),
+    imageOutputPerMTokens: z.number().min(0),
+    assumedImageTokens: z.number().int().min(0),
+  })
+  .partial()
+  .strict();
+
+export const probeSchema = z
+  .object({
+    every: duration(SECOND, DAY).default(60_000),
+    timeout: duration(SECOND, 600 * SECOND).default(180_000),
+    kind: z.enum(['text', 'image']).default('text'),
+    prompt: z.string().min(1).optional(),
+  })
+  .strict();
+
+const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const targetSchema = z
+  .object({
+    id: z.string().regex(ID, 'expected lower-case letters, digits, ".", "_" or "-" (at most 63), like "nano-banana-pro"'),
+    name: z.string().min(1).optional(),
+    provider: z.enum(PROVIDERS),
+    model: z.string().min(1),
+    baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+    apiKeyEnv: z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "GEMINI_API_KEY"'),
+    probe: probeSchema.default(() => probeSchema.parse({})),
+    price: priceSchema.optional(),
+  })
+  .strict();
+
+export const retentionSchema = z
+  .object({
+    raw: duration(3_600_000, 365 * DAY).default(7 * DAY),
+    minute: duration(3_600_000, 365 * DAY).default(2 * DAY),
+    hour: duration(DAY, 5 * 365 * DAY).default(90 * DAY),
+    day: duration(DAY, 50 * 365 * DAY).default(5 * 365 * DAY),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({ port: z.number().int().min(0).max(65_535).default(8080), host: z.string().min(1).default('0.0.0.0') })
+      .strict()
+      .default({ port: 8080, host: '0.0.0.0' }),
+    dataDir: z.string().min(1).default('./data'),
+    scheduler: z
+      .object({
+        maxConcurrent: z.number().int().min(1).max(256).default(8),
+        maxJitter: duration(0, 10 * 60 * SECOND).default(15_000),
+      })
+      .strict()
+      .default({ maxConcurrent: 8, maxJitter: 15_000 }),
+    retention: retentionSchema.default(() => retentionSchema.parse({})),
+    targets: z.array(targetSchema).min(1, 'expected at least one target'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.targets.forEach((target, index) => {
+      if (seen.has(target.id)) {
+        ctx.addIssue({ code: 'custom', path: ['targets', index, 'id'], message: `duplicate target id "${target.id}"` });
+      }
+      seen.add(target.id);
+    });
+  });
+
+export type ConfigFile = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type TargetConfig = z.output<typeof targetSchema>;
+export type ProbeConfig = z.output<typeof probeSchema>;
+export type PriceConfig = z.output<typeof priceSchema>;
+export type RetentionConfig = z.output<typeof retentionSchema>;

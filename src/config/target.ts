@@ -1,0 +1,29 @@
+import type { Price } from './pricing.js';
+import type { ProbeConfig, Provider, RetentionConfig } from './schema.js';
+
+/** One upstream model at one endpoint with one key, resolved and ready to probe. */
+export interface Target {
+  id: string;
+  name: string;
+  provider: Provider;
+  model: string;
+  baseUrl: string;
+  /** The secret itself, read from the environment at start; never logged, stored or served. */
+  apiKey: string | undefined;
+  probe: ProbeConfig;
+  price: Price;
+}
+
+export type ConfigMode = 'file' | 'gemini-defaults' | 'demo';
+
+export interface ServiceConfig {
+  mode: ConfigMode;
+  /** Where the configuration came from, for the start-up line: a file path, or how it was defaulted. */
+  origin: string;
+  server: { port: number; host: string };
+  dataDir: string;
+  scheduler: { maxConcurrent: number; maxJitter: number };
+  retention: RetentionConfig;
+  /** Empty in demo mode until the simulator is up; see demoTargets. */
+  targets: Target[];
+}

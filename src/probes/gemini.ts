@@ -1,0 +1,61 @@
+import { IMAGE_CANARY_PROMPT, TEXT_CANARY_PROMPT } from '../config/defaults.js';
+import type { Target } from '../config/target.js';
+import type { Usage } from '../config/pricing.js';
+import { asArray, field, stringOr } from './classify.js';
+import { sniffBase64Image } from './image.js';
+import { verdict, type Verdict } from './outcome.js';
+import type { CanaryRequest } from './request.js';
+
+/** generateContent at the Gemini API (v1beta); the key travels in a header, never in the URL. */
+export function geminiRequest(target: Target): CanaryRequest {
+  const image = target.probe.kind === 'image';
+  const prompt = target.probe.prompt ?? (image ? IMAGE_CANARY_PROMPT : TEXT_CANARY_PROMPT);
+  const body: Record<string, unknown> = { contents: [{ role: 'user', parts: [{ text: prompt }] }] };
+  if (image) body.generationConfig = { responseModalities: ['TEXT', 'IMAGE'], imageConfig: { aspectRatio: '1:1' } };
+  return {
+    url: `${target.baseUrl}/v1beta/models/${encodeURIComponent(target.model)}:generateContent`,
+    headers: target.apiKey ? { 'x-goog-api-key': target.apiKey } : {},
+    body,
+  };
+}
+
+/** Judges a 2xx generateContent reply: an image canary needs a real image, a text canary text. */
+export function evaluateGemini(json: unknown, kind: 'text' | 'image'): { verdict: Verdict; usage: Usage } {
+  const metadata = field(json, 'usageMetadata') ?? field(json, 'usage_metadata');
+  const candidate = asArray(field(json, 'candidates'))[0];
+  const parts = asArray(field(field(candidate, 'content'), 'parts'));
+  const texts = parts.map((part) => stringOr(field(part, 'text'))).filter((text): text is string => text !== null && text.trim() !== '');
+  const inline = parts.map((part) => field(part, 'inlineData') ?? field(part, 'inline_data')).filter(Boolean);
+  const images = inline.filter((data) => {
+    const mime = stringOr(field(data, 'mimeType')) ?? stringOr(field(data, 'mime_type')) ?? '';
+    const base64 = stringOr(field(data, 'data'));
+    return mime.startsWith('image/') && base64 !== null && sniffBase64Image(base64) !== null;
+  });
+  const usage: Usage = {
+    inputTokens: numberOr(field(metadata, 'promptTokenCount')),
+    outputTokens: sumOrNull(numberOr(field(metadata, 'candidatesTokenCount')), numberOr(field(metadata, 'thoughtsTokenCount'))),
+    images: images.length,
+  };
+  const finishReason = stringOr(field(candidate, 'finishReason')) ?? stringOr(field(candidate, 'finish_reason'));
+  const blockReason = stringOr(field(field(json, 'promptFeedback'), 'blockReason'));
+  if (!candidate) {
+    const detail = blockReason ? `blockReason: ${blockReason}` : null;
+    return { verdict: verdict('bad_output', { message: blockReason ? 'prompt blocked, no candidates' : 'no candidates in reply', detail }), usage };
+  }
+  const detail = finishReason ? `finishReason: ${finishReason}` : null;
+  if (kind === 'image') {
+    if (images.length > 0) return { verdict: verdict('ok', { detail }), usage };
+    const message = inline.length > 0 ? 'image data is not a PNG, JPEG or WebP' : 'no image part in reply';
+    return { verdict: verdict('bad_output', { message, detail }), usage };
+  }
+  if (texts.length > 0) return { verdict: verdict('ok', { detail }), usage };
+  return { verdict: verdict('bad_output', { message: 'no text in reply', detail }), usage };
+}
+
+function numberOr(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function sumOrNull(a: number | null, b: number | null): number | null {
+  return a === null && b === null ? null : (a ?? 0) + (b ?? 0);
+}

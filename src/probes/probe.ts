@@ -1,0 +1,54 @@
+import type { Target } from '../config/target.js';
+import { estimateCost, type Usage } from '../config/pricing.js';
+import { classifyErrorReply } from './classify.js';
+import { evaluateGemini, geminiRequest } from './gemini.js';
+import { postJson } from './http.js';
+import { evaluateOpenAi, openAiRequest } from './openai.js';
+import { verdict, type Outcome, type Verdict } from './outcome.js';
+import type { CanaryRequest } from './request.js';
+
+interface Protocol {
+  request(target: Target): CanaryRequest;
+  evaluate(json: unknown, kind: 'text' | 'image'): { verdict: Verdict; usage: Usage };
+}
+
+const PROTOCOLS: Record<Target['provider'], Protocol> = {
+  gemini: { request: geminiRequest, evaluate: evaluateGemini },
+  'openai-compatible': { request: openAiRequest, evaluate: evaluateOpenAi },
+};
+
+const NO_USAGE: Usage = { inputTokens: null, outputTokens: null, images: 0 };
+
+/** Sends one canary request to a target and describes what happened. Never throws; never decides health. */
+export async function runProbe(target: Target, now: () => number, signal?: AbortSignal): Promise<Outcome> {
+  const protocol = PROTOCOLS[target.provider];
+  const at = now();
+  const exchange = await postJson(protocol.request(target), { timeoutMs: target.probe.timeout, signal });
+  const base = { targetId: target.id, source: 'probe' as const, at, latencyMs: exchange.latencyMs, ttfbMs: exchange.ttfbMs };
+  if (exchange.kind === 'failed') {
+    return { ...base, ...redacted(exchange.verdict, target), httpStatus: exchange.httpStatus, costUsd: 0 };
+  }
+  if (exchange.status < 200 || exchange.status >= 300) {
+    return { ...base, ...redacted(classifyErrorReply(exchange, now()), target), httpStatus: exchange.status, costUsd: 0 };
+  }
+  let judged: { verdict: Verdict; usage: Usage };
+  try {
+    judged = protocol.evaluate(JSON.parse(exchange.body), target.probe.kind);
+  } catch {
+    judged = { verdict: verdict('bad_output', { message: `HTTP ${exchange.status} with a body that is not JSON` }), usage: NO_USAGE };
+  }
+  return {
+    ...base,
+    ...redacted(judged.verdict, target),
+    httpStatus: exchange.status,
+    costUsd: estimateCost(target.price, judged.usage),
+  };
+}
+
+/** Upstream text is echoed into our records; make sure the key can never ride along. */
+function redacted(found: Verdict, target: Target): Verdict {
+  const key = target.apiKey;
+  if (!key) return found;
+  const scrub = (text: string | null) => (text === null ? null : text.split(key).join('[redacted]'));
+  return { ...found, message: scrub(found.message), detail: scrub(found.detail) };
+}

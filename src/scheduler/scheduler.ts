@@ -1,0 +1,117 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Target } from '../config/target.js';
+import type { Outcome } from '../probes/outcome.js';
+import { firstDue, nextDue, sanitizeDue, type Cadence } from './plan.js';
+
+export interface SchedulerOptions {
+  targets: readonly Target[];
+  probe: (target: Target, signal: AbortSignal) => Promise<Outcome>;
+  onOutcome: (outcome: Outcome) => void;
+  onError?: (target: Target, error: unknown) => void;
+  now: () => number;
+  random?: () => number;
+  maxConcurrent: number;
+  maxJitterMs: number;
+}
+
+interface Plan {
+  target: Target;
+  cadence: Cadence;
+  dueAt: number;
+  running: Promise<void> | null;
+  skippedOverlaps: number;
+}
+
+export interface PlanStatus {
+  targetId: string;
+  dueAt: number;
+  running: boolean;
+  skippedOverlaps: number;
+}
+
+/**
+ * Starts canary probes when they are due. node-cron supplies a one-second heartbeat; every
+ * decision is taken in tick(), so tests drive it with their own clock. A probe never overlaps
+ * itself, at most maxConcurrent run at once, and each carries its own deadline.
+ */
+export class ProbeScheduler {
+  private readonly plans: Plan[];
+  private readonly random: () => number;
+  private readonly abort = new AbortController();
+  private heartbeat: ScheduledTask | null = null;
+  private running = 0;
+  private stopped = false;
+  lastTickAt: number | null = null;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.random = options.random ?? Math.random;
+    const now = options.now();
+    this.plans = options.targets.map((target) => {
+      const cadence = { everyMs: target.probe.every, maxJitterMs: options.maxJitterMs };
+      return { target, cadence, dueAt: firstDue(now, cadence, this.random), running: null, skippedOverlaps: 0 };
+    });
+  }
+
+  start(): void {
+    this.heartbeat = cron.schedule('* * * * * *', () => void this.tick(), { name: 'modelpulse-probe-heartbeat', noOverlap: false });
+  }
+
+  /** Starts every due probe the concurrency cap allows; returns the ids started. */
+  tick(): string[] {
+    const now = this.options.now();
+    this.lastTickAt = now;
+    if (this.stopped) return [];
+    const started: string[] = [];
+    for (const plan of [...this.plans].sort((a, b) => a.dueAt - b.dueAt)) {
+      plan.dueAt = sanitizeDue(plan.dueAt, now, plan.cadence);
+      if (plan.dueAt > now) continue;
+      if (plan.running) {
+        plan.skippedOverlaps++;
+        plan.dueAt = nextDue(now, plan.cadence, this.random);
+        continue;
+      }
+      if (this.running >= this.options.maxConcurrent) continue;
+      plan.dueAt = nextDue(now, plan.cadence, this.random);
+      plan.running = this.run(plan);
+      started.push(plan.target.id);
+    }
+    return started;
+  }
+
+  private async run(plan: Plan): Promise<void> {
+    this.running++;
+    try {
+      const outcome = await this.options.probe(plan.target, this.abort.signal);
+      // A probe cut short by shutdown says nothing about the upstream: don't record it.
+      if (!this.abort.signal.aborted) this.options.onOutcome(outcome);
+    } catch (error) {
+      this.options.onError?.(plan.target, error);
+    } finally {
+      this.running--;
+      plan.running = null;
+    }
+  }
+
+  status(): PlanStatus[] {
+    return this.plans.map((p) => ({ targetId: p.target.id, dueAt: p.dueAt, running: p.running !== null, skippedOverlaps: p.skippedOverlaps }));
+  }
+
+  inFlight(): number {
+    return this.running;
+  }
+
+  /** Stops scheduling, lets in-flight probes finish for up to graceMs, then aborts the rest. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    await this.heartbeat?.stop();
+    await this.heartbeat?.destroy();
+    const inFlight = this.plans.map((p) => p.running).filter((p): p is Promise<void> => p !== null);
+    if (inFlight.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(inFlight), grace]);
+    clearTimeout(timer);
+    this.abort.abort();
+    await Promise.all(inFlight);
+  }
+}

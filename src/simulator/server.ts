@@ -1,0 +1,193 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { seededRandom, sampleLatency } from './random.js';
+import { conditionsAt, isPresetName, parseTrace, presetTrace, type Conditions, type Trace } from './scenario.js';
+import { geminiError, geminiSuccess, openAiReply, REPLY_KINDS, type ReplyKind, type WireReply } from './wire.js';
+
+export const SIMULATED_MODELS = ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview', 'gemini-2.0-flash-preview-image-generation'];
+
+export interface SimulatorOptions {
+  trace: Trace;
+  host?: string;
+  port?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface Forced {
+  kind: ReplyKind;
+  /** Only for this model; every model when absent. */
+  model?: string;
+  /** How many calls it answers; every call until cleared when absent. */
+  times?: number;
+  delayMs?: number;
+}
+
+export interface Simulator {
+  url: string;
+  force(forced: Forced): void;
+  clearForced(): void;
+  setTrace(trace: Trace): void;
+  conditions(): Conditions;
+  /** Calls received, for tests that check overlap and cadence. */
+  requests: Array<{ at: number; model: string; protocol: 'gemini' | 'openai' }>;
+  close(): Promise<void>;
+}
+
+const MAX_REQUEST_BODY = 1024 * 1024;
+
+/** A loopback upstream that speaks the Gemini and OpenAI-compatible wire formats, driven by a trace. */
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? seededRandom(Date.now());
+  let trace = options.trace;
+  let startedAt = now();
+  const forced: Array<Forced & { left: number }> = [];
+  const sockets = new Set<Socket>();
+  const requests: Simulator['requests'] = [];
+
+  const pickForced = (model: string): Forced | null => {
+    const index = forced.findIndex((f) => f.left > 0 && (!f.model || f.model === model));
+    if (index < 0) return null;
+    const found = forced[index]!;
+    if (--found.left <= 0) forced.splice(index, 1);
+    return found;
+  };
+
+  const scripted = (): { kind: ReplyKind; delayMs: number } => {
+    const c = conditionsAt(trace, startedAt, now());
+    const draw = random();
+    const fast = sampleLatency(c.latencyMedianMs * 0.1, c.latencyP95Ms * 0.1, random);
+    if (draw < c.p503) return { kind: 'overloaded', delayMs: fast };
+    if (draw < c.p503 + c.p429) return { kind: 'rate_limited', delayMs: fast };
+    if (draw < c.p503 + c.p429 + c.p500) return { kind: 'internal', delayMs: fast };
+    if (draw < c.p503 + c.p429 + c.p500 + c.pHang) return { kind: 'hang', delayMs: 0 };
+    return { kind: 'ok', delayMs: sampleLatency(c.latencyMedianMs, c.latencyP95Ms, random) };
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, { status: 500, body: '{"error":{"code":500,"message":"simulator fault","status":"INTERNAL"}}' });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const body = await readBody(req);
+    if (url.pathname.startsWith('/_simulator/')) return control(req.method ?? 'GET', url.pathname, body, res);
+    const gemini = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(url.pathname);
+    const openai = url.pathname === '/v1/chat/completions';
+    if (req.method !== 'POST' || (!gemini && !openai)) {
+      if (req.method === 'GET' && url.pathname === '/') {
+        return send(res, { status: 200, headers: { 'content-type': 'text/plain' }, body: 'modelpulse simulator (DEMO): simulated Gemini API and OpenAI-compatible relay. Nothing here is a real model.\n' });
+      }
+      return send(res, { status: 404, body: JSON.stringify({ error: { code: 404, message: `simulator has no route ${req.method} ${url.pathname}`, status: 'NOT_FOUND' } }) });
+    }
+    const json = safeJson(body);
+    const model = gemini ? decodeURIComponent(gemini[1]!) : String((json as { model?: unknown } | null)?.model ?? '');
+    requests.push({ at: now(), model, protocol: gemini ? 'gemini' : 'openai' });
+    const wantsImage = gemini ? JSON.stringify(json).includes('"IMAGE"') : JSON.stringify(json).includes('"image"');
+    const auth = gemini ? req.headers['x-goog-api-key'] ?? url.searchParams.get('key') : req.headers.authorization?.replace(/^Bearer\s+/i, '');
+    const choice: { kind: ReplyKind; delayMs: number } = !auth
+      ? { kind: gemini ? 'permission_denied' : 'bad_key', delayMs: 0 }
+      : !SIMULATED_MODELS.includes(model)
+        ? { kind: 'not_found', delayMs: 0 }
+        : (() => {
+            const f = pickForced(model);
+            return f ? { kind: f.kind, delayMs: f.delayMs ?? 0 } : scripted();
+          })();
+    if (choice.kind === 'hang') return; // hold the socket open; the caller's deadline ends it
+    if (choice.delayMs > 0) await sleep(choice.delayMs);
+    if (choice.kind === 'close') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"candidates": [');
+      req.socket.destroy();
+      return;
+    }
+    const reply = gemini
+      ? (geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, wantsImage))
+      : openAiReply(choice.kind, model, wantsImage);
+    send(res, reply);
+  }
+
+  function control(method: string, path: string, body: string, res: ServerResponse): void {
+    const json = safeJson(body) as Record<string, unknown> | null;
+    if (path === '/_simulator/force' && method === 'POST') {
+      const kind = json?.kind;
+      if (typeof kind !== 'string' || !(REPLY_KINDS as readonly string[]).includes(kind)) {
+        return send(res, { status: 400, body: JSON.stringify({ error: `kind must be one of ${REPLY_KINDS.join(', ')}` }) });
+      }
+      api.force({ kind: kind as ReplyKind, model: json?.model as string | undefined, times: json?.times as number | undefined, delayMs: json?.delayMs as number | undefined });
+      return send(res, { status: 200, body: JSON.stringify({ forced: kind }) });
+    }
+    if (path === '/_simulator/force' && method === 'DELETE') {
+      api.clearForced();
+      return send(res, { status: 200, body: '{"forced":null}' });
+    }
+    if (path === '/_simulator/scenario' && method === 'PUT') {
+      try {
+        const preset = json?.preset;
+        api.setTrace(typeof preset === 'string' && isPresetName(preset) ? presetTrace(preset) : parseTrace(json?.trace));
+        return send(res, { status: 200, body: JSON.stringify({ conditions: api.conditions() }) });
+      } catch (error) {
+        return send(res, { status: 400, body: JSON.stringify({ error: (error as Error).message }) });
+      }
+    }
+    if (path === '/_simulator/state' && method === 'GET') {
+      return send(res, { status: 200, body: JSON.stringify({ conditions: api.conditions(), forced, requests: requests.length }) });
+    }
+    send(res, { status: 404, body: JSON.stringify({ error: `no control route ${method} ${path}` }) });
+  }
+
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+
+  const api: Simulator = {
+    url: `http://${address.address}:${address.port}`,
+    force: (f) => forced.push({ ...f, left: f.times ?? Number.POSITIVE_INFINITY }),
+    clearForced: () => void forced.splice(0),
+    setTrace: (next) => {
+      trace = next;
+      startedAt = now();
+    },
+    conditions: () => conditionsAt(trace, startedAt, now()),
+    requests,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return api;
+}
+
+function send(res: ServerResponse, reply: WireReply): void {
+  res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
+  res.end(reply.body);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).length;
+    if (total > MAX_REQUEST_BODY) break;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

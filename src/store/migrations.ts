@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+
+const rollupTable = (grain: string) => `
+  CREATE TABLE rollup_${grain} (
+    target_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    n_ok INTEGER NOT NULL DEFAULT 0,
+    n_overloaded INTEGER NOT NULL DEFAULT 0,
+    n_rate_limited INTEGER NOT NULL DEFAULT 0,
+    n_timeout INTEGER NOT NULL DEFAULT 0,
+    n_server_error INTEGER NOT NULL DEFAULT 0,
+    n_client_error INTEGER NOT NULL DEFAULT 0,
+    n_network INTEGER NOT NULL DEFAULT 0,
+    n_bad_output INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL NOT NULL DEFAULT 0,
+    latency_sum_ms INTEGER NOT NULL DEFAULT 0,
+    hist BLOB NOT NULL,
+    PRIMARY KEY (target_id, source, bucket)
+  ) WITHOUT ROWID;`;
+
+/** Versioned schema steps; PRAGMA user_version records how many have run. Append, never edit. */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE outcomes (
+    id INTEGER PRIMARY KEY,
+    target_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    class TEXT NOT NULL,
+    http_status INTEGER,
+    api_status TEXT,
+    message TEXT,
+    detail TEXT,
+    latency_ms INTEGER NOT NULL,
+    ttfb_ms INTEGER,
+    retry_after_ms INTEGER,
+    cost_usd REAL NOT NULL DEFAULT 0
+  );
+  CREATE INDEX outcomes_by_target_time ON outcomes (target_id, at);
+  ${rollupTable('minute')}
+  ${rollupTable('hour')}
+  ${rollupTable('day')}
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this modelpulse (${MIGRATIONS.length}); upgrade modelpulse`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

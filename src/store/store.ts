@@ -1,0 +1,230 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RetentionConfig } from '../config/schema.js';
+import { OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../probes/outcome.js';
+import { decodeHistogram, encodeHistogram, mergeInto, percentile, type Histogram } from './histogram.js';
+import { migrate } from './migrations.js';
+import { aggregate, emptyCounts, GRAIN_ORDER, GRAINS, type ClassCounts, type Grain } from './rollup.js';
+
+export const DATABASE_FILE = 'modelpulse.sqlite';
+
+export interface SeriesPoint {
+  t: number;
+  samples: number;
+  counts: ClassCounts;
+  costUsd: number;
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+}
+
+export interface Series {
+  grain: Grain;
+  stepMs: number;
+  points: SeriesPoint[];
+}
+
+export interface SeriesQuery {
+  targetId: string;
+  from: number;
+  to: number;
+  stepMs: number;
+  now: number;
+  source?: OutcomeSource;
+}
+
+export const MAX_SERIES_POINTS = 1_000;
+
+interface OutcomeRow {
+  target_id: string;
+  source: OutcomeSource;
+  at: number;
+  class: OutcomeClass;
+  http_status: number | null;
+  api_status: string | null;
+  message: string | null;
+  detail: string | null;
+  latency_ms: number;
+  ttfb_ms: number | null;
+  retry_after_ms: number | null;
+  cost_usd: number;
+}
+
+type RollupRow = Record<`n_${OutcomeClass}`, number> & { bucket: number; cost_usd: number; hist: Buffer };
+
+/** The only code that speaks SQL: outcomes, their rollups per grain, and retention. */
+export class Store {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(dataDir: string, options: { fileName?: string } = {}) {
+    mkdirSync(dataDir, { recursive: true });
+    this.path = join(dataDir, options.fileName ?? DATABASE_FILE);
+    this.db = new Database(this.path);
+    this.db.pragma('auto_vacuum = INCREMENTAL');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.function('hist_merge', { deterministic: true }, (a: unknown, b: unknown) =>
+      encodeHistogram(decodeHistogram(b as Buffer, decodeHistogram(a as Buffer))),
+    );
+    migrate(this.db);
+    this.statements = this.prepare();
+  }
+
+  private prepare() {
+    const classColumns = OUTCOME_CLASSES.map((c) => `n_${c}`);
+    const upsert = (grain: Grain) =>
+      this.db.prepare(`
+        INSERT INTO rollup_${grain} (target_id, source, bucket, ${classColumns.join(', ')}, cost_usd, latency_sum_ms, hist)
+        VALUES (@targetId, @source, @bucket, ${classColumns.map((c) => `@${c}`).join(', ')}, @costUsd, @latencySumMs, @hist)
+        ON CONFLICT (target_id, source, bucket) DO UPDATE SET
+          ${classColumns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
+          cost_usd = cost_usd + excluded.cost_usd,
+          latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,
+          hist = hist_merge(hist, excluded.hist)`);
+    const range = (grain: Grain, sourceFilter: boolean) =>
+      this.db.prepare(`
+        SELECT bucket, ${classColumns.join(', ')}, cost_usd, hist FROM rollup_${grain}
+        WHERE target_id = ? AND bucket >= ? AND bucket < ? ${sourceFilter ? 'AND source = ?' : ''}
+        ORDER BY bucket`);
+    return {
+      insertOutcome: this.db.prepare(`
+        INSERT INTO outcomes (target_id, source, at, class, http_status, api_status, message, detail, latency_ms, ttfb_ms, retry_after_ms, cost_usd)
+        VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd)`),
+      upsert: { minute: upsert('minute'), hour: upsert('hour'), day: upsert('day') },
+      range: {
+        minute: [range('minute', false), range('minute', true)],
+        hour: [range('hour', false), range('hour', true)],
+        day: [range('day', false), range('day', true)],
+      } as Record<Grain, [Database.Statement, Database.Statement]>,
+      latest: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT 1`),
+      since: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? AND at >= ? ORDER BY at, id`),
+      targets: this.db.prepare(`SELECT DISTINCT target_id FROM rollup_day`),
+      pruneOutcomes: this.db.prepare(`DELETE FROM outcomes WHERE target_id = ? AND at < ?`),
+      pruneRollup: {
+        minute: this.db.prepare(`DELETE FROM rollup_minute WHERE target_id = ? AND bucket < ?`),
+        hour: this.db.prepare(`DELETE FROM rollup_hour WHERE target_id = ? AND bucket < ?`),
+        day: this.db.prepare(`DELETE FROM rollup_day WHERE target_id = ? AND bucket < ?`),
+      },
+    };
+  }
+
+  /** Writes a batch of outcomes and folds them into every rollup grain, in one transaction. */
+  insertOutcomes(outcomes: readonly Outcome[]): void {
+    if (outcomes.length === 0) return;
+    this.db.transaction(() => {
+      for (const outcome of outcomes) this.statements.insertOutcome.run(outcome);
+      for (const grain of GRAIN_ORDER) {
+        for (const rollup of aggregate(outcomes, grain)) {
+          this.statements.upsert[grain].run({
+            targetId: rollup.targetId,
+            source: rollup.source,
+            bucket: rollup.bucket,
+            ...Object.fromEntries(OUTCOME_CLASSES.map((c) => [`n_${c}`, rollup.counts[c]])),
+            costUsd: rollup.costUsd,
+            latencySumMs: rollup.latencySumMs,
+            hist: encodeHistogram(rollup.latency),
+          });
+        }
+      }
+    })();
+  }
+
+  latestOutcome(targetId: string): Outcome | undefined {
+    const row = this.statements.latest.get(targetId) as OutcomeRow | undefined;
+    return row && toOutcome(row);
+  }
+
+  outcomesSince(targetId: string, since: number): Outcome[] {
+    return (this.statements.since.all(targetId, since) as OutcomeRow[]).map(toOutcome);
+  }
+
+  /**
+   * A bucketed series from the finest rollup grain that still holds `from` and fits the step,
+   * merged into at most MAX_SERIES_POINTS points; percentiles come from the merged histograms.
+   */
+  series(query: SeriesQuery, retention: RetentionConfig): Series {
+    const wanted = Math.max(query.stepMs, Math.ceil(Math.max(0, query.to - query.from) / MAX_SERIES_POINTS));
+    const covers = (g: Grain) => query.from >= query.now - retention[g];
+    const grain =
+      [...GRAIN_ORDER].reverse().find((g) => GRAINS[g] <= Math.max(wanted, GRAINS.minute) && covers(g)) ??
+      GRAIN_ORDER.find(covers) ??
+      'day';
+    const grainMs = GRAINS[grain];
+    const stepMs = Math.ceil(Math.max(wanted, grainMs) / grainMs) * grainMs;
+    const [all, bySource] = this.statements.range[grain];
+    const from = Math.floor(query.from / grainMs) * grainMs;
+    const rows = (query.source ? bySource.all(query.targetId, from, query.to, query.source) : all.all(query.targetId, from, query.to)) as RollupRow[];
+    const points = new Map<number, { point: SeriesPoint; latency: Histogram }>();
+    for (const row of rows) {
+      const t = from + Math.floor((row.bucket - from) / stepMs) * stepMs;
+      let entry = points.get(t);
+      if (!entry) {
+        entry = { point: { t, samples: 0, counts: emptyCounts(), costUsd: 0, latencyMs: { p50: null, p95: null, p99: null } }, latency: new Map() };
+        points.set(t, entry);
+      }
+      for (const c of OUTCOME_CLASSES) {
+        entry.point.counts[c] += row[`n_${c}`];
+        entry.point.samples += row[`n_${c}`];
+      }
+      entry.point.costUsd += row.cost_usd;
+      mergeInto(entry.latency, decodeHistogram(row.hist));
+    }
+    return {
+      grain,
+      stepMs,
+      points: [...points.values()].map(({ point, latency }) => ({
+        ...point,
+        latencyMs: { p50: round(percentile(latency, 0.5)), p95: round(percentile(latency, 0.95)), p99: round(percentile(latency, 0.99)) },
+      })),
+    };
+  }
+
+  /** Drops raw outcomes and rollups past their keep-window, then returns freed pages to the file system. */
+  prune(now: number, retention: RetentionConfig): { outcomes: number; rollups: number } {
+    let outcomes = 0;
+    let rollups = 0;
+    this.db.transaction(() => {
+      for (const { target_id } of this.statements.targets.all() as Array<{ target_id: string }>) {
+        outcomes += this.statements.pruneOutcomes.run(target_id, now - retention.raw).changes;
+        for (const grain of GRAIN_ORDER) rollups += this.statements.pruneRollup[grain].run(target_id, now - retention[grain]).changes;
+      }
+    })();
+    this.db.pragma('incremental_vacuum');
+    this.db.pragma('optimize');
+    return { outcomes, rollups };
+  }
+
+  /** Proves the database still accepts writes (for /healthz). */
+  checkWritable(): void {
+    this.db.exec('BEGIN IMMEDIATE; ROLLBACK;');
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.pragma('optimize');
+    this.db.close();
+  }
+}
+
+function toOutcome(row: OutcomeRow): Outcome {
+  return {
+    targetId: row.target_id,
+    source: row.source,
+    at: row.at,
+    class: row.class,
+    httpStatus: row.http_status,
+    apiStatus: row.api_status,
+    message: row.message,
+    detail: row.detail,
+    latencyMs: row.latency_ms,
+    ttfbMs: row.ttfb_ms,
+    retryAfterMs: row.retry_after_ms,
+    costUsd: row.cost_usd,
+  };
+}
+
+function round(value: number | null): number | null {
+  return value === null ? null : Math.round(value);
+}

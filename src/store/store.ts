@@ -5,7 +5,7 @@ import type { RetentionConfig } from '../config/schema.js';
 import { OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../probes/outcome.js';
 import { decodeHistogram, encodeHistogram, mergeInto, percentile, type Histogram } from './histogram.js';
 import { migrate } from './migrations.js';
-import { aggregate, emptyCounts, GRAIN_ORDER, GRAINS, type ClassCounts, type Grain } from './rollup.js';
+import { aggregate, emptyCounts, GRAIN_ORDER, GRAINS, type ClassCounts, type Grain, type Rollup } from './rollup.js';
 
 export const DATABASE_FILE = 'modelpulse.sqlite';
 
@@ -115,20 +115,30 @@ export class Store {
     if (outcomes.length === 0) return;
     this.db.transaction(() => {
       for (const outcome of outcomes) this.statements.insertOutcome.run(outcome);
-      for (const grain of GRAIN_ORDER) {
-        for (const rollup of aggregate(outcomes, grain)) {
-          this.statements.upsert[grain].run({
-            targetId: rollup.targetId,
-            source: rollup.source,
-            bucket: rollup.bucket,
-            ...Object.fromEntries(OUTCOME_CLASSES.map((c) => [`n_${c}`, rollup.counts[c]])),
-            costUsd: rollup.costUsd,
-            latencySumMs: rollup.latencySumMs,
-            hist: encodeHistogram(rollup.latency),
-          });
-        }
+      for (const grain of GRAIN_ORDER) this.mergeRollups(grain, aggregate(outcomes, grain));
+    })();
+  }
+
+  /** Adds rollups into a grain's table (summing with what is there); also the path for backfills. */
+  mergeRollups(grain: Grain, rollups: readonly Rollup[]): void {
+    this.db.transaction(() => {
+      for (const rollup of rollups) {
+        this.statements.upsert[grain].run({
+          targetId: rollup.targetId,
+          source: rollup.source,
+          bucket: rollup.bucket,
+          ...Object.fromEntries(OUTCOME_CLASSES.map((c) => [`n_${c}`, rollup.counts[c]])),
+          costUsd: rollup.costUsd,
+          latencySumMs: rollup.latencySumMs,
+          hist: encodeHistogram(rollup.latency),
+        });
       }
     })();
+  }
+
+  /** Rebuilds free pages into a compact file (maintenance; takes a lock while it runs). */
+  vacuum(): void {
+    this.db.exec('VACUUM');
   }
 
   latestOutcome(targetId: string): Outcome | undefined {

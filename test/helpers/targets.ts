@@ -1,0 +1,18 @@
+import { resolvePrice } from '../../src/config/pricing.js';
+import type { Target } from '../../src/config/target.js';
+
+export function simulatedTarget(id: string, baseUrl: string, overrides: Partial<Target> & { every?: number; timeout?: number; kind?: 'text' | 'image' } = {}): Target {
+  const { every = 1_000, timeout = 5_000, kind = 'text', ...rest } = overrides;
+  const model = rest.model ?? 'gemini-2.5-flash-image';
+  return {
+    id,
+    name: id,
+    provider: 'gemini',
+    model,
+    baseUrl,
+    apiKey: 'test-key',
+    probe: { every, timeout, kind },
+    price: resolvePrice(model, undefined),
+    ...rest,
+  };
+}

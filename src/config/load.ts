@@ -6,6 +6,7 @@ import { demoConfig, GEMINI_DEFAULTS } from './defaults.js';
 import { resolvePrice } from './pricing.js';
 import { configSchema, DEFAULT_BASE_URL, type Config } from './schema.js';
 import type { ConfigMode, ServiceConfig, Target } from './target.js';
+import { redact } from '../log.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -19,15 +20,29 @@ type Path = ReadonlyArray<PropertyKey>;
  * ./modelpulse.yaml), else the real Gemini defaults when GEMINI_API_KEY is set, else demo mode.
  */
 export function loadConfig(env: Env, cwd: string): ServiceConfig {
-  const explicit = env.MODELPULSE_CONFIG;
-  const path = explicit ? resolve(cwd, explicit) : resolve(cwd, 'modelpulse.yaml');
-  if (explicit && !existsSync(path)) throw new ConfigError(`MODELPULSE_CONFIG: no such file: ${path}`);
-  if (existsSync(path)) return applyEnv(parseConfigText(readFileSync(path, 'utf8'), basename(path), env), 'file', path, env);
-  if (env.GEMINI_API_KEY) {
-    const config = validate(GEMINI_DEFAULTS, 'built-in Gemini defaults', () => undefined);
-    return applyEnv(config, 'gemini-defaults', 'built-in defaults for the real Gemini API (GEMINI_API_KEY is set)', env);
+  try {
+    const explicit = env.MODELPULSE_CONFIG;
+    const label = explicit || 'modelpulse.yaml';
+    const path = resolve(cwd, label);
+    if (explicit && !existsSync(path)) throw new ConfigError(`MODELPULSE_CONFIG: no such file: ${path}`);
+    if (existsSync(path)) return applyEnv(parseConfigText(readFileSync(path, 'utf8'), label, env), 'file', label, path, env);
+    if (env.GEMINI_API_KEY) {
+      const config = validate(GEMINI_DEFAULTS, 'built-in Gemini defaults', () => undefined);
+      return applyEnv(config, 'gemini-defaults', 'built-in Gemini defaults', 'built-in defaults for the real Gemini API (GEMINI_API_KEY is set)', env);
+    }
+    return applyEnv(demoConfig(), 'demo', 'demo mode', demoConfig().origin, env);
+  } catch (error) {
+    throw error instanceof ConfigError ? new ConfigError(redact(error.message, secretLookingValues(env))) : error;
   }
-  return { ...applyEnv(demoConfig(), 'demo', 'demo mode', env), origin: demoConfig().origin };
+}
+
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL/i;
+
+/** Values of variables whose names look secret: scrubbed from every config error, whatever field echoed them. */
+function secretLookingValues(env: Env): string[] {
+  return Object.entries(env)
+    .filter(([name, value]) => SECRET_NAME.test(name) && value !== undefined)
+    .map(([, value]) => value as string);
 }
 
 /** Parses and validates config text; errors name the file, the field path and the line. */
@@ -43,8 +58,14 @@ export function parseConfigText(text: string, fileLabel: string, env: Env): Conf
     const offset = nodeOffset(doc, path);
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   };
-  const raw = substituteEnv(doc.toJS() ?? {}, [], env, fileLabel, lineOf);
-  return validate(raw, fileLabel, lineOf);
+  const substituted: string[] = [];
+  try {
+    const raw = substituteEnv(doc.toJS() ?? {}, [], { env, fileLabel, lineOf, substituted });
+    return validate(raw, fileLabel, lineOf);
+  } catch (error) {
+    // A value that came from the environment may be a secret; messages quote values, so scrub them.
+    throw error instanceof ConfigError ? new ConfigError(redact(error.message, substituted)) : error;
+  }
 }
 
 function validate(raw: unknown, fileLabel: string, lineOf: (path: Path) => number | undefined): Config {
@@ -96,29 +117,41 @@ function nodeOffset(doc: Document, path: Path): number | undefined {
 
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-function substituteEnv(value: unknown, path: PropertyKey[], env: Env, fileLabel: string, lineOf: (path: Path) => number | undefined): unknown {
+interface Substitution {
+  env: Env;
+  fileLabel: string;
+  lineOf: (path: Path) => number | undefined;
+  substituted: string[];
+}
+
+function substituteEnv(value: unknown, path: PropertyKey[], context: Substitution): unknown {
   if (typeof value === 'string') {
     return value.replace(VARIABLE, (_, name: string) => {
-      const found = env[name];
-      if (found === undefined) throw new ConfigError(locate(fileLabel, path, lineOf, `environment variable ${name} is not set`));
+      const found = context.env[name];
+      if (found === undefined) throw new ConfigError(locate(context.fileLabel, path, context.lineOf, `environment variable ${name} is not set`));
+      context.substituted.push(found);
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((item, index) => substituteEnv(item, [...path, index], env, fileLabel, lineOf));
+  if (Array.isArray(value)) return value.map((item, index) => substituteEnv(item, [...path, index], context));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, [...path, key], env, fileLabel, lineOf)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, [...path, key], context)]));
   }
   return value;
 }
 
 /** Applies PORT / MODELPULSE_DATA_DIR and reads each target's key from the environment. */
-function applyEnv(config: Config | ServiceConfig, mode: ConfigMode, origin: string, env: Env): ServiceConfig {
+function applyEnv(config: Config | ServiceConfig, mode: ConfigMode, label: string, origin: string, env: Env): ServiceConfig {
+  if (env.PORT !== undefined && !/^\d{1,5}$/.test(env.PORT.trim())) throw new ConfigError(`PORT: expected a port number 0–65535, got ${JSON.stringify(env.PORT)}`);
   const port = env.PORT === undefined ? config.server.port : Number(env.PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`PORT: expected a port number 0–65535, got ${JSON.stringify(env.PORT)}`);
+  if (port > 65_535) throw new ConfigError(`PORT: expected a port number 0–65535, got ${JSON.stringify(env.PORT)}`);
+  if (env.MODELPULSE_DATA_DIR !== undefined && env.MODELPULSE_DATA_DIR.trim() === '') {
+    throw new ConfigError('MODELPULSE_DATA_DIR: expected a directory path, got an empty value');
+  }
   const targets = mode === 'demo' ? [] : (config as Config).targets.map((target, index): Target => {
     const apiKey = env[target.apiKeyEnv];
     if (!apiKey) {
-      throw new ConfigError(`${origin}: targets[${index}].apiKeyEnv: environment variable ${target.apiKeyEnv} is not set (target "${target.id}" needs its API key there)`);
+      throw new ConfigError(`${label}: targets[${index}].apiKeyEnv: environment variable ${target.apiKeyEnv} is not set (target "${target.id}" needs its API key there)`);
     }
     return {
       id: target.id,

@@ -47,7 +47,11 @@ export function parseErrorBody(body: string): ErrorBody {
   try {
     json = JSON.parse(body);
   } catch {
-    const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+    const text = body
+      .replace(/<(style|script)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ' ')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
     return { ...empty, message: text ? shorten(text) : null };
   }
   const error = field(Array.isArray(json) ? json[0] : json, 'error');
@@ -56,7 +60,7 @@ export function parseErrorBody(body: string): ErrorBody {
   const details = asArray(field(error, 'details'));
   const code = field(error, 'code');
   return {
-    status: stringOr(field(error, 'status')) ?? stringOr(field(error, 'type')) ?? (typeof code === 'string' ? code : null),
+    status: stringOr(field(error, 'status')) ?? (typeof code === 'string' && code !== '' ? code : null) ?? stringOr(field(error, 'type')),
     message: mapOr(stringOr(field(error, 'message')), shorten),
     reason: details.map((d) => stringOr(field(d, 'reason'))).find(Boolean) ?? null,
     quotaId: details.flatMap((d) => asArray(field(d, 'violations'))).map((v) => stringOr(field(v, 'quotaId'))).find(Boolean) ?? null,

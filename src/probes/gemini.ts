@@ -31,9 +31,10 @@ export function evaluateGemini(json: unknown, kind: 'text' | 'image'): { verdict
     const base64 = stringOr(field(data, 'data'));
     return mime.startsWith('image/') && base64 !== null && sniffBase64Image(base64) !== null;
   });
+  const count = (camel: string, snake: string) => numberOr(field(metadata, camel)) ?? numberOr(field(metadata, snake));
   const usage: Usage = {
-    inputTokens: numberOr(field(metadata, 'promptTokenCount')),
-    outputTokens: sumOrNull(numberOr(field(metadata, 'candidatesTokenCount')), numberOr(field(metadata, 'thoughtsTokenCount'))),
+    inputTokens: count('promptTokenCount', 'prompt_token_count'),
+    outputTokens: sumOrNull(count('candidatesTokenCount', 'candidates_token_count'), count('thoughtsTokenCount', 'thoughts_token_count')),
     images: images.length,
   };
   const finishReason = stringOr(field(candidate, 'finishReason')) ?? stringOr(field(candidate, 'finish_reason'));

@@ -2,7 +2,8 @@ import type { Target } from '../config/target.js';
 import { estimateCost, type Usage } from '../config/pricing.js';
 import { classifyErrorReply } from './classify.js';
 import { evaluateGemini, geminiRequest } from './gemini.js';
-import { postJson } from './http.js';
+import { postJson, type Exchange } from './http.js';
+import { redact } from '../log.js';
 import { evaluateOpenAi, openAiRequest } from './openai.js';
 import { verdict, type Outcome, type Verdict } from './outcome.js';
 import type { CanaryRequest } from './request.js';
@@ -23,7 +24,7 @@ const NO_USAGE: Usage = { inputTokens: null, outputTokens: null, images: 0 };
 export async function runProbe(target: Target, now: () => number, signal?: AbortSignal): Promise<Outcome> {
   const protocol = PROTOCOLS[target.provider];
   const at = now();
-  const exchange = await postJson(protocol.request(target), { timeoutMs: target.probe.timeout, signal });
+  const exchange = scrubbed(await postJson(protocol.request(target), { timeoutMs: target.probe.timeout, signal }), target.apiKey);
   const base = { targetId: target.id, source: 'probe' as const, at, latencyMs: exchange.latencyMs, ttfbMs: exchange.ttfbMs };
   if (exchange.kind === 'failed') {
     return { ...base, ...redacted(exchange.verdict, target), httpStatus: exchange.httpStatus, costUsd: 0 };
@@ -45,10 +46,16 @@ export async function runProbe(target: Target, now: () => number, signal?: Abort
   };
 }
 
-/** Upstream text is echoed into our records; make sure the key can never ride along. */
+/** Upstream text is echoed into our records: remove the key from the body before anything is cut or quoted. */
+function scrubbed(exchange: Exchange, key: string | undefined): Exchange {
+  if (!key || exchange.kind !== 'reply' || !exchange.body.includes(key)) return exchange;
+  return { ...exchange, body: redact(exchange.body, [key]) };
+}
+
+/** And from whatever else a verdict quotes (network errors, headers). */
 function redacted(found: Verdict, target: Target): Verdict {
   const key = target.apiKey;
   if (!key) return found;
-  const scrub = (text: string | null) => (text === null ? null : text.split(key).join('[redacted]'));
-  return { ...found, message: scrub(found.message), detail: scrub(found.detail) };
+  const scrub = (text: string | null) => (text === null ? null : redact(text, [key]));
+  return { ...found, apiStatus: scrub(found.apiStatus), message: scrub(found.message), detail: scrub(found.detail) };
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { seededRandom, sampleLatency } from './random.js';
-import { conditionsAt, isPresetName, parseTrace, presetTrace, type Conditions, type Trace } from './scenario.js';
+import { conditionsAt, isPresetName, parseTrace, presetTrace, PRESETS, type Conditions, type PresetName, type Trace } from './scenario.js';
 import { geminiError, geminiSuccess, openAiReply, REPLY_KINDS, type ReplyKind, type WireReply } from './wire.js';
 
 export const SIMULATED_MODELS = ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview', 'gemini-2.0-flash-preview-image-generation'];
@@ -127,7 +127,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (path === '/_simulator/scenario' && method === 'PUT') {
       try {
         const preset = json?.preset;
-        api.setTrace(typeof preset === 'string' && isPresetName(preset) ? presetTrace(preset) : parseTrace(json?.trace));
+        if (preset !== undefined && !(typeof preset === 'string' && isPresetName(preset))) {
+          throw new Error(`unknown preset ${JSON.stringify(preset)}; expected one of ${Object.keys(PRESETS).join(', ')}`);
+        }
+        api.setTrace(preset !== undefined ? presetTrace(preset as PresetName) : parseTrace(json?.trace));
         return send(res, { status: 200, body: JSON.stringify({ conditions: api.conditions() }) });
       } catch (error) {
         return send(res, { status: 400, body: JSON.stringify({ error: (error as Error).message }) });

@@ -1,5 +1,5 @@
 import { resolvePrice } from './pricing.js';
-import { configSchema, DEFAULT_BASE_URL, type ConfigFile } from './schema.js';
+import { configSchema, DEFAULT_BASE_URL, healthSchema, type ConfigFile } from './schema.js';
 import type { ServiceConfig, Target } from './target.js';
 
 export const TEXT_CANARY_PROMPT = 'Reply with the single word OK.';
@@ -26,6 +26,7 @@ export const GEMINI_DEFAULTS: ConfigFile = {
       model: 'gemini-3-pro-image-preview',
       apiKeyEnv: 'GEMINI_API_KEY',
       probe: { every: '5m', timeout: '180s', kind: 'text' },
+      alternatives: ['nano-banana'],
     },
   ],
 };
@@ -47,10 +48,12 @@ export function demoTargets(simulatorUrl: string): Target[] {
     apiKey: 'demo-key-not-secret',
     probe: { every: 5_000, timeout: 20_000, kind },
     price: resolvePrice(model, undefined),
+    health: healthSchema.parse({}),
+    alternatives: [],
   });
   return [
-    demo('demo-nano-banana', '[DEMO] Nano Banana via simulated Gemini API', 'gemini', 'gemini-2.5-flash-image', simulatorUrl, 'image'),
-    demo('demo-nano-banana-pro', '[DEMO] Nano Banana Pro via simulated relay', 'openai-compatible', 'gemini-3-pro-image-preview', `${simulatorUrl}/v1`, 'text'),
+    { ...demo('demo-nano-banana', '[DEMO] Nano Banana via simulated Gemini API', 'gemini', 'gemini-2.5-flash-image', simulatorUrl, 'image'), alternatives: ['demo-nano-banana-pro'] },
+    { ...demo('demo-nano-banana-pro', '[DEMO] Nano Banana Pro via simulated relay', 'openai-compatible', 'gemini-3-pro-image-preview', `${simulatorUrl}/v1`, 'text'), alternatives: ['demo-nano-banana'] },
   ];
 }
 

@@ -4,7 +4,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import type { z } from 'zod';
 import { demoConfig, GEMINI_DEFAULTS } from './defaults.js';
 import { resolvePrice } from './pricing.js';
-import { configSchema, DEFAULT_BASE_URL, type Config } from './schema.js';
+import { configSchema, DEFAULT_BASE_URL, targetHealth, type Config } from './schema.js';
 import type { ConfigMode, ServiceConfig, Target } from './target.js';
 import { redact } from '../log.js';
 
@@ -162,6 +162,8 @@ function applyEnv(config: Config | ServiceConfig, mode: ConfigMode, label: strin
       apiKey,
       probe: target.probe,
       price: resolvePrice(target.model, target.price),
+      health: targetHealth(config as Config, target),
+      alternatives: target.alternatives,
     };
   });
   return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_THRESHOLDS } from '../health/state.js';
 import { parseDuration } from './duration.js';
 
 /** A duration written as "30s", "5m", …, kept as milliseconds, bounded to [min, max]. */
@@ -51,6 +52,21 @@ export const probeSchema = z
   })
   .strict();
 
+/** State-machine knobs (src/health/state.ts HealthThresholds), named for what they do. */
+export const healthSchema = z
+  .object({
+    overloadAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.overloadAfter),
+    overloadShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.overloadShare),
+    downAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.downAfter),
+    clientErrorsForDown: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.clientErrorsForDown),
+    recoverAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.recoverAfter),
+    degradedErrorShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.degradedErrorShare),
+    slowFactor: z.number().gt(1).max(100).default(DEFAULT_THRESHOLDS.slowFactor),
+    slowMin: duration(0, 600 * SECOND).default(DEFAULT_THRESHOLDS.slowMin),
+    minSamples: z.number().int().min(1).max(10_000).default(DEFAULT_THRESHOLDS.minSamples),
+  })
+  .strict();
+
 const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -64,6 +80,10 @@ export const targetSchema = z
     apiKeyEnv: z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "GEMINI_API_KEY"'),
     probe: probeSchema.default(() => probeSchema.parse({})),
     price: priceSchema.optional(),
+    /** Health knobs for this target; unset ones come from the top-level `health`. */
+    health: z.record(z.string(), z.unknown()).optional(),
+    /** Targets to suggest (in order) while this one holds traffic. */
+    alternatives: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -91,6 +111,7 @@ export const configSchema = z
       .strict()
       .default({ maxConcurrent: 8, maxJitter: 15_000 }),
     retention: retentionSchema.default(() => retentionSchema.parse({})),
+    health: healthSchema.default(() => healthSchema.parse({})),
     targets: z.array(targetSchema).min(1, 'expected at least one target'),
   })
   .strict()
@@ -102,7 +123,30 @@ export const configSchema = z
       }
       seen.add(target.id);
     });
+    const ids = new Set(config.targets.map((t) => t.id));
+    config.targets.forEach((target, index) => {
+      target.alternatives.forEach((id, position) => {
+        if (!ids.has(id) || id === target.id) {
+          const why = id === target.id ? 'a target cannot be its own alternative' : `no target has id "${id}"`;
+          ctx.addIssue({ code: 'custom', path: ['targets', index, 'alternatives', position], message: why });
+        }
+      });
+      if (target.health === undefined) return;
+      const merged = healthSchema.safeParse({ ...rawHealth(config.health), ...target.health });
+      for (const issue of merged.success ? [] : merged.error.issues) {
+        ctx.addIssue({ code: 'custom', path: ['targets', index, 'health', ...issue.path], message: issue.message });
+      }
+    });
   });
+
+/** Back to the written form, so a target's partial `health` can be validated merged with the defaults. */
+function rawHealth(health: z.output<typeof healthSchema>): Record<string, unknown> {
+  return { ...health, slowMin: `${health.slowMin}ms` };
+}
+
+export function targetHealth(config: Config, target: TargetConfig): HealthConfig {
+  return healthSchema.parse({ ...rawHealth(config.health), ...target.health });
+}
 
 export type ConfigFile = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
@@ -110,3 +154,4 @@ export type TargetConfig = z.output<typeof targetSchema>;
 export type ProbeConfig = z.output<typeof probeSchema>;
 export type PriceConfig = z.output<typeof priceSchema>;
 export type RetentionConfig = z.output<typeof retentionSchema>;
+export type HealthConfig = z.output<typeof healthSchema>;

@@ -1,3 +1,4 @@
+import type { HealthThresholds } from '../health/state.js';
 import type { Price } from './pricing.js';
 import type { ProbeConfig, Provider, RetentionConfig } from './schema.js';
 
@@ -12,6 +13,9 @@ export interface Target {
   apiKey: string | undefined;
   probe: ProbeConfig;
   price: Price;
+  health: HealthThresholds;
+  /** Ids of targets to suggest, in order, while this one holds traffic. */
+  alternatives: string[];
 }
 
 export type ConfigMode = 'file' | 'gemini-defaults' | 'demo';

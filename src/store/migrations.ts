@@ -42,6 +42,35 @@ export const MIGRATIONS: string[] = [
   ${rollupTable('hour')}
   ${rollupTable('day')}
   `,
+  `
+  CREATE TABLE target_state (
+    target_id TEXT PRIMARY KEY,
+    tracker TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE transitions (
+    id INTEGER PRIMARY KEY,
+    target_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    figures TEXT NOT NULL
+  );
+  CREATE INDEX transitions_by_target_time ON transitions (target_id, at);
+  CREATE TABLE incidents (
+    id INTEGER PRIMARY KEY,
+    target_id TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    state TEXT NOT NULL,
+    worst_state TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    peak TEXT NOT NULL
+  );
+  CREATE INDEX incidents_by_target_start ON incidents (target_id, started_at);
+  CREATE UNIQUE INDEX one_open_incident_per_target ON incidents (target_id) WHERE ended_at IS NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

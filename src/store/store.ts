@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { RetentionConfig } from '../config/schema.js';
 import { OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../probes/outcome.js';
 import { decodeHistogram, encodeHistogram, mergeInto, percentile, type Histogram } from './histogram.js';
+import { HealthRecords } from './health-records.js';
 import { migrate } from './migrations.js';
 import { aggregate, emptyCounts, GRAIN_ORDER, GRAINS, type ClassCounts, type Grain, type Rollup } from './rollup.js';
 
@@ -54,6 +55,7 @@ type RollupRow = Record<`n_${OutcomeClass}`, number> & { bucket: number; cost_us
 /** The only code that speaks SQL: outcomes, their rollups per grain, and retention. */
 export class Store {
   readonly path: string;
+  readonly health: HealthRecords;
   private readonly db: Database.Database;
   private readonly statements;
 
@@ -70,6 +72,7 @@ export class Store {
     );
     migrate(this.db);
     this.statements = this.prepare();
+    this.health = new HealthRecords(this.db);
   }
 
   private prepare() {
@@ -108,6 +111,11 @@ export class Store {
         day: this.db.prepare(`DELETE FROM rollup_day WHERE target_id = ? AND bucket < ?`),
       },
     };
+  }
+
+  /** Runs writes atomically: an outcome and the health step it caused land together or not at all. */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
   }
 
   /** Writes a batch of outcomes and folds them into every rollup grain, in one transaction. */

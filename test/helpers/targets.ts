@@ -1,4 +1,5 @@
 import { resolvePrice } from '../../src/config/pricing.js';
+import { DEFAULT_THRESHOLDS } from '../../src/health/state.js';
 import type { Target } from '../../src/config/target.js';
 
 export function simulatedTarget(id: string, baseUrl: string, overrides: Partial<Target> & { every?: number; timeout?: number; kind?: 'text' | 'image' } = {}): Target {
@@ -13,6 +14,8 @@ export function simulatedTarget(id: string, baseUrl: string, overrides: Partial<
     apiKey: 'test-key',
     probe: { every, timeout, kind },
     price: resolvePrice(model, undefined),
+    health: DEFAULT_THRESHOLDS,
+    alternatives: [],
     ...rest,
   };
 }

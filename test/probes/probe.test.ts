@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePrice } from '../../src/config/pricing.js';
+import { DEFAULT_THRESHOLDS } from '../../src/health/state.js';
 import type { Target } from '../../src/config/target.js';
 import type { Outcome } from '../../src/probes/outcome.js';
 import { runProbe } from '../../src/probes/probe.js';
@@ -33,6 +34,8 @@ function makeTarget(provider: Provider, baseUrl: string, options: TargetOptions 
     apiKey: 'apiKey' in options ? options.apiKey : KEY,
     probe: { every: 1_000, timeout: options.timeout ?? 5_000, kind: options.kind ?? 'image' },
     price: resolvePrice(model, undefined),
+    health: DEFAULT_THRESHOLDS,
+    alternatives: [],
   };
 }
 

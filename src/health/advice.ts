@@ -1,0 +1,107 @@
+import { formatDuration } from '../config/duration.js';
+import type { HealthState, Tracker } from './state.js';
+import type { Observation, WindowStats } from './window.js';
+
+/** What a client should do now. */
+export interface Advice {
+  send: boolean;
+  /** Null when sending; when holding, how long to wait before asking again. */
+  retryAfterSeconds: number | null;
+  /** A deadline for the caller's own request, from the observed latencies. */
+  timeoutSeconds: number;
+  reason: string;
+  /**
+   * Half-open: while holding, a small share of callers may still send, so recovery is found
+   * by real traffic as well as by our probes. A caller admits itself when Math.random() < admitProbability.
+   */
+  probeAllowed: boolean;
+  admitProbability: number;
+  /** A configured alternative target that is sending now, if any. */
+  alternative: string | null;
+}
+
+export interface AdviceInput {
+  status: HealthState;
+  tracker: Tracker;
+  recent: WindowStats;
+  hour: WindowStats;
+  day: WindowStats;
+  /** The last ten observations, newest last. */
+  lastTen: readonly Observation[];
+  probeTimeoutMs: number;
+  now: number;
+  /** Alternatives in order of preference, with whether each says send now. */
+  alternatives: ReadonlyArray<{ id: string; send: boolean }>;
+}
+
+export const RETRY_STEP_SECONDS = 30;
+export const RETRY_MAX_SECONDS = 300;
+export const HALF_OPEN_ADMIT = 0.05;
+const TIMEOUT_MIN_SECONDS = 30;
+const TIMEOUT_MAX_SECONDS = 300;
+
+/** Pure: state and figures in, advice out. */
+export function advise(input: AdviceInput): Advice {
+  const timeoutSeconds = suggestedTimeout(input);
+  const holding = input.status === 'overloaded' || input.status === 'down';
+  if (!holding) {
+    return { send: true, retryAfterSeconds: null, timeoutSeconds, reason: reasonFor(input), probeAllowed: true, admitProbability: 1, alternative: null };
+  }
+  const cause = input.tracker.cause;
+  const configFault = cause.kind === 'auth' || cause.kind === 'config';
+  const upstreamDelay = Math.ceil((input.lastTen[input.lastTen.length - 1]?.retryAfterMs ?? 0) / 1000);
+  const backoff = Math.min(RETRY_MAX_SECONDS, RETRY_STEP_SECONDS * Math.max(1, input.tracker.opens));
+  const admit = configFault ? 0 : HALF_OPEN_ADMIT;
+  return {
+    send: false,
+    retryAfterSeconds: configFault ? RETRY_MAX_SECONDS : Math.max(backoff, upstreamDelay),
+    timeoutSeconds,
+    reason: reasonFor(input),
+    probeAllowed: admit > 0,
+    admitProbability: admit,
+    alternative: input.alternatives.find((a) => a.send)?.id ?? null,
+  };
+}
+
+/** p99 of successful calls × 1.5, within [30, 300] s; the probe deadline when nothing succeeded yet. */
+export function suggestedTimeout(input: Pick<AdviceInput, 'hour' | 'day' | 'probeTimeoutMs'>): number {
+  const p99 = input.hour.counts.ok >= 5 ? input.hour.latencyMs.p99 : input.day.counts.ok >= 5 ? input.day.latencyMs.p99 : null;
+  const base = p99 === null ? input.probeTimeoutMs / 1000 : (p99 * 1.5) / 1000;
+  return Math.min(TIMEOUT_MAX_SECONDS, Math.max(TIMEOUT_MIN_SECONDS, Math.ceil(base)));
+}
+
+const seconds = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+const percent = (share: number) => `${Math.round(share * 100)}%`;
+
+/** One human sentence with figures. */
+export function reasonFor(input: AdviceInput): string {
+  const { tracker, lastTen, recent } = input;
+  const cause = tracker.cause;
+  if (input.status === 'unknown') {
+    if (tracker.lastAt === null) return 'No data yet: this target has not been probed since modelpulse started watching it.';
+    return `No fresh data: the last observation was ${formatDuration(Math.max(0, Math.round((input.now - tracker.lastAt) / 1000)) * 1000)} ago, so the state is unknown.`;
+  }
+  const latest = lastTen[lastTen.length - 1];
+  switch (cause.kind) {
+    case 'overload': {
+      const n503 = lastTen.filter((o) => o.class === 'overloaded').length;
+      const message = [...lastTen].reverse().find((o) => o.class === 'overloaded')?.message;
+      return `${n503} of the last ${lastTen.length} calls returned 503${message ? ` '${message}'` : ''}.`;
+    }
+    case 'auth':
+      return `The API key was rejected (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); fix the key, retrying will not help.`;
+    case 'config':
+      return `The request is refused as misconfigured (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); check the model name and settings.`;
+    case 'failing':
+      return `The last ${cause.run} calls all failed, mostly ${cause.dominant.replace('_', ' ')}${latest?.message ? ` ('${latest.message}')` : ''}.`;
+    case 'errors':
+      return `${percent(cause.share)} of calls in the last 5 min failed (${recent.samples - recent.counts.ok} of ${recent.samples}).`;
+    case 'slow':
+      return `Slow: median ${seconds(cause.p50Ms)} over the last 5 min against ${seconds(cause.baselineMs)} over 24 h.`;
+    case 'none': {
+      const ok = lastTen.filter((o) => o.class === 'ok').length;
+      const median = recent.latencyMs.p50;
+      return `${ok} of the last ${lastTen.length} calls succeeded${median === null ? '' : `; median ${seconds(median)}`}.`;
+    }
+  }
+}

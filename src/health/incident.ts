@@ -1,0 +1,49 @@
+import type { Cause, HealthState } from './state.js';
+import type { WindowStats } from './window.js';
+
+/** A change of a target's shown status, as the state machine decided it. */
+export interface Transition {
+  targetId: string;
+  at: number;
+  from: HealthState;
+  to: HealthState;
+  cause: Cause;
+  /** The short-window figures at the moment of the change. */
+  figures: WindowStats;
+}
+
+/** One period of trouble: opens when a target leaves healthy, closes when it is healthy again. */
+export interface Incident {
+  id: number | null;
+  targetId: string;
+  startedAt: number;
+  endedAt: number | null;
+  state: HealthState;
+  worstState: HealthState;
+  cause: Cause;
+  peak: WindowStats;
+}
+
+const TROUBLE: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, overloaded: 2, down: 3 };
+
+/**
+ * Pure: what a transition does to the target's open incident. Stale data (unknown) neither opens
+ * nor closes one: missing data is never a recovery.
+ */
+export function applyTransition(open: Incident | null, transition: Transition): Incident | null {
+  const trouble = TROUBLE[transition.to] > 0;
+  if (!open) {
+    if (!trouble) return null;
+    return { id: null, targetId: transition.targetId, startedAt: transition.at, endedAt: null, state: transition.to, worstState: transition.to, cause: transition.cause, peak: transition.figures };
+  }
+  if (transition.to === 'unknown') return { ...open, state: 'unknown' };
+  if (transition.to === 'healthy') return { ...open, state: 'healthy', endedAt: transition.at };
+  const worse = TROUBLE[transition.to] > TROUBLE[open.worstState];
+  return {
+    ...open,
+    state: transition.to,
+    worstState: worse ? transition.to : open.worstState,
+    cause: worse ? transition.cause : open.cause,
+    peak: worse ? transition.figures : open.peak,
+  };
+}

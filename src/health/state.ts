@@ -1,0 +1,177 @@
+import type { OutcomeClass } from '../probes/outcome.js';
+import { wilsonLower } from './stats.js';
+import type { Observation, WindowStats } from './window.js';
+
+export const HEALTH_STATES = ['unknown', 'healthy', 'degraded', 'overloaded', 'down'] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
+
+/** Why a target is in its state, in the domain's words. */
+export type Cause =
+  | { kind: 'none' }
+  | { kind: 'overload'; share: number; run: number }
+  | { kind: 'auth'; httpStatus: number | null; message: string | null }
+  | { kind: 'config'; httpStatus: number | null; message: string | null }
+  | { kind: 'failing'; dominant: OutcomeClass; run: number }
+  | { kind: 'errors'; share: number }
+  | { kind: 'slow'; p50Ms: number; baselineMs: number };
+
+
+export interface HealthThresholds {
+  /** 503s in a row that declare overload. */
+  overloadAfter: number;
+  /** Or: the 503 share over the short window is at least this (Wilson lower bound). */
+  overloadShare: number;
+  /** Failures of any kind in a row that declare the target down (overloaded when 503s are most of them). */
+  downAfter: number;
+  /** Auth/config errors (4xx other than 429) in a row that declare it down. */
+  clientErrorsForDown: number;
+  /** Successes in a row needed to leave degraded, overloaded or down (recovery). */
+  recoverAfter: number;
+  /** Failure share over the short window (Wilson lower bound) that makes it degraded. */
+  degradedErrorShare: number;
+  /** Median latency over the short window this many times the 24 h median makes it degraded. */
+  slowFactor: number;
+  /** And at least this slow (ms), so a 2 s → 5 s change on a fast model is not "slow". */
+  slowMin: number;
+  /** Fewest samples in the short window before shares are judged. */
+  minSamples: number;
+}
+
+export const DEFAULT_THRESHOLDS: HealthThresholds = {
+  overloadAfter: 3,
+  overloadShare: 0.5,
+  downAfter: 5,
+  clientErrorsForDown: 2,
+  recoverAfter: 2,
+  degradedErrorShare: 0.12,
+  slowFactor: 2,
+  slowMin: 30_000,
+  minSamples: 10,
+};
+
+/** The per-target memory of the state machine; persisted so a restart resumes it. */
+export interface Tracker {
+  /** The last judged state; 'unknown' only before the first observation. */
+  state: HealthState;
+  since: number;
+  cause: Cause;
+  /** Set while no fresh observation arrived in time: the status shown is then unknown, never "recovered". */
+  stale: { since: number } | null;
+  runs: { ok: number; overloaded: number; failure: number; clientError: number };
+  /** Times the target entered overloaded or down in the current incident (retry-after grows with it). */
+  opens: number;
+  lastAt: number | null;
+}
+
+export function initialTracker(now: number): Tracker {
+  return { state: 'unknown', since: now, cause: { kind: 'none' }, stale: null, runs: { ok: 0, overloaded: 0, failure: 0, clientError: 0 }, opens: 0, lastAt: null };
+}
+
+/** What /health shows: unknown while stale or never observed. */
+export function statusOf(tracker: Tracker): HealthState {
+  return tracker.stale ? 'unknown' : tracker.state;
+}
+
+export function statusSince(tracker: Tracker): number {
+  return tracker.stale ? tracker.stale.since : tracker.since;
+}
+
+const SEVERITY: Record<HealthState, number> = { unknown: -1, healthy: 0, degraded: 1, overloaded: 2, down: 3 };
+
+export interface Evidence {
+  /** The short window (5 min), including the latest observation. */
+  recent: WindowStats;
+  /** The 24 h window, for the latency baseline. */
+  day: WindowStats;
+  /** The last ten observations, newest last, including the latest. */
+  lastTen: readonly Observation[];
+}
+
+/** Advances the state machine by one observation. Pure. */
+export function step(tracker: Tracker, observation: Observation, evidence: Evidence, thresholds: HealthThresholds): Tracker {
+  const runs = countRuns(tracker.runs, observation.class);
+  const candidate = judge(runs, observation, evidence, thresholds);
+  const holding = SEVERITY[candidate.state] < SEVERITY[tracker.state] && runs.ok < thresholds.recoverAfter;
+  // Hysteresis: a better state needs a run of successes; until then the worse one holds.
+  const next = holding ? { state: tracker.state, cause: tracker.cause } : candidate;
+  const changed = next.state !== tracker.state;
+  const entering = changed && (next.state === 'overloaded' || next.state === 'down');
+  return {
+    state: next.state,
+    since: changed ? observation.at : tracker.since,
+    cause: next.cause,
+    stale: null,
+    runs,
+    opens: next.state === 'healthy' ? 0 : tracker.opens + (entering ? 1 : 0),
+    lastAt: observation.at,
+  };
+}
+
+/** Marks a tracker stale when no observation arrived within staleAfterMs; keeps what it knew. */
+export function expire(tracker: Tracker, now: number, staleAfterMs: number): Tracker {
+  if (tracker.stale) return tracker;
+  const last = tracker.lastAt ?? tracker.since;
+  if (now - last <= staleAfterMs) return tracker;
+  return { ...tracker, stale: { since: now } };
+}
+
+function countRuns(runs: Tracker['runs'], cls: OutcomeClass): Tracker['runs'] {
+  if (cls === 'ok') return { ok: runs.ok + 1, overloaded: 0, failure: 0, clientError: 0 };
+  return {
+    ok: 0,
+    overloaded: cls === 'overloaded' ? runs.overloaded + 1 : 0,
+    failure: runs.failure + 1,
+    clientError: cls === 'client_error' ? runs.clientError + 1 : 0,
+  };
+}
+
+/** The state the evidence points to, before hysteresis. Order matters: config faults first. */
+function judge(runs: Tracker['runs'], latest: Observation, evidence: Evidence, t: HealthThresholds): { state: HealthState; cause: Cause } {
+  const { recent, day } = evidence;
+  const failed = latest.class !== 'ok';
+  if (runs.clientError >= t.clientErrorsForDown) {
+    const auth = latest.httpStatus === 401 || latest.httpStatus === 403 || /API_KEY|api key|PERMISSION_DENIED/i.test(`${latest.detail} ${latest.message}`);
+    return { state: 'down', cause: { kind: auth ? 'auth' : 'config', httpStatus: latest.httpStatus, message: latest.message } };
+  }
+  const judged = recent.samples >= t.minSamples;
+  const overloadShare = wilsonLower(recent.counts.overloaded, recent.samples);
+  if (runs.overloaded >= t.overloadAfter || (latest.class === 'overloaded' && judged && overloadShare >= t.overloadShare)) {
+    return { state: 'overloaded', cause: { kind: 'overload', share: recent.counts.overloaded / Math.max(1, recent.samples), run: runs.overloaded } };
+  }
+  if (runs.failure >= t.downAfter) {
+    const run = evidence.lastTen.slice(-Math.min(runs.failure, evidence.lastTen.length));
+    const dominant = dominantFailure(run);
+    if (dominant === 'overloaded') {
+      return { state: 'overloaded', cause: { kind: 'overload', share: recent.counts.overloaded / Math.max(1, recent.samples), run: runs.overloaded } };
+    }
+    return { state: 'down', cause: { kind: 'failing', dominant, run: runs.failure } };
+  }
+  const failures = recent.samples - recent.counts.ok;
+  const errorShare = wilsonLower(failures, recent.samples);
+  if (failed && judged && errorShare >= t.degradedErrorShare) {
+    return { state: 'degraded', cause: { kind: 'errors', share: failures / recent.samples } };
+  }
+  const p50 = recent.latencyMs.p50;
+  const baseline = day.latencyMs.p50;
+  if (p50 !== null && baseline !== null && recent.counts.ok >= 3 && day.counts.ok >= 20 && p50 >= t.slowMin && p50 > t.slowFactor * baseline) {
+    return { state: 'degraded', cause: { kind: 'slow', p50Ms: p50, baselineMs: baseline } };
+  }
+  return { state: 'healthy', cause: { kind: 'none' } };
+}
+
+/** The most frequent failure class in a run; ties go to the most recent. */
+function dominantFailure(run: readonly Observation[]): OutcomeClass {
+  const counts = new Map<OutcomeClass, number>();
+  let best: OutcomeClass = 'network';
+  let most = 0;
+  for (const observation of run) {
+    if (observation.class === 'ok') continue;
+    const count = (counts.get(observation.class) ?? 0) + 1;
+    counts.set(observation.class, count);
+    if (count >= most) {
+      best = observation.class;
+      most = count;
+    }
+  }
+  return best;
+}

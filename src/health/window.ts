@@ -1,0 +1,128 @@
+import { OUTCOME_CLASSES, type Outcome, type OutcomeClass } from '../probes/outcome.js';
+import { addSample, percentile, type Histogram } from '../store/histogram.js';
+import { emptyCounts, type ClassCounts } from '../store/rollup.js';
+import { percentileOfSorted } from './stats.js';
+
+/** What /health needs to know of one outcome; kept small so a day of them stays cheap in memory. */
+export interface Observation {
+  at: number;
+  class: OutcomeClass;
+  latencyMs: number;
+  httpStatus: number | null;
+  message: string | null;
+  detail: string | null;
+  retryAfterMs: number | null;
+}
+
+export interface WindowStats {
+  windowMs: number;
+  samples: number;
+  counts: ClassCounts;
+  successRate: number | null;
+  overloadRate: number | null;
+  rateLimitedRate: number | null;
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+}
+
+export const WINDOWS = { '5m': 300_000, '1h': 3_600_000, '24h': 86_400_000 } as const;
+export type WindowName = keyof typeof WINDOWS;
+const LONGEST = WINDOWS['24h'];
+
+export function observe(outcome: Outcome): Observation {
+  return {
+    at: outcome.at,
+    class: outcome.class,
+    latencyMs: outcome.latencyMs,
+    httpStatus: outcome.httpStatus,
+    message: outcome.message,
+    detail: outcome.detail,
+    retryAfterMs: outcome.retryAfterMs,
+  };
+}
+
+/**
+ * The last 24 h of observations of one target, in time order. Short windows are computed exactly
+ * from the list; the 24 h latency baseline comes from a histogram kept up to date as rows enter
+ * and leave, so a day of 1 s probes costs no sorting.
+ */
+export class RecentOutcomes {
+  private readonly items: Observation[] = [];
+  private head = 0;
+  private readonly dayLatency: Histogram = new Map();
+  private dayCounts = emptyCounts();
+
+  add(observation: Observation): void {
+    const last = this.items[this.items.length - 1];
+    if (last && observation.at < last.at) {
+      // Out of order (a late report): keep the list sorted; rare, so a splice is fine.
+      const index = this.items.findIndex((o, i) => i >= this.head && o.at > observation.at);
+      this.items.splice(index, 0, observation);
+    } else {
+      this.items.push(observation);
+    }
+    this.dayCounts[observation.class]++;
+    if (observation.class === 'ok') addSample(this.dayLatency, observation.latencyMs);
+  }
+
+  /** Drops what fell out of the 24 h window. */
+  evict(now: number): void {
+    while (this.head < this.items.length && this.items[this.head]!.at < now - LONGEST) {
+      const gone = this.items[this.head++]!;
+      this.dayCounts[gone.class]--;
+      if (gone.class === 'ok') addSample(this.dayLatency, gone.latencyMs, -1);
+    }
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  last(): Observation | undefined {
+    return this.head < this.items.length ? this.items[this.items.length - 1] : undefined;
+  }
+
+  /** The most recent n observations, newest last. */
+  lastN(n: number): Observation[] {
+    return this.items.slice(Math.max(this.head, this.items.length - n));
+  }
+
+  since(from: number): Observation[] {
+    const result: Observation[] = [];
+    for (let i = this.items.length - 1; i >= this.head && this.items[i]!.at >= from; i--) result.push(this.items[i]!);
+    return result.reverse();
+  }
+
+  stats(window: WindowName, now: number): WindowStats {
+    const windowMs = WINDOWS[window];
+    if (window === '24h') return this.dayStats(now);
+    const rows = this.since(now - windowMs);
+    const counts = emptyCounts();
+    const latencies: number[] = [];
+    for (const row of rows) {
+      counts[row.class]++;
+      if (row.class === 'ok') latencies.push(row.latencyMs);
+    }
+    latencies.sort((a, b) => a - b);
+    return summarize(windowMs, counts, {
+      p50: percentileOfSorted(latencies, 0.5),
+      p95: percentileOfSorted(latencies, 0.95),
+      p99: percentileOfSorted(latencies, 0.99),
+    });
+  }
+
+  private dayStats(now: number): WindowStats {
+    this.evict(now);
+    const round = (v: number | null) => (v === null ? null : Math.round(v));
+    return summarize(LONGEST, { ...this.dayCounts }, {
+      p50: round(percentile(this.dayLatency, 0.5)),
+      p95: round(percentile(this.dayLatency, 0.95)),
+      p99: round(percentile(this.dayLatency, 0.99)),
+    });
+  }
+}
+
+function summarize(windowMs: number, counts: ClassCounts, latencyMs: WindowStats['latencyMs']): WindowStats {
+  const samples = OUTCOME_CLASSES.reduce((sum, c) => sum + counts[c], 0);
+  const rate = (n: number) => (samples === 0 ? null : n / samples);
+  return { windowMs, samples, counts, successRate: rate(counts.ok), overloadRate: rate(counts.overloaded), rateLimitedRate: rate(counts.rate_limited), latencyMs };
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { HealthEngine, staleAfter } from '../../src/health/engine.js';
+import { DEFAULT_THRESHOLDS } from '../../src/health/state.js';
+import type { Transition } from '../../src/health/incident.js';
+import type { Outcome, OutcomeClass } from '../../src/probes/outcome.js';
+import { seededRandom, sampleLatency } from '../../src/simulator/random.js';
+import { outcome } from '../helpers/outcomes.js';
+import { simulatedTarget } from '../helpers/targets.js';
+
+const T0 = Date.UTC(2026, 10, 25, 0, 0, 0);
+const EVERY = 10_000;
+
+/** An engine over targets probed every 10 s, fed by a script of outcome classes on an injected clock. */
+function harness(ids: string[] = ['pro'], alternatives: Record<string, string[]> = {}) {
+  const clock = { now: T0 };
+  const engine = new HealthEngine(
+    ids.map((id) => ({ target: simulatedTarget(id, 'http://127.0.0.1:9', { every: EVERY, timeout: 60_000 }), thresholds: DEFAULT_THRESHOLDS, alternatives: alternatives[id] ?? [] })),
+    { demo: false, now: () => clock.now },
+  );
+  const transitions: Transition[] = [];
+  const feed = (id: string, cls: OutcomeClass, extra: Partial<Outcome> = {}, latencyMs = 12_000) => {
+    clock.now += EVERY;
+    const result = engine.observe(outcome(id, clock.now, cls, cls === 'ok' ? latencyMs : 900, extra));
+    if (result?.transition) transitions.push(result.transition);
+    return engine.snapshot(id, clock.now)!;
+  };
+  const script = (id: string, classes: OutcomeClass[]) => classes.map((cls) => feed(id, cls)).at(-1)!;
+  return { engine, clock, transitions, feed, script };
+}
+
+const repeat = <T>(value: T, n: number): T[] => Array.from({ length: n }, () => value);
+
+describe('health state machine', () => {
+  it('starts unknown and becomes healthy on the first success', () => {
+    const { engine, script, clock } = harness();
+    expect(engine.snapshot('pro', clock.now)).toMatchObject({ status: 'unknown', advice: { send: true }, lastProbe: null, dataAgeSeconds: null });
+    expect(script('pro', ['ok']).status).toBe('healthy');
+  });
+
+  it('holds traffic after three 503s in a row, not after two', () => {
+    const { script, feed } = harness();
+    script('pro', repeat('ok', 20));
+    expect(script('pro', ['overloaded', 'overloaded'])).toMatchObject({ status: 'healthy', advice: { send: true } });
+    const held = feed('pro', 'overloaded', { message: 'The model is overloaded. Please try again later.' });
+    expect(held.status).toBe('overloaded');
+    expect(held.advice).toMatchObject({ send: false, retryAfterSeconds: 30, probeAllowed: true, admitProbability: 0.05 });
+    expect(held.advice.reason).toBe("3 of the last 10 calls returned 503 'The model is overloaded. Please try again later.'.");
+  });
+
+  it('does not flip on isolated failures at 3 % noise over a simulated day', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const { script, transitions } = harness();
+      const random = seededRandom(seed);
+      const failures: OutcomeClass[] = ['overloaded', 'rate_limited', 'server_error', 'timeout'];
+      const day = Array.from({ length: 8_640 }, (): OutcomeClass => (random() < 0.03 ? failures[Math.floor(random() * failures.length)]! : 'ok'));
+      script('pro', day);
+      expect(transitions.map((t) => `${t.from}->${t.to}`)).toEqual(['unknown->healthy']);
+    }
+  });
+
+  it('recovers only after two successes in a row', () => {
+    const { script } = harness();
+    script('pro', [...repeat('ok', 5), ...repeat('overloaded', 4)] as OutcomeClass[]);
+    expect(script('pro', ['ok']).status).toBe('overloaded');
+    expect(script('pro', ['overloaded', 'ok']).status).toBe('overloaded');
+    const back = script('pro', ['ok']);
+    expect(back.status).toBe('healthy');
+    expect(back.advice).toMatchObject({ send: true, retryAfterSeconds: null });
+  });
+
+  it('turns unknown when data goes stale, and stale data never counts as recovery', () => {
+    const { engine, script, clock, feed } = harness();
+    script('pro', [...repeat('ok', 3), ...repeat('overloaded', 3)] as OutcomeClass[]);
+    clock.now += staleAfter(EVERY, 60_000) + 1_000;
+    const stale = engine.snapshot('pro', clock.now)!;
+    expect(stale.status).toBe('unknown');
+    expect(stale.advice.reason).toMatch(/^No fresh data/);
+    expect(engine.refresh(clock.now).map((c) => c.transition.to)).toEqual(['unknown']);
+    expect(feed('pro', 'ok').status).toBe('overloaded');
+    expect(feed('pro', 'ok').status).toBe('healthy');
+  });
+
+  it('says down with the cause when the API key is rejected, and advises a long hold with no half-open probing', () => {
+    const { script, feed } = harness();
+    script('pro', ['ok']);
+    feed('pro', 'client_error', { httpStatus: 403, apiStatus: 'PERMISSION_DENIED', message: 'Your API key was reported as leaked.' });
+    const down = feed('pro', 'client_error', { httpStatus: 403, apiStatus: 'PERMISSION_DENIED', message: 'Your API key was reported as leaked.' });
+    expect(down.status).toBe('down');
+    expect(down.advice).toMatchObject({ send: false, retryAfterSeconds: 300, probeAllowed: false, admitProbability: 0 });
+    expect(down.advice.reason).toContain('The API key was rejected (HTTP 403: Your API key was reported as leaked.)');
+  });
+
+  it('says down when every call times out, naming the dominant failure', () => {
+    const { script } = harness();
+    const down = script('pro', [...repeat('ok', 3), ...repeat('timeout', 5)] as OutcomeClass[]);
+    expect(down.status).toBe('down');
+    expect(down.advice.reason).toMatch(/^The last 5 calls all failed, mostly timeout/);
+  });
+
+  it('grows the retry-after with each re-opening within one incident, capped at 300 s', () => {
+    const { script } = harness();
+    script('pro', ['ok']);
+    expect(script('pro', repeat('overloaded', 3)).advice.retryAfterSeconds).toBe(30);
+    expect(script('pro', repeat('timeout', 5)).advice.retryAfterSeconds).toBe(60);
+    script('pro', ['ok', 'ok']);
+    expect(script('pro', repeat('overloaded', 3)).advice.retryAfterSeconds).toBe(30);
+  });
+
+  it("honours the upstream's retryDelay when it asks for longer than our backoff", () => {
+    const { script, feed } = harness();
+    script('pro', ['ok', ...repeat('rate_limited', 4)] as OutcomeClass[]);
+    const held = feed('pro', 'rate_limited', { retryAfterMs: 3_600_000, detail: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' });
+    expect(held.status).toBe('down');
+    expect(held.advice.retryAfterSeconds).toBe(3_600);
+  });
+
+  it('turns degraded when calls succeed but at twice the usual latency, and suggests a timeout from p99', () => {
+    const { feed } = harness();
+    for (let i = 0; i < 60; i++) feed('pro', 'ok', {}, 12_000 + (i % 10) * 500);
+    let slow;
+    for (let i = 0; i < 20; i++) slow = feed('pro', 'ok', {}, 70_000 + i * 1_000);
+    expect(slow!.status).toBe('degraded');
+    expect(slow!.advice.send).toBe(true);
+    expect(slow!.advice.reason).toMatch(/^Slow: median \d+ s over the last 5 min against \d+ s over 24 h\.$/);
+    expect(slow!.advice.timeoutSeconds).toBeGreaterThanOrEqual(Math.ceil(89_000 * 1.5 / 1000) - 1);
+    expect(slow!.advice.timeoutSeconds).toBeLessThanOrEqual(300);
+  });
+
+  it('turns degraded on an elevated error share, without 503s dominating', () => {
+    const { script } = harness();
+    const mixed: OutcomeClass[] = ['ok', 'server_error', 'ok', 'ok', 'server_error', 'ok', 'ok', 'server_error', 'ok', 'ok', 'server_error', 'ok', 'server_error'];
+    const degraded = script('pro', [...repeat<OutcomeClass>('ok', 10), ...mixed, ...mixed]);
+    expect(degraded.status).toBe('degraded');
+    expect(degraded.advice.reason).toMatch(/% of calls in the last 5 min failed \(\d+ of \d+\)\.$/);
+  });
+
+  it('points to a configured alternative that is sending while the target holds', () => {
+    const { script } = harness(['pro', 'relay'], { pro: ['relay'] });
+    script('relay', ['ok']);
+    const held = script('pro', ['ok', ...repeat<OutcomeClass>('overloaded', 3)]);
+    expect(held.advice.alternative).toBe('relay');
+  });
+
+  it('keeps the suggested timeout within 30–300 s whatever the latencies', () => {
+    const random = seededRandom(4);
+    const { feed } = harness();
+    for (let i = 0; i < 40; i++) {
+      const snap = feed('pro', 'ok', {}, Math.round(sampleLatency(400, 2_000, random)));
+      expect(snap.advice.timeoutSeconds).toBeGreaterThanOrEqual(30);
+    }
+    for (let i = 0; i < 40; i++) expect(feed('pro', 'ok', {}, 500_000).advice.timeoutSeconds).toBeLessThanOrEqual(300);
+  });
+});

@@ -3,6 +3,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp, type Liveness } from './api/app.js';
+import { createMetrics } from './api/metrics.js';
+import { ObservationPipeline } from './pipeline.js';
 import { demoTargets } from './config/defaults.js';
 import type { ServiceConfig, Target } from './config/target.js';
 import { createLogger, type Logger } from './log.js';
@@ -30,12 +32,16 @@ export interface Service {
   targets: readonly Target[];
   store: Store;
   scheduler: ProbeScheduler;
+  pipeline: ObservationPipeline;
   simulator: Simulator | null;
   latest: Map<string, Outcome>;
+  /** One heartbeat, as node-cron runs it every second: due probes start, stale targets turn unknown. */
+  tick(): string[];
   close(): Promise<void>;
 }
 
 const HEARTBEAT_STALE_MS = 10_000;
+const HOLDING = new Set(['overloaded', 'down']);
 
 /** Wiring only: the store, the scheduler, the API and, in demo mode, the simulator. */
 export async function startService(config: ServiceConfig, options: ServiceOptions = {}): Promise<Service> {
@@ -52,20 +58,28 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const found = store.latestOutcome(target.id);
     if (found) latest.set(target.id, found);
   }
+  const pipeline = new ObservationPipeline(store, targets, { demo: config.mode === 'demo', now });
+  const metrics = createMetrics(() => targets.map((t) => ({ targetId: t.id, state: pipeline.engine.status(t.id) ?? 'unknown' })));
+  pipeline.listen({
+    outcome: (outcome) => {
+      latest.set(outcome.targetId, outcome);
+      metrics.observe(outcome);
+      log.info(describeOutcome(outcome));
+    },
+    transition: (transition) => log.info(`state ${transition.targetId}: ${transition.from} -> ${transition.to}`),
+  });
 
   const scheduler = new ProbeScheduler({
     targets,
     probe: (target, signal) => runProbe(target, now, signal),
-    onOutcome: (outcome) => {
-      store.insertOutcomes([outcome]);
-      latest.set(outcome.targetId, outcome);
-      log.info(describeOutcome(outcome));
-    },
-    onError: (target, error) => log.error(`probe ${target.id} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`),
+    onOutcome: (outcome) => pipeline.record(outcome),
+    onError: (target, error) => log.error(`probe ${target.id}: recording failed: ${error instanceof Error ? error.message : String(error)}`),
     now,
     random: options.random,
     maxConcurrent: config.scheduler.maxConcurrent,
     maxJitterMs: config.scheduler.maxJitter,
+    // Failed calls are not billed, so looking again sooner costs nothing while it fails or recovers.
+    confirmSooner: (outcome) => outcome.class !== 'ok' || HOLDING.has(pipeline.engine.status(outcome.targetId) ?? 'unknown'),
   });
 
   const liveness = (): Liveness => {
@@ -82,7 +96,25 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
 
-  const app = createApp({ mode: config.mode, targets, latestOutcome: (id) => latest.get(id), liveness });
+  const app = createApp({
+    mode: config.mode,
+    now,
+    liveness,
+    data: {
+      targets,
+      latestOutcome: (id) => latest.get(id),
+      status: (id) => pipeline.engine.status(id),
+      series: (query) => store.series(query, config.retention),
+      incidents: (query) => store.health.incidents(query),
+    },
+    health: {
+      ids: () => pipeline.engine.ids(),
+      snapshot: (id, at) => pipeline.engine.snapshot(id, at),
+      revision: (id) => pipeline.engine.revision(id),
+      nextProbeAt: (id) => scheduler.status().find((s) => s.targetId === id)?.dueAt ?? null,
+    },
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+  });
   const server = await new Promise<Server>((resolve) => {
     const created = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(created as Server)) as Server;
   });
@@ -90,20 +122,33 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
 
-  let maintenance: ScheduledTask | null = null;
+  /** One heartbeat: start due probes, and mark targets without fresh data unknown. */
+  const tick = () => {
+    const started = scheduler.tick();
+    try {
+      pipeline.refresh(now());
+    } catch (error) {
+      log.error(`health refresh failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return started;
+  };
+
+  const jobs: ScheduledTask[] = [];
   if (autoStart) {
-    scheduler.tick();
-    scheduler.start();
-    maintenance = cron.schedule('17 * * * *', () => {
-      const pruned = store.prune(now(), config.retention);
-      if (pruned.outcomes + pruned.rollups > 0) log.info(`retention: removed ${pruned.outcomes} outcomes and ${pruned.rollups} rollup rows`);
-    }, { name: 'modelpulse-retention' });
+    tick();
+    jobs.push(cron.schedule('* * * * * *', () => void tick(), { name: 'modelpulse-heartbeat' }));
+    jobs.push(
+      cron.schedule('17 * * * *', () => {
+        const pruned = store.prune(now(), config.retention);
+        if (pruned.outcomes + pruned.rollups > 0) log.info(`retention: removed ${pruned.outcomes} outcomes and ${pruned.rollups} rollup rows`);
+      }, { name: 'modelpulse-retention' }),
+    );
   }
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      await maintenance?.destroy();
+      for (const job of jobs) await job.destroy();
       await scheduler.stop(options.shutdownGraceMs ?? 10_000);
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -111,7 +156,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       await simulator?.close();
     })());
 
-  return { url, config, targets, store, scheduler, simulator, latest, close };
+  return { url, config, targets, store, scheduler, pipeline, simulator, latest, tick, close };
 }
 
 function describeOutcome(outcome: Outcome): string {

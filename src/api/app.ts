@@ -1,7 +1,10 @@
 import { Hono } from 'hono';
-import type { ConfigMode, Target } from '../config/target.js';
-import { formatDuration } from '../config/duration.js';
-import type { Outcome } from '../probes/outcome.js';
+import type { ConfigMode } from '../config/target.js';
+import { dataRoutes, type DataSource } from './data-routes.js';
+import { healthRoutes, type HealthSource } from './health-routes.js';
+import { OPENAPI_DOCUMENT } from './openapi.js';
+
+export { publicTarget } from './public.js';
 
 export interface Liveness {
   ok: boolean;
@@ -10,21 +13,11 @@ export interface Liveness {
 
 export interface ApiDeps {
   mode: ConfigMode;
-  targets: readonly Target[];
-  latestOutcome(targetId: string): Outcome | undefined;
+  now: () => number;
+  data: DataSource;
+  health: HealthSource;
   liveness(): Liveness;
-}
-
-/** What the API may show of a target: everything but the key. */
-export function publicTarget(target: Target) {
-  return {
-    id: target.id,
-    name: target.name,
-    provider: target.provider,
-    model: target.model,
-    baseUrl: target.baseUrl,
-    probe: { every: formatDuration(target.probe.every), timeout: formatDuration(target.probe.timeout), kind: target.probe.kind },
-  };
+  metrics(): Promise<{ contentType: string; body: string }>;
 }
 
 export function createApp(deps: ApiDeps): Hono {
@@ -36,7 +29,7 @@ export function createApp(deps: ApiDeps): Hono {
       service: 'modelpulse',
       demo,
       ...(demo ? { notice: 'DEMO MODE: targets are a built-in simulator, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs.' } : {}),
-      routes: ['/healthz', '/api/targets'],
+      routes: Object.keys(OPENAPI_DOCUMENT.paths),
     }),
   );
 
@@ -45,13 +38,17 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json({ status: liveness.ok ? 'ok' : 'failing', demo, checks: liveness.checks }, liveness.ok ? 200 : 503);
   });
 
-  app.get('/api/targets', (c) =>
-    c.json({
-      demo,
-      targets: deps.targets.map((target) => ({ ...publicTarget(target), lastOutcome: deps.latestOutcome(target.id) ?? null })),
-    }),
-  );
+  healthRoutes(app, deps.health, deps.now, demo);
+  dataRoutes(app, deps.data, deps.now, demo);
+
+  app.get('/metrics', async (c) => {
+    const { contentType, body } = await deps.metrics();
+    return c.body(body, 200, { 'Content-Type': contentType });
+  });
+
+  app.get('/api/openapi.json', (c) => c.json(OPENAPI_DOCUMENT));
 
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+  app.onError((_error, c) => c.json({ error: 'internal error; see the service log' }, 500));
   return app;
 }

@@ -36,6 +36,8 @@ export interface HealthTarget {
 
 interface Watched extends HealthTarget {
   tracker: Tracker;
+  /** Bumped on every change, so a cached /health body knows when it is out of date. */
+  revision: number;
   recent: RecentOutcomes;
   staleAfterMs: number;
 }
@@ -54,6 +56,7 @@ export class HealthEngine {
       this.watched.set(entry.target.id, {
         ...entry,
         tracker: initialTracker(now),
+        revision: 0,
         recent: new RecentOutcomes(),
         staleAfterMs: staleAfter(probe.every, probe.timeout),
       });
@@ -79,6 +82,7 @@ export class HealthEngine {
     const before = statusOf(entry.tracker);
     const observation = observe(outcome);
     entry.recent.add(observation);
+    entry.revision++;
     const now = Math.max(outcome.at, this.options.now());
     entry.recent.evict(now);
     const recent = entry.recent.stats('5m', outcome.at);
@@ -96,6 +100,7 @@ export class HealthEngine {
       entry.tracker = expire(entry.tracker, now, entry.staleAfterMs);
       const after = statusOf(entry.tracker);
       if (after !== before) {
+        entry.revision++;
         changes.push({ tracker: entry.tracker, transition: { targetId, at: now, from: before, to: after, cause: entry.tracker.cause, figures: entry.recent.stats('5m', now) } });
       }
     }
@@ -105,6 +110,10 @@ export class HealthEngine {
   status(targetId: string): HealthState | undefined {
     const entry = this.watched.get(targetId);
     return entry && statusOf(entry.tracker);
+  }
+
+  revision(targetId: string): number {
+    return this.watched.get(targetId)?.revision ?? -1;
   }
 
   tracker(targetId: string): Tracker | undefined {

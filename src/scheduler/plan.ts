@@ -23,3 +23,8 @@ export function sanitizeDue(due: number, now: number, cadence: Cadence): number 
   if (due - now > cadence.everyMs + cadence.maxJitterMs) return now + cadence.everyMs;
   return due;
 }
+
+/** A confirmation probe: a quarter interval after the last one finished, at least a second. */
+export function confirmDue(finishedAt: number, cadence: Cadence): number {
+  return finishedAt + Math.max(1_000, Math.round(cadence.everyMs / 4));
+}

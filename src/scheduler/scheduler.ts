@@ -1,7 +1,6 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Target } from '../config/target.js';
 import type { Outcome } from '../probes/outcome.js';
-import { firstDue, nextDue, sanitizeDue, type Cadence } from './plan.js';
+import { confirmDue, firstDue, nextDue, sanitizeDue, type Cadence } from './plan.js';
 
 export interface SchedulerOptions {
   targets: readonly Target[];
@@ -12,6 +11,11 @@ export interface SchedulerOptions {
   random?: () => number;
   maxConcurrent: number;
   maxJitterMs: number;
+  /**
+   * Whether to look again sooner after this outcome (a failure, or a target not yet healthy):
+   * a confirmation probe comes after a quarter interval, so onset and recovery are seen fast.
+   */
+  confirmSooner?: (outcome: Outcome) => boolean;
 }
 
 interface Plan {
@@ -30,15 +34,14 @@ export interface PlanStatus {
 }
 
 /**
- * Starts canary probes when they are due. node-cron supplies a one-second heartbeat; every
- * decision is taken in tick(), so tests drive it with their own clock. A probe never overlaps
+ * Starts canary probes when they are due. The service's node-cron heartbeat calls tick() every
+ * second; every decision is taken there, so tests drive it with their own clock. A probe never overlaps
  * itself, at most maxConcurrent run at once, and each carries its own deadline.
  */
 export class ProbeScheduler {
   private readonly plans: Plan[];
   private readonly random: () => number;
   private readonly abort = new AbortController();
-  private heartbeat: ScheduledTask | null = null;
   private running = 0;
   private stopped = false;
   lastTickAt: number | null = null;
@@ -50,10 +53,6 @@ export class ProbeScheduler {
       const cadence = { everyMs: target.probe.every, maxJitterMs: options.maxJitterMs };
       return { target, cadence, dueAt: firstDue(now, cadence, this.random), running: null, skippedOverlaps: 0 };
     });
-  }
-
-  start(): void {
-    this.heartbeat = cron.schedule('* * * * * *', () => void this.tick(), { name: 'modelpulse-probe-heartbeat', noOverlap: false });
   }
 
   /** Starts every due probe the concurrency cap allows; returns the ids started. */
@@ -83,7 +82,9 @@ export class ProbeScheduler {
     try {
       const outcome = await this.options.probe(plan.target, this.abort.signal);
       // A probe cut short by shutdown says nothing about the upstream: don't record it.
-      if (!this.abort.signal.aborted) this.options.onOutcome(outcome);
+      if (this.abort.signal.aborted) return;
+      this.options.onOutcome(outcome);
+      if (this.options.confirmSooner?.(outcome)) plan.dueAt = Math.min(plan.dueAt, confirmDue(this.options.now(), plan.cadence));
     } catch (error) {
       this.options.onError?.(plan.target, error);
     } finally {
@@ -103,8 +104,6 @@ export class ProbeScheduler {
   /** Stops scheduling, lets in-flight probes finish for up to graceMs, then aborts the rest. */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    await this.heartbeat?.stop();
-    await this.heartbeat?.destroy();
     const inFlight = this.plans.map((p) => p.running).filter((p): p is Promise<void> => p !== null);
     if (inFlight.length === 0) return;
     let timer: NodeJS.Timeout | undefined;

@@ -28,6 +28,7 @@ async function setUp(targets: (url: string) => Target[], maxConcurrent = 8) {
     random: seededRandom(9),
     maxConcurrent,
     maxJitterMs: 0,
+    confirmSooner: (o) => o.class !== 'ok',
   });
   return { sim: simulator, scheduler, outcomes, advance: (ms: number) => (clock += ms) };
 }
@@ -67,6 +68,26 @@ describe('probe scheduler', () => {
     expect(sim.requests).toHaveLength(outcomes.length);
     const gaps = outcomes.slice(1).map((o, i) => o.at - outcomes[i]!.at);
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(9_000);
+  });
+
+  it('looks again after a quarter interval when asked to confirm a failure', async () => {
+    const { sim, scheduler, outcomes, advance } = await setUp((url) => [simulatedTarget('a', url, { every: 20_000 })]);
+    sim.clearForced();
+    sim.force({ kind: 'overloaded', delayMs: 0 });
+    scheduler.tick();
+    await waitFor(() => outcomes.length === 1, 'first probe');
+    advance(4_000);
+    expect(scheduler.tick()).toEqual([]);
+    advance(1_100);
+    expect(scheduler.tick()).toEqual(['a']);
+    sim.clearForced();
+    sim.force({ kind: 'ok', delayMs: 0 });
+    await waitFor(() => outcomes.length === 2, 'confirmation probe');
+    expect(outcomes[1]!.class).toBe('ok');
+    advance(5_100);
+    expect(scheduler.tick()).toEqual([]);
+    advance(15_000);
+    expect(scheduler.tick()).toEqual(['a']);
   });
 
   it('never starts more probes than the global cap; the rest wait for a free slot', async () => {

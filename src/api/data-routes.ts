@@ -1,0 +1,97 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { Target } from '../config/target.js';
+import type { Incident } from '../health/incident.js';
+import type { Outcome } from '../probes/outcome.js';
+import type { Series, SeriesQuery } from '../store/store.js';
+import type { IncidentQuery } from '../store/health-records.js';
+import { publicTarget } from './public.js';
+import { instant, parseQuery, step } from './query.js';
+
+export interface DataSource {
+  targets: readonly Target[];
+  latestOutcome(targetId: string): Outcome | undefined;
+  status(targetId: string): string | undefined;
+  series(query: SeriesQuery): Series;
+  incidents(query: IncidentQuery): Incident[];
+}
+
+const DAY = 86_400_000;
+const MAX_SPAN = 5 * 366 * DAY;
+
+const seriesQuery = z
+  .object({ from: instant.optional(), to: instant.optional(), step: step.optional() })
+  .strict();
+
+const incidentQuery = z
+  .object({
+    target: z.string().optional(),
+    from: instant.optional(),
+    to: instant.optional(),
+    limit: z.string().regex(/^\d{1,4}$/, 'expected a whole number from 1 to 1000').transform(Number).pipe(z.number().min(1).max(1000)).optional(),
+  })
+  .strict();
+
+/** Read-only data for dashboards and scripts: targets, series from rollups, incidents. */
+export function dataRoutes(app: Hono, source: DataSource, now: () => number, demo: boolean): void {
+  const known = () => source.targets.map((t) => t.id);
+
+  app.get('/api/targets', (c) =>
+    c.json({
+      demo,
+      targets: source.targets.map((target) => ({ ...publicTarget(target), status: source.status(target.id) ?? 'unknown', lastOutcome: source.latestOutcome(target.id) ?? null })),
+    }),
+  );
+
+  app.get('/api/targets/:target/series', (c) => {
+    const id = c.req.param('target');
+    if (!known().includes(id)) return c.json({ error: `unknown target "${id}"`, knownTargets: known() }, 404);
+    const parsed = parseQuery(c, seriesQuery);
+    if (!parsed.ok) return parsed.response;
+    const at = now();
+    const to = parsed.value.to ?? at;
+    const from = parsed.value.from ?? to - DAY;
+    if (from >= to) return c.json({ error: 'invalid query: from must be before to', problems: [{ parameter: 'from', message: 'must be before to' }] }, 400);
+    if (to - from > MAX_SPAN) return c.json({ error: 'invalid query: the range may span at most 5 years', problems: [{ parameter: 'from', message: 'at most 5 years before to' }] }, 400);
+    const series = source.series({ targetId: id, from, to, stepMs: parsed.value.step ?? Math.max(60_000, Math.ceil((to - from) / 300)), now: at });
+    return c.json({
+      target: id,
+      demo,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      grain: series.grain,
+      stepSeconds: series.stepMs / 1000,
+      points: series.points.map((p) => ({
+        t: new Date(p.t).toISOString(),
+        samples: p.samples,
+        counts: p.counts,
+        successRate: p.samples ? p.counts.ok / p.samples : null,
+        overloadRate: p.samples ? p.counts.overloaded / p.samples : null,
+        latencyMs: p.latencyMs,
+        costUsd: p.costUsd,
+      })),
+    });
+  });
+
+  app.get('/api/incidents', (c) => {
+    const parsed = parseQuery(c, incidentQuery);
+    if (!parsed.ok) return parsed.response;
+    const { target, from, to, limit } = parsed.value;
+    if (target !== undefined && !known().includes(target)) return c.json({ error: `unknown target "${target}"`, knownTargets: known() }, 404);
+    const incidents = source.incidents({ targetId: target, from, to, limit });
+    return c.json({
+      demo,
+      incidents: incidents.map((i) => ({
+        id: i.id,
+        target: i.targetId,
+        startedAt: new Date(i.startedAt).toISOString(),
+        endedAt: i.endedAt === null ? null : new Date(i.endedAt).toISOString(),
+        durationSeconds: Math.round(((i.endedAt ?? now()) - i.startedAt) / 1000),
+        state: i.state,
+        worstState: i.worstState,
+        cause: i.cause,
+        peak: { samples: i.peak.samples, successRate: i.peak.successRate, overloadRate: i.peak.overloadRate, rateLimitedRate: i.peak.rateLimitedRate, latencyMs: i.peak.latencyMs },
+      })),
+    });
+  });
+}

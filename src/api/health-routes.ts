@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { Hono } from 'hono';
+import type { HealthSnapshot } from '../health/engine.js';
+import type { HealthState } from '../health/state.js';
+
+export interface HealthSource {
+  ids(): string[];
+  snapshot(targetId: string, now: number): HealthSnapshot | undefined;
+  revision(targetId: string): number;
+  /** When fresh data is next expected, to bound how long a reply may be cached. */
+  nextProbeAt(targetId: string): number | null;
+}
+
+interface Cached {
+  key: string;
+  body: string;
+  etag: string;
+  snapshot: HealthSnapshot;
+}
+
+const WORST_FIRST: HealthState[] = ['down', 'overloaded', 'degraded', 'unknown', 'healthy'];
+const MAX_AGE_CAP_SECONDS = 60;
+
+/**
+ * /health and /health/{id}: answered from memory only. A body is rebuilt at most once a second
+ * per target or when its data changed; the ETag covers what matters (not the clock fields).
+ */
+export function healthRoutes(app: Hono, source: HealthSource, now: () => number, demo: boolean): void {
+  const cache = new Map<string, Cached>();
+
+  const current = (id: string, at: number): Cached | undefined => {
+    const key = `${source.revision(id)}:${Math.floor(at / 1000)}`;
+    const hit = cache.get(id);
+    if (hit?.key === key) return hit;
+    const snapshot = source.snapshot(id, at);
+    if (!snapshot) return undefined;
+    const { generatedAt: _generated, dataAgeSeconds: _age, ...stable } = snapshot;
+    const etag = `W/"${createHash('sha1').update(JSON.stringify(stable)).digest('base64url').slice(0, 22)}"`;
+    const entry = { key, body: JSON.stringify(snapshot), etag, snapshot };
+    cache.set(id, entry);
+    return entry;
+  };
+
+  app.get('/health', (c) => {
+    const at = now();
+    const targets = source.ids().map((id) => current(id, at)!.snapshot);
+    const worst = WORST_FIRST.find((state) => targets.some((t) => t.status === state)) ?? 'unknown';
+    c.header('Cache-Control', 'no-cache');
+    return c.json({
+      status: worst,
+      demo,
+      generatedAt: new Date(at).toISOString(),
+      targets: targets.map((t) => ({ target: t.target, status: t.status, send: t.advice.send, since: t.since, retryAfterSeconds: t.advice.retryAfterSeconds })),
+    });
+  });
+
+  app.get('/health/:target', (c) => {
+    const id = c.req.param('target');
+    const at = now();
+    const entry = current(id, at);
+    if (!entry) return c.json({ error: `unknown target "${id}"`, knownTargets: source.ids() }, 404);
+    const advice = entry.snapshot.advice;
+    const nextProbe = source.nextProbeAt(id);
+    const fresh = nextProbe === null ? 0 : Math.ceil((nextProbe - at) / 1000);
+    c.header('ETag', entry.etag);
+    c.header('Cache-Control', `max-age=${Math.max(0, Math.min(MAX_AGE_CAP_SECONDS, fresh))}`);
+    if (!advice.send && advice.retryAfterSeconds !== null) c.header('Retry-After', String(advice.retryAfterSeconds));
+    c.header('Content-Type', 'application/json; charset=utf-8');
+    const status = advice.send ? 200 : 503;
+    if (matches(c.req.header('if-none-match'), entry.etag)) return c.body(null, 304);
+    return c.body(entry.body, status);
+  });
+}
+
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
+}

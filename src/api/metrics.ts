@@ -1,0 +1,50 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { HEALTH_STATES, type HealthState } from '../health/state.js';
+import type { Outcome } from '../probes/outcome.js';
+
+export const LATENCY_BUCKETS_SECONDS = [0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
+
+/** Prometheus metrics for one service instance (its own registry, so tests never share counters). */
+export function createMetrics(status: () => Array<{ targetId: string; state: HealthState }>) {
+  const registry = new Registry();
+  const outcomes = new Counter({
+    name: 'modelpulse_probe_outcomes_total',
+    help: 'Probe outcomes by target and outcome class.',
+    labelNames: ['target', 'outcome'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'modelpulse_probe_latency_seconds',
+    help: 'Latency of successful probes, in seconds.',
+    labelNames: ['target'] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const cost = new Counter({
+    name: 'modelpulse_probe_cost_usd_total',
+    help: 'Estimated probe spend in US dollars.',
+    labelNames: ['target'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'modelpulse_target_state',
+    help: 'Current health state of each target: 1 for the state it is in, 0 for the others.',
+    labelNames: ['target', 'state'] as const,
+    registers: [registry],
+    collect() {
+      for (const { targetId, state } of status()) {
+        for (const candidate of HEALTH_STATES) this.set({ target: targetId, state: candidate }, candidate === state ? 1 : 0);
+      }
+    },
+  });
+  return {
+    registry,
+    observe(outcome: Outcome): void {
+      outcomes.inc({ target: outcome.targetId, outcome: outcome.class });
+      cost.inc({ target: outcome.targetId }, outcome.costUsd);
+      if (outcome.class === 'ok') latency.observe({ target: outcome.targetId }, outcome.latencyMs / 1000);
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

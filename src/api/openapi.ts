@@ -1,0 +1,152 @@
+/** The public contract, OpenAPI 3.1. A test checks that every route is described here and every path answers. */
+const error = { $ref: '#/components/schemas/Error' };
+const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
+const targetParam = { name: 'target', in: 'path', required: true, schema: { type: 'string' }, description: 'Target id, as in /api/targets.' };
+const nullableNumber = { type: ['number', 'null'] };
+const latency = { type: 'object', properties: { p50: nullableNumber, p95: nullableNumber, p99: nullableNumber }, required: ['p50', 'p95', 'p99'] };
+const status = { type: 'string', enum: ['unknown', 'healthy', 'degraded', 'overloaded', 'down'] };
+const instant = { type: 'string', description: 'ISO 8601 time or epoch milliseconds.' };
+const outcomeClass = { type: 'string', enum: ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'] };
+
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'modelpulse',
+    version: '0.2.0',
+    description: 'Health of generative image model APIs as observed by canary probes: ask /health/{target} before you send.',
+  },
+  paths: {
+    '/': { get: { summary: 'Service index', responses: { '200': json({ type: 'object' }, 'Service name, demo notice and routes.') } } },
+    '/healthz': {
+      get: {
+        summary: "The service's own liveness",
+        responses: { '200': json({ $ref: '#/components/schemas/Liveness' }, 'Database writable and scheduler ticking.'), '503': json({ $ref: '#/components/schemas/Liveness' }, 'A check failed; see checks.') },
+      },
+    },
+    '/health': {
+      get: {
+        summary: 'Every target: status and whether to send',
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              required: ['status', 'demo', 'generatedAt', 'targets'],
+              properties: {
+                status: { ...status, description: 'The worst status of all targets.' },
+                demo: { type: 'boolean' },
+                generatedAt: { type: 'string', format: 'date-time' },
+                targets: { type: 'array', items: { type: 'object', properties: { target: { type: 'string' }, status, send: { type: 'boolean' }, since: { type: 'string', format: 'date-time' }, retryAfterSeconds: nullableNumber } } },
+              },
+            },
+            'Overview.',
+          ),
+        },
+      },
+    },
+    '/health/{target}': {
+      get: {
+        summary: 'Send now or hold, for how long, with which timeout',
+        parameters: [targetParam, { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+        responses: {
+          '200': json({ $ref: '#/components/schemas/HealthSnapshot' }, 'Advice says send.'),
+          '304': { description: 'Not modified since the given ETag.' },
+          '404': json(error, 'Unknown target; knownTargets lists the ids.'),
+          '503': {
+            ...json({ $ref: '#/components/schemas/HealthSnapshot' }, 'Advice says hold; Retry-After gives seconds.'),
+            headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait before asking again.' } },
+          },
+        },
+      },
+    },
+    '/api/targets': { get: { summary: 'Targets with status and last outcome', responses: { '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, targets: { type: 'array', items: { type: 'object' } } } }, 'Targets (never their keys).') } } },
+    '/api/targets/{target}/series': {
+      get: {
+        summary: 'Bucketed history from rollups (at most 1,000 points)',
+        parameters: [
+          targetParam,
+          { name: 'from', in: 'query', required: false, schema: instant, description: 'Default: 24 h before to.' },
+          { name: 'to', in: 'query', required: false, schema: instant, description: 'Default: now.' },
+          { name: 'step', in: 'query', required: false, schema: { type: 'string', examples: ['5m', '1h', '1d'] }, description: 'Bucket size, at least 1m; widened to the rollup grain and to at most 1,000 points.' },
+        ],
+        responses: { '200': json({ $ref: '#/components/schemas/Series' }, 'Series.'), '400': json(error, 'Bad query parameters.'), '404': json(error, 'Unknown target.') },
+      },
+    },
+    '/api/incidents': {
+      get: {
+        summary: 'Incidents: periods a target was not healthy',
+        parameters: [
+          { name: 'target', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'from', in: 'query', required: false, schema: instant },
+          { name: 'to', in: 'query', required: false, schema: instant },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: { '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, incidents: { type: 'array', items: { $ref: '#/components/schemas/Incident' } } } }, 'Newest first.'), '400': json(error, 'Bad query parameters.'), '404': json(error, 'Unknown target.') },
+      },
+    },
+    '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/api/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1.') } } },
+  },
+  components: {
+    schemas: {
+      Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' }, knownTargets: { type: 'array', items: { type: 'string' } }, problems: { type: 'array', items: { type: 'object', properties: { parameter: { type: 'string' }, message: { type: 'string' } } } } } },
+      Liveness: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'failing'] }, demo: { type: 'boolean' }, checks: { type: 'object' } } },
+      Advice: {
+        type: 'object',
+        required: ['send', 'retryAfterSeconds', 'timeoutSeconds', 'reason', 'probeAllowed', 'admitProbability', 'alternative'],
+        properties: {
+          send: { type: 'boolean' },
+          retryAfterSeconds: { type: ['integer', 'null'] },
+          timeoutSeconds: { type: 'integer', minimum: 30, maximum: 300 },
+          reason: { type: 'string' },
+          probeAllowed: { type: 'boolean', description: 'While holding, a few callers may still try (half-open).' },
+          admitProbability: { type: 'number', minimum: 0, maximum: 1, description: 'Send anyway when Math.random() < this.' },
+          alternative: { type: ['string', 'null'], description: 'A configured alternative target that says send.' },
+        },
+      },
+      HealthSnapshot: {
+        type: 'object',
+        required: ['target', 'model', 'provider', 'status', 'since', 'advice', 'observed', 'lastProbe', 'dataAgeSeconds', 'generatedAt', 'demo'],
+        properties: {
+          target: { type: 'string' },
+          name: { type: 'string' },
+          model: { type: 'string' },
+          provider: { type: 'string' },
+          status,
+          since: { type: 'string', format: 'date-time' },
+          advice: { $ref: '#/components/schemas/Advice' },
+          observed: { type: 'object', properties: { window: { const: '5m' }, samples: { type: 'integer' }, successRate: nullableNumber, overloadRate: nullableNumber, rateLimitedRate: nullableNumber, latencyMs: latency } },
+          windows: { type: 'object' },
+          lastProbe: { type: ['object', 'null'], properties: { at: { type: 'string', format: 'date-time' }, outcome: outcomeClass, latencyMs: { type: 'integer' }, httpStatus: { type: ['integer', 'null'] }, message: { type: ['string', 'null'] } } },
+          dataAgeSeconds: { type: ['integer', 'null'] },
+          generatedAt: { type: 'string', format: 'date-time' },
+          demo: { type: 'boolean' },
+        },
+      },
+      Series: {
+        type: 'object',
+        properties: {
+          target: { type: 'string' },
+          from: { type: 'string', format: 'date-time' },
+          to: { type: 'string', format: 'date-time' },
+          grain: { type: 'string', enum: ['minute', 'hour', 'day'] },
+          stepSeconds: { type: 'integer' },
+          points: { type: 'array', items: { type: 'object', properties: { t: { type: 'string', format: 'date-time' }, samples: { type: 'integer' }, counts: { type: 'object' }, successRate: nullableNumber, overloadRate: nullableNumber, latencyMs: latency, costUsd: { type: 'number' } } } },
+        },
+      },
+      Incident: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          target: { type: 'string' },
+          startedAt: { type: 'string', format: 'date-time' },
+          endedAt: { type: ['string', 'null'], format: 'date-time' },
+          durationSeconds: { type: 'integer' },
+          state: status,
+          worstState: status,
+          cause: { type: 'object', properties: { kind: { type: 'string' } } },
+          peak: { type: 'object' },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { applyTransition, type Incident, type Transition } from '../../src/health/incident.js';
+import type { HealthState } from '../../src/health/state.js';
+import { RecentOutcomes } from '../../src/health/window.js';
+
+const figures = new RecentOutcomes().stats('5m', 0);
+const change = (from: HealthState, to: HealthState, at: number): Transition => ({
+  targetId: 'pro',
+  at,
+  from,
+  to,
+  cause: to === 'overloaded' ? { kind: 'overload', share: 0.8, run: 3 } : { kind: 'none' },
+  figures: { ...figures, samples: at },
+});
+
+/** Every incident the changes produce, by start time, in its final form. */
+function replay(changes: Transition[]): Incident[] {
+  const byStart = new Map<number, Incident>();
+  let open: Incident | null = null;
+  for (const transition of changes) {
+    const next = applyTransition(open, transition);
+    if (next) byStart.set(next.startedAt, next);
+    open = next && next.endedAt === null ? next : null;
+  }
+  return [...byStart.values()];
+}
+
+describe('incidents', () => {
+  it('opens once when a target leaves healthy and closes once when it is healthy again, keeping the worst state', () => {
+    const incidents = replay([change('unknown', 'healthy', 1), change('healthy', 'degraded', 2), change('degraded', 'overloaded', 3), change('overloaded', 'degraded', 4), change('degraded', 'healthy', 5)]);
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ startedAt: 2, endedAt: 5, worstState: 'overloaded', state: 'healthy', cause: { kind: 'overload' } });
+    expect(incidents[0]!.peak.samples).toBe(3);
+  });
+
+  it('keeps an incident open through stale data: unknown is never a recovery', () => {
+    const incidents = replay([change('healthy', 'overloaded', 10), change('overloaded', 'unknown', 20), change('unknown', 'overloaded', 30)]);
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ endedAt: null, state: 'overloaded' });
+  });
+
+  it('opens nothing for changes between unknown and healthy', () => {
+    expect(applyTransition(null, change('unknown', 'healthy', 1))).toBeNull();
+    expect(applyTransition(null, change('healthy', 'unknown', 2))).toBeNull();
+  });
+
+  it('starts a new incident after a recovery', () => {
+    const incidents = replay([change('healthy', 'down', 1), change('down', 'healthy', 2), change('healthy', 'overloaded', 3)]);
+    expect(incidents.map((i) => [i.startedAt, i.endedAt])).toEqual([[1, 2], [3, null]]);
+  });
+});

@@ -41,7 +41,6 @@ export interface Service {
 }
 
 const HEARTBEAT_STALE_MS = 10_000;
-const HOLDING = new Set(['overloaded', 'down']);
 
 /** Wiring only: the store, the scheduler, the API and, in demo mode, the simulator. */
 export async function startService(config: ServiceConfig, options: ServiceOptions = {}): Promise<Service> {
@@ -78,8 +77,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     random: options.random,
     maxConcurrent: config.scheduler.maxConcurrent,
     maxJitterMs: config.scheduler.maxJitter,
-    // Failed calls are not billed, so looking again sooner costs nothing while it fails or recovers.
-    confirmSooner: (outcome) => outcome.class !== 'ok' || HOLDING.has(pipeline.engine.status(outcome.targetId) ?? 'unknown'),
+    // Look again sooner while a target is failing or recovering; failed calls are not billed.
+    confirmSooner: (outcome) => pipeline.engine.unsettled(outcome.targetId),
   });
 
   const liveness = (): Liveness => {

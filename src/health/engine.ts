@@ -2,7 +2,7 @@ import type { Target } from '../config/target.js';
 import type { Outcome } from '../probes/outcome.js';
 import { advise, type Advice } from './advice.js';
 import type { Transition } from './incident.js';
-import { DEFAULT_THRESHOLDS, expire, initialTracker, statusOf, statusSince, step, type HealthState, type HealthThresholds, type Tracker } from './state.js';
+import { DEFAULT_THRESHOLDS, expire, initialTracker, isTracker, statusOf, statusSince, step, type HealthState, type HealthThresholds, type Tracker } from './state.js';
 import { observe, RecentOutcomes, type WindowStats } from './window.js';
 
 export interface HealthSnapshot {
@@ -72,7 +72,7 @@ export class HealthEngine {
     const entry = this.watched.get(targetId);
     if (!entry) return;
     for (const outcome of outcomes) entry.recent.add(observe(outcome));
-    if (tracker) entry.tracker = tracker;
+    if (isTracker(tracker)) entry.tracker = tracker;
   }
 
   /** Feeds one outcome; returns the new tracker (to persist) and the status change, if any. */
@@ -110,6 +110,14 @@ export class HealthEngine {
   status(targetId: string): HealthState | undefined {
     const entry = this.watched.get(targetId);
     return entry && statusOf(entry.tracker);
+  }
+
+  /** Still settling: holding traffic, or a failure among the last three observations. Probes confirm sooner then. */
+  unsettled(targetId: string): boolean {
+    const entry = this.watched.get(targetId);
+    if (!entry) return false;
+    const status = statusOf(entry.tracker);
+    return status === 'overloaded' || status === 'down' || entry.recent.lastN(3).some((o) => o.class !== 'ok');
   }
 
   revision(targetId: string): number {

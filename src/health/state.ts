@@ -17,7 +17,10 @@ export type Cause =
 
 
 export interface HealthThresholds {
-  /** 503s in a row that declare overload. */
+  /**
+   * Busy replies in a row that declare overload: 503s, with 429s and timeouts (which come with
+   * overload) neither breaking the run nor counting alone; all but one of the run must be 503s.
+   */
   overloadAfter: number;
   /** Or: the 503 share over the short window is at least this (Wilson lower bound). */
   overloadShare: number;
@@ -43,7 +46,7 @@ export const DEFAULT_THRESHOLDS: HealthThresholds = {
   downAfter: 5,
   clientErrorsForDown: 2,
   recoverAfter: 2,
-  degradedErrorShare: 0.12,
+  degradedErrorShare: 0.15,
   slowFactor: 2,
   slowMin: 30_000,
   minSamples: 10,
@@ -57,14 +60,33 @@ export interface Tracker {
   cause: Cause;
   /** Set while no fresh observation arrived in time: the status shown is then unknown, never "recovered". */
   stale: { since: number } | null;
-  runs: { ok: number; overloaded: number; failure: number; clientError: number };
+  runs: Runs;
   /** Times the target entered overloaded or down in the current incident (retry-after grows with it). */
   opens: number;
   lastAt: number | null;
 }
 
+/** Consecutive counts ending at the latest observation. */
+export interface Runs {
+  ok: number;
+  /** Overload-like replies in a row (503, 429, timeout) … */
+  busy: number;
+  /** … and how many of those were 503s. */
+  busy503: number;
+  failure: number;
+  clientError: number;
+}
+
+const NO_RUNS: Runs = { ok: 0, busy: 0, busy503: 0, failure: 0, clientError: 0 };
+
 export function initialTracker(now: number): Tracker {
-  return { state: 'unknown', since: now, cause: { kind: 'none' }, stale: null, runs: { ok: 0, overloaded: 0, failure: 0, clientError: 0 }, opens: 0, lastAt: null };
+  return { state: 'unknown', since: now, cause: { kind: 'none' }, stale: null, runs: NO_RUNS, opens: 0, lastAt: null };
+}
+
+/** Whether a persisted tracker has the shape this version writes (older shapes are rebuilt from data). */
+export function isTracker(value: unknown): value is Tracker {
+  const t = value as Partial<Tracker> | null;
+  return !!t && HEALTH_STATES.includes(t.state as HealthState) && typeof t.since === 'number' && !!t.runs && Object.keys(NO_RUNS).every((k) => typeof (t.runs as unknown as Record<string, unknown>)[k] === 'number');
 }
 
 /** What /health shows: unknown while stale or never observed. */
@@ -115,18 +137,22 @@ export function expire(tracker: Tracker, now: number, staleAfterMs: number): Tra
   return { ...tracker, stale: { since: now } };
 }
 
-function countRuns(runs: Tracker['runs'], cls: OutcomeClass): Tracker['runs'] {
-  if (cls === 'ok') return { ok: runs.ok + 1, overloaded: 0, failure: 0, clientError: 0 };
+const BUSY = new Set<OutcomeClass>(['overloaded', 'rate_limited', 'timeout']);
+
+function countRuns(runs: Runs, cls: OutcomeClass): Runs {
+  if (cls === 'ok') return { ...NO_RUNS, ok: runs.ok + 1 };
+  const busy = BUSY.has(cls);
   return {
     ok: 0,
-    overloaded: cls === 'overloaded' ? runs.overloaded + 1 : 0,
+    busy: busy ? runs.busy + 1 : 0,
+    busy503: busy ? runs.busy503 + (cls === 'overloaded' ? 1 : 0) : 0,
     failure: runs.failure + 1,
     clientError: cls === 'client_error' ? runs.clientError + 1 : 0,
   };
 }
 
 /** The state the evidence points to, before hysteresis. Order matters: config faults first. */
-function judge(runs: Tracker['runs'], latest: Observation, evidence: Evidence, t: HealthThresholds): { state: HealthState; cause: Cause } {
+function judge(runs: Runs, latest: Observation, evidence: Evidence, t: HealthThresholds): { state: HealthState; cause: Cause } {
   const { recent, day } = evidence;
   const failed = latest.class !== 'ok';
   if (runs.clientError >= t.clientErrorsForDown) {
@@ -135,14 +161,15 @@ function judge(runs: Tracker['runs'], latest: Observation, evidence: Evidence, t
   }
   const judged = recent.samples >= t.minSamples;
   const overloadShare = wilsonLower(recent.counts.overloaded, recent.samples);
-  if (runs.overloaded >= t.overloadAfter || (latest.class === 'overloaded' && judged && overloadShare >= t.overloadShare)) {
-    return { state: 'overloaded', cause: { kind: 'overload', share: recent.counts.overloaded / Math.max(1, recent.samples), run: runs.overloaded } };
+  const busyRun = runs.busy >= t.overloadAfter && runs.busy503 >= Math.max(1, t.overloadAfter - 1);
+  if (busyRun || (latest.class === 'overloaded' && judged && overloadShare >= t.overloadShare)) {
+    return { state: 'overloaded', cause: { kind: 'overload', share: recent.counts.overloaded / Math.max(1, recent.samples), run: runs.busy503 } };
   }
   if (runs.failure >= t.downAfter) {
     const run = evidence.lastTen.slice(-Math.min(runs.failure, evidence.lastTen.length));
     const dominant = dominantFailure(run);
     if (dominant === 'overloaded') {
-      return { state: 'overloaded', cause: { kind: 'overload', share: recent.counts.overloaded / Math.max(1, recent.samples), run: runs.overloaded } };
+      return { state: 'overloaded', cause: { kind: 'overload', share: recent.counts.overloaded / Math.max(1, recent.samples), run: runs.busy503 } };
     }
     return { state: 'down', cause: { kind: 'failing', dominant, run: runs.failure } };
   }

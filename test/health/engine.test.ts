@@ -101,7 +101,7 @@ describe('health state machine', () => {
     const { script } = harness();
     script('pro', ['ok']);
     expect(script('pro', repeat('overloaded', 3)).advice.retryAfterSeconds).toBe(30);
-    expect(script('pro', repeat('timeout', 5)).advice.retryAfterSeconds).toBe(60);
+    expect(script('pro', repeat('server_error', 5)).advice.retryAfterSeconds).toBe(60);
     script('pro', ['ok', 'ok']);
     expect(script('pro', repeat('overloaded', 3)).advice.retryAfterSeconds).toBe(30);
   });
@@ -149,5 +149,27 @@ describe('health state machine', () => {
       expect(snap.advice.timeoutSeconds).toBeGreaterThanOrEqual(30);
     }
     for (let i = 0; i < 40; i++) expect(feed('pro', 'ok', {}, 500_000).advice.timeoutSeconds).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('overload runs', () => {
+  it('counts 429s and timeouts that come with overload toward the run without letting them declare it alone', () => {
+    const { script } = harness();
+    script('pro', repeat<OutcomeClass>('ok', 5));
+    expect(script('pro', ['overloaded', 'rate_limited', 'overloaded']).status).toBe('overloaded');
+    script('pro', ['ok', 'ok']);
+    const notYet = script('pro', ['timeout', 'rate_limited', 'overloaded']);
+    expect(notYet.status).not.toBe('overloaded');
+    expect(notYet.advice.send).toBe(true);
+  });
+
+  it('asks for confirmation probes while a recent call failed, and not once things settle', () => {
+    const { engine, script } = harness();
+    script('pro', repeat<OutcomeClass>('ok', 5));
+    expect(engine.unsettled('pro')).toBe(false);
+    script('pro', ['server_error']);
+    expect(engine.unsettled('pro')).toBe(true);
+    script('pro', ['ok', 'ok', 'ok']);
+    expect(engine.unsettled('pro')).toBe(false);
   });
 });

@@ -110,7 +110,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       ids: () => pipeline.engine.ids(),
       snapshot: (id, at) => pipeline.engine.snapshot(id, at),
       revision: (id) => pipeline.engine.revision(id),
-      nextProbeAt: (id) => scheduler.status().find((s) => s.targetId === id)?.dueAt ?? null,
+      nextProbeAt: (id) => scheduler.dueAt(id),
     },
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
   });

@@ -15,6 +15,8 @@ interface Cached {
   key: string;
   body: string;
   etag: string;
+  status: 200 | 503;
+  headers: Record<string, string>;
   snapshot: HealthSnapshot;
 }
 
@@ -36,7 +38,16 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
     if (!snapshot) return undefined;
     const { generatedAt: _generated, dataAgeSeconds: _age, ...stable } = snapshot;
     const etag = `W/"${createHash('sha1').update(JSON.stringify(stable)).digest('base64url').slice(0, 22)}"`;
-    const entry = { key, body: JSON.stringify(snapshot), etag, snapshot };
+    const advice = snapshot.advice;
+    const nextProbe = source.nextProbeAt(id);
+    const fresh = nextProbe === null ? 0 : Math.ceil((nextProbe - at) / 1000);
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json; charset=utf-8',
+      ETag: etag,
+      'Cache-Control': `max-age=${Math.max(0, Math.min(MAX_AGE_CAP_SECONDS, fresh))}`,
+    };
+    if (!advice.send && advice.retryAfterSeconds !== null) headers['Retry-After'] = String(advice.retryAfterSeconds);
+    const entry: Cached = { key, body: JSON.stringify(snapshot), etag, status: advice.send ? 200 : 503, headers, snapshot };
     cache.set(id, entry);
     return entry;
   };
@@ -56,19 +67,10 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
 
   app.get('/health/:target', (c) => {
     const id = c.req.param('target');
-    const at = now();
-    const entry = current(id, at);
+    const entry = current(id, now());
     if (!entry) return c.json({ error: `unknown target "${id}"`, knownTargets: source.ids() }, 404);
-    const advice = entry.snapshot.advice;
-    const nextProbe = source.nextProbeAt(id);
-    const fresh = nextProbe === null ? 0 : Math.ceil((nextProbe - at) / 1000);
-    c.header('ETag', entry.etag);
-    c.header('Cache-Control', `max-age=${Math.max(0, Math.min(MAX_AGE_CAP_SECONDS, fresh))}`);
-    if (!advice.send && advice.retryAfterSeconds !== null) c.header('Retry-After', String(advice.retryAfterSeconds));
-    c.header('Content-Type', 'application/json; charset=utf-8');
-    const status = advice.send ? 200 : 503;
-    if (matches(c.req.header('if-none-match'), entry.etag)) return c.body(null, 304);
-    return c.body(entry.body, status);
+    if (matches(c.req.header('if-none-match'), entry.etag)) return c.body(null, 304, entry.headers);
+    return c.body(entry.body, entry.status, entry.headers);
   });
 }
 

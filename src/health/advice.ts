@@ -86,7 +86,7 @@ export function reasonFor(input: AdviceInput): string {
     case 'overload': {
       const n503 = lastTen.filter((o) => o.class === 'overloaded').length;
       const message = [...lastTen].reverse().find((o) => o.class === 'overloaded')?.message;
-      return `${n503} of the last ${lastTen.length} calls returned 503${message ? ` '${message}'` : ''}.`;
+      return message ? `${n503} of the last ${lastTen.length} calls returned 503 '${message}'` : `${n503} of the last ${lastTen.length} calls returned 503.`;
     }
     case 'auth':
       return `The API key was rejected (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); fix the key, retrying will not help.`;

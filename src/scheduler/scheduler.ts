@@ -40,6 +40,7 @@ export interface PlanStatus {
  */
 export class ProbeScheduler {
   private readonly plans: Plan[];
+  private readonly byId: Map<string, Plan>;
   private readonly random: () => number;
   private readonly abort = new AbortController();
   private running = 0;
@@ -53,6 +54,7 @@ export class ProbeScheduler {
       const cadence = { everyMs: target.probe.every, maxJitterMs: options.maxJitterMs };
       return { target, cadence, dueAt: firstDue(now, cadence, this.random), running: null, skippedOverlaps: 0 };
     });
+    this.byId = new Map(this.plans.map((plan) => [plan.target.id, plan]));
   }
 
   /** Starts every due probe the concurrency cap allows; returns the ids started. */
@@ -91,6 +93,11 @@ export class ProbeScheduler {
       this.running--;
       plan.running = null;
     }
+  }
+
+  /** When a target's next probe is due; null for an unknown target. */
+  dueAt(targetId: string): number | null {
+    return this.byId.get(targetId)?.dueAt ?? null;
   }
 
   status(): PlanStatus[] {

@@ -44,7 +44,7 @@ describe('health state machine', () => {
     const held = feed('pro', 'overloaded', { message: 'The model is overloaded. Please try again later.' });
     expect(held.status).toBe('overloaded');
     expect(held.advice).toMatchObject({ send: false, retryAfterSeconds: 30, probeAllowed: true, admitProbability: 0.05 });
-    expect(held.advice.reason).toBe("3 of the last 10 calls returned 503 'The model is overloaded. Please try again later.'.");
+    expect(held.advice.reason).toBe("3 of the last 10 calls returned 503 'The model is overloaded. Please try again later.'");
   });
 
   it('does not flip on isolated failures at 3 % noise over a simulated day', () => {

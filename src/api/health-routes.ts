@@ -69,7 +69,8 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
     const id = c.req.param('target');
     const entry = current(id, now());
     if (!entry) return c.json({ error: `unknown target "${id}"`, knownTargets: source.ids() }, 404);
-    if (matches(c.req.header('if-none-match'), entry.etag)) return c.body(null, 304, entry.headers);
+    // A precondition only applies to a success (RFC 9110 §13.2.1): a held target always answers 503.
+    if (entry.status === 200 && matches(c.req.header('if-none-match'), entry.etag)) return c.body(null, 304, entry.headers);
     return c.body(entry.body, entry.status, entry.headers);
   });
 }

@@ -27,10 +27,10 @@ export type QueryResult<T> = { ok: true; value: T } | { ok: false; response: Res
 export function parseQuery<S extends z.ZodType>(c: Context, schema: S): QueryResult<z.output<S>> {
   const result = schema.safeParse(c.req.query());
   if (result.success) return { ok: true, value: result.data };
-  const problems = result.error.issues.map((issue) =>
+  const problems = result.error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
-      ? { parameter: issue.keys.join(', '), message: `unknown query parameter${issue.keys.length > 1 ? 's' : ''}` }
-      : { parameter: issue.path.join('.') || '(query)', message: issue.message },
+      ? issue.keys.map((key) => ({ parameter: key, message: 'unknown query parameter' }))
+      : [{ parameter: issue.path.join('.') || '(query)', message: issue.message }],
   );
   const summary = problems.map((p) => `${p.parameter}: ${p.message}`).join('; ');
   return { ok: false, response: c.json({ error: `invalid query: ${summary}`, problems }, 400) };

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { alertsSchema, targetAlerts } from '../src/config/alerts-schema.js';
 import { resolvePrice } from '../src/config/pricing.js';
 import { retentionSchema } from '../src/config/schema.js';
 import type { ServiceConfig, Target } from '../src/config/target.js';
@@ -31,6 +32,7 @@ async function withService<T>(trace: TraceFile, seed: number, run: (service: Ser
     price: resolvePrice('gemini-3-pro-image-preview', undefined),
     health: DEFAULT_THRESHOLDS,
     alternatives: [],
+    alerts: { ...targetAlerts(alertsSchema.parse({}), undefined), enabled: false },
   };
   const config: ServiceConfig = {
     mode: 'file',
@@ -40,6 +42,7 @@ async function withService<T>(trace: TraceFile, seed: number, run: (service: Ser
     scheduler: { maxConcurrent: 8, maxJitter: 0 },
     retention: retentionSchema.parse({}),
     targets: [target],
+    alerts: { dashboardUrl: null, groupWaitMs: 0, email: null, webhook: null },
   };
   const service = await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: seededRandom(seed + 1) });
   try {

@@ -1,4 +1,5 @@
 import { resolvePrice } from './pricing.js';
+import { alertsSchema, targetAlerts } from './alerts-schema.js';
 import { configSchema, DEFAULT_BASE_URL, healthSchema, type ConfigFile } from './schema.js';
 import type { ServiceConfig, Target } from './target.js';
 
@@ -34,7 +35,13 @@ export const GEMINI_DEFAULTS: ConfigFile = {
 /** The demo's base settings; its targets point at the built-in simulator once it listens. */
 export function demoConfig(): ServiceConfig {
   const parsed = configSchema.parse({ targets: [{ id: 'placeholder', provider: 'gemini', model: 'x', apiKeyEnv: 'X' }] });
-  return { ...parsed, mode: 'demo', origin: 'demo mode (built-in simulator)', targets: [] };
+  return {
+    ...parsed,
+    mode: 'demo',
+    origin: 'demo mode (built-in simulator)',
+    targets: [],
+    alerts: { dashboardUrl: null, groupWaitMs: 10_000, email: null, webhook: null },
+  };
 }
 
 /** Two simulated targets probed every few seconds, so overload comes and goes within two minutes. */
@@ -50,6 +57,7 @@ export function demoTargets(simulatorUrl: string): Target[] {
     price: resolvePrice(model, undefined),
     health: healthSchema.parse({}),
     alternatives: [],
+    alerts: { ...targetAlerts(alertsSchema.parse({}), undefined), pendingForMs: 10_000 },
   });
   return [
     { ...demo('demo-nano-banana', '[DEMO] Nano Banana via simulated Gemini API', 'gemini', 'gemini-2.5-flash-image', simulatorUrl, 'image'), alternatives: ['demo-nano-banana-pro'] },

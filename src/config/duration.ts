@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 const UNIT_MS = {
   ms: 1,
   s: 1_000,
@@ -23,4 +25,24 @@ export function formatDuration(ms: number): string {
     if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
   }
   return `${ms}ms`;
+}
+
+/** A duration written as "30s", "5m", …, kept as milliseconds, bounded to [min, max]. */
+export function durationSchema(min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return z.string({ error: 'expected a duration like "30s"' }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration between ${formatBound(min)} and ${formatBound(max)}, got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+function formatBound(ms: number): string {
+  return ms >= 86_400_000 ? `${ms / 86_400_000}d` : ms >= 1_000 ? `${ms / 1_000}s` : `${ms}ms`;
 }

@@ -5,7 +5,8 @@ import type { z } from 'zod';
 import { demoConfig, GEMINI_DEFAULTS } from './defaults.js';
 import { resolvePrice } from './pricing.js';
 import { configSchema, DEFAULT_BASE_URL, targetHealth, type Config } from './schema.js';
-import type { ConfigMode, ServiceConfig, Target } from './target.js';
+import { targetAlerts, type AlertsConfig } from './alerts-schema.js';
+import type { AlertSettings, ConfigMode, ServiceConfig, Target } from './target.js';
 import { redact } from '../log.js';
 
 export class ConfigError extends Error {
@@ -25,12 +26,12 @@ export function loadConfig(env: Env, cwd: string): ServiceConfig {
     const label = explicit || 'modelpulse.yaml';
     const path = resolve(cwd, label);
     if (explicit && !existsSync(path)) throw new ConfigError(`MODELPULSE_CONFIG: no such file: ${path}`);
-    if (existsSync(path)) return applyEnv(parseConfigText(readFileSync(path, 'utf8'), label, env), 'file', label, path, env);
+    if (existsSync(path)) return resolveConfig(parseConfigText(readFileSync(path, 'utf8'), label, env), 'file', label, path, env);
     if (env.GEMINI_API_KEY) {
       const config = validate(GEMINI_DEFAULTS, 'built-in Gemini defaults', () => undefined);
-      return applyEnv(config, 'gemini-defaults', 'built-in Gemini defaults', 'built-in defaults for the real Gemini API (GEMINI_API_KEY is set)', env);
+      return resolveConfig(config, 'gemini-defaults', 'built-in Gemini defaults', 'built-in defaults for the real Gemini API (GEMINI_API_KEY is set)', env);
     }
-    return applyEnv(demoConfig(), 'demo', 'demo mode', demoConfig().origin, env);
+    return demoWithEnv(env);
   } catch (error) {
     throw error instanceof ConfigError ? new ConfigError(redact(error.message, secretLookingValues(env))) : error;
   }
@@ -140,15 +141,26 @@ function substituteEnv(value: unknown, path: PropertyKey[], context: Substitutio
   return value;
 }
 
-/** Applies PORT / MODELPULSE_DATA_DIR and reads each target's key from the environment. */
-function applyEnv(config: Config | ServiceConfig, mode: ConfigMode, label: string, origin: string, env: Env): ServiceConfig {
-  if (env.PORT !== undefined && !/^\d{1,5}$/.test(env.PORT.trim())) throw new ConfigError(`PORT: expected a port number 0–65535, got ${JSON.stringify(env.PORT)}`);
-  const port = env.PORT === undefined ? config.server.port : Number(env.PORT);
-  if (port > 65_535) throw new ConfigError(`PORT: expected a port number 0–65535, got ${JSON.stringify(env.PORT)}`);
+/** PORT and MODELPULSE_DATA_DIR win over the file. */
+function envOverrides(server: ServiceConfig['server'], dataDir: string, env: Env): Pick<ServiceConfig, 'server' | 'dataDir'> {
+  const badPort = () => new ConfigError(`PORT: expected a port number 0–65535, got ${JSON.stringify(env.PORT)}`);
+  if (env.PORT !== undefined && !/^\d{1,5}$/.test(env.PORT.trim())) throw badPort();
+  const port = env.PORT === undefined ? server.port : Number(env.PORT);
+  if (port > 65_535) throw badPort();
   if (env.MODELPULSE_DATA_DIR !== undefined && env.MODELPULSE_DATA_DIR.trim() === '') {
     throw new ConfigError('MODELPULSE_DATA_DIR: expected a directory path, got an empty value');
   }
-  const targets = mode === 'demo' ? [] : (config as Config).targets.map((target, index): Target => {
+  return { server: { ...server, port }, dataDir: env.MODELPULSE_DATA_DIR ?? dataDir };
+}
+
+function demoWithEnv(env: Env): ServiceConfig {
+  const demo = demoConfig();
+  return { ...demo, ...envOverrides(demo.server, demo.dataDir, env) };
+}
+
+/** Resolves a validated config: env overrides, each target's key from the environment, alert delivery. */
+function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: string, env: Env): ServiceConfig {
+  const targets = config.targets.map((target, index): Target => {
     const apiKey = env[target.apiKeyEnv];
     if (!apiKey) {
       throw new ConfigError(`${label}: targets[${index}].apiKeyEnv: environment variable ${target.apiKeyEnv} is not set (target "${target.id}" needs its API key there)`);
@@ -162,18 +174,51 @@ function applyEnv(config: Config | ServiceConfig, mode: ConfigMode, label: strin
       apiKey,
       probe: target.probe,
       price: resolvePrice(target.model, target.price),
-      health: targetHealth(config as Config, target),
+      health: targetHealth(config, target),
       alternatives: target.alternatives,
+      alerts: targetAlerts(config.alerts, target.alerts),
     };
   });
   return {
     mode,
     origin,
-    server: { ...config.server, port },
-    dataDir: env.MODELPULSE_DATA_DIR ?? config.dataDir,
+    ...envOverrides(config.server, config.dataDir, env),
     scheduler: config.scheduler,
     retention: config.retention,
     targets,
+    alerts: alertSettings(config.alerts, label, env),
+  };
+}
+
+/** Delivery settings, with SMTP credentials and the webhook secret read from the environment. */
+function alertSettings(alerts: AlertsConfig, label: string, env: Env): AlertSettings {
+  const secret = (field: string, name: string | undefined): string | undefined => {
+    if (name === undefined) return undefined;
+    const value = env[name];
+    if (!value) throw new ConfigError(`${label}: alerts.${field}: environment variable ${name} is not set`);
+    return value;
+  };
+  const email = alerts.email;
+  const webhook = alerts.webhook;
+  return {
+    dashboardUrl: alerts.dashboardUrl?.replace(/\/+$/, '') ?? null,
+    groupWaitMs: alerts.groupWait,
+    email: email
+      ? {
+          to: email.to,
+          from: email.from,
+          smtp: {
+            host: email.smtp.host,
+            port: email.smtp.port,
+            secure: email.smtp.secure ?? email.smtp.port === 465,
+            requireTLS: email.smtp.requireTLS,
+            user: secret('email.smtp.userEnv', email.smtp.userEnv),
+            password: secret('email.smtp.passwordEnv', email.smtp.passwordEnv),
+            timeoutMs: email.smtp.timeout,
+          },
+        }
+      : null,
+    webhook: webhook ? { url: webhook.url, secret: secret('webhook.secretEnv', webhook.secretEnv), timeoutMs: webhook.timeout } : null,
   };
 }
 

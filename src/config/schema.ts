@@ -1,26 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_THRESHOLDS } from '../health/state.js';
-import { parseDuration } from './duration.js';
-
-/** A duration written as "30s", "5m", …, kept as milliseconds, bounded to [min, max]. */
-function duration(min: number, max: number) {
-  return z.string({ error: 'expected a duration like "30s"' }).transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", got ${JSON.stringify(text)}` });
-      return z.NEVER;
-    }
-    if (ms < min || ms > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration between ${describe(min)} and ${describe(max)}, got ${JSON.stringify(text)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-}
-
-function describe(ms: number): string {
-  return ms >= 86_400_000 ? `${ms / 86_400_000}d` : ms >= 1_000 ? `${ms / 1_000}s` : `${ms}ms`;
-}
+import { alertsSchema, targetAlertsSchema } from './alerts-schema.js';
+import { durationSchema as duration } from './duration.js';
 
 const SECOND = 1_000;
 const DAY = 86_400_000;
@@ -84,6 +65,8 @@ export const targetSchema = z
     health: z.record(z.string(), z.unknown()).optional(),
     /** Targets to suggest (in order) while this one holds traffic. */
     alternatives: z.array(z.string()).default([]),
+    /** Alert knobs for this target; unset ones come from the top-level `alerts`. */
+    alerts: targetAlertsSchema.optional(),
   })
   .strict();
 
@@ -112,6 +95,7 @@ export const configSchema = z
       .default({ maxConcurrent: 8, maxJitter: 15_000 }),
     retention: retentionSchema.default(() => retentionSchema.parse({})),
     health: healthSchema.default(() => healthSchema.parse({})),
+    alerts: alertsSchema.default(() => alertsSchema.parse({})),
     targets: z.array(targetSchema).min(1, 'expected at least one target'),
   })
   .strict()

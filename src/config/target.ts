@@ -1,3 +1,4 @@
+import type { AlertKnobs } from '../alerts/rules.js';
 import type { HealthThresholds } from '../health/state.js';
 import type { Price } from './pricing.js';
 import type { ProbeConfig, Provider, RetentionConfig } from './schema.js';
@@ -16,6 +17,25 @@ export interface Target {
   health: HealthThresholds;
   /** Ids of targets to suggest, in order, while this one holds traffic. */
   alternatives: string[];
+  alerts: AlertKnobs & { enabled: boolean };
+}
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  requireTLS: boolean;
+  /** Read from the environment at start; never logged, stored or served. */
+  user: string | undefined;
+  password: string | undefined;
+  timeoutMs: number;
+}
+
+export interface AlertSettings {
+  dashboardUrl: string | null;
+  groupWaitMs: number;
+  email: { to: string[]; from: string; smtp: SmtpSettings } | null;
+  webhook: { url: string; secret: string | undefined; timeoutMs: number } | null;
 }
 
 export type ConfigMode = 'file' | 'gemini-defaults' | 'demo';
@@ -30,4 +50,5 @@ export interface ServiceConfig {
   retention: RetentionConfig;
   /** Empty in demo mode until the simulator is up; see demoTargets. */
   targets: Target[];
+  alerts: AlertSettings;
 }

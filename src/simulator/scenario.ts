@@ -1,18 +1,11 @@
 import { z } from 'zod';
-import { parseDuration } from '../config/duration.js';
+import { durationSchema } from '../config/duration.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const SECOND = 1_000;
 
-const durationText = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === null) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like "90s" or "6h", got ${JSON.stringify(text)}` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const durationText = durationSchema();
 const probability = z.number().min(0).max(1).default(0);
 
 const segmentSchema = z

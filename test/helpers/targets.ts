@@ -1,5 +1,6 @@
 import { resolvePrice } from '../../src/config/pricing.js';
 import { DEFAULT_THRESHOLDS } from '../../src/health/state.js';
+import { DEFAULT_FLAP } from '../../src/alerts/flapping.js';
 import type { Target } from '../../src/config/target.js';
 
 export function simulatedTarget(id: string, baseUrl: string, overrides: Partial<Target> & { every?: number; timeout?: number; kind?: 'text' | 'image' } = {}): Target {
@@ -16,6 +17,7 @@ export function simulatedTarget(id: string, baseUrl: string, overrides: Partial<
     price: resolvePrice(model, undefined),
     health: DEFAULT_THRESHOLDS,
     alternatives: [],
+    alerts: { enabled: true, pendingForMs: 60_000, minimumReminderIntervalMs: 0, sendOnResolved: true, degraded: false, flap: DEFAULT_FLAP },
     ...rest,
   };
 }

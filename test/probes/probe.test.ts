@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePrice } from '../../src/config/pricing.js';
 import { DEFAULT_THRESHOLDS } from '../../src/health/state.js';
+import { DEFAULT_FLAP } from '../../src/alerts/flapping.js';
 import type { Target } from '../../src/config/target.js';
 import type { Outcome } from '../../src/probes/outcome.js';
 import { runProbe } from '../../src/probes/probe.js';
@@ -36,6 +37,7 @@ function makeTarget(provider: Provider, baseUrl: string, options: TargetOptions 
     price: resolvePrice(model, undefined),
     health: DEFAULT_THRESHOLDS,
     alternatives: [],
+    alerts: { enabled: true, pendingForMs: 60_000, minimumReminderIntervalMs: 0, sendOnResolved: true, degraded: false, flap: DEFAULT_FLAP },
   };
 }
 

@@ -181,7 +181,7 @@ describe('simulator control routes', () => {
     });
 
     expect(status).toBe(400);
-    expect(body.error).toBe('trace: segments[0].latency.median: expected a duration like "90s" or "6h", got "fast"');
+    expect(body.error).toBe('trace: segments[0].latency.median: expected a duration like "30s", got "fast"');
     expect((await generate(sim)).status).toBe(200);
   });
 

@@ -1,0 +1,43 @@
+import type { HealthState } from '../health/state.js';
+
+/** Nagios-style flap detection over the statuses seen at the last observations. */
+export interface FlapKnobs {
+  /** How many recent statuses are weighed (Nagios uses 21: 20 possible changes). */
+  window: number;
+  /** Start flapping at or above this weighted share of changes… */
+  high: number;
+  /** …and stop once it falls to or below this. */
+  low: number;
+}
+
+export const DEFAULT_FLAP: FlapKnobs = { window: 21, high: 0.3, low: 0.15 };
+
+/**
+ * Weighted share of status changes between consecutive entries: the oldest change weighs 0.8,
+ * the newest 1.2, so a target that has just settled stops counting as flapping sooner.
+ */
+export function changeShare(history: readonly HealthState[]): number {
+  const pairs = history.length - 1;
+  if (pairs < 1) return 0;
+  let weighted = 0;
+  let total = 0;
+  for (let i = 1; i < history.length; i++) {
+    const weight = pairs === 1 ? 1 : 0.8 + (0.4 * (i - 1)) / (pairs - 1);
+    total += weight;
+    if (history[i] !== history[i - 1]) weighted += weight;
+  }
+  return weighted / total;
+}
+
+/** Appends a status, keeping the window; unknown (stale) statuses are not observations and are skipped. */
+export function remember(history: readonly HealthState[], status: HealthState, knobs: FlapKnobs): HealthState[] {
+  if (status === 'unknown') return [...history];
+  return [...history, status].slice(-knobs.window);
+}
+
+/** Whether the target is flapping now, with hysteresis between the high and low thresholds. */
+export function isFlapping(wasFlapping: boolean, history: readonly HealthState[], knobs: FlapKnobs): boolean {
+  if (history.length < Math.min(knobs.window, 6)) return false;
+  const share = changeShare(history);
+  return wasFlapping ? share > knobs.low : share >= knobs.high;
+}

@@ -1,0 +1,142 @@
+import type { Advice } from '../health/advice.js';
+import type { Cause, HealthState } from '../health/state.js';
+import { isFlapping, remember, type FlapKnobs } from './flapping.js';
+
+export type AlertKind = 'overloaded' | 'down' | 'degraded' | 'reminder' | 'recovered' | 'flapping' | 'flapping_ended';
+
+/** The figures a mail quotes: the short window at that moment. */
+export interface Figures {
+  samples: number;
+  successRate: number | null;
+  overloadRate: number | null;
+  p95Ms: number | null;
+}
+
+/** What the rules see at one moment for one target. */
+export interface Moment {
+  targetId: string;
+  at: number;
+  status: HealthState;
+  since: number;
+  cause: Cause;
+  figures: Figures;
+  advice: Pick<Advice, 'send' | 'retryAfterSeconds' | 'reason' | 'alternative'>;
+}
+
+/** One notification, decided; rendering and delivery come later. */
+export interface AlertDraft {
+  kind: AlertKind;
+  targetId: string;
+  at: number;
+  status: HealthState;
+  since: number;
+  cause: Cause;
+  figures: Figures;
+  advice: Moment['advice'];
+  /** For recovery, reminder and flapping summaries: the episode this closes or continues. */
+  episode?: { startedAt: number; durationMs: number; worst: { status: HealthState; figures: Figures }; changes?: number };
+}
+
+export interface AlertKnobs {
+  /** How long an alert-worthy state must hold before the first mail. */
+  pendingForMs: number;
+  /** Repeat while an episode goes on; 0 = never. */
+  minimumReminderIntervalMs: number;
+  sendOnResolved: boolean;
+  /** Degraded (slow or elevated errors) alerts too; off by default. */
+  degraded: boolean;
+  flap: FlapKnobs;
+}
+
+interface Episode {
+  status: HealthState;
+  startedAt: number;
+  lastSentAt: number;
+  worst: { status: HealthState; figures: Figures };
+}
+
+/** Per-target alert memory; persisted with every change so a restart neither repeats nor loses a mail. */
+export interface AlertState {
+  history: HealthState[];
+  flapping: { since: number; changes: number; last: HealthState } | null;
+  pending: { since: number } | null;
+  open: Episode | null;
+}
+
+export const INITIAL_ALERT_STATE: AlertState = { history: [], flapping: null, pending: null, open: null };
+
+const SEVERITY: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, overloaded: 2, down: 3 };
+
+/**
+ * Pure: the alert state and one moment in, the new state and the notifications to enqueue out.
+ * `observed` is true for a new outcome (it counts toward flap detection) and false for a heartbeat.
+ */
+export function decide(state: AlertState, moment: Moment, observed: boolean, knobs: AlertKnobs): { state: AlertState; drafts: AlertDraft[] } {
+  const draft = (kind: AlertKind, episode?: AlertDraft['episode']): AlertDraft => ({
+    kind,
+    targetId: moment.targetId,
+    at: moment.at,
+    status: moment.status,
+    since: moment.since,
+    cause: moment.cause,
+    figures: moment.figures,
+    advice: moment.advice,
+    ...(episode ? { episode } : {}),
+  });
+  const history = observed ? remember(state.history, moment.status, knobs.flap) : state.history;
+  const flapping = observed ? isFlapping(state.flapping !== null, history, knobs.flap) : state.flapping !== null;
+  const worthy = moment.status === 'overloaded' || moment.status === 'down' || (knobs.degraded && moment.status === 'degraded');
+
+  if (flapping) {
+    if (state.flapping) {
+      const changed = observed && moment.status !== state.flapping.last && moment.status !== 'unknown';
+      const next = { ...state.flapping, changes: state.flapping.changes + (changed ? 1 : 0), last: moment.status === 'unknown' ? state.flapping.last : moment.status };
+      return { state: { ...state, history, flapping: next, open: state.open && track(state.open, moment) }, drafts: [] };
+    }
+    const open = state.open ? track(state.open, moment) : { status: moment.status, startedAt: moment.at, lastSentAt: moment.at, worst: { status: moment.status, figures: moment.figures } };
+    return { state: { history, flapping: { since: moment.at, changes: 0, last: moment.status }, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [draft('flapping')] };
+  }
+
+  if (state.flapping) {
+    // Settled: one summary stands for all the changes held back; it opens or closes the episode.
+    const open = state.open ? track(state.open, moment) : null;
+    const summary = draft('flapping_ended', {
+      startedAt: state.flapping.since,
+      durationMs: moment.at - state.flapping.since,
+      worst: open?.worst ?? { status: moment.status, figures: moment.figures },
+      changes: state.flapping.changes,
+    });
+    const stillBad = worthy ? { status: moment.status, startedAt: open?.startedAt ?? moment.at, lastSentAt: moment.at, worst: open?.worst ?? { status: moment.status, figures: moment.figures } } : null;
+    return { state: { history, flapping: null, pending: null, open: stillBad }, drafts: [summary] };
+  }
+
+  if (state.open) {
+    const open = track(state.open, moment);
+    if (moment.status === 'healthy') {
+      const episode = { startedAt: open.startedAt, durationMs: moment.at - open.startedAt, worst: open.worst };
+      return { state: { history, flapping: null, pending: null, open: null }, drafts: knobs.sendOnResolved ? [draft('recovered', episode)] : [] };
+    }
+    const remind = knobs.minimumReminderIntervalMs > 0 && moment.at - open.lastSentAt >= knobs.minimumReminderIntervalMs;
+    if (remind) {
+      const episode = { startedAt: open.startedAt, durationMs: moment.at - open.startedAt, worst: open.worst };
+      return { state: { history, flapping: null, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [draft('reminder', episode)] };
+    }
+    return { state: { history, flapping: null, pending: null, open }, drafts: [] };
+  }
+
+  if (!worthy) return { state: { history, flapping: null, pending: null, open: null }, drafts: [] };
+  const pending = state.pending ?? { since: moment.since };
+  if (moment.at - pending.since < knobs.pendingForMs) return { state: { history, flapping: null, pending, open: null }, drafts: [] };
+  const kind = moment.status === 'degraded' ? 'degraded' : moment.status === 'down' ? 'down' : 'overloaded';
+  const open: Episode = { status: moment.status, startedAt: pending.since, lastSentAt: moment.at, worst: { status: moment.status, figures: moment.figures } };
+  return { state: { history, flapping: null, pending: null, open }, drafts: [draft(kind)] };
+}
+
+/** Keeps the worst moment of an episode: the most severe status, then the lowest success rate. */
+function track(open: Episode, moment: Moment): Episode {
+  const worse =
+    SEVERITY[moment.status] > SEVERITY[open.worst.status] ||
+    (SEVERITY[moment.status] === SEVERITY[open.worst.status] && SEVERITY[moment.status] > 0 && (moment.figures.successRate ?? 1) < (open.worst.figures.successRate ?? 1));
+  const status = moment.status === 'unknown' ? open.status : moment.status;
+  return { ...open, status, worst: worse ? { status: moment.status, figures: moment.figures } : open.worst };
+}

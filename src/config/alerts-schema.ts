@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { DEFAULT_FLAP } from '../alerts/flapping.js';
+import type { AlertKnobs } from '../alerts/rules.js';
+import { durationSchema as duration } from './duration.js';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName = z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "SMTP_PASSWORD"');
+const HOUR = 3_600_000;
+
+const smtpSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65_535).default(587),
+    /** Implicit TLS from the first byte (usually port 465); otherwise STARTTLS when offered. */
+    secure: z.boolean().optional(),
+    /** Refuse to send unless STARTTLS succeeds. */
+    requireTLS: z.boolean().default(false),
+    userEnv: envName.optional(),
+    passwordEnv: envName.optional(),
+    timeout: duration(1_000, 300_000).default(30_000),
+  })
+  .strict();
+
+export const emailSchema = z
+  .object({
+    to: z.array(z.email({ error: 'expected an email address' })).min(1, 'expected at least one recipient'),
+    from: z.email({ error: 'expected an email address' }),
+    smtp: smtpSchema,
+  })
+  .strict();
+
+export const webhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+    /** Signs each body with HMAC-SHA256 (header X-Modelpulse-Signature) when set. */
+    secretEnv: envName.optional(),
+    timeout: duration(1_000, 60_000).default(10_000),
+  })
+  .strict();
+
+/** The knobs a target may override. */
+export const targetAlertsSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    pendingFor: duration(0, 24 * HOUR).optional(),
+    minimumReminderInterval: duration(0, 30 * 24 * HOUR).optional(),
+    sendOnResolved: z.boolean().optional(),
+    degraded: z.boolean().optional(),
+  })
+  .strict();
+
+export const alertsSchema = z
+  .object({
+    /** Base URL of this service as people reach it, for links in mails. */
+    dashboardUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+    pendingFor: duration(0, 24 * HOUR).default(60_000),
+    /** 0 (the default) sends no reminders. */
+    minimumReminderInterval: duration(0, 30 * 24 * HOUR).default(0),
+    sendOnResolved: z.boolean().default(true),
+    degraded: z.boolean().default(false),
+    /** Changes within this wait go out together in one mail. */
+    groupWait: duration(0, 10 * 60_000).default(30_000),
+    flapping: z
+      .object({
+        window: z.number().int().min(6).max(100).default(DEFAULT_FLAP.window),
+        high: z.number().gt(0).max(1).default(DEFAULT_FLAP.high),
+        low: z.number().min(0).max(1).default(DEFAULT_FLAP.low),
+      })
+      .strict()
+      .refine((f) => f.low < f.high, { message: 'flapping.low must be below flapping.high' })
+      .default(DEFAULT_FLAP),
+    email: emailSchema.optional(),
+    webhook: webhookSchema.optional(),
+  })
+  .strict();
+
+export type AlertsConfig = z.output<typeof alertsSchema>;
+export type TargetAlertsConfig = z.output<typeof targetAlertsSchema>;
+
+/** A target's alert knobs: its own overrides over the top-level defaults. */
+export function targetAlerts(alerts: AlertsConfig, own: TargetAlertsConfig | undefined): AlertKnobs & { enabled: boolean } {
+  return {
+    enabled: own?.enabled ?? true,
+    pendingForMs: own?.pendingFor ?? alerts.pendingFor,
+    minimumReminderIntervalMs: own?.minimumReminderInterval ?? alerts.minimumReminderInterval,
+    sendOnResolved: own?.sendOnResolved ?? alerts.sendOnResolved,
+    degraded: own?.degraded ?? alerts.degraded,
+    flap: alerts.flapping,
+  };
+}
+

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_FLAP } from '../../src/alerts/flapping.js';
+import { decide, INITIAL_ALERT_STATE, type AlertDraft, type AlertKnobs, type AlertState, type Moment } from '../../src/alerts/rules.js';
+import type { HealthState } from '../../src/health/state.js';
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);
+const knobs: AlertKnobs = { pendingForMs: MINUTE, minimumReminderIntervalMs: 0, sendOnResolved: true, degraded: false, flap: DEFAULT_FLAP };
+
+/** Replays a status per observation (10 s apart) through the rules; returns the drafts in order. */
+function replay(statuses: HealthState[], options: Partial<AlertKnobs> = {}, start: AlertState = INITIAL_ALERT_STATE, t0 = T0) {
+  let state = start;
+  let since = t0;
+  let previous: HealthState | null = null;
+  const drafts: AlertDraft[] = [];
+  statuses.forEach((status, i) => {
+    const at = t0 + i * 10_000;
+    if (status !== previous) since = at;
+    previous = status;
+    const moment: Moment = {
+      targetId: 'pro',
+      at,
+      status,
+      since,
+      cause: status === 'overloaded' ? { kind: 'overload', share: 0.8, run: 3 } : { kind: 'none' },
+      figures: { samples: 30, successRate: status === 'healthy' ? 1 : 0.2 - i / 10_000, overloadRate: status === 'healthy' ? 0 : 0.8, p95Ms: 40_000 },
+      advice: { send: status === 'healthy', retryAfterSeconds: status === 'healthy' ? null : 30, reason: 'r', alternative: null },
+    };
+    const result = decide(state, moment, true, { ...knobs, ...options });
+    state = JSON.parse(JSON.stringify(result.state)) as AlertState;
+    drafts.push(...result.drafts);
+  });
+  return { drafts, state };
+}
+
+const run = (status: HealthState, n: number): HealthState[] => Array.from({ length: n }, () => status);
+
+describe('alert rules', () => {
+  it('sends one onset mail once the state has held for the pending period, and one recovery mail', () => {
+    const { drafts } = replay([...run('healthy', 30), ...run('overloaded', 60), ...run('healthy', 30)]);
+    expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'recovered']);
+    expect(drafts[0]!.at - drafts[0]!.since).toBe(MINUTE);
+    expect(drafts[1]!.episode).toMatchObject({ durationMs: 60 * 10_000, worst: { status: 'overloaded' } });
+  });
+
+  it('stays silent for an overload shorter than the pending period', () => {
+    expect(replay([...run('healthy', 30), ...run('overloaded', 5), ...run('healthy', 30)]).drafts).toEqual([]);
+  });
+
+  it('keeps one episode through escalation and stale data, quoting the worst moment on recovery', () => {
+    const { drafts } = replay([...run('healthy', 25), ...run('overloaded', 10), ...run('down', 10), ...run('unknown', 5), ...run('degraded', 3), ...run('healthy', 25)]);
+    expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'recovered']);
+    expect(drafts[1]!.episode!.worst.status).toBe('down');
+  });
+
+  it('sends a reminder at its interval while an incident goes on, and none when it is off', () => {
+    const long = [...run('healthy', 25), ...run('overloaded', 6 * 60 * 2), ...run('healthy', 25)];
+    expect(replay(long, { minimumReminderIntervalMs: 30 * MINUTE }).drafts.map((d) => d.kind)).toEqual(['overloaded', 'reminder', 'reminder', 'reminder', 'recovered']);
+    expect(replay(long).drafts.map((d) => d.kind)).toEqual(['overloaded', 'recovered']);
+  });
+
+  it('sends degraded alerts only for targets that opted in', () => {
+    const slow = [...run('healthy', 25), ...run('degraded', 20), ...run('healthy', 25)];
+    expect(replay(slow).drafts).toEqual([]);
+    expect(replay(slow, { degraded: true }).drafts.map((d) => d.kind)).toEqual(['degraded', 'recovered']);
+  });
+
+  it('holds the per-change mails of a flapping target: one flapping notice, then one summary', () => {
+    const flap: HealthState[] = [];
+    for (let cycle = 0; cycle < 12; cycle++) flap.push(...run('overloaded', 4), ...run('healthy', 3));
+    const { drafts } = replay([...run('healthy', 25), ...flap, ...run('healthy', 40)]);
+    expect(drafts.map((d) => d.kind)).toEqual(['flapping', 'flapping_ended']);
+    expect(drafts[1]!.status).toBe('healthy');
+    expect(drafts[1]!.episode!.changes).toBeGreaterThan(10);
+  });
+
+  it('after a restart in the middle of an incident, neither repeats the onset nor loses the recovery', () => {
+    const before = replay([...run('healthy', 25), ...run('overloaded', 20)]);
+    expect(before.drafts.map((d) => d.kind)).toEqual(['overloaded']);
+    const after = replay([...run('overloaded', 10), ...run('healthy', 5)], {}, before.state, T0 + 45 * 10_000);
+    expect(after.drafts.map((d) => d.kind)).toEqual(['recovered']);
+  });
+});

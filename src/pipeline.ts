@@ -20,6 +20,7 @@ export class ObservationPipeline {
   readonly engine: HealthEngine;
   private readonly open: Map<string, Incident>;
   private readonly listeners: PipelineListener[] = [];
+  private readonly steps: Array<(targetId: string, at: number, observed: boolean) => void> = [];
 
   constructor(
     private readonly store: Store,
@@ -40,11 +41,18 @@ export class ObservationPipeline {
     this.listeners.push(listener);
   }
 
+  /** Runs inside the transaction of each step (alert rules), so what it writes lands with the outcome. */
+  onStep(run: (targetId: string, at: number, observed: boolean) => void): void {
+    this.steps.push(run);
+  }
+
   record(outcome: Outcome): void {
     const step = this.store.transaction(() => {
       this.store.insertOutcomes([outcome]);
       const result = this.engine.observe(outcome);
-      return result && { ...result, incident: this.persist(outcome.targetId, result.tracker, outcome.at, result.transition) };
+      const incident = result && this.persist(outcome.targetId, result.tracker, outcome.at, result.transition);
+      for (const run of this.steps) run(outcome.targetId, Math.max(outcome.at, this.options.now()), true);
+      return result && { ...result, incident };
     });
     for (const listener of this.listeners) listener.outcome?.(outcome);
     if (step?.transition) this.announce(step.transition, step.incident);
@@ -53,7 +61,11 @@ export class ObservationPipeline {
   /** Marks stale targets unknown (the open incident stays open). */
   refresh(now: number): void {
     for (const change of this.engine.refresh(now)) {
-      const incident = this.store.transaction(() => this.persist(change.transition.targetId, change.tracker, now, change.transition));
+      const incident = this.store.transaction(() => {
+        const saved = this.persist(change.transition.targetId, change.tracker, now, change.transition);
+        for (const run of this.steps) run(change.transition.targetId, now, false);
+        return saved;
+      });
       this.announce(change.transition, incident);
     }
   }

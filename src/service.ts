@@ -3,6 +3,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp, type Liveness } from './api/app.js';
+import { alertSecrets, notifiersFor, wireAlerts } from './alerts/channels.js';
+import type { Notifier } from './alerts/notifiers/notifier.js';
 import { createMetrics } from './api/metrics.js';
 import { ObservationPipeline } from './pipeline.js';
 import { demoTargets } from './config/defaults.js';
@@ -24,6 +26,8 @@ export interface ServiceOptions {
   /** Demo mode's simulated upstream; defaults to the "demo" preset. */
   demoTrace?: Trace;
   shutdownGraceMs?: number;
+  /** Alert channels to use instead of those built from the config (tests). */
+  notifiers?: readonly Notifier[];
 }
 
 export interface Service {
@@ -37,6 +41,9 @@ export interface Service {
   latest: Map<string, Outcome>;
   /** One heartbeat, as node-cron runs it every second: due probes start, stale targets turn unknown. */
   tick(): string[];
+  /** Settles when the alert round started by the last tick has finished delivering. */
+  alertsDelivered(): Promise<void>;
+  alertChannels: readonly string[];
   close(): Promise<void>;
 }
 
@@ -48,7 +55,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const autoStart = options.autoStart ?? true;
   const simulator = config.mode === 'demo' ? await startSimulator({ trace: options.demoTrace ?? presetTrace('demo'), now }) : null;
   const targets = simulator ? demoTargets(simulator.url) : config.targets;
-  const log = options.log ?? createLogger({ secrets: targets.map((t) => t.apiKey), now });
+  const secrets = [...targets.map((t) => t.apiKey), ...alertSecrets(config.alerts)].filter((s): s is string => typeof s === 'string');
+  const log = options.log ?? createLogger({ secrets, now });
   const store = new Store(config.dataDir);
   store.prune(now(), config.retention);
 
@@ -105,6 +113,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       status: (id) => pipeline.engine.status(id),
       series: (query) => store.series(query, config.retention),
       incidents: (query) => store.health.incidents(query),
+      notifications: (limit, targetId) => store.alerts.list(limit, targetId),
     },
     health: {
       ids: () => pipeline.engine.ids(),
@@ -120,14 +129,19 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+  const notifiers = options.notifiers ?? notifiersFor(config.alerts, { dashboardUrl: url, demo: config.mode === 'demo' }, log, now);
+  const alerts = wireAlerts({ store, targets, engine: pipeline.engine, settings: config.alerts, notifiers, secrets, now, log });
+  pipeline.onStep((targetId, at, observed) => alerts.alerting.evaluate(targetId, at, observed));
 
-  /** One heartbeat: start due probes, and mark targets without fresh data unknown. */
+  /** One heartbeat: start due probes, mark targets without fresh data unknown, run alert timers and delivery. */
+  let alertRound: Promise<void> = Promise.resolve();
   const tick = () => {
     const started = scheduler.tick();
     try {
       pipeline.refresh(now());
+      alertRound = alerts.tick(now()).catch((error: unknown) => log.error(`alerts failed: ${error instanceof Error ? error.message : String(error)}`));
     } catch (error) {
-      log.error(`health refresh failed: ${error instanceof Error ? error.message : String(error)}`);
+      log.error(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
     }
     return started;
   };
@@ -149,13 +163,14 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     (closing ??= (async () => {
       for (const job of jobs) await job.destroy();
       await scheduler.stop(options.shutdownGraceMs ?? 10_000);
+      await alerts.close();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.close();
       await simulator?.close();
     })());
 
-  return { url, config, targets, store, scheduler, pipeline, simulator, latest, tick, close };
+  return { url, config, targets, store, scheduler, pipeline, simulator, latest, tick, alertsDelivered: () => alertRound, alertChannels: alerts.channels, close };
 }
 
 function describeOutcome(outcome: Outcome): string {

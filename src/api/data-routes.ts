@@ -5,6 +5,8 @@ import type { Incident } from '../health/incident.js';
 import type { Outcome } from '../probes/outcome.js';
 import type { Series, SeriesQuery } from '../store/store.js';
 import type { IncidentQuery } from '../store/health-records.js';
+import type { Notification } from '../store/alert-records.js';
+import { headline } from '../alerts/render.js';
 import { publicTarget } from './public.js';
 import { instant, parseQuery, step } from './query.js';
 
@@ -14,6 +16,7 @@ export interface DataSource {
   status(targetId: string): string | undefined;
   series(query: SeriesQuery): Series;
   incidents(query: IncidentQuery): Incident[];
+  notifications(limit: number, targetId?: string): Notification[];
 }
 
 const DAY = 86_400_000;
@@ -21,6 +24,13 @@ const MAX_SPAN = 5 * 366 * DAY;
 
 const seriesQuery = z
   .object({ from: instant.optional(), to: instant.optional(), step: step.optional() })
+  .strict();
+
+const alertQuery = z
+  .object({
+    target: z.string().optional(),
+    limit: z.string().regex(/^\d{1,4}$/, 'expected a whole number from 1 to 1000').transform(Number).pipe(z.number().min(1).max(1000)).optional(),
+  })
   .strict();
 
 const incidentQuery = z
@@ -91,6 +101,32 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
         worstState: i.worstState,
         cause: i.cause,
         peak: { samples: i.peak.samples, successRate: i.peak.successRate, overloadRate: i.peak.overloadRate, rateLimitedRate: i.peak.rateLimitedRate, latencyMs: i.peak.latencyMs },
+      })),
+    });
+  });
+
+  app.get('/api/alerts', (c) => {
+    const parsed = parseQuery(c, alertQuery);
+    if (!parsed.ok) return parsed.response;
+    const { target, limit } = parsed.value;
+    if (target !== undefined && !known().includes(target)) return c.json({ error: `unknown target "${target}"`, knownTargets: known() }, 404);
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return c.json({
+      demo,
+      notifications: source.notifications(limit ?? 100, target).map((n) => ({
+        id: n.id,
+        createdAt: iso(n.createdAt),
+        target: n.targetId,
+        kind: n.kind,
+        headline: headline(n.draft),
+        channel: n.channel,
+        status: n.status,
+        attempts: n.attempts,
+        nextAttemptAt: n.status === 'pending' ? iso(n.nextAttemptAt) : null,
+        lastError: n.lastError,
+        deliveredAt: iso(n.deliveredAt),
+        deliveryId: n.deliveryId,
+        subject: n.subject,
       })),
     });
   });

@@ -83,6 +83,20 @@ export const OPENAPI_DOCUMENT = {
         responses: { '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, incidents: { type: 'array', items: { $ref: '#/components/schemas/Incident' } } } }, 'Newest first.'), '400': json(error, 'Bad query parameters.'), '404': json(error, 'Unknown target.') },
       },
     },
+    '/api/alerts': {
+      get: {
+        summary: 'Alert notifications: sent, pending and unconfirmed (newest first; never secrets)',
+        parameters: [
+          { name: 'target', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: {
+          '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, notifications: { type: 'array', items: { $ref: '#/components/schemas/Notification' } } } }, 'Newest first.'),
+          '400': json(error, 'Bad query parameters.'),
+          '404': json(error, 'Unknown target.'),
+        },
+      },
+    },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/api/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1.') } } },
   },
@@ -131,6 +145,24 @@ export const OPENAPI_DOCUMENT = {
           grain: { type: 'string', enum: ['minute', 'hour', 'day'] },
           stepSeconds: { type: 'integer' },
           points: { type: 'array', items: { type: 'object', properties: { t: { type: 'string', format: 'date-time' }, samples: { type: 'integer' }, counts: { type: 'object' }, successRate: nullableNumber, overloadRate: nullableNumber, latencyMs: latency, costUsd: { type: 'number' } } } },
+        },
+      },
+      Notification: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          createdAt: { type: 'string', format: 'date-time' },
+          target: { type: 'string' },
+          kind: { type: 'string', enum: ['overloaded', 'down', 'degraded', 'reminder', 'recovered', 'flapping', 'flapping_ended'] },
+          headline: { type: 'string' },
+          channel: { type: 'string', enum: ['email', 'webhook', 'log'] },
+          status: { type: 'string', enum: ['pending', 'sending', 'delivered', 'unconfirmed'] },
+          attempts: { type: 'integer' },
+          nextAttemptAt: { type: ['string', 'null'], format: 'date-time' },
+          lastError: { type: ['string', 'null'] },
+          deliveredAt: { type: ['string', 'null'], format: 'date-time' },
+          deliveryId: { type: ['string', 'null'] },
+          subject: { type: ['string', 'null'] },
         },
       },
       Incident: {

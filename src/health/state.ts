@@ -113,7 +113,7 @@ export interface Evidence {
 export function step(tracker: Tracker, observation: Observation, evidence: Evidence, thresholds: HealthThresholds): Tracker {
   const runs = countRuns(tracker.runs, observation.class);
   const candidate = judge(runs, observation, evidence, thresholds);
-  const holding = SEVERITY[candidate.state] < SEVERITY[tracker.state] && runs.ok < thresholds.recoverAfter;
+  const holding = SEVERITY[candidate.state] < SEVERITY[tracker.state] && !recovered(tracker.state, runs, evidence.lastTen, thresholds);
   // Hysteresis: a better state needs a run of successes; until then the worse one holds.
   const next = holding ? { state: tracker.state, cause: tracker.cause } : candidate;
   const changed = next.state !== tracker.state;
@@ -127,6 +127,18 @@ export function step(tracker: Tracker, observation: Observation, evidence: Evide
     opens: next.state === 'healthy' ? 0 : tracker.opens + (entering ? 1 : 0),
     lastAt: observation.at,
   };
+}
+
+/**
+ * Enough successes in a row to leave a worse state; leaving overloaded or down also needs the
+ * last ten calls to no longer be mostly failures, so two lucky successes in an 85 % overload
+ * are not a recovery.
+ */
+function recovered(state: HealthState, runs: Runs, lastTen: readonly Observation[], t: HealthThresholds): boolean {
+  if (runs.ok < t.recoverAfter) return false;
+  if (state !== 'overloaded' && state !== 'down') return true;
+  const failures = lastTen.filter((o) => o.class !== 'ok').length;
+  return wilsonLower(failures, lastTen.length) < t.overloadShare;
 }
 
 /** Marks a tracker stale when no observation arrived within staleAfterMs; keeps what it knew. */

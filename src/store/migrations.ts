@@ -71,6 +71,29 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX incidents_by_target_start ON incidents (target_id, started_at);
   CREATE UNIQUE INDEX one_open_incident_per_target ON incidents (target_id) WHERE ended_at IS NULL;
   `,
+  `
+  CREATE TABLE alert_state (
+    target_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    target_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    draft TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    delivered_at INTEGER,
+    delivery_id TEXT,
+    subject TEXT
+  );
+  CREATE INDEX notifications_due ON notifications (channel, status, next_attempt_at);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

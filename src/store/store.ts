@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { RetentionConfig } from '../config/schema.js';
 import { OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../probes/outcome.js';
 import { decodeHistogram, encodeHistogram, mergeInto, percentile, type Histogram } from './histogram.js';
+import { AlertRecords } from './alert-records.js';
 import { HealthRecords } from './health-records.js';
 import { migrate } from './migrations.js';
 import { aggregate, emptyCounts, GRAIN_ORDER, GRAINS, type ClassCounts, type Grain, type Rollup } from './rollup.js';
@@ -56,6 +57,7 @@ type RollupRow = Record<`n_${OutcomeClass}`, number> & { bucket: number; cost_us
 export class Store {
   readonly path: string;
   readonly health: HealthRecords;
+  readonly alerts: AlertRecords;
   private readonly db: Database.Database;
   private readonly statements;
 
@@ -75,6 +77,7 @@ export class Store {
     migrate(this.db);
     this.statements = this.prepare();
     this.health = new HealthRecords(this.db);
+    this.alerts = new AlertRecords(this.db);
   }
 
   private prepare() {

@@ -167,7 +167,7 @@ describe('the OpenAPI document', () => {
     const app = createApp({
       mode: 'demo',
       now: () => START,
-      data: { targets: [], latestOutcome: unused, status: unused, series: unused, incidents: unused },
+      data: { targets: [], latestOutcome: unused, status: unused, series: unused, incidents: unused, notifications: unused },
       health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused },
       liveness: unused,
       metrics: unused,

@@ -58,6 +58,14 @@ describe('health state machine', () => {
     }
   });
 
+  it('does not take two lucky successes in the middle of an overload for a recovery', () => {
+    const { script } = harness();
+    script('pro', ['ok', ...repeat<OutcomeClass>('overloaded', 10)]);
+    expect(script('pro', ['ok', 'ok']).status).toBe('overloaded');
+    expect(script('pro', [...repeat<OutcomeClass>('overloaded', 8), 'ok', 'ok']).status).toBe('overloaded');
+    expect(script('pro', ['ok']).status).toBe('healthy');
+  });
+
   it('recovers only after two successes in a row', () => {
     const { script } = harness();
     script('pro', [...repeat('ok', 5), ...repeat('overloaded', 4)] as OutcomeClass[]);
@@ -102,7 +110,8 @@ describe('health state machine', () => {
     script('pro', ['ok']);
     expect(script('pro', repeat('overloaded', 3)).advice.retryAfterSeconds).toBe(30);
     expect(script('pro', repeat('server_error', 5)).advice.retryAfterSeconds).toBe(60);
-    script('pro', ['ok', 'ok']);
+    expect(script('pro', ['ok', 'ok']).status).toBe('down');
+    expect(script('pro', ['ok']).status).toBe('healthy');
     expect(script('pro', repeat('overloaded', 3)).advice.retryAfterSeconds).toBe(30);
   });
 

@@ -1,0 +1,59 @@
+import type { Target } from '../config/target.js';
+import type { HealthEngine } from '../health/engine.js';
+import type { AlertRecords } from '../store/alert-records.js';
+import { decide, INITIAL_ALERT_STATE, type AlertState, type Moment } from './rules.js';
+
+/**
+ * Runs the alert rules for each target against the health engine's view, persisting the alert
+ * state and enqueueing notifications. Call it inside the transaction that stored the outcome.
+ */
+export class Alerting {
+  private readonly states: Map<string, AlertState>;
+  private readonly targets: Map<string, Target>;
+
+  constructor(
+    private readonly records: AlertRecords,
+    targets: readonly Target[],
+    private readonly engine: HealthEngine,
+    private readonly channels: readonly string[],
+  ) {
+    this.targets = new Map(targets.map((t) => [t.id, t]));
+    const saved = records.states();
+    this.states = new Map(targets.map((t) => [t.id, saved.get(t.id) ?? INITIAL_ALERT_STATE]));
+  }
+
+  /** Evaluates one target at `now`; `observed` is true when a new outcome just arrived. */
+  evaluate(targetId: string, now: number, observed: boolean): void {
+    const target = this.targets.get(targetId);
+    const state = this.states.get(targetId);
+    if (!target || !state || !target.alerts.enabled) return;
+    const moment = this.moment(targetId, now);
+    if (!moment) return;
+    const result = decide(state, moment, observed, target.alerts);
+    if (result.drafts.length > 0) this.records.enqueue(result.drafts, this.channels, now);
+    if (JSON.stringify(result.state) !== JSON.stringify(state)) {
+      this.states.set(targetId, result.state);
+      this.records.saveState(targetId, result.state, now);
+    }
+  }
+
+  private moment(targetId: string, now: number): Moment | null {
+    const snapshot = this.engine.snapshot(targetId, now);
+    const tracker = this.engine.tracker(targetId);
+    if (!snapshot || !tracker) return null;
+    return {
+      targetId,
+      at: now,
+      status: snapshot.status,
+      since: Date.parse(snapshot.since),
+      cause: tracker.cause,
+      figures: {
+        samples: snapshot.observed.samples,
+        successRate: snapshot.observed.successRate,
+        overloadRate: snapshot.observed.overloadRate,
+        p95Ms: snapshot.observed.latencyMs.p95,
+      },
+      advice: { send: snapshot.advice.send, retryAfterSeconds: snapshot.advice.retryAfterSeconds, reason: snapshot.advice.reason, alternative: snapshot.advice.alternative },
+    };
+  }
+}

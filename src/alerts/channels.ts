@@ -1,0 +1,70 @@
+import type { AlertSettings, Target } from '../config/target.js';
+import type { HealthEngine } from '../health/engine.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { Alerting } from './alerting.js';
+import { emailNotifier } from './notifiers/email.js';
+import { logNotifier } from './notifiers/log.js';
+import type { Notifier } from './notifiers/notifier.js';
+import { webhookNotifier } from './notifiers/webhook.js';
+import { OutboxSender } from './outbox.js';
+
+export interface AlertWiring {
+  channels: string[];
+  alerting: Alerting;
+  outbox: OutboxSender;
+  /** Heartbeat: pending periods and reminders for every target, then delivery of what is due. */
+  tick(now: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds the alert channels from the settings: email and/or webhook, else the service log. */
+export function notifiersFor(settings: AlertSettings, context: { dashboardUrl: string; demo: boolean }, log: Logger, now: () => number): Notifier[] {
+  const render = { dashboardUrl: settings.dashboardUrl ?? context.dashboardUrl, demo: context.demo };
+  const notifiers: Notifier[] = [];
+  if (settings.email) notifiers.push(emailNotifier(settings.email, render));
+  if (settings.webhook) notifiers.push(webhookNotifier(settings.webhook, render, now));
+  if (notifiers.length === 0) notifiers.push(logNotifier(log, render));
+  return notifiers;
+}
+
+export function alertSecrets(settings: AlertSettings): string[] {
+  return [settings.email?.smtp.user, settings.email?.smtp.password, settings.webhook?.secret].filter((s): s is string => typeof s === 'string');
+}
+
+export function wireAlerts(options: {
+  store: Store;
+  targets: readonly Target[];
+  engine: HealthEngine;
+  settings: AlertSettings;
+  notifiers: readonly Notifier[];
+  secrets: readonly string[];
+  now: () => number;
+  log: Logger;
+}): AlertWiring {
+  const { store, targets, settings, notifiers, log, now } = options;
+  const interrupted = store.alerts.settleInterrupted();
+  if (interrupted > 0) log.warn(`alerts: ${interrupted} notification(s) were being sent when the service stopped; marked unconfirmed, not resent`);
+  const channels = notifiers.map((n) => n.channel);
+  const alerting = new Alerting(store.alerts, targets, options.engine, channels);
+  const outbox = new OutboxSender(store.alerts, notifiers, {
+    groupWaitMs: settings.groupWaitMs,
+    now,
+    log,
+    secrets: options.secrets,
+    targets: new Map(targets.map((t) => [t.id, { id: t.id, name: t.name, model: t.model }])),
+  });
+  return {
+    channels,
+    alerting,
+    outbox,
+    async tick(at) {
+      store.transaction(() => targets.forEach((t) => alerting.evaluate(t.id, at, false)));
+      await outbox.deliver();
+    },
+    async close() {
+      await outbox.drain();
+      for (const notifier of notifiers) (notifier as { close?: () => void }).close?.();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import nodemailer from 'nodemailer';
+import type { SmtpSettings } from '../../config/target.js';
+import { renderMail, type Notice, type RenderContext } from '../render.js';
+import type { Notifier } from './notifier.js';
+
+export interface EmailSettings {
+  to: string[];
+  from: string;
+  smtp: SmtpSettings;
+}
+
+/** Mail over SMTP with nodemailer; one message per group, with a Message-ID that names its notifications. */
+export function emailNotifier(settings: EmailSettings, context: RenderContext): Notifier & { verify(): Promise<void>; close(): void } {
+  const transport = nodemailer.createTransport({
+    host: settings.smtp.host,
+    port: settings.smtp.port,
+    secure: settings.smtp.secure,
+    requireTLS: settings.smtp.requireTLS,
+    auth: settings.smtp.user !== undefined ? { user: settings.smtp.user, pass: settings.smtp.password ?? '' } : undefined,
+    connectionTimeout: settings.smtp.timeoutMs,
+    greetingTimeout: settings.smtp.timeoutMs,
+    socketTimeout: settings.smtp.timeoutMs,
+  });
+  const domain = settings.from.split('@')[1] ?? 'modelpulse.local';
+  return {
+    channel: 'email',
+    async send(notices) {
+      const mail = renderMail(notices, context);
+      const messageId = `<modelpulse.${notices.map((n) => n.id).join('.')}@${domain}>`;
+      const info = (await transport.sendMail({ from: settings.from, to: settings.to, subject: mail.subject, text: mail.text, html: mail.html, messageId })) as { messageId?: string; response?: string };
+      return { deliveryId: info.messageId ?? messageId, subject: mail.subject, response: info.response ?? '' };
+    },
+    async verify() {
+      await transport.verify();
+    },
+    close() {
+      transport.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { createHmac } from 'node:crypto';
+import { headline, renderMail, type Notice, type RenderContext } from '../render.js';
+import type { Notifier } from './notifier.js';
+
+export interface WebhookSettings {
+  url: string;
+  secret: string | undefined;
+  timeoutMs: number;
+}
+
+export const SIGNATURE_HEADER = 'x-modelpulse-signature';
+export const TIMESTAMP_HEADER = 'x-modelpulse-timestamp';
+
+/** HMAC-SHA256 over "<timestamp>.<body>", hex, as `sha256=<hex>`. */
+export function sign(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/** A JSON POST per group; any 2xx is delivery. */
+export function webhookNotifier(settings: WebhookSettings, context: RenderContext, now: () => number): Notifier {
+  return {
+    channel: 'webhook',
+    async send(notices) {
+      const subject = renderMail(notices, context).subject;
+      const body = JSON.stringify({
+        service: 'modelpulse',
+        demo: context.demo,
+        subject,
+        notifications: notices.map((n) => ({ id: n.id, headline: headline(n.draft), target: n.target, ...n.draft })),
+      });
+      const timestamp = String(Math.floor(now() / 1000));
+      const headers: Record<string, string> = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: timestamp };
+      if (settings.secret) headers[SIGNATURE_HEADER] = sign(settings.secret, timestamp, body);
+      const response = await fetch(settings.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
+      const text = (await response.text()).slice(0, 200);
+      if (!response.ok) throw new Error(`webhook answered HTTP ${response.status}${text ? `: ${text}` : ''}`);
+      return { deliveryId: `webhook:${notices.map((n) => n.id).join(',')}`, subject, response: `HTTP ${response.status}` };
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import type { AlertDraft, Figures } from './rules.js';
+
+export interface NoticeTarget {
+  id: string;
+  name: string;
+  model: string;
+}
+
+export interface Notice {
+  id: number;
+  draft: AlertDraft;
+  target: NoticeTarget;
+}
+
+export interface RenderContext {
+  /** Base URL of the service as people reach it; links are left out without it. */
+  dashboardUrl: string | null;
+  demo: boolean;
+}
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const MAX_SUBJECT = 200;
+
+/** Pure: one mail for a group of notifications (one or several targets). */
+export function renderMail(notices: readonly Notice[], context: RenderContext): RenderedMail {
+  const prefix = context.demo ? '[modelpulse DEMO]' : '[modelpulse]';
+  const headlines = notices.map((n) => headline(n.draft));
+  const joined = notices.length === 1 ? headlines[0]! : `${notices.length} alerts: ${headlines.join('; ')}`;
+  const subject = `${prefix} ${joined}`.slice(0, MAX_SUBJECT);
+  const sections = notices.map((n) => section(n, context));
+  const footer = context.demo ? 'DEMO MODE: these targets are a built-in simulator, not real models.' : 'Sent by modelpulse.';
+  const text = [...sections.map(plainSection), footer].join('\n\n') + '\n';
+  const html = [
+    '<!doctype html><html><body style="font-family: sans-serif">',
+    ...sections.map(
+      (s) =>
+        `<h3>${escape(s.title)}</h3><table cellpadding="4">${s.rows.map(([k, v]) => `<tr><th align="left">${escape(k)}</th><td>${escape(v)}</td></tr>`).join('')}</table>` +
+        (s.link ? `<p><a href="${escape(s.linkUrl!)}">${escape(s.linkUrl!)}</a></p>` : ''),
+    ),
+    `<p style="color:#666">${escape(footer)}</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject, text, html };
+}
+
+/** The few words a subject line carries for one notification. */
+export function headline(draft: AlertDraft): string {
+  const id = draft.targetId;
+  const status = draft.status.toUpperCase();
+  const episode = draft.episode;
+  switch (draft.kind) {
+    case 'overloaded':
+      return `${id} OVERLOADED — ${percent(draft.figures.overloadRate)} 503 over 5 min`;
+    case 'down':
+      return `${id} DOWN — ${causeWords(draft)}`;
+    case 'degraded':
+      return `${id} DEGRADED — ${causeWords(draft)}`;
+    case 'reminder':
+      return `${id} STILL ${status} after ${duration(episode?.durationMs ?? 0)} — ${percent(draft.figures.overloadRate)} 503 over 5 min`;
+    case 'recovered':
+      return `${id} RECOVERED after ${duration(episode?.durationMs ?? 0)} (worst: ${episode?.worst.status.toUpperCase() ?? '?'}, ${percent(failing(episode?.worst.figures))} failing)`;
+    case 'flapping':
+      return `${id} FLAPPING — changing state repeatedly; per-change mails held until it settles`;
+    case 'flapping_ended':
+      return `${id} settled ${status} after flapping for ${duration(episode?.durationMs ?? 0)} (${episode?.changes ?? 0} changes)`;
+  }
+}
+
+function causeWords(draft: AlertDraft): string {
+  const cause = draft.cause;
+  switch (cause.kind) {
+    case 'auth':
+      return `API key rejected (HTTP ${cause.httpStatus ?? '?'})`;
+    case 'config':
+      return `request refused as misconfigured (HTTP ${cause.httpStatus ?? '?'})`;
+    case 'failing':
+      return `last ${cause.run} calls failed, mostly ${cause.dominant.replace('_', ' ')}`;
+    case 'errors':
+      return `${percent(cause.share)} of calls failing over 5 min`;
+    case 'slow':
+      return `median ${seconds(cause.p50Ms)} (usual ${seconds(cause.baselineMs)})`;
+    case 'overload':
+      return `${percent(cause.share)} 503 over 5 min`;
+    case 'none':
+      return draft.status;
+  }
+}
+
+interface Section {
+  title: string;
+  rows: Array<[string, string]>;
+  link: string | null;
+  linkUrl: string | null;
+}
+
+function plainSection(s: Section): string {
+  const width = Math.max(...s.rows.map(([k]) => k.length)) + 3;
+  return [s.title, '', ...s.rows.map(([k, v]) => `  ${`${k}:`.padEnd(width)}${v}`), ...(s.link ? ['', s.link] : [])].join('\n');
+}
+
+function section(notice: Notice, context: RenderContext): Section {
+  const { draft, target } = notice;
+  const who = `${target.id} (${target.name === target.id ? target.model : `${target.name}, ${target.model}`})`;
+  const episode = draft.episode;
+  const title =
+    draft.kind === 'recovered'
+      ? `${who} has RECOVERED: it was ${episode?.worst.status.toUpperCase()} at worst, for ${duration(episode?.durationMs ?? 0)} (${time(episode?.startedAt ?? draft.at)} to ${time(draft.at)}).`
+      : draft.kind === 'flapping'
+        ? `${who} is FLAPPING between states. Per-change mails are held until it settles; one summary will follow.`
+        : draft.kind === 'flapping_ended'
+          ? `${who} has settled as ${draft.status.toUpperCase()} after flapping for ${duration(episode?.durationMs ?? 0)} with ${episode?.changes ?? 0} state changes.`
+          : `${who} is ${draft.status.toUpperCase()} since ${time(draft.since)}.`;
+  const figures = episode && draft.kind === 'recovered' ? episode.worst.figures : draft.figures;
+  const label = draft.kind === 'recovered' ? 'at its worst' : 'last 5 min';
+  const advice = draft.advice;
+  const rows: Array<[string, string]> = [
+    [`503 share (${label})`, `${percent(figures.overloadRate)} of ${figures.samples} calls`],
+    [`success rate (${label})`, percent(figures.successRate)],
+    [`p95 latency (${label})`, figures.p95Ms === null ? 'n/a' : seconds(figures.p95Ms)],
+    ['/health advises', advice.send ? `send — ${advice.reason}` : `hold${advice.retryAfterSeconds === null ? '' : `, retry after ${advice.retryAfterSeconds} s`} — ${advice.reason}`],
+  ];
+  if (advice.alternative) rows.push(['alternative', advice.alternative]);
+  if (episode && draft.kind !== 'recovered') rows.push(['episode started', time(episode.startedAt)]);
+  rows.push(['official status', 'not monitored yet']);
+  const linkUrl = context.dashboardUrl ? `${context.dashboardUrl}/health/${encodeURIComponent(target.id)}` : null;
+  return { title, rows, link: linkUrl ? `Live advice: ${linkUrl}` : null, linkUrl };
+}
+
+function failing(figures: Figures | undefined): number | null {
+  return figures?.successRate === null || figures === undefined ? null : 1 - figures.successRate;
+}
+
+function percent(share: number | null | undefined): string {
+  return share === null || share === undefined ? 'n/a' : `${Math.round(share * 100)}%`;
+}
+
+function seconds(ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+}
+
+function time(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

@@ -1,0 +1,136 @@
+import type Database from 'better-sqlite3';
+import type { AlertDraft, AlertState } from '../alerts/rules.js';
+
+export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'unconfirmed';
+
+export interface Notification {
+  id: number;
+  createdAt: number;
+  targetId: string;
+  kind: AlertDraft['kind'];
+  channel: string;
+  draft: AlertDraft;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  deliveredAt: number | null;
+  deliveryId: string | null;
+  subject: string | null;
+}
+
+interface Row {
+  id: number;
+  created_at: number;
+  target_id: string;
+  kind: AlertDraft['kind'];
+  channel: string;
+  draft: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  delivered_at: number | null;
+  delivery_id: string | null;
+  subject: string | null;
+}
+
+/** Alert memory per target and the durable outbox: a notification is written before any send. */
+export class AlertRecords {
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = {
+      states: db.prepare(`SELECT target_id, state FROM alert_state`),
+      saveState: db.prepare(`
+        INSERT INTO alert_state (target_id, state, updated_at) VALUES (?, ?, ?)
+        ON CONFLICT (target_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`),
+      enqueue: db.prepare(`
+        INSERT INTO notifications (created_at, target_id, kind, channel, draft, status, next_attempt_at)
+        VALUES (?, ?, ?, ?, ?, 'pending', ?)`),
+      oldestDue: db.prepare(`
+        SELECT created_at FROM notifications WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?
+        ORDER BY created_at LIMIT 1`),
+      due: db.prepare(`
+        SELECT * FROM notifications WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?
+        ORDER BY created_at, id LIMIT ?`),
+      mark: db.prepare(`UPDATE notifications SET status = ? WHERE id = ?`),
+      delivered: db.prepare(`
+        UPDATE notifications SET status = 'delivered', delivered_at = ?, delivery_id = ?, subject = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`),
+      failed: db.prepare(`
+        UPDATE notifications SET status = 'pending', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`),
+      interrupted: db.prepare(`UPDATE notifications SET status = 'unconfirmed', last_error = ? WHERE status = 'sending'`),
+      recent: db.prepare(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`),
+      recentFor: db.prepare(`SELECT * FROM notifications WHERE target_id = ? ORDER BY id DESC LIMIT ?`),
+    };
+  }
+
+  states(): Map<string, AlertState> {
+    const rows = this.statements.states.all() as Array<{ target_id: string; state: string }>;
+    return new Map(rows.map((row) => [row.target_id, JSON.parse(row.state) as AlertState]));
+  }
+
+  saveState(targetId: string, state: AlertState, at: number): void {
+    this.statements.saveState.run(targetId, JSON.stringify(state), at);
+  }
+
+  /** One outbox row per draft and channel, due at once. */
+  enqueue(drafts: readonly AlertDraft[], channels: readonly string[], now: number): void {
+    for (const draft of drafts) {
+      for (const channel of channels) this.statements.enqueue.run(now, draft.targetId, draft.kind, channel, JSON.stringify(draft), now);
+    }
+  }
+
+  /**
+   * Claims the next group for a channel: once the oldest due row has waited `groupWaitMs`, every
+   * due row (up to `max`) is marked sending, so no other sender and no restart sends it again.
+   */
+  claimGroup(channel: string, now: number, groupWaitMs: number, max = 50): Notification[] {
+    return this.db.transaction(() => {
+      const oldest = this.statements.oldestDue.get(channel, now) as { created_at: number } | undefined;
+      if (!oldest || now - oldest.created_at < groupWaitMs) return [];
+      const rows = (this.statements.due.all(channel, now, max) as Row[]).map(toNotification);
+      for (const row of rows) this.statements.mark.run('sending', row.id);
+      return rows.map((row) => ({ ...row, status: 'sending' as const }));
+    })();
+  }
+
+  markDelivered(ids: readonly number[], deliveryId: string, subject: string, now: number): void {
+    this.db.transaction(() => ids.forEach((id) => this.statements.delivered.run(now, deliveryId, subject, id)))();
+  }
+
+  markFailed(ids: readonly number[], error: string, nextAttemptAt: number): void {
+    this.db.transaction(() => ids.forEach((id) => this.statements.failed.run(error, nextAttemptAt, id)))();
+  }
+
+  /**
+   * At start: a row left "sending" may or may not have reached the server before the process
+   * stopped. It is not sent again (at most once); it is marked unconfirmed and listed.
+   */
+  settleInterrupted(): number {
+    return this.statements.interrupted.run('the service stopped while this was being sent; not resent, to avoid a duplicate').changes;
+  }
+
+  list(limit: number, targetId?: string): Notification[] {
+    const rows = (targetId === undefined ? this.statements.recent.all(limit) : this.statements.recentFor.all(targetId, limit)) as Row[];
+    return rows.map(toNotification);
+  }
+}
+
+function toNotification(row: Row): Notification {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    targetId: row.target_id,
+    kind: row.kind,
+    channel: row.channel,
+    draft: JSON.parse(row.draft) as AlertDraft,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    deliveredAt: row.delivered_at,
+    deliveryId: row.delivery_id,
+    subject: row.subject,
+  };
+}

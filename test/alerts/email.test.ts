@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Service } from '../../src/service.js';
+import { presetTrace } from '../../src/simulator/scenario.js';
+import { startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { fileConfig, runFor, startTestService } from '../helpers/service.js';
+import { startInbox, type Inbox } from '../helpers/smtp.js';
+import { simulatedTarget } from '../helpers/targets.js';
+import { useTempDir } from '../helpers/tmp.js';
+
+const MINUTE = 60_000;
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function world(dir: string) {
+  const clock = { now: Date.UTC(2026, 10, 25, 13, 0, 0) };
+  const simulator: Simulator = await startSimulator({ trace: presetTrace('healthy'), now: () => clock.now });
+  closers.push(() => simulator.close());
+  const inbox: Inbox = await startInbox({ auth: { user: 'alerts', pass: 'smtp-SECRET-pass-0001' } });
+  closers.push(() => inbox.close());
+  const target = simulatedTarget('nano-banana-pro', simulator.url, { model: 'gemini-3-pro-image-preview', every: 10_000, timeout: 5_000 });
+  const config = fileConfig(dir, [target], {
+    dashboardUrl: 'https://modelpulse.example.com',
+    groupWaitMs: 30_000,
+    email: {
+      to: ['oncall@example.com', 'team@example.com'],
+      from: 'modelpulse@example.com',
+      smtp: { host: '127.0.0.1', port: inbox.port, secure: false, requireTLS: false, user: 'alerts', password: 'smtp-SECRET-pass-0001', timeoutMs: 2_000 },
+    },
+  });
+  const service: Service = await startTestService(config, clock);
+  closers.push(() => service.close());
+  const upstream = (kind: 'ok' | 'overloaded') => {
+    simulator.clearForced();
+    simulator.force({ kind, delayMs: 0 });
+  };
+  return { clock, simulator, inbox, service, upstream };
+}
+
+describe('email alerts over real SMTP', () => {
+  const tempDir = useTempDir();
+
+  it('mails one onset and one recovery for an overload, with figures, advice and a link, and no secrets', async () => {
+    const { clock, inbox, service, upstream } = await world(tempDir());
+    upstream('ok');
+    await runFor(service, clock, 2 * MINUTE);
+    upstream('overloaded');
+    await runFor(service, clock, 5 * MINUTE);
+    expect(inbox.mails).toHaveLength(1);
+    upstream('ok');
+    await runFor(service, clock, 3 * MINUTE);
+    expect(inbox.mails).toHaveLength(2);
+
+    const [onset, recovery] = inbox.mails;
+    expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% 503 over 5 min$/);
+    expect((onset!.to as { value: Array<{ address: string }> }).value.map((a) => a.address)).toEqual(['oncall@example.com', 'team@example.com']);
+    expect(onset!.text).toContain("is OVERLOADED since");
+    expect(onset!.text).toMatch(/503 share \(last 5 min\):\s+\d+% of \d+ calls/);
+    expect(onset!.text).toMatch(/\/health advises:\s+hold, retry after 30 s/);
+    expect(onset!.text).toContain('https://modelpulse.example.com/health/nano-banana-pro');
+    expect(onset!.html).toContain('<table');
+    expect(recovery!.subject).toMatch(/^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min \(worst: OVERLOADED, \d+% failing\)$/);
+    expect(recovery!.text).toContain('has RECOVERED');
+    for (const mail of inbox.mails) expect(`${mail.subject}${mail.text}${mail.html}`).not.toContain('smtp-SECRET-pass-0001');
+
+    const listed = (await (await fetch(`${service.url}/api/alerts`)).json()) as { notifications: Array<{ kind: string; status: string; channel: string }> };
+    expect(listed.notifications.map((n) => [n.kind, n.status, n.channel])).toEqual([
+      ['recovered', 'delivered', 'email'],
+      ['overloaded', 'delivered', 'email'],
+    ]);
+    expect(JSON.stringify(listed)).not.toContain('smtp-SECRET-pass-0001');
+  });
+});

@@ -70,11 +70,18 @@ const healthy = (start: string, duration: string) => ({ start, duration, p503: 0
 export async function detectionBenchmarks(): Promise<Figure[]> {
   const episodes = 6;
   const onsets: number[] = [];
+  let falseRecoveries = 0;
   const recoveries: number[] = [];
   await withService(
     { loop: true, segments: [healthy('0m', '10m'), { start: '10m', duration: '10m', p503: 0.85, p429: 0.05, latency: { median: '60s', p95: '100s' } }, healthy('20m', '10m')] },
     21,
     async (service, clock) => {
+      service.pipeline.listen({
+        transition: (t) => {
+          const offset = (t.at - T0) % (30 * MINUTE);
+          if (offset >= 10 * MINUTE + 60_000 && offset < 20 * MINUTE && t.to !== 'overloaded' && t.to !== 'down') falseRecoveries++;
+        },
+      });
       for (let episode = 0; episode < episodes; episode++) {
         const start = T0 + episode * 30 * MINUTE + 10 * MINUTE;
         const end = start + 10 * MINUTE;
@@ -106,6 +113,7 @@ export async function detectionBenchmarks(): Promise<Figure[]> {
   return [
     { name: `overload onset to send:false at 10 s probes, mean of ${episodes} episodes (85 % 503; max ${max(onsets)} s)`, value: mean(onsets), unit: 's', goal: 'within two probe intervals (20 s)' },
     { name: `recovery to send:true at 10 s probes, mean of ${episodes} episodes (max ${max(recoveries)} s)`, value: mean(recoveries), unit: 's', goal: 'within two probe intervals (20 s)' },
+    { name: `changes to a sending state during the overloads (after their first minute), ${episodes} × 10 min at 85 % 503`, value: falseRecoveries, unit: 'changes', goal: '0' },
     { name: `false state flips over a 24 h trace at 10 s probes, ${pure.label}${pure.changes.length ? ` (${pure.changes.join(', ')})` : ''}`, value: pure.changes.length, unit: 'flips', goal: '0' },
     { name: `false state flips over a 24 h trace at 10 s probes, ${mixed.label}${mixed.changes.length ? ` (${mixed.changes.join(', ')})` : ''}`, value: mixed.changes.length, unit: 'flips', goal: '0' },
   ];

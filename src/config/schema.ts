@@ -41,6 +41,7 @@ export const healthSchema = z
     downAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.downAfter),
     clientErrorsForDown: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.clientErrorsForDown),
     recoverAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.recoverAfter),
+    recoveryFailureShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.recoveryFailureShare),
     degradedErrorShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.degradedErrorShare),
     slowFactor: z.number().gt(1).max(100).default(DEFAULT_THRESHOLDS.slowFactor),
     slowMin: duration(0, 600 * SECOND).default(DEFAULT_THRESHOLDS.slowMin),

@@ -30,6 +30,8 @@ export interface HealthThresholds {
   clientErrorsForDown: number;
   /** Successes in a row needed to leave degraded, overloaded or down (recovery). */
   recoverAfter: number;
+  /** Leaving overloaded or down also needs the failure share of the last ten calls (Wilson lower bound) below this. */
+  recoveryFailureShare: number;
   /** Failure share over the short window (Wilson lower bound) that makes it degraded. */
   degradedErrorShare: number;
   /** Median latency over the short window this many times the 24 h median makes it degraded. */
@@ -46,6 +48,7 @@ export const DEFAULT_THRESHOLDS: HealthThresholds = {
   downAfter: 5,
   clientErrorsForDown: 2,
   recoverAfter: 2,
+  recoveryFailureShare: 0.3,
   degradedErrorShare: 0.15,
   slowFactor: 2,
   slowMin: 30_000,
@@ -131,14 +134,14 @@ export function step(tracker: Tracker, observation: Observation, evidence: Evide
 
 /**
  * Enough successes in a row to leave a worse state; leaving overloaded or down also needs the
- * last ten calls to no longer be mostly failures, so two lucky successes in an 85 % overload
- * are not a recovery.
+ * last ten calls to be mostly successes again, so a few lucky successes in an 85 % overload are
+ * not a recovery.
  */
 function recovered(state: HealthState, runs: Runs, lastTen: readonly Observation[], t: HealthThresholds): boolean {
   if (runs.ok < t.recoverAfter) return false;
   if (state !== 'overloaded' && state !== 'down') return true;
   const failures = lastTen.filter((o) => o.class !== 'ok').length;
-  return wilsonLower(failures, lastTen.length) < t.overloadShare;
+  return wilsonLower(failures, lastTen.length) < t.recoveryFailureShare;
 }
 
 /** Marks a tracker stale when no observation arrived within staleAfterMs; keeps what it knew. */

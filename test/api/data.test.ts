@@ -133,8 +133,11 @@ describe('/api/incidents', () => {
     const outcomes = service.store.outcomesSince(FLASH, 0);
     const firstOverload = outcomes.findIndex((o) => o.class === 'overloaded');
     const onset = outcomes[firstOverload + 2]!;
-    const firstOkAfter = outcomes.findIndex((o, i) => i > firstOverload && o.class === 'ok');
-    const recovery = outcomes[firstOkAfter + 1]!;
+    // Recovery: the outcome at which the state machine turned healthy again (two successes in a row at least).
+    const healthySince = service.pipeline.engine.tracker(FLASH)!.since;
+    const recoveredAt = outcomes.findIndex((o) => o.at === healthySince);
+    const recovery = outcomes[recoveredAt]!;
+    expect(outcomes[recoveredAt - 1]!.class).toBe('ok');
     expect([onset.class, recovery.class]).toEqual(['overloaded', 'ok']);
 
     const forTarget = await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`);

@@ -58,11 +58,12 @@ describe('health state machine', () => {
     }
   });
 
-  it('does not take two lucky successes in the middle of an overload for a recovery', () => {
+  it('does not take a few lucky successes in the middle of an overload for a recovery: half of the last ten must succeed', () => {
     const { script } = harness();
     script('pro', ['ok', ...repeat<OutcomeClass>('overloaded', 10)]);
     expect(script('pro', ['ok', 'ok']).status).toBe('overloaded');
     expect(script('pro', [...repeat<OutcomeClass>('overloaded', 8), 'ok', 'ok']).status).toBe('overloaded');
+    expect(script('pro', ['ok', 'ok']).status).toBe('overloaded');
     expect(script('pro', ['ok']).status).toBe('healthy');
   });
 
@@ -110,7 +111,7 @@ describe('health state machine', () => {
     script('pro', ['ok']);
     expect(script('pro', repeat('overloaded', 3)).advice.retryAfterSeconds).toBe(30);
     expect(script('pro', repeat('server_error', 5)).advice.retryAfterSeconds).toBe(60);
-    expect(script('pro', ['ok', 'ok']).status).toBe('down');
+    expect(script('pro', ['ok', 'ok', 'ok', 'ok']).status).toBe('down');
     expect(script('pro', ['ok']).status).toBe('healthy');
     expect(script('pro', repeat('overloaded', 3)).advice.retryAfterSeconds).toBe(30);
   });

@@ -10,7 +10,14 @@ export interface EmailSettings {
 }
 
 /** Mail over SMTP with nodemailer; one message per group, with a Message-ID that names its notifications. */
-export function emailNotifier(settings: EmailSettings, context: RenderContext): Notifier & { verify(): Promise<void>; close(): void } {
+export interface EmailNotifier extends Notifier {
+  verify(): Promise<void>;
+  /** Sends a plain test message; resolves with the server's answer. */
+  sendTest(text: string): Promise<{ response: string; messageId: string; accepted: string[]; rejected: string[] }>;
+  close(): void;
+}
+
+export function emailNotifier(settings: EmailSettings, context: RenderContext): EmailNotifier {
   const transport = nodemailer.createTransport({
     host: settings.smtp.host,
     port: settings.smtp.port,
@@ -32,6 +39,11 @@ export function emailNotifier(settings: EmailSettings, context: RenderContext): 
     },
     async verify() {
       await transport.verify();
+    },
+    async sendTest(text) {
+      const subject = `${context.demo ? '[modelpulse DEMO]' : '[modelpulse]'} test mail: alerts reach you`;
+      const info = (await transport.sendMail({ from: settings.from, to: settings.to, subject, text })) as { messageId?: string; response?: string; accepted?: unknown[]; rejected?: unknown[] };
+      return { response: info.response ?? '', messageId: info.messageId ?? '', accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String) };
     },
     close() {
       transport.close();

@@ -17,24 +17,29 @@ export function sign(secret: string, timestamp: string, body: string): string {
 }
 
 /** A JSON POST per group; any 2xx is delivery. */
-export function webhookNotifier(settings: WebhookSettings, context: RenderContext, now: () => number): Notifier {
+export function webhookNotifier(settings: WebhookSettings, context: RenderContext, now: () => number): Notifier & { sendTest(message: string): Promise<string> } {
+  const post = async (payload: unknown): Promise<string> => {
+    const body = JSON.stringify(payload);
+    const timestamp = String(Math.floor(now() / 1000));
+    const headers: Record<string, string> = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: timestamp };
+    if (settings.secret) headers[SIGNATURE_HEADER] = sign(settings.secret, timestamp, body);
+    const response = await fetch(settings.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
+    const text = (await response.text()).slice(0, 200);
+    if (!response.ok) throw new Error(`webhook answered HTTP ${response.status}${text ? `: ${text}` : ''}`);
+    return `HTTP ${response.status}`;
+  };
   return {
     channel: 'webhook',
     async send(notices) {
       const subject = renderMail(notices, context).subject;
-      const body = JSON.stringify({
+      const response = await post({
         service: 'modelpulse',
         demo: context.demo,
         subject,
         notifications: notices.map((n) => ({ id: n.id, headline: headline(n.draft), target: n.target, ...n.draft })),
       });
-      const timestamp = String(Math.floor(now() / 1000));
-      const headers: Record<string, string> = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: timestamp };
-      if (settings.secret) headers[SIGNATURE_HEADER] = sign(settings.secret, timestamp, body);
-      const response = await fetch(settings.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
-      const text = (await response.text()).slice(0, 200);
-      if (!response.ok) throw new Error(`webhook answered HTTP ${response.status}${text ? `: ${text}` : ''}`);
-      return { deliveryId: `webhook:${notices.map((n) => n.id).join(',')}`, subject, response: `HTTP ${response.status}` };
+      return { deliveryId: `webhook:${notices.map((n) => n.id).join(',')}`, subject, response };
     },
+    sendTest: (message) => post({ service: 'modelpulse', demo: context.demo, test: true, message }),
   };
 }

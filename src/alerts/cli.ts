@@ -1,0 +1,73 @@
+import { ConfigError, loadConfig } from '../config/load.js';
+import { redact } from '../log.js';
+import { alertSecrets } from './channels.js';
+import { emailNotifier } from './notifiers/email.js';
+import { webhookNotifier } from './notifiers/webhook.js';
+
+/**
+ * `npm run alerts:test`: sends a test mail (and a test webhook) with the configured settings and
+ * prints what the server answered. Exit 0 when every channel accepted, 1 when one failed, 2 on a config error.
+ */
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(process.env, process.cwd());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`modelpulse alerts:test: configuration error\n${error.message}\n`);
+    return 2;
+  }
+  const settings = config.alerts;
+  if (!settings.email && !settings.webhook) {
+    process.stderr.write(`modelpulse alerts:test: no alert channel is configured (${config.origin}); set alerts.email and/or alerts.webhook. Until then alerts go to the service log.\n`);
+    return 2;
+  }
+  const secrets = alertSecrets(settings);
+  const say = (line: string) => process.stdout.write(`${redact(line, secrets)}\n`);
+  const context = { dashboardUrl: settings.dashboardUrl, demo: config.mode === 'demo' };
+  const text = [
+    'This is a test from modelpulse: if you read it, overload alerts will reach you.',
+    '',
+    `Configuration: ${config.origin}`,
+    `Targets: ${config.targets.map((t) => t.id).join(', ') || '(demo targets)'}`,
+    settings.dashboardUrl ? `Dashboard: ${settings.dashboardUrl}` : '',
+  ].join('\n');
+  let failed = false;
+  if (settings.email) {
+    const smtp = settings.email.smtp;
+    const where = `${smtp.host}:${smtp.port}${smtp.secure ? ' (TLS)' : smtp.requireTLS ? ' (STARTTLS required)' : ''}`;
+    const email = emailNotifier(settings.email, context);
+    try {
+      await email.verify();
+      say(`SMTP ${where}: connection and login OK`);
+      const result = await email.sendTest(text);
+      say(`SMTP ${where} answered: ${result.response}`);
+      say(`  message id ${result.messageId}; accepted: ${result.accepted.join(', ') || 'none'}; rejected: ${result.rejected.join(', ') || 'none'}`);
+      if (result.accepted.length === 0) failed = true;
+    } catch (error) {
+      failed = true;
+      say(`SMTP ${where} failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      email.close();
+    }
+  }
+  if (settings.webhook) {
+    const webhook = webhookNotifier(settings.webhook, context, Date.now);
+    try {
+      const response = await webhook.sendTest(text.split('\n')[0]!);
+      say(`webhook ${settings.webhook.url} answered: ${response}`);
+    } catch (error) {
+      failed = true;
+      say(`webhook ${settings.webhook.url} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`modelpulse alerts:test: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

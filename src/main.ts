@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  target ${target.id}: ${target.provider} ${target.model} every ${formatDuration(target.probe.every)} (${target.probe.kind} canary)\n`);
   }
   process.stdout.write(`data: ${service.store.path}\n`);
+  process.stdout.write(`alerts: ${service.alertChannels.join(', ')}${service.alertChannels.includes('log') ? ' (no email or webhook configured: alerts are written to this log)' : ''}\n`);
 
   const shutdown = (signal: string) => {
     process.stdout.write(`modelpulse: ${signal} received, finishing in-flight probes…\n`);

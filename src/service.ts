@@ -148,6 +148,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 
   const jobs: ScheduledTask[] = [];
   if (autoStart) {
+    void alerts.verify();
     tick();
     jobs.push(cron.schedule('* * * * * *', () => void tick(), { name: 'modelpulse-heartbeat' }));
     jobs.push(

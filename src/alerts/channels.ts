@@ -1,6 +1,6 @@
 import type { AlertSettings, Target } from '../config/target.js';
 import type { HealthEngine } from '../health/engine.js';
-import type { Logger } from '../log.js';
+import { redact, type Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { Alerting } from './alerting.js';
 import { emailNotifier } from './notifiers/email.js';
@@ -15,6 +15,8 @@ export interface AlertWiring {
   outbox: OutboxSender;
   /** Heartbeat: pending periods and reminders for every target, then delivery of what is due. */
   tick(now: number): Promise<void>;
+  /** Checks each channel that can be checked (SMTP login) and logs the result; never throws. */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,19 @@ export function wireAlerts(options: {
     async tick(at) {
       store.transaction(() => targets.forEach((t) => alerting.evaluate(t.id, at, false)));
       await outbox.deliver();
+    },
+    async verify() {
+      for (const notifier of notifiers) {
+        const check = (notifier as { verify?: () => Promise<void> }).verify;
+        if (!check) continue;
+        try {
+          await check();
+          log.info(`alerts: ${notifier.channel} channel verified`);
+        } catch (error) {
+          const message = redact(error instanceof Error ? error.message : String(error), options.secrets);
+          log.warn(`alerts: ${notifier.channel} channel check failed (alerts stay queued and are retried): ${message}`);
+        }
+      }
     },
     async close() {
       await outbox.drain();

@@ -6,6 +6,7 @@ import { resolvePrice } from '../src/config/pricing.js';
 import { retentionSchema } from '../src/config/schema.js';
 import type { ServiceConfig, Target } from '../src/config/target.js';
 import { DEFAULT_THRESHOLDS } from '../src/health/state.js';
+import type { Notifier } from '../src/alerts/notifiers/notifier.js';
 import { silentLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
 import { seededRandom } from '../src/simulator/random.js';
@@ -14,10 +15,16 @@ import { startSimulator } from '../src/simulator/server.js';
 import type { Figure } from './store.js';
 
 const MINUTE = 60_000;
-const T0 = Date.UTC(2026, 10, 24, 0, 0, 0);
+export const T0 = Date.UTC(2026, 10, 24, 0, 0, 0);
 const ID = 'pro';
 
-async function withService<T>(trace: TraceFile, seed: number, run: (service: Service, clock: { now: number }) => Promise<T>): Promise<T> {
+/** A configured service probing one simulated target every 10 s, on an injected clock, for a trace. */
+export async function withService<T>(
+  trace: TraceFile,
+  seed: number,
+  run: (service: Service, clock: { now: number }) => Promise<T>,
+  options: { alerts?: boolean; notifiers?: Notifier[] } = {},
+): Promise<T> {
   const clock = { now: T0 };
   const dir = mkdtempSync(join(tmpdir(), 'modelpulse-bench-detect-'));
   const simulator = await startSimulator({ trace: parseTrace({ latencyScale: 0.000_01, ...trace }), now: () => clock.now, random: seededRandom(seed) });
@@ -32,7 +39,7 @@ async function withService<T>(trace: TraceFile, seed: number, run: (service: Ser
     price: resolvePrice('gemini-3-pro-image-preview', undefined),
     health: DEFAULT_THRESHOLDS,
     alternatives: [],
-    alerts: { ...targetAlerts(alertsSchema.parse({}), undefined), enabled: false },
+    alerts: { ...targetAlerts(alertsSchema.parse({}), undefined), enabled: options.alerts ?? false },
   };
   const config: ServiceConfig = {
     mode: 'file',
@@ -42,9 +49,9 @@ async function withService<T>(trace: TraceFile, seed: number, run: (service: Ser
     scheduler: { maxConcurrent: 8, maxJitter: 0 },
     retention: retentionSchema.parse({}),
     targets: [target],
-    alerts: { dashboardUrl: null, groupWaitMs: 0, email: null, webhook: null },
+    alerts: { dashboardUrl: 'https://modelpulse.example.com', groupWaitMs: 30_000, email: null, webhook: null },
   };
-  const service = await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: seededRandom(seed + 1) });
+  const service = await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: seededRandom(seed + 1), notifiers: options.notifiers });
   try {
     return await run(service, clock);
   } finally {
@@ -55,11 +62,13 @@ async function withService<T>(trace: TraceFile, seed: number, run: (service: Ser
 }
 
 /** Moves the clock from due probe to due probe (at whole seconds, as the heartbeat would), letting each land. */
-async function advance(service: Service, clock: { now: number }, until: number, each: () => void): Promise<void> {
+export async function advance(service: Service, clock: { now: number }, until: number, each: () => void): Promise<void> {
   while (clock.now < until) {
     service.tick();
     while (service.scheduler.inFlight() > 0) await new Promise((resolve) => setImmediate(resolve));
+    await service.alertsDelivered();
     each();
+    // Jump to the next due probe; alert timers run at each stop, so they fire at most one interval late.
     const due = Math.min(...service.scheduler.status().map((s) => s.dueAt));
     clock.now = Math.max(clock.now + 1_000, Math.ceil(due / 1_000) * 1_000);
   }

@@ -1,3 +1,4 @@
+import { alertBenchmarks } from './alerts.js';
 import { detectionBenchmarks } from './detection.js';
 import { httpBenchmarks } from './http.js';
 import { storeBenchmarks, type Figure } from './store.js';
@@ -14,3 +15,4 @@ const only = process.argv[2];
 if (!only || only === 'store') for (const figure of storeBenchmarks()) print(figure);
 if (!only || only === 'http') for (const figure of await httpBenchmarks()) print(figure);
 if (!only || only === 'detection') for (const figure of await detectionBenchmarks()) print(figure);
+if (!only || only === 'alerts') for (const figure of await alertBenchmarks()) print(figure);

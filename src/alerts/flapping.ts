@@ -1,6 +1,6 @@
 import type { HealthState } from '../health/state.js';
 
-/** Nagios-style flap detection over the statuses seen at the last observations. */
+/** Nagios-style flap detection over the statuses sampled once a minute (see rules.ts). */
 export interface FlapKnobs {
   /** How many recent statuses are weighed (Nagios uses 21: 20 possible changes). */
   window: number;
@@ -37,7 +37,8 @@ export function remember(history: readonly HealthState[], status: HealthState, k
 
 /** Whether the target is flapping now, with hysteresis between the high and low thresholds. */
 export function isFlapping(wasFlapping: boolean, history: readonly HealthState[], knobs: FlapKnobs): boolean {
-  if (history.length < Math.min(knobs.window, 6)) return false;
+  // Like Nagios, judge only a full window: a short history makes any single incident look like flapping.
+  if (history.length < knobs.window) return false;
   const share = changeShare(history);
   return wasFlapping ? share > knobs.low : share >= knobs.high;
 }

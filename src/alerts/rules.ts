@@ -42,6 +42,8 @@ export interface AlertKnobs {
   pendingForMs: number;
   /** Repeat while an episode goes on; 0 = never. */
   minimumReminderIntervalMs: number;
+  /** How long a target must stay healthy before the episode ends; a relapse sooner continues it. */
+  recoveredForMs: number;
   sendOnResolved: boolean;
   /** Degraded (slow or elevated errors) alerts too; off by default. */
   degraded: boolean;
@@ -57,13 +59,17 @@ interface Episode {
 
 /** Per-target alert memory; persisted with every change so a restart neither repeats nor loses a mail. */
 export interface AlertState {
+  /** The status once a minute (flap detection), whatever the probe cadence. */
   history: HealthState[];
+  sampledAt: number | null;
   flapping: { since: number; changes: number; last: HealthState } | null;
   pending: { since: number } | null;
   open: Episode | null;
 }
 
-export const INITIAL_ALERT_STATE: AlertState = { history: [], flapping: null, pending: null, open: null };
+export const INITIAL_ALERT_STATE: AlertState = { history: [], sampledAt: null, flapping: null, pending: null, open: null };
+
+export const FLAP_SAMPLE_MS = 60_000;
 
 const SEVERITY: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, overloaded: 2, down: 3 };
 
@@ -83,18 +89,20 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
     advice: moment.advice,
     ...(episode ? { episode } : {}),
   });
-  const history = observed ? remember(state.history, moment.status, knobs.flap) : state.history;
-  const flapping = observed ? isFlapping(state.flapping !== null, history, knobs.flap) : state.flapping !== null;
+  const sample = moment.status !== 'unknown' && (state.sampledAt === null || moment.at - state.sampledAt >= FLAP_SAMPLE_MS);
+  const history = sample ? remember(state.history, moment.status, knobs.flap) : state.history;
+  const sampledAt = sample ? moment.at : state.sampledAt;
+  const flapping = sample ? isFlapping(state.flapping !== null, history, knobs.flap) : state.flapping !== null;
   const worthy = moment.status === 'overloaded' || moment.status === 'down' || (knobs.degraded && moment.status === 'degraded');
 
   if (flapping) {
     if (state.flapping) {
       const changed = observed && moment.status !== state.flapping.last && moment.status !== 'unknown';
       const next = { ...state.flapping, changes: state.flapping.changes + (changed ? 1 : 0), last: moment.status === 'unknown' ? state.flapping.last : moment.status };
-      return { state: { ...state, history, flapping: next, open: state.open && track(state.open, moment) }, drafts: [] };
+      return { state: { ...state, history, sampledAt, flapping: next, open: state.open && track(state.open, moment) }, drafts: [] };
     }
     const open = state.open ? track(state.open, moment) : { status: moment.status, startedAt: moment.at, lastSentAt: moment.at, worst: { status: moment.status, figures: moment.figures } };
-    return { state: { history, flapping: { since: moment.at, changes: 0, last: moment.status }, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [draft('flapping')] };
+    return { state: { history, sampledAt, flapping: { since: moment.at, changes: 0, last: moment.status }, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [draft('flapping')] };
   }
 
   if (state.flapping) {
@@ -107,29 +115,29 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
       changes: state.flapping.changes,
     });
     const stillBad = worthy ? { status: moment.status, startedAt: open?.startedAt ?? moment.at, lastSentAt: moment.at, worst: open?.worst ?? { status: moment.status, figures: moment.figures } } : null;
-    return { state: { history, flapping: null, pending: null, open: stillBad }, drafts: [summary] };
+    return { state: { history, sampledAt, flapping: null, pending: null, open: stillBad }, drafts: [summary] };
   }
 
   if (state.open) {
     const open = track(state.open, moment);
-    if (moment.status === 'healthy') {
-      const episode = { startedAt: open.startedAt, durationMs: moment.at - open.startedAt, worst: open.worst };
-      return { state: { history, flapping: null, pending: null, open: null }, drafts: knobs.sendOnResolved ? [draft('recovered', episode)] : [] };
+    if (moment.status === 'healthy' && moment.at - moment.since >= knobs.recoveredForMs) {
+      const episode = { startedAt: open.startedAt, durationMs: moment.since - open.startedAt, worst: open.worst };
+      return { state: { history, sampledAt, flapping: null, pending: null, open: null }, drafts: knobs.sendOnResolved ? [draft('recovered', episode)] : [] };
     }
     const remind = knobs.minimumReminderIntervalMs > 0 && moment.at - open.lastSentAt >= knobs.minimumReminderIntervalMs;
     if (remind) {
       const episode = { startedAt: open.startedAt, durationMs: moment.at - open.startedAt, worst: open.worst };
-      return { state: { history, flapping: null, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [draft('reminder', episode)] };
+      return { state: { history, sampledAt, flapping: null, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [draft('reminder', episode)] };
     }
-    return { state: { history, flapping: null, pending: null, open }, drafts: [] };
+    return { state: { history, sampledAt, flapping: null, pending: null, open }, drafts: [] };
   }
 
-  if (!worthy) return { state: { history, flapping: null, pending: null, open: null }, drafts: [] };
+  if (!worthy) return { state: { history, sampledAt, flapping: null, pending: null, open: null }, drafts: [] };
   const pending = state.pending ?? { since: moment.since };
-  if (moment.at - pending.since < knobs.pendingForMs) return { state: { history, flapping: null, pending, open: null }, drafts: [] };
+  if (moment.at - pending.since < knobs.pendingForMs) return { state: { history, sampledAt, flapping: null, pending, open: null }, drafts: [] };
   const kind = moment.status === 'degraded' ? 'degraded' : moment.status === 'down' ? 'down' : 'overloaded';
   const open: Episode = { status: moment.status, startedAt: pending.since, lastSentAt: moment.at, worst: { status: moment.status, figures: moment.figures } };
-  return { state: { history, flapping: null, pending: null, open }, drafts: [draft(kind)] };
+  return { state: { history, sampledAt, flapping: null, pending: null, open }, drafts: [draft(kind)] };
 }
 
 /** Keeps the worst moment of an episode: the most severe status, then the lowest success rate. */

@@ -44,6 +44,7 @@ export const targetAlertsSchema = z
     enabled: z.boolean().optional(),
     pendingFor: duration(0, 24 * HOUR).optional(),
     minimumReminderInterval: duration(0, 30 * 24 * HOUR).optional(),
+    recoveredFor: duration(0, 24 * HOUR).optional(),
     sendOnResolved: z.boolean().optional(),
     degraded: z.boolean().optional(),
   })
@@ -56,6 +57,8 @@ export const alertsSchema = z
     pendingFor: duration(0, 24 * HOUR).default(60_000),
     /** 0 (the default) sends no reminders. */
     minimumReminderInterval: duration(0, 30 * 24 * HOUR).default(0),
+    /** Healthy for this long before the recovery mail; a relapse sooner continues the same incident. */
+    recoveredFor: duration(0, 24 * HOUR).default(3 * 60_000),
     sendOnResolved: z.boolean().default(true),
     degraded: z.boolean().default(false),
     /** Changes within this wait go out together in one mail. */
@@ -83,6 +86,7 @@ export function targetAlerts(alerts: AlertsConfig, own: TargetAlertsConfig | und
     enabled: own?.enabled ?? true,
     pendingForMs: own?.pendingFor ?? alerts.pendingFor,
     minimumReminderIntervalMs: own?.minimumReminderInterval ?? alerts.minimumReminderInterval,
+    recoveredForMs: own?.recoveredFor ?? alerts.recoveredFor,
     sendOnResolved: own?.sendOnResolved ?? alerts.sendOnResolved,
     degraded: own?.degraded ?? alerts.degraded,
     flap: alerts.flapping,

@@ -5,7 +5,7 @@ import type { HealthState } from '../../src/health/state.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);
-const knobs: AlertKnobs = { pendingForMs: MINUTE, minimumReminderIntervalMs: 0, sendOnResolved: true, degraded: false, flap: DEFAULT_FLAP };
+const knobs: AlertKnobs = { pendingForMs: MINUTE, minimumReminderIntervalMs: 0, recoveredForMs: 0, sendOnResolved: true, degraded: false, flap: DEFAULT_FLAP };
 
 /** Replays a status per observation (10 s apart) through the rules; returns the drafts in order. */
 function replay(statuses: HealthState[], options: Partial<AlertKnobs> = {}, start: AlertState = INITIAL_ALERT_STATE, t0 = T0) {
@@ -67,11 +67,19 @@ describe('alert rules', () => {
 
   it('holds the per-change mails of a flapping target: one flapping notice, then one summary', () => {
     const flap: HealthState[] = [];
-    for (let cycle = 0; cycle < 12; cycle++) flap.push(...run('overloaded', 4), ...run('healthy', 3));
-    const { drafts } = replay([...run('healthy', 25), ...flap, ...run('healthy', 40)]);
-    expect(drafts.map((d) => d.kind)).toEqual(['flapping', 'flapping_ended']);
-    expect(drafts[1]!.status).toBe('healthy');
-    expect(drafts[1]!.episode!.changes).toBeGreaterThan(10);
+    for (let cycle = 0; cycle < 10; cycle++) flap.push(...run('overloaded', 12), ...run('healthy', 12));
+    const { drafts } = replay([...run('healthy', 130), ...flap, ...run('healthy', 240)], { recoveredForMs: 3 * MINUTE });
+    expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'flapping', 'flapping_ended']);
+    expect(drafts[2]!.status).toBe('healthy');
+    expect(drafts[2]!.episode!.changes).toBeGreaterThan(5);
+  });
+
+  it('continues the same incident when it relapses before it has been healthy for recoveredFor', () => {
+    const relapse = [...run('healthy', 30), ...run('overloaded', 20), ...run('healthy', 12), ...run('overloaded', 20), ...run('healthy', 30)];
+    const { drafts } = replay(relapse, { recoveredForMs: 3 * MINUTE });
+    expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'recovered']);
+    expect(drafts[1]!.at - drafts[1]!.since).toBe(3 * MINUTE);
+    expect(replay(relapse).drafts.map((d) => d.kind)).toEqual(['overloaded', 'recovered', 'overloaded', 'recovered']);
   });
 
   it('after a restart in the middle of an incident, neither repeats the onset nor loses the recovery', () => {

@@ -24,15 +24,8 @@ export interface Moment {
 }
 
 /** One notification, decided; rendering and delivery come later. */
-export interface AlertDraft {
+export interface AlertDraft extends Moment {
   kind: AlertKind;
-  targetId: string;
-  at: number;
-  status: HealthState;
-  since: number;
-  cause: Cause;
-  figures: Figures;
-  advice: Moment['advice'];
   /** For recovery, reminder and flapping summaries: the episode this closes or continues. */
   episode?: { startedAt: number; durationMs: number; worst: { status: HealthState; figures: Figures }; changes?: number };
 }
@@ -78,17 +71,7 @@ const SEVERITY: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded
  * `observed` is true for a new outcome (it counts toward flap detection) and false for a heartbeat.
  */
 export function decide(state: AlertState, moment: Moment, observed: boolean, knobs: AlertKnobs): { state: AlertState; drafts: AlertDraft[] } {
-  const draft = (kind: AlertKind, episode?: AlertDraft['episode']): AlertDraft => ({
-    kind,
-    targetId: moment.targetId,
-    at: moment.at,
-    status: moment.status,
-    since: moment.since,
-    cause: moment.cause,
-    figures: moment.figures,
-    advice: moment.advice,
-    ...(episode ? { episode } : {}),
-  });
+  const draft = (kind: AlertKind, episode?: AlertDraft['episode']): AlertDraft => ({ kind, ...moment, ...(episode ? { episode } : {}) });
   const sample = moment.status !== 'unknown' && (state.sampledAt === null || moment.at - state.sampledAt >= FLAP_SAMPLE_MS);
   const history = sample ? remember(state.history, moment.status, knobs.flap) : state.history;
   const sampledAt = sample ? moment.at : state.sampledAt;

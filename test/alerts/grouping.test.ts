@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { runFor } from '../helpers/service.js';
+import { startInbox } from '../helpers/smtp.js';
+import { emailSettings, listedAlerts, MINUTE, MODELS, subjects, useAlertWorld } from './alert-world.js';
+
+describe('grouping changes that land within the group wait', () => {
+  const begin = useAlertWorld();
+
+  it('puts two targets that overload 20 s apart in one mail that names both, with a section each', async () => {
+    const w = await begin();
+    const inbox = await startInbox();
+    w.later(() => inbox.close());
+    const service = await w.start([w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro)], { email: emailSettings(inbox.port) });
+    await runFor(service, w.clock, 2 * MINUTE);
+    w.upstream.set('overloaded', MODELS.flash);
+    await runFor(service, w.clock, 20_000);
+    w.upstream.set('overloaded', MODELS.pro);
+    await runFor(service, w.clock, 3 * MINUTE);
+
+    expect(inbox.mails).toHaveLength(1);
+    const [mail] = inbox.mails;
+    expect(mail!.subject).toMatch(/^\[modelpulse\] 2 alerts: nano-banana OVERLOADED — \d+% 503 over 5 min; nano-banana-pro OVERLOADED — \d+% 503 over 5 min$/);
+    expect(mail!.text).toContain('nano-banana (gemini-2.5-flash-image) is OVERLOADED since 2026-11-25 13:02');
+    expect(mail!.text).toContain('nano-banana-pro (gemini-3-pro-image-preview) is OVERLOADED since 2026-11-25 13:02');
+    expect(String(mail!.text).match(/^\s+503 share \(last 5 min\):/gm)).toHaveLength(2);
+    expect(mail!.text).toContain('https://modelpulse.example.com/health/nano-banana\n');
+    expect(mail!.text).toContain('https://modelpulse.example.com/health/nano-banana-pro\n');
+    expect(String(mail!.html).match(/<h3>/g)).toHaveLength(2);
+    const listed = (await listedAlerts(service)).notifications;
+    expect(listed.map((n) => [n.target, n.status])).toEqual([
+      ['nano-banana-pro', 'delivered'],
+      ['nano-banana', 'delivered'],
+    ]);
+    expect(new Set(listed.map((n) => n.deliveryId)).size).toBe(1);
+  });
+
+  it('mails separately when the second target overloads after the first mail went out', async () => {
+    const w = await begin();
+    const inbox = await startInbox();
+    w.later(() => inbox.close());
+    const service = await w.start([w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro)], { email: emailSettings(inbox.port) });
+    await runFor(service, w.clock, 2 * MINUTE);
+    w.upstream.set('overloaded', MODELS.flash);
+    await runFor(service, w.clock, 2 * MINUTE);
+    w.upstream.set('overloaded', MODELS.pro);
+    await runFor(service, w.clock, 2 * MINUTE);
+
+    expect(subjects(inbox.mails)).toEqual([
+      expect.stringMatching(/^\[modelpulse\] nano-banana OVERLOADED/),
+      expect.stringMatching(/^\[modelpulse\] nano-banana-pro OVERLOADED/),
+    ]);
+  });
+
+  it('puts three targets that overload together in one onset mail, and their recovery in one more', async () => {
+    const w = await begin();
+    const inbox = await startInbox();
+    w.later(() => inbox.close());
+    const ids = ['nano-banana', 'nano-banana-pro', 'flash-legacy'];
+    const service = await w.start(
+      [w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro), w.target('flash-legacy', MODELS.legacy)],
+      { email: emailSettings(inbox.port) },
+    );
+    await runFor(service, w.clock, 2 * MINUTE);
+    w.upstream.set('overloaded');
+    await runFor(service, w.clock, 3 * MINUTE);
+    w.upstream.set('ok');
+    await runFor(service, w.clock, 3 * MINUTE);
+
+    expect(inbox.mails).toHaveLength(2);
+    const [onset, recovery] = inbox.mails;
+    expect(onset!.subject).toMatch(/^\[modelpulse\] 3 alerts: /);
+    for (const id of ids) {
+      expect(onset!.subject).toContain(`${id} OVERLOADED`);
+      expect(onset!.text).toMatch(new RegExp(`^${id} \\(gemini[^)]*\\) is OVERLOADED since`, 'm'));
+      expect(recovery!.text).toMatch(new RegExp(`^${id} \\(gemini[^)]*\\) has RECOVERED`, 'm'));
+    }
+    expect(recovery!.subject).toMatch(/^\[modelpulse\] 3 alerts: nano-banana RECOVERED after \d+ min/);
+  });
+
+  // BUG (src/alerts/render.ts:34, renderMail: `${prefix} ${joined}`.slice(0, MAX_SUBJECT)): the subject is
+  // cut at 200 characters, mid-word: a grouped recovery of four targets ends "…; nano-banana-pro
+  // RECOVERED after 3 m" and never names flash-legacy, which recovered in the same mail.
+  it.fails('names every target in the subject of a grouped recovery of four targets', async () => {
+    const w = await begin();
+    const inbox = await startInbox();
+    w.later(() => inbox.close());
+    const ids = ['nano-banana-us', 'nano-banana-eu', 'nano-banana-pro', 'flash-legacy'];
+    const models = [MODELS.flash, MODELS.flash, MODELS.pro, MODELS.legacy];
+    const service = await w.start(ids.map((id, i) => w.target(id, models[i]!)), { email: emailSettings(inbox.port) });
+    await runFor(service, w.clock, 2 * MINUTE);
+    w.upstream.set('overloaded');
+    await runFor(service, w.clock, 3 * MINUTE);
+    w.upstream.set('ok');
+    await runFor(service, w.clock, 3 * MINUTE);
+
+    expect(inbox.mails).toHaveLength(2);
+    const recovery = inbox.mails[1]!;
+    for (const id of ids) expect(recovery.text).toMatch(new RegExp(`^${id} \\(gemini[^)]*\\) has RECOVERED`, 'm'));
+    expect(recovery.subject).toMatch(/^\[modelpulse\] 4 alerts: /);
+    for (const id of ids) expect(recovery.subject).toMatch(new RegExp(`(: |; )${id} RECOVERED`));
+  });
+});

@@ -31,7 +31,7 @@ export function notifiersFor(settings: AlertSettings, context: { dashboardUrl: s
 }
 
 export function alertSecrets(settings: AlertSettings): string[] {
-  return [settings.email?.smtp.user, settings.email?.smtp.password, settings.webhook?.secret].filter((s): s is string => typeof s === 'string');
+  return [settings.email?.smtp.password, settings.webhook?.secret].filter((s): s is string => typeof s === 'string');
 }
 
 export function wireAlerts(options: {

@@ -11,6 +11,7 @@ export interface FlapKnobs {
 }
 
 export const DEFAULT_FLAP: FlapKnobs = { window: 21, high: 0.3, low: 0.15 };
+const SETTLED_SAMPLES = 5;
 
 /**
  * Weighted share of status changes between consecutive entries: the oldest change weighs 0.8,
@@ -39,6 +40,10 @@ export function remember(history: readonly HealthState[], status: HealthState, k
 export function isFlapping(wasFlapping: boolean, history: readonly HealthState[], knobs: FlapKnobs): boolean {
   // Like Nagios, judge only a full window: a short history makes any single incident look like flapping.
   if (history.length < knobs.window) return false;
+  // Five minutes of one status is settled, whatever the window still remembers: a target that
+  // flapped and then went hard down must not wait a quarter of an hour for the window to drain.
+  const recent = history.slice(-SETTLED_SAMPLES);
+  if (recent.every((status) => status === recent[0])) return false;
   const share = changeShare(history);
   return wasFlapping ? share > knobs.low : share >= knobs.high;
 }

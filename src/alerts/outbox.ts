@@ -14,9 +14,9 @@ export interface OutboxOptions {
 }
 
 const FIRST_RETRY_MS = 15_000;
-const MAX_RETRY_MS = 10 * 60_000;
+const MAX_RETRY_MS = 2 * 60_000;
 
-/** Retry delay after the n-th failed attempt: 15 s, 30 s, 1 min, … at most 10 min. */
+/** Retry delay after the n-th failed attempt: 15 s, 30 s, 1 min, then every 2 min; a mail server back up is found soon. */
 export function retryDelay(attempts: number): number {
   return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1));
 }

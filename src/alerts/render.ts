@@ -29,9 +29,7 @@ const MAX_SUBJECT = 200;
 /** Pure: one mail for a group of notifications (one or several targets). */
 export function renderMail(notices: readonly Notice[], context: RenderContext): RenderedMail {
   const prefix = context.demo ? '[modelpulse DEMO]' : '[modelpulse]';
-  const headlines = notices.map((n) => headline(n.draft));
-  const joined = notices.length === 1 ? headlines[0]! : `${notices.length} alerts: ${headlines.join('; ')}`;
-  const subject = `${prefix} ${joined}`.slice(0, MAX_SUBJECT);
+  const subject = notices.length === 1 ? `${prefix} ${headline(notices[0]!.draft)}` : groupSubject(prefix, notices);
   const sections = notices.map((n) => section(n, context));
   const footer = context.demo ? 'DEMO MODE: these targets are a built-in simulator, not real models.' : 'Sent by modelpulse.';
   const text = [...sections.map(plainSection), footer].join('\n\n') + '\n';
@@ -46,6 +44,29 @@ export function renderMail(notices: readonly Notice[], context: RenderContext): 
     '</body></html>',
   ].join('\n');
   return { subject, text, html };
+}
+
+/** "[modelpulse] 3 alerts: a OVERLOADED, b DOWN, c RECOVERED"; past the length limit, "and N more" (never cut mid-word). */
+function groupSubject(prefix: string, notices: readonly Notice[]): string {
+  const start = `${prefix} ${notices.length} alerts: `;
+  const parts = notices.map((n) => `${n.draft.targetId} ${kindWord(n.draft)}`);
+  for (let shown = parts.length; shown > 0; shown--) {
+    const rest = parts.length - shown;
+    const subject = `${start}${parts.slice(0, shown).join(', ')}${rest > 0 ? `, and ${rest} more` : ''}`;
+    if (subject.length <= MAX_SUBJECT) return subject;
+  }
+  return `${start}${parts.length} targets changed`;
+}
+
+function kindWord(draft: AlertDraft): string {
+  switch (draft.kind) {
+    case 'reminder':
+      return `STILL ${draft.status.toUpperCase()}`;
+    case 'flapping_ended':
+      return `settled ${draft.status.toUpperCase()}`;
+    default:
+      return draft.kind.toUpperCase();
+  }
 }
 
 /** The few words a subject line carries for one notification. */
@@ -109,7 +130,7 @@ function section(notice: Notice, context: RenderContext): Section {
   const episode = draft.episode;
   const title =
     draft.kind === 'recovered'
-      ? `${who} has RECOVERED: it was ${episode?.worst.status.toUpperCase()} at worst, for ${duration(episode?.durationMs ?? 0)} (${time(episode?.startedAt ?? draft.at)} to ${time(draft.at)}).`
+      ? `${who} has RECOVERED: it was ${episode?.worst.status.toUpperCase()} at worst, for ${duration(episode?.durationMs ?? 0)} (${time(episode?.startedAt ?? draft.at)} to ${time(draft.since)}), and has been healthy since.`
       : draft.kind === 'flapping'
         ? `${who} is FLAPPING between states. Per-change mails are held until it settles; one summary will follow.`
         : draft.kind === 'flapping_ended'

@@ -48,11 +48,11 @@ export class AlertRecords {
       enqueue: db.prepare(`
         INSERT INTO notifications (created_at, target_id, kind, channel, draft, status, next_attempt_at)
         VALUES (?, ?, ?, ?, ?, 'pending', ?)`),
-      oldestDue: db.prepare(`
-        SELECT created_at FROM notifications WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?
-        ORDER BY created_at LIMIT 1`),
+      oldest: db.prepare(`
+        SELECT created_at, next_attempt_at FROM notifications WHERE channel = ? AND status = 'pending'
+        ORDER BY created_at, id LIMIT 1`),
       due: db.prepare(`
-        SELECT * FROM notifications WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?
+        SELECT * FROM notifications WHERE channel = ? AND status = 'pending' AND created_at <= ?
         ORDER BY created_at, id LIMIT ?`),
       mark: db.prepare(`UPDATE notifications SET status = ? WHERE id = ?`),
       delivered: db.prepare(`
@@ -82,13 +82,15 @@ export class AlertRecords {
   }
 
   /**
-   * Claims the next group for a channel: once the oldest due row has waited `groupWaitMs`, every
-   * due row (up to `max`) is marked sending, so no other sender and no restart sends it again.
+   * Claims the next group for a channel, oldest first: once the oldest pending row is due and has
+   * waited `groupWaitMs`, every pending row (up to `max`) is marked sending, so no other sender and
+   * no restart sends it again. A newer row never overtakes an older one that waits for its retry,
+   * so a recovery never arrives before its onset.
    */
   claimGroup(channel: string, now: number, groupWaitMs: number, max = 50): Notification[] {
     return this.db.transaction(() => {
-      const oldest = this.statements.oldestDue.get(channel, now) as { created_at: number } | undefined;
-      if (!oldest || now - oldest.created_at < groupWaitMs) return [];
+      const oldest = this.statements.oldest.get(channel) as { created_at: number; next_attempt_at: number } | undefined;
+      if (!oldest || oldest.next_attempt_at > now || now - oldest.created_at < groupWaitMs) return [];
       const rows = (this.statements.due.all(channel, now, max) as Row[]).map(toNotification);
       for (const row of rows) this.statements.mark.run('sending', row.id);
       return rows.map((row) => ({ ...row, status: 'sending' as const }));

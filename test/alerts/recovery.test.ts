@@ -43,11 +43,8 @@ describe('the recovery mail', () => {
     expect(Date.parse(recovered.createdAt) - Date.parse(health[1]!.endedAt!)).toBe(RECOVERED_FOR);
   });
 
-  // BUG (src/alerts/render.ts:112, section(): `to ${time(draft.at)}`): since the recovery waits for
-  // recoveredFor, draft.at is when the mail was decided, not when the target became healthy
-  // (draft.since), while durationMs (rules.ts:107) ends at draft.since. The mail reads "for 8 min
-  // (13:02:06 UTC to 13:13:12 UTC)": an 11-minute span, and not the end /api/incidents reports (13:10:12).
-  it.fails('gives the span of the episode ending when the target became healthy again', async () => {
+  // Regression: the printed span used to end when the mail was decided, not when the target became healthy.
+  it('gives the span of the episode ending when the target became healthy again', async () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
@@ -61,6 +58,6 @@ describe('the recovery mail', () => {
     const [incident] = await incidents(service);
     const utc = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
     expect(inbox.mails).toHaveLength(2);
-    expect(inbox.mails[1]!.text).toContain(`for 8 min (${utc(incident!.startedAt)} to ${utc(incident!.endedAt!)}).`);
+    expect(inbox.mails[1]!.text).toContain(`for 8 min (${utc(incident!.startedAt)} to ${utc(incident!.endedAt!)}), and has been healthy since.`);
   });
 });

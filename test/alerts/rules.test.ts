@@ -33,7 +33,7 @@ function replay(statuses: HealthState[], options: Partial<AlertKnobs> = {}, star
   return { drafts, state };
 }
 
-const run = (status: HealthState, n: number): HealthState[] => Array.from({ length: n }, () => status);
+const run = <S extends HealthState>(status: S, n: number): HealthState[] => Array.from({ length: n }, () => status);
 
 describe('alert rules', () => {
   it('sends one onset mail once the state has held for the pending period, and one recovery mail', () => {
@@ -72,6 +72,17 @@ describe('alert rules', () => {
     expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'flapping', 'flapping_ended']);
     expect(drafts[2]!.status).toBe('healthy');
     expect(drafts[2]!.episode!.changes).toBeGreaterThan(5);
+  });
+
+  it('says a flapping target has settled within five minutes of it going hard down', () => {
+    const flap: HealthState[] = [];
+    for (let cycle = 0; cycle < 6; cycle++) flap.push(...run('overloaded', 12), ...run('healthy', 12));
+    const lead = run<HealthState>('healthy', 130);
+    const { drafts } = replay([...lead, ...flap, ...run('overloaded', 60)], { recoveredForMs: 3 * MINUTE });
+    expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'flapping', 'flapping_ended']);
+    const downAt = T0 + (lead.length + flap.length) * 10_000;
+    expect(drafts[2]!.status).toBe('overloaded');
+    expect(drafts[2]!.at - downAt).toBeLessThanOrEqual(5 * MINUTE);
   });
 
   it('continues the same incident when it relapses before it has been healthy for recoveredFor', () => {

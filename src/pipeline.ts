@@ -1,7 +1,8 @@
 import type { Target } from './config/target.js';
 import { HealthEngine } from './health/engine.js';
-import { applyTransition, type Incident, type Transition } from './health/incident.js';
-import type { Tracker } from './health/state.js';
+import { applyObservation, applyTransition, type Incident, type Transition } from './health/incident.js';
+import { statusOf, type Tracker } from './health/state.js';
+import type { WindowStats } from './health/window.js';
 import type { Outcome } from './probes/outcome.js';
 import type { Store } from './store/store.js';
 
@@ -50,7 +51,7 @@ export class ObservationPipeline {
     const step = this.store.transaction(() => {
       this.store.insertOutcomes([outcome]);
       const result = this.engine.observe(outcome);
-      const incident = result && this.persist(outcome.targetId, result.tracker, outcome.at, result.transition);
+      const incident = result && this.persist(outcome.targetId, result.tracker, outcome.at, result.transition, result.figures);
       for (const run of this.steps) run(outcome.targetId, Math.max(outcome.at, this.options.now()), true);
       return result && { ...result, incident };
     });
@@ -70,9 +71,9 @@ export class ObservationPipeline {
     }
   }
 
-  private persist(targetId: string, tracker: Tracker, at: number, transition: Transition | null): Incident | null {
+  private persist(targetId: string, tracker: Tracker, at: number, transition: Transition | null, figures?: WindowStats): Incident | null {
     const open = this.open.get(targetId) ?? null;
-    const next = transition ? applyTransition(open, transition) : null;
+    const next = transition ? applyTransition(open, transition) : open && figures ? applyObservation(open, statusOf(tracker), figures) : null;
     const saved = this.store.health.saveStep(targetId, tracker, at, transition, next);
     if (saved && saved.endedAt === null) this.open.set(targetId, saved);
     else if (saved) this.open.delete(targetId);

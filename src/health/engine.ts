@@ -76,7 +76,7 @@ export class HealthEngine {
   }
 
   /** Feeds one outcome; returns the new tracker (to persist) and the status change, if any. */
-  observe(outcome: Outcome): { tracker: Tracker; transition: Transition | null } | null {
+  observe(outcome: Outcome): { tracker: Tracker; transition: Transition | null; figures: WindowStats } | null {
     const entry = this.watched.get(outcome.targetId);
     if (!entry) return null;
     const before = statusOf(entry.tracker);
@@ -89,7 +89,7 @@ export class HealthEngine {
     entry.tracker = step(entry.tracker, observation, { recent, day: entry.recent.stats('24h', now), lastTen: entry.recent.lastN(10) }, entry.thresholds);
     const after = statusOf(entry.tracker);
     const transition = after === before ? null : { targetId: outcome.targetId, at: outcome.at, from: before, to: after, cause: entry.tracker.cause, figures: recent };
-    return { tracker: entry.tracker, transition };
+    return { tracker: entry.tracker, transition, figures: recent };
   }
 
   /** Marks targets without fresh data as unknown; returns those changes. */

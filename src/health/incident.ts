@@ -24,6 +24,17 @@ export interface Incident {
   peak: WindowStats;
 }
 
+/**
+ * Pure: keeps the figures at the incident's peak. While the target is in its worst state, a
+ * short window with a lower success rate than the recorded peak becomes the new peak; null when
+ * nothing changes.
+ */
+export function applyObservation(open: Incident, status: HealthState, figures: WindowStats): Incident | null {
+  if (status !== open.worstState || figures.successRate === null) return null;
+  const peakSuccess = open.peak.successRate ?? 1;
+  return figures.successRate < peakSuccess ? { ...open, peak: figures } : null;
+}
+
 const TROUBLE: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, overloaded: 2, down: 3 };
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyTransition, type Incident, type Transition } from '../../src/health/incident.js';
+import { applyObservation, applyTransition, type Incident, type Transition } from '../../src/health/incident.js';
 import type { HealthState } from '../../src/health/state.js';
 import { RecentOutcomes } from '../../src/health/window.js';
 
@@ -42,6 +42,15 @@ describe('incidents', () => {
   it('opens nothing for changes between unknown and healthy', () => {
     expect(applyTransition(null, change('unknown', 'healthy', 1))).toBeNull();
     expect(applyTransition(null, change('healthy', 'unknown', 2))).toBeNull();
+  });
+
+  it('moves the peak figures to the worst moment while the target stays in its worst state', () => {
+    const open = applyTransition(null, change('healthy', 'overloaded', 1))!;
+    const opening = { ...open, peak: { ...figures, samples: 10, successRate: 0.8 } };
+    const worse = applyObservation(opening, 'overloaded', { ...figures, samples: 30, successRate: 0.05 });
+    expect(worse?.peak).toMatchObject({ samples: 30, successRate: 0.05 });
+    expect(applyObservation(worse!, 'overloaded', { ...figures, samples: 31, successRate: 0.4 })).toBeNull();
+    expect(applyObservation(worse!, 'degraded', { ...figures, samples: 31, successRate: 0 })).toBeNull();
   });
 
   it('starts a new incident after a recovery', () => {

@@ -1,3 +1,4 @@
+import { percent, seconds } from '../health/words.js';
 import type { AlertDraft, Figures } from './rules.js';
 
 export interface NoticeTarget {
@@ -154,14 +155,6 @@ function section(notice: Notice, context: RenderContext): Section {
 
 function failing(figures: Figures | undefined): number | null {
   return figures?.successRate === null || figures === undefined ? null : 1 - figures.successRate;
-}
-
-function percent(share: number | null | undefined): string {
-  return share === null || share === undefined ? 'n/a' : `${Math.round(share * 100)}%`;
-}
-
-function seconds(ms: number): string {
-  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 export function duration(ms: number): string {

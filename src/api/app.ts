@@ -4,7 +4,6 @@ import { dataRoutes, type DataSource } from './data-routes.js';
 import { healthRoutes, type HealthSource } from './health-routes.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 
-export { publicTarget } from './public.js';
 
 export interface Liveness {
   ok: boolean;

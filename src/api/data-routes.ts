@@ -8,7 +8,7 @@ import type { IncidentQuery } from '../store/health-records.js';
 import type { Notification } from '../store/alert-records.js';
 import { headline } from '../alerts/render.js';
 import { publicTarget } from './public.js';
-import { instant, parseQuery, step } from './query.js';
+import { instant, limit, parseQuery, step, unknownTarget } from './query.js';
 
 export interface DataSource {
   targets: readonly Target[];
@@ -29,7 +29,7 @@ const seriesQuery = z
 const alertQuery = z
   .object({
     target: z.string().optional(),
-    limit: z.string().regex(/^\d{1,4}$/, 'expected a whole number from 1 to 1000').transform(Number).pipe(z.number().min(1).max(1000)).optional(),
+    limit: limit.optional(),
   })
   .strict();
 
@@ -38,7 +38,7 @@ const incidentQuery = z
     target: z.string().optional(),
     from: instant.optional(),
     to: instant.optional(),
-    limit: z.string().regex(/^\d{1,4}$/, 'expected a whole number from 1 to 1000').transform(Number).pipe(z.number().min(1).max(1000)).optional(),
+    limit: limit.optional(),
   })
   .strict();
 
@@ -55,7 +55,7 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
 
   app.get('/api/targets/:target/series', (c) => {
     const id = c.req.param('target');
-    if (!known().includes(id)) return c.json({ error: `unknown target "${id}"`, knownTargets: known() }, 404);
+    if (!known().includes(id)) return unknownTarget(c, id, known());
     const parsed = parseQuery(c, seriesQuery);
     if (!parsed.ok) return parsed.response;
     const at = now();
@@ -87,7 +87,7 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
     const parsed = parseQuery(c, incidentQuery);
     if (!parsed.ok) return parsed.response;
     const { target, from, to, limit } = parsed.value;
-    if (target !== undefined && !known().includes(target)) return c.json({ error: `unknown target "${target}"`, knownTargets: known() }, 404);
+    if (target !== undefined && !known().includes(target)) return unknownTarget(c, target, known());
     const incidents = source.incidents({ targetId: target, from, to, limit });
     return c.json({
       demo,
@@ -109,7 +109,7 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
     const parsed = parseQuery(c, alertQuery);
     if (!parsed.ok) return parsed.response;
     const { target, limit } = parsed.value;
-    if (target !== undefined && !known().includes(target)) return c.json({ error: `unknown target "${target}"`, knownTargets: known() }, 404);
+    if (target !== undefined && !known().includes(target)) return unknownTarget(c, target, known());
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return c.json({
       demo,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { HealthSnapshot } from '../health/engine.js';
 import type { HealthState } from '../health/state.js';
+import { unknownTarget } from './query.js';
 
 export interface HealthSource {
   ids(): string[];
@@ -68,7 +69,7 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
   app.get('/health/:target', (c) => {
     const id = c.req.param('target');
     const entry = current(id, now());
-    if (!entry) return c.json({ error: `unknown target "${id}"`, knownTargets: source.ids() }, 404);
+    if (!entry) return unknownTarget(c, id, source.ids());
     // A precondition only applies to a success (RFC 9110 §13.2.1): a held target always answers 503.
     if (entry.status === 200 && matches(c.req.header('if-none-match'), entry.etag)) return c.body(null, 304, entry.headers);
     return c.body(entry.body, entry.status, entry.headers);

@@ -21,6 +21,18 @@ export const step = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/** `limit`: a whole number from 1 to 1000. */
+export const limit = z
+  .string()
+  .regex(/^\d{1,4}$/, 'expected a whole number from 1 to 1000')
+  .transform(Number)
+  .pipe(z.number().min(1).max(1000));
+
+/** The 404 every route gives for a target id it does not know, naming the ones it does. */
+export function unknownTarget(c: Context, id: string, known: readonly string[]): Response {
+  return c.json({ error: `unknown target "${id}"`, knownTargets: known }, 404);
+}
+
 export type QueryResult<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 /** Validates query parameters; a failure is a 400 naming each bad parameter and what was expected. */

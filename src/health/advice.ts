@@ -1,6 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { HealthState, Tracker } from './state.js';
 import type { Observation, WindowStats } from './window.js';
+import { percent, seconds } from './words.js';
 
 /** What a client should do now. */
 export interface Advice {
@@ -70,8 +71,6 @@ export function suggestedTimeout(input: Pick<AdviceInput, 'hour' | 'day' | 'prob
   return Math.min(TIMEOUT_MAX_SECONDS, Math.max(TIMEOUT_MIN_SECONDS, Math.ceil(base)));
 }
 
-const seconds = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
-const percent = (share: number) => `${Math.round(share * 100)}%`;
 
 /** One human sentence with figures. */
 export function reasonFor(input: AdviceInput): string {

@@ -185,4 +185,3 @@ export function staleAfter(everyMs: number, timeoutMs: number): number {
   return Math.max(3 * everyMs, everyMs + timeoutMs) + 5_000;
 }
 
-export { DEFAULT_THRESHOLDS };

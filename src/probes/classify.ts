@@ -96,6 +96,10 @@ export function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
+export function numberOr(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
 export function stringOr(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }

@@ -1,7 +1,7 @@
 import { IMAGE_CANARY_PROMPT, TEXT_CANARY_PROMPT } from '../config/defaults.js';
 import type { Target } from '../config/target.js';
 import type { Usage } from '../config/pricing.js';
-import { asArray, field, stringOr } from './classify.js';
+import { asArray, field, numberOr, stringOr } from './classify.js';
 import { sniffBase64Image } from './image.js';
 import { verdict, type Verdict } from './outcome.js';
 import type { CanaryRequest } from './request.js';
@@ -53,9 +53,6 @@ export function evaluateGemini(json: unknown, kind: 'text' | 'image'): { verdict
   return { verdict: verdict('bad_output', { message: 'no text in reply', detail }), usage };
 }
 
-function numberOr(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
 
 function sumOrNull(a: number | null, b: number | null): number | null {
   return a === null && b === null ? null : (a ?? 0) + (b ?? 0);

@@ -1,7 +1,7 @@
 import { IMAGE_CANARY_PROMPT, TEXT_CANARY_PROMPT } from '../config/defaults.js';
 import type { Usage } from '../config/pricing.js';
 import type { Target } from '../config/target.js';
-import { asArray, field, stringOr } from './classify.js';
+import { asArray, field, numberOr, stringOr } from './classify.js';
 import { parseDataUrl, sniffBase64Image } from './image.js';
 import { verdict, type Verdict } from './outcome.js';
 import type { CanaryRequest } from './request.js';
@@ -78,6 +78,3 @@ function countImage(url: string, found: Found): void {
   else found.badImages++;
 }
 
-function numberOr(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { durationSchema } from '../config/duration.js';
 
 const HOUR = 3_600_000;
-const MINUTE = 60_000;
 const SECOND = 1_000;
 
 const durationText = durationSchema();
@@ -125,4 +124,3 @@ export function conditionsAt(trace: Trace, startedAt: number, now: number): Cond
   };
 }
 
-export const DEMO_CYCLE_MS = 3 * MINUTE;

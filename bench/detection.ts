@@ -5,7 +5,7 @@ import { alertsSchema, targetAlerts } from '../src/config/alerts-schema.js';
 import { resolvePrice } from '../src/config/pricing.js';
 import { retentionSchema } from '../src/config/schema.js';
 import type { ServiceConfig, Target } from '../src/config/target.js';
-import { DEFAULT_THRESHOLDS } from '../src/health/state.js';
+import { DEFAULT_THRESHOLDS } from '../src/config/health-schema.js';
 import type { Notifier } from '../src/alerts/notifiers/notifier.js';
 import { silentLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { retentionSchema } from '../src/config/schema.js';
-import type { Outcome, OutcomeClass } from '../src/probes/outcome.js';
+import type { Outcome, OutcomeClass } from '../src/domain/outcome.js';
 import { seededRandom, sampleLatency } from '../src/simulator/random.js';
-import { addSample } from '../src/store/histogram.js';
-import { emptyCounts, GRAINS, type Grain, type Rollup } from '../src/store/rollup.js';
+import { addSample } from '../src/stats/histogram.js';
+import { emptyCounts } from '../src/stats/counts.js';
+import { GRAINS, type Grain, type Rollup } from '../src/store/rollup.js';
 import { Store } from '../src/store/store.js';
 
 const SECOND = 1_000;

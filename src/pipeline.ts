@@ -1,9 +1,9 @@
+import type { Incident, Transition, WindowStats } from './domain/health.js';
 import type { Target } from './config/target.js';
 import { HealthEngine } from './health/engine.js';
-import { applyObservation, applyTransition, type Incident, type Transition } from './health/incident.js';
+import { applyObservation, applyTransition } from './health/incident.js';
 import { statusOf, type Tracker } from './health/state.js';
-import type { WindowStats } from './health/window.js';
-import type { Outcome } from './probes/outcome.js';
+import type { Outcome } from './domain/outcome.js';
 import type { Store } from './store/store.js';
 
 export interface PipelineListener {

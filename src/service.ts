@@ -10,7 +10,7 @@ import { ObservationPipeline } from './pipeline.js';
 import { demoTargets } from './config/defaults.js';
 import type { ServiceConfig, Target } from './config/target.js';
 import { createLogger, type Logger } from './log.js';
-import type { Outcome } from './probes/outcome.js';
+import type { Outcome } from './domain/outcome.js';
 import { runProbe } from './probes/probe.js';
 import { ProbeScheduler } from './scheduler/scheduler.js';
 import { presetTrace, type Trace } from './simulator/scenario.js';

@@ -1,7 +1,8 @@
 import type { Target } from '../config/target.js';
 import type { HealthEngine } from '../health/engine.js';
 import type { AlertRecords } from '../store/alert-records.js';
-import { decide, INITIAL_ALERT_STATE, type AlertState, type Moment } from './rules.js';
+import type { AlertState, Moment } from '../domain/alert.js';
+import { decide, INITIAL_ALERT_STATE } from './rules.js';
 
 /**
  * Runs the alert rules for each target against the health engine's view, persisting the alert

@@ -1,16 +1,6 @@
-import type { HealthState } from '../health/state.js';
+import type { FlapKnobs } from '../config/alerts-schema.js';
+import type { HealthState } from '../domain/health.js';
 
-/** Nagios-style flap detection over the statuses sampled once a minute (see rules.ts). */
-export interface FlapKnobs {
-  /** How many recent statuses are weighed (Nagios uses 21: 20 possible changes). */
-  window: number;
-  /** Start flapping at or above this weighted share of changes… */
-  high: number;
-  /** …and stop once it falls to or below this. */
-  low: number;
-}
-
-export const DEFAULT_FLAP: FlapKnobs = { window: 21, high: 0.3, low: 0.15 };
 const SETTLED_SAMPLES = 5;
 
 /**
@@ -47,3 +37,4 @@ export function isFlapping(wasFlapping: boolean, history: readonly HealthState[]
   const share = changeShare(history);
   return wasFlapping ? share > knobs.low : share >= knobs.high;
 }
+

@@ -1,5 +1,5 @@
 import { percent, seconds } from '../health/words.js';
-import type { AlertDraft, Figures } from './rules.js';
+import type { AlertDraft, Figures } from '../domain/alert.js';
 
 export interface NoticeTarget {
   id: string;

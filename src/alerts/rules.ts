@@ -1,64 +1,8 @@
-import type { Advice } from '../health/advice.js';
-import type { Cause, HealthState } from '../health/state.js';
-import { isFlapping, remember, type FlapKnobs } from './flapping.js';
+import type { AlertDraft, AlertKind, AlertState, Episode, Moment } from '../domain/alert.js';
+import type { HealthState } from '../domain/health.js';
+import type { AlertKnobs } from '../config/alerts-schema.js';
+import { isFlapping, remember } from './flapping.js';
 
-export type AlertKind = 'overloaded' | 'down' | 'degraded' | 'reminder' | 'recovered' | 'flapping' | 'flapping_ended';
-
-/** The figures a mail quotes: the short window at that moment. */
-export interface Figures {
-  samples: number;
-  successRate: number | null;
-  overloadRate: number | null;
-  p95Ms: number | null;
-}
-
-/** What the rules see at one moment for one target. */
-export interface Moment {
-  targetId: string;
-  at: number;
-  status: HealthState;
-  since: number;
-  cause: Cause;
-  figures: Figures;
-  advice: Pick<Advice, 'send' | 'retryAfterSeconds' | 'reason' | 'alternative'>;
-}
-
-/** One notification, decided; rendering and delivery come later. */
-export interface AlertDraft extends Moment {
-  kind: AlertKind;
-  /** For recovery, reminder and flapping summaries: the episode this closes or continues. */
-  episode?: { startedAt: number; durationMs: number; worst: { status: HealthState; figures: Figures }; changes?: number };
-}
-
-export interface AlertKnobs {
-  /** How long an alert-worthy state must hold before the first mail. */
-  pendingForMs: number;
-  /** Repeat while an episode goes on; 0 = never. */
-  minimumReminderIntervalMs: number;
-  /** How long a target must stay healthy before the episode ends; a relapse sooner continues it. */
-  recoveredForMs: number;
-  sendOnResolved: boolean;
-  /** Degraded (slow or elevated errors) alerts too; off by default. */
-  degraded: boolean;
-  flap: FlapKnobs;
-}
-
-interface Episode {
-  status: HealthState;
-  startedAt: number;
-  lastSentAt: number;
-  worst: { status: HealthState; figures: Figures };
-}
-
-/** Per-target alert memory; persisted with every change so a restart neither repeats nor loses a mail. */
-export interface AlertState {
-  /** The status once a minute (flap detection), whatever the probe cadence. */
-  history: HealthState[];
-  sampledAt: number | null;
-  flapping: { since: number; changes: number; last: HealthState } | null;
-  pending: { since: number } | null;
-  open: Episode | null;
-}
 
 export const INITIAL_ALERT_STATE: AlertState = { history: [], sampledAt: null, flapping: null, pending: null, open: null };
 

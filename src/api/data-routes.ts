@@ -1,8 +1,8 @@
+import type { Incident } from '../domain/health.js';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { Target } from '../config/target.js';
-import type { Incident } from '../health/incident.js';
-import type { Outcome } from '../probes/outcome.js';
+import type { Outcome } from '../domain/outcome.js';
 import type { Series, SeriesQuery } from '../store/store.js';
 import type { IncidentQuery } from '../store/health-records.js';
 import type { Notification } from '../store/alert-records.js';

@@ -1,7 +1,7 @@
+import type { HealthState } from '../domain/health.js';
 import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { HealthSnapshot } from '../health/engine.js';
-import type { HealthState } from '../health/state.js';
 import { unknownTarget } from './query.js';
 
 export interface HealthSource {

@@ -1,6 +1,6 @@
+import { HEALTH_STATES, type HealthState } from '../domain/health.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { HEALTH_STATES, type HealthState } from '../health/state.js';
-import type { Outcome } from '../probes/outcome.js';
+import type { Outcome } from '../domain/outcome.js';
 
 export const LATENCY_BUCKETS_SECONDS = [0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
 

@@ -1,7 +1,29 @@
 import { z } from 'zod';
-import { DEFAULT_FLAP } from '../alerts/flapping.js';
-import type { AlertKnobs } from '../alerts/rules.js';
 import { durationSchema as duration } from './duration.js';
+
+/** Nagios-style flap detection over the statuses sampled once a minute (alerts/rules.ts). */
+export interface FlapKnobs {
+  /** How many recent statuses are weighed (Nagios uses 21: 20 possible changes). */
+  window: number;
+  /** Start flapping at or above this weighted share of changes… */
+  high: number;
+  /** …and stop once it falls to or below this. */
+  low: number;
+}
+
+export const DEFAULT_FLAP: FlapKnobs = { window: 21, high: 0.3, low: 0.15 };
+export interface AlertKnobs {
+  /** How long an alert-worthy state must hold before the first mail. */
+  pendingForMs: number;
+  /** Repeat while an episode goes on; 0 = never. */
+  minimumReminderIntervalMs: number;
+  /** How long a target must stay healthy before the episode ends; a relapse sooner continues it. */
+  recoveredForMs: number;
+  sendOnResolved: boolean;
+  /** Degraded (slow or elevated errors) alerts too; off by default. */
+  degraded: boolean;
+  flap: FlapKnobs;
+}
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const envName = z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "SMTP_PASSWORD"');

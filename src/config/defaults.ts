@@ -1,6 +1,7 @@
 import { resolvePrice } from './pricing.js';
 import { alertsSchema, targetAlerts } from './alerts-schema.js';
-import { configSchema, DEFAULT_BASE_URL, healthSchema, type ConfigFile } from './schema.js';
+import { healthSchema } from './health-schema.js';
+import { configSchema, DEFAULT_BASE_URL, type ConfigFile } from './schema.js';
 import type { ServiceConfig, Target } from './target.js';
 
 export const TEXT_CANARY_PROMPT = 'Reply with the single word OK.';

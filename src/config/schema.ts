@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DEFAULT_THRESHOLDS } from '../health/state.js';
 import { alertsSchema, targetAlertsSchema } from './alerts-schema.js';
 import { durationSchema as duration } from './duration.js';
+import { healthSchema } from './health-schema.js';
 
 const SECOND = 1_000;
 const DAY = 86_400_000;
@@ -30,22 +30,6 @@ export const probeSchema = z
     timeout: duration(SECOND, 600 * SECOND).default(180_000),
     kind: z.enum(['text', 'image']).default('text'),
     prompt: z.string().min(1).optional(),
-  })
-  .strict();
-
-/** State-machine knobs (src/health/state.ts HealthThresholds), named for what they do. */
-export const healthSchema = z
-  .object({
-    overloadAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.overloadAfter),
-    overloadShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.overloadShare),
-    downAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.downAfter),
-    clientErrorsForDown: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.clientErrorsForDown),
-    recoverAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.recoverAfter),
-    recoveryFailureShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.recoveryFailureShare),
-    degradedErrorShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.degradedErrorShare),
-    slowFactor: z.number().gt(1).max(100).default(DEFAULT_THRESHOLDS.slowFactor),
-    slowMin: duration(0, 600 * SECOND).default(DEFAULT_THRESHOLDS.slowMin),
-    minSamples: z.number().int().min(1).max(10_000).default(DEFAULT_THRESHOLDS.minSamples),
   })
   .strict();
 

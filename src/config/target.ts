@@ -1,5 +1,5 @@
-import type { AlertKnobs } from '../alerts/rules.js';
-import type { HealthThresholds } from '../health/state.js';
+import type { AlertKnobs } from './alerts-schema.js';
+import type { HealthThresholds } from './health-schema.js';
 import type { Price } from './pricing.js';
 import type { ProbeConfig, Provider, RetentionConfig } from './schema.js';
 

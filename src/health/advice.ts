@@ -1,6 +1,7 @@
+import type { HealthState, WindowStats } from '../domain/health.js';
 import { formatDuration } from '../config/duration.js';
-import type { HealthState, Tracker } from './state.js';
-import type { Observation, WindowStats } from './window.js';
+import type { Tracker } from './state.js';
+import type { Observation } from './window.js';
 import { percent, seconds } from './words.js';
 
 /** What a client should do now. */

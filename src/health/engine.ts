@@ -1,9 +1,10 @@
+import type { HealthState, Transition, WindowStats } from '../domain/health.js';
 import type { Target } from '../config/target.js';
-import type { Outcome } from '../probes/outcome.js';
+import type { Outcome } from '../domain/outcome.js';
 import { advise, type Advice } from './advice.js';
-import type { Transition } from './incident.js';
-import { DEFAULT_THRESHOLDS, expire, initialTracker, isTracker, statusOf, statusSince, step, type HealthState, type HealthThresholds, type Tracker } from './state.js';
-import { observe, RecentOutcomes, type WindowStats } from './window.js';
+import type { HealthThresholds } from '../config/health-schema.js';
+import { expire, initialTracker, isTracker, statusOf, statusSince, step, type Tracker } from './state.js';
+import { observe, RecentOutcomes } from './window.js';
 
 export interface HealthSnapshot {
   target: string;
@@ -68,7 +69,7 @@ export class HealthEngine {
   }
 
   /** Restores a target after a restart: its persisted tracker and its recent outcomes. */
-  restore(targetId: string, tracker: Tracker | undefined, outcomes: readonly Outcome[]): void {
+  restore(targetId: string, tracker: unknown, outcomes: readonly Outcome[]): void {
     const entry = this.watched.get(targetId);
     if (!entry) return;
     for (const outcome of outcomes) entry.recent.add(observe(outcome));

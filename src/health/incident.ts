@@ -1,28 +1,4 @@
-import type { Cause, HealthState } from './state.js';
-import type { WindowStats } from './window.js';
-
-/** A change of a target's shown status, as the state machine decided it. */
-export interface Transition {
-  targetId: string;
-  at: number;
-  from: HealthState;
-  to: HealthState;
-  cause: Cause;
-  /** The short-window figures at the moment of the change. */
-  figures: WindowStats;
-}
-
-/** One period of trouble: opens when a target leaves healthy, closes when it is healthy again. */
-export interface Incident {
-  id: number | null;
-  targetId: string;
-  startedAt: number;
-  endedAt: number | null;
-  state: HealthState;
-  worstState: HealthState;
-  cause: Cause;
-  peak: WindowStats;
-}
+import type { Incident, Transition } from '../domain/health.js';
 
 /**
  * Pure: keeps the figures at the incident's peak. While the target is in its worst state, a
@@ -57,4 +33,5 @@ export function applyTransition(open: Incident | null, transition: Transition): 
     cause: worse ? transition.cause : open.cause,
     peak: worse ? transition.figures : open.peak,
   };
-}
+}import type { Cause, HealthState, WindowStats } from '../domain/health.js';
+

@@ -1,59 +1,9 @@
-import type { OutcomeClass } from '../probes/outcome.js';
-import { wilsonLower } from './stats.js';
-import type { Observation, WindowStats } from './window.js';
-
-export const HEALTH_STATES = ['unknown', 'healthy', 'degraded', 'overloaded', 'down'] as const;
-export type HealthState = (typeof HEALTH_STATES)[number];
-
-/** Why a target is in its state, in the domain's words. */
-export type Cause =
-  | { kind: 'none' }
-  | { kind: 'overload'; share: number; run: number }
-  | { kind: 'auth'; httpStatus: number | null; message: string | null }
-  | { kind: 'config'; httpStatus: number | null; message: string | null }
-  | { kind: 'failing'; dominant: OutcomeClass; run: number }
-  | { kind: 'errors'; share: number }
-  | { kind: 'slow'; p50Ms: number; baselineMs: number };
-
-
-export interface HealthThresholds {
-  /**
-   * Busy replies in a row that declare overload: 503s, with 429s and timeouts (which come with
-   * overload) neither breaking the run nor counting alone; all but one of the run must be 503s.
-   */
-  overloadAfter: number;
-  /** Or: the 503 share over the short window is at least this (Wilson lower bound). */
-  overloadShare: number;
-  /** Failures of any kind in a row that declare the target down (overloaded when 503s are most of them). */
-  downAfter: number;
-  /** Auth/config errors (4xx other than 429) in a row that declare it down. */
-  clientErrorsForDown: number;
-  /** Successes in a row needed to leave degraded, overloaded or down (recovery). */
-  recoverAfter: number;
-  /** Leaving overloaded or down also needs the failure share of the last ten calls (Wilson lower bound) below this. */
-  recoveryFailureShare: number;
-  /** Failure share over the short window (Wilson lower bound) that makes it degraded. */
-  degradedErrorShare: number;
-  /** Median latency over the short window this many times the 24 h median makes it degraded. */
-  slowFactor: number;
-  /** And at least this slow (ms), so a 2 s → 5 s change on a fast model is not "slow". */
-  slowMin: number;
-  /** Fewest samples in the short window before shares are judged. */
-  minSamples: number;
-}
-
-export const DEFAULT_THRESHOLDS: HealthThresholds = {
-  overloadAfter: 3,
-  overloadShare: 0.5,
-  downAfter: 5,
-  clientErrorsForDown: 2,
-  recoverAfter: 2,
-  recoveryFailureShare: 0.3,
-  degradedErrorShare: 0.15,
-  slowFactor: 2,
-  slowMin: 30_000,
-  minSamples: 10,
-};
+import { HEALTH_STATES, type Cause, type HealthState } from '../domain/health.js';
+import type { WindowStats } from '../domain/health.js';
+import type { OutcomeClass } from '../domain/outcome.js';
+import type { HealthThresholds } from '../config/health-schema.js';
+import { wilsonLower } from '../stats/shares.js';
+import type { Observation } from './window.js';
 
 /** The per-target memory of the state machine; persisted so a restart resumes it. */
 export interface Tracker {

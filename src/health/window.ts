@@ -1,7 +1,9 @@
-import { OUTCOME_CLASSES, type Outcome, type OutcomeClass } from '../probes/outcome.js';
-import { addSample, percentile, type Histogram } from '../store/histogram.js';
-import { emptyCounts, type ClassCounts } from '../store/rollup.js';
-import { percentileOfSorted } from './stats.js';
+import type { WindowStats } from '../domain/health.js';
+import { OUTCOME_CLASSES, type Outcome, type OutcomeClass } from '../domain/outcome.js';
+import { addSample, percentile, type Histogram } from '../stats/histogram.js';
+import type { ClassCounts } from '../domain/outcome.js';
+import { emptyCounts } from '../stats/counts.js';
+import { percentileOfSorted } from '../stats/shares.js';
 
 /** What /health needs to know of one outcome; kept small so a day of them stays cheap in memory. */
 export interface Observation {
@@ -14,15 +16,6 @@ export interface Observation {
   retryAfterMs: number | null;
 }
 
-export interface WindowStats {
-  windowMs: number;
-  samples: number;
-  counts: ClassCounts;
-  successRate: number | null;
-  overloadRate: number | null;
-  rateLimitedRate: number | null;
-  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
-}
 
 export const WINDOWS = { '5m': 300_000, '1h': 3_600_000, '24h': 86_400_000 } as const;
 export type WindowName = keyof typeof WINDOWS;

@@ -5,7 +5,8 @@ import { evaluateGemini, geminiRequest } from './gemini.js';
 import { postJson, type Exchange } from './http.js';
 import { redact } from '../log.js';
 import { evaluateOpenAi, openAiRequest } from './openai.js';
-import { verdict, type Outcome, type Verdict } from './outcome.js';
+import type { Outcome } from '../domain/outcome.js';
+import { verdict, type Verdict } from './outcome.js';
 import type { CanaryRequest } from './request.js';
 
 interface Protocol {

@@ -1,5 +1,5 @@
 import type { Target } from '../config/target.js';
-import type { Outcome } from '../probes/outcome.js';
+import type { Outcome } from '../domain/outcome.js';
 import { confirmDue, firstDue, nextDue, sanitizeDue, type Cadence } from './plan.js';
 
 export interface SchedulerOptions {

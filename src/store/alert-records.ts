@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AlertDraft, AlertState } from '../alerts/rules.js';
+import type { AlertDraft, AlertState } from '../domain/alert.js';
 
 export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'unconfirmed';
 

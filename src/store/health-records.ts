@@ -1,7 +1,5 @@
+import type { Cause, HealthState, Incident, Transition, WindowStats } from '../domain/health.js';
 import type Database from 'better-sqlite3';
-import type { Incident, Transition } from '../health/incident.js';
-import type { Cause, HealthState, Tracker } from '../health/state.js';
-import type { WindowStats } from '../health/window.js';
 
 interface IncidentRow {
   id: number;
@@ -43,7 +41,7 @@ export class HealthRecords {
   }
 
   /** Persists one state-machine step atomically: the tracker, and the transition and incident it caused. */
-  saveStep(targetId: string, tracker: Tracker, at: number, transition: Transition | null, incident: Incident | null): Incident | null {
+  saveStep(targetId: string, tracker: unknown, at: number, transition: Transition | null, incident: Incident | null): Incident | null {
     this.statements.saveTracker.run(targetId, JSON.stringify(tracker), at);
     if (transition) {
       this.statements.insertTransition.run({ ...transition, cause: JSON.stringify(transition.cause), figures: JSON.stringify(transition.figures) });
@@ -55,9 +53,10 @@ export class HealthRecords {
     return incident;
   }
 
-  trackers(): Map<string, Tracker> {
+  /** Each target's saved state-machine memory, as written; the health engine checks its shape. */
+  trackers(): Map<string, unknown> {
     const rows = this.statements.trackers.all() as Array<{ target_id: string; tracker: string }>;
-    return new Map(rows.map((row) => [row.target_id, JSON.parse(row.tracker) as Tracker]));
+    return new Map(rows.map((row) => [row.target_id, JSON.parse(row.tracker) as unknown]));
   }
 
   openIncidents(): Map<string, Incident> {

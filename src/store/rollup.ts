@@ -1,11 +1,10 @@
-import { OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../probes/outcome.js';
-import { addSample, type Histogram } from './histogram.js';
+import type { ClassCounts, Outcome, OutcomeSource } from '../domain/outcome.js';
+import { emptyCounts } from '../stats/counts.js';
+import { addSample, type Histogram } from '../stats/histogram.js';
 
 export const GRAINS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 export type Grain = keyof typeof GRAINS;
 export const GRAIN_ORDER: Grain[] = ['minute', 'hour', 'day'];
-
-export type ClassCounts = Record<OutcomeClass, number>;
 
 /** Counts per outcome class and a histogram of successful latencies for one target and bucket. */
 export interface Rollup {
@@ -16,10 +15,6 @@ export interface Rollup {
   costUsd: number;
   latencySumMs: number;
   latency: Histogram;
-}
-
-export function emptyCounts(): ClassCounts {
-  return Object.fromEntries(OUTCOME_CLASSES.map((c) => [c, 0])) as ClassCounts;
 }
 
 export function bucketStart(at: number, grain: Grain): number {

@@ -2,12 +2,13 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RetentionConfig } from '../config/schema.js';
-import { OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../probes/outcome.js';
-import { decodeHistogram, encodeHistogram, mergeInto, percentile, type Histogram } from './histogram.js';
+import { OUTCOME_CLASSES, type ClassCounts, type Outcome, type OutcomeClass, type OutcomeSource } from '../domain/outcome.js';
+import { decodeHistogram, encodeHistogram, mergeInto, percentile, type Histogram } from '../stats/histogram.js';
 import { AlertRecords } from './alert-records.js';
 import { HealthRecords } from './health-records.js';
 import { migrate } from './migrations.js';
-import { aggregate, emptyCounts, GRAIN_ORDER, GRAINS, type ClassCounts, type Grain, type Rollup } from './rollup.js';
+import { emptyCounts } from '../stats/counts.js';
+import { aggregate, GRAIN_ORDER, GRAINS, type Grain, type Rollup } from './rollup.js';
 
 export const DATABASE_FILE = 'modelpulse.sqlite';
 

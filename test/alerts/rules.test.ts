@@ -1,7 +1,9 @@
+import type { HealthState } from '../../src/domain/health.js';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FLAP } from '../../src/alerts/flapping.js';
-import { decide, INITIAL_ALERT_STATE, type AlertDraft, type AlertKnobs, type AlertState, type Moment } from '../../src/alerts/rules.js';
-import type { HealthState } from '../../src/health/state.js';
+import { DEFAULT_FLAP } from '../../src/config/alerts-schema.js';
+import type { AlertKnobs } from '../../src/config/alerts-schema.js';
+import type { AlertDraft, AlertState, Moment } from '../../src/domain/alert.js';
+import { decide, INITIAL_ALERT_STATE } from '../../src/alerts/rules.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OUTCOME_CLASSES, type Outcome } from '../../src/probes/outcome.js';
+import { OUTCOME_CLASSES, type Outcome } from '../../src/domain/outcome.js';
 import { useTempDir } from '../helpers/tmp.js';
 import {
   closeAll,

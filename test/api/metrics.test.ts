@@ -1,5 +1,5 @@
+import { HEALTH_STATES } from '../../src/domain/health.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEALTH_STATES } from '../../src/health/state.js';
 import type { Service } from '../../src/service.js';
 import { useTempDir } from '../helpers/tmp.js';
 import {

@@ -1,8 +1,8 @@
+import type { Transition } from '../../src/domain/health.js';
 import { describe, expect, it } from 'vitest';
 import { HealthEngine, staleAfter } from '../../src/health/engine.js';
-import { DEFAULT_THRESHOLDS } from '../../src/health/state.js';
-import type { Transition } from '../../src/health/incident.js';
-import type { Outcome, OutcomeClass } from '../../src/probes/outcome.js';
+import { DEFAULT_THRESHOLDS } from '../../src/config/health-schema.js';
+import type { Outcome, OutcomeClass } from '../../src/domain/outcome.js';
 import { seededRandom, sampleLatency } from '../../src/simulator/random.js';
 import { outcome } from '../helpers/outcomes.js';
 import { simulatedTarget } from '../helpers/targets.js';

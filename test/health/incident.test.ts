@@ -1,6 +1,6 @@
+import type { HealthState, Incident, Transition } from '../../src/domain/health.js';
 import { describe, expect, it } from 'vitest';
-import { applyObservation, applyTransition, type Incident, type Transition } from '../../src/health/incident.js';
-import type { HealthState } from '../../src/health/state.js';
+import { applyObservation, applyTransition } from '../../src/health/incident.js';
 import { RecentOutcomes } from '../../src/health/window.js';
 
 const figures = new RecentOutcomes().stats('5m', 0);

@@ -1,4 +1,4 @@
-import type { Outcome, OutcomeClass } from '../../src/probes/outcome.js';
+import type { Outcome, OutcomeClass } from '../../src/domain/outcome.js';
 
 export function outcome(targetId: string, at: number, cls: OutcomeClass, latencyMs: number, extra: Partial<Outcome> = {}): Outcome {
   return {

@@ -1,6 +1,6 @@
 import { resolvePrice } from '../../src/config/pricing.js';
-import { DEFAULT_THRESHOLDS } from '../../src/health/state.js';
-import { DEFAULT_FLAP } from '../../src/alerts/flapping.js';
+import { DEFAULT_THRESHOLDS } from '../../src/config/health-schema.js';
+import { DEFAULT_FLAP } from '../../src/config/alerts-schema.js';
 import type { Target } from '../../src/config/target.js';
 
 export function simulatedTarget(id: string, baseUrl: string, overrides: Partial<Target> & { every?: number; timeout?: number; kind?: 'text' | 'image' } = {}): Target {

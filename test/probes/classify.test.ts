@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyErrorReply, parseProtoDuration, retryAfterHeader, type HttpReply } from '../../src/probes/classify.js';
-import type { OutcomeClass, Verdict } from '../../src/probes/outcome.js';
+import type { OutcomeClass } from '../../src/domain/outcome.js';
+import type { Verdict } from '../../src/probes/outcome.js';
 
 const NOW = Date.parse('2026-02-27T09:30:00Z');
 

@@ -2,10 +2,10 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePrice } from '../../src/config/pricing.js';
-import { DEFAULT_THRESHOLDS } from '../../src/health/state.js';
-import { DEFAULT_FLAP } from '../../src/alerts/flapping.js';
+import { DEFAULT_THRESHOLDS } from '../../src/config/health-schema.js';
+import { DEFAULT_FLAP } from '../../src/config/alerts-schema.js';
 import type { Target } from '../../src/config/target.js';
-import type { Outcome } from '../../src/probes/outcome.js';
+import type { Outcome } from '../../src/domain/outcome.js';
 import { runProbe } from '../../src/probes/probe.js';
 import { seededRandom } from '../../src/simulator/random.js';
 import { presetTrace } from '../../src/simulator/scenario.js';

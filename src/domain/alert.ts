@@ -1,0 +1,54 @@
+import type { Cause, HealthState } from './health.js';
+
+/** What a mail quotes of the advice /health gave at that moment. */
+export interface AdviceSummary {
+  send: boolean;
+  retryAfterSeconds: number | null;
+  reason: string;
+  alternative: string | null;
+}
+
+export type AlertKind = 'overloaded' | 'down' | 'degraded' | 'reminder' | 'recovered' | 'flapping' | 'flapping_ended';
+
+/** The figures a mail quotes: the short window at that moment. */
+export interface Figures {
+  samples: number;
+  successRate: number | null;
+  overloadRate: number | null;
+  p95Ms: number | null;
+}
+
+/** What the rules see at one moment for one target. */
+export interface Moment {
+  targetId: string;
+  at: number;
+  status: HealthState;
+  since: number;
+  cause: Cause;
+  figures: Figures;
+  advice: AdviceSummary;
+}
+
+/** One notification, decided; rendering and delivery come later. */
+export interface AlertDraft extends Moment {
+  kind: AlertKind;
+  /** For recovery, reminder and flapping summaries: the episode this closes or continues. */
+  episode?: { startedAt: number; durationMs: number; worst: { status: HealthState; figures: Figures }; changes?: number };
+}
+
+export interface Episode {
+  status: HealthState;
+  startedAt: number;
+  lastSentAt: number;
+  worst: { status: HealthState; figures: Figures };
+}
+
+/** Per-target alert memory; persisted with every change so a restart neither repeats nor loses a mail. */
+export interface AlertState {
+  /** The status once a minute (flap detection), whatever the probe cadence. */
+  history: HealthState[];
+  sampledAt: number | null;
+  flapping: { since: number; changes: number; last: HealthState } | null;
+  pending: { since: number } | null;
+  open: Episode | null;
+}

@@ -1,0 +1,47 @@
+import type { ClassCounts, OutcomeClass } from './outcome.js';
+
+export const HEALTH_STATES = ['unknown', 'healthy', 'degraded', 'overloaded', 'down'] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
+
+/** Why a target is in its state, in the domain's words. */
+export type Cause =
+  | { kind: 'none' }
+  | { kind: 'overload'; share: number; run: number }
+  | { kind: 'auth'; httpStatus: number | null; message: string | null }
+  | { kind: 'config'; httpStatus: number | null; message: string | null }
+  | { kind: 'failing'; dominant: OutcomeClass; run: number }
+  | { kind: 'errors'; share: number }
+  | { kind: 'slow'; p50Ms: number; baselineMs: number };
+
+export interface WindowStats {
+  windowMs: number;
+  samples: number;
+  counts: ClassCounts;
+  successRate: number | null;
+  overloadRate: number | null;
+  rateLimitedRate: number | null;
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+}
+
+/** A change of a target's shown status, as the state machine decided it. */
+export interface Transition {
+  targetId: string;
+  at: number;
+  from: HealthState;
+  to: HealthState;
+  cause: Cause;
+  /** The short-window figures at the moment of the change. */
+  figures: WindowStats;
+}
+
+/** One period of trouble: opens when a target leaves healthy, closes when it is healthy again. */
+export interface Incident {
+  id: number | null;
+  targetId: string;
+  startedAt: number;
+  endedAt: number | null;
+  state: HealthState;
+  worstState: HealthState;
+  cause: Cause;
+  peak: WindowStats;
+}

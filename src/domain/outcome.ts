@@ -1,0 +1,36 @@
+export const OUTCOME_CLASSES = [
+  'ok',
+  'overloaded',
+  'rate_limited',
+  'timeout',
+  'server_error',
+  'client_error',
+  'network',
+  'bad_output',
+] as const;
+
+export type OutcomeClass = (typeof OUTCOME_CLASSES)[number];
+export type OutcomeSource = 'probe' | 'report';
+
+/** One observed call to an upstream model. */
+export interface Outcome {
+  targetId: string;
+  source: OutcomeSource;
+  /** Epoch ms when the call started. */
+  at: number;
+  class: OutcomeClass;
+  httpStatus: number | null;
+  /** The API's own error status, e.g. "UNAVAILABLE", "RESOURCE_EXHAUSTED". */
+  apiStatus: string | null;
+  /** A short human message (the API's error text, or what was missing); never a secret. */
+  message: string | null;
+  /** Extra cause: finishReason, blockReason, quotaId, network error code. */
+  detail: string | null;
+  latencyMs: number;
+  ttfbMs: number | null;
+  /** From google.rpc.RetryInfo or a Retry-After header, when the upstream said. */
+  retryAfterMs: number | null;
+  costUsd: number;
+}
+
+export type ClassCounts = Record<OutcomeClass, number>;

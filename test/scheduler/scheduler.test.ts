@@ -1,13 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Target } from '../../src/config/target.js';
 import { runProbe } from '../../src/probes/probe.js';
-import type { Outcome } from '../../src/probes/outcome.js';
+import type { Outcome } from '../../src/domain/outcome.js';
 import { ProbeScheduler } from '../../src/scheduler/scheduler.js';
 import { seededRandom } from '../../src/simulator/random.js';
 import { presetTrace } from '../../src/simulator/scenario.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { outcome } from '../helpers/outcomes.js';
 import { simulatedTarget } from '../helpers/targets.js';
 import { waitFor } from '../helpers/wait.js';
+
+const HOUR = 3_600_000;
 
 let simulator: Simulator | null = null;
 afterEach(async () => {
@@ -104,14 +107,44 @@ describe('probe scheduler', () => {
     await waitFor(() => outcomes.length === 3, 'third probe');
   });
 
-  it('does not fire a burst of catch-up probes after a long suspend', async () => {
-    const { scheduler, outcomes, advance } = await setUp((url) => [simulatedTarget('a', url, { every: 1_000 })]);
-    scheduler.tick();
-    await waitFor(() => outcomes.length === 1, 'first probe');
-    advance(3_600_000);
+  it('after a suspend of hours, probes once on waking and then one interval later: due once, not a burst', async () => {
+    const every = 10_000;
+    const firstProbeAt = Date.UTC(2026, 10, 25, 12, 0, 0);
+    let clock = firstProbeAt;
+    const probesStartedAt: number[] = [];
+    const scheduler = new ProbeScheduler({
+      targets: [simulatedTarget('a', 'http://upstream.invalid', { every })],
+      probe: async (target) => {
+        probesStartedAt.push(clock);
+        return outcome(target.id, clock, 'ok', 100);
+      },
+      onOutcome: () => {},
+      now: () => clock,
+      random: seededRandom(9),
+      maxConcurrent: 8,
+      maxJitterMs: 0,
+    });
+    /** The service's heartbeat: one tick per simulated second, letting each started probe settle before the next. */
+    const heartbeat = async (seconds: number) => {
+      for (let i = 0; i < seconds; i++) {
+        scheduler.tick();
+        await new Promise((resolve) => setImmediate(resolve));
+        clock += 1_000;
+      }
+    };
+    await heartbeat(25);
+    expect(probesStartedAt).toEqual([firstProbeAt, firstProbeAt + every, firstProbeAt + 2 * every]);
+
+    clock += 3 * HOUR; // the host slept; the next probe had been due at firstProbeAt + 3 * every
+    const wokeAt = clock;
     expect(scheduler.tick()).toEqual(['a']);
-    await waitFor(() => scheduler.inFlight() === 0, 'probe to finish');
-    expect(scheduler.tick()).toEqual([]);
+    expect(scheduler.dueAt('a')).toBe(wokeAt + every);
+    await new Promise((resolve) => setImmediate(resolve));
+    clock += 1_000;
+    await heartbeat(34);
+
+    const sinceWaking = probesStartedAt.filter((at) => at >= wokeAt);
+    expect(sinceWaking).toEqual([wokeAt, wokeAt + every, wokeAt + 2 * every, wokeAt + 3 * every]);
   });
 
   it('on stop, lets an in-flight probe finish within the grace period and records it', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { retentionSchema } from '../../src/config/schema.js';
-import { OUTCOME_CLASSES, type Outcome } from '../../src/probes/outcome.js';
+import { OUTCOME_CLASSES, type Outcome } from '../../src/domain/outcome.js';
 import { seededRandom, sampleLatency } from '../../src/simulator/random.js';
+import { GRAIN_ORDER, GRAINS, type Grain } from '../../src/store/rollup.js';
 import { Store } from '../../src/store/store.js';
 import { outcome } from '../helpers/outcomes.js';
 import { useTempDir } from '../helpers/tmp.js';
@@ -93,17 +94,36 @@ describe('outcome store', () => {
     store.close();
   });
 
-  it('drops raw outcomes and each rollup grain past its keep-window', () => {
+  it('drops raw outcomes and each rollup grain exactly past its own keep-window, and nothing inside it', () => {
     const store = new Store(tempDir());
-    const now = T0 + 100 * DAY;
-    store.insertOutcomes([outcome('t', T0, 'ok', 1000), outcome('t', now - 3 * DAY, 'ok', 1000), outcome('t', now - HOUR, 'ok', 1000)]);
+    const now = T0 + 6 * 365 * DAY;
+    const { raw, minute, hour, day } = retention;
+    const edge = { raw: now - raw, minute: now - minute, hour: now - hour, day: now - day };
+    // One outcome on each keep-window's edge (kept: it is not older than the window) and one a millisecond older.
+    const ats = Object.values(edge).flatMap((at) => [at - 1, at]);
+    store.insertOutcomes(ats.map((at) => outcome('t', at, 'ok', 1000)));
+    /** The buckets one grain holds in the two buckets around `at`, read straight from that grain. */
+    const bucketsAround = (grain: Grain, at: number): number[] => {
+      const readGrainDirectly = { ...retention, minute: Infinity, hour: Infinity, day: Infinity };
+      const query = { targetId: 't', from: at - GRAINS[grain], to: at + GRAINS[grain], stepMs: GRAINS[grain], now };
+      const series = store.series(query, readGrainDirectly);
+      expect(series.grain).toBe(grain);
+      return series.points.map((p) => p.t);
+    };
+    for (const grain of GRAIN_ORDER) {
+      const bucketJustOutside = edge[grain] - GRAINS[grain];
+      expect(bucketsAround(grain, edge[grain]), `${grain} before pruning`).toEqual([bucketJustOutside, edge[grain]]);
+    }
+
     const removed = store.prune(now, retention);
-    expect(removed.outcomes).toBe(1);
-    expect(store.outcomesSince('t', 0).map((o) => o.at)).toEqual([now - 3 * DAY, now - HOUR]);
-    const days = store.series({ targetId: 't', from: T0, to: now, stepMs: DAY, now }, retention);
-    expect(days.points.reduce((n, p) => n + p.samples, 0)).toBe(3);
-    const hours = store.series({ targetId: 't', from: now - 80 * DAY, to: now, stepMs: HOUR, now }, retention);
-    expect(hours.points.reduce((n, p) => n + p.samples, 0)).toBe(2);
+
+    expect(store.outcomesSince('t', 0).map((o) => o.at)).toEqual([edge.raw, edge.minute - 1, edge.minute]);
+    for (const grain of GRAIN_ORDER) {
+      expect(bucketsAround(grain, edge[grain]), `${grain} after pruning`).toEqual([edge[grain]]);
+    }
+    // Raw: the 5 outcomes older than 7 days. Rollups: 7 minute buckets older than 2 days, 3 hour buckets older
+    // than 90 days, 1 day bucket older than 5 years.
+    expect(removed).toEqual({ outcomes: 5, rollups: 7 + 3 + 1 });
     store.close();
   });
 });

@@ -1,5 +1,6 @@
 import { alertBenchmarks } from './alerts.js';
-import { detectionBenchmarks } from './detection.js';
+import { clientValueBenchmarks } from './client-value.js';
+import { matrixTable } from './health-matrix.js';
 import { httpBenchmarks } from './http.js';
 import { storeBenchmarks, type Figure } from './store.js';
 
@@ -14,5 +15,11 @@ process.stdout.write('modelpulse benchmarks — figures from this machine, each 
 const only = process.argv[2];
 if (!only || only === 'store') for (const figure of storeBenchmarks()) print(figure);
 if (!only || only === 'http') for (const figure of await httpBenchmarks()) print(figure);
-if (!only || only === 'detection') for (const figure of await detectionBenchmarks()) print(figure);
+if (!only || only === 'matrix') {
+  process.stdout.write('\nhealth verdicts: each scenario at each cadence (180 s timeout), real scheduler and engine on a virtual clock\n');
+  const table = await matrixTable();
+  for (const line of table.lines) process.stdout.write(`${line}\n`);
+  process.stdout.write(`goals met in ${table.met} of ${table.cells} cells\n\n`);
+}
+if (!only || only === 'client') for (const figure of await clientValueBenchmarks()) print(figure);
 if (!only || only === 'alerts') for (const figure of await alertBenchmarks()) print(figure);

@@ -1,9 +1,9 @@
-import type { Incident, Transition, WindowStats } from './domain/health.js';
 import type { Target } from './config/target.js';
-import { HealthEngine } from './health/engine.js';
-import { applyObservation, applyTransition } from './health/incident.js';
-import { statusOf, type Tracker } from './health/state.js';
+import type { Incident, Transition, WindowStats } from './domain/health.js';
 import type { Outcome } from './domain/outcome.js';
+import { HealthEngine } from './health/engine.js';
+import { applyObservation, applyTransition, closeIfRecovered } from './health/incident.js';
+import { statusOf, type Tracker } from './health/state.js';
 import type { Store } from './store/store.js';
 
 export interface PipelineListener {
@@ -20,6 +20,7 @@ const DAY = 86_400_000;
 export class ObservationPipeline {
   readonly engine: HealthEngine;
   private readonly open: Map<string, Incident>;
+  private readonly targets: Map<string, Target>;
   private readonly listeners: PipelineListener[] = [];
   private readonly steps: Array<(targetId: string, at: number, observed: boolean) => void> = [];
 
@@ -32,6 +33,7 @@ export class ObservationPipeline {
       targets.map((target) => ({ target, thresholds: target.health, alternatives: target.alternatives })),
       options,
     );
+    this.targets = new Map(targets.map((t) => [t.id, t]));
     const now = options.now();
     const trackers = store.health.trackers();
     for (const target of targets) this.engine.restore(target.id, trackers.get(target.id), store.outcomesSince(target.id, now - DAY));
@@ -47,19 +49,31 @@ export class ObservationPipeline {
     this.steps.push(run);
   }
 
+  /** A probe started: the engine knows data is on its way. */
+  started(targetId: string, at: number): void {
+    this.engine.started(targetId, at);
+  }
+
+  /** A probe ended, with or without an outcome. */
+  done(targetId: string): void {
+    this.engine.done(targetId);
+  }
+
   record(outcome: Outcome): void {
     const step = this.store.transaction(() => {
       this.store.insertOutcomes([outcome]);
       const result = this.engine.observe(outcome);
-      const incident = result && this.persist(outcome.targetId, result.tracker, outcome.at, result.transition, result.figures);
-      for (const run of this.steps) run(outcome.targetId, Math.max(outcome.at, this.options.now()), true);
+      const now = Math.max(outcome.at + outcome.latencyMs, this.options.now());
+      const stepped = result && this.persist(outcome.targetId, result.tracker, now, result.transition, result.figures);
+      const incident = (result && this.closeRecovered(outcome.targetId, result.tracker, now)) ?? stepped;
+      for (const run of this.steps) run(outcome.targetId, now, true);
       return result && { ...result, incident };
     });
     for (const listener of this.listeners) listener.outcome?.(outcome);
     if (step?.transition) this.announce(step.transition, step.incident);
   }
 
-  /** Marks stale targets unknown (the open incident stays open). */
+  /** Counts probes in flight, marks stale targets unknown (the open incident stays open), closes recovered incidents. */
   refresh(now: number): void {
     for (const change of this.engine.refresh(now)) {
       const incident = this.store.transaction(() => {
@@ -69,11 +83,30 @@ export class ObservationPipeline {
       });
       this.announce(change.transition, incident);
     }
+    for (const targetId of [...this.open.keys()]) {
+      const tracker = this.engine.tracker(targetId);
+      if (tracker) this.store.transaction(() => this.closeRecovered(targetId, tracker, now));
+    }
   }
 
-  private persist(targetId: string, tracker: Tracker, at: number, transition: Transition | null, figures?: WindowStats): Incident | null {
+  /**
+   * Closes the open incident once the target has been seen healthy and quiet for recoveredFor:
+   * seen, so the span counts up to the latest outcome, never across time with no data.
+   */
+  private closeRecovered(targetId: string, tracker: Tracker, now: number): Incident | null {
+    const open = this.open.get(targetId);
+    const closed = open && closeIfRecovered(open, tracker.quietSince, Math.min(now, tracker.lastAt ?? now), this.recoveredFor(targetId));
+    return closed ? this.persist(targetId, tracker, now, null, undefined, closed) : null;
+  }
+
+  /** How long healthy must last before an incident ends: the alert knob, so incidents and mails agree. */
+  private recoveredFor(targetId: string): number {
+    return this.targets.get(targetId)?.alerts.recoveredForMs ?? 0;
+  }
+
+  private persist(targetId: string, tracker: Tracker, at: number, transition: Transition | null, figures?: WindowStats, closed?: Incident): Incident | null {
     const open = this.open.get(targetId) ?? null;
-    const next = transition ? applyTransition(open, transition) : open && figures ? applyObservation(open, statusOf(tracker), figures) : null;
+    const next = closed ?? (transition ? applyTransition(open, transition) : open && figures ? applyObservation(open, statusOf(tracker), figures) : null);
     const saved = this.store.health.saveStep(targetId, tracker, at, transition, next);
     if (saved && saved.endedAt === null) this.open.set(targetId, saved);
     else if (saved) this.open.delete(targetId);

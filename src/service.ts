@@ -28,6 +28,8 @@ export interface ServiceOptions {
   shutdownGraceMs?: number;
   /** Alert channels to use instead of those built from the config (tests). */
   notifiers?: readonly Notifier[];
+  /** Sends each probe instead of the real HTTP call (tests and benchmarks replaying a virtual upstream). */
+  probe?: (target: Target, signal: AbortSignal) => Promise<Outcome>;
 }
 
 export interface Service {
@@ -78,14 +80,16 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 
   const scheduler = new ProbeScheduler({
     targets,
-    probe: (target, signal) => runProbe(target, now, signal),
+    probe: options.probe ?? ((target, signal) => runProbe(target, now, signal)),
     onOutcome: (outcome) => pipeline.record(outcome),
+    onStart: (target, at) => pipeline.started(target.id, at),
+    onDone: (target) => pipeline.done(target.id),
     onError: (target, error) => log.error(`probe ${target.id}: recording failed: ${error instanceof Error ? error.message : String(error)}`),
     now,
     random: options.random,
     maxConcurrent: config.scheduler.maxConcurrent,
     maxJitterMs: config.scheduler.maxJitter,
-    // Look again sooner while a target is failing or recovering; failed calls are not billed.
+    // Look again sooner while evidence of an onset or a recovery is building; failed calls are not billed.
     confirmSooner: (outcome) => pipeline.engine.unsettled(outcome.targetId),
   });
 

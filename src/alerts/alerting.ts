@@ -46,7 +46,9 @@ export class Alerting {
       targetId,
       at: now,
       status: snapshot.status,
-      since: Date.parse(snapshot.since),
+      // Healthy counts from when it was also quiet (no change building), as incidents do.
+      since: snapshot.status === 'healthy' ? (tracker.quietSince ?? now) : Date.parse(snapshot.since),
+      quietForMs: tracker.quietSince === null ? 0 : Math.max(0, Math.min(now, tracker.lastAt ?? now) - tracker.quietSince),
       cause: tracker.cause,
       figures: {
         samples: snapshot.observed.samples,

@@ -77,13 +77,13 @@ export function headline(draft: AlertDraft): string {
   const episode = draft.episode;
   switch (draft.kind) {
     case 'overloaded':
-      return `${id} OVERLOADED — ${percent(draft.figures.overloadRate)} 503 over 5 min`;
+      return `${id} OVERLOADED — ${causeWords(draft)}`;
     case 'down':
       return `${id} DOWN — ${causeWords(draft)}`;
     case 'degraded':
       return `${id} DEGRADED — ${causeWords(draft)}`;
     case 'reminder':
-      return `${id} STILL ${status} after ${duration(episode?.durationMs ?? 0)} — ${percent(draft.figures.overloadRate)} 503 over 5 min`;
+      return `${id} STILL ${status} after ${duration(episode?.durationMs ?? 0)} — ${causeWords(draft)}`;
     case 'recovered':
       return `${id} RECOVERED after ${duration(episode?.durationMs ?? 0)} (worst: ${episode?.worst.status.toUpperCase() ?? '?'}, ${percent(failing(episode?.worst.figures))} failing)`;
     case 'flapping':
@@ -103,11 +103,13 @@ function causeWords(draft: AlertDraft): string {
     case 'failing':
       return `last ${cause.run} calls failed, mostly ${cause.dominant.replace('_', ' ')}`;
     case 'errors':
-      return `${percent(cause.share)} of calls failing over 5 min`;
+      return `about ${percent(cause.share)} of calls failing`;
     case 'slow':
       return `median ${seconds(cause.p50Ms)} (usual ${seconds(cause.baselineMs)})`;
     case 'overload':
-      return `${percent(cause.share)} 503 over 5 min`;
+      return `${percent(cause.share)} of calls answer 503`;
+    case 'rate_limited':
+      return `rate-limited: ${percent(cause.share)} of calls answer 429`;
     case 'none':
       return draft.status;
   }

@@ -47,14 +47,17 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
 
   if (state.open) {
     const open = track(state.open, moment);
-    if (moment.status === 'healthy' && moment.at - moment.since >= knobs.recoveredForMs) {
+    if (moment.status === 'healthy' && (moment.quietForMs ?? moment.at - moment.since) >= knobs.recoveredForMs) {
       const episode = { startedAt: open.startedAt, durationMs: moment.since - open.startedAt, worst: open.worst };
       return { state: { history, sampledAt, flapping: null, pending: null, open: null }, drafts: knobs.sendOnResolved ? [draft('recovered', episode)] : [] };
     }
-    const remind = knobs.minimumReminderIntervalMs > 0 && moment.at - open.lastSentAt >= knobs.minimumReminderIntervalMs;
+    // No reminder while it is healthy again (the recovery mail is due), and while data is stale
+    // the reminder names the last state it was seen in, never "unknown".
+    const remind = knobs.minimumReminderIntervalMs > 0 && moment.status !== 'healthy' && moment.at - open.lastSentAt >= knobs.minimumReminderIntervalMs;
     if (remind) {
       const episode = { startedAt: open.startedAt, durationMs: moment.at - open.startedAt, worst: open.worst };
-      return { state: { history, sampledAt, flapping: null, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [draft('reminder', episode)] };
+      const reminder = { ...draft('reminder', episode), status: moment.status === 'unknown' ? open.status : moment.status };
+      return { state: { history, sampledAt, flapping: null, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [reminder] };
     }
     return { state: { history, sampledAt, flapping: null, pending: null, open }, drafts: [] };
   }

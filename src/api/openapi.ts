@@ -128,7 +128,7 @@ export const OPENAPI_DOCUMENT = {
           status,
           since: { type: 'string', format: 'date-time' },
           advice: { $ref: '#/components/schemas/Advice' },
-          observed: { type: 'object', properties: { window: { const: '5m' }, samples: { type: 'integer' }, successRate: nullableNumber, overloadRate: nullableNumber, rateLimitedRate: nullableNumber, latencyMs: latency } },
+          observed: { type: 'object', properties: { window: { type: 'string', pattern: '^[0-9]+(ms|s|m|h|d|w|y)$', examples: ['5m', '20m'], description: 'The short window the figures cover, as a duration: 5 min, or ten probe intervals when probes are sparser.' }, samples: { type: 'integer' }, successRate: nullableNumber, overloadRate: nullableNumber, rateLimitedRate: nullableNumber, latencyMs: latency } },
           windows: { type: 'object' },
           lastProbe: { type: ['object', 'null'], properties: { at: { type: 'string', format: 'date-time' }, outcome: outcomeClass, latencyMs: { type: 'integer' }, httpStatus: { type: ['integer', 'null'] }, message: { type: ['string', 'null'] } } },
           dataAgeSeconds: { type: ['integer', 'null'] },

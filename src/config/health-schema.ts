@@ -3,58 +3,58 @@ import { durationSchema as duration } from './duration.js';
 
 const SECOND = 1_000;
 
+/**
+ * The health engine's knobs (src/health/state.ts). Evidence is a log-likelihood ratio in nats,
+ * counted per probe: 11 means the run just seen is about 60,000 times likelier under the new level
+ * than under what the target had been doing, e.g. three 503s in a row from a calm target.
+ */
 export interface HealthThresholds {
-  /**
-   * Busy replies in a row that declare overload: 503s, with 429s and timeouts (which come with
-   * overload) neither breaking the run nor counting alone; all but one of the run must be 503s.
-   */
-  overloadAfter: number;
-  /** Or: the 503 share over the short window is at least this (Wilson lower bound). */
-  overloadShare: number;
-  /** Failures of any kind in a row that declare the target down (overloaded when 503s are most of them). */
-  downAfter: number;
-  /** Auth/config errors (4xx other than 429) in a row that declare it down. */
-  clientErrorsForDown: number;
-  /** Successes in a row needed to leave degraded, overloaded or down (recovery). */
-  recoverAfter: number;
-  /** Leaving overloaded or down also needs the failure share of the last ten calls (Wilson lower bound) below this. */
-  recoveryFailureShare: number;
-  /** Failure share over the short window (Wilson lower bound) that makes it degraded. */
+  /** Evidence for an overload (503s), a rate limit (429s) or a hang (timeouts) that holds traffic. */
+  holdEvidence: number;
+  /** Evidence for failing with other errors (500s, network, bad output): transient 500s are common, so it asks more. */
+  downEvidence: number;
+  /** Evidence for elevated errors, and for slowness, that makes a target degraded. */
+  degradeEvidence: number;
+  /** Evidence that the target is back to its calm self, against the episode's own observed shares. */
+  recoverEvidence: number;
+  /** Failure share of the episode, as learned so far, at or above which traffic is held. */
+  holdShare: number;
+  /** Failure share of the episode that keeps it degraded rather than healthy. */
   degradedErrorShare: number;
-  /** Median latency over the short window this many times the 24 h median makes it degraded. */
+  /** Auth/config errors (4xx other than 429) in a row that declare the target down. */
+  clientErrorsForDown: number;
+  /** A success this many times the 24 h median latency counts as slow… */
   slowFactor: number;
-  /** And at least this slow (ms), so a 2 s → 5 s change on a fast model is not "slow". */
+  /** …and only when at least this slow (ms), so a 2 s → 5 s change on a fast model is not "slow". */
   slowMin: number;
-  /** Fewest samples in the short window before shares are judged. */
-  minSamples: number;
 }
 
 export const DEFAULT_THRESHOLDS: HealthThresholds = {
-  overloadAfter: 3,
-  overloadShare: 0.5,
-  downAfter: 5,
-  clientErrorsForDown: 2,
-  recoverAfter: 2,
-  recoveryFailureShare: 0.3,
+  holdEvidence: 10.5,
+  downEvidence: 25,
+  degradeEvidence: 11,
+  recoverEvidence: 8,
+  holdShare: 0.5,
   degradedErrorShare: 0.15,
-  slowFactor: 2,
+  clientErrorsForDown: 2,
+  slowFactor: 2.5,
   slowMin: 30_000,
-  minSamples: 10,
 };
 
-/** State-machine knobs (src/health/state.ts HealthThresholds), named for what they do. */
+const evidence = z.number().gt(0).max(100);
+
+/** Health knobs, named for what they do; defaults beside them. */
 export const healthSchema = z
   .object({
-    overloadAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.overloadAfter),
-    overloadShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.overloadShare),
-    downAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.downAfter),
-    clientErrorsForDown: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.clientErrorsForDown),
-    recoverAfter: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.recoverAfter),
-    recoveryFailureShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.recoveryFailureShare),
+    holdEvidence: evidence.default(DEFAULT_THRESHOLDS.holdEvidence),
+    downEvidence: evidence.default(DEFAULT_THRESHOLDS.downEvidence),
+    degradeEvidence: evidence.default(DEFAULT_THRESHOLDS.degradeEvidence),
+    recoverEvidence: evidence.default(DEFAULT_THRESHOLDS.recoverEvidence),
+    holdShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.holdShare),
     degradedErrorShare: z.number().gt(0).max(1).default(DEFAULT_THRESHOLDS.degradedErrorShare),
+    clientErrorsForDown: z.number().int().min(1).max(100).default(DEFAULT_THRESHOLDS.clientErrorsForDown),
     slowFactor: z.number().gt(1).max(100).default(DEFAULT_THRESHOLDS.slowFactor),
     slowMin: duration(0, 600 * SECOND).default(DEFAULT_THRESHOLDS.slowMin),
-    minSamples: z.number().int().min(1).max(10_000).default(DEFAULT_THRESHOLDS.minSamples),
   })
-  .strict();
-
+  .strict()
+  .refine((h) => h.degradedErrorShare < h.holdShare, { message: 'degradedErrorShare must be below holdShare', path: ['degradedErrorShare'] });

@@ -24,6 +24,8 @@ export interface Moment {
   at: number;
   status: HealthState;
   since: number;
+  /** For a healthy target: how long it has been seen healthy with no change building (up to its latest outcome). */
+  quietForMs?: number;
   cause: Cause;
   figures: Figures;
   advice: AdviceSummary;

@@ -7,6 +7,7 @@ export type HealthState = (typeof HEALTH_STATES)[number];
 export type Cause =
   | { kind: 'none' }
   | { kind: 'overload'; share: number; run: number }
+  | { kind: 'rate_limited'; share: number; run: number }
   | { kind: 'auth'; httpStatus: number | null; message: string | null }
   | { kind: 'config'; httpStatus: number | null; message: string | null }
   | { kind: 'failing'; dominant: OutcomeClass; run: number }

@@ -31,6 +31,8 @@ export interface AdviceInput {
   /** The last ten observations, newest last. */
   lastTen: readonly Observation[];
   probeTimeoutMs: number;
+  /** The slowest success in the short window, or the wait of a probe still in flight past the slow line. */
+  slowestRecentMs: number;
   now: number;
   /** Alternatives in order of preference, with whether each says send now. */
   alternatives: ReadonlyArray<{ id: string; send: boolean }>;
@@ -51,7 +53,8 @@ export function advise(input: AdviceInput): Advice {
   }
   const cause = input.tracker.cause;
   const configFault = cause.kind === 'auth' || cause.kind === 'config';
-  const upstreamDelay = Math.ceil((input.lastTen[input.lastTen.length - 1]?.retryAfterMs ?? 0) / 1000);
+  // Honour the longest delay the upstream asked for in its recent replies, not only the last one.
+  const upstreamDelay = Math.ceil(Math.max(0, ...input.lastTen.map((o) => o.retryAfterMs ?? 0)) / 1000);
   const backoff = Math.min(RETRY_MAX_SECONDS, RETRY_STEP_SECONDS * Math.max(1, input.tracker.opens));
   const admit = configFault ? 0 : HALF_OPEN_ADMIT;
   return {
@@ -65,10 +68,14 @@ export function advise(input: AdviceInput): Advice {
   };
 }
 
-/** p99 of successful calls × 1.5, within [30, 300] s; the probe deadline when nothing succeeded yet. */
-export function suggestedTimeout(input: Pick<AdviceInput, 'hour' | 'day' | 'probeTimeoutMs'>): number {
+/**
+ * p99 of successful calls × 1.5, within [30, 300] s, and long enough for the slowest call seen in
+ * the short window (so a degraded, slow target gets a deadline its calls can meet); the probe
+ * deadline when nothing succeeded yet.
+ */
+export function suggestedTimeout(input: Pick<AdviceInput, 'hour' | 'day' | 'probeTimeoutMs' | 'slowestRecentMs'>): number {
   const p99 = input.hour.counts.ok >= 5 ? input.hour.latencyMs.p99 : input.day.counts.ok >= 5 ? input.day.latencyMs.p99 : null;
-  const base = p99 === null ? input.probeTimeoutMs / 1000 : (p99 * 1.5) / 1000;
+  const base = p99 === null && input.slowestRecentMs === 0 ? input.probeTimeoutMs / 1000 : (Math.max(p99 ?? 0, input.slowestRecentMs) * 1.5) / 1000;
   return Math.min(TIMEOUT_MAX_SECONDS, Math.max(TIMEOUT_MIN_SECONDS, Math.ceil(base)));
 }
 
@@ -88,6 +95,10 @@ export function reasonFor(input: AdviceInput): string {
       const message = [...lastTen].reverse().find((o) => o.class === 'overloaded')?.message;
       return message ? `${n503} of the last ${lastTen.length} calls returned 503 '${message}'` : `${n503} of the last ${lastTen.length} calls returned 503.`;
     }
+    case 'rate_limited': {
+      const n429 = lastTen.filter((o) => o.class === 'rate_limited').length;
+      return `Rate-limited: ${n429} of the last ${lastTen.length} calls returned 429${latest?.message ? ` '${latest.message}'` : ''}.`;
+    }
     case 'auth':
       return `The API key was rejected (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); fix the key, retrying will not help.`;
     case 'config':
@@ -95,9 +106,9 @@ export function reasonFor(input: AdviceInput): string {
     case 'failing':
       return `The last ${cause.run} calls all failed, mostly ${cause.dominant.replace('_', ' ')}${latest?.message ? ` ('${latest.message}')` : ''}.`;
     case 'errors':
-      return `${percent(cause.share)} of calls in the last 5 min failed (${recent.samples - recent.counts.ok} of ${recent.samples}).`;
+      return `About ${percent(cause.share)} of calls are failing (${recent.samples - recent.counts.ok} of ${recent.samples} in the last ${formatDuration(recent.windowMs)}); sending, with errors to expect.`;
     case 'slow':
-      return `Slow: median ${seconds(cause.p50Ms)} over the last 5 min against ${seconds(cause.baselineMs)} over 24 h.`;
+      return `Slow: recent calls take ${seconds(cause.p50Ms)} against a median of ${seconds(cause.baselineMs)} over 24 h; allow ${input.status === 'degraded' ? 'the longer timeout' : 'more time'}.`;
     case 'none': {
       const ok = lastTen.filter((o) => o.class === 'ok').length;
       const median = recent.latencyMs.p50;

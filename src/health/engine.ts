@@ -3,8 +3,9 @@ import type { Target } from '../config/target.js';
 import type { Outcome } from '../domain/outcome.js';
 import { advise, type Advice } from './advice.js';
 import type { HealthThresholds } from '../config/health-schema.js';
-import { expire, initialTracker, isTracker, statusOf, statusSince, step, type Tracker } from './state.js';
-import { observe, RecentOutcomes } from './window.js';
+import { expire, initialTracker, isTracker, statusOf, statusSince, step, stepInFlight, unsettled, type Context, type Tracker } from './state.js';
+import { observe, RecentOutcomes, WINDOWS } from './window.js';
+import { formatDuration } from '../config/duration.js';
 
 export interface HealthSnapshot {
   target: string;
@@ -15,7 +16,8 @@ export interface HealthSnapshot {
   since: string;
   advice: Advice;
   observed: {
-    window: '5m';
+    /** The short window: 5 min, or ten probe intervals when probes are sparser. */
+    window: string;
     samples: number;
     successRate: number | null;
     overloadRate: number | null;
@@ -41,6 +43,9 @@ interface Watched extends HealthTarget {
   revision: number;
   recent: RecentOutcomes;
   staleAfterMs: number;
+  recentMs: number;
+  /** Start time of the probe in flight, if any: a probe in flight is not "no data". */
+  inFlight: number | null;
 }
 
 /**
@@ -60,6 +65,8 @@ export class HealthEngine {
         revision: 0,
         recent: new RecentOutcomes(),
         staleAfterMs: staleAfter(probe.every, probe.timeout),
+        recentMs: recentWindow(probe.every),
+        inFlight: null,
       });
     }
   }
@@ -72,38 +79,59 @@ export class HealthEngine {
   restore(targetId: string, tracker: unknown, outcomes: readonly Outcome[]): void {
     const entry = this.watched.get(targetId);
     if (!entry) return;
-    for (const outcome of outcomes) entry.recent.add(observe(outcome));
-    if (isTracker(tracker)) entry.tracker = tracker;
+    if (isTracker(tracker)) {
+      for (const outcome of outcomes) entry.recent.add(observe(outcome));
+      entry.tracker = tracker;
+      return;
+    }
+    // Saved by an older version, or never: rebuild the state machine's memory from the data.
+    for (const outcome of outcomes) this.observe(outcome);
+    entry.revision = 0;
+  }
+
+  /** A probe of this target started: until it lands, the target is not stale, and a long wait is evidence of slowness. */
+  started(targetId: string, at: number): void {
+    const entry = this.watched.get(targetId);
+    if (entry) entry.inFlight = at;
+  }
+
+  /** A probe of this target ended (its outcome, if any, was fed first): nothing is on its way any more. */
+  done(targetId: string): void {
+    const entry = this.watched.get(targetId);
+    if (entry) entry.inFlight = null;
   }
 
   /** Feeds one outcome; returns the new tracker (to persist) and the status change, if any. */
   observe(outcome: Outcome): { tracker: Tracker; transition: Transition | null; figures: WindowStats } | null {
     const entry = this.watched.get(outcome.targetId);
     if (!entry) return null;
+    if (outcome.source === 'probe' && entry.inFlight !== null && entry.inFlight <= outcome.at) entry.inFlight = null;
     const before = statusOf(entry.tracker);
     const observation = observe(outcome);
     entry.recent.add(observation);
     entry.revision++;
-    const now = Math.max(outcome.at, this.options.now());
+    const now = Math.max(outcome.at + outcome.latencyMs, this.options.now());
     entry.recent.evict(now);
-    const recent = entry.recent.stats('5m', outcome.at);
-    entry.tracker = step(entry.tracker, observation, { recent, day: entry.recent.stats('24h', now), lastTen: entry.recent.lastN(10) }, entry.thresholds);
+    const recent = entry.recent.stats(entry.recentMs, now);
+    entry.tracker = step(entry.tracker, observation, this.context(entry, recent, now), entry.thresholds);
     const after = statusOf(entry.tracker);
-    const transition = after === before ? null : { targetId: outcome.targetId, at: outcome.at, from: before, to: after, cause: entry.tracker.cause, figures: recent };
+    const transition = after === before ? null : { targetId: outcome.targetId, at: entry.tracker.since, from: before, to: after, cause: entry.tracker.cause, figures: recent };
     return { tracker: entry.tracker, transition, figures: recent };
   }
 
-  /** Marks targets without fresh data as unknown; returns those changes. */
+  /** Counts probes in flight past the slow line, and marks targets without fresh data unknown; returns those changes. */
   refresh(now: number): Array<{ tracker: Tracker; transition: Transition }> {
     const changes: Array<{ tracker: Tracker; transition: Transition }> = [];
     for (const [targetId, entry] of this.watched) {
       const before = statusOf(entry.tracker);
-      entry.tracker = expire(entry.tracker, now, entry.staleAfterMs);
-      const after = statusOf(entry.tracker);
-      if (after !== before) {
-        entry.revision++;
-        changes.push({ tracker: entry.tracker, transition: { targetId, at: now, from: before, to: after, cause: entry.tracker.cause, figures: entry.recent.stats('5m', now) } });
-      }
+      const recent = entry.recent.stats(entry.recentMs, now);
+      const counted = entry.inFlight === null ? entry.tracker : stepInFlight(entry.tracker, entry.inFlight, now, this.context(entry, recent, now), entry.thresholds);
+      const tracker = expire(counted, now, entry.staleAfterMs, this.probing(entry, now));
+      if (tracker === entry.tracker) continue;
+      entry.tracker = tracker;
+      entry.revision++;
+      const after = statusOf(tracker);
+      if (after !== before) changes.push({ tracker, transition: { targetId, at: now, from: before, to: after, cause: tracker.cause, figures: recent } });
     }
     return changes;
   }
@@ -113,12 +141,10 @@ export class HealthEngine {
     return entry && statusOf(entry.tracker);
   }
 
-  /** Still settling: holding traffic, or a failure among the last three observations. Probes confirm sooner then. */
+  /** Still gathering evidence for a change (onset or recovery): probes confirm sooner then. */
   unsettled(targetId: string): boolean {
     const entry = this.watched.get(targetId);
-    if (!entry) return false;
-    const status = statusOf(entry.tracker);
-    return status === 'overloaded' || status === 'down' || entry.recent.lastN(3).some((o) => o.class !== 'ok');
+    return !!entry && unsettled(entry.tracker, entry.thresholds);
   }
 
   revision(targetId: string): number {
@@ -136,11 +162,13 @@ export class HealthEngine {
   }
 
   private build(entry: Watched, now: number): HealthSnapshot {
-    const tracker = expire(entry.tracker, now, entry.staleAfterMs);
+    const tracker = expire(entry.tracker, now, entry.staleAfterMs, this.probing(entry, now));
     const status = statusOf(tracker);
-    const recent = entry.recent.stats('5m', now);
-    const hour = entry.recent.stats('1h', now);
-    const day = entry.recent.stats('24h', now);
+    const recent = entry.recent.stats(entry.recentMs, now);
+    const hour = entry.recent.stats(WINDOWS['1h'], now);
+    const day = entry.recent.stats(WINDOWS['24h'], now);
+    const slowAt = this.context(entry, recent, now).slowAtMs;
+    const waited = entry.inFlight !== null && slowAt !== null && now - entry.inFlight >= slowAt ? now - entry.inFlight : 0;
     const alternatives = entry.alternatives.filter((id) => id !== entry.target.id).map((id) => ({ id, send: this.sends(id, now) }));
     const advice = advise({
       status,
@@ -150,6 +178,7 @@ export class HealthEngine {
       day,
       lastTen: entry.recent.lastN(10),
       probeTimeoutMs: entry.target.probe.timeout,
+      slowestRecentMs: Math.max(waited, entry.recent.slowestSuccess(now - entry.recentMs) ?? 0),
       now,
       alternatives,
     });
@@ -163,7 +192,7 @@ export class HealthEngine {
       status,
       since: new Date(statusSince(tracker)).toISOString(),
       advice,
-      observed: { window: '5m', samples: recent.samples, successRate: recent.successRate, overloadRate: recent.overloadRate, rateLimitedRate: recent.rateLimitedRate, latencyMs: recent.latencyMs },
+      observed: { window: formatDuration(entry.recentMs), samples: recent.samples, successRate: recent.successRate, overloadRate: recent.overloadRate, rateLimitedRate: recent.rateLimitedRate, latencyMs: recent.latencyMs },
       windows: { '1h': brief(hour), '24h': brief(day) },
       lastProbe: last ? { at: new Date(last.at).toISOString(), outcome: last.class, latencyMs: last.latencyMs, httpStatus: last.httpStatus, message: last.message } : null,
       dataAgeSeconds: last ? Math.max(0, Math.round((now - last.at) / 1000)) : null,
@@ -176,12 +205,38 @@ export class HealthEngine {
   private sends(targetId: string, now: number): boolean {
     const entry = this.watched.get(targetId);
     if (!entry) return false;
-    const status = statusOf(expire(entry.tracker, now, entry.staleAfterMs));
+    const status = statusOf(expire(entry.tracker, now, entry.staleAfterMs, this.probing(entry, now)));
     return status === 'healthy' || status === 'degraded';
+  }
+
+  /** A probe in flight within its own deadline (plus a grace) counts as data on its way. */
+  private probing(entry: Watched, now: number): boolean {
+    return entry.inFlight !== null && now - entry.inFlight <= entry.target.probe.timeout + IN_FLIGHT_GRACE_MS;
+  }
+
+  private context(entry: Watched, recent: WindowStats, now: number): Context {
+    const day = entry.recent.stats(WINDOWS['24h'], now);
+    const baseline = day.counts.ok >= BASELINE_SAMPLES ? day.latencyMs.p50 : null;
+    const t = entry.thresholds;
+    return {
+      slowAtMs: baseline === null ? null : Math.max(t.slowMin, t.slowFactor * baseline),
+      recentFailures: entry.recent.lastN(10).filter((o) => o.class !== 'ok').map((o) => o.class),
+      recentP50Ms: recent.latencyMs.p50,
+      baselineP50Ms: baseline,
+    };
   }
 }
 
-/** No observation for this long means the data can't be trusted: three intervals, or one slow probe plus an interval. */
+const IN_FLIGHT_GRACE_MS = 5_000;
+/** Successes in 24 h before latency has a baseline to be slow against. */
+const BASELINE_SAMPLES = 5;
+
+/** The short window: 5 min, or ten intervals when probes are sparser, so it always holds a few probes. */
+export function recentWindow(everyMs: number): number {
+  return Math.max(WINDOWS['5m'], 10 * everyMs);
+}
+
+/** No completed observation for this long, and none in flight, means the data can't be trusted: three intervals, or one slow probe plus an interval. */
 export function staleAfter(everyMs: number, timeoutMs: number): number {
   return Math.max(3 * everyMs, everyMs + timeoutMs) + 5_000;
 }

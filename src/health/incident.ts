@@ -15,7 +15,9 @@ const TROUBLE: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded:
 
 /**
  * Pure: what a transition does to the target's open incident. Stale data (unknown) neither opens
- * nor closes one: missing data is never a recovery.
+ * nor closes one: missing data is never a recovery. Healthy again does not close it either: it
+ * closes once healthy has lasted `recoveredFor` (see closeIfRecovered), so a relapse sooner
+ * continues the same incident, as the alert mails count it.
  */
 export function applyTransition(open: Incident | null, transition: Transition): Incident | null {
   const trouble = TROUBLE[transition.to] > 0;
@@ -24,7 +26,7 @@ export function applyTransition(open: Incident | null, transition: Transition): 
     return { id: null, targetId: transition.targetId, startedAt: transition.at, endedAt: null, state: transition.to, worstState: transition.to, cause: transition.cause, peak: transition.figures };
   }
   if (transition.to === 'unknown') return { ...open, state: 'unknown' };
-  if (transition.to === 'healthy') return { ...open, state: 'healthy', endedAt: transition.at };
+  if (transition.to === 'healthy') return { ...open, state: 'healthy' };
   const worse = TROUBLE[transition.to] > TROUBLE[open.worstState];
   return {
     ...open,
@@ -35,3 +37,12 @@ export function applyTransition(open: Incident | null, transition: Transition): 
   };
 }import type { Cause, HealthState, WindowStats } from '../domain/health.js';
 
+
+/**
+ * Pure: closes an incident whose target has been healthy, with no new change building, since
+ * `quietSince` for recoveredForMs; null when it stays open. A 503 blip in that time restarts the wait.
+ */
+export function closeIfRecovered(open: Incident, quietSince: number | null, now: number, recoveredForMs: number): Incident | null {
+  if (open.state !== 'healthy' || quietSince === null || now - quietSince < recoveredForMs) return null;
+  return { ...open, endedAt: quietSince };
+}

@@ -1,45 +1,102 @@
-import { HEALTH_STATES, type Cause, type HealthState } from '../domain/health.js';
-import type { WindowStats } from '../domain/health.js';
-import type { OutcomeClass } from '../domain/outcome.js';
 import type { HealthThresholds } from '../config/health-schema.js';
+import { HEALTH_STATES, type Cause, type HealthState } from '../domain/health.js';
+import type { OutcomeClass } from '../domain/outcome.js';
+import {
+  accumulate,
+  added,
+  calmShares,
+  dominantFailure,
+  emptyCusum,
+  emptyMix,
+  episodeCounts,
+  episodeShares,
+  failureShare,
+  groupOf,
+  initialCalm,
+  learnCalm,
+  LEVELS,
+  NOMINAL,
+  shares,
+  scaled,
+  slowShare,
+  totalOf,
+  EPISODE_PRIOR_WEIGHT,
+  type Cusum,
+  type Group,
+  type Level,
+  type Mix,
+} from './evidence.js';
 import { wilsonLower } from '../stats/shares.js';
 import type { Observation } from './window.js';
 
 /** The per-target memory of the state machine; persisted so a restart resumes it. */
 export interface Tracker {
+  version: 2;
   /** The last judged state; 'unknown' only before the first observation. */
   state: HealthState;
   since: number;
   cause: Cause;
   /** Set while no fresh observation arrived in time: the status shown is then unknown, never "recovered". */
   stale: { since: number } | null;
-  runs: Runs;
   /** Times the target entered overloaded or down in the current incident (retry-after grows with it). */
   opens: number;
+  /** When the latest observation completed (its start plus its latency). */
   lastAt: number | null;
+  /** The level the target is at: calm, or the episode it is in. */
+  level: Level;
+  /** The calm baseline: decayed counts per group of observations made while calm. */
+  calm: Mix;
+  /** Observations since evidence for a change last stood at zero: learned into the level once it does again, never if they were a change. */
+  pending: Mix;
+  /** The current episode's learned counts (its nominal shares as a prior, plus what it showed); empty while calm. */
+  episode: Mix;
+  /** Evidence for each other level against the current one. */
+  evidence: Partial<Record<Level, Cusum>>;
+  /** Since when the target is healthy with no change building (null otherwise): an incident ends after recoveredFor of this. */
+  quietSince: number | null;
+  /** Auth/config errors in a row. */
+  clientErrors: number;
+  /** Failures of any kind in a row. */
+  failures: number;
 }
 
-/** Consecutive counts ending at the latest observation. */
-export interface Runs {
-  ok: number;
-  /** Overload-like replies in a row (503, 429, timeout) … */
-  busy: number;
-  /** … and how many of those were 503s. */
-  busy503: number;
-  failure: number;
-  clientError: number;
+const HOLD_LEVELS: ReadonlySet<Level> = new Set(['overload', 'rate_limited', 'hang', 'failing']);
+
+/** The Wilson lower bound of the failure share over what the episode observed, its nominal prior left out. */
+function observedFailureLowerBound(tracker: Tracker): number {
+  if (tracker.level === 'calm') return 0;
+  const observed = added(tracker.episode, scaled(NOMINAL[tracker.level], -EPISODE_PRIOR_WEIGHT));
+  const total = totalOf(observed);
+  return wilsonLower(Math.max(0, total - observed.ok - observed.slow), Math.max(0, total));
 }
 
-const NO_RUNS: Runs = { ok: 0, busy: 0, busy503: 0, failure: 0, clientError: 0 };
+/** Leaving a held or degraded verdict needs the share to fall this far below the line that entered it. */
+const SHARE_HYSTERESIS = 0.8;
 
 export function initialTracker(now: number): Tracker {
-  return { state: 'unknown', since: now, cause: { kind: 'none' }, stale: null, runs: NO_RUNS, opens: 0, lastAt: null };
+  return {
+    version: 2,
+    state: 'unknown',
+    since: now,
+    cause: { kind: 'none' },
+    stale: null,
+    opens: 0,
+    lastAt: null,
+    level: 'calm',
+    calm: initialCalm(),
+    pending: emptyMix(),
+    episode: emptyMix(),
+    evidence: {},
+    quietSince: null,
+    clientErrors: 0,
+    failures: 0,
+  };
 }
 
 /** Whether a persisted tracker has the shape this version writes (older shapes are rebuilt from data). */
 export function isTracker(value: unknown): value is Tracker {
   const t = value as Partial<Tracker> | null;
-  return !!t && HEALTH_STATES.includes(t.state as HealthState) && typeof t.since === 'number' && !!t.runs && Object.keys(NO_RUNS).every((k) => typeof (t.runs as unknown as Record<string, unknown>)[k] === 'number');
+  return !!t && t.version === 2 && HEALTH_STATES.includes(t.state as HealthState) && typeof t.since === 'number' && LEVELS.includes(t.level as Level) && !!t.calm && !!t.pending && !!t.episode && typeof t.calm.slow === 'number' && t.quietSince !== undefined;
 }
 
 /** What /health shows: unknown while stale or never observed. */
@@ -51,117 +108,175 @@ export function statusSince(tracker: Tracker): number {
   return tracker.stale ? tracker.stale.since : tracker.since;
 }
 
-const SEVERITY: Record<HealthState, number> = { unknown: -1, healthy: 0, degraded: 1, overloaded: 2, down: 3 };
+/** The shares the current level expects of the next observation. */
+export function currentShares(tracker: Pick<Tracker, 'level' | 'calm' | 'episode'>): Mix {
+  return tracker.level === 'calm' ? calmShares(tracker.calm) : episodeShares(tracker.episode);
+}
 
-export interface Evidence {
-  /** The short window (5 min), including the latest observation. */
-  recent: WindowStats;
-  /** The 24 h window, for the latency baseline. */
-  day: WindowStats;
-  /** The last ten observations, newest last, including the latest. */
-  lastTen: readonly Observation[];
+export interface Context {
+  /** A success at least this slow counts as slow; null while there is no latency baseline yet. */
+  slowAtMs: number | null;
+  /** The recent failures' classes, newest last, to name what "failing" means. */
+  recentFailures: readonly OutcomeClass[];
+  /** Median latency of recent successes and of the last 24 h, for the reason. */
+  recentP50Ms: number | null;
+  baselineP50Ms: number | null;
 }
 
 /** Advances the state machine by one observation. Pure. */
-export function step(tracker: Tracker, observation: Observation, evidence: Evidence, thresholds: HealthThresholds): Tracker {
-  const runs = countRuns(tracker.runs, observation.class);
-  const candidate = judge(runs, observation, evidence, thresholds);
-  const holding = SEVERITY[candidate.state] < SEVERITY[tracker.state] && !recovered(tracker.state, runs, evidence.lastTen, thresholds);
-  // Hysteresis: a better state needs a run of successes; until then the worse one holds.
-  const next = holding ? { state: tracker.state, cause: tracker.cause } : candidate;
-  const changed = next.state !== tracker.state;
-  const entering = changed && (next.state === 'overloaded' || next.state === 'down');
-  return {
-    state: next.state,
-    since: changed ? observation.at : tracker.since,
-    cause: next.cause,
+export function step(tracker: Tracker, observation: Observation, context: Context, t: HealthThresholds): Tracker {
+  const group = groupOf(observation.class, observation.latencyMs, context.slowAtMs);
+  const next: Tracker = {
+    ...tracker,
+    ...learn(tracker, group, t),
     stale: null,
-    runs,
-    opens: next.state === 'healthy' ? 0 : tracker.opens + (entering ? 1 : 0),
-    lastAt: observation.at,
+    lastAt: Math.max(tracker.lastAt ?? 0, observation.at + observation.latencyMs),
+    clientErrors: observation.class === 'client_error' ? tracker.clientErrors + 1 : 0,
+    failures: observation.class === 'ok' ? 0 : tracker.failures + 1,
   };
+  return judged(tracker, next, observation, context, t);
 }
 
 /**
- * Enough successes in a row to leave a worse state; leaving overloaded or down also needs the
- * last ten calls to be mostly successes again, so a few lucky successes in an 85 % overload are
- * not a recovery.
+ * A probe still in flight past the slow line is already one slow call: the verdict takes it into
+ * account now, before its timeout fires. Only the verdict is kept; the evidence learns the call
+ * when its outcome lands, so nothing is counted twice. Pure.
  */
-function recovered(state: HealthState, runs: Runs, lastTen: readonly Observation[], t: HealthThresholds): boolean {
-  if (runs.ok < t.recoverAfter) return false;
-  if (state !== 'overloaded' && state !== 'down') return true;
-  const failures = lastTen.filter((o) => o.class !== 'ok').length;
-  return wilsonLower(failures, lastTen.length) < t.recoveryFailureShare;
+export function stepInFlight(tracker: Tracker, startedAt: number, now: number, context: Context, t: HealthThresholds): Tracker {
+  if (context.slowAtMs === null || now - startedAt < context.slowAtMs || tracker.state === 'unknown' || tracker.stale) return tracker;
+  const verdict = judged(tracker, { ...tracker, ...learn(tracker, 'slow', t) }, null, context, t);
+  const quietSince = verdict.quietSince === null ? null : tracker.quietSince;
+  if (verdict.state === tracker.state && verdict.cause.kind === tracker.cause.kind && quietSince === tracker.quietSince) return tracker;
+  return { ...tracker, state: verdict.state, since: verdict.state === tracker.state ? tracker.since : now, cause: verdict.cause, opens: verdict.opens, quietSince };
 }
 
-/** Marks a tracker stale when no observation arrived within staleAfterMs; keeps what it knew. */
-export function expire(tracker: Tracker, now: number, staleAfterMs: number): Tracker {
-  if (tracker.stale) return tracker;
+/** Marks a tracker stale when no observation completed within staleAfterMs and none is in flight; keeps what it knew. */
+export function expire(tracker: Tracker, now: number, staleAfterMs: number, inFlight: boolean): Tracker {
+  if (tracker.stale || inFlight) return tracker;
   const last = tracker.lastAt ?? tracker.since;
   if (now - last <= staleAfterMs) return tracker;
   return { ...tracker, stale: { since: now } };
 }
 
-const BUSY = new Set<OutcomeClass>(['overloaded', 'rate_limited', 'timeout']);
+/** Still gathering evidence for a change (onset or recovery). Probes confirm sooner then. */
+export function unsettled(tracker: Tracker, t: HealthThresholds): boolean {
+  return building(tracker.evidence, t);
+}
 
-function countRuns(runs: Runs, cls: OutcomeClass): Runs {
-  if (cls === 'ok') return { ...NO_RUNS, ok: runs.ok + 1 };
-  const busy = BUSY.has(cls);
+/** Some change has a quarter of the evidence a hold needs (one 503 or one 500 from a calm target does). */
+function building(evidence: Tracker['evidence'], t: HealthThresholds): boolean {
+  return LEVELS.some((level) => (evidence[level]?.score ?? 0) >= t.holdEvidence / 4);
+}
+
+function threshold(level: Level, t: HealthThresholds): number {
+  switch (level) {
+    case 'calm':
+      return t.recoverEvidence;
+    case 'errors':
+    case 'slow':
+      return t.degradeEvidence;
+    case 'failing':
+      return t.downEvidence;
+    default:
+      return t.holdEvidence;
+  }
+}
+
+/** Weighs one observation against every other level; moves to the level whose evidence is strongest past its threshold. */
+function learn(tracker: Tracker, group: Group, t: HealthThresholds): Pick<Tracker, 'level' | 'calm' | 'pending' | 'episode' | 'evidence'> {
+  const current = currentShares(tracker);
+  const evidence: Partial<Record<Level, Cusum>> = {};
+  let change: { level: Level; margin: number } | null = null;
+  for (const level of LEVELS) {
+    if (level === 'calm' && tracker.level === 'calm') continue;
+    const alternative = level === 'calm' ? calmShares(tracker.calm) : NOMINAL[level];
+    const cusum = accumulate(tracker.evidence[level] ?? emptyCusum(), group, alternative, current);
+    if (cusum.score > 0) evidence[level] = cusum;
+    const margin = cusum.score / threshold(level, t);
+    if (margin >= 1 && (!change || margin > change.margin)) change = { level, margin };
+  }
+  if (!change) {
+    // What a level learns is an observation that proved not to start a change: it waits in
+    // `pending` while evidence for a change is building, and is folded in once none is.
+    const pending = { ...tracker.pending };
+    pending[group] += 1;
+    if (building(evidence, t)) return { level: tracker.level, calm: tracker.calm, pending, episode: tracker.episode, evidence };
+    if (tracker.level === 'calm') return { level: 'calm', calm: learnCalm(tracker.calm, pending), pending: emptyMix(), episode: tracker.episode, evidence };
+    return { level: tracker.level, calm: tracker.calm, pending: emptyMix(), episode: added(tracker.episode, pending), evidence };
+  }
+  const run = evidence[change.level]!.run;
+  if (change.level === 'calm') return { level: 'calm', calm: learnCalm(tracker.calm, run), pending: emptyMix(), episode: emptyMix(), evidence: {} };
+  return { level: change.level, calm: tracker.calm, pending: emptyMix(), episode: episodeCounts(change.level, run), evidence: {} };
+}
+
+/** The verdict for the evidence in `next`, with since and opens carried from `before`. */
+function judged(before: Tracker, next: Tracker, latest: Observation | null, context: Context, t: HealthThresholds): Tracker {
+  const verdict = verdictOf(before, next, latest, context, t);
+  const changed = verdict.state !== before.state;
+  const holding = (s: HealthState) => s === 'overloaded' || s === 'down';
+  const entering = changed && holding(verdict.state);
+  const at = latest ? latest.at + latest.latencyMs : Math.max(next.lastAt ?? 0, before.since);
+  const quiet = verdict.state === 'healthy' && !unsettled(next, t);
   return {
-    ok: 0,
-    busy: busy ? runs.busy + 1 : 0,
-    busy503: busy ? runs.busy503 + (cls === 'overloaded' ? 1 : 0) : 0,
-    failure: runs.failure + 1,
-    clientError: cls === 'client_error' ? runs.clientError + 1 : 0,
+    ...next,
+    state: verdict.state,
+    cause: verdict.cause,
+    since: changed ? Math.max(at, before.since) : before.since,
+    opens: verdict.state === 'healthy' ? 0 : before.opens + (entering ? 1 : 0),
+    quietSince: quiet ? (before.quietSince ?? Math.max(at, before.since)) : null,
   };
 }
 
-/** The state the evidence points to, before hysteresis. Order matters: config faults first. */
-function judge(runs: Runs, latest: Observation, evidence: Evidence, t: HealthThresholds): { state: HealthState; cause: Cause } {
-  const { recent, day } = evidence;
-  const failed = latest.class !== 'ok';
-  if (runs.clientError >= t.clientErrorsForDown) {
+function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, context: Context, t: HealthThresholds): { state: HealthState; cause: Cause } {
+  if (next.clientErrors >= t.clientErrorsForDown && latest) {
     const auth = latest.httpStatus === 401 || latest.httpStatus === 403 || /API_KEY|api key|PERMISSION_DENIED/i.test(`${latest.detail} ${latest.message}`);
     return { state: 'down', cause: { kind: auth ? 'auth' : 'config', httpStatus: latest.httpStatus, message: latest.message } };
   }
-  const judged = recent.samples >= t.minSamples;
-  const overloadShare = wilsonLower(recent.counts.overloaded, recent.samples);
-  const busyRun = runs.busy >= t.overloadAfter && runs.busy503 >= Math.max(1, t.overloadAfter - 1);
-  if (busyRun || (latest.class === 'overloaded' && judged && overloadShare >= t.overloadShare)) {
-    return { state: 'overloaded', cause: { kind: 'overload', share: recent.counts.overloaded / Math.max(1, recent.samples), run: runs.busy503 } };
-  }
-  if (runs.failure >= t.downAfter) {
-    const run = evidence.lastTen.slice(-Math.min(runs.failure, evidence.lastTen.length));
-    const dominant = dominantFailure(run);
-    if (dominant === 'overloaded') {
-      return { state: 'overloaded', cause: { kind: 'overload', share: recent.counts.overloaded / Math.max(1, recent.samples), run: runs.busy503 } };
+  if (next.level !== 'calm') {
+    const episode = shares(next.episode);
+    const failure = failureShare(episode);
+    const wasHolding = before.state === 'overloaded' || before.state === 'down';
+    // A hold level holds while its failures dominate; from any other level, only once the episode's
+    // own observations (not the run that revealed it, which is biased to failures) show it surely.
+    const holds = HOLD_LEVELS.has(next.level)
+      ? failure >= t.holdShare || (wasHolding && failure >= t.holdShare * SHARE_HYSTERESIS)
+      : observedFailureLowerBound(next) >= t.holdShare;
+    if (holds) return held(episode, next.failures, context);
+    const wasErrors = before.state === 'degraded' && before.cause.kind === 'errors';
+    if (failure >= t.degradedErrorShare || ((wasErrors || wasHolding) && failure >= t.degradedErrorShare * SHARE_HYSTERESIS)) {
+      return { state: 'degraded', cause: { kind: 'errors', share: failure } };
     }
-    return { state: 'down', cause: { kind: 'failing', dominant, run: runs.failure } };
   }
-  const failures = recent.samples - recent.counts.ok;
-  const errorShare = wilsonLower(failures, recent.samples);
-  if (failed && judged && errorShare >= t.degradedErrorShare) {
-    return { state: 'degraded', cause: { kind: 'errors', share: failures / recent.samples } };
-  }
-  const p50 = recent.latencyMs.p50;
-  const baseline = day.latencyMs.p50;
-  if (p50 !== null && baseline !== null && recent.counts.ok >= 3 && day.counts.ok >= 20 && p50 >= t.slowMin && p50 > t.slowFactor * baseline) {
-    return { state: 'degraded', cause: { kind: 'slow', p50Ms: p50, baselineMs: baseline } };
+  if (next.level !== 'calm' && slowShare(next.episode) >= 0.5) {
+    return { state: 'degraded', cause: { kind: 'slow', p50Ms: context.recentP50Ms ?? context.slowAtMs ?? 0, baselineMs: context.baselineP50Ms ?? 0 } };
   }
   return { state: 'healthy', cause: { kind: 'none' } };
 }
 
-/** The most frequent failure class in a run; ties go to the most recent. */
-function dominantFailure(run: readonly Observation[]): OutcomeClass {
+function held(episode: Mix, run: number, context: Context): { state: HealthState; cause: Cause } {
+  const dominant = dominantFailure(episode);
+  switch (dominant) {
+    case 'overloaded':
+      return { state: 'overloaded', cause: { kind: 'overload', share: episode.overloaded, run } };
+    case 'rate_limited':
+      return { state: 'overloaded', cause: { kind: 'rate_limited', share: episode.rate_limited, run } };
+    case 'timeout':
+      return { state: 'down', cause: { kind: 'failing', dominant: 'timeout', run } };
+    case 'other':
+      return { state: 'down', cause: { kind: 'failing', dominant: mostFrequent(context.recentFailures.filter((c) => groupOf(c, 0, null) === 'other')) ?? 'server_error', run } };
+  }
+}
+
+/** The most frequent class; ties go to the most recent. */
+function mostFrequent(classes: readonly OutcomeClass[]): OutcomeClass | null {
   const counts = new Map<OutcomeClass, number>();
-  let best: OutcomeClass = 'network';
+  let best: OutcomeClass | null = null;
   let most = 0;
-  for (const observation of run) {
-    if (observation.class === 'ok') continue;
-    const count = (counts.get(observation.class) ?? 0) + 1;
-    counts.set(observation.class, count);
+  for (const cls of classes) {
+    const count = (counts.get(cls) ?? 0) + 1;
+    counts.set(cls, count);
     if (count >= most) {
-      best = observation.class;
+      best = cls;
       most = count;
     }
   }

@@ -18,7 +18,6 @@ export interface Observation {
 
 
 export const WINDOWS = { '5m': 300_000, '1h': 3_600_000, '24h': 86_400_000 } as const;
-export type WindowName = keyof typeof WINDOWS;
 const LONGEST = WINDOWS['24h'];
 
 export function observe(outcome: Outcome): Observation {
@@ -85,9 +84,9 @@ export class RecentOutcomes {
     return result.reverse();
   }
 
-  stats(window: WindowName, now: number): WindowStats {
-    const windowMs = WINDOWS[window];
-    if (window === '24h') return this.dayStats(now);
+  /** Figures over the last windowMs (at most 24 h; the 24 h window comes from the running histogram). */
+  stats(windowMs: number, now: number): WindowStats {
+    if (windowMs >= LONGEST) return this.dayStats(now);
     const rows = this.since(now - windowMs);
     const counts = emptyCounts();
     const latencies: number[] = [];
@@ -101,6 +100,16 @@ export class RecentOutcomes {
       p95: percentileOfSorted(latencies, 0.95),
       p99: percentileOfSorted(latencies, 0.99),
     });
+  }
+
+  /** The longest successful call that started since `from`, or null. */
+  slowestSuccess(from: number): number | null {
+    let slowest: number | null = null;
+    for (let i = this.items.length - 1; i >= this.head && this.items[i]!.at >= from; i--) {
+      const row = this.items[i]!;
+      if (row.class === 'ok' && (slowest === null || row.latencyMs > slowest)) slowest = row.latencyMs;
+    }
+    return slowest;
   }
 
   private dayStats(now: number): WindowStats {

@@ -23,15 +23,26 @@ const NO_USAGE: Usage = { inputTokens: null, outputTokens: null, images: 0 };
 
 /** Sends one canary request to a target and describes what happened. Never throws; never decides health. */
 export async function runProbe(target: Target, now: () => number, signal?: AbortSignal): Promise<Outcome> {
-  const protocol = PROTOCOLS[target.provider];
   const at = now();
-  const exchange = scrubbed(await postJson(protocol.request(target), { timeoutMs: target.probe.timeout, signal }), target.apiKey);
+  const exchange = await postJson(canaryRequest(target), { timeoutMs: target.probe.timeout, signal });
+  return outcomeOf(target, exchange, at, now());
+}
+
+/** The request a canary probe sends, as the protocol writes it. */
+export function canaryRequest(target: Target): CanaryRequest {
+  return PROTOCOLS[target.provider].request(target);
+}
+
+/** What one exchange with the upstream says, as an outcome: classified, timed, costed and scrubbed of the key. */
+export function outcomeOf(target: Target, raw: Exchange, at: number, now: number): Outcome {
+  const protocol = PROTOCOLS[target.provider];
+  const exchange = scrubbed(raw, target.apiKey);
   const base = { targetId: target.id, source: 'probe' as const, at, latencyMs: exchange.latencyMs, ttfbMs: exchange.ttfbMs };
   if (exchange.kind === 'failed') {
     return { ...base, ...redacted(exchange.verdict, target), httpStatus: exchange.httpStatus, costUsd: 0 };
   }
   if (exchange.status < 200 || exchange.status >= 300) {
-    return { ...base, ...redacted(classifyErrorReply(exchange, now()), target), httpStatus: exchange.status, costUsd: 0 };
+    return { ...base, ...redacted(classifyErrorReply(exchange, now), target), httpStatus: exchange.status, costUsd: 0 };
   }
   let judged: { verdict: Verdict; usage: Usage };
   try {

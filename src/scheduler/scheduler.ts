@@ -6,6 +6,10 @@ export interface SchedulerOptions {
   targets: readonly Target[];
   probe: (target: Target, signal: AbortSignal) => Promise<Outcome>;
   onOutcome: (outcome: Outcome) => void;
+  /** A probe started now: a probe in flight is data on its way, not "no data". */
+  onStart?: (target: Target, at: number) => void;
+  /** A probe ended, with or without an outcome recorded. */
+  onDone?: (target: Target) => void;
   onError?: (target: Target, error: unknown) => void;
   now: () => number;
   random?: () => number;
@@ -73,6 +77,7 @@ export class ProbeScheduler {
       }
       if (this.running >= this.options.maxConcurrent) continue;
       plan.dueAt = nextDue(now, plan.cadence, this.random);
+      this.options.onStart?.(plan.target, now);
       plan.running = this.run(plan);
       started.push(plan.target.id);
     }
@@ -92,6 +97,7 @@ export class ProbeScheduler {
     } finally {
       this.running--;
       plan.running = null;
+      this.options.onDone?.(plan.target);
     }
   }
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../config/duration.js';
+import { sampleLatency } from './random.js';
+import type { ReplyKind } from './wire.js';
 
 const HOUR = 3_600_000;
 const SECOND = 1_000;
@@ -124,3 +126,14 @@ export function conditionsAt(trace: Trace, startedAt: number, now: number): Cond
   };
 }
 
+
+/** One scripted reply under these conditions: errors come fast (a tenth of the latency), successes take the latency. */
+export function drawReply(c: Conditions, random: () => number): { kind: ReplyKind; delayMs: number } {
+  const draw = random();
+  const fast = sampleLatency(c.latencyMedianMs * 0.1, c.latencyP95Ms * 0.1, random);
+  if (draw < c.p503) return { kind: 'overloaded', delayMs: fast };
+  if (draw < c.p503 + c.p429) return { kind: 'rate_limited', delayMs: fast };
+  if (draw < c.p503 + c.p429 + c.p500) return { kind: 'internal', delayMs: fast };
+  if (draw < c.p503 + c.p429 + c.p500 + c.pHang) return { kind: 'hang', delayMs: 0 };
+  return { kind: 'ok', delayMs: sampleLatency(c.latencyMedianMs, c.latencyP95Ms, random) };
+}

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { seededRandom, sampleLatency } from './random.js';
-import { conditionsAt, isPresetName, parseTrace, presetTrace, PRESETS, type Conditions, type PresetName, type Trace } from './scenario.js';
+import { seededRandom } from './random.js';
+import { conditionsAt, drawReply, isPresetName, parseTrace, presetTrace, PRESETS, type Conditions, type PresetName, type Trace } from './scenario.js';
 import { geminiError, geminiSuccess, openAiReply, REPLY_KINDS, type ReplyKind, type WireReply } from './wire.js';
 
 export const SIMULATED_MODELS = ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview', 'gemini-2.0-flash-preview-image-generation'];
@@ -54,16 +54,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     return found;
   };
 
-  const scripted = (): { kind: ReplyKind; delayMs: number } => {
-    const c = conditionsAt(trace, startedAt, now());
-    const draw = random();
-    const fast = sampleLatency(c.latencyMedianMs * 0.1, c.latencyP95Ms * 0.1, random);
-    if (draw < c.p503) return { kind: 'overloaded', delayMs: fast };
-    if (draw < c.p503 + c.p429) return { kind: 'rate_limited', delayMs: fast };
-    if (draw < c.p503 + c.p429 + c.p500) return { kind: 'internal', delayMs: fast };
-    if (draw < c.p503 + c.p429 + c.p500 + c.pHang) return { kind: 'hang', delayMs: 0 };
-    return { kind: 'ok', delayMs: sampleLatency(c.latencyMedianMs, c.latencyP95Ms, random) };
-  };
+  const scripted = () => drawReply(conditionsAt(trace, startedAt, now()), random);
 
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {

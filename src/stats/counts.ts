@@ -3,7 +3,3 @@ import { OUTCOME_CLASSES, type ClassCounts } from '../domain/outcome.js';
 export function emptyCounts(): ClassCounts {
   return Object.fromEntries(OUTCOME_CLASSES.map((c) => [c, 0])) as ClassCounts;
 }
-
-export function totalOf(counts: ClassCounts): number {
-  return OUTCOME_CLASSES.reduce((sum, c) => sum + counts[c], 0);
-}

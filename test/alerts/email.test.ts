@@ -31,7 +31,7 @@ async function world(dir: string) {
   });
   const service: Service = await startTestService(config, clock);
   closers.push(() => service.close());
-  const upstream = (kind: 'ok' | 'overloaded') => {
+  const upstream = (kind: 'ok' | 'overloaded' | 'rate_limited') => {
     simulator.clearForced();
     simulator.force({ kind, delayMs: 0 });
   };
@@ -53,7 +53,7 @@ describe('email alerts over real SMTP', () => {
     expect(inbox.mails).toHaveLength(2);
 
     const [onset, recovery] = inbox.mails;
-    expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% 503 over 5 min$/);
+    expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/);
     expect((onset!.to as { value: Array<{ address: string }> }).value.map((a) => a.address)).toEqual(['oncall@example.com', 'team@example.com']);
     expect(onset!.text).toContain("is OVERLOADED since");
     expect(onset!.text).toMatch(/503 share \(last 5 min\):\s+\d+% of \d+ calls/);
@@ -70,5 +70,23 @@ describe('email alerts over real SMTP', () => {
       ['overloaded', 'delivered', 'email'],
     ]);
     expect(JSON.stringify(listed)).not.toContain('smtp-SECRET-pass-0001');
+  });
+
+  it('names a rate limit as such: 429s hold traffic as OVERLOADED, worded as a rate limit, not as 503s', async () => {
+    const { clock, inbox, service, upstream } = await world(tempDir());
+    upstream('ok');
+    await runFor(service, clock, 2 * MINUTE);
+    upstream('rate_limited');
+    await runFor(service, clock, 5 * MINUTE);
+    expect(inbox.mails).toHaveLength(1);
+    upstream('ok');
+    await runFor(service, clock, 3 * MINUTE);
+    expect(inbox.mails).toHaveLength(2);
+
+    const [onset, recovery] = inbox.mails;
+    expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — rate-limited: \d+% of calls answer 429$/);
+    expect(onset!.text).toContain('is OVERLOADED since');
+    expect(onset!.text).toMatch(/\/health advises:\s+hold, retry after \d+ s — Rate-limited: \d+ of the last 10 calls returned 429/);
+    expect(recovery!.subject).toMatch(/^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min \(worst: OVERLOADED, \d+% failing\)$/);
   });
 });

@@ -4,7 +4,7 @@ import { runFor } from '../helpers/service.js';
 import { startInbox } from '../helpers/smtp.js';
 import { emailSettings, listedAlerts, MINUTE, MODELS, subjects, useAlertWorld, type AlertWorld } from './alert-world.js';
 
-const ONSET = /^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% 503 over 5 min$/;
+const ONSET = /^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/;
 const FLAPPING = '[modelpulse] nano-banana-pro FLAPPING — changing state repeatedly; per-change mails held until it settles';
 /** The configured default: healthy this long before a recovery mail. */
 const RECOVERED_FOR = 3 * MINUTE;
@@ -19,9 +19,20 @@ async function flap(w: AlertWorld, service: Service, cycles: number, busyMs: num
   }
 }
 
+async function incidentSpans(service: Service): Promise<Array<{ startedAt: number; endedAt: number | null }>> {
+  const body = (await (await fetch(`${service.url}/api/incidents?limit=100`)).json()) as { incidents: Array<{ startedAt: string; endedAt: string | null }> };
+  return body.incidents.map((i) => ({ startedAt: Date.parse(i.startedAt), endedAt: i.endedAt === null ? null : Date.parse(i.endedAt) }));
+}
+
 async function incidentStarts(service: Service): Promise<number[]> {
-  const body = (await (await fetch(`${service.url}/api/incidents?limit=100`)).json()) as { incidents: Array<{ startedAt: string }> };
-  return body.incidents.map((i) => Date.parse(i.startedAt));
+  return (await incidentSpans(service)).map((i) => i.startedAt);
+}
+
+/** Every state change the health engine announces from now on, as it happens. */
+function stateChanges(service: Service): Array<{ at: number; from: string; to: string }> {
+  const changes: Array<{ at: number; from: string; to: string }> = [];
+  service.pipeline.listen({ transition: (t) => changes.push({ at: t.at, from: t.from, to: t.to }) });
+  return changes;
 }
 
 // Over an hour of simulated heartbeats per test.
@@ -33,11 +44,19 @@ describe('a flapping target', { timeout: 60_000 }, () => {
     const inbox = await startInbox();
     w.later(() => inbox.close());
     const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: RECOVERED_FOR })], { email: emailSettings(inbox.port) });
+    const seen = stateChanges(service);
     await runFor(service, w.clock, 5 * MINUTE);
     await flap(w, service, 14, 90_000, 90_000);
     await runFor(service, w.clock, 25 * MINUTE);
 
-    expect(await incidentStarts(service)).toHaveLength(14);
+    // The health engine followed every flip: 14 overloads, each ended by a return to healthy…
+    const overloads = seen.filter((c) => c.from === 'healthy' && c.to === 'overloaded');
+    const recoveries = seen.filter((c) => c.from === 'overloaded' && c.to === 'healthy');
+    expect(overloads).toHaveLength(14);
+    expect(recoveries).toHaveLength(14);
+    // …but each calm spell (90 s) was shorter than recoveredFor, so every relapse continued the same
+    // incident: one, from the first overload to the last return to healthy, closed by the calm after.
+    expect(await incidentSpans(service)).toEqual([{ startedAt: overloads[0]!.at, endedAt: recoveries[13]!.at }]);
     expect(subjects(inbox.mails)).toEqual([
       expect.stringMatching(ONSET),
       FLAPPING,

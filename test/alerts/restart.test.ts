@@ -3,7 +3,7 @@ import { runFor } from '../helpers/service.js';
 import { startInbox } from '../helpers/smtp.js';
 import { emailSettings, freePort, listedAlerts, MINUTE, MODELS, subjects, tally, useAlertWorld } from './alert-world.js';
 
-const ONSET = /^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% 503 over 5 min$/;
+const ONSET = /^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/;
 const RECOVERY = /^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min/;
 const REMINDER = /^\[modelpulse\] nano-banana-pro STILL OVERLOADED after \d+ min/;
 
@@ -31,7 +31,8 @@ describe('alerts across a restart on the same database', () => {
 
     expect(subjects(inbox.mails)).toEqual([expect.stringMatching(ONSET), expect.stringMatching(RECOVERY)]);
     expect(Object.values(tally(inbox.mails.map((m) => m.messageId)))).toEqual([1, 1]);
-    // Overloaded from about 13:02:06 to about 13:10:15, across the minute the service was away.
+    // Overloaded from about 13:02:06 to about 13:10:03 (two fast successes after the 503s stop at
+    // 13:10), across the minute the service was away.
     expect(inbox.mails[1]!.subject).toMatch(/RECOVERED after 8 min/);
     expect(inbox.mails[1]!.text).toMatch(/2026-11-25 13:02:\d\d UTC to 2026-11-25 13:10:\d\d UTC/);
     const listed = (await listedAlerts(second)).notifications;
@@ -89,6 +90,9 @@ describe('alerts across a restart on the same database', () => {
     const created = (await listedAlerts(second)).notifications.map((n) => [n.kind, Date.parse(n.createdAt)] as const);
     const onsetAt = created.find(([kind]) => kind === 'overloaded')![1];
     const reminderAt = created.find(([kind]) => kind === 'reminder')![1];
-    expect(reminderAt - onsetAt).toBe(5 * MINUTE);
+    // Due 5 min after the onset, decided at the first heartbeat (whole seconds) or probe outcome from
+    // then on: 5 min to within a heartbeat, not 5 min from the restart.
+    expect(reminderAt - onsetAt).toBeGreaterThanOrEqual(5 * MINUTE);
+    expect(reminderAt - onsetAt).toBeLessThan(5 * MINUTE + 1_000);
   });
 });

@@ -61,6 +61,21 @@ describe('alert rules', () => {
     expect(replay(long).drafts.map((d) => d.kind)).toEqual(['overloaded', 'recovered']);
   });
 
+  it('names the last state seen in a reminder while data is stale, never UNKNOWN', () => {
+    const { drafts } = replay([...run('healthy', 25), ...run('overloaded', 12), ...run('unknown', 60)], { minimumReminderIntervalMs: 5 * MINUTE });
+    expect(drafts.map((d) => [d.kind, d.status])).toEqual([
+      ['overloaded', 'overloaded'],
+      ['reminder', 'overloaded'],
+      ['reminder', 'overloaded'],
+    ]);
+  });
+
+  it('sends no reminder while the target is healthy again and the recovery mail waits out recoveredFor', () => {
+    // Healthy for 4 min of a 5 min recoveredFor, with reminders every minute: the episode is still open, yet nothing is mailed.
+    const { drafts } = replay([...run('healthy', 25), ...run('overloaded', 12), ...run('healthy', 24)], { minimumReminderIntervalMs: MINUTE, recoveredForMs: 5 * MINUTE });
+    expect(drafts.map((d) => d.kind)).toEqual(['overloaded']);
+  });
+
   it('sends degraded alerts only for targets that opted in', () => {
     const slow = [...run('healthy', 25), ...run('degraded', 20), ...run('healthy', 25)];
     expect(replay(slow).drafts).toEqual([]);

@@ -81,7 +81,7 @@ describe('webhook alerts', () => {
       ['overloaded', 'nano-banana', MODELS.flash, 'overloaded'],
       ['overloaded', 'nano-banana-pro', MODELS.pro, 'overloaded'],
     ]);
-    expect(payload(onset!).notifications[0]!.headline).toMatch(/^nano-banana OVERLOADED — \d+% 503 over 5 min$/);
+    expect(payload(onset!).notifications[0]!.headline).toMatch(/^nano-banana OVERLOADED — \d+% of calls answer 503$/);
     expect(payload(recovery!).notifications.map((n) => [n.kind, n.targetId])).toEqual([
       ['recovered', 'nano-banana'],
       ['recovered', 'nano-banana-pro'],

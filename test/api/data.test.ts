@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OUTCOME_CLASSES, type Outcome } from '../../src/domain/outcome.js';
 import { useTempDir } from '../helpers/tmp.js';
+import type { Service } from '../../src/service.js';
 import {
+  beat,
   closeAll,
   FLASH,
   get,
@@ -119,9 +121,35 @@ describe('/api/targets/{target}/series', () => {
 describe('/api/incidents', () => {
   const tempDir = useTempDir();
 
-  it('an overload and its recovery make exactly one closed incident, worst state overloaded', async () => {
+  /** When an outcome completed: the engine dates a change by it (start plus latency). */
+  const doneAt = (o: Outcome) => o.at + o.latencyMs;
+  /** The open incident of a target, as the API lists it; undefined when none is open. */
+  const openIncident = async (service: Service) => (await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`)).body.incidents.find((i) => i.endedAt === null);
+  const recoveredFor = (service: Service) => service.targets.find((t) => t.id === FLASH)!.alerts.recoveredForMs;
+
+  /**
+   * Beats until the target has been healthy and quiet for recoveredFor: checks that the incident is
+   * still open one beat before that, and closed by the beat that reaches it. Returns when quiet began.
+   */
+  /** Beats until the incident closes: on the first outcome seen recoveredFor after quiet began, not one before. */
+  async function waitForClose(service: Service, clock: { now: number }): Promise<number> {
+    const quietSince = service.pipeline.engine.tracker(FLASH)!.quietSince;
+    expect(quietSince).not.toBeNull();
+    const closesAt = quietSince! + recoveredFor(service);
+    for (let beats = 0; (service.pipeline.engine.tracker(FLASH)!.lastAt ?? 0) < closesAt; beats++) {
+      expect(await openIncident(service), `open ${clock.now - quietSince!} ms after quiet began`).toMatchObject({ state: 'healthy', endedAt: null });
+      expect(beats).toBeLessThan(recoveredFor(service) / 1_000 + 10);
+      await beat(service, clock);
+      expect(service.pipeline.engine.tracker(FLASH)!.quietSince, `quiet since, at +${clock.now - quietSince!} ms`).toBe(quietSince);
+    }
+    expect(await openIncident(service), `closed once an outcome was seen ${clock.now - quietSince!} ms after quiet began`).toBeUndefined();
+    return quietSince!;
+  }
+
+  it('an overload and its recovery make exactly one incident, worst state overloaded, closed once healthy has lasted recoveredFor', async () => {
     const clock = { now: START };
     const service = await startDemo(tempDir(), clock);
+    expect(recoveredFor(service)).toBe(20_000);
     upstream(service);
     await runFor(service, clock, 2 * INTERVAL);
     upstream(service, { [FLASH]: 'overloaded' });
@@ -132,13 +160,24 @@ describe('/api/incidents', () => {
 
     const outcomes = service.store.outcomesSince(FLASH, 0);
     const firstOverload = outcomes.findIndex((o) => o.class === 'overloaded');
+    // Onset: the third 503 in a row from a calm target.
     const onset = outcomes[firstOverload + 2]!;
+    expect(outcomes.slice(firstOverload, firstOverload + 3).map((o) => o.class)).toEqual(['overloaded', 'overloaded', 'overloaded']);
     // Recovery: the outcome at which the state machine turned healthy again (two successes in a row at least).
     const healthySince = service.pipeline.engine.tracker(FLASH)!.since;
-    const recoveredAt = outcomes.findIndex((o) => o.at === healthySince);
+    const recoveredAt = outcomes.findIndex((o) => doneAt(o) === healthySince);
     const recovery = outcomes[recoveredAt]!;
+    expect(recoveredAt).toBe(outcomes.length - 1);
     expect(outcomes[recoveredAt - 1]!.class).toBe('ok');
     expect([onset.class, recovery.class]).toEqual(['overloaded', 'ok']);
+
+    // Healthy again does not end the incident yet: a relapse within recoveredFor would continue it.
+    const stillOpen = await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`);
+    expect(stillOpen.body.incidents).toHaveLength(1);
+    expect(stillOpen.body.incidents[0]).toMatchObject({ target: FLASH, startedAt: iso(doneAt(onset)), endedAt: null, state: 'healthy', worstState: 'overloaded' });
+
+    const quietSince = await waitForClose(service, clock);
+    expect(quietSince).toBe(doneAt(recovery));
 
     const forTarget = await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`);
     expect(forTarget.status).toBe(200);
@@ -146,18 +185,45 @@ describe('/api/incidents', () => {
     expect(forTarget.body.incidents).toHaveLength(1);
     expect(forTarget.body.incidents[0]).toMatchObject({
       target: FLASH,
-      startedAt: iso(onset.at),
-      endedAt: iso(recovery.at),
-      durationSeconds: Math.round((recovery.at - onset.at) / 1_000),
+      startedAt: iso(doneAt(onset)),
+      endedAt: iso(doneAt(recovery)),
+      durationSeconds: Math.round((doneAt(recovery) - doneAt(onset)) / 1_000),
       state: 'healthy',
       worstState: 'overloaded',
       cause: { kind: 'overload' },
     });
     const all = await get<IncidentsBody>(service, '/api/incidents');
     expect(all.body.incidents.map((i) => i.target)).toEqual([FLASH]);
-    const windowed = await get<IncidentsBody>(service, `/api/incidents?from=${recovery.at + 1}&to=${clock.now}&limit=5`);
+    const windowed = await get<IncidentsBody>(service, `/api/incidents?from=${doneAt(recovery) + 1}&to=${clock.now}&limit=5`);
     expect(windowed.status).toBe(200);
     expect(windowed.body.incidents).toEqual([]);
+  });
+
+  it('a relapse before healthy has lasted recoveredFor continues the same incident', async () => {
+    const clock = { now: START };
+    const service = await startDemo(tempDir(), clock);
+    upstream(service);
+    await runFor(service, clock, 2 * INTERVAL);
+    upstream(service, { [FLASH]: 'overloaded' });
+    await runUntil(service, clock, () => stateOf(service, FLASH) === 'overloaded', 'overload');
+    const first = await openIncident(service);
+    expect(first).toMatchObject({ state: 'overloaded', worstState: 'overloaded' });
+    upstream(service);
+    await runUntil(service, clock, () => stateOf(service, FLASH) === 'healthy', 'first recovery');
+    const firstQuiet = service.pipeline.engine.tracker(FLASH)!.quietSince!;
+
+    upstream(service, { [FLASH]: 'overloaded' });
+    await runUntil(service, clock, () => stateOf(service, FLASH) === 'overloaded', 'relapse');
+    expect(clock.now - firstQuiet).toBeLessThan(recoveredFor(service));
+    expect(await openIncident(service)).toMatchObject({ id: first!.id, startedAt: first!.startedAt, state: 'overloaded', endedAt: null });
+    upstream(service);
+    await runUntil(service, clock, () => stateOf(service, FLASH) === 'healthy', 'second recovery');
+    const quietSince = await waitForClose(service, clock);
+    expect(quietSince).toBeGreaterThan(firstQuiet);
+
+    const incidents = (await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`)).body.incidents;
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ id: first!.id, startedAt: first!.startedAt, endedAt: iso(quietSince), state: 'healthy', worstState: 'overloaded' });
   });
 
   it('lists incidents newest first, and limit keeps the newest', async () => {
@@ -170,11 +236,15 @@ describe('/api/incidents', () => {
       await runUntil(service, clock, () => stateOf(service, FLASH) === 'overloaded', `overload ${episode + 1}`);
       upstream(service);
       await runUntil(service, clock, () => stateOf(service, FLASH) === 'healthy', `recovery ${episode + 1}`);
+      // An incident ends once healthy has lasted recoveredFor; an overload after that is a new one.
+      await waitForClose(service, clock);
       await runFor(service, clock, 2 * INTERVAL);
     }
     const both = await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`);
     expect(both.body.incidents).toHaveLength(2);
     const [newer, older] = both.body.incidents;
+    expect(older!.endedAt).not.toBeNull();
+    expect(newer!.endedAt).not.toBeNull();
     expect(Date.parse(newer!.startedAt)).toBeGreaterThan(Date.parse(older!.endedAt!));
     const newest = await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}&limit=1`);
     expect(newest.body.incidents).toEqual([newer]);

@@ -2,9 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { OPENAPI_DOCUMENT } from '../../src/api/openapi.js';
 import { demoConfig } from '../../src/config/defaults.js';
+import { HealthEngine } from '../../src/health/engine.js';
 import type { ServiceConfig } from '../../src/config/target.js';
 import { silentLogger } from '../../src/log.js';
 import { startService, type Service } from '../../src/service.js';
+import { outcome } from '../helpers/outcomes.js';
+import { simulatedTarget } from '../helpers/targets.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -107,7 +110,7 @@ function hasType(value: unknown, type: unknown): boolean {
 
 /**
  * What in a value breaks a schema, for the keywords the document uses: $ref, type, const, enum,
- * minimum, maximum, format date-time, required, properties and items.
+ * minimum, maximum, format date-time, pattern, required, properties and items.
  */
 function violations(value: unknown, schema: Schema, at = '$'): string[] {
   if (typeof schema.$ref === 'string') return violations(value, shaped<Schema>(resolve(schema.$ref)), at);
@@ -124,6 +127,9 @@ function violations(value: unknown, schema: Schema, at = '$'): string[] {
   }
   if (typeof value === 'string' && schema.format === 'date-time' && !(DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)))) {
     found.push(`${at}: ${JSON.stringify(value)} is not a date-time`);
+  }
+  if (typeof value === 'string' && typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) {
+    found.push(`${at}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
   }
   if (hasType(value, 'object')) {
     const object = shaped<Record<string, unknown>>(value);
@@ -254,6 +260,15 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(documented.headers ?? {})).toEqual(['Retry-After']);
     expect(violations(Number(response.headers.get('retry-after')), { type: 'integer' })).toEqual([]);
     expect(violations(await response.json(), documented.content['application/json']!.schema)).toEqual([]);
+  });
+
+  it('describes the snapshot of a target probed every 2 min, whose short window is ten intervals', () => {
+    const target = simulatedTarget('sparse', 'http://127.0.0.1:1', { every: 120_000, timeout: 180_000 });
+    const engine = new HealthEngine([{ target, thresholds: target.health, alternatives: [] }], { demo: false, now: () => START });
+    for (let i = 0; i < 6; i++) engine.observe(outcome('sparse', START - (6 - i) * 120_000, 'ok', 8_000));
+    const snapshot = shaped<{ observed: { window: string; samples: number } }>(JSON.parse(JSON.stringify(engine.snapshot('sparse', START))));
+    expect(snapshot.observed).toMatchObject({ window: '20m', samples: 6 });
+    expect(violations(snapshot, { $ref: '#/components/schemas/HealthSnapshot' })).toEqual([]);
   });
 
   it('documents the 304 that revalidating /health/{target} with its ETag gives', async () => {

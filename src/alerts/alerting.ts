@@ -54,7 +54,9 @@ export class Alerting {
         samples: snapshot.observed.samples,
         successRate: snapshot.observed.successRate,
         overloadRate: snapshot.observed.overloadRate,
+        rateLimitedRate: snapshot.observed.rateLimitedRate,
         p95Ms: snapshot.observed.latencyMs.p95,
+        window: snapshot.observed.window,
       },
       advice: { send: snapshot.advice.send, retryAfterSeconds: snapshot.advice.retryAfterSeconds, reason: snapshot.advice.reason, alternative: snapshot.advice.alternative },
     };

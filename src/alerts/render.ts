@@ -140,10 +140,11 @@ function section(notice: Notice, context: RenderContext): Section {
           ? `${who} has settled as ${draft.status.toUpperCase()} after flapping for ${duration(episode?.durationMs ?? 0)} with ${episode?.changes ?? 0} state changes.`
           : `${who} is ${draft.status.toUpperCase()} since ${time(draft.since)}.`;
   const figures = episode && draft.kind === 'recovered' ? episode.worst.figures : draft.figures;
-  const label = draft.kind === 'recovered' ? 'at its worst' : 'last 5 min';
+  const label = draft.kind === 'recovered' ? 'at its worst' : `last ${figures.window ?? '5m'}`;
   const advice = draft.advice;
   const rows: Array<[string, string]> = [
     [`503 share (${label})`, `${percent(figures.overloadRate)} of ${figures.samples} calls`],
+    ...(figures.rateLimitedRate ? ([[`429 share (${label})`, percent(figures.rateLimitedRate)]] as Array<[string, string]>) : []),
     [`success rate (${label})`, percent(figures.successRate)],
     [`p95 latency (${label})`, figures.p95Ms === null ? 'n/a' : seconds(figures.p95Ms)],
     ['/health advises', advice.send ? `send — ${advice.reason}` : `hold${advice.retryAfterSeconds === null ? '' : `, retry after ${advice.retryAfterSeconds} s`} — ${advice.reason}`],

@@ -22,14 +22,20 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
   const flapping = sample ? isFlapping(state.flapping !== null, history, knobs.flap) : state.flapping !== null;
   const worthy = moment.status === 'overloaded' || moment.status === 'down' || (knobs.degraded && moment.status === 'degraded');
 
-  if (flapping) {
+  // Flapping has died down but the target is not yet healthy for recoveredFor: still the same
+  // flapping episode, as the incident is; the summary waits, and a relapse sends nothing new.
+  const settling = !flapping && state.flapping !== null && !worthy && !recovered(moment, knobs);
+  if (flapping || settling) {
     if (state.flapping) {
       const changed = observed && moment.status !== state.flapping.last && moment.status !== 'unknown';
       const next = { ...state.flapping, changes: state.flapping.changes + (changed ? 1 : 0), last: moment.status === 'unknown' ? state.flapping.last : moment.status };
       return { state: { ...state, history, sampledAt, flapping: next, open: state.open && track(state.open, moment) }, drafts: [] };
     }
     const open = state.open ? track(state.open, moment) : { status: moment.status, startedAt: moment.at, lastSentAt: moment.at, worst: { status: moment.status, figures: moment.figures } };
-    return { state: { history, sampledAt, flapping: { since: moment.at, changes: 0, last: moment.status }, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [draft('flapping')] };
+    // One FLAPPING notice per episode: flapping again after it settled into a bad state is held quietly.
+    const notify = !state.open?.flapped;
+    const flapped = { ...open, lastSentAt: notify ? moment.at : open.lastSentAt, flapped: true };
+    return { state: { history, sampledAt, flapping: { since: moment.at, changes: 0, last: moment.status }, pending: null, open: flapped }, drafts: notify ? [draft('flapping')] : [] };
   }
 
   if (state.flapping) {
@@ -41,13 +47,13 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
       worst: open?.worst ?? { status: moment.status, figures: moment.figures },
       changes: state.flapping.changes,
     });
-    const stillBad = worthy ? { status: moment.status, startedAt: open?.startedAt ?? moment.at, lastSentAt: moment.at, worst: open?.worst ?? { status: moment.status, figures: moment.figures } } : null;
+    const stillBad = worthy ? { status: moment.status, startedAt: open?.startedAt ?? moment.at, lastSentAt: moment.at, worst: open?.worst ?? { status: moment.status, figures: moment.figures }, flapped: true } : null;
     return { state: { history, sampledAt, flapping: null, pending: null, open: stillBad }, drafts: [summary] };
   }
 
   if (state.open) {
     const open = track(state.open, moment);
-    if (moment.status === 'healthy' && (moment.quietForMs ?? moment.at - moment.since) >= knobs.recoveredForMs) {
+    if (recovered(moment, knobs)) {
       const episode = { startedAt: open.startedAt, durationMs: moment.since - open.startedAt, worst: open.worst };
       return { state: { history, sampledAt, flapping: null, pending: null, open: null }, drafts: knobs.sendOnResolved ? [draft('recovered', episode)] : [] };
     }
@@ -68,6 +74,11 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
   const kind = moment.status === 'degraded' ? 'degraded' : moment.status === 'down' ? 'down' : 'overloaded';
   const open: Episode = { status: moment.status, startedAt: pending.since, lastSentAt: moment.at, worst: { status: moment.status, figures: moment.figures } };
   return { state: { history, sampledAt, flapping: null, pending: null, open }, drafts: [draft(kind)] };
+}
+
+/** Seen healthy, with no change building, for recoveredFor: the episode is over (as its incident is). */
+function recovered(moment: Moment, knobs: AlertKnobs): boolean {
+  return moment.status === 'healthy' && (moment.quietForMs ?? moment.at - moment.since) >= knobs.recoveredForMs;
 }
 
 /** Keeps the worst moment of an episode: the most severe status, then the lowest success rate. */

@@ -15,7 +15,11 @@ export interface Figures {
   samples: number;
   successRate: number | null;
   overloadRate: number | null;
+  /** The 429 share (absent in notifications written by older versions). */
+  rateLimitedRate?: number | null;
   p95Ms: number | null;
+  /** The short window these figures cover, e.g. "5m" (absent in older notifications: 5 min). */
+  window?: string;
 }
 
 /** What the rules see at one moment for one target. */
@@ -43,6 +47,8 @@ export interface Episode {
   startedAt: number;
   lastSentAt: number;
   worst: { status: HealthState; figures: Figures };
+  /** A FLAPPING notice went out in this episode already. */
+  flapped?: boolean;
 }
 
 /** Per-target alert memory; persisted with every change so a restart neither repeats nor loses a mail. */

@@ -97,7 +97,8 @@ export function reasonFor(input: AdviceInput): string {
     }
     case 'rate_limited': {
       const n429 = lastTen.filter((o) => o.class === 'rate_limited').length;
-      return `Rate-limited: ${n429} of the last ${lastTen.length} calls returned 429${latest?.message ? ` '${latest.message}'` : ''}.`;
+      const message = [...lastTen].reverse().find((o) => o.class === 'rate_limited')?.message;
+      return `Rate-limited: ${n429} of the last ${lastTen.length} calls returned 429${message ? ` '${message}'` : '.'}`;
     }
     case 'auth':
       return `The API key was rejected (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); fix the key, retrying will not help.`;

@@ -21,6 +21,7 @@ import {
   slowShare,
   totalOf,
   EPISODE_PRIOR_WEIGHT,
+  GROUPS,
   type Cusum,
   type Group,
   type Level,
@@ -62,12 +63,19 @@ export interface Tracker {
 
 const HOLD_LEVELS: ReadonlySet<Level> = new Set(['overload', 'rate_limited', 'hang', 'failing']);
 
-/** The Wilson lower bound of the failure share over what the episode observed, its nominal prior left out. */
+/** What the episode observed, its nominal prior left out. */
+function observed(tracker: Tracker): Mix {
+  if (tracker.level === 'calm') return emptyMix();
+  const counts = added(tracker.episode, scaled(NOMINAL[tracker.level], -EPISODE_PRIOR_WEIGHT));
+  for (const group of GROUPS) counts[group] = Math.max(0, counts[group]);
+  return counts;
+}
+
+/** The Wilson lower bound of the failure share over what the episode observed. */
 function observedFailureLowerBound(tracker: Tracker): number {
-  if (tracker.level === 'calm') return 0;
-  const observed = added(tracker.episode, scaled(NOMINAL[tracker.level], -EPISODE_PRIOR_WEIGHT));
-  const total = totalOf(observed);
-  return wilsonLower(Math.max(0, total - observed.ok - observed.slow), Math.max(0, total));
+  const seen = observed(tracker);
+  const total = totalOf(seen);
+  return wilsonLower(total - seen.ok - seen.slow, total);
 }
 
 /** Leaving a held or degraded verdict needs the share to fall this far below the line that entered it. */
@@ -241,7 +249,7 @@ function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, c
     const holds = HOLD_LEVELS.has(next.level)
       ? failure >= t.holdShare || (wasHolding && failure >= t.holdShare * SHARE_HYSTERESIS)
       : observedFailureLowerBound(next) >= t.holdShare;
-    if (holds) return held(episode, next.failures, context);
+    if (holds) return held(episode, observed(next), next.failures, context);
     const wasErrors = before.state === 'degraded' && before.cause.kind === 'errors';
     if (failure >= t.degradedErrorShare || ((wasErrors || wasHolding) && failure >= t.degradedErrorShare * SHARE_HYSTERESIS)) {
       return { state: 'degraded', cause: { kind: 'errors', share: failure } };
@@ -253,13 +261,15 @@ function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, c
   return { state: 'healthy', cause: { kind: 'none' } };
 }
 
-function held(episode: Mix, run: number, context: Context): { state: HealthState; cause: Cause } {
+/** The held verdict; the share quoted is what the episode showed (its estimate before it showed anything). */
+function held(episode: Mix, seen: Mix, run: number, context: Context): { state: HealthState; cause: Cause } {
   const dominant = dominantFailure(episode);
+  const quoted = totalOf(seen) > 0 ? shares(seen) : episode;
   switch (dominant) {
     case 'overloaded':
-      return { state: 'overloaded', cause: { kind: 'overload', share: episode.overloaded, run } };
+      return { state: 'overloaded', cause: { kind: 'overload', share: quoted.overloaded, run } };
     case 'rate_limited':
-      return { state: 'overloaded', cause: { kind: 'rate_limited', share: episode.rate_limited, run } };
+      return { state: 'overloaded', cause: { kind: 'rate_limited', share: quoted.rate_limited, run } };
     case 'timeout':
       return { state: 'down', cause: { kind: 'failing', dominant: 'timeout', run } };
     case 'other':

@@ -56,7 +56,7 @@ describe('email alerts over real SMTP', () => {
     expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/);
     expect((onset!.to as { value: Array<{ address: string }> }).value.map((a) => a.address)).toEqual(['oncall@example.com', 'team@example.com']);
     expect(onset!.text).toContain("is OVERLOADED since");
-    expect(onset!.text).toMatch(/503 share \(last 5 min\):\s+\d+% of \d+ calls/);
+    expect(onset!.text).toMatch(/503 share \(last 5m\):\s+\d+% of \d+ calls/);
     expect(onset!.text).toMatch(/\/health advises:\s+hold, retry after 30 s/);
     expect(onset!.text).toContain('https://modelpulse.example.com/health/nano-banana-pro');
     expect(onset!.html).toContain('<table');

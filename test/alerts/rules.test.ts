@@ -91,6 +91,25 @@ describe('alert rules', () => {
     expect(drafts[2]!.episode!.changes).toBeGreaterThan(5);
   });
 
+  it('holds the settled summary until the target has been healthy for recoveredFor, so a relapse sooner sends nothing', () => {
+    const flap: HealthState[] = [];
+    for (let cycle = 0; cycle < 10; cycle++) flap.push(...run('overloaded', 12), ...run('healthy', 12));
+    // Five calm minutes settle the flap detector, but a relapse comes before recoveredFor (8 min) has passed.
+    const calm = run<HealthState>('healthy', 30);
+    const { drafts } = replay([...run('healthy', 130), ...flap, ...calm, ...run('overloaded', 12), ...run('healthy', 60)], { recoveredForMs: 8 * MINUTE });
+    expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'flapping', 'flapping_ended']);
+    expect(drafts[2]!.status).toBe('healthy');
+    expect(drafts[2]!.at - drafts[2]!.since).toBeGreaterThanOrEqual(8 * MINUTE);
+  });
+
+  it('sends one FLAPPING notice per episode, even when it flaps again after settling into an overload', () => {
+    const flap: HealthState[] = [];
+    for (let cycle = 0; cycle < 8; cycle++) flap.push(...run('overloaded', 12), ...run('healthy', 12));
+    const { drafts } = replay([...run('healthy', 130), ...flap, ...run('overloaded', 40), ...flap, ...run('healthy', 200)], { recoveredForMs: 3 * MINUTE });
+    expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'flapping', 'flapping_ended', 'flapping_ended']);
+    expect(drafts.map((d) => d.status).slice(2)).toEqual(['overloaded', 'healthy']);
+  });
+
   it('says a flapping target has settled within five minutes of it going hard down', () => {
     const flap: HealthState[] = [];
     for (let cycle = 0; cycle < 6; cycle++) flap.push(...run('overloaded', 12), ...run('healthy', 12));

@@ -18,7 +18,9 @@ describe.each(cadences)('health verdicts at %s probes (180 s timeout)', (_label,
     expect(c.toHold?.probes).toBeLessThanOrEqual(3);
     expect(c.falseRecoveries).toBe(0);
     expect(c.toSend?.probes).toBeLessThanOrEqual(3);
+    // One episode: one incident, one onset mail and one recovery mail.
     expect(c.incidents).toBe(1);
+    expect(c.mails).toBe(2);
   }, SLOW_TIMEOUT);
 
   it('85 % 503 for an hour: holds within 4 probes and takes no lucky success for a recovery', async () => {
@@ -26,6 +28,7 @@ describe.each(cadences)('health verdicts at %s probes (180 s timeout)', (_label,
     expect(c.toHold?.probes).toBeLessThanOrEqual(4);
     expect(c.falseRecoveries).toBe(0);
     expect(c.statesInEpisode).not.toContain('unknown');
+    expect([c.incidents, c.mails]).toEqual([1, 2]);
   }, SLOW_TIMEOUT);
 
   it('a hang (every call times out) holds after at most 2 timeouts, and is never sent to nor unknown while it hangs', async () => {
@@ -35,6 +38,7 @@ describe.each(cadences)('health verdicts at %s probes (180 s timeout)', (_label,
     expect(c.falseRecoveries).toBe(0);
     expect(c.unknownSeconds).toBe(0);
     expect(c.statesInEpisode).not.toContain('unknown');
+    expect([c.incidents, c.mails]).toEqual([1, 2]);
   }, SLOW_TIMEOUT);
 
   it('slowness (14 s → 70 s, all succeed) is degraded within 3 probes with a timeout covering the slow calls, healthy within 3 probes after', async () => {
@@ -73,10 +77,12 @@ describe.each(cadences)('health verdicts at %s probes (180 s timeout)', (_label,
     const c = await cell('noise');
     expect(c.incidents).toBe(0);
     expect(c.changes).toEqual([]);
+    expect(c.mails).toBe(0);
   }, SLOW_TIMEOUT);
 
-  it('503 on and off every 2 min for an hour is one incident', async () => {
+  it('503 on and off every 2 min for an hour is one incident, with no more than onset, FLAPPING and two summaries by mail', async () => {
     const c = await cell('onOff');
     expect(c.incidents).toBe(1);
+    expect(c.mails).toBeLessThanOrEqual(4);
   }, SLOW_TIMEOUT);
 });

@@ -159,7 +159,7 @@ export async function runCell(key: ScenarioKey, cadence: (typeof CADENCES)[numbe
   });
 }
 
-const GOALS: Record<ScenarioKey, { goal: string; met: (c: Cell) => boolean }> = {
+export const GOALS: Record<ScenarioKey, { goal: string; met: (c: Cell) => boolean }> = {
   hard: { goal: 'hold ≤ 3 probes, send ≤ 3 after, 0 sends in between', met: (c) => (c.toHold?.probes ?? 99) <= 3 && (c.toSend?.probes ?? 99) <= 3 && c.falseRecoveries === 0 },
   heavy: { goal: 'hold ≤ 4 probes, 0 false recoveries', met: (c) => (c.toHold?.probes ?? 99) <= 4 && c.falseRecoveries === 0 },
   hang: { goal: 'hold after ≤ 2 timeouts, never send nor unknown', met: (c) => c.toHold !== null && (c.timeoutsBeforeHold ?? 99) <= 2 && c.falseRecoveries === 0 && c.unknownSeconds === 0 },

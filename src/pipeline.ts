@@ -38,6 +38,22 @@ export class ObservationPipeline {
     const trackers = store.health.trackers();
     for (const target of targets) this.engine.restore(target.id, trackers.get(target.id), store.outcomesSince(target.id, now - DAY));
     this.open = store.health.openIncidents();
+    this.reconcile(now);
+  }
+
+  /**
+   * An incident left open by an earlier run whose state the engine no longer shows (its memory was
+   * rebuilt from the outcomes, e.g. after an upgrade): the change is recorded now, so the incident
+   * follows the target again and can close.
+   */
+  private reconcile(now: number): void {
+    for (const [targetId, open] of [...this.open]) {
+      const tracker = this.engine.tracker(targetId);
+      const status = tracker && statusOf(tracker);
+      if (!tracker || !status || status === 'unknown' || status === open.state) continue;
+      const transition: Transition = { targetId, at: now, from: open.state, to: status, cause: tracker.cause, figures: this.engine.figures(targetId, now) };
+      this.store.transaction(() => this.persist(targetId, tracker, now, transition));
+    }
   }
 
   listen(listener: PipelineListener): void {

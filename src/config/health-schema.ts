@@ -32,7 +32,7 @@ export interface HealthThresholds {
 export const DEFAULT_THRESHOLDS: HealthThresholds = {
   holdEvidence: 10.5,
   downEvidence: 25,
-  degradeEvidence: 11,
+  degradeEvidence: 10.5,
   recoverEvidence: 8,
   holdShare: 0.5,
   degradedErrorShare: 0.15,
@@ -43,8 +43,25 @@ export const DEFAULT_THRESHOLDS: HealthThresholds = {
 
 const evidence = z.number().gt(0).max(100);
 
-/** Health knobs, named for what they do; defaults beside them. */
-export const healthSchema = z
+/** Knobs of the window-based engine before 0.2, and what replaced them, so an old config says what to change. */
+const REPLACED: Record<string, string> = {
+  overloadAfter: 'holdEvidence',
+  overloadShare: 'holdShare',
+  downAfter: 'downEvidence',
+  recoverAfter: 'recoverEvidence',
+  recoveryFailureShare: 'recoverEvidence',
+  minSamples: 'nothing (evidence is counted per probe)',
+};
+
+function withoutReplacedKnobs(raw: unknown, ctx: z.RefinementCtx): unknown {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  for (const key of Object.keys(raw)) {
+    if (REPLACED[key]) ctx.addIssue({ code: 'custom', path: [key], message: `was replaced by ${REPLACED[key]} (see README "Health states")` });
+  }
+  return raw;
+}
+
+const knobsSchema = z
   .object({
     holdEvidence: evidence.default(DEFAULT_THRESHOLDS.holdEvidence),
     downEvidence: evidence.default(DEFAULT_THRESHOLDS.downEvidence),
@@ -58,3 +75,6 @@ export const healthSchema = z
   })
   .strict()
   .refine((h) => h.degradedErrorShare < h.holdShare, { message: 'degradedErrorShare must be below holdShare', path: ['degradedErrorShare'] });
+
+/** Health knobs, named for what they do; defaults beside them. */
+export const healthSchema = z.preprocess(withoutReplacedKnobs, knobsSchema);

@@ -4,7 +4,8 @@ import type { Outcome } from '../domain/outcome.js';
 import { advise, type Advice } from './advice.js';
 import type { HealthThresholds } from '../config/health-schema.js';
 import { expire, initialTracker, isTracker, statusOf, statusSince, step, stepInFlight, unsettled, type Context, type Tracker } from './state.js';
-import { observe, RecentOutcomes, WINDOWS } from './window.js';
+import { observe, RecentOutcomes, WINDOWS, type Observation } from './window.js';
+import { percentileOfSorted } from '../stats/shares.js';
 import { formatDuration } from '../config/duration.js';
 
 export interface HealthSnapshot {
@@ -108,12 +109,13 @@ export class HealthEngine {
     if (outcome.source === 'probe' && entry.inFlight !== null && entry.inFlight <= outcome.at) entry.inFlight = null;
     const before = statusOf(entry.tracker);
     const observation = observe(outcome);
-    entry.recent.add(observation);
     entry.revision++;
     const now = Math.max(outcome.at + outcome.latencyMs, this.options.now());
     entry.recent.evict(now);
+    entry.tracker = step(entry.tracker, observation, this.context(entry, observation), entry.thresholds);
+    // Only what the target did while calm makes its latency baseline: a slow episode never teaches it to be slow.
+    entry.recent.add({ ...observation, calm: entry.tracker.level === 'calm' });
     const recent = entry.recent.stats(entry.recentMs, now);
-    entry.tracker = step(entry.tracker, observation, this.context(entry, recent, now), entry.thresholds);
     const after = statusOf(entry.tracker);
     const transition = after === before ? null : { targetId: outcome.targetId, at: entry.tracker.since, from: before, to: after, cause: entry.tracker.cause, figures: recent };
     return { tracker: entry.tracker, transition, figures: recent };
@@ -124,16 +126,21 @@ export class HealthEngine {
     const changes: Array<{ tracker: Tracker; transition: Transition }> = [];
     for (const [targetId, entry] of this.watched) {
       const before = statusOf(entry.tracker);
-      const recent = entry.recent.stats(entry.recentMs, now);
-      const counted = entry.inFlight === null ? entry.tracker : stepInFlight(entry.tracker, entry.inFlight, now, this.context(entry, recent, now), entry.thresholds);
+      const counted = entry.inFlight === null ? entry.tracker : stepInFlight(entry.tracker, entry.inFlight, now, this.context(entry, null), entry.thresholds);
       const tracker = expire(counted, now, entry.staleAfterMs, this.probing(entry, now));
       if (tracker === entry.tracker) continue;
       entry.tracker = tracker;
       entry.revision++;
       const after = statusOf(tracker);
-      if (after !== before) changes.push({ tracker, transition: { targetId, at: now, from: before, to: after, cause: tracker.cause, figures: recent } });
+      if (after !== before) changes.push({ tracker, transition: { targetId, at: now, from: before, to: after, cause: tracker.cause, figures: entry.recent.stats(entry.recentMs, now) } });
     }
     return changes;
+  }
+
+  /** The short-window figures of a target now. */
+  figures(targetId: string, now: number): WindowStats {
+    const entry = this.watched.get(targetId);
+    return entry ? entry.recent.stats(entry.recentMs, now) : new RecentOutcomes().stats(WINDOWS['5m'], now);
   }
 
   status(targetId: string): HealthState | undefined {
@@ -167,7 +174,7 @@ export class HealthEngine {
     const recent = entry.recent.stats(entry.recentMs, now);
     const hour = entry.recent.stats(WINDOWS['1h'], now);
     const day = entry.recent.stats(WINDOWS['24h'], now);
-    const slowAt = this.context(entry, recent, now).slowAtMs;
+    const slowAt = this.context(entry, null).slowAtMs;
     const waited = entry.inFlight !== null && slowAt !== null && now - entry.inFlight >= slowAt ? now - entry.inFlight : 0;
     const alternatives = entry.alternatives.filter((id) => id !== entry.target.id).map((id) => ({ id, send: this.sends(id, now) }));
     const advice = advise({
@@ -214,21 +221,25 @@ export class HealthEngine {
     return entry.inFlight !== null && now - entry.inFlight <= entry.target.probe.timeout + IN_FLIGHT_GRACE_MS;
   }
 
-  private context(entry: Watched, recent: WindowStats, now: number): Context {
-    const day = entry.recent.stats(WINDOWS['24h'], now);
-    const baseline = day.counts.ok >= BASELINE_SAMPLES ? day.latencyMs.p50 : null;
+  /** What the state machine needs besides the tracker, including `latest` (not yet in the window). */
+  private context(entry: Watched, latest: Observation | null): Context {
+    const baseline = entry.recent.calmMedian(BASELINE_SAMPLES);
     const t = entry.thresholds;
+    const recent = [...entry.recent.lastN(RECENT_CALLS), ...(latest ? [latest] : [])];
+    const successes = recent.filter((o) => o.class === 'ok').map((o) => o.latencyMs).sort((a, b) => a - b);
     return {
       slowAtMs: baseline === null ? null : Math.max(t.slowMin, t.slowFactor * baseline),
-      recentFailures: entry.recent.lastN(10).filter((o) => o.class !== 'ok').map((o) => o.class),
-      recentP50Ms: recent.latencyMs.p50,
+      recentFailures: recent.filter((o) => o.class !== 'ok').map((o) => o.class),
+      recentP50Ms: percentileOfSorted(successes.slice(-5), 0.5),
       baselineP50Ms: baseline,
     };
   }
 }
 
+/** How many recent calls name a failing cause and give the recent median latency. */
+const RECENT_CALLS = 10;
 const IN_FLIGHT_GRACE_MS = 5_000;
-/** Successes in 24 h before latency has a baseline to be slow against. */
+/** Calm successes in 24 h before latency has a baseline to be slow against. */
 const BASELINE_SAMPLES = 5;
 
 /** The short window: 5 min, or ten intervals when probes are sparser, so it always holds a few probes. */

@@ -23,7 +23,7 @@ export type Level = (typeof LEVELS)[number];
 export const NOMINAL: Record<Exclude<Level, 'calm'>, Mix> = {
   errors: { ok: 0.68, slow: 0.02, overloaded: 0.12, rate_limited: 0.06, timeout: 0.06, other: 0.06 },
   slow: { ok: 0.06, slow: 0.88, overloaded: 0.02, rate_limited: 0.01, timeout: 0.02, other: 0.01 },
-  overload: { ok: 0.01, slow: 0.06, overloaded: 0.83, rate_limited: 0.04, timeout: 0.04, other: 0.02 },
+  overload: { ok: 0.03, slow: 0.12, overloaded: 0.75, rate_limited: 0.04, timeout: 0.04, other: 0.02 },
   rate_limited: { ok: 0.06, slow: 0.02, overloaded: 0.04, rate_limited: 0.82, timeout: 0.04, other: 0.02 },
   hang: { ok: 0.06, slow: 0.03, overloaded: 0.04, rate_limited: 0.02, timeout: 0.81, other: 0.04 },
   failing: { ok: 0.06, slow: 0.02, overloaded: 0.04, rate_limited: 0.02, timeout: 0.04, other: 0.82 },

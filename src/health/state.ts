@@ -61,14 +61,22 @@ export interface Tracker {
   failures: number;
 }
 
+/** Observations an episode must have seen before it can end straight back at calm. */
+const YOUNG_EPISODE = 6;
+
 const HOLD_LEVELS: ReadonlySet<Level> = new Set(['overload', 'rate_limited', 'hang', 'failing']);
 
 /** What the episode observed, its nominal prior left out. */
 function observed(tracker: Tracker): Mix {
   if (tracker.level === 'calm') return emptyMix();
-  const counts = added(tracker.episode, scaled(NOMINAL[tracker.level], -EPISODE_PRIOR_WEIGHT));
+  const counts = added(everything(tracker), scaled(NOMINAL[tracker.level], -EPISODE_PRIOR_WEIGHT));
   for (const group of GROUPS) counts[group] = Math.max(0, counts[group]);
   return counts;
+}
+
+/** The episode's counts with what is still pending: the verdict judges all the episode has seen. */
+function everything(tracker: Tracker): Mix {
+  return added(tracker.episode, tracker.pending);
 }
 
 /** The Wilson lower bound of the failure share over what the episode observed. */
@@ -198,6 +206,9 @@ function learn(tracker: Tracker, group: Group, t: HealthThresholds): Pick<Tracke
   for (const level of LEVELS) {
     if (level === 'calm' && tracker.level === 'calm') continue;
     const alternative = level === 'calm' ? calmShares(tracker.calm) : NOMINAL[level];
+    // Straight back to calm only from a hold that has shown what it is: a few successes right after
+    // three 503s may be a 33 % error rate, not a recovery (the errors level can still take them).
+    if (level === 'calm' && HOLD_LEVELS.has(tracker.level) && totalOf(everything(tracker)) - EPISODE_PRIOR_WEIGHT < YOUNG_EPISODE) continue;
     const cusum = accumulate(tracker.evidence[level] ?? emptyCusum(), group, alternative, current);
     if (cusum.score > 0) evidence[level] = cusum;
     const margin = cusum.score / threshold(level, t);
@@ -241,7 +252,9 @@ function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, c
     return { state: 'down', cause: { kind: auth ? 'auth' : 'config', httpStatus: latest.httpStatus, message: latest.message } };
   }
   if (next.level !== 'calm') {
-    const episode = shares(next.episode);
+    // The evidence tests use only what proved not to be a change; the verdict uses all it has seen,
+    // so a wrong first guess (errors, when it is an overload) does not hide a run of 503s.
+    const episode = shares(everything(next));
     const failure = failureShare(episode);
     const wasHolding = before.state === 'overloaded' || before.state === 'down';
     // A hold level holds while its failures dominate; from any other level, only once the episode's
@@ -255,7 +268,7 @@ function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, c
       return { state: 'degraded', cause: { kind: 'errors', share: failure } };
     }
   }
-  if (next.level !== 'calm' && slowShare(next.episode) >= 0.5) {
+  if (next.level !== 'calm' && slowShare(everything(next)) >= 0.5) {
     return { state: 'degraded', cause: { kind: 'slow', p50Ms: context.recentP50Ms ?? context.slowAtMs ?? 0, baselineMs: context.baselineP50Ms ?? 0 } };
   }
   return { state: 'healthy', cause: { kind: 'none' } };

@@ -1,6 +1,6 @@
 import type { WindowStats } from '../domain/health.js';
 import { OUTCOME_CLASSES, type Outcome, type OutcomeClass } from '../domain/outcome.js';
-import { addSample, percentile, type Histogram } from '../stats/histogram.js';
+import { addSample, percentile, totalCount, type Histogram } from '../stats/histogram.js';
 import type { ClassCounts } from '../domain/outcome.js';
 import { emptyCounts } from '../stats/counts.js';
 import { percentileOfSorted } from '../stats/shares.js';
@@ -14,6 +14,8 @@ export interface Observation {
   message: string | null;
   detail: string | null;
   retryAfterMs: number | null;
+  /** Seen while the target was calm (not in an episode): only these make the latency baseline. */
+  calm: boolean;
 }
 
 
@@ -29,6 +31,7 @@ export function observe(outcome: Outcome): Observation {
     message: outcome.message,
     detail: outcome.detail,
     retryAfterMs: outcome.retryAfterMs,
+    calm: true,
   };
 }
 
@@ -41,6 +44,7 @@ export class RecentOutcomes {
   private readonly items: Observation[] = [];
   private head = 0;
   private readonly dayLatency: Histogram = new Map();
+  private readonly calmLatency: Histogram = new Map();
   private dayCounts = emptyCounts();
 
   add(observation: Observation): void {
@@ -54,6 +58,7 @@ export class RecentOutcomes {
     }
     this.dayCounts[observation.class]++;
     if (observation.class === 'ok') addSample(this.dayLatency, observation.latencyMs);
+    if (observation.class === 'ok' && observation.calm) addSample(this.calmLatency, observation.latencyMs);
   }
 
   /** Drops what fell out of the 24 h window. */
@@ -62,6 +67,7 @@ export class RecentOutcomes {
       const gone = this.items[this.head++]!;
       this.dayCounts[gone.class]--;
       if (gone.class === 'ok') addSample(this.dayLatency, gone.latencyMs, -1);
+      if (gone.class === 'ok' && gone.calm) addSample(this.calmLatency, gone.latencyMs, -1);
     }
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items.splice(0, this.head);
@@ -100,6 +106,11 @@ export class RecentOutcomes {
       p95: percentileOfSorted(latencies, 0.95),
       p99: percentileOfSorted(latencies, 0.99),
     });
+  }
+
+  /** Median latency of the successes seen while calm in the last 24 h; null with fewer than `least`. */
+  calmMedian(least: number): number | null {
+    return totalCount(this.calmLatency) >= least ? percentile(this.calmLatency, 0.5) : null;
   }
 
   /** The longest successful call that started since `from`, or null. */

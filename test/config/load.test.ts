@@ -85,6 +85,13 @@ describe('config file defaults', () => {
 describe('config errors name the file, the field path and the line', () => {
   const tempDir = useTempDir();
 
+  it('says which knob replaced one of the old window-based health knobs, top level or per target', () => {
+    const target = ['targets:', '  - id: nano-banana', '    provider: gemini', '    model: gemini-2.5-flash-image', '    apiKeyEnv: GEMINI_API_KEY'];
+    expect(() => parse(yaml('health:', '  overloadAfter: 3', ...target))).toThrow('health.overloadAfter: was replaced by holdEvidence');
+    expect(() => parse(yaml(...target, '    health:', '      minSamples: 10'))).toThrow(/targets\[0\]\.health\.minSamples: was replaced by nothing/);
+    expect(parse(yaml('health:', '  holdEvidence: 12', ...target)).health.holdEvidence).toBe(12);
+  });
+
   it('rejects a probe interval that is not a duration', () => {
     const text = yaml(
       '# canaries for both image models', //       1

@@ -89,8 +89,11 @@ describe('health state machine', () => {
     expect(stale.status).toBe('unknown');
     expect(stale.advice.reason).toMatch(/^No fresh data/);
     expect(engine.refresh(clock.now).map((c) => c.transition.to)).toEqual(['unknown']);
+    // Data returns: still overloaded, as it was, until the successes are evidence of a recovery.
     expect(feed('pro', 'ok').status).toBe('overloaded');
-    expect(feed('pro', 'ok').status).toBe('healthy');
+    const back = [2, 3, 4, 5].find(() => feed('pro', 'ok').status !== 'overloaded');
+    expect(back).toBeDefined();
+    expect(engine.snapshot('pro', clock.now)!.advice.send).toBe(true);
   });
 
   it('counts a probe in flight as data on its way, but not once it ended without an outcome', () => {
@@ -188,7 +191,7 @@ describe('overload runs', () => {
     const { script } = harness();
     script('pro', repeat<OutcomeClass>('ok', 5));
     expect(script('pro', ['overloaded', 'rate_limited', 'overloaded']).status).toBe('overloaded');
-    script('pro', ['ok', 'ok']);
+    expect(script('pro', repeat<OutcomeClass>('ok', 12)).status).toBe('healthy');
     const notYet = script('pro', ['timeout', 'rate_limited', 'overloaded']);
     expect(notYet.status).not.toBe('overloaded');
     expect(notYet.advice.send).toBe(true);

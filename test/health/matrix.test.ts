@@ -46,6 +46,8 @@ describe.each(cadences)('health verdicts at %s probes (180 s timeout)', (_label,
     expect(c.toDegraded?.probes).toBeLessThanOrEqual(3);
     expect(c.timeoutAdviceSeconds).toBeGreaterThanOrEqual(90);
     expect(c.toHold).toBeNull();
+    // Degraded once, and so for the whole hour: the slow calls never become the baseline.
+    expect(c.changes).toEqual(['healthy->degraded']);
     expect(c.toHealthy?.probes).toBeLessThanOrEqual(3);
   }, SLOW_TIMEOUT);
 
@@ -71,6 +73,8 @@ describe.each(cadences)('health verdicts at %s probes (180 s timeout)', (_label,
     const c = await cell('errors');
     expect(c.statesInEpisode.every((s) => s === 'healthy' || s === 'degraded')).toBe(true);
     expect(c.changes.length).toBeLessThanOrEqual(1);
+    // With a few hundred probes in the hour the elevated error share is seen.
+    if (c.probes >= 150) expect(c.statesInEpisode).toContain('degraded');
   }, SLOW_TIMEOUT);
 
   it('3 % random errors for 24 h open no incident', async () => {

@@ -191,3 +191,18 @@ export async function matrixTable(seed = 7): Promise<{ lines: string[]; cells: n
   }
   return { lines, cells, met };
 }
+
+/** How often each cell meets its goal over seeds from..to: the matrix is a sample, so its misses are measured too. */
+export async function matrixSeeds(from: number, to: number, keys: readonly ScenarioKey[]): Promise<string[]> {
+  const lines = [`scenario | ${CADENCES.map((c) => c.label).join(' | ')}  (goal met in n of ${to - from + 1} seeds)`];
+  for (const key of keys) {
+    const row: string[] = [];
+    for (const cadence of CADENCES) {
+      let met = 0;
+      for (let seed = from; seed <= to; seed++) if (GOALS[key].met(await runCell(key, cadence, seed))) met++;
+      row.push(String(met));
+    }
+    lines.push(`${SCENARIOS[key].name} | ${row.join(' | ')}`);
+  }
+  return lines;
+}

@@ -1,6 +1,6 @@
 import { alertBenchmarks } from './alerts.js';
 import { clientValueBenchmarks } from './client-value.js';
-import { matrixTable } from './health-matrix.js';
+import { matrixSeeds, matrixTable } from './health-matrix.js';
 import { httpBenchmarks } from './http.js';
 import { storeBenchmarks, type Figure } from './store.js';
 
@@ -20,6 +20,11 @@ if (!only || only === 'matrix') {
   const table = await matrixTable();
   for (const line of table.lines) process.stdout.write(`${line}\n`);
   process.stdout.write(`goals met in ${table.met} of ${table.cells} cells\n\n`);
+}
+if (!only || only === 'seeds') {
+  process.stdout.write('health verdicts over seeds 1-10 (the noise day is left out for time)\n');
+  for (const line of await matrixSeeds(1, 10, ['hard', 'heavy', 'hang', 'slow', 'partial', 'limited', 'timeouts', 'errors', 'onOff'])) process.stdout.write(`${line}\n`);
+  process.stdout.write('\n');
 }
 if (!only || only === 'client') for (const figure of await clientValueBenchmarks()) print(figure);
 if (!only || only === 'alerts') for (const figure of await alertBenchmarks()) print(figure);

@@ -86,6 +86,10 @@ export function reasonFor(input: AdviceInput): string {
   const cause = tracker.cause;
   if (input.status === 'unknown') {
     if (tracker.lastAt === null) return 'No data yet: this target has not been probed since modelpulse started watching it.';
+    if (!tracker.stale) {
+      const calls = tracker.failures === 1 ? 'first call' : `first ${tracker.failures} calls`;
+      return `Not judged yet: the ${calls} since modelpulse started watching failed, too few to tell a fault from chance.`;
+    }
     return `No fresh data: the last observation was ${formatDuration(Math.max(0, Math.round((input.now - tracker.lastAt) / 1000)) * 1000)} ago, so the state is unknown.`;
   }
   const latest = lastTen[lastTen.length - 1];

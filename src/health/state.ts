@@ -251,6 +251,8 @@ function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, c
     const auth = latest.httpStatus === 401 || latest.httpStatus === 403 || /API_KEY|api key|PERMISSION_DENIED/i.test(`${latest.detail} ${latest.message}`);
     return { state: 'down', cause: { kind: auth ? 'auth' : 'config', httpStatus: latest.httpStatus, message: latest.message } };
   }
+  // From a cold start, failures before any success say nothing yet either way: still unknown.
+  if (before.state === 'unknown' && next.level === 'calm' && next.failures > 0) return { state: 'unknown', cause: { kind: 'none' } };
   if (next.level !== 'calm') {
     // The evidence tests use only what proved not to be a change; the verdict uses all it has seen,
     // so a wrong first guess (errors, when it is an overload) does not hide a run of 503s.

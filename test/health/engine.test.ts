@@ -37,6 +37,16 @@ describe('health state machine', () => {
     expect(script('pro', ['ok']).status).toBe('healthy');
   });
 
+  it('starting into an outage, says unknown (not healthy) after the first failures, until the evidence holds', () => {
+    const { script } = harness();
+    const first = script('pro', ['timeout']);
+    expect(first.status).toBe('unknown');
+    expect(first.advice.reason).toBe('Not judged yet: the first call since modelpulse started watching failed, too few to tell a fault from chance.');
+    expect(script('pro', ['timeout']).status).toBe('down');
+    const { script: other } = harness();
+    expect(other('pro', ['overloaded', 'ok']).status).toBe('healthy');
+  });
+
   it('holds traffic after three 503s in a row, not after two', () => {
     const { script, feed } = harness();
     script('pro', repeat('ok', 20));

@@ -89,8 +89,6 @@ export function segmentsOf(scenario: Scenario, warmupMs: number, afterMs: number
   return segments;
 }
 
-const holding = (s: HealthState) => s === 'overloaded' || s === 'down';
-
 /** Runs one scenario at one cadence through the real service on a virtual clock and measures it. */
 export async function runCell(key: ScenarioKey, cadence: (typeof CADENCES)[number], seed = 7): Promise<Cell> {
   const scenario: Scenario = SCENARIOS[key];

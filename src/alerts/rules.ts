@@ -1,5 +1,5 @@
 import type { AlertDraft, AlertKind, AlertState, Episode, Moment } from '../domain/alert.js';
-import type { HealthState } from '../domain/health.js';
+import { holdsTraffic, type HealthState } from '../domain/health.js';
 import type { AlertKnobs } from '../config/alerts-schema.js';
 import { isFlapping, remember } from './flapping.js';
 
@@ -20,7 +20,7 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
   const history = sample ? remember(state.history, moment.status, knobs.flap) : state.history;
   const sampledAt = sample ? moment.at : state.sampledAt;
   const flapping = sample ? isFlapping(state.flapping !== null, history, knobs.flap) : state.flapping !== null;
-  const worthy = moment.status === 'overloaded' || moment.status === 'down' || (knobs.degraded && moment.status === 'degraded');
+  const worthy = holdsTraffic(moment.status) || (knobs.degraded && moment.status === 'degraded');
 
   // Flapping has died down but the target is not yet healthy for recoveredFor: still the same
   // flapping episode, as the incident is; the summary waits, and a relapse sends nothing new.

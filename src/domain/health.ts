@@ -3,6 +3,11 @@ import type { ClassCounts, OutcomeClass } from './outcome.js';
 export const HEALTH_STATES = ['unknown', 'healthy', 'degraded', 'overloaded', 'down'] as const;
 export type HealthState = (typeof HEALTH_STATES)[number];
 
+/** The states in which /health says hold. */
+export function holdsTraffic(state: HealthState): boolean {
+  return state === 'overloaded' || state === 'down';
+}
+
 /** Why a target is in its state, in the domain's words. */
 export type Cause =
   | { kind: 'none' }

@@ -1,4 +1,4 @@
-import type { HealthState, WindowStats } from '../domain/health.js';
+import { holdsTraffic, type HealthState, type WindowStats } from '../domain/health.js';
 import { formatDuration } from '../config/duration.js';
 import type { Tracker } from './state.js';
 import type { Observation } from './window.js';
@@ -47,7 +47,7 @@ const TIMEOUT_MAX_SECONDS = 300;
 /** Pure: state and figures in, advice out. */
 export function advise(input: AdviceInput): Advice {
   const timeoutSeconds = suggestedTimeout(input);
-  const holding = input.status === 'overloaded' || input.status === 'down';
+  const holding = holdsTraffic(input.status);
   if (!holding) {
     return { send: true, retryAfterSeconds: null, timeoutSeconds, reason: reasonFor(input), probeAllowed: true, admitProbability: 1, alternative: null };
   }

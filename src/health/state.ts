@@ -1,5 +1,5 @@
 import type { HealthThresholds } from '../config/health-schema.js';
-import { HEALTH_STATES, type Cause, type HealthState } from '../domain/health.js';
+import { HEALTH_STATES, holdsTraffic, type Cause, type HealthState } from '../domain/health.js';
 import type { OutcomeClass } from '../domain/outcome.js';
 import {
   accumulate,
@@ -232,8 +232,7 @@ function learn(tracker: Tracker, group: Group, t: HealthThresholds): Pick<Tracke
 function judged(before: Tracker, next: Tracker, latest: Observation | null, context: Context, t: HealthThresholds): Tracker {
   const verdict = verdictOf(before, next, latest, context, t);
   const changed = verdict.state !== before.state;
-  const holding = (s: HealthState) => s === 'overloaded' || s === 'down';
-  const entering = changed && holding(verdict.state);
+  const entering = changed && holdsTraffic(verdict.state);
   const at = latest ? latest.at + latest.latencyMs : Math.max(next.lastAt ?? 0, before.since);
   const quiet = verdict.state === 'healthy' && !unsettled(next, t);
   return {
@@ -258,7 +257,7 @@ function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, c
     // so a wrong first guess (errors, when it is an overload) does not hide a run of 503s.
     const episode = shares(everything(next));
     const failure = failureShare(episode);
-    const wasHolding = before.state === 'overloaded' || before.state === 'down';
+    const wasHolding = holdsTraffic(before.state);
     // A hold level holds while its failures dominate; from any other level, only once the episode's
     // own observations (not the run that revealed it, which is biased to failures) show it surely.
     const holds = HOLD_LEVELS.has(next.level)

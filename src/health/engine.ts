@@ -81,7 +81,9 @@ export class HealthEngine {
     const entry = this.watched.get(targetId);
     if (!entry) return;
     if (isTracker(tracker)) {
-      for (const outcome of outcomes) entry.recent.add(observe(outcome));
+      // Calls made during the episode the target is still in are not part of its calm baseline.
+      const calmUntil = tracker.level === 'calm' ? Infinity : tracker.since;
+      for (const outcome of outcomes) entry.recent.add({ ...observe(outcome), calm: outcome.at < calmUntil });
       entry.tracker = tracker;
       return;
     }

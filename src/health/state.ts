@@ -59,7 +59,12 @@ export interface Tracker {
   clientErrors: number;
   /** Failures of any kind in a row. */
   failures: number;
+  /** Fast successes in a row. */
+  cleanCalls: number;
 }
+
+/** Clean calls in a row, at the least, that end a hold. */
+const RECOVERY_CALLS = 3;
 
 /** Observations an episode must have seen before it can end straight back at calm. */
 const YOUNG_EPISODE = 6;
@@ -106,13 +111,14 @@ export function initialTracker(now: number): Tracker {
     quietSince: null,
     clientErrors: 0,
     failures: 0,
+    cleanCalls: 0,
   };
 }
 
 /** Whether a persisted tracker has the shape this version writes (older shapes are rebuilt from data). */
 export function isTracker(value: unknown): value is Tracker {
   const t = value as Partial<Tracker> | null;
-  return !!t && t.version === 2 && HEALTH_STATES.includes(t.state as HealthState) && typeof t.since === 'number' && LEVELS.includes(t.level as Level) && !!t.calm && !!t.pending && !!t.episode && typeof t.calm.slow === 'number' && t.quietSince !== undefined;
+  return !!t && t.version === 2 && HEALTH_STATES.includes(t.state as HealthState) && typeof t.since === 'number' && LEVELS.includes(t.level as Level) && !!t.calm && !!t.pending && !!t.episode && typeof t.calm.slow === 'number' && t.quietSince !== undefined && typeof t.cleanCalls === 'number';
 }
 
 /** What /health shows: unknown while stale or never observed. */
@@ -142,9 +148,11 @@ export interface Context {
 /** Advances the state machine by one observation. Pure. */
 export function step(tracker: Tracker, observation: Observation, context: Context, t: HealthThresholds): Tracker {
   const group = groupOf(observation.class, observation.latencyMs, context.slowAtMs);
+  const cleanCalls = group === 'ok' ? tracker.cleanCalls + 1 : 0;
   const next: Tracker = {
     ...tracker,
-    ...learn(tracker, group, t),
+    ...learn({ ...tracker, cleanCalls }, group, t),
+    cleanCalls,
     stale: null,
     lastAt: Math.max(tracker.lastAt ?? 0, observation.at + observation.latencyMs),
     clientErrors: observation.class === 'client_error' ? tracker.clientErrors + 1 : 0,
@@ -212,7 +220,9 @@ function learn(tracker: Tracker, group: Group, t: HealthThresholds): Pick<Tracke
     const cusum = accumulate(tracker.evidence[level] ?? emptyCusum(), group, alternative, current);
     if (cusum.score > 0) evidence[level] = cusum;
     const margin = cusum.score / threshold(level, t);
-    if (margin >= 1 && (!change || margin > change.margin)) change = { level, margin };
+    // Out of a hold takes at least three clean calls, however surprising two of them are.
+    const enough = level !== 'calm' || !HOLD_LEVELS.has(tracker.level) || tracker.cleanCalls >= RECOVERY_CALLS;
+    if (margin >= 1 && enough && (!change || margin > change.margin)) change = { level, margin };
   }
   if (!change) {
     // What a level learns is an observation that proved not to start a change: it waits in

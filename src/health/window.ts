@@ -45,6 +45,7 @@ export class RecentOutcomes {
   private head = 0;
   private readonly dayLatency: Histogram = new Map();
   private readonly calmLatency: Histogram = new Map();
+  private lastCalmMedian: number | null = null;
   private dayCounts = emptyCounts();
 
   add(observation: Observation): void {
@@ -108,9 +109,11 @@ export class RecentOutcomes {
     });
   }
 
-  /** Median latency of the successes seen while calm in the last 24 h; null with fewer than `least`. */
+  /** Median latency of the successes seen while calm in the last 24 h; null until there were `least`. */
   calmMedian(least: number): number | null {
-    return totalCount(this.calmLatency) >= least ? percentile(this.calmLatency, 0.5) : null;
+    // A day-long episode drains the calm calls: keep the last median they gave.
+    if (totalCount(this.calmLatency) >= least) this.lastCalmMedian = percentile(this.calmLatency, 0.5);
+    return this.lastCalmMedian;
   }
 
   /** The longest successful call that started since `from`, or null. */

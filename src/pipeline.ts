@@ -81,7 +81,8 @@ export class ObservationPipeline {
       const result = this.engine.observe(outcome);
       const now = Math.max(outcome.at + outcome.latencyMs, this.options.now());
       const stepped = result && this.persist(outcome.targetId, result.tracker, now, result.transition, result.figures);
-      const incident = (result && this.closeRecovered(outcome.targetId, result.tracker, now)) ?? stepped;
+      const closed = result && this.recovered(outcome.targetId, result.tracker, now);
+      const incident = (closed && this.persist(outcome.targetId, result.tracker, now, null, undefined, closed)) ?? stepped;
       for (const run of this.steps) run(outcome.targetId, now, true);
       return result && { ...result, incident };
     });
@@ -101,18 +102,18 @@ export class ObservationPipeline {
     }
     for (const targetId of [...this.open.keys()]) {
       const tracker = this.engine.tracker(targetId);
-      if (tracker) this.store.transaction(() => this.closeRecovered(targetId, tracker, now));
+      const closed = tracker && this.recovered(targetId, tracker, now);
+      if (tracker && closed) this.store.transaction(() => this.persist(targetId, tracker, now, null, undefined, closed));
     }
   }
 
   /**
-   * Closes the open incident once the target has been seen healthy and quiet for recoveredFor:
-   * seen, so the span counts up to the latest outcome, never across time with no data.
+   * The open incident, closed, once the target has been seen healthy and quiet for recoveredFor:
+   * seen, so the span counts up to the latest outcome, never across time with no data; else null.
    */
-  private closeRecovered(targetId: string, tracker: Tracker, now: number): Incident | null {
+  private recovered(targetId: string, tracker: Tracker, now: number): Incident | null {
     const open = this.open.get(targetId);
-    const closed = open && closeIfRecovered(open, tracker.quietSince, Math.min(now, tracker.lastAt ?? now), this.recoveredFor(targetId));
-    return closed ? this.persist(targetId, tracker, now, null, undefined, closed) : null;
+    return (open && closeIfRecovered(open, tracker.quietSince, Math.min(now, tracker.lastAt ?? now), this.recoveredFor(targetId))) ?? null;
   }
 
   /** How long healthy must last before an incident ends: the alert knob, so incidents and mails agree. */

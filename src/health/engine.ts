@@ -176,7 +176,7 @@ export class HealthEngine {
     const recent = entry.recent.stats(entry.recentMs, now);
     const hour = entry.recent.stats(WINDOWS['1h'], now);
     const day = entry.recent.stats(WINDOWS['24h'], now);
-    const slowAt = this.context(entry, null).slowAtMs;
+    const slowAt = slowLine(entry.recent.calmMedian(BASELINE_SAMPLES), entry.thresholds);
     const waited = entry.inFlight !== null && slowAt !== null && now - entry.inFlight >= slowAt ? now - entry.inFlight : 0;
     const alternatives = entry.alternatives.filter((id) => id !== entry.target.id).map((id) => ({ id, send: this.sends(id, now) }));
     const advice = advise({
@@ -226,16 +226,20 @@ export class HealthEngine {
   /** What the state machine needs besides the tracker, including `latest` (not yet in the window). */
   private context(entry: Watched, latest: Observation | null): Context {
     const baseline = entry.recent.calmMedian(BASELINE_SAMPLES);
-    const t = entry.thresholds;
     const recent = [...entry.recent.lastN(RECENT_CALLS), ...(latest ? [latest] : [])];
     const successes = recent.filter((o) => o.class === 'ok').map((o) => o.latencyMs).sort((a, b) => a - b);
     return {
-      slowAtMs: baseline === null ? null : Math.max(t.slowMin, t.slowFactor * baseline),
+      slowAtMs: slowLine(baseline, entry.thresholds),
       recentFailures: recent.filter((o) => o.class !== 'ok').map((o) => o.class),
       recentP50Ms: percentileOfSorted(successes.slice(-5), 0.5),
       baselineP50Ms: baseline,
     };
   }
+}
+
+/** A success at least this slow counts as slow: slowFactor × the calm median, at least slowMin; null without a baseline. */
+function slowLine(baseline: number | null, t: HealthThresholds): number | null {
+  return baseline === null ? null : Math.max(t.slowMin, t.slowFactor * baseline);
 }
 
 /** How many recent calls name a failing cause and give the recent median latency. */

@@ -38,19 +38,26 @@ async function world(dir: string) {
   return { clock, simulator, inbox, service, upstream };
 }
 
+/** Two calm minutes, five of `kind`, three calm again: one onset mail during it, a recovery mail after. */
+async function episode(dir: string, kind: 'overloaded' | 'rate_limited') {
+  const setup = await world(dir);
+  const { clock, inbox, service, upstream } = setup;
+  upstream('ok');
+  await runFor(service, clock, 2 * MINUTE);
+  upstream(kind);
+  await runFor(service, clock, 5 * MINUTE);
+  expect(inbox.mails).toHaveLength(1);
+  upstream('ok');
+  await runFor(service, clock, 3 * MINUTE);
+  expect(inbox.mails).toHaveLength(2);
+  return setup;
+}
+
 describe('email alerts over real SMTP', () => {
   const tempDir = useTempDir();
 
   it('mails one onset and one recovery for an overload, with figures, advice and a link, and no secrets', async () => {
-    const { clock, inbox, service, upstream } = await world(tempDir());
-    upstream('ok');
-    await runFor(service, clock, 2 * MINUTE);
-    upstream('overloaded');
-    await runFor(service, clock, 5 * MINUTE);
-    expect(inbox.mails).toHaveLength(1);
-    upstream('ok');
-    await runFor(service, clock, 3 * MINUTE);
-    expect(inbox.mails).toHaveLength(2);
+    const { inbox, service } = await episode(tempDir(), 'overloaded');
 
     const [onset, recovery] = inbox.mails;
     expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/);
@@ -73,15 +80,7 @@ describe('email alerts over real SMTP', () => {
   });
 
   it('names a rate limit as such: 429s hold traffic as OVERLOADED, worded as a rate limit, not as 503s', async () => {
-    const { clock, inbox, service, upstream } = await world(tempDir());
-    upstream('ok');
-    await runFor(service, clock, 2 * MINUTE);
-    upstream('rate_limited');
-    await runFor(service, clock, 5 * MINUTE);
-    expect(inbox.mails).toHaveLength(1);
-    upstream('ok');
-    await runFor(service, clock, 3 * MINUTE);
-    expect(inbox.mails).toHaveLength(2);
+    const { inbox } = await episode(tempDir(), 'rate_limited');
 
     const [onset, recovery] = inbox.mails;
     expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — rate-limited: \d+% of calls answer 429$/);

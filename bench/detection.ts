@@ -48,6 +48,8 @@ export async function withService<T>(
     retention: retentionSchema.parse({}),
     targets: [target],
     alerts: { dashboardUrl: 'https://modelpulse.example.com', groupWaitMs: 30_000, email: null, webhook: null },
+    statusSources: [],
+    discrepancyAfterMs: 600_000,
   };
   const service = await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: seededRandom(seed + 1), notifiers: options.notifiers });
   try {

@@ -76,6 +76,8 @@ export async function withWorld<T>(spec: WorldSpec, body: (world: World) => Prom
     retention: retentionSchema.parse({}),
     targets: [target],
     alerts: { dashboardUrl: null, groupWaitMs: 30_000, email: null, webhook: null },
+    statusSources: [],
+    discrepancyAfterMs: 600_000,
   };
   const service = await startService(config, {
     now: () => clock.now,

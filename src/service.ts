@@ -7,7 +7,11 @@ import { alertSecrets, notifiersFor, wireAlerts } from './alerts/channels.js';
 import type { Notifier } from './alerts/notifiers/notifier.js';
 import { createMetrics } from './api/metrics.js';
 import { ObservationPipeline } from './pipeline.js';
-import { demoTargets } from './config/defaults.js';
+import { demoSources, demoTargets } from './config/defaults.js';
+import { holdsTraffic } from './domain/health.js';
+import { OfficialCorrelator, type TargetReading } from './status/correlator.js';
+import { OfficialMonitor } from './status/monitor.js';
+import type { FetchOptions } from './status/fetch.js';
 import type { ServiceConfig, Target } from './config/target.js';
 import { createLogger, type Logger } from './log.js';
 import type { Outcome } from './domain/outcome.js';
@@ -16,6 +20,7 @@ import { ProbeScheduler } from './scheduler/scheduler.js';
 import { presetTrace, type Trace } from './simulator/scenario.js';
 import { startSimulator, type Simulator } from './simulator/server.js';
 import { Store } from './store/store.js';
+import { GRADE_WINDOW_MS } from './status/correlate.js';
 
 export interface ServiceOptions {
   now?: () => number;
@@ -30,6 +35,8 @@ export interface ServiceOptions {
   notifiers?: readonly Notifier[];
   /** Sends each probe instead of the real HTTP call (tests and benchmarks replaying a virtual upstream). */
   probe?: (target: Target, signal: AbortSignal) => Promise<Outcome>;
+  /** How status pages are fetched (tests: no real sleeping between retries). */
+  statusFetch?: Omit<FetchOptions, 'signal'>;
 }
 
 export interface Service {
@@ -41,6 +48,8 @@ export interface Service {
   pipeline: ObservationPipeline;
   simulator: Simulator | null;
   latest: Map<string, Outcome>;
+  official: OfficialMonitor;
+  correlator: OfficialCorrelator;
   /** One heartbeat, as node-cron runs it every second: due probes start, stale targets turn unknown. */
   tick(): string[];
   /** Settles when the alert round started by the last tick has finished delivering. */
@@ -68,7 +77,25 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     if (found) latest.set(target.id, found);
   }
   const pipeline = new ObservationPipeline(store, targets, { demo: config.mode === 'demo', now });
-  const metrics = createMetrics(() => targets.map((t) => ({ targetId: t.id, state: pipeline.engine.status(t.id) ?? 'unknown' })));
+  const sources = simulator ? demoSources(simulator.url) : config.statusSources;
+  const official = new OfficialMonitor(sources, store.official, { now, log, fetch: options.statusFetch });
+  const reading = (targetId: string): TargetReading | null => {
+    const tracker = pipeline.engine.tracker(targetId);
+    const status = pipeline.engine.status(targetId);
+    if (!tracker || !status) return null;
+    const known = status !== 'unknown';
+    const ourFault = tracker.cause.kind === 'auth' || tracker.cause.kind === 'config';
+    return { holding: known ? holdsTraffic(status) && !ourFault : null, troubled: known ? status !== 'healthy' : null, since: tracker.since };
+  };
+  const correlator = new OfficialCorrelator(targets.map((t) => t.id), official, store, config.discrepancyAfterMs, reading);
+  const metrics = createMetrics(
+    () => targets.map((t) => ({ targetId: t.id, state: pipeline.engine.status(t.id) ?? 'unknown' })),
+    () => sources.map((s) => ({ sourceId: s.id, status: official.view(s.id, now())?.status ?? 'unknown' })),
+  );
+  official.listen((event) => {
+    if (event.kind === 'fetch_failed') metrics.fetchFailed(event.sourceId);
+    else log.info(`status ${event.sourceId}: official incident ${event.kind}: "${event.incident.title}"`);
+  });
   pipeline.listen({
     outcome: (outcome) => {
       latest.set(outcome.targetId, outcome);
@@ -117,6 +144,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       status: (id) => pipeline.engine.status(id),
       series: (query) => store.series(query, config.retention),
       incidents: (query) => store.health.incidents(query),
+      acknowledgement: (incident, at) => correlator.acknowledgement(incident, at),
       notifications: (limit, targetId) => store.alerts.list(limit, targetId),
     },
     health: {
@@ -124,6 +152,16 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       snapshot: (id, at) => pipeline.engine.snapshot(id, at),
       revision: (id) => pipeline.engine.revision(id),
       nextProbeAt: (id) => scheduler.dueAt(id),
+      official: (id, at) => correlator.summary(id, at),
+    },
+    status: {
+      sources: (at) =>
+        sources.map((source) => ({
+          source,
+          view: official.view(source.id, at)!,
+          incidents: store.official.incidentsBetween(source.id, at - GRADE_WINDOW_MS, at),
+          grade: correlator.grade(source.id, at),
+        })),
     },
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
   });
@@ -134,8 +172,16 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
   const notifiers = options.notifiers ?? notifiersFor(config.alerts, { dashboardUrl: url, demo: config.mode === 'demo' }, log, now);
-  const alerts = wireAlerts({ store, targets, engine: pipeline.engine, settings: config.alerts, notifiers, secrets, now, log });
+  const alerts = wireAlerts({ store, targets, engine: pipeline.engine, settings: config.alerts, notifiers, secrets, now, log, official: (id, at) => correlator.summary(id, at) });
   pipeline.onStep((targetId, at, observed) => alerts.alerting.evaluate(targetId, at, observed));
+  official.listen((event) => {
+    if (event.kind === 'fetch_failed') return;
+    const source = sources.find((s) => s.id === event.sourceId)!;
+    const { title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt } = event.incident;
+    const afterTheFact = event.kind === 'resolved' && event.afterTheFact;
+    const kind = event.kind === 'opened' ? 'official_incident' : 'official_resolved';
+    alerts.alerting.notifyOfficial(kind, event.at, { sourceId: source.id, title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt, afterTheFact, targets: source.targets });
+  });
 
   /** One heartbeat: start due probes, mark targets without fresh data unknown, run alert timers and delivery. */
   let alertRound: Promise<void> = Promise.resolve();
@@ -143,6 +189,13 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const started = scheduler.tick();
     try {
       pipeline.refresh(now());
+      official.tick(now());
+      store.transaction(() => {
+        for (const event of correlator.step(now())) {
+          log.info(`status ${event.targetId}: "status page green while failing" ${event.kind}${event.kind === 'cleared' ? ` (${event.by})` : ''}`);
+          if (event.kind === 'raised') alerts.alerting.notifyDiscrepancy(event.targetId, event.at, { holdingSince: event.holdingSince, sources: event.sources });
+        }
+      });
       alertRound = alerts.tick(now()).catch((error: unknown) => log.error(`alerts failed: ${error instanceof Error ? error.message : String(error)}`));
     } catch (error) {
       log.error(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -167,7 +220,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const close = () =>
     (closing ??= (async () => {
       for (const job of jobs) await job.destroy();
-      await scheduler.stop(options.shutdownGraceMs ?? 10_000);
+      await Promise.all([scheduler.stop(options.shutdownGraceMs ?? 10_000), official.close()]);
       await alerts.close();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -175,7 +228,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       await simulator?.close();
     })());
 
-  return { url, config, targets, store, scheduler, pipeline, simulator, latest, tick, alertsDelivered: () => alertRound, alertChannels: alerts.channels, close };
+  return { url, config, targets, store, scheduler, pipeline, simulator, latest, official, correlator, tick, alertsDelivered: () => alertRound, alertChannels: alerts.channels, close };
 }
 
 function describeOutcome(outcome: Outcome): string {

@@ -1,7 +1,8 @@
 import type { Target } from '../config/target.js';
 import type { HealthEngine } from '../health/engine.js';
 import type { AlertRecords } from '../store/alert-records.js';
-import type { AlertState, Moment } from '../domain/alert.js';
+import type { AlertDraft, AlertState, Moment, OfficialIncidentNote } from '../domain/alert.js';
+import type { OfficialSummary } from '../domain/official.js';
 import { decide, INITIAL_ALERT_STATE } from './rules.js';
 
 /**
@@ -17,6 +18,7 @@ export class Alerting {
     targets: readonly Target[],
     private readonly engine: HealthEngine,
     private readonly channels: readonly string[],
+    private readonly official: (targetId: string, now: number) => OfficialSummary | null = () => null,
   ) {
     this.targets = new Map(targets.map((t) => [t.id, t]));
     const saved = records.states();
@@ -36,6 +38,24 @@ export class Alerting {
       this.states.set(targetId, result.state);
       this.records.saveState(targetId, result.state, now);
     }
+  }
+
+  /** "Status page green while failing" was raised: one mail, for targets that ask for it. */
+  notifyDiscrepancy(targetId: string, at: number, discrepancy: NonNullable<AlertDraft['discrepancy']>): void {
+    const target = this.targets.get(targetId);
+    if (!target?.alerts.enabled || !target.alerts.greenWhileFailing) return;
+    const moment = this.moment(targetId, at);
+    if (moment) this.records.enqueue([{ ...moment, kind: 'green_while_failing', discrepancy }], this.channels, at);
+  }
+
+  /** An official incident opened or resolved: one mail for all the targets its source speaks for, if any of them asks. */
+  notifyOfficial(kind: 'official_incident' | 'official_resolved', at: number, note: OfficialIncidentNote): void {
+    const asking = note.targets.find((id) => {
+      const alerts = this.targets.get(id)?.alerts;
+      return alerts?.enabled === true && alerts.officialIncidents;
+    });
+    const moment = asking === undefined ? null : this.moment(asking, at);
+    if (moment) this.records.enqueue([{ ...moment, kind, officialIncident: note }], this.channels, at);
   }
 
   private moment(targetId: string, now: number): Moment | null {
@@ -59,6 +79,7 @@ export class Alerting {
         window: snapshot.observed.window,
       },
       advice: { send: snapshot.advice.send, retryAfterSeconds: snapshot.advice.retryAfterSeconds, reason: snapshot.advice.reason, alternative: snapshot.advice.alternative },
+      official: this.official(targetId, now),
     };
   }
 }

@@ -1,5 +1,6 @@
 import type { AlertSettings, Target } from '../config/target.js';
 import type { HealthEngine } from '../health/engine.js';
+import type { OfficialSummary } from '../domain/official.js';
 import { redact, type Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { Alerting } from './alerting.js';
@@ -43,12 +44,14 @@ export function wireAlerts(options: {
   secrets: readonly string[];
   now: () => number;
   log: Logger;
+  /** What the target's official status pages say, for the mails' "official status" line. */
+  official?: (targetId: string, now: number) => OfficialSummary | null;
 }): AlertWiring {
   const { store, targets, settings, notifiers, log, now } = options;
   const interrupted = store.alerts.settleInterrupted();
   if (interrupted > 0) log.warn(`alerts: ${interrupted} notification(s) were being sent when the service stopped; marked unconfirmed, not resent`);
   const channels = notifiers.map((n) => n.channel);
-  const alerting = new Alerting(store.alerts, targets, options.engine, channels);
+  const alerting = new Alerting(store.alerts, targets, options.engine, channels, options.official);
   const outbox = new OutboxSender(store.alerts, notifiers, {
     groupWaitMs: settings.groupWaitMs,
     now,

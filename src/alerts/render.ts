@@ -1,5 +1,6 @@
 import { percent, seconds } from '../health/words.js';
 import type { AlertDraft, Figures } from '../domain/alert.js';
+import type { OfficialSummary } from '../domain/official.js';
 
 export interface NoticeTarget {
   id: string;
@@ -65,6 +66,12 @@ function kindWord(draft: AlertDraft): string {
       return `STILL ${draft.status.toUpperCase()}`;
     case 'flapping_ended':
       return `settled ${draft.status.toUpperCase()}`;
+    case 'green_while_failing':
+      return `${draft.status.toUpperCase()} under a green status page`;
+    case 'official_incident':
+      return `official incident on ${draft.officialIncident?.sourceId ?? '?'}`;
+    case 'official_resolved':
+      return `official incident resolved on ${draft.officialIncident?.sourceId ?? '?'}`;
     default:
       return draft.kind.toUpperCase();
   }
@@ -90,7 +97,34 @@ export function headline(draft: AlertDraft): string {
       return `${id} FLAPPING — changing state repeatedly; per-change mails held until it settles`;
     case 'flapping_ended':
       return `${id} settled ${status} after flapping for ${duration(episode?.durationMs ?? 0)} (${episode?.changes ?? 0} changes)`;
+    case 'green_while_failing':
+      return `${id} ${status} for ${duration(draft.at - (draft.discrepancy?.holdingSince ?? draft.since))} while its status page says operational`;
+    case 'official_incident':
+    case 'official_resolved': {
+      const note = draft.officialIncident;
+      const what = draft.kind === 'official_incident' ? `official incident (${words(note?.impact ?? 'unknown')})` : 'official incident resolved';
+      return `${note?.sourceId ?? '?'}: ${what}: "${note?.title ?? '?'}"${note?.afterTheFact ? ' (posted after the fact)' : ''}`;
+    }
   }
+}
+
+/** The mail's "official status" line: what the target's status pages said at that moment. */
+export function officialLine(official: OfficialSummary | null | undefined): string {
+  if (official === undefined) return 'not recorded';
+  if (official === null) return 'no status page is mapped to this target';
+  const source = `${official.sourceId}${official.stale ? ', stale' : ''}`;
+  const incident = official.incident ? ` — "${official.incident.title}" since ${time(official.incident.startedAt)}` : '';
+  const verdict =
+    official.greenWhileFailingSince !== null
+      ? ` — status page green while failing since ${time(official.greenWhileFailingSince)}`
+      : official.agrees === false
+        ? ' — disagrees with what modelpulse sees'
+        : '';
+  return `${words(official.status)} (${source})${incident}${verdict}`;
+}
+
+function words(status: string): string {
+  return status.replace(/_/g, ' ');
 }
 
 function causeWords(draft: AlertDraft): string {
@@ -138,7 +172,11 @@ function section(notice: Notice, context: RenderContext): Section {
         ? `${who} is FLAPPING between states. Per-change mails are held until it settles; one summary will follow.`
         : draft.kind === 'flapping_ended'
           ? `${who} has settled as ${draft.status.toUpperCase()} after flapping for ${duration(episode?.durationMs ?? 0)} with ${episode?.changes ?? 0} state changes.`
-          : `${who} is ${draft.status.toUpperCase()} since ${time(draft.since)}.`;
+          : draft.kind === 'green_while_failing'
+            ? `${who} has been ${draft.status.toUpperCase()} since ${time(draft.discrepancy?.holdingSince ?? draft.since)} while its status page${(draft.discrepancy?.sources.length ?? 0) > 1 ? 's' : ''} (${draft.discrepancy?.sources.join(', ') ?? '?'}) say operational.`
+            : draft.officialIncident
+              ? officialTitle(draft)
+              : `${who} is ${draft.status.toUpperCase()} since ${time(draft.since)}.`;
   const figures = episode && draft.kind === 'recovered' ? episode.worst.figures : draft.figures;
   const label = draft.kind === 'recovered' ? 'at its worst' : `last ${figures.window ?? '5m'}`;
   const advice = draft.advice;
@@ -151,9 +189,26 @@ function section(notice: Notice, context: RenderContext): Section {
   ];
   if (advice.alternative) rows.push(['alternative', advice.alternative]);
   if (episode && draft.kind !== 'recovered') rows.push(['episode started', time(episode.startedAt)]);
-  rows.push(['official status', 'not monitored yet']);
+  const note = draft.officialIncident;
+  if (note) {
+    rows.push(['official incident', `${note.title} (${words(note.impact)}, ${note.stage})`]);
+    rows.push(['provider says it began', time(note.startedAt)]);
+    if (note.postedAt !== null) rows.push(['provider posted it', time(note.postedAt)]);
+    if (note.endedAt !== null) rows.push(['provider says it ended', time(note.endedAt)]);
+    if (note.url) rows.push(['incident page', note.url]);
+    rows.push(['targets it speaks for', note.targets.join(', ')]);
+  }
+  rows.push(['official status', officialLine(draft.official)]);
   const linkUrl = context.dashboardUrl ? `${context.dashboardUrl}/health/${encodeURIComponent(target.id)}` : null;
   return { title, rows, link: linkUrl ? `Live advice: ${linkUrl}` : null, linkUrl };
+}
+
+function officialTitle(draft: AlertDraft): string {
+  const note = draft.officialIncident!;
+  if (draft.kind === 'official_resolved') {
+    return `${note.sourceId} marked "${note.title}" resolved${note.afterTheFact ? ' (first seen already resolved: posted after the fact)' : ''}. Here is how ${draft.targetId} looks now.`;
+  }
+  return `${note.sourceId} posted an incident: "${note.title}" (${words(note.impact)}). Here is how ${draft.targetId} looks now.`;
 }
 
 function failing(figures: Figures | undefined): number | null {

@@ -3,6 +3,7 @@ import type { ConfigMode } from '../config/target.js';
 import { dataRoutes, type DataSource } from './data-routes.js';
 import { healthRoutes, type HealthSource } from './health-routes.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
+import { statusRoutes, type StatusData } from './status-routes.js';
 
 
 export interface Liveness {
@@ -15,6 +16,7 @@ export interface ApiDeps {
   now: () => number;
   data: DataSource;
   health: HealthSource;
+  status: StatusData;
   liveness(): Liveness;
   metrics(): Promise<{ contentType: string; body: string }>;
 }
@@ -39,6 +41,7 @@ export function createApp(deps: ApiDeps): Hono {
 
   healthRoutes(app, deps.health, deps.now, demo);
   dataRoutes(app, deps.data, deps.now, demo);
+  statusRoutes(app, deps.status, deps.now, demo);
 
   app.get('/metrics', async (c) => {
     const { contentType, body } = await deps.metrics();

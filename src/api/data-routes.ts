@@ -8,6 +8,8 @@ import type { IncidentQuery } from '../store/health-records.js';
 import type { Notification } from '../store/alert-records.js';
 import { headline } from '../alerts/render.js';
 import { publicTarget } from './public.js';
+import { acknowledgementJson } from './official-json.js';
+import type { Acknowledgement } from '../status/correlate.js';
 import { instant, limit, parseQuery, step, unknownTarget } from './query.js';
 
 export interface DataSource {
@@ -16,6 +18,8 @@ export interface DataSource {
   status(targetId: string): string | undefined;
   series(query: SeriesQuery): Series;
   incidents(query: IncidentQuery): Incident[];
+  /** How late the provider acknowledged an incident; null when no status page maps to its target. */
+  acknowledgement(incident: Incident, now: number): (Acknowledgement & { graded: boolean }) | null;
   notifications(limit: number, targetId?: string): Notification[];
 }
 
@@ -89,6 +93,7 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
     const { target, from, to, limit } = parsed.value;
     if (target !== undefined && !known().includes(target)) return unknownTarget(c, target, known());
     const incidents = source.incidents({ targetId: target, from, to, limit });
+    const at = now();
     return c.json({
       demo,
       incidents: incidents.map((i) => ({
@@ -96,11 +101,12 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
         target: i.targetId,
         startedAt: new Date(i.startedAt).toISOString(),
         endedAt: i.endedAt === null ? null : new Date(i.endedAt).toISOString(),
-        durationSeconds: Math.round(((i.endedAt ?? now()) - i.startedAt) / 1000),
+        durationSeconds: Math.round(((i.endedAt ?? at) - i.startedAt) / 1000),
         state: i.state,
         worstState: i.worstState,
         cause: i.cause,
         peak: { samples: i.peak.samples, successRate: i.peak.successRate, overloadRate: i.peak.overloadRate, rateLimitedRate: i.peak.rateLimitedRate, latencyMs: i.peak.latencyMs },
+        official: acknowledgementJson(source.acknowledgement(i, at)),
       })),
     });
   });

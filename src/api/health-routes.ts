@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { HealthSnapshot } from '../health/engine.js';
 import { unknownTarget } from './query.js';
+import type { OfficialSummary } from '../domain/official.js';
+import { officialJson } from './official-json.js';
 
 export interface HealthSource {
   ids(): string[];
@@ -10,6 +12,8 @@ export interface HealthSource {
   revision(targetId: string): number;
   /** When fresh data is next expected, to bound how long a reply may be cached. */
   nextProbeAt(targetId: string): number | null;
+  /** What the target's official status pages say; null when none maps to it. */
+  official(targetId: string, now: number): OfficialSummary | null;
 }
 
 interface Cached {
@@ -18,7 +22,7 @@ interface Cached {
   etag: string;
   status: 200 | 503;
   headers: Record<string, string>;
-  snapshot: HealthSnapshot;
+  snapshot: HealthSnapshot & { official: ReturnType<typeof officialJson> };
 }
 
 const WORST_FIRST: HealthState[] = ['down', 'overloaded', 'degraded', 'unknown', 'healthy'];
@@ -35,8 +39,9 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
     const key = `${source.revision(id)}:${Math.floor(at / 1000)}`;
     const hit = cache.get(id);
     if (hit?.key === key) return hit;
-    const snapshot = source.snapshot(id, at);
-    if (!snapshot) return undefined;
+    const health = source.snapshot(id, at);
+    if (!health) return undefined;
+    const snapshot = { ...health, official: officialJson(source.official(id, at)) };
     const { generatedAt: _generated, dataAgeSeconds: _age, ...stable } = snapshot;
     const etag = `W/"${createHash('sha1').update(JSON.stringify(stable)).digest('base64url').slice(0, 22)}"`;
     const advice = snapshot.advice;

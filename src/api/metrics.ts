@@ -1,11 +1,15 @@
 import { HEALTH_STATES, type HealthState } from '../domain/health.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Outcome } from '../domain/outcome.js';
+import { OFFICIAL_STATUSES, type OfficialStatus } from '../domain/official.js';
 
 export const LATENCY_BUCKETS_SECONDS = [0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
 
 /** Prometheus metrics for one service instance (its own registry, so tests never share counters). */
-export function createMetrics(status: () => Array<{ targetId: string; state: HealthState }>) {
+export function createMetrics(
+  status: () => Array<{ targetId: string; state: HealthState }>,
+  official: () => Array<{ sourceId: string; status: OfficialStatus }> = () => [],
+) {
   const registry = new Registry();
   const outcomes = new Counter({
     name: 'modelpulse_probe_outcomes_total',
@@ -37,8 +41,28 @@ export function createMetrics(status: () => Array<{ targetId: string; state: Hea
       }
     },
   });
+  new Gauge({
+    name: 'modelpulse_official_status',
+    help: 'What each official status page says: 1 for the status it shows, 0 for the others (unknown once stale for 3 polls).',
+    labelNames: ['source', 'status'] as const,
+    registers: [registry],
+    collect() {
+      for (const { sourceId, status: shown } of official()) {
+        for (const candidate of OFFICIAL_STATUSES) this.set({ source: sourceId, status: candidate }, candidate === shown ? 1 : 0);
+      }
+    },
+  });
+  const fetchErrors = new Counter({
+    name: 'modelpulse_status_fetch_errors_total',
+    help: 'Failed polls of an official status page (unreachable, non-2xx, timeout, oversized or malformed).',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    fetchFailed(sourceId: string): void {
+      fetchErrors.inc({ source: sourceId });
+    },
     observe(outcome: Outcome): void {
       outcomes.inc({ target: outcome.targetId, outcome: outcome.class });
       cost.inc({ target: outcome.targetId }, outcome.costUsd);

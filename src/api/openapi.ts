@@ -6,6 +6,8 @@ const nullableNumber = { type: ['number', 'null'] };
 const latency = { type: 'object', properties: { p50: nullableNumber, p95: nullableNumber, p99: nullableNumber }, required: ['p50', 'p95', 'p99'] };
 const status = { type: 'string', enum: ['unknown', 'healthy', 'degraded', 'overloaded', 'down'] };
 const instant = { type: 'string', description: 'ISO 8601 time or epoch milliseconds.' };
+const officialStatus = { type: 'string', enum: ['operational', 'degraded', 'partial_outage', 'major_outage', 'maintenance', 'unknown'] };
+const nullableTime = { type: ['string', 'null'], format: 'date-time' };
 const outcomeClass = { type: 'string', enum: ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'] };
 
 export const OPENAPI_DOCUMENT = {
@@ -97,6 +99,12 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/status-sources': {
+      get: {
+        summary: 'Official status pages: what each says, how fresh, its incidents (open and last 90 days) and acknowledgement grade',
+        responses: { '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, sources: { type: 'array', items: { $ref: '#/components/schemas/StatusSource' } } } }, 'In configuration order.') },
+      },
+    },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/api/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1.') } } },
   },
@@ -119,7 +127,7 @@ export const OPENAPI_DOCUMENT = {
       },
       HealthSnapshot: {
         type: 'object',
-        required: ['target', 'model', 'provider', 'status', 'since', 'advice', 'observed', 'lastProbe', 'dataAgeSeconds', 'generatedAt', 'demo'],
+        required: ['target', 'model', 'provider', 'status', 'since', 'advice', 'observed', 'lastProbe', 'dataAgeSeconds', 'generatedAt', 'demo', 'official'],
         properties: {
           target: { type: 'string' },
           name: { type: 'string' },
@@ -134,6 +142,51 @@ export const OPENAPI_DOCUMENT = {
           dataAgeSeconds: { type: ['integer', 'null'] },
           generatedAt: { type: 'string', format: 'date-time' },
           demo: { type: 'boolean' },
+          official: {
+            type: ['object', 'null'],
+            description: 'What the official status pages mapped to this target say; null when none is.',
+            required: ['status', 'source', 'stale', 'incident', 'agrees'],
+            properties: {
+              status: officialStatus,
+              source: { type: 'string' },
+              stale: { type: 'boolean', description: 'The last poll failed or is overdue; status is the last known one (unknown after 3 polls).' },
+              incident: { type: ['object', 'null'], properties: { title: { type: 'string' }, url: { type: ['string', 'null'] }, startedAt: { type: 'string', format: 'date-time' } } },
+              agrees: { type: ['boolean', 'null'], description: 'False when we see trouble and the page says operational, or the reverse; null when either is unknown.' },
+              greenWhileFailingSince: { ...nullableTime, description: 'Set while "status page green while failing" is raised.' },
+            },
+          },
+        },
+      },
+      OfficialIncident: {
+        type: 'object',
+        required: ['id', 'title', 'status', 'impact', 'startedAt', 'endedAt', 'url'],
+        properties: {
+          id: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'string', enum: ['investigating', 'identified', 'monitoring', 'resolved'] },
+          impact: officialStatus,
+          startedAt: { type: 'string', format: 'date-time' },
+          endedAt: nullableTime,
+          postedAt: { ...nullableTime, description: 'When the provider posted it (can be after it ended).' },
+          url: { type: ['string', 'null'] },
+        },
+      },
+      StatusSource: {
+        type: 'object',
+        required: ['id', 'kind', 'url', 'targets', 'status', 'fetchedAt', 'stale', 'error', 'incidents', 'grade', 'ackDelayMinutes'],
+        properties: {
+          id: { type: 'string' },
+          kind: { type: 'string', enum: ['google-cloud', 'statuspage', 'feed'] },
+          url: { type: 'string' },
+          targets: { type: 'array', items: { type: 'string' } },
+          status: officialStatus,
+          fetchedAt: nullableTime,
+          stale: { type: 'boolean' },
+          error: { type: ['string', 'null'], description: 'Why the last poll failed.' },
+          incidents: { type: 'array', items: { $ref: '#/components/schemas/OfficialIncident' } },
+          grade: { type: ['string', 'null'], enum: ['A', 'B', 'C', 'D', 'F', null], description: 'Median acknowledgement delay over 90 days: A < 15 min, B < 30 min, C < 2 h, D < 4 h, F beyond.' },
+          ackDelayMinutes: { ...nullableNumber, description: 'That median, in minutes (a provider ahead of us counts as 0).' },
+          gradedIncidents: { type: 'integer' },
         },
       },
       Series: {
@@ -153,7 +206,10 @@ export const OPENAPI_DOCUMENT = {
           id: { type: 'integer' },
           createdAt: { type: 'string', format: 'date-time' },
           target: { type: 'string' },
-          kind: { type: 'string', enum: ['overloaded', 'down', 'degraded', 'reminder', 'recovered', 'flapping', 'flapping_ended'] },
+          kind: {
+            type: 'string',
+            enum: ['overloaded', 'down', 'degraded', 'reminder', 'recovered', 'flapping', 'flapping_ended', 'green_while_failing', 'official_incident', 'official_resolved'],
+          },
           headline: { type: 'string' },
           channel: { type: 'string', enum: ['email', 'webhook', 'log'] },
           status: { type: 'string', enum: ['pending', 'sending', 'delivered', 'unconfirmed'] },
@@ -177,6 +233,17 @@ export const OPENAPI_DOCUMENT = {
           worstState: status,
           cause: { type: 'object', properties: { kind: { type: 'string' } } },
           peak: { type: 'object' },
+          official: {
+            type: ['object', 'null'],
+            description: 'When the provider acknowledged it; null when no status page maps to the target.',
+            properties: {
+              acknowledgedAt: nullableTime,
+              delayMinutes: { ...nullableNumber, description: 'From our onset to the provider posting; negative when it posted first; 240 when never (graded incidents only).' },
+              incidentUrl: { type: ['string', 'null'] },
+              source: { type: ['string', 'null'] },
+              graded: { type: 'boolean', description: 'Counts toward the grade: held traffic for a provider-side cause, past officialStatus.discrepancyAfter.' },
+            },
+          },
         },
       },
     },

@@ -22,6 +22,10 @@ export interface AlertKnobs {
   sendOnResolved: boolean;
   /** Degraded (slow or elevated errors) alerts too; off by default. */
   degraded: boolean;
+  /** A mail when "status page green while failing" is raised; off by default. */
+  greenWhileFailing: boolean;
+  /** Mails when an official incident of a source mapped to this target opens and resolves; off by default. */
+  officialIncidents: boolean;
   flap: FlapKnobs;
 }
 
@@ -69,6 +73,8 @@ export const targetAlertsSchema = z
     recoveredFor: duration(0, 24 * HOUR).optional(),
     sendOnResolved: z.boolean().optional(),
     degraded: z.boolean().optional(),
+    greenWhileFailing: z.boolean().optional(),
+    officialIncidents: z.boolean().optional(),
   })
   .strict();
 
@@ -83,6 +89,10 @@ export const alertsSchema = z
     recoveredFor: duration(0, 24 * HOUR).default(3 * 60_000),
     sendOnResolved: z.boolean().default(true),
     degraded: z.boolean().default(false),
+    /** Mail when a target holds traffic past officialStatus.discrepancyAfter while its status pages say operational. */
+    greenWhileFailing: z.boolean().default(false),
+    /** Mail when an official incident on a mapped status page opens and when it resolves. */
+    officialIncidents: z.boolean().default(false),
     /** Changes within this wait go out together in one mail. */
     groupWait: duration(0, 10 * 60_000).default(30_000),
     flapping: z
@@ -111,6 +121,8 @@ export function targetAlerts(alerts: AlertsConfig, own: TargetAlertsConfig | und
     recoveredForMs: own?.recoveredFor ?? alerts.recoveredFor,
     sendOnResolved: own?.sendOnResolved ?? alerts.sendOnResolved,
     degraded: own?.degraded ?? alerts.degraded,
+    greenWhileFailing: own?.greenWhileFailing ?? alerts.greenWhileFailing,
+    officialIncidents: own?.officialIncidents ?? alerts.officialIncidents,
     flap: alerts.flapping,
   };
 }

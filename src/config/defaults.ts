@@ -2,6 +2,7 @@ import { resolvePrice } from './pricing.js';
 import { alertsSchema, targetAlerts } from './alerts-schema.js';
 import { healthSchema } from './health-schema.js';
 import { configSchema, DEFAULT_BASE_URL, type ConfigFile } from './schema.js';
+import type { StatusSource } from './status-schema.js';
 import type { ServiceConfig, Target } from './target.js';
 
 export const TEXT_CANARY_PROMPT = 'Reply with the single word OK.';
@@ -31,6 +32,18 @@ export const GEMINI_DEFAULTS: ConfigFile = {
       alternatives: ['nano-banana'],
     },
   ],
+  // The Gemini API has no machine-readable status page; Google posts Gemini model incidents on
+  // the Cloud feed under "Vertex Gemini API", the closest official word there is.
+  statusSources: [
+    {
+      id: 'google-cloud',
+      kind: 'google-cloud',
+      url: 'https://status.cloud.google.com/incidents.json',
+      every: '5m',
+      products: ['Vertex Gemini API'],
+      targets: ['nano-banana', 'nano-banana-pro'],
+    },
+  ],
 };
 
 /** The demo's base settings; its targets point at the built-in simulator once it listens. */
@@ -42,6 +55,8 @@ export function demoConfig(): ServiceConfig {
     origin: 'demo mode (built-in simulator)',
     targets: [],
     alerts: { dashboardUrl: null, groupWaitMs: 10_000, email: null, webhook: null },
+    statusSources: [],
+    discrepancyAfterMs: 20_000,
   };
 }
 
@@ -63,6 +78,25 @@ export function demoTargets(simulatorUrl: string): Target[] {
   return [
     { ...demo('demo-nano-banana', '[DEMO] Nano Banana via simulated Gemini API', 'gemini', 'gemini-2.5-flash-image', simulatorUrl, 'image'), alternatives: ['demo-nano-banana-pro'] },
     { ...demo('demo-nano-banana-pro', '[DEMO] Nano Banana Pro via simulated relay', 'openai-compatible', 'gemini-3-pro-image-preview', `${simulatorUrl}/v1`, 'text'), alternatives: ['demo-nano-banana'] },
+  ];
+}
+
+/** The simulator's three status pages, each speaking for a demo target; their incidents arrive late on purpose. */
+export function demoSources(simulatorUrl: string): StatusSource[] {
+  const source = (id: string, kind: StatusSource['kind'], path: string, match: string[], targets: string[]): StatusSource => ({
+    id,
+    kind,
+    url: `${simulatorUrl}${path}`,
+    everyMs: 5_000,
+    timeoutMs: 5_000,
+    maxBytes: 4 * 1024 * 1024,
+    match,
+    targets,
+  });
+  return [
+    source('demo-google-cloud', 'google-cloud', '/status/google-cloud/incidents.json', ['Vertex Gemini API'], ['demo-nano-banana']),
+    source('demo-statuspage', 'statuspage', '/status/statuspage/api/v2/summary.json', ['Image generation API'], ['demo-nano-banana-pro']),
+    source('demo-feed', 'feed', '/status/feed/history.atom', [], ['demo-nano-banana-pro']),
   ];
 }
 

@@ -6,6 +6,7 @@ import { demoConfig, GEMINI_DEFAULTS } from './defaults.js';
 import { resolvePrice } from './pricing.js';
 import { configSchema, DEFAULT_BASE_URL, targetHealth, type Config } from './schema.js';
 import { targetAlerts, type AlertsConfig } from './alerts-schema.js';
+import { resolveSource } from './status-schema.js';
 import type { AlertSettings, ConfigMode, ServiceConfig, Target } from './target.js';
 import { redact } from '../log.js';
 
@@ -187,6 +188,8 @@ function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: 
     retention: config.retention,
     targets,
     alerts: alertSettings(config.alerts, label, env),
+    statusSources: config.statusSources.map(resolveSource),
+    discrepancyAfterMs: config.officialStatus.discrepancyAfter,
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertsSchema, targetAlertsSchema } from './alerts-schema.js';
 import { durationSchema as duration } from './duration.js';
 import { healthSchema } from './health-schema.js';
+import { officialStatusSchema, statusSourceSchema } from './status-schema.js';
 
 const SECOND = 1_000;
 const DAY = 86_400_000;
@@ -82,6 +83,8 @@ export const configSchema = z
     health: healthSchema.default(() => healthSchema.parse({})),
     alerts: alertsSchema.default(() => alertsSchema.parse({})),
     targets: z.array(targetSchema).min(1, 'expected at least one target'),
+    statusSources: z.array(statusSourceSchema).default([]),
+    officialStatus: officialStatusSchema.default(() => officialStatusSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -93,6 +96,14 @@ export const configSchema = z
       seen.add(target.id);
     });
     const ids = new Set(config.targets.map((t) => t.id));
+    const sourceIds = new Set<string>();
+    config.statusSources.forEach((source, index) => {
+      if (sourceIds.has(source.id)) ctx.addIssue({ code: 'custom', path: ['statusSources', index, 'id'], message: `duplicate status source id "${source.id}"` });
+      sourceIds.add(source.id);
+      source.targets.forEach((id, position) => {
+        if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['statusSources', index, 'targets', position], message: `no target has id "${id}"` });
+      });
+    });
     config.targets.forEach((target, index) => {
       target.alternatives.forEach((id, position) => {
         if (!ids.has(id) || id === target.id) {

@@ -1,6 +1,7 @@
 import type { AlertKnobs } from './alerts-schema.js';
 import type { HealthThresholds } from './health-schema.js';
 import type { Price } from './pricing.js';
+import type { StatusSource } from './status-schema.js';
 import type { ProbeConfig, Provider, RetentionConfig } from './schema.js';
 
 /** One upstream model at one endpoint with one key, resolved and ready to probe. */
@@ -51,4 +52,8 @@ export interface ServiceConfig {
   /** Empty in demo mode until the simulator is up; see demoTargets. */
   targets: Target[];
   alerts: AlertSettings;
+  /** Official status pages to poll; empty in demo mode until the simulator is up (see demoSources). */
+  statusSources: StatusSource[];
+  /** How long a target holds traffic under a green status page before that is flagged. */
+  discrepancyAfterMs: number;
 }

@@ -1,4 +1,5 @@
 import type { Cause, HealthState } from './health.js';
+import type { IncidentStage, OfficialStatus, OfficialSummary } from './official.js';
 
 /** What a mail quotes of the advice /health gave at that moment. */
 export interface AdviceSummary {
@@ -8,7 +9,17 @@ export interface AdviceSummary {
   alternative: string | null;
 }
 
-export type AlertKind = 'overloaded' | 'down' | 'degraded' | 'reminder' | 'recovered' | 'flapping' | 'flapping_ended';
+export type AlertKind =
+  | 'overloaded'
+  | 'down'
+  | 'degraded'
+  | 'reminder'
+  | 'recovered'
+  | 'flapping'
+  | 'flapping_ended'
+  | 'green_while_failing'
+  | 'official_incident'
+  | 'official_resolved';
 
 /** The figures a mail quotes: the short window at that moment. */
 export interface Figures {
@@ -33,6 +44,24 @@ export interface Moment {
   cause: Cause;
   figures: Figures;
   advice: AdviceSummary;
+  /** What the target's official status pages said then; null when none maps to it (absent in older notifications). */
+  official?: OfficialSummary | null;
+}
+
+/** The provider's incident an official_incident / official_resolved notice is about. */
+export interface OfficialIncidentNote {
+  sourceId: string;
+  title: string;
+  url: string | null;
+  stage: IncidentStage;
+  impact: OfficialStatus;
+  startedAt: number;
+  endedAt: number | null;
+  postedAt: number | null;
+  /** First seen already resolved: posted after the fact, or while modelpulse was not polling. */
+  afterTheFact: boolean;
+  /** Every target the source speaks for. */
+  targets: string[];
 }
 
 /** One notification, decided; rendering and delivery come later. */
@@ -40,6 +69,9 @@ export interface AlertDraft extends Moment {
   kind: AlertKind;
   /** For recovery, reminder and flapping summaries: the episode this closes or continues. */
   episode?: { startedAt: number; durationMs: number; worst: { status: HealthState; figures: Figures }; changes?: number };
+  officialIncident?: OfficialIncidentNote;
+  /** For green_while_failing: since when the target has held traffic, and the pages that say operational. */
+  discrepancy?: { holdingSince: number; sources: string[] };
 }
 
 export interface Episode {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { seededRandom } from './random.js';
-import { isPresetName, parseTrace, presetTrace, PRESETS, type Trace } from './scenario.js';
+import { formatDuration } from '../config/duration.js';
+import { isPresetName, officialSettings, parseTrace, presetTrace, PRESETS, type Trace } from './scenario.js';
 import { startSimulator } from './server.js';
 
 const USAGE = `usage: npm run simulator -- [--scenario ${Object.keys(PRESETS).join('|')}] [--trace file.json] [--time-scale N] [--port 9090] [--host 127.0.0.1] [--seed N]`;
@@ -57,14 +58,23 @@ async function main(): Promise<void> {
       `modelpulse simulator (not a real model) on ${simulator.url}`,
       `  Gemini API:        POST ${simulator.url}/v1beta/models/gemini-2.5-flash-image:generateContent  (header x-goog-api-key: anything)`,
       `  OpenAI-compatible: POST ${simulator.url}/v1/chat/completions  (Authorization: Bearer anything)`,
+      `  status pages:      GET ${simulator.url}/status/google-cloud/incidents.json  (Google Cloud Service Health)`,
+      `                     GET ${simulator.url}/status/statuspage/api/v2/summary.json  (Atlassian Statuspage)`,
+      `                     GET ${simulator.url}/status/feed/history.rss, ${simulator.url}/status/feed/history.atom`,
       `  control:           GET ${simulator.url}/_simulator/state, POST /_simulator/force {"kind":"overloaded","times":3}`,
-      `scenario: ${values.trace ?? values.scenario}, time scale ${trace.timeScale}`,
+      `                     PUT /_simulator/status-fault {"mode":"hang"}, DELETE /_simulator/status-fault`,
+      `scenario: ${values.trace ?? values.scenario}, time scale ${trace.timeScale}, official incidents ${officialLag(trace)}`,
       '',
     ].join('\n'),
   );
   const stop = () => void simulator.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+function officialLag(trace: Trace): string {
+  const { lag } = officialSettings(trace);
+  return lag === 'never' ? 'never posted' : `posted ${formatDuration(lag)} late`;
 }
 
 void main();

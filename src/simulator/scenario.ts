@@ -3,7 +3,7 @@ import { durationSchema } from '../config/duration.js';
 import { sampleLatency } from './random.js';
 import type { ReplyKind } from './wire.js';
 
-const HOUR = 3_600_000;
+const DAY = 86_400_000;
 const SECOND = 1_000;
 
 const durationText = durationSchema();
@@ -22,6 +22,19 @@ const segmentSchema = z
   .strict()
   .refine((s) => s.p503 + s.p429 + s.p500 + s.pHang <= 1, { message: 'p503 + p429 + p500 + pHang must not exceed 1' });
 
+const officialSchema = z
+  .object({
+    /** How long after the trouble starts the provider posts (and after it ends, resolves); "never" posts nothing. */
+    lag: z.union([z.literal('never'), durationText], { error: 'expected a duration like "45s" or "never"' }).prefault('5m'),
+    /** The failure share (p503 + p429 + p500 + pHang) from which a segment is an official incident. */
+    minShare: z.number().min(0).max(1).default(0.3),
+    /** The Google Cloud product title the incidents name. */
+    product: z.string().min(1).default('Vertex Gemini API'),
+    /** The Statuspage component the incidents affect. */
+    component: z.string().min(1).default('Image generation API'),
+  })
+  .strict();
+
 export const traceSchema = z
   .object({
     /** Simulated seconds per real second: 60 replays a day in 24 minutes. */
@@ -32,12 +45,20 @@ export const traceSchema = z
     /** "start": offsets count from when the simulator started; "utc-day": from UTC midnight. */
     anchor: z.enum(['start', 'utc-day']).default('start'),
     segments: z.array(segmentSchema).min(1),
+    /** How the simulated provider's status pages report the trace's trouble; see officialSettings for the default. */
+    official: officialSchema.optional(),
   })
   .strict();
 
 export type TraceFile = z.input<typeof traceSchema>;
 export type Trace = z.output<typeof traceSchema>;
 export type Segment = Trace['segments'][number];
+export type OfficialSettings = z.output<typeof officialSchema>;
+
+/** The trace's status-page settings; without any, the provider posts 5 minutes late. */
+export function officialSettings(trace: Trace): OfficialSettings {
+  return trace.official ?? officialSchema.parse({});
+}
 
 /** What the simulated upstream is like at one moment. */
 export interface Conditions {
@@ -75,6 +96,7 @@ export const PRESETS = {
   },
   demo: {
     latencyScale: 0.05,
+    official: { lag: '40s' },
     segments: [seg('0s', '50s', 0.02, 0, '14s', '30s'), seg('50s', '60s', 0.85, 0.05, '60s', '100s'), seg('110s', '70s', 0.05, 0, '30s', '60s')],
   },
 } satisfies Record<string, TraceFile>;
@@ -103,11 +125,24 @@ export function traceLength(trace: Trace): number {
   return Math.max(...trace.segments.map((s) => s.start + s.duration));
 }
 
+function anchorOffset(trace: Trace, startedAt: number): number {
+  return trace.anchor === 'utc-day' ? startedAt % DAY : 0;
+}
+
+/** Simulated ms since the trace's anchor at real time `at`, before looping wraps it. */
+export function offsetAt(trace: Trace, startedAt: number, at: number): number {
+  return anchorOffset(trace, startedAt) + (at - startedAt) * trace.timeScale;
+}
+
+/** The real time at which the trace reaches simulated `offset`: the inverse of offsetAt. */
+export function realTimeAt(trace: Trace, startedAt: number, offset: number): number {
+  return startedAt + (offset - anchorOffset(trace, startedAt)) / trace.timeScale;
+}
+
 /** Conditions at real time `now` for a trace started at `startedAt`; gaps between segments are healthy. */
 export function conditionsAt(trace: Trace, startedAt: number, now: number): Conditions {
   const length = traceLength(trace);
-  const anchorOffset = trace.anchor === 'utc-day' ? startedAt % (24 * HOUR) : 0;
-  let offset = anchorOffset + Math.max(0, now - startedAt) * trace.timeScale;
+  let offset = offsetAt(trace, startedAt, Math.max(startedAt, now));
   if (trace.loop) offset %= length;
   const index = trace.segments.findIndex((s) => offset >= s.start && offset < s.start + s.duration);
   const scale = trace.latencyScale ?? 1 / trace.timeScale;

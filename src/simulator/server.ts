@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { seededRandom } from './random.js';
 import { conditionsAt, drawReply, isPresetName, parseTrace, presetTrace, PRESETS, type Conditions, type PresetName, type Trace } from './scenario.js';
+import { isStatusFault, STATUS_FAULTS, statusPage, statusReply, statusRoute, type StatusFault, type StatusReply } from './status-pages.js';
 import { geminiError, geminiSuccess, openAiReply, REPLY_KINDS, type ReplyKind, type WireReply } from './wire.js';
 
 export const SIMULATED_MODELS = ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview', 'gemini-2.0-flash-preview-image-generation'];
@@ -28,6 +29,9 @@ export interface Simulator {
   force(forced: Forced): void;
   clearForced(): void;
   setTrace(trace: Trace): void;
+  /** Makes every status-page route misbehave this way until cleared. */
+  statusFault(mode: StatusFault): void;
+  clearStatusFault(): void;
   conditions(): Conditions;
   /** Calls received, for tests that check overlap and cadence. */
   requests: Array<{ at: number; model: string; protocol: 'gemini' | 'openai' }>;
@@ -43,6 +47,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   let trace = options.trace;
   let startedAt = now();
   const forced: Array<Forced & { left: number }> = [];
+  let fault: StatusFault | null = null;
   const sockets = new Set<Socket>();
   const requests: Simulator['requests'] = [];
 
@@ -66,6 +71,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const url = new URL(req.url ?? '/', 'http://simulator');
     const body = await readBody(req);
     if (url.pathname.startsWith('/_simulator/')) return control(req.method ?? 'GET', url.pathname, body, res);
+    const statusPath = req.method === 'GET' ? statusRoute(url.pathname) : null;
+    if (statusPath) {
+      const page = statusPage(trace, startedAt, now(), api.url);
+      const preconditions = { ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'] };
+      return writeStatus(res, statusReply(statusPath, page, fault, preconditions));
+    }
     const gemini = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(url.pathname);
     const openai = url.pathname === '/v1/chat/completions';
     if (req.method !== 'POST' || (!gemini && !openai)) {
@@ -127,8 +138,20 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         return send(res, { status: 400, body: JSON.stringify({ error: (error as Error).message }) });
       }
     }
+    if (path === '/_simulator/status-fault' && method === 'PUT') {
+      if (!isStatusFault(json?.mode)) {
+        const error = `unknown status fault ${JSON.stringify(json?.mode)}; mode must be one of ${STATUS_FAULTS.join(', ')}`;
+        return send(res, { status: 400, body: JSON.stringify({ error }) });
+      }
+      api.statusFault(json.mode);
+      return send(res, { status: 200, body: JSON.stringify({ statusFault: json.mode }) });
+    }
+    if (path === '/_simulator/status-fault' && method === 'DELETE') {
+      api.clearStatusFault();
+      return send(res, { status: 200, body: '{"statusFault":null}' });
+    }
     if (path === '/_simulator/state' && method === 'GET') {
-      return send(res, { status: 200, body: JSON.stringify({ conditions: api.conditions(), forced, requests: requests.length }) });
+      return send(res, { status: 200, body: JSON.stringify({ conditions: api.conditions(), forced, requests: requests.length, statusFault: fault }) });
     }
     send(res, { status: 404, body: JSON.stringify({ error: `no control route ${method} ${path}` }) });
   }
@@ -148,6 +171,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       trace = next;
       startedAt = now();
     },
+    statusFault: (mode) => void (fault = mode),
+    clearStatusFault: () => void (fault = null),
     conditions: () => conditionsAt(trace, startedAt, now()),
     requests,
     close: async () => {
@@ -161,6 +186,47 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 function send(res: ServerResponse, reply: WireReply): void {
   res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
   res.end(reply.body);
+}
+
+/** Writes a status-page reply; a hanging or dripping one ends only when the client leaves or close() cuts it. */
+async function writeStatus(res: ServerResponse, reply: StatusReply): Promise<void> {
+  if (reply.kind === 'hang') return;
+  if (reply.kind === 'complete') {
+    res.writeHead(reply.status, reply.headers);
+    res.end(reply.body);
+    return;
+  }
+  res.writeHead(200, reply.headers);
+  if (reply.kind === 'drip') return drip(res, Buffer.from(reply.text));
+  res.write(reply.head);
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  for (let sent = 0; sent < reply.padding && !res.destroyed; sent += chunk.length) {
+    if (!res.write(chunk)) await drained(res);
+  }
+  res.end();
+}
+
+function drip(res: ServerResponse, bytes: Buffer): void {
+  let sent = 0;
+  const next = () => {
+    res.write(sent < bytes.length ? bytes.subarray(sent, sent + 1) : ' ');
+    sent++;
+  };
+  next();
+  const timer = setInterval(next, 1_000);
+  res.on('close', () => clearInterval(timer));
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

@@ -94,6 +94,54 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX notifications_due ON notifications (channel, status, next_attempt_at);
   `,
+  `
+  CREATE TABLE official_sources (
+    source_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    fetched_at INTEGER,
+    attempted_at INTEGER,
+    error TEXT,
+    failing_since INTEGER,
+    etag TEXT,
+    last_modified TEXT,
+    baseline_at INTEGER
+  );
+  CREATE TABLE official_incidents (
+    source_id TEXT NOT NULL,
+    incident_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    impact TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    posted_at INTEGER,
+    first_seen_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    url TEXT,
+    affected TEXT NOT NULL,
+    PRIMARY KEY (source_id, incident_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX official_incidents_by_start ON official_incidents (source_id, started_at);
+  CREATE TABLE official_snapshots (
+    id INTEGER PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT
+  );
+  CREATE INDEX official_snapshots_by_source ON official_snapshots (source_id, at);
+  CREATE TABLE discrepancies (
+    id INTEGER PRIMARY KEY,
+    target_id TEXT NOT NULL,
+    holding_since INTEGER NOT NULL,
+    raised_at INTEGER NOT NULL,
+    cleared_at INTEGER,
+    cleared_by TEXT,
+    sources TEXT NOT NULL
+  );
+  CREATE INDEX discrepancies_by_target ON discrepancies (target_id, raised_at);
+  CREATE UNIQUE INDEX one_open_discrepancy_per_target ON discrepancies (target_id) WHERE cleared_at IS NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

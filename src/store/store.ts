@@ -7,6 +7,7 @@ import { decodeHistogram, encodeHistogram, mergeInto, percentile, type Histogram
 import { AlertRecords } from './alert-records.js';
 import { HealthRecords } from './health-records.js';
 import { migrate } from './migrations.js';
+import { OfficialRecords } from './official-records.js';
 import { emptyCounts } from '../stats/counts.js';
 import { aggregate, GRAIN_ORDER, GRAINS, type Grain, type Rollup } from './rollup.js';
 
@@ -59,6 +60,7 @@ export class Store {
   readonly path: string;
   readonly health: HealthRecords;
   readonly alerts: AlertRecords;
+  readonly official: OfficialRecords;
   private readonly db: Database.Database;
   private readonly statements;
 
@@ -79,6 +81,7 @@ export class Store {
     this.statements = this.prepare();
     this.health = new HealthRecords(this.db);
     this.alerts = new AlertRecords(this.db);
+    this.official = new OfficialRecords(this.db);
   }
 
   private prepare() {
@@ -215,6 +218,8 @@ export class Store {
         for (const grain of GRAIN_ORDER) rollups += this.statements.pruneRollup[grain].run(target_id, now - retention[grain]).changes;
       }
     })();
+    // Official history lives as long as hourly rollups: the span the dashboard draws it beside.
+    this.official.prune(now - retention.hour);
     this.db.pragma('incremental_vacuum');
     this.db.pragma('optimize');
     return { outcomes, rollups };

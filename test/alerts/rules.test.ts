@@ -7,7 +7,7 @@ import { decide, INITIAL_ALERT_STATE } from '../../src/alerts/rules.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);
-const knobs: AlertKnobs = { pendingForMs: MINUTE, minimumReminderIntervalMs: 0, recoveredForMs: 0, sendOnResolved: true, degraded: false, flap: DEFAULT_FLAP };
+const knobs: AlertKnobs = { pendingForMs: MINUTE, minimumReminderIntervalMs: 0, recoveredForMs: 0, sendOnResolved: true, degraded: false, greenWhileFailing: false, officialIncidents: false, flap: DEFAULT_FLAP };
 
 /** Replays a status per observation (10 s apart) through the rules; returns the drafts in order. */
 function replay(statuses: HealthState[], options: Partial<AlertKnobs> = {}, start: AlertState = INITIAL_ALERT_STATE, t0 = T0) {

@@ -93,6 +93,7 @@ export interface HealthSnapshotBody {
   dataAgeSeconds: number | null;
   generatedAt: string;
   demo: boolean;
+  official: { status: string; source: string; stale: boolean; incident: { title: string; url: string | null; startedAt: string } | null; agrees: boolean | null; greenWhileFailingSince: string | null } | null;
 }
 
 export interface HealthOverview {

@@ -74,8 +74,11 @@ describe('/health/{target}: send now or hold', () => {
     const body = reply.body;
     // name and windows are documented as optional properties of HealthSnapshot.
     expect(Object.keys(body).sort()).toEqual(
-      ['advice', 'dataAgeSeconds', 'demo', 'generatedAt', 'lastProbe', 'model', 'name', 'observed', 'provider', 'since', 'status', 'target', 'windows'].sort(),
+      ['advice', 'dataAgeSeconds', 'demo', 'generatedAt', 'lastProbe', 'model', 'name', 'observed', 'official', 'provider', 'since', 'status', 'target', 'windows'].sort(),
     );
+    // Demo mode maps the simulated Google Cloud feed to this target.
+    expect(Object.keys(body.official ?? {}).sort()).toEqual(['agrees', 'greenWhileFailingSince', 'incident', 'source', 'stale', 'status']);
+    expect(body.official?.source).toBe('demo-google-cloud');
     expect(Object.keys(body.advice).sort()).toEqual(['admitProbability', 'alternative', 'probeAllowed', 'reason', 'retryAfterSeconds', 'send', 'timeoutSeconds']);
     expect(Object.keys(body.observed).sort()).toEqual(['latencyMs', 'overloadRate', 'rateLimitedRate', 'samples', 'successRate', 'window']);
     expect(Object.keys(body.observed.latencyMs).sort()).toEqual(['p50', 'p95', 'p99']);

@@ -48,6 +48,8 @@ describe('/metrics', () => {
       modelpulse_probe_latency_seconds: 'histogram',
       modelpulse_probe_cost_usd_total: 'counter',
       modelpulse_target_state: 'gauge',
+      modelpulse_official_status: 'gauge',
+      modelpulse_status_fetch_errors_total: 'counter',
     });
     for (const [name, family] of families) expect(family.help, `HELP of ${name}`).toMatch(/\S/);
   });

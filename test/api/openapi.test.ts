@@ -173,8 +173,9 @@ describe('the OpenAPI document', () => {
     const app = createApp({
       mode: 'demo',
       now: () => START,
-      data: { targets: [], latestOutcome: unused, status: unused, series: unused, incidents: unused, notifications: unused },
-      health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused },
+      data: { targets: [], latestOutcome: unused, status: unused, series: unused, incidents: unused, notifications: unused, acknowledgement: unused },
+      health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused, official: unused },
+      status: { sources: unused },
       liveness: unused,
       metrics: unused,
     });
@@ -266,7 +267,9 @@ describe('the OpenAPI document', () => {
     const target = simulatedTarget('sparse', 'http://127.0.0.1:1', { every: 120_000, timeout: 180_000 });
     const engine = new HealthEngine([{ target, thresholds: target.health, alternatives: [] }], { demo: false, now: () => START });
     for (let i = 0; i < 6; i++) engine.observe(outcome('sparse', START - (6 - i) * 120_000, 'ok', 8_000));
-    const snapshot = shaped<{ observed: { window: string; samples: number } }>(JSON.parse(JSON.stringify(engine.snapshot('sparse', START))));
+    // The route adds `official` (null: no status page maps to this target).
+    const body = { ...engine.snapshot('sparse', START), official: null };
+    const snapshot = shaped<{ observed: { window: string; samples: number } }>(JSON.parse(JSON.stringify(body)));
     expect(snapshot.observed).toMatchObject({ window: '20m', samples: 6 });
     expect(violations(snapshot, { $ref: '#/components/schemas/HealthSnapshot' })).toEqual([]);
   });

@@ -17,6 +17,8 @@ export function fileConfig(dataDir: string, targets: Target[], alerts: Partial<A
     retention: retentionSchema.parse({}),
     targets,
     alerts: { ...NO_ALERT_CHANNELS, ...alerts },
+    statusSources: [],
+    discrepancyAfterMs: 600_000,
   };
 }
 

@@ -17,7 +17,7 @@ export function simulatedTarget(id: string, baseUrl: string, overrides: Partial<
     price: resolvePrice(model, undefined),
     health: DEFAULT_THRESHOLDS,
     alternatives: [],
-    alerts: { enabled: true, pendingForMs: 60_000, minimumReminderIntervalMs: 0, recoveredForMs: 0, sendOnResolved: true, degraded: false, flap: DEFAULT_FLAP },
+    alerts: { enabled: true, pendingForMs: 60_000, minimumReminderIntervalMs: 0, recoveredForMs: 0, sendOnResolved: true, degraded: false, greenWhileFailing: false, officialIncidents: false, flap: DEFAULT_FLAP },
     ...rest,
   };
 }

@@ -37,7 +37,7 @@ function makeTarget(provider: Provider, baseUrl: string, options: TargetOptions 
     price: resolvePrice(model, undefined),
     health: DEFAULT_THRESHOLDS,
     alternatives: [],
-    alerts: { enabled: true, pendingForMs: 60_000, minimumReminderIntervalMs: 0, recoveredForMs: 0, sendOnResolved: true, degraded: false, flap: DEFAULT_FLAP },
+    alerts: { enabled: true, pendingForMs: 60_000, minimumReminderIntervalMs: 0, recoveredForMs: 0, sendOnResolved: true, degraded: false, greenWhileFailing: false, officialIncidents: false, flap: DEFAULT_FLAP },
   };
 }
 

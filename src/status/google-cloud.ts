@@ -1,0 +1,96 @@
+import { worstOfficial, type IncidentStage, type OfficialIncident, type OfficialReading, type OfficialStatus }
+  from '../domain/official.js';
+import { asArray, asObject, asText, lookup, matches, newestFirst, parseJsonBody, parseTime, PayloadError, quote,
+  readPayload, type JsonObject } from './payload.js';
+
+const SITE = 'https://status.cloud.google.com/';
+
+const IMPACTS: Readonly<Record<string, OfficialStatus>> = {
+  service_outage: 'major_outage',
+  service_disruption: 'partial_outage',
+  service_information: 'degraded',
+  available: 'operational',
+};
+
+const SEVERITIES: Readonly<Record<string, OfficialStatus>> = {
+  high: 'major_outage',
+  medium: 'partial_outage',
+  low: 'degraded',
+};
+
+interface GoogleIncident {
+  incident: OfficialIncident;
+  /** Product titles and ids, to match the configured names against. */
+  products: string[];
+  /** The newest update says the service is available again, though the incident is not closed. */
+  available: boolean;
+}
+
+/** Reads a Google Cloud (or Workspace) incidents.json: an array of incidents, newest first.
+ * `_now` is unused: the payload itself says what is still open. */
+export function parseGoogleCloud(text: string, match: readonly string[], _now: number): OfficialReading {
+  return readPayload('Google Cloud incidents', () => readIncidents(text, match));
+}
+
+function readIncidents(text: string, match: readonly string[]): OfficialReading {
+  const json = parseJsonBody(text);
+  if (!Array.isArray(json)) throw new PayloadError(`expected an array of incidents, got ${quote(text)}`);
+  const read = json.map(readIncident);
+  const usable = read.filter((entry): entry is GoogleIncident => entry !== null);
+  if (json.length > 0 && usable.length === 0) {
+    throw new PayloadError(`none of the ${json.length} incidents has an id and a readable begin time`);
+  }
+  const chosen = usable.filter((entry) => matches(match, entry.products));
+  const open = chosen.filter((entry) => entry.incident.endedAt === null);
+  const status = worstOfficial(open.map((entry) => (entry.available ? 'operational' : entry.incident.impact)));
+  return { status, incidents: newestFirst(chosen.map((entry) => entry.incident)) };
+}
+
+// An entry without an id, or whose begin or non-empty end cannot be read, is skipped rather than guessed at.
+function readIncident(value: unknown): GoogleIncident | null {
+  const entry = asObject(value);
+  const id = asText(entry?.id);
+  const startedAt = parseTime(entry?.begin);
+  if (!entry || id === null || startedAt === null) return null;
+  const endedAt = readEnd(entry.end);
+  if (endedAt === undefined) return null;
+  const products = asArray(entry.affected_products).map(asObject);
+  const titles = products.map((product) => asText(product?.title)).filter((title) => title !== null);
+  const ids = products.map((product) => asText(product?.id)).filter((productId) => productId !== null);
+  const available = latestUpdateStatus(entry) === 'available';
+  const incident: OfficialIncident = {
+    id,
+    title: asText(entry.current_title) ?? asText(entry.title) ?? asText(entry.external_desc) ?? '(untitled incident)',
+    stage: stageOf(endedAt, available),
+    impact: lookup(IMPACTS, entry.status_impact) ?? lookup(SEVERITIES, entry.severity) ?? 'degraded',
+    startedAt,
+    endedAt,
+    postedAt: parseTime(entry.created),
+    url: urlOf(entry.uri),
+    affected: titles,
+  };
+  return { incident, products: [...titles, ...ids], available };
+}
+
+/** null while ongoing (end missing, null or ""); undefined when an end is given but unreadable. */
+function readEnd(end: unknown): number | null | undefined {
+  if (end === undefined || end === null || (typeof end === 'string' && end.trim() === '')) return null;
+  return parseTime(end) ?? undefined;
+}
+
+function latestUpdateStatus(entry: JsonObject): string | null {
+  const latest = asObject(entry.most_recent_update) ?? asObject(asArray(entry.updates)[0]);
+  return asText(latest?.status)?.toLowerCase() ?? null;
+}
+
+// status_impact and severity say how bad the service is; only the end and the newest update say where it stands.
+function stageOf(endedAt: number | null, available: boolean): IncidentStage {
+  if (endedAt !== null) return 'resolved';
+  return available ? 'monitoring' : 'investigating';
+}
+
+function urlOf(uri: unknown): string | null {
+  const path = asText(uri);
+  if (path === null) return null;
+  return /^https?:\/\//i.test(path) ? path : SITE + path.replace(/^\/+/, '');
+}

@@ -96,8 +96,9 @@ export const PRESETS = {
   },
   demo: {
     latencyScale: 0.05,
-    official: { lag: '40s' },
-    segments: [seg('0s', '50s', 0.02, 0, '14s', '30s'), seg('50s', '60s', 0.85, 0.05, '60s', '100s'), seg('110s', '70s', 0.05, 0, '30s', '60s')],
+    // The status pages post 75 s late, so "green while failing" shows for most of a minute.
+    official: { lag: '75s' },
+    segments: [seg('0s', '50s', 0.02, 0, '14s', '30s'), seg('50s', '2m', 0.85, 0.05, '60s', '100s'), seg('170s', '70s', 0.05, 0, '30s', '60s')],
   },
 } satisfies Record<string, TraceFile>;
 

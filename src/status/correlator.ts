@@ -70,7 +70,10 @@ export class OfficialCorrelator {
   /** The official line for /health and mails; null when no source speaks for the target. */
   summary(targetId: string, now: number): OfficialSummary | null {
     const ours = this.reading(targetId, now);
-    return summarize(this.monitor.viewsFor(targetId, now), { troubled: ours?.troubled ?? null }, this.states.get(targetId)?.raisedAt ?? null);
+    const views = this.monitor.viewsFor(targetId, now);
+    // A page that posted since the last heartbeat has already cleared the flag, whatever the next step stores.
+    const raised = allGreen(views) ? (this.states.get(targetId)?.raisedAt ?? null) : null;
+    return summarize(views, { troubled: ours?.troubled ?? null }, raised);
   }
 
   /** How late the provider acknowledged one of our incidents; null when no source speaks for its target. */

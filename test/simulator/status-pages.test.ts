@@ -265,15 +265,16 @@ describe('official incidents, posted late', () => {
     ]);
   });
 
-  it('has the demo preset post its overload 40 s late, again on every 3-minute loop', () => {
+  it('has the demo preset post its overload 75 s late, again on every 4-minute loop', () => {
     const demo = presetTrace('demo');
     const at = (s: number) => officialIncidents(demo, T0, T0 + s * SECOND).map((i) => [i.id, i.resolvedAt !== null]);
 
-    expect(officialSettings(demo).lag).toBe(40 * SECOND);
-    expect(at(89)).toEqual([]);
-    expect(at(90)).toEqual([['sim-0-1', false]]);
-    expect(at(150)).toEqual([['sim-0-1', true]]);
-    expect(at(270)).toEqual([
+    expect(officialSettings(demo).lag).toBe(75 * SECOND);
+    expect(at(124)).toEqual([]);
+    expect(at(125)).toEqual([['sim-0-1', false]]);
+    expect(at(244)).toEqual([['sim-0-1', false]]);
+    expect(at(245)).toEqual([['sim-0-1', true]]);
+    expect(at(370)).toEqual([
       ['sim-1-1', false],
       ['sim-0-1', true],
     ]);

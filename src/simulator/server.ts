@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { seededRandom } from './random.js';
 import { conditionsAt, drawReply, isPresetName, parseTrace, presetTrace, PRESETS, type Conditions, type PresetName, type Trace } from './scenario.js';
-import { isStatusFault, STATUS_FAULTS, statusPage, statusReply, statusRoute, type StatusFault, type StatusReply } from './status-pages.js';
+import { statusPage } from './official-incidents.js';
+import { isStatusFault, STATUS_FAULTS, statusReply, statusRoute, type StatusFault, type StatusReply } from './status-pages.js';
 import { geminiError, geminiSuccess, openAiReply, REPLY_KINDS, type ReplyKind, type WireReply } from './wire.js';
 
 export const SIMULATED_MODELS = ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview', 'gemini-2.0-flash-preview-image-generation'];

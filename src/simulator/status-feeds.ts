@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Impact, IncidentUpdate, SimulatedIncident, StatusPage } from './status-pages.js';
+import type { Impact, IncidentUpdate, SimulatedIncident, StatusPage } from './official-incidents.js';
 
 /** The simulated provider's status pages in the real wire formats (shared/reference/wire-formats.md). */
 

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/simulator/random.js';
 import { officialSettings, parseTrace, PRESETS, presetTrace, type TraceFile, type Trace } from '../../src/simulator/scenario.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { officialIncidents, STATUS_FAULTS, type SimulatedIncident } from '../../src/simulator/status-pages.js';
+import { officialIncidents, type SimulatedIncident } from '../../src/simulator/official-incidents.js';
+import { STATUS_FAULTS } from '../../src/simulator/status-pages.js';
 
 const SECOND = 1_000;
 const MINUTE = 60_000;

@@ -4,6 +4,7 @@ import type { OfficialView } from '../domain/official.js';
 import type { Grade } from '../status/correlate.js';
 import type { StoredIncident } from '../store/official-records.js';
 import { officialIncidentJson } from './official-json.js';
+import { where } from '../status/fetch.js';
 
 /** One official source as the service sees it now. */
 export interface SourceReport {
@@ -27,7 +28,7 @@ export function statusRoutes(app: Hono, data: StatusData, now: () => number, dem
       sources: data.sources(at).map(({ source, view, incidents, grade }) => ({
         id: source.id,
         kind: source.kind,
-        url: source.url,
+        url: where(source.url),
         targets: source.targets,
         status: view.status,
         fetchedAt: view.fetchedAt === null ? null : new Date(view.fetchedAt).toISOString(),

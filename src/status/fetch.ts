@@ -114,11 +114,11 @@ function tooBig(source: StatusSource): string {
   return `body from ${where(source.url)} is larger than the ${Math.round(source.maxBytes / 1024)} KiB cap (statusSources maxBytes)`;
 }
 
-/** The URL without its query or credentials, which may hold a token. */
+/** The URL without its query or credentials, which may hold a token; a query shows as "?…". */
 export function where(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
+    return `${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}`;
   } catch {
     return 'the status page';
   }

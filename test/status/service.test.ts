@@ -37,7 +37,7 @@ interface HealthBody {
   official: { status: string; source: string; stale: boolean; incident: { title: string; startedAt: string } | null; agrees: boolean | null; greenWhileFailingSince: string | null } | null;
 }
 
-async function world(lag: string, everyMs: number): Promise<{ service: Service; simulator: Simulator; clock: { now: number } }> {
+async function world(lag: string, everyMs: number, query = ''): Promise<{ service: Service; simulator: Simulator; clock: { now: number } }> {
   const clock = { now: T0 };
   const simulator = await startSimulator({ trace: trace(lag), now: () => clock.now, random: () => 0.37 });
   closers.push(() => simulator.close());
@@ -45,7 +45,7 @@ async function world(lag: string, everyMs: number): Promise<{ service: Service; 
   const source: StatusSource = {
     id: SOURCE,
     kind: 'google-cloud',
-    url: `${simulator.url}/status/google-cloud/incidents.json`,
+    url: `${simulator.url}/status/google-cloud/incidents.json${query}`,
     everyMs: 5 * MINUTE,
     timeoutMs: 2_000,
     maxBytes: 1024 * 1024,
@@ -153,5 +153,17 @@ describe('official status beside what we observe', () => {
     expect(text).toMatch(new RegExp(`modelpulse_status_fetch_errors_total\\{source="${SOURCE}"\\} 2\\b`));
     const sources = (await (await fetch(`${service.url}/api/status-sources`)).json()) as { sources: Array<{ stale: boolean; error: string | null }> };
     expect(sources.sources[0]).toMatchObject({ stale: true, error: expect.stringMatching(/malformed payload/) });
+  });
+
+  it('never shows a token carried in a status page URL, in the API or in fetch errors', async () => {
+    const { service, simulator, clock } = await world('30m', 60_000, '?api_key=tok-8f3a1c99e2');
+    await runTo(service, clock, 1);
+    simulator.statusFault('server-error');
+    await runTo(service, clock, 6);
+    const text = await (await fetch(`${service.url}/api/status-sources`)).text();
+    expect(text).toContain('incidents.json?…');
+    expect(text).toMatch(/HTTP 502/);
+    expect(text).not.toContain('tok-8f3a1c99e2');
+    expect(JSON.stringify(service.store.official.sources().get(SOURCE))).not.toContain('tok-8f3a1c99e2');
   });
 });

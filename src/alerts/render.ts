@@ -173,7 +173,7 @@ function section(notice: Notice, context: RenderContext): Section {
         : draft.kind === 'flapping_ended'
           ? `${who} has settled as ${draft.status.toUpperCase()} after flapping for ${duration(episode?.durationMs ?? 0)} with ${episode?.changes ?? 0} state changes.`
           : draft.kind === 'green_while_failing'
-            ? `${who} has been ${draft.status.toUpperCase()} since ${time(draft.discrepancy?.holdingSince ?? draft.since)} while its status page${(draft.discrepancy?.sources.length ?? 0) > 1 ? 's' : ''} (${draft.discrepancy?.sources.join(', ') ?? '?'}) say operational.`
+            ? `${who} has been ${draft.status.toUpperCase()} since ${time(draft.discrepancy?.holdingSince ?? draft.since)} while ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'its status pages' : 'its status page'} (${draft.discrepancy?.sources.join(', ') ?? '?'}) ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'say' : 'says'} operational.`
             : draft.officialIncident
               ? officialTitle(draft)
               : `${who} is ${draft.status.toUpperCase()} since ${time(draft.since)}.`;

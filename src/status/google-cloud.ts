@@ -3,7 +3,7 @@ import { worstOfficial, type IncidentStage, type OfficialIncident, type Official
 import { asArray, asObject, asText, lookup, matches, newestFirst, parseJsonBody, parseTime, PayloadError, quote,
   readPayload, type JsonObject } from './payload.js';
 
-const SITE = 'https://status.cloud.google.com/';
+const CLOUD_FEED = 'https://status.cloud.google.com/incidents.json';
 
 const IMPACTS: Readonly<Record<string, OfficialStatus>> = {
   service_outage: 'major_outage',
@@ -27,15 +27,15 @@ interface GoogleIncident {
 }
 
 /** Reads a Google Cloud (or Workspace) incidents.json: an array of incidents, newest first.
- * `_now` is unused: the payload itself says what is still open. */
-export function parseGoogleCloud(text: string, match: readonly string[], _now: number): OfficialReading {
-  return readPayload('Google Cloud incidents', () => readIncidents(text, match));
+ * `_now` is unused: the payload itself says what is still open. Relative `uri`s resolve against `pageUrl`. */
+export function parseGoogleCloud(text: string, match: readonly string[], _now: number, pageUrl = CLOUD_FEED): OfficialReading {
+  return readPayload('Google Cloud incidents', () => readIncidents(text, match, pageUrl));
 }
 
-function readIncidents(text: string, match: readonly string[]): OfficialReading {
+function readIncidents(text: string, match: readonly string[], pageUrl: string): OfficialReading {
   const json = parseJsonBody(text);
   if (!Array.isArray(json)) throw new PayloadError(`expected an array of incidents, got ${quote(text)}`);
-  const read = json.map(readIncident);
+  const read = json.map((value) => readIncident(value, pageUrl));
   const usable = read.filter((entry): entry is GoogleIncident => entry !== null);
   if (json.length > 0 && usable.length === 0) {
     throw new PayloadError(`none of the ${json.length} incidents has an id and a readable begin time`);
@@ -47,7 +47,7 @@ function readIncidents(text: string, match: readonly string[]): OfficialReading 
 }
 
 // An entry without an id, or whose begin or non-empty end cannot be read, is skipped rather than guessed at.
-function readIncident(value: unknown): GoogleIncident | null {
+function readIncident(value: unknown, pageUrl: string): GoogleIncident | null {
   const entry = asObject(value);
   const id = asText(entry?.id);
   const startedAt = parseTime(entry?.begin);
@@ -66,7 +66,7 @@ function readIncident(value: unknown): GoogleIncident | null {
     startedAt,
     endedAt,
     postedAt: parseTime(entry.created),
-    url: urlOf(entry.uri),
+    url: urlOf(entry.uri, pageUrl),
     affected: titles,
   };
   return { incident, products: [...titles, ...ids], available };
@@ -89,8 +89,14 @@ function stageOf(endedAt: number | null, available: boolean): IncidentStage {
   return available ? 'monitoring' : 'investigating';
 }
 
-function urlOf(uri: unknown): string | null {
+function urlOf(uri: unknown, pageUrl: string): string | null {
   const path = asText(uri);
   if (path === null) return null;
-  return /^https?:\/\//i.test(path) ? path : SITE + path.replace(/^\/+/, '');
+  try {
+    // Google's uris are relative to the feed's folder ("incidents/<id>"), even with a leading slash.
+    const url = new URL(/^https?:\/\//i.test(path) ? path : path.replace(/^\/+/, ''), new URL(pageUrl, CLOUD_FEED));
+    return /^https?:$/.test(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
 }

@@ -101,7 +101,7 @@ export class OfficialMonitor {
       const fetched = await fetchStatusPage(source, { etag: record.etag, lastModified: record.lastModified }, { ...this.options.fetch, signal: this.stop.signal });
       const at = this.options.now();
       if (fetched.kind === 'not-modified') return this.settle(source, { ...record, fetchedAt: at, attemptedAt, error: null, failingSince: null });
-      const reading = PARSERS[source.kind](fetched.text, source.match, at);
+      const reading = PARSERS[source.kind](fetched.text, source.match, at, source.url);
       const events = this.merge(source, record, reading, at);
       this.settle(source, { ...record, ...fetched.validators, status: reading.status, fetchedAt: at, attemptedAt, error: null, failingSince: null, baselineAt: record.baselineAt ?? at });
       for (const event of events) this.emit(event);

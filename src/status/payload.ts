@@ -3,7 +3,8 @@ import type { OfficialIncident, OfficialReading } from '../domain/official.js';
 export { SOURCE_KINDS, type SourceKind } from '../domain/official.js';
 
 /** Reads one response body into a reading, keeping only what `match` names (empty = everything). */
-export type StatusParser = (text: string, match: readonly string[], now: number) => OfficialReading;
+/** `pageUrl` is where the payload came from, for links it gives relative to itself. */
+export type StatusParser = (text: string, match: readonly string[], now: number, pageUrl?: string) => OfficialReading;
 
 /** A status payload that cannot be read; the message says what was expected and quotes what came. */
 export class PayloadError extends Error {

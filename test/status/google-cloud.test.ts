@@ -197,3 +197,16 @@ function captureError(run: () => unknown): Error {
   }
   throw new Error('expected a failure');
 }
+
+describe('incident links', () => {
+  it('resolve a relative uri against the feed it came from (the Workspace dashboard has the same shape elsewhere)', () => {
+    const workspace = 'https://www.google.com/appsstatus/dashboard/incidents.json';
+    const reading = parseGoogleCloud(CURRENT, [], NOW, workspace);
+    expect(reading.incidents.length).toBeGreaterThan(0);
+    const link = (id: string) => reading.incidents.find((incident) => incident.id === id)?.url;
+    expect(link('gemini429ongoing00001')).toBe('https://www.google.com/appsstatus/dashboard/incidents/gemini429ongoing00001');
+    expect(link('storagerecovering0002')).toBe('https://www.google.com/appsstatus/dashboard/incidents/storagerecovering0002');
+    // An absolute uri stays as given.
+    expect(link('geminipostedlater0004')).toBe('https://status.cloud.google.com/incidents/geminipostedlater0004');
+  });
+});

@@ -20,8 +20,8 @@ export interface DiscrepancyInput {
   holding: boolean | null;
   /** When the current holding run began, as the health engine says. */
   since: number;
-  /** Every mapped source has a known status and all of them say operational, with no open incident. */
-  green: boolean;
+  /** Every mapped page says operational with nothing open (true), one admits trouble (false), or none admits trouble but one is unknown (null: no change). */
+  green: boolean | null;
 }
 
 export type DiscrepancyEvent =
@@ -39,6 +39,7 @@ export function stepDiscrepancy(state: DiscrepancyState, input: DiscrepancyInput
     return { state: NO_DISCREPANCY, event };
   }
   const holdingSince = Math.min(state.holdingSince ?? input.since, input.since);
+  if (input.green === null) return { state: { holdingSince, raisedAt: state.raisedAt }, event: null };
   if (state.raisedAt !== null) {
     if (input.green) return { state: { holdingSince, raisedAt: state.raisedAt }, event: null };
     return { state: { holdingSince, raisedAt: null }, event: { kind: 'cleared', at: input.at, by: 'acknowledged' } };
@@ -115,6 +116,13 @@ export function summarize(views: readonly OfficialView[], ours: { troubled: bool
 /** Every mapped source is known and says operational, with nothing open. */
 export function allGreen(views: readonly OfficialView[]): boolean {
   return views.length > 0 && views.every((v) => v.status === 'operational' && v.open.length === 0);
+}
+
+/** What the pages say together: all green, some admit trouble, or nothing either way (a page unknown, none admitting). */
+export function pagesSay(views: readonly OfficialView[]): boolean | null {
+  if (allGreen(views)) return true;
+  const admits = views.some((v) => v.status !== 'unknown' && (v.status !== 'operational' || v.open.length > 0));
+  return admits ? false : null;
 }
 
 function roundMinutes(ms: number): number {

@@ -8,6 +8,7 @@ import {
   grade,
   GRADE_WINDOW_MS,
   NO_DISCREPANCY,
+  pagesSay,
   stepDiscrepancy,
   summarize,
   type Acknowledgement,
@@ -56,7 +57,7 @@ export class OfficialCorrelator {
       const ours = this.reading(targetId, now);
       if (views.length === 0 || !ours) continue;
       const before = this.states.get(targetId) ?? NO_DISCREPANCY;
-      const { state, event } = stepDiscrepancy(before, { at: now, holding: ours.holding, since: ours.since, green: allGreen(views) }, this.afterMs);
+      const { state, event } = stepDiscrepancy(before, { at: now, holding: ours.holding, since: ours.since, green: pagesSay(views) }, this.afterMs);
       this.states.set(targetId, state);
       if (!event) continue;
       const sources = views.map((v) => v.sourceId);

@@ -26,7 +26,9 @@ const TARGETS = [
   '    apiKeyEnv: RELAY_KEY', //                  9
 ];
 
+const FILE = 'modelpulse.yaml: ';
 const parse = (text: string) => parseConfigText(text, 'modelpulse.yaml', ENV);
+const errorIn = (text: string) => configError(() => parse(text));
 
 function configError(load: () => unknown): string {
   try {
@@ -76,7 +78,7 @@ describe('status sources in the config file', () => {
     ]);
   });
 
-  it('keeps the products of a google-cloud source and the components of a statuspage or feed source as what to match', () => {
+  it('matches a google-cloud source by its products, a statuspage or feed source by its components', () => {
     const config = load(
       'statusSources:',
       '  - id: google-cloud',
@@ -113,7 +115,8 @@ describe('status sources in the config file', () => {
   });
 
   it('accepts a poll every 2 s, the shortest interval allowed', () => {
-    const config = load('statusSources:', '  - id: fast', '    kind: feed', '    url: http://127.0.0.1:8787/status/feed/history.rss', '    every: 2s');
+    const url = 'http://127.0.0.1:8787/status/feed/history.rss';
+    const config = load('statusSources:', '  - id: fast', '    kind: feed', `    url: ${url}`, '    every: 2s');
 
     expect(config.statusSources[0]!.everyMs).toBe(2 * SECOND);
   });
@@ -132,19 +135,20 @@ describe('status source errors name the field, the line and what was expected', 
     );
 
   it('rejects a kind it cannot read, listing the ones it can', () => {
-    const message = configError(() => parse(oneSource('status-io', 'https://status.example.com/')));
+    const message = errorIn(oneSource('status-io', 'https://status.example.com/'));
 
     expect(message).toMatch(/^modelpulse\.yaml: statusSources\[0\]\.kind: .*"google-cloud".*"statuspage".*"feed".* \(line 12\)$/);
   });
 
-  it.each(['ftp://status.example.com/feed.rss', 'status.example.com/feed.rss', 'file:///etc/passwd'])('rejects the URL %s: only http(s) pages are polled', (url) => {
-    expect(configError(() => parse(oneSource('feed', url)))).toBe('modelpulse.yaml: statusSources[0].url: expected an http(s) URL (line 13)');
+  const notHttp = ['ftp://status.example.com/feed.rss', 'status.example.com/feed.rss', 'file:///etc/passwd'];
+  it.each(notHttp)('rejects the URL %s: only http(s) pages are polled', (url) => {
+    expect(errorIn(oneSource('feed', url))).toBe(FILE + 'statusSources[0].url: expected an http(s) URL (line 13)');
   });
 
   it('refuses a poll interval below 2 s, saying the range', () => {
     const text = oneSource('feed', 'https://status.example.com/history.rss', '    every: 1s');
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: statusSources[0].every: expected a duration between 2s and 1d, got "1s" (line 14)');
+    expect(errorIn(text)).toBe(FILE + 'statusSources[0].every: expected a duration between 2s and 1d, got "1s" (line 14)');
   });
 
   it('rejects two sources with the same id, pointing at the second', () => {
@@ -159,7 +163,7 @@ describe('status source errors name the field, the line and what was expected', 
       '    url: https://status.example.com/api/v2/summary.json', // 16
     );
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: statusSources[1].id: duplicate status source id "provider" (line 14)');
+    expect(errorIn(text)).toBe(FILE + 'statusSources[1].id: duplicate status source id "provider" (line 14)');
   });
 
   it('rejects a target id that no target has, pointing at the misspelt entry', () => {
@@ -171,38 +175,38 @@ describe('status source errors name the field, the line and what was expected', 
       '      - nano-banan', //        16
     );
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: statusSources[0].targets[1]: no target has id "nano-banan" (line 16)');
+    expect(errorIn(text)).toBe(FILE + 'statusSources[0].targets[1]: no target has id "nano-banan" (line 16)');
   });
 
   it('rejects products on a statuspage source: it filters by components', () => {
-    const text = oneSource('statuspage', 'https://status.example.com/api/v2/summary.json', '    products: [Image generation API]');
+    const text = oneSource('statuspage', 'https://status.example.com/api/v2/summary.json', '    products: [Images]');
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: statusSources[0].products: a statuspage source filters by components, not products (line 14)');
+    expect(errorIn(text)).toBe(FILE + 'statusSources[0].products: a statuspage source filters by components, not products (line 14)');
   });
 
   it('rejects products on a feed source as well', () => {
     const text = oneSource('feed', 'https://status.example.com/history.atom', '    products: [Images]');
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: statusSources[0].products: a feed source filters by components, not products (line 14)');
+    expect(errorIn(text)).toBe(FILE + 'statusSources[0].products: a feed source filters by components, not products (line 14)');
   });
 
   it('rejects components on a google-cloud source: it filters by products', () => {
-    const text = oneSource('google-cloud', 'https://status.cloud.google.com/incidents.json', '    components: [Vertex Gemini API]');
+    const text = oneSource('google-cloud', 'https://status.cloud.google.com/incidents.json', '    components: [Gemini]');
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: statusSources[0].components: a google-cloud source filters by products, not components (line 14)');
+    expect(errorIn(text)).toBe(FILE + 'statusSources[0].components: a google-cloud source filters by products, not components (line 14)');
   });
 
   it('rejects a misspelt key instead of ignoring it', () => {
     const text = oneSource('feed', 'https://status.example.com/history.rss', '    interval: 5m');
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: statusSources[0].interval: unknown key "interval" (line 14)');
+    expect(errorIn(text)).toBe(FILE + 'statusSources[0].interval: unknown key "interval" (line 14)');
   });
 
   it('rejects a misspelt officialStatus key and an out-of-range discrepancyAfter', () => {
-    expect(configError(() => parse(yaml(...TARGETS, 'officialStatus:', '  discrepancyAfterMs: 600000')))).toBe(
+    expect(errorIn(yaml(...TARGETS, 'officialStatus:', '  discrepancyAfterMs: 600000'))).toBe(
       'modelpulse.yaml: officialStatus.discrepancyAfterMs: unknown key "discrepancyAfterMs" (line 11)',
     );
-    expect(configError(() => parse(yaml(...TARGETS, 'officialStatus:', '  discrepancyAfter: 2d')))).toBe(
+    expect(errorIn(yaml(...TARGETS, 'officialStatus:', '  discrepancyAfter: 2d'))).toBe(
       'modelpulse.yaml: officialStatus.discrepancyAfter: expected a duration between 0ms and 1d, got "2d" (line 11)',
     );
   });
@@ -233,7 +237,9 @@ describe('the built-in Gemini defaults', () => {
   it('mail neither "green while failing" nor official incidents unless asked', () => {
     const config = loadConfig({ GEMINI_API_KEY: 'k1' }, tempDir());
 
-    for (const target of config.targets) expect(target.alerts).toMatchObject({ greenWhileFailing: false, officialIncidents: false });
+    for (const target of config.targets) {
+      expect(target.alerts).toMatchObject({ greenWhileFailing: false, officialIncidents: false });
+    }
   });
 });
 
@@ -246,7 +252,8 @@ describe('alert knobs for official status', () => {
     return loadConfig(ENV, dir);
   }
 
-  const knobs = (config: ServiceConfig) => config.targets.map((t) => [t.id, t.alerts.greenWhileFailing, t.alerts.officialIncidents]);
+  const knobs = (config: ServiceConfig) =>
+    config.targets.map((t) => [t.id, t.alerts.greenWhileFailing, t.alerts.officialIncidents]);
 
   it('are off by default', () => {
     expect(knobs(load(...TARGETS))).toEqual([

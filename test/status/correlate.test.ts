@@ -5,6 +5,7 @@ import {
   allGreen,
   grade,
   NO_DISCREPANCY,
+  pagesSay,
   stepDiscrepancy,
   summarize,
   type DiscrepancyEvent,
@@ -192,5 +193,26 @@ describe('official summary for a target', () => {
     expect(allGreen([view({}), view({ status: 'unknown' })])).toBe(false);
     expect(allGreen([view({ open: [incident({})] })])).toBe(false);
     expect(allGreen([])).toBe(false);
+  });
+});
+
+describe('a status page gone unknown', () => {
+  const unknown = view({ sourceId: 'gone', status: 'unknown', stale: true });
+  const red = view({ sourceId: 'red', status: 'partial_outage' });
+
+  it('neither raises nor clears the flag: only the provider posting or our recovery does', () => {
+    const raised: DiscrepancyState = { holdingSince: T0, raisedAt: T0 + 10 * MINUTE };
+    const kept = stepDiscrepancy(raised, { at: T0 + 30 * MINUTE, holding: true, since: T0, green: pagesSay([unknown]) }, 10 * MINUTE);
+    expect(kept).toEqual({ state: raised, event: null });
+    const fresh = stepDiscrepancy(NO_DISCREPANCY, { at: T0 + 30 * MINUTE, holding: true, since: T0, green: pagesSay([unknown]) }, 10 * MINUTE);
+    expect(fresh.event).toBeNull();
+    const recovered = stepDiscrepancy(raised, { at: T0 + 30 * MINUTE, holding: false, since: T0, green: pagesSay([unknown]) }, 10 * MINUTE);
+    expect(recovered.event).toMatchObject({ kind: 'cleared', by: 'recovered' });
+  });
+
+  it('does not hide another page that admits trouble', () => {
+    expect(pagesSay([unknown, red])).toBe(false);
+    expect(pagesSay([unknown, view({})])).toBeNull();
+    expect(pagesSay([view({}), view({ sourceId: 'b' })])).toBe(true);
   });
 });

@@ -78,7 +78,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   }
   const pipeline = new ObservationPipeline(store, targets, { demo: config.mode === 'demo', now });
   const sources = simulator ? demoSources(simulator.url) : config.statusSources;
-  const official = new OfficialMonitor(sources, store.official, { now, log, fetch: options.statusFetch });
+  const official = new OfficialMonitor(sources, store.official, { now, log, fetch: options.statusFetch, keepMs: config.retention.hour });
   const reading = (targetId: string): TargetReading | null => {
     const tracker = pipeline.engine.tracker(targetId);
     const status = pipeline.engine.status(targetId);
@@ -144,7 +144,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       status: (id) => pipeline.engine.status(id),
       series: (query) => store.series(query, config.retention),
       incidents: (query) => store.health.incidents(query),
-      acknowledgement: (incident, at) => correlator.acknowledgement(incident, at),
+      acknowledgements: (incidents, at) => correlator.acknowledgements(incidents, at),
       notifications: (limit, targetId) => store.alerts.list(limit, targetId),
     },
     health: {

@@ -18,8 +18,8 @@ export interface DataSource {
   status(targetId: string): string | undefined;
   series(query: SeriesQuery): Series;
   incidents(query: IncidentQuery): Incident[];
-  /** How late the provider acknowledged an incident; null when no status page maps to its target. */
-  acknowledgement(incident: Incident, now: number): (Acknowledgement & { graded: boolean }) | null;
+  /** How late the provider acknowledged each incident; null for one whose target no status page maps to. */
+  acknowledgements(incidents: readonly Incident[], now: number): Array<(Acknowledgement & { graded: boolean }) | null>;
   notifications(limit: number, targetId?: string): Notification[];
 }
 
@@ -94,9 +94,10 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
     if (target !== undefined && !known().includes(target)) return unknownTarget(c, target, known());
     const incidents = source.incidents({ targetId: target, from, to, limit });
     const at = now();
+    const acknowledged = source.acknowledgements(incidents, at);
     return c.json({
       demo,
-      incidents: incidents.map((i) => ({
+      incidents: incidents.map((i, n) => ({
         id: i.id,
         target: i.targetId,
         startedAt: new Date(i.startedAt).toISOString(),
@@ -106,7 +107,7 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
         worstState: i.worstState,
         cause: i.cause,
         peak: { samples: i.peak.samples, successRate: i.peak.successRate, overloadRate: i.peak.overloadRate, rateLimitedRate: i.peak.rateLimitedRate, latencyMs: i.peak.latencyMs },
-        official: acknowledgementJson(source.acknowledgement(i, at)),
+        official: acknowledgementJson(acknowledged[n]!),
       })),
     });
   });

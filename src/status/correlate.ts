@@ -10,9 +10,11 @@ export const GRADE_WINDOW_MS = 90 * 24 * 60 * MINUTE;
 export interface DiscrepancyState {
   holdingSince: number | null;
   raisedAt: number | null;
+  /** The last time, in this holding run, that a page admitted trouble: the green clock restarts after it. */
+  admittedAt: number | null;
 }
 
-export const NO_DISCREPANCY: DiscrepancyState = { holdingSince: null, raisedAt: null };
+export const NO_DISCREPANCY: DiscrepancyState = { holdingSince: null, raisedAt: null, admittedAt: null };
 
 export interface DiscrepancyInput {
   at: number;
@@ -31,6 +33,8 @@ export type DiscrepancyEvent =
 /**
  * Pure: "status page green while failing" is raised once a target has held traffic for `afterMs`
  * while every page it maps to says operational; it clears when the provider posts or we recover.
+ * A page that admits trouble restarts the clock: raising again within the same run takes another
+ * `afterMs` of green, so a page flapping with each poll never raises one flag per poll.
  */
 export function stepDiscrepancy(state: DiscrepancyState, input: DiscrepancyInput, afterMs: number): { state: DiscrepancyState; event: DiscrepancyEvent | null } {
   if (input.holding === null) return { state, event: null };
@@ -39,15 +43,17 @@ export function stepDiscrepancy(state: DiscrepancyState, input: DiscrepancyInput
     return { state: NO_DISCREPANCY, event };
   }
   const holdingSince = Math.min(state.holdingSince ?? input.since, input.since);
-  if (input.green === null) return { state: { holdingSince, raisedAt: state.raisedAt }, event: null };
-  if (state.raisedAt !== null) {
-    if (input.green) return { state: { holdingSince, raisedAt: state.raisedAt }, event: null };
-    return { state: { holdingSince, raisedAt: null }, event: { kind: 'cleared', at: input.at, by: 'acknowledged' } };
+  const admittedAt = state.admittedAt;
+  if (input.green === null) return { state: { holdingSince, raisedAt: state.raisedAt, admittedAt }, event: null };
+  if (!input.green) {
+    const event = state.raisedAt === null ? null : ({ kind: 'cleared', at: input.at, by: 'acknowledged' } as const);
+    return { state: { holdingSince, raisedAt: null, admittedAt: input.at }, event };
   }
-  if (input.green && input.at - holdingSince >= afterMs) {
-    return { state: { holdingSince, raisedAt: input.at }, event: { kind: 'raised', at: input.at, holdingSince } };
+  if (state.raisedAt !== null) return { state: { holdingSince, raisedAt: state.raisedAt, admittedAt }, event: null };
+  if (input.at - Math.max(holdingSince, admittedAt ?? holdingSince) >= afterMs) {
+    return { state: { holdingSince, raisedAt: input.at, admittedAt }, event: { kind: 'raised', at: input.at, holdingSince } };
   }
-  return { state: { holdingSince, raisedAt: null }, event: null };
+  return { state: { holdingSince, raisedAt: null, admittedAt }, event: null };
 }
 
 /** An official incident with when we first saw it (the acknowledgement moment when the feed gives no post time). */

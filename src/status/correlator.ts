@@ -15,6 +15,7 @@ import {
   type DiscrepancyEvent,
   type DiscrepancyState,
   type Grade,
+  type SeenIncident,
 } from './correlate.js';
 import type { OfficialMonitor } from './monitor.js';
 
@@ -27,6 +28,9 @@ export interface TargetReading {
   /** When its current state began. */
   since: number;
 }
+
+/** More official incidents than any real page posts in a window; the bound keeps a hostile feed from costing memory. */
+const MAX_OFFICIAL = 20_000;
 
 export type TargetDiscrepancyEvent = DiscrepancyEvent & { targetId: string; sources: string[] };
 
@@ -45,7 +49,7 @@ export class OfficialCorrelator {
     private readonly reading: (targetId: string, now: number) => TargetReading | null,
   ) {
     for (const open of store.official.openDiscrepancies()) {
-      this.states.set(open.targetId, { holdingSince: open.holdingSince, raisedAt: open.raisedAt });
+      this.states.set(open.targetId, { holdingSince: open.holdingSince, raisedAt: open.raisedAt, admittedAt: null });
     }
   }
 
@@ -77,26 +81,44 @@ export class OfficialCorrelator {
     return summarize(views, { troubled: ours?.troubled ?? null }, raised);
   }
 
-  /** How late the provider acknowledged one of our incidents; null when no source speaks for its target. */
-  acknowledgement(incident: Incident, now: number): (Acknowledgement & { graded: boolean }) | null {
-    const sources = this.monitor.sources.filter((s) => s.targets.includes(incident.targetId));
-    if (sources.length === 0) return null;
-    const official = sources.flatMap((s) => this.store.official.incidentsBetween(s.id, incident.startedAt, incident.endedAt ?? now));
-    return { ...acknowledgement(incident, official, now), graded: this.graded(incident, now) };
+  /**
+   * How late the provider acknowledged each of our incidents; null for one whose target no source
+   * speaks for. Each source's incidents over the whole span are read once, not once per incident.
+   */
+  acknowledgements(incidents: readonly Incident[], now: number): Array<(Acknowledgement & { graded: boolean }) | null> {
+    const official = new Map<string, SeenIncident[]>();
+    const spanOf = (targetId: string) => {
+      const mine = incidents.filter((i) => i.targetId === targetId);
+      return { from: Math.min(...mine.map((i) => i.startedAt)), to: Math.max(...mine.map((i) => i.endedAt ?? now)) };
+    };
+    for (const source of this.monitor.sources) {
+      const spans = source.targets.filter((t) => incidents.some((i) => i.targetId === t)).map(spanOf);
+      if (spans.length === 0) continue;
+      const from = Math.min(...spans.map((s) => s.from));
+      const to = Math.max(...spans.map((s) => s.to));
+      official.set(source.id, this.store.official.incidentsBetween(source.id, from, to, MAX_OFFICIAL));
+    }
+    return incidents.map((incident) => {
+      const sources = this.monitor.sources.filter((s) => s.targets.includes(incident.targetId));
+      if (sources.length === 0) return null;
+      const theirs = sources.flatMap((s) => official.get(s.id) ?? []);
+      return { ...acknowledgement(incident, theirs, now), graded: this.graded(incident, now) };
+    });
   }
 
   /** Per source over the last 90 days: the median acknowledgement delay of our graded incidents, and its grade. */
   grade(sourceId: string, now: number): { grade: Grade | null; medianMinutes: number | null; incidents: number } {
     const source = this.monitor.sources.find((s) => s.id === sourceId);
     if (!source) return { grade: null, medianMinutes: null, incidents: 0 };
+    const ours = source.targets.flatMap((targetId) => this.store.health.incidents({ targetId, from: now - GRADE_WINDOW_MS, limit: 1_000 }));
+    const graded = ours.filter((incident) => this.graded(incident, now));
+    if (graded.length === 0) return { ...grade([]), incidents: 0 };
+    const from = Math.min(...graded.map((i) => i.startedAt));
+    const official = this.store.official.incidentsBetween(sourceId, from, now, MAX_OFFICIAL);
     const delays: number[] = [];
-    for (const targetId of source.targets) {
-      for (const incident of this.store.health.incidents({ targetId, from: now - GRADE_WINDOW_MS, limit: 1_000 })) {
-        if (!this.graded(incident, now)) continue;
-        const official = this.store.official.incidentsBetween(sourceId, incident.startedAt, incident.endedAt ?? now);
-        const ack = acknowledgement(incident, official, now);
-        if (ack.kind !== 'pending') delays.push(ack.delayMinutes);
-      }
+    for (const incident of graded) {
+      const ack = acknowledgement(incident, official, now);
+      if (ack.kind !== 'pending') delays.push(ack.delayMinutes);
     }
     return { ...grade(delays), incidents: delays.length };
   }

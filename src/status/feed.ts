@@ -49,12 +49,22 @@ function readFeed(text: string, match: readonly string[], now: number): Official
   if (items.length > 0 && usable.length === 0) {
     throw new PayloadError(`none of the ${items.length} feed items has an id and a readable date`);
   }
-  const chosen = usable.filter((entry) => mentions(match, `${entry.incident.title}\n${entry.body}`));
-  const live = chosen.filter((entry) => entry.incident.endedAt === null && now - entry.lastActivity <= STALE_AFTER_MS);
+  const chosen = usable.filter((entry) => mentions(match, `${entry.incident.title}\n${entry.body}`)).map(quietEnds(now));
+  const live = chosen.filter((entry) => entry.incident.endedAt === null);
   return {
     status: worstOfficial(live.map((entry) => entry.incident.impact)),
     incidents: newestFirst(chosen.map((entry) => entry.incident)),
   };
+}
+
+/**
+ * An incident a feed left open but has not touched for a week ended, as far as anyone can tell, at
+ * its last update: it keeps the page's last word as its stage, but no longer counts as open (it
+ * would otherwise block "green while failing" and acknowledge every later episode forever).
+ */
+function quietEnds(now: number): (entry: FeedIncident) => FeedIncident {
+  return (entry) =>
+    entry.incident.endedAt === null && now - entry.lastActivity > STALE_AFTER_MS ? { ...entry, incident: { ...entry.incident, endedAt: entry.lastActivity } } : entry;
 }
 
 function feedItems(text: string): JsonObject[] {

@@ -16,6 +16,8 @@ export interface MonitorOptions {
   now: () => number;
   log: Logger;
   fetch?: Omit<FetchOptions, 'signal'>;
+  /** How long official incidents are kept: one that ended before this is pruned history, neither stored again nor news. */
+  keepMs?: number;
 }
 
 /** Stale for this many poll intervals: the last known status is no longer shown. */
@@ -35,6 +37,10 @@ export class OfficialMonitor {
   private readonly running = new Map<string, Promise<void>>();
   private readonly listeners: Array<(event: OfficialEvent) => void> = [];
   private readonly stop = new AbortController();
+  /** Sources read in full by this process: only then are the stored validators ours to send (the filter may have changed). */
+  private readonly readInFull = new Set<string>();
+  /** Incidents a page listed again after dropping them: their next resolution was already announced. */
+  private readonly reopened = new Set<string>();
 
   constructor(
     readonly sources: readonly StatusSource[],
@@ -98,11 +104,13 @@ export class OfficialMonitor {
     const record = this.records.get(source.id)!;
     const attemptedAt = this.options.now();
     try {
-      const fetched = await fetchStatusPage(source, { etag: record.etag, lastModified: record.lastModified }, { ...this.options.fetch, signal: this.stop.signal });
+      const validators = this.readInFull.has(source.id) ? { etag: record.etag, lastModified: record.lastModified } : { etag: null, lastModified: null };
+      const fetched = await fetchStatusPage(source, validators, { ...this.options.fetch, signal: this.stop.signal });
       const at = this.options.now();
       if (fetched.kind === 'not-modified') return this.settle(source, { ...record, fetchedAt: at, attemptedAt, error: null, failingSince: null });
       const reading = PARSERS[source.kind](fetched.text, source.match, at, source.url);
       const events = this.merge(source, record, reading, at);
+      this.readInFull.add(source.id);
       this.settle(source, { ...record, ...fetched.validators, status: reading.status, fetchedAt: at, attemptedAt, error: null, failingSince: null, baselineAt: record.baselineAt ?? at });
       for (const event of events) this.emit(event);
     } catch (error) {
@@ -115,25 +123,36 @@ export class OfficialMonitor {
     }
   }
 
-  /** Stores a good reading's incidents and says which ones are news (none on the very first reading). */
+  /**
+   * Stores a good reading's incidents and says which ones are news: none on the very first reading,
+   * none for history older than what we keep, and at most one resolution per incident even when a
+   * page drops and relists it.
+   */
   private merge(source: StatusSource, record: SourceRecord, reading: OfficialReading, at: number): OfficialEvent[] {
     const events: OfficialEvent[] = [];
     const baseline = record.baselineAt;
+    const horizon = at - (this.options.keepMs ?? Infinity);
+    const kept = reading.incidents.filter((i) => i.endedAt === null || i.endedAt >= horizon);
     const listed = new Set(reading.incidents.map((i) => i.id));
+    const resolved = (incident: StoredIncident, afterTheFact: boolean) => {
+      if (baseline !== null && !this.reopened.delete(key(source.id, incident.id))) events.push({ kind: 'resolved', sourceId: source.id, incident, at, afterTheFact });
+    };
     this.store.transaction(() => {
-      for (const incident of reading.incidents) {
+      for (const incident of kept) {
         const before = this.store.incident(source.id, incident.id);
         this.store.saveIncident(source.id, incident, at);
         const saved = this.store.incident(source.id, incident.id)!;
+        if (before && before.endedAt !== null && incident.endedAt === null) this.reopened.add(key(source.id, incident.id));
         if (baseline === null) continue;
         if (!before && incident.endedAt === null) events.push({ kind: 'opened', sourceId: source.id, incident: saved, at });
-        else if (!before && incident.endedAt !== null && incident.endedAt > baseline) events.push({ kind: 'resolved', sourceId: source.id, incident: saved, at, afterTheFact: true });
-        else if (before && before.endedAt === null && incident.endedAt !== null) events.push({ kind: 'resolved', sourceId: source.id, incident: saved, at, afterTheFact: false });
+        else if (!before && incident.endedAt !== null && incident.endedAt > baseline) resolved(saved, true);
+        else if (before && before.endedAt === null && incident.endedAt !== null) resolved(saved, false);
       }
       // A page that stops listing an open incident (Statuspage's summary drops resolved ones) has resolved it.
       for (const gone of this.store.openIncidents(source.id).filter((i) => !listed.has(i.id))) {
-        this.store.saveIncident(source.id, { ...gone, stage: 'resolved', endedAt: at }, at);
-        if (baseline !== null) events.push({ kind: 'resolved', sourceId: source.id, incident: { ...gone, stage: 'resolved', endedAt: at }, at, afterTheFact: false });
+        const closed = { ...gone, stage: 'resolved' as const, endedAt: at };
+        this.store.saveIncident(source.id, closed, at);
+        resolved(closed, false);
       }
     });
     this.open.set(source.id, this.store.openIncidents(source.id));
@@ -157,6 +176,10 @@ export class OfficialMonitor {
       }
     }
   }
+}
+
+function key(sourceId: string, incidentId: string): string {
+  return `${sourceId}\u0000${incidentId}`;
 }
 
 function emptyRecord(sourceId: string): SourceRecord {

@@ -173,7 +173,7 @@ describe('the OpenAPI document', () => {
     const app = createApp({
       mode: 'demo',
       now: () => START,
-      data: { targets: [], latestOutcome: unused, status: unused, series: unused, incidents: unused, notifications: unused, acknowledgement: unused },
+      data: { targets: [], latestOutcome: unused, status: unused, series: unused, incidents: unused, notifications: unused, acknowledgements: unused },
       health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused, official: unused },
       status: { sources: unused },
       liveness: unused,

@@ -64,6 +64,24 @@ describe('status page green while failing', () => {
     ]);
   });
 
+  // The page's poll interval at its edges and its default, against the default threshold.
+  for (const pollMinutes of [1, 5, 9]) {
+    it(`is raised at most once while a page flips between admitting and not every ${pollMinutes} min poll`, () => {
+      const events = replay((m) => ({ holding: true, green: Math.floor(m / pollMinutes) % 2 === 0 }), 180, 10 * MINUTE);
+      expect(events.filter((e) => e.kind === 'raised').length).toBeLessThanOrEqual(1);
+    });
+  }
+
+  it('is raised again when the provider resolves its incident while we still fail, after another full threshold of green', () => {
+    // Green 0–20 (raised at 10), posted 20–40 (cleared), resolved at 40 while we keep failing: raised again at 50.
+    const events = replay((m) => ({ holding: true, green: m < 20 || m >= 40 }), 90, 10 * MINUTE);
+    expect(events.map((e) => [e.kind, Math.round(e.minute)])).toEqual([
+      ['raised', 10],
+      ['cleared', 20],
+      ['raised', 50],
+    ]);
+  });
+
   it('is not raised by a hold shorter than the threshold, and a new hold counts from its own start', () => {
     const events = replay((m) => ({ holding: (m >= 0 && m < 8) || (m >= 20 && m < 40), green: true }), 60, 10 * MINUTE);
     expect(events.map((e) => [e.kind, e.minute])).toEqual([
@@ -201,7 +219,7 @@ describe('a status page gone unknown', () => {
   const red = view({ sourceId: 'red', status: 'partial_outage' });
 
   it('neither raises nor clears the flag: only the provider posting or our recovery does', () => {
-    const raised: DiscrepancyState = { holdingSince: T0, raisedAt: T0 + 10 * MINUTE };
+    const raised: DiscrepancyState = { holdingSince: T0, raisedAt: T0 + 10 * MINUTE, admittedAt: null };
     const kept = stepDiscrepancy(raised, { at: T0 + 30 * MINUTE, holding: true, since: T0, green: pagesSay([unknown]) }, 10 * MINUTE);
     expect(kept).toEqual({ state: raised, event: null });
     const fresh = stepDiscrepancy(NO_DISCREPANCY, { at: T0 + 30 * MINUTE, holding: true, since: T0, green: pagesSay([unknown]) }, 10 * MINUTE);

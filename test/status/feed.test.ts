@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { acknowledgement } from '../../src/status/correlate.js';
 import { parseFeed } from '../../src/status/feed.js';
 import { PayloadError } from '../../src/status/payload.js';
 
@@ -113,13 +114,14 @@ describe('a Statuspage feed with an unresolved incident', () => {
   });
 
   it.each([
-    ['right away', 0, 'degraded'],
-    ['six days later', 6 * DAY, 'degraded'],
-    ['eight days later', 8 * DAY, 'operational'],
-  ])('says %s: %s', (_when, later, status) => {
+    ['right away', 0, 'degraded', true],
+    ['six days later', 6 * DAY, 'degraded', true],
+    ['eight days later', 8 * DAY, 'operational', false],
+  ])('says %s: %s', (_when, later, status, open) => {
     const reading = parseFeed(atom, [], NOW + later);
     expect(reading.status).toBe(status);
-    expect(reading.incidents[0]?.endedAt).toBeNull();
+    // A week without an update ends it at its last update, keeping the page's last word as its stage.
+    expect(reading.incidents[0]).toMatchObject({ stage: 'identified', endedAt: open ? null : at('2026-02-27T09:40:00Z') });
   });
 
   it('ends the dashboard incident at its Resolved update, before the postmortem', () => {
@@ -188,6 +190,16 @@ describe('a simple status feed without dated updates', () => {
     });
     const webhooks = byId('https://status.example-relay.io/incident/480190');
     expect(webhooks).toMatchObject({ stage: 'monitoring', endedAt: null });
+  });
+
+  it('ends an open item nobody touched for a week at its last update, so it acknowledges nothing later', () => {
+    const months = parseFeed(rss, [], at('2026-06-01T00:00:00Z'));
+    expect(months.incidents.filter((incident) => incident.endedAt === null)).toEqual([]);
+    const webhooks = months.incidents.find((incident) => incident.id === 'https://status.example-relay.io/incident/480190')!;
+    expect(webhooks.stage).toBe('monitoring');
+    const seen = months.incidents.map((incident) => ({ ...incident, sourceId: 'relay', firstSeenAt: incident.postedAt ?? incident.startedAt }));
+    const later = { startedAt: at('2026-05-31T20:00:00Z'), endedAt: null };
+    expect(acknowledgement(later, seen, at('2026-06-01T00:00:00Z'))).toMatchObject({ kind: 'never' });
   });
 
   it('treats a recent plain item as an open incident and an old one as history', () => {

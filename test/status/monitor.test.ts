@@ -134,7 +134,7 @@ describe('polling an official status page', () => {
     expect(monitor.view('sim-statuspage', w.clock.now)).toMatchObject({ status: 'operational', stale: false, fetchedAt: T0 + 5 * MINUTE });
   });
 
-  it('remembers the last reading, its open incidents and validators across a restart', async () => {
+  it('remembers the last reading and its open incidents across a restart, and reads the page in full once before asking conditionally again', async () => {
     const w = await world();
     const first = w.monitor([source(w.simulator, FORMATS[1]!)]);
     await w.at(first, 20);
@@ -144,7 +144,9 @@ describe('polling an official status page', () => {
     expect(view.status).not.toBe('operational');
     expect(view.open).toHaveLength(1);
     await w.at(second, 21);
-    expect(w.responses).toEqual([200, 304]);
+    await w.at(second, 26);
+    // The restarted service may filter differently: its first poll must not be answered 304 on the old reading.
+    expect(w.responses).toEqual([200, 200, 304]);
     expect(w.events).toEqual([]);
   });
 });

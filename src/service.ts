@@ -134,6 +134,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
 
+  const stopping = new AbortController();
   const app = createApp({
     mode: config.mode,
     now,
@@ -146,6 +147,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       incidents: (query) => store.health.incidents(query),
       acknowledgements: (incidents, at) => correlator.acknowledgements(incidents, at),
       notifications: (limit, targetId) => store.alerts.list(limit, targetId),
+      hourOfWeek: (targetId, from, to, offsetMinutes) => store.hourOfWeek(targetId, from, to, offsetMinutes),
     },
     health: {
       ids: () => pipeline.engine.ids(),
@@ -164,6 +166,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         })),
     },
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    closing: stopping.signal,
   });
   const server = await new Promise<Server>((resolve) => {
     const created = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(created as Server)) as Server;
@@ -222,6 +225,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       for (const job of jobs) await job.destroy();
       await Promise.all([scheduler.stop(options.shutdownGraceMs ?? 10_000), official.close()]);
       await alerts.close();
+      stopping.abort();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.close();

@@ -1,10 +1,11 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { ConfigMode } from '../config/target.js';
 import { dataRoutes, type DataSource } from './data-routes.js';
 import { healthRoutes, type HealthSource } from './health-routes.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { statusRoutes, type StatusData } from './status-routes.js';
-
+import { dashboardRoutes } from './dashboard-routes.js';
+import { webRoutes } from './web-routes.js';
 
 export interface Liveness {
   ok: boolean;
@@ -19,20 +20,24 @@ export interface ApiDeps {
   status: StatusData;
   liveness(): Liveness;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Aborted when the service stops: ends the dashboard's event streams. */
+  closing?: AbortSignal;
 }
 
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   const demo = deps.mode === 'demo';
 
-  app.get('/', (c) =>
+  const index = (c: Context) =>
     c.json({
       service: 'modelpulse',
       demo,
       ...(demo ? { notice: 'DEMO MODE: targets are a built-in simulator, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs.' } : {}),
+      dashboard: '/',
       routes: Object.keys(OPENAPI_DOCUMENT.paths),
-    }),
-  );
+    });
+  app.get('/api', index);
+  webRoutes(app, index, () => deps.health.ids());
 
   app.get('/healthz', (c) => {
     const liveness = deps.liveness();
@@ -42,6 +47,7 @@ export function createApp(deps: ApiDeps): Hono {
   healthRoutes(app, deps.health, deps.now, demo);
   dataRoutes(app, deps.data, deps.now, demo);
   statusRoutes(app, deps.status, deps.now, demo);
+  dashboardRoutes(app, { data: deps.data, health: deps.health, now: deps.now, demo, closing: deps.closing ?? new AbortController().signal });
 
   app.get('/metrics', async (c) => {
     const { contentType, body } = await deps.metrics();

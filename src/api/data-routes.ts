@@ -1,6 +1,7 @@
 import type { Incident } from '../domain/health.js';
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import type { WeekHour } from '../health/history.js';
 import type { Target } from '../config/target.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { Series, SeriesQuery } from '../store/store.js';
@@ -21,6 +22,8 @@ export interface DataSource {
   /** How late the provider acknowledged each incident; null for one whose target no status page maps to. */
   acknowledgements(incidents: readonly Incident[], now: number): Array<(Acknowledgement & { graded: boolean }) | null>;
   notifications(limit: number, targetId?: string): Notification[];
+  /** The hour rollups of [from, to) folded onto the 168 hours of a week, in the zone `offsetMinutes` east of UTC. */
+  hourOfWeek(targetId: string, from: number, to: number, offsetMinutes: number): WeekHour[];
 }
 
 const DAY = 86_400_000;

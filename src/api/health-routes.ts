@@ -71,6 +71,13 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
     });
   });
 
+  // The dashboard's read: every target's full /health body at once, always 200 (a hold is data here, not an error).
+  app.get('/api/health', (c) => {
+    const at = now();
+    c.header('Cache-Control', 'no-cache');
+    return c.json({ demo, generatedAt: new Date(at).toISOString(), targets: source.ids().map((id) => current(id, at)!.snapshot) });
+  });
+
   app.get('/health/:target', (c) => {
     const id = c.req.param('target');
     const entry = current(id, now());

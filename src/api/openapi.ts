@@ -8,6 +8,7 @@ const status = { type: 'string', enum: ['unknown', 'healthy', 'degraded', 'overl
 const instant = { type: 'string', description: 'ISO 8601 time or epoch milliseconds.' };
 const officialStatus = { type: 'string', enum: ['operational', 'degraded', 'partial_outage', 'major_outage', 'maintenance', 'unknown'] };
 const nullableTime = { type: ['string', 'null'], format: 'date-time' };
+const page = { description: 'The dashboard page (text/html); it reads the JSON API.', content: { 'text/html': { schema: { type: 'string' } } } };
 const outcomeClass = { type: 'string', enum: ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'] };
 
 export const OPENAPI_DOCUMENT = {
@@ -18,7 +19,53 @@ export const OPENAPI_DOCUMENT = {
     description: 'Health of generative image model APIs as observed by canary probes: ask /health/{target} before you send.',
   },
   paths: {
-    '/': { get: { summary: 'Service index', responses: { '200': json({ type: 'object' }, 'Service name, demo notice and routes.') } } },
+    '/': {
+      get: {
+        summary: 'The dashboard overview (to a browser); the service index as JSON otherwise',
+        responses: { '200': { description: 'text/html when the request accepts it; otherwise the service name, demo notice and routes.', content: { 'application/json': { schema: { type: 'object' } }, 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/api': { get: { summary: 'Service index', responses: { '200': json({ type: 'object' }, 'Service name, demo notice, the dashboard path and routes.') } } },
+    '/targets/{target}': { get: { summary: 'Dashboard: one target in detail', parameters: [targetParam], responses: { '200': page, '404': { description: 'The page, saying the target is unknown.', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+    '/incidents': { get: { summary: 'Dashboard: incidents across targets', responses: { '200': page } } },
+    '/alerts': { get: { summary: 'Dashboard: the alert log', responses: { '200': page } } },
+    '/assets/{name}': {
+      get: {
+        summary: "The dashboard's scripts, styles and Chart.js (served from the package, never a CDN)",
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string', examples: ['app.js', 'style.css', 'chart.umd.min.js'] } }],
+        responses: { '200': { description: 'The file.', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } }, '404': json(error, 'No such asset.') },
+      },
+    },
+    '/api/health': {
+      get: {
+        summary: "Every target's full /health body at once, always 200 (the dashboard's read)",
+        responses: { '200': json({ type: 'object', required: ['demo', 'generatedAt', 'targets'], properties: { demo: { type: 'boolean' }, generatedAt: { type: 'string', format: 'date-time' }, targets: { type: 'array', items: { type: 'object', required: ['target', 'status', 'advice'] } } } }, 'One /health/{target} body per target.') },
+      },
+    },
+    '/api/uptime': {
+      get: {
+        summary: 'Per target: uptime over 24 h, 30 d and 90 d, and one cell per UTC day (null figures: no data)',
+        parameters: [{ name: 'days', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 365 }, description: 'Days in the bar, default 90.' }],
+        responses: { '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, generatedAt: { type: 'string', format: 'date-time' }, targets: { type: 'array', items: { $ref: '#/components/schemas/Uptime' } } } }, 'In configuration order.'), '400': json(error, 'Bad query parameters.') },
+      },
+    },
+    '/api/targets/{target}/hours': {
+      get: {
+        summary: 'Hour-of-week heatmap: 503 share and p95 per hour of the week, the quietest 4-hour window, and the folk table measured',
+        parameters: [
+          targetParam,
+          { name: 'days', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 90 }, description: 'History to fold, default 28 days.' },
+          { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: -720, maximum: 840 }, description: 'Minutes east of UTC for the hours, default 0.' },
+        ],
+        responses: { '200': json({ $ref: '#/components/schemas/HourOfWeek' }, '168 cells, Monday 00:00 first.'), '400': json(error, 'Bad query parameters.'), '404': json(error, 'Unknown target.') },
+      },
+    },
+    '/api/events': {
+      get: {
+        summary: "Server-sent events: 'hello' on connect, then 'change' with the target ids whose health or official status changed",
+        responses: { '200': { description: 'An event stream; a comment line pings an idle connection every 15 s.', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+      },
+    },
     '/healthz': {
       get: {
         summary: "The service's own liveness",
@@ -111,6 +158,43 @@ export const OPENAPI_DOCUMENT = {
   components: {
     schemas: {
       Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' }, knownTargets: { type: 'array', items: { type: 'string' } }, problems: { type: 'array', items: { type: 'object', properties: { parameter: { type: 'string' }, message: { type: 'string' } } } } } },
+      Uptime: {
+        type: 'object',
+        required: ['target', 'uptime', 'days'],
+        properties: {
+          target: { type: 'string' },
+          uptime: { type: 'object', description: 'Share of calls that succeeded; null without calls.', properties: { '24h': nullableNumber, '30d': nullableNumber, '90d': nullableNumber } },
+          days: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['day', 'samples', 'uptime', 'overloadRate', 'p95Ms', 'incidents'],
+              properties: {
+                day: { type: 'string', format: 'date' },
+                samples: { type: 'integer' },
+                uptime: nullableNumber,
+                overloadRate: nullableNumber,
+                p95Ms: nullableNumber,
+                incidents: { type: 'array', items: { type: 'object', properties: { id: { type: ['integer', 'null'] }, worstState: status, startedAt: { type: 'string', format: 'date-time' }, endedAt: nullableTime } } },
+              },
+            },
+          },
+        },
+      },
+      HourOfWeek: {
+        type: 'object',
+        required: ['target', 'from', 'to', 'offsetMinutes', 'cells', 'quietest', 'blocks'],
+        properties: {
+          target: { type: 'string' },
+          demo: { type: 'boolean' },
+          from: { type: 'string', format: 'date-time' },
+          to: { type: 'string', format: 'date-time' },
+          offsetMinutes: { type: 'integer' },
+          cells: { type: 'array', minItems: 168, maxItems: 168, items: { type: 'object', required: ['samples', 'overloadRate', 'p95Ms'], properties: { samples: { type: 'integer' }, overloadRate: nullableNumber, p95Ms: nullableNumber } } },
+          quietest: { type: ['object', 'null'], description: 'Null until some 4-hour run has data in every hour.', properties: { start: { type: 'integer', description: 'Hour of week, 0 = Monday 00:00.' }, hours: { type: 'integer' }, samples: { type: 'integer' }, overloadRate: { type: 'number' } } },
+          blocks: { type: 'array', items: { type: 'object', properties: { from: { type: 'integer' }, to: { type: 'integer' }, folk: { type: 'string', enum: ['low', 'medium', 'peak', 'high'] }, samples: { type: 'integer' }, overloadRate: nullableNumber, rank: { type: ['integer', 'null'] } } } },
+        },
+      },
       Liveness: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'failing'] }, demo: { type: 'boolean' }, checks: { type: 'object' } } },
       Advice: {
         type: 'object',

@@ -38,6 +38,13 @@ export interface SeriesQuery {
 
 export const MAX_SERIES_POINTS = 1_000;
 
+/** One hour of the week, summed over every week in a range. */
+export interface HourOfWeekCell {
+  samples: number;
+  counts: ClassCounts;
+  p95Ms: number | null;
+}
+
 interface OutcomeRow {
   target_id: string;
   source: OutcomeSource;
@@ -206,6 +213,25 @@ export class Store {
         latencyMs: { p50: round(percentile(latency, 0.5)), p95: round(percentile(latency, 0.95)), p99: round(percentile(latency, 0.99)) },
       })),
     };
+  }
+
+  /**
+   * The hour rollups in [from, to) folded onto the 168 hours of a week (index 0 = Monday 00:00 in
+   * the zone `offsetMinutes` east of UTC), with percentiles from the merged histograms.
+   */
+  hourOfWeek(targetId: string, from: number, to: number, offsetMinutes = 0): HourOfWeekCell[] {
+    const cells = Array.from({ length: 168 }, () => ({ samples: 0, counts: emptyCounts(), latency: new Map() as Histogram }));
+    const [all] = this.statements.range.hour;
+    for (const row of all.all(targetId, Math.floor(from / GRAINS.hour) * GRAINS.hour, to) as RollupRow[]) {
+      const local = new Date(row.bucket + offsetMinutes * 60_000);
+      const cell = cells[((local.getUTCDay() + 6) % 7) * 24 + local.getUTCHours()]!;
+      for (const c of OUTCOME_CLASSES) {
+        cell.counts[c] += row[`n_${c}`];
+        cell.samples += row[`n_${c}`];
+      }
+      mergeInto(cell.latency, decodeHistogram(row.hist));
+    }
+    return cells.map(({ samples, counts, latency }) => ({ samples, counts, p95Ms: round(percentile(latency, 0.95)) }));
   }
 
   /** Drops raw outcomes and rollups past their keep-window, then returns freed pages to the file system. */

@@ -1,0 +1,67 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** Screenshots of every browser test land here (ignored by git), for a human to look at. */
+export const ARTIFACTS = new URL('../../test-results/screenshots/', import.meta.url);
+
+/** Debian's headless Chromium, with nothing reaching for the network on its own. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium), as .ci/run does`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface OpenedPage {
+  page: Page;
+  /** Console errors and uncaught exceptions, as they happen. */
+  errors: string[];
+}
+
+export async function openPage(browser: Browser, url: string, options: { width?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<OpenedPage> {
+  const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: 900 }, colorScheme: options.colorScheme ?? 'light' });
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  await page.goto(url);
+  return { page, errors };
+}
+
+// Code that runs in the page is given as text: the project compiles without the DOM's types.
+
+/** How many pixels wider than the viewport the page is (0: no sideways scrolling). */
+export async function horizontalOverflow(page: Page): Promise<number> {
+  return Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+}
+
+/** Evaluates an expression in the page, as text. */
+export async function inPage<T>(page: Page, expression: string): Promise<T> {
+  return (await page.evaluate(expression)) as T;
+}
+
+/** How many pixels of a canvas are drawn in (close to) the colour of a CSS custom property of the page. */
+export async function pixelsOfColour(page: Page, canvasSelector: string, cssVar: string): Promise<number> {
+  return Number(
+    await page.evaluate(`(() => {
+      const canvas = document.querySelector(${JSON.stringify(canvasSelector)});
+      if (!canvas) return -1;
+      const hex = getComputedStyle(document.documentElement).getPropertyValue(${JSON.stringify(cssVar)}).trim();
+      const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let count = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 200 && Math.abs(data[i] - want[0]) + Math.abs(data[i + 1] - want[1]) + Math.abs(data[i + 2] - want[2]) < 40) count++;
+      }
+      return count;
+    })()`),
+  );
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
+}

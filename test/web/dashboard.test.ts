@@ -1,0 +1,249 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusSource } from '../../src/config/status-schema.js';
+import type { Service } from '../../src/service.js';
+import { parseTrace } from '../../src/simulator/scenario.js';
+import { startSimulator } from '../../src/simulator/server.js';
+import { horizontalOverflow, inPage, launchChromium, openPage, pixelsOfColour, screenshot } from '../helpers/browser.js';
+import { diurnal, seedHistory } from '../helpers/history.js';
+import { fileConfig, startTestService } from '../helpers/service.js';
+import { simulatedTarget } from '../helpers/targets.js';
+import { useTempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** A Friday noon, UTC: the seeded history ends here and the live part begins. */
+const T0 = Date.parse('2026-11-20T12:00:00Z');
+const PRO = 'nano-banana-pro';
+const FLASH = 'nano-banana';
+const RELAY = 'relay-pro';
+/** Days 40–44 before T0 hold no probes at all (the service was off). */
+const GAP = { from: Math.floor(T0 / DAY) * DAY - 44 * DAY, to: Math.floor(T0 / DAY) * DAY - 39 * DAY };
+
+const tempDir = useTempDir();
+let browser: Browser;
+const closers: Array<() => Promise<void>> = [];
+beforeAll(async () => {
+  browser = await launchChromium();
+}, 30_000);
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+/** Calm for 10 min, 90 % 503s for an hour, calm after; the provider posts `lag` after it began. */
+const trace = (lag: string) => parseTrace({
+  loop: false,
+  latencyScale: 0.0001,
+  official: { lag },
+  segments: [
+    { start: '0s', duration: '10m', latency: { median: '20s', p95: '35s' } },
+    { start: '10m', duration: '60m', p503: 0.9, latency: { median: '60s', p95: '100s' } },
+    { start: '70m', duration: '200m', latency: { median: '20s', p95: '35s' } },
+  ],
+});
+
+interface World {
+  service: Service;
+  clock: { now: number };
+  /** Heartbeats every 10 s of simulated time up to `minute` after T0, letting probes and status polls land. */
+  runTo(minute: number): Promise<void>;
+  open(path: string, options?: { width?: number; colorScheme?: 'light' | 'dark' }): Promise<{ page: Page; errors: string[] }>;
+}
+
+async function world(proEveryMs = 60_000, lag = '5m'): Promise<World> {
+  const clock = { now: T0 };
+  const simulator = await startSimulator({ trace: trace(lag), now: () => clock.now, random: () => 0.37 });
+  closers.push(() => simulator.close());
+  const targets = [
+    simulatedTarget(PRO, simulator.url, { name: 'Nano Banana Pro', every: proEveryMs, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
+    simulatedTarget(FLASH, simulator.url, { name: 'Nano Banana', every: 5 * MINUTE, timeout: 180_000, model: 'gemini-2.5-flash-image' }),
+    simulatedTarget(RELAY, simulator.url, { name: 'Pro via relay', every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
+  ];
+  const source: StatusSource = {
+    id: 'google-cloud', kind: 'google-cloud', url: `${simulator.url}/status/google-cloud/incidents.json`, everyMs: 5 * MINUTE,
+    timeoutMs: 2_000, maxBytes: 1 << 20, match: ['Vertex Gemini API'], targets: [PRO, FLASH],
+  };
+  const config = { ...fileConfig(tempDir(), targets), statusSources: [source], discrepancyAfterMs: 10 * MINUTE };
+  const service = await startTestService(config, clock, { statusFetch: { sleep: async () => {} } });
+  closers.push(() => service.close());
+  // 90 days of the folk pattern for the Pro model, with a five-day gap; 30 days for the others.
+  seedHistory(service.store, PRO, T0 - 90 * DAY, T0, 60_000, (hour) => (hour >= GAP.from && hour < GAP.to ? null : diurnal(hour)));
+  seedHistory(service.store, FLASH, T0 - 30 * DAY, T0, 5 * MINUTE, diurnal);
+  seedHistory(service.store, RELAY, T0 - 30 * DAY, T0, 60_000, diurnal);
+  return {
+    service,
+    clock,
+    async runTo(minute) {
+      while (clock.now < T0 + minute * MINUTE) {
+        service.tick();
+        await waitFor(() => service.scheduler.inFlight() === 0, 'probes to land');
+        await service.official.idle();
+        await service.alertsDelivered();
+        clock.now += 10_000;
+      }
+    },
+    async open(path, options) {
+      const opened = await openPage(browser, `${service.url}${path}`, options);
+      closers.push(() => opened.page.close());
+      await opened.page.waitForSelector('main[data-view]');
+      return opened;
+    },
+  };
+}
+
+const card = (id: string) => `article.card[data-target="${id}"]`;
+
+describe('the overview', () => {
+  it('shows a card per target with a worded state badge, its figures, what /health advises, and a 90-day bar where gaps read "no data"', async () => {
+    const w = await world();
+    await w.runTo(5);
+    const { page, errors } = await w.open('/');
+    for (const id of [PRO, FLASH, RELAY]) {
+      await expect.poll(() => page.locator(`${card(id)} .badge`).textContent()).toBe('Healthy');
+      expect(await page.locator(`${card(id)} .advice`).textContent()).toMatch(/^Send · timeout \d+ s$/);
+      expect(await page.locator(`${card(id)} .bar .cell`).count()).toBe(90);
+    }
+    expect(await page.locator(`${card(PRO)} .official`).textContent()).toContain('Status page: operational (google-cloud)');
+    expect(await page.locator(`${card(RELAY)} .official`).textContent()).toContain('No status page mapped');
+    // The five days the service was off, and nothing else of the 90, read "no data"; the other cards have 60 empty days.
+    const empty = await Promise.all((await page.locator(`${card(PRO)} .bar .cell[data-kind="nodata"]`).all()).map((cell) => cell.getAttribute('data-day')));
+    expect(empty).toEqual(['2026-10-07', '2026-10-08', '2026-10-09', '2026-10-10', '2026-10-11']);
+    expect(await page.locator(`${card(FLASH)} .bar .cell[data-kind="nodata"]`).count()).toBe(59);
+    expect(await page.locator(`${card(PRO)} .bar .cell[data-day="2026-10-09"]`).getAttribute('title')).toMatch(/no data/);
+    expect(await page.locator(`${card(PRO)} .uptime-figures`).textContent()).toMatch(/^Uptime 24 h \d+(\.\d)?% · 30 d \d+(\.\d)?% · 90 d \d+(\.\d)?%$/);
+
+    // Hover, then keyboard: the day's figures appear under the bar.
+    await page.locator(`${card(PRO)} .bar .cell[data-day="2026-11-19"]`).hover();
+    expect(await page.locator(`${card(PRO)} .day-detail`).textContent()).toMatch(/^Thu, Nov 19: \d+(\.\d)?% up · \d+(\.\d)?% 503 · p95 \d+(\.\d)? s · no incidents$/);
+    await page.locator(`${card(PRO)} .bar`).focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.locator(`${card(PRO)} .day-detail`).textContent()).toMatch(/^Thu, Nov 19:/);
+    await page.keyboard.press('Home');
+    expect(await page.locator(`${card(PRO)} .day-detail`).textContent()).toMatch(/^Sun, Aug 23:/);
+    await screenshot(page, 'overview-calm');
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  // The probe cadences users run: the badge must flip live at both.
+  for (const everyMs of [60_000, 5 * MINUTE]) {
+    it(`flips the badge to Overloaded without a reload when the upstream turns to overload (probes every ${everyMs / 1000} s)`, async () => {
+      const w = await world(everyMs);
+      await w.runTo(8);
+      const { page, errors } = await w.open('/');
+      await expect.poll(() => page.locator(`${card(PRO)} .badge`).textContent()).toBe('Healthy');
+      await inPage(page, 'window.stayed = true');
+      await w.runTo(45);
+      await expect.poll(() => page.locator(`${card(PRO)} .badge`).textContent(), { timeout: 10_000 }).toBe('Overloaded');
+      expect(await page.locator(`${card(PRO)} .advice`).textContent()).toMatch(/^Hold · retry after/);
+      expect(await inPage(page, 'window.stayed')).toBe(true);
+      expect(await page.locator('#freshness').textContent()).toMatch(/^Live · updated/);
+      expect(errors).toEqual([]);
+    }, 120_000);
+  }
+
+  it('flags "status page green while failing" on the card while the provider has not posted', async () => {
+    const w = await world(60_000, '30m');
+    await w.runTo(26);
+    const { page } = await w.open('/');
+    await expect.poll(() => page.locator(`${card(PRO)} .flag`).textContent()).toMatch(/^⚠ Status page green while failing since \d\d:\d\d UTC$/);
+    await w.runTo(50);
+    await expect.poll(() => page.locator(`${card(PRO)} .flag`).count(), { timeout: 10_000 }).toBe(0);
+    expect(await page.locator(`${card(PRO)} .official`).textContent()).toMatch(/Status page: (degraded|partial outage|major outage)/);
+  }, 120_000);
+});
+
+describe('the target detail', () => {
+  it('draws the latency and outcome charts, shades the official incident, names the quiet window and lists our incidents', async () => {
+    const w = await world();
+    await w.runTo(45);
+    const { page, errors } = await w.open(`/targets/${PRO}`);
+    await page.waitForFunction('window.modelpulse.firstChartMs !== null');
+    // Canvases actually drawn: the p95 line's colour and the outcome bars' colours are on them.
+    expect(await pixelsOfColour(page, '#latency-chart', '--warn')).toBeGreaterThan(50);
+    expect(await pixelsOfColour(page, '#outcome-chart', '--ok')).toBeGreaterThan(200);
+    expect(await pixelsOfColour(page, '#outcome-chart', '--overloaded')).toBeGreaterThan(20);
+    // The provider's incident: listed, and drawn as a band on both charts.
+    expect(await page.locator('.bands li').first().textContent()).toMatch(/\(google-cloud\)$/);
+    expect(Number(await page.locator('#latency-chart').getAttribute('data-bands'))).toBeGreaterThanOrEqual(1);
+    expect(Number(await page.locator('#outcome-chart').getAttribute('data-bands'))).toBeGreaterThanOrEqual(1);
+    // The seeded folk pattern: quietest Sunday 01–05 UTC with no 503 at all; 12–18 the busiest block.
+    expect(await page.locator('.quietest strong').textContent()).toBe('quietest: Sun 01–05 UTC, 0% 503');
+    expect(await page.locator('table.folk tbody tr').nth(2).textContent()).toMatch(/^12–18peak\d+(\.\d)?%busiest$/);
+    expect(await page.locator('table.heatmap td.heat').count()).toBe(168);
+    // Our incident, with its worst state and how late the provider said so.
+    const row = page.locator('table.incidents tbody tr').first();
+    expect(await row.locator('.badge').textContent()).toBe('Overloaded');
+    expect(await row.textContent()).toMatch(/after onset|before we saw it/);
+    await screenshot(page, 'detail');
+
+    // The p95 heatmap and another range redraw in place.
+    await page.getByRole('button', { name: 'p95 latency' }).click();
+    await expect.poll(() => page.locator('table.heatmap').getAttribute('aria-label')).toMatch(/^p95 latency/);
+    await page.getByRole('button', { name: '7d' }).click();
+    await expect.poll(() => page.locator('#latency-chart').getAttribute('aria-label')).toMatch(/7d$/);
+    expect(await pixelsOfColour(page, '#latency-chart', '--warn')).toBeGreaterThan(50);
+    expect(errors).toEqual([]);
+  }, 120_000);
+});
+
+describe('every page, for everyone', () => {
+  const PAGES = ['/', `/targets/${PRO}`, '/incidents', '/alerts'];
+
+  it('fits a 390 px phone without sideways scrolling, in light and dark, and logs no console errors', async () => {
+    const w = await world();
+    await w.runTo(30);
+    for (const colorScheme of ['light', 'dark'] as const) {
+      for (const path of PAGES) {
+        const { page, errors } = await w.open(path, { width: 390, colorScheme });
+        await page.waitForTimeout(100);
+        expect(await horizontalOverflow(page), `${path} ${colorScheme}`).toBe(0);
+        expect(errors, `${path} ${colorScheme}`).toEqual([]);
+        await screenshot(page, `phone-${colorScheme}-${path.replace(/\W+/g, '-') || 'home'}`);
+      }
+    }
+    const light = await w.open('/', { colorScheme: 'light' });
+    const dark = await w.open('/', { colorScheme: 'dark' });
+    const background = (page: Page) => inPage<string>(page, 'getComputedStyle(document.body).backgroundColor');
+    expect(await background(light.page)).not.toBe(await background(dark.page));
+  }, 120_000);
+
+  it('labels demo mode on every page only when it is a demo, and lists incidents and alerts across targets', async () => {
+    const w = await world();
+    await w.runTo(30);
+    const incidents = await w.open('/incidents');
+    expect(await incidents.page.locator('#demo-banner').isHidden()).toBe(true);
+    expect(await incidents.page.locator('table.incidents tbody tr').count()).toBeGreaterThanOrEqual(1);
+    expect(await incidents.page.locator('table.incidents tbody tr td:first-child').allTextContents()).toContain(PRO);
+    const alerts = await w.open('/alerts');
+    expect(await alerts.page.locator('h1').textContent()).toBe('Alert log');
+  }, 120_000);
+
+  it('is reachable by keyboard: the skip link, the navigation, every card and its day bar, the range buttons', async () => {
+    const w = await world();
+    await w.runTo(3);
+    const { page } = await w.open('/');
+    const reached: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(await inPage<string>(page, `(() => {
+        const el = document.activeElement;
+        return el.classList.contains('bar') ? 'bar:' + el.closest('article').getAttribute('data-target') : el.tagName.toLowerCase() + ':' + el.textContent.trim().slice(0, 30);
+      })()`));
+    }
+    expect(reached[0]).toBe('a:Skip to content');
+    expect(reached).toEqual(expect.arrayContaining(['a:Incidents', 'a:Alerts', `bar:${PRO}`, `bar:${FLASH}`, `bar:${RELAY}`, 'a:Nano Banana Pro']));
+    await page.keyboard.press('Shift+Tab');
+    // Following a card link by keyboard opens the detail, where the range buttons take focus.
+    await page.locator(`${card(PRO)} h2 a`).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#latency-chart');
+    await page.getByRole('button', { name: '30d' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('button', { name: '30d' }).getAttribute('aria-pressed')).toBe('true');
+  }, 90_000);
+});

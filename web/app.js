@@ -1,0 +1,220 @@
+// The dashboard: routes on its own path, reads /health and /api/*, and stays live over server-sent events.
+import { latencyChart, outcomeChart } from './charts.js';
+import { ago } from './format.js';
+import { alertTable, badge, card, folkTable, h, heatmap, incidentTable, officialLine, quietSentence } from './views.js';
+
+const RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 };
+/** Without the event stream, the page polls this often. */
+const POLL_MS = 10_000;
+/** The uptime bars change slowly: refetched at most this often. */
+const UPTIME_MS = 60_000;
+/** Changes arriving close together (every target probed in one second) make one refresh. */
+const CHANGE_COALESCE_MS = 500;
+
+const state = {
+  demo: false,
+  targets: [],
+  health: new Map(),
+  uptime: null,
+  uptimeAt: 0,
+  serverNow: Date.now(),
+  fetchedAt: null,
+  live: false,
+  range: '24h',
+  metric: 'overload',
+};
+const timings = (window.modelpulse = { firstChartMs: null, refreshes: 0 });
+
+async function getJson(path) {
+  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+async function loadHealth() {
+  const body = await getJson('/api/health');
+  for (const snapshot of body.targets) state.health.set(snapshot.target, snapshot);
+  state.serverNow = Date.parse(body.generatedAt);
+  state.fetchedAt = Date.now();
+}
+
+async function loadUptime(force) {
+  if (!force && state.uptime && Date.now() - state.uptimeAt < UPTIME_MS) return;
+  state.uptime = await getJson('/api/uptime');
+  state.uptimeAt = Date.now();
+}
+
+function main() {
+  return document.getElementById('main');
+}
+
+function setTitle(text) {
+  document.title = `${text} · modelpulse${state.demo ? ' (demo)' : ''}`;
+}
+
+async function showOverview() {
+  await Promise.all([loadHealth(), loadUptime(false)]);
+  setTitle('Overview');
+  const uptimeOf = (id) => state.uptime?.targets.find((u) => u.target === id);
+  const cards = state.targets.map((t) => card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow));
+  const grid = main().dataset.view === 'overview' ? main().querySelector('.cards') : null;
+  if (!grid) {
+    main().replaceChildren(h('h1', {}, 'Model status'), h('div', { class: 'cards' }, cards));
+    main().dataset.view = 'overview';
+    return;
+  }
+  // A card holding the keyboard focus (a day picked in its bar) is refreshed next time, not under the user's hands.
+  for (const fresh of cards) {
+    const old = grid.querySelector(`[data-target="${CSS.escape(fresh.dataset.target)}"]`);
+    if (old && !old.contains(document.activeElement)) old.replaceWith(fresh);
+  }
+}
+
+async function showTarget(id) {
+  const target = state.targets.find((t) => t.id === id);
+  if (!target) {
+    main().replaceChildren(h('h1', {}, 'Unknown target'), h('p', {}, `No target "${id}". `, h('a', { href: '/' }, 'Back to the overview')));
+    return;
+  }
+  await loadHealth();
+  const health = state.health.get(id);
+  const to = state.serverNow;
+  const from = to - RANGES[state.range];
+  const [series, hours, incidents, sources] = await Promise.all([
+    getJson(`/api/targets/${encodeURIComponent(id)}/series?from=${from}&to=${to}`),
+    getJson(`/api/targets/${encodeURIComponent(id)}/hours`),
+    getJson(`/api/incidents?target=${encodeURIComponent(id)}&limit=50`),
+    getJson('/api/status-sources'),
+  ]);
+  const bands = sources.sources
+    .filter((s) => s.targets.includes(id))
+    .flatMap((s) => s.incidents.map((i) => ({ source: s.id, title: i.title, url: i.url, start: Date.parse(i.startedAt), end: i.endedAt ? Date.parse(i.endedAt) : to })))
+    .filter((b) => b.end >= from && b.start <= to);
+  setTitle(target.name ?? id);
+  const view = `target:${id}:${state.range}:${state.metric}`;
+  const fresh = main().dataset.view !== view;
+  if (fresh) {
+    const rangeButtons = Object.keys(RANGES).map((r) =>
+      h('button', { type: 'button', 'aria-pressed': String(r === state.range), onclick: () => { state.range = r; route(); } }, r));
+    const metricButtons = [['overload', '503 share'], ['p95', 'p95 latency']].map(([m, label]) =>
+      h('button', { type: 'button', 'aria-pressed': String(m === state.metric), onclick: () => { state.metric = m; route(); } }, label));
+    for (const canvas of main().querySelectorAll('canvas')) window.Chart.getChart(canvas)?.destroy();
+    main().replaceChildren(
+      h('p', { class: 'crumbs' }, h('a', { href: '/' }, 'Overview'), ' › ', target.id),
+      h('div', { 'data-slot': 'head' }),
+      h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Time range' }, rangeButtons),
+      h('section', { 'aria-labelledby': 'latency-title' }, h('h2', { id: 'latency-title' }, 'Latency of successful calls'),
+        h('div', { class: 'chart' }, h('canvas', { id: 'latency-chart', role: 'img', 'aria-label': `Latency p50, p95 and p99 over the last ${state.range}` }))),
+      h('section', { 'aria-labelledby': 'outcome-title' }, h('h2', { id: 'outcome-title' }, 'Outcomes'),
+        h('div', { class: 'chart' }, h('canvas', { id: 'outcome-chart', role: 'img', 'aria-label': `Outcomes per bucket over the last ${state.range}` }))),
+      h('div', { 'data-slot': 'bands' }),
+      h('section', { 'aria-labelledby': 'heat-title' },
+        h('h2', { id: 'heat-title' }, 'Hour of week (UTC)'),
+        h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Heatmap metric' }, metricButtons),
+        h('div', { 'data-slot': 'heat' })),
+      h('section', { 'aria-labelledby': 'incidents-title' }, h('h2', { id: 'incidents-title' }, 'Incidents'), h('div', { 'data-slot': 'incidents' })),
+    );
+    main().dataset.view = view;
+  }
+  slot('head',
+    h('header', { class: 'detail-head' }, h('h1', {}, target.name ?? id), health ? badge(health.status) : null),
+    health ? h('p', { class: 'muted' }, `${target.model} · ${target.provider} · since ${ago(health.since ?? new Date(to).toISOString(), to)} · ${health.advice.reason}`) : null,
+    health ? officialLine(health.official, to) : null,
+  );
+  slot('bands', bands.length
+    ? h('section', { class: 'bands', 'aria-label': 'Official incidents in range' }, h('h3', {}, 'Official incidents (shaded)'),
+        h('ul', {}, bands.map((b) => h('li', { 'data-band': b.source }, b.url ? h('a', { href: b.url, rel: 'noopener noreferrer', target: '_blank' }, b.title) : b.title, ` (${b.source})`))))
+    : h('p', { class: 'muted bands-none' }, 'No official incidents in this range.'));
+  slot('heat', quietSentence(hours), heatmap(hours, state.metric), folkTable(hours));
+  slot('incidents', incidentTable(incidents.incidents, to, false));
+  latencyChart(document.getElementById('latency-chart'), series.points, from, to, bands);
+  outcomeChart(document.getElementById('outcome-chart'), series.points, from, to, bands);
+  if (timings.firstChartMs === null) timings.firstChartMs = Math.round(performance.now());
+}
+
+/** Replaces what a stable slot of the page holds, leaving the rest (charts, focus in toolbars) in place. */
+function slot(name, ...children) {
+  main().querySelector(`[data-slot="${name}"]`).replaceChildren(...children.filter(Boolean));
+}
+
+async function showIncidents() {
+  const incidents = await getJson('/api/incidents?limit=200');
+  setTitle('Incidents');
+  main().replaceChildren(h('h1', {}, 'Incidents'), incidentTable(incidents.incidents, state.serverNow, true));
+  main().dataset.view = 'incidents';
+}
+
+async function showAlerts() {
+  const alerts = await getJson('/api/alerts?limit=200');
+  setTitle('Alerts');
+  main().replaceChildren(h('h1', {}, 'Alert log'), alertTable(alerts.notifications, state.serverNow));
+  main().dataset.view = 'alerts';
+}
+
+let routing = Promise.resolve();
+/** Renders the page for the current path; renders queue so a slow one never overwrites a newer one. */
+function route() {
+  routing = routing.then(async () => {
+    const path = location.pathname;
+    const match = /^\/targets\/([^/]+)$/.exec(path);
+    try {
+      if (match) await showTarget(decodeURIComponent(match[1]));
+      else if (path === '/incidents') await showIncidents();
+      else if (path === '/alerts') await showAlerts();
+      else await showOverview();
+      for (const link of document.querySelectorAll('nav a')) {
+        if (link.getAttribute('href') === path) link.setAttribute('aria-current', 'page');
+        else link.removeAttribute('aria-current');
+      }
+      timings.refreshes++;
+      showFreshness();
+    } catch (error) {
+      main().replaceChildren(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, String(error.message ?? error)));
+      main().dataset.view = 'error';
+    }
+  });
+  return routing;
+}
+
+function showFreshness() {
+  const el = document.getElementById('freshness');
+  if (state.fetchedAt === null) return;
+  const age = Math.round((Date.now() - state.fetchedAt) / 1000);
+  el.textContent = `${state.live ? 'Live' : 'Polling'} · updated ${age < 2 ? 'just now' : `${age} s ago`}`;
+  el.dataset.live = String(state.live);
+}
+
+function listen() {
+  const events = new EventSource('/api/events');
+  events.addEventListener('hello', () => { state.live = true; showFreshness(); });
+  let pending = null;
+  events.addEventListener('change', () => {
+    pending ??= setTimeout(() => { pending = null; route(); }, CHANGE_COALESCE_MS);
+  });
+  events.addEventListener('error', () => { state.live = false; showFreshness(); });
+  setInterval(() => {
+    if (!state.live) route();
+    showFreshness();
+  }, POLL_MS);
+  setInterval(() => loadUptime(true).catch(() => {}), UPTIME_MS);
+}
+
+document.addEventListener('click', (event) => {
+  const link = event.target.closest?.('a[href^="/"]');
+  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || link.target) return;
+  event.preventDefault();
+  if (link.getAttribute('href') !== location.pathname) history.pushState(null, '', link.getAttribute('href'));
+  route().then(() => document.getElementById('main').focus({ preventScroll: true }));
+});
+window.addEventListener('popstate', () => route());
+
+async function start() {
+  const targets = await getJson('/api/targets');
+  state.demo = targets.demo;
+  state.targets = targets.targets;
+  document.getElementById('demo-banner').hidden = !state.demo;
+  await route();
+  listen();
+}
+
+start().catch((error) => main().replaceChildren(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, String(error.message ?? error))));

@@ -1,0 +1,113 @@
+// Chart.js on its fast paths: pre-parsed {x, y} points, no animation, LTTB decimation on lines.
+import { tick } from './format.js';
+
+const OUTCOME_CLASSES = ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'];
+const OUTCOME_LABELS = {
+  ok: 'ok', overloaded: '503 overloaded', rate_limited: '429 rate limited', timeout: 'timeout',
+  server_error: 'other 5xx', client_error: '4xx (ours)', network: 'network', bad_output: 'bad output',
+};
+
+function palette() {
+  const css = getComputedStyle(document.documentElement);
+  const v = (name) => css.getPropertyValue(name).trim();
+  return {
+    fg: v('--fg'), muted: v('--muted'), grid: v('--grid'), band: v('--band'),
+    ok: v('--ok'), overloaded: v('--overloaded'), rate_limited: v('--warn'), timeout: v('--down'),
+    server_error: v('--bad'), client_error: v('--muted'), network: v('--violet'), bad_output: v('--pink'),
+    p50: v('--ok'), p95: v('--warn'), p99: v('--bad'),
+  };
+}
+
+/** Draws the provider's own incidents as shaded bands behind the data. */
+const officialBands = {
+  id: 'officialBands',
+  beforeDatasetsDraw(chart, _args, options) {
+    const { ctx, chartArea, scales } = chart;
+    let drawn = 0;
+    ctx.save();
+    ctx.fillStyle = options.color;
+    for (const band of options.bands ?? []) {
+      const left = Math.max(chartArea.left, scales.x.getPixelForValue(band.start));
+      const right = Math.min(chartArea.right, scales.x.getPixelForValue(band.end));
+      if (right <= left) continue;
+      ctx.fillRect(left, chartArea.top, Math.max(2, right - left), chartArea.bottom - chartArea.top);
+      drawn++;
+    }
+    ctx.restore();
+    chart.canvas.dataset.bands = String(drawn);
+  },
+};
+
+const MINUTE = 60_000;
+const TICK_STEPS = [5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 20160].map((m) => m * MINUTE);
+
+/** Ticks on round times (UTC): at most six across the range. */
+function timeTicks(from, to) {
+  const step = TICK_STEPS.find((s) => (to - from) / s <= 6) ?? TICK_STEPS.at(-1);
+  const ticks = [];
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push({ value: t });
+  return ticks;
+}
+
+function baseOptions(colors, from, to, bands, yTitle, stacked) {
+  return {
+    animation: false,
+    parsing: false,
+    normalized: true,
+    responsive: true,
+    maintainAspectRatio: false,
+    interaction: { mode: 'nearest', axis: 'x', intersect: false },
+    scales: {
+      x: {
+        type: 'linear', min: from, max: to, stacked, offset: false,
+        afterBuildTicks: (axis) => { axis.ticks = timeTicks(from, to); },
+        ticks: { color: colors.muted, maxRotation: 0, autoSkip: false, callback: (value) => tick(value, to - from) },
+        grid: { color: colors.grid },
+      },
+      y: { beginAtZero: true, stacked, title: { display: true, text: yTitle, color: colors.muted }, ticks: { color: colors.muted }, grid: { color: colors.grid } },
+    },
+    plugins: {
+      legend: { labels: { color: colors.fg, boxWidth: 12 } },
+      tooltip: { callbacks: { title: (items) => (items[0] ? new Date(items[0].parsed.x).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '') } },
+      decimation: { enabled: true, algorithm: 'lttb', samples: 400 },
+      officialBands: { bands, color: colors.band },
+    },
+  };
+}
+
+function upsert(canvas, config) {
+  const existing = window.Chart.getChart(canvas);
+  if (existing) {
+    existing.data = config.data;
+    existing.options = config.options;
+    existing.update('none');
+    return existing;
+  }
+  return new window.Chart(canvas, config);
+}
+
+/** p50, p95 and p99 of successful calls, in seconds. */
+export function latencyChart(canvas, points, from, to, bands) {
+  const colors = palette();
+  const line = (key, label) => ({
+    label, borderColor: colors[key], backgroundColor: colors[key], borderWidth: 1.5, pointRadius: 0, spanGaps: false,
+    data: points.map((p) => ({ x: Date.parse(p.t), y: p.latencyMs[key] === null ? null : p.latencyMs[key] / 1000 })),
+  });
+  return upsert(canvas, {
+    type: 'line',
+    data: { datasets: [line('p50', 'p50'), line('p95', 'p95'), line('p99', 'p99')] },
+    options: baseOptions(colors, from, to, bands, 'seconds', false),
+    plugins: [officialBands],
+  });
+}
+
+/** Calls per outcome class, stacked per bucket; classes never seen in the range are left out. */
+export function outcomeChart(canvas, points, from, to, bands) {
+  const colors = palette();
+  const seen = OUTCOME_CLASSES.filter((c) => points.some((p) => p.counts[c] > 0));
+  const datasets = seen.map((c) => ({
+    label: OUTCOME_LABELS[c], backgroundColor: colors[c], borderWidth: 0, barPercentage: 1, categoryPercentage: 1,
+    data: points.map((p) => ({ x: Date.parse(p.t), y: p.counts[c] })),
+  }));
+  return upsert(canvas, { type: 'bar', data: { datasets }, options: baseOptions(colors, from, to, bands, 'calls', true), plugins: [officialBands] });
+}

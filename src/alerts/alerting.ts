@@ -5,6 +5,8 @@ import type { AlertDraft, AlertState, Moment, OfficialIncidentNote } from '../do
 import type { OfficialSummary } from '../domain/official.js';
 import { decide, INITIAL_ALERT_STATE } from './rules.js';
 
+const DISCREPANCY_MAIL_GAP_MS = 3_600_000;
+
 /**
  * Runs the alert rules for each target against the health engine's view, persisting the alert
  * state and enqueueing notifications. Call it inside the transaction that stored the outcome.
@@ -44,6 +46,9 @@ export class Alerting {
   notifyDiscrepancy(targetId: string, at: number, discrepancy: NonNullable<AlertDraft['discrepancy']>): void {
     const target = this.targets.get(targetId);
     if (!target?.alerts.enabled || !target.alerts.greenWhileFailing) return;
+    // One mail per alert episode (or per hour outside one): a flapping outage raises the flag many times.
+    const since = this.states.get(targetId)?.open?.startedAt ?? at - DISCREPANCY_MAIL_GAP_MS;
+    if (this.records.list(50, targetId).some((n) => n.kind === 'green_while_failing' && n.createdAt >= since)) return;
     const moment = this.moment(targetId, at);
     if (moment) this.records.enqueue([{ ...moment, kind: 'green_while_failing', discrepancy }], this.channels, at);
   }

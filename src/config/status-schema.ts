@@ -12,15 +12,17 @@ export const statusSourceSchema = z
   .object({
     id: z.string().regex(ID, 'expected lower-case letters, digits, ".", "_" or "-" (at most 63), like "google-cloud"'),
     kind: z.enum(SOURCE_KINDS),
-    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+    url: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'must not carry a user name or password (user:secret@host): it would be logged and shown; status pages are public'),
     every: duration(2 * SECOND, 24 * 60 * MINUTE).default(5 * MINUTE),
     timeout: duration(SECOND, 120 * SECOND).default(20 * SECOND),
     /** Larger bodies are cut off and recorded as a fetch error (Google's full feed is several MB). */
     maxBytes: z.number().int().min(1024).max(256 * MIB).default(32 * MIB),
     /** google-cloud: product titles or ids; none = every product. */
-    products: z.array(z.string().min(1)).default([]),
+    products: z.array(z.string().trim().min(1, 'expected a product title or id, got a blank entry')).default([]),
     /** statuspage and feed: component names (a feed matches them in its text); none = the whole page. */
-    components: z.array(z.string().min(1)).default([]),
+    components: z.array(z.string().trim().min(1, 'expected a component name, got a blank entry')).default([]),
     /** Target ids this page speaks for. */
     targets: z.array(z.string()).default([]),
   })

@@ -4,7 +4,6 @@ import type { OfficialSummary } from '../domain/official.js';
 import type { Store } from '../store/store.js';
 import {
   acknowledgement,
-  allGreen,
   grade,
   GRADE_WINDOW_MS,
   NO_DISCREPANCY,
@@ -76,8 +75,8 @@ export class OfficialCorrelator {
   summary(targetId: string, now: number): OfficialSummary | null {
     const ours = this.reading(targetId, now);
     const views = this.monitor.viewsFor(targetId, now);
-    // A page that posted since the last heartbeat has already cleared the flag, whatever the next step stores.
-    const raised = allGreen(views) ? (this.states.get(targetId)?.raisedAt ?? null) : null;
+    // A page that posted since the last heartbeat has already cleared the flag; one gone unknown has not.
+    const raised = pagesSay(views) !== false ? (this.states.get(targetId)?.raisedAt ?? null) : null;
     return summarize(views, { troubled: ours?.troubled ?? null }, raised);
   }
 
@@ -98,9 +97,11 @@ export class OfficialCorrelator {
       const to = Math.max(...spans.map((s) => s.to));
       official.set(source.id, this.store.official.incidentsBetween(source.id, from, to, MAX_OFFICIAL));
     }
+    const horizon = now - this.monitor.historyMs;
     return incidents.map((incident) => {
       const sources = this.monitor.sources.filter((s) => s.targets.includes(incident.targetId));
-      if (sources.length === 0) return null;
+      // Older than the official history we keep: nothing left to compare it with.
+      if (sources.length === 0 || incident.startedAt < horizon) return null;
       const theirs = sources.flatMap((s) => official.get(s.id) ?? []);
       return { ...acknowledgement(incident, theirs, now), graded: this.graded(incident, now) };
     });
@@ -110,7 +111,11 @@ export class OfficialCorrelator {
   grade(sourceId: string, now: number): { grade: Grade | null; medianMinutes: number | null; incidents: number } {
     const source = this.monitor.sources.find((s) => s.id === sourceId);
     if (!source) return { grade: null, medianMinutes: null, incidents: 0 };
-    const ours = source.targets.flatMap((targetId) => this.store.health.incidents({ targetId, from: now - GRADE_WINDOW_MS, limit: 1_000 }));
+    // Only as far back as official incidents are kept: older episodes would all read "never acknowledged".
+    const window = Math.min(GRADE_WINDOW_MS, this.monitor.historyMs);
+    const ours = source.targets
+      .flatMap((targetId) => this.store.health.incidents({ targetId, from: now - window, limit: 1_000 }))
+      .filter((incident) => incident.startedAt >= now - window);
     const graded = ours.filter((incident) => this.graded(incident, now));
     if (graded.length === 0) return { ...grade([]), incidents: 0 };
     const from = Math.min(...graded.map((i) => i.startedAt));

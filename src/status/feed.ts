@@ -182,7 +182,8 @@ const UPDATE = new RegExp(
 
 /** The dated updates in a Statuspage item's HTML, newest first as posted; ones with an unreadable date are dropped. */
 function readUpdates(html: string, reference: number): Update[] {
-  const plain = html.replace(/<\/?var\b[^<>]*>/gi, '');
+  // One space per run of blanks: the pattern's adjacent optional blanks then cannot backtrack over a long run.
+  const plain = html.replace(/<\/?var\b[^<>]*>/gi, '').replace(/\s+/g, ' ');
   const updates: Update[] = [];
   for (const [, monthName, day, year, hour, minute, zone, word] of plain.matchAll(UPDATE)) {
     const month = monthIndex(monthName ?? '');

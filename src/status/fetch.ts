@@ -88,7 +88,7 @@ async function fetchOnce(source: StatusSource, validators: Validators, options: 
     if (error instanceof FetchError) throw error;
     if (deadline.aborted) throw new FetchError(`no complete answer from ${where(source.url)} within ${source.timeoutMs / 1000} s`, true);
     if (options.signal?.aborted) throw new FetchError('stopped (the service is shutting down)', false);
-    throw new FetchError(`cannot reach ${where(source.url)}: ${reason(error)}`, true);
+    throw new FetchError(`cannot reach ${where(source.url)}: ${scrub(reason(error), source.url)}`, true);
   }
 }
 
@@ -122,6 +122,11 @@ export function where(url: string): string {
   } catch {
     return 'the status page';
   }
+}
+
+/** A fetch error may quote the URL it was given: only the safe part of it stays in the message. */
+function scrub(message: string, url: string): string {
+  return message.split(url).join(where(url)).replace(/(\b[a-z]+:\/\/)[^\s/@]*@/gi, '$1');
 }
 
 function reason(error: unknown): string {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { StatusSource } from '../config/status-schema.js';
 import type { OfficialReading, OfficialView } from '../domain/official.js';
 import type { Logger } from '../log.js';
@@ -41,6 +42,8 @@ export class OfficialMonitor {
   private readonly readInFull = new Set<string>();
   /** Incidents a page listed again after dropping them: their next resolution was already announced. */
   private readonly reopened = new Set<string>();
+  /** The last body read in full per source: a 304 re-reads it, so rules that depend on the time (a quiet item ends) still run. */
+  private readonly lastBody = new Map<string, string>();
 
   constructor(
     readonly sources: readonly StatusSource[],
@@ -52,6 +55,11 @@ export class OfficialMonitor {
       this.records.set(source.id, saved.get(source.id) ?? emptyRecord(source.id));
       this.open.set(source.id, store.openIncidents(source.id));
     }
+  }
+
+  /** How far back official incidents are kept. */
+  get historyMs(): number {
+    return this.options.keepMs ?? Infinity;
   }
 
   listen(listener: (event: OfficialEvent) => void): void {
@@ -107,11 +115,17 @@ export class OfficialMonitor {
       const validators = this.readInFull.has(source.id) ? { etag: record.etag, lastModified: record.lastModified } : { etag: null, lastModified: null };
       const fetched = await fetchStatusPage(source, validators, { ...this.options.fetch, signal: this.stop.signal });
       const at = this.options.now();
-      if (fetched.kind === 'not-modified') return this.settle(source, { ...record, fetchedAt: at, attemptedAt, error: null, failingSince: null });
-      const reading = PARSERS[source.kind](fetched.text, source.match, at, source.url);
-      const events = this.merge(source, record, reading, at);
+      const text = fetched.kind === 'not-modified' ? this.lastBody.get(source.id) : fetched.text;
+      if (text === undefined) return this.settle(source, { ...record, fetchedAt: at, attemptedAt, error: null, failingSince: null });
+      const reading = PARSERS[source.kind](text, source.match, at, source.url);
+      // Read under another kind, URL or filter than before: what it lists now is a new baseline, not news.
+      const scope = scopeOf(source);
+      const baselineAt = record.scope !== null && record.scope !== scope ? null : record.baselineAt;
+      const events = this.merge(source, baselineAt, reading, at);
+      if (fetched.kind === 'fresh') this.lastBody.set(source.id, fetched.text);
       this.readInFull.add(source.id);
-      this.settle(source, { ...record, ...fetched.validators, status: reading.status, fetchedAt: at, attemptedAt, error: null, failingSince: null, baselineAt: record.baselineAt ?? at });
+      const fresh = fetched.kind === 'fresh' ? fetched.validators : {};
+      this.settle(source, { ...record, ...fresh, status: reading.status, fetchedAt: at, attemptedAt, error: null, failingSince: null, baselineAt: baselineAt ?? at, scope });
       for (const event of events) this.emit(event);
     } catch (error) {
       if (this.stop.signal.aborted) return;
@@ -128,9 +142,8 @@ export class OfficialMonitor {
    * none for history older than what we keep, and at most one resolution per incident even when a
    * page drops and relists it.
    */
-  private merge(source: StatusSource, record: SourceRecord, reading: OfficialReading, at: number): OfficialEvent[] {
+  private merge(source: StatusSource, baseline: number | null, reading: OfficialReading, at: number): OfficialEvent[] {
     const events: OfficialEvent[] = [];
-    const baseline = record.baselineAt;
     const horizon = at - (this.options.keepMs ?? Infinity);
     const kept = reading.incidents.filter((i) => i.endedAt === null || i.endedAt >= horizon);
     const listed = new Set(reading.incidents.map((i) => i.id));
@@ -178,12 +191,17 @@ export class OfficialMonitor {
   }
 }
 
+/** A digest, not the URL itself: a URL may carry a token, which never goes to the database. */
+function scopeOf(source: StatusSource): string {
+  return createHash('sha256').update(JSON.stringify([source.kind, source.url, [...source.match].sort()])).digest('base64url');
+}
+
 function key(sourceId: string, incidentId: string): string {
   return `${sourceId}\u0000${incidentId}`;
 }
 
 function emptyRecord(sourceId: string): SourceRecord {
-  return { sourceId, status: 'unknown', fetchedAt: null, attemptedAt: null, error: null, failingSince: null, etag: null, lastModified: null, baselineAt: null };
+  return { sourceId, status: 'unknown', fetchedAt: null, attemptedAt: null, error: null, failingSince: null, etag: null, lastModified: null, baselineAt: null, scope: null };
 }
 
 function describe(error: unknown): string {

@@ -142,6 +142,10 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX discrepancies_by_target ON discrepancies (target_id, raised_at);
   CREATE UNIQUE INDEX one_open_discrepancy_per_target ON discrepancies (target_id) WHERE cleared_at IS NULL;
   `,
+  // What a source was read as (kind, URL, filter): a reading under another scope is a new baseline, not news.
+  `
+  ALTER TABLE official_sources ADD COLUMN scope TEXT;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

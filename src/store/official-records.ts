@@ -15,6 +15,8 @@ export interface SourceRecord {
   lastModified: string | null;
   /** The first good reading: incidents it already held are history, not news. */
   baselineAt: number | null;
+  /** The kind, URL and filter the last good reading was read under (null before any). */
+  scope: string | null;
 }
 
 /** An official incident as stored: when we first saw it, for acknowledgement delays. */
@@ -47,6 +49,7 @@ interface SourceRow {
   etag: string | null;
   last_modified: string | null;
   baseline_at: number | null;
+  scope: string | null;
 }
 
 interface DiscrepancyRow {
@@ -67,11 +70,11 @@ export class OfficialRecords {
     this.statements = {
       sources: db.prepare(`SELECT * FROM official_sources`),
       saveSource: db.prepare(`
-        INSERT INTO official_sources (source_id, status, fetched_at, attempted_at, error, failing_since, etag, last_modified, baseline_at)
-        VALUES (@sourceId, @status, @fetchedAt, @attemptedAt, @error, @failingSince, @etag, @lastModified, @baselineAt)
+        INSERT INTO official_sources (source_id, status, fetched_at, attempted_at, error, failing_since, etag, last_modified, baseline_at, scope)
+        VALUES (@sourceId, @status, @fetchedAt, @attemptedAt, @error, @failingSince, @etag, @lastModified, @baselineAt, @scope)
         ON CONFLICT (source_id) DO UPDATE SET status = excluded.status, fetched_at = excluded.fetched_at,
           attempted_at = excluded.attempted_at, error = excluded.error, failing_since = excluded.failing_since,
-          etag = excluded.etag, last_modified = excluded.last_modified, baseline_at = excluded.baseline_at`),
+          etag = excluded.etag, last_modified = excluded.last_modified, baseline_at = excluded.baseline_at, scope = excluded.scope`),
       incident: db.prepare(`SELECT * FROM official_incidents WHERE source_id = ? AND incident_id = ?`),
       upsertIncident: db.prepare(`
         INSERT INTO official_incidents (source_id, incident_id, title, stage, impact, started_at, ended_at, posted_at, first_seen_at, updated_at, url, affected)
@@ -171,6 +174,7 @@ function toSource(row: SourceRow): SourceRecord {
     etag: row.etag,
     lastModified: row.last_modified,
     baselineAt: row.baseline_at,
+    scope: row.scope,
   };
 }
 

@@ -145,6 +145,19 @@ describe('status source errors name the field, the line and what was expected', 
     expect(errorIn(oneSource('feed', url))).toBe(FILE + 'statusSources[0].url: expected an http(s) URL (line 13)');
   });
 
+  it('refuses a URL carrying a user name or password, which would be logged and shown, and never repeats it', () => {
+    const message = errorIn(oneSource('statuspage', 'https://reader:tok-SECRET-4242@status.example.com/api/v2/summary.json'));
+
+    expect(message).toMatch(/^modelpulse\.yaml: statusSources\[0\]\.url: must not carry a user name or password .* \(line 13\)$/);
+    expect(message).not.toContain('tok-SECRET-4242');
+  });
+
+  it.each([['components', 'statuspage'], ['products', 'google-cloud']])('rejects a blank entry in %s, which would match nothing', (field, kind) => {
+    const text = oneSource(kind, 'https://status.example.com/x.json', `    ${field}:`, "      - '  '");
+
+    expect(errorIn(text)).toMatch(new RegExp(`^modelpulse\\.yaml: statusSources\\[0\\]\\.${field}\\[0\\]: expected a .*, got a blank entry \\(line 15\\)$`));
+  });
+
   it('refuses a poll interval below 2 s, saying the range', () => {
     const text = oneSource('feed', 'https://status.example.com/history.rss', '    every: 1s');
 

@@ -108,4 +108,43 @@ describe('official incident history', () => {
       expect(h.store.official.incident('google-cloud', 'g1')).toBeUndefined();
     });
   }
+
+  it('a feed item left open ends a week after its last update even while the page answers 304 Not Modified', async () => {
+    const feed = `<?xml version="1.0"?><rss version="2.0"><channel><title>Relay status</title><item><guid>r1</guid><title>Investigating: image errors</title>` +
+      `<pubDate>${new Date(T0).toUTCString()}</pubDate><description>Looking into it.</description></item></channel></rss>`;
+    const source: StatusSource = { ...STATUSPAGE, kind: 'feed', url: 'https://status.relay.example/history.rss', match: [], everyMs: 12 * HOUR };
+    const h = harness(source, () => ({ text: feed, etag: '"same"' }));
+    await h.poll();
+    expect(h.monitor.view('relay', h.clock.now)).toMatchObject({ status: 'degraded', open: [{ id: 'r1' }] });
+    for (let day = 1; day <= 8; day++) {
+      h.clock.now = T0 + day * DAY;
+      await h.poll();
+    }
+    expect(h.asked.slice(1).every((tag) => tag === '"same"')).toBe(true);
+    expect(h.monitor.view('relay', h.clock.now)).toMatchObject({ status: 'operational', open: [] });
+  });
+
+  it('a restart with a wider filter takes what the page lists as a new baseline, not as news', async () => {
+    const page = summary([{ id: 'C', components: ['Chat'] }]);
+    const h = harness(STATUSPAGE, () => ({ text: page }));
+    await h.poll();
+    await h.monitor.close();
+    h.clock.now += 10 * MINUTE;
+    const wider = h.make({ ...STATUSPAGE, match: ['Images', 'Chat'] });
+    await h.poll(wider);
+    expect(wider.view('relay', h.clock.now)?.open.map((i) => i.id)).toEqual(['C']);
+    expect(h.events).toEqual([]);
+  });
+
+  it('a restart with a narrower filter drops what no longer matches without announcing it resolved', async () => {
+    const page = summary([{ id: 'C', components: ['Chat'] }]);
+    const h = harness({ ...STATUSPAGE, match: ['Images', 'Chat'] }, () => ({ text: page }));
+    await h.poll();
+    await h.monitor.close();
+    h.clock.now += 10 * MINUTE;
+    const narrower = h.make(STATUSPAGE);
+    await h.poll(narrower);
+    expect(narrower.view('relay', h.clock.now)?.open).toEqual([]);
+    expect(h.events).toEqual([]);
+  });
 });

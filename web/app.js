@@ -21,6 +21,9 @@ const state = {
   fetchedAt: null,
   live: false,
   range: '24h',
+  bands: [],
+  /** Health read by start() just now: the first page need not read it again. */
+  prefetched: false,
   metric: 'overload',
 };
 const timings = (window.modelpulse = { firstChartMs: null, refreshes: 0 });
@@ -32,6 +35,10 @@ async function getJson(path) {
 }
 
 async function loadHealth() {
+  if (state.prefetched) {
+    state.prefetched = false;
+    return;
+  }
   const body = await getJson('/api/health');
   for (const snapshot of body.targets) state.health.set(snapshot.target, snapshot);
   state.serverNow = Date.parse(body.generatedAt);
@@ -80,16 +87,13 @@ async function showTarget(id) {
   const health = state.health.get(id);
   const to = state.serverNow;
   const from = to - RANGES[state.range];
-  const [series, hours, incidents, sources] = await Promise.all([
-    getJson(`/api/targets/${encodeURIComponent(id)}/series?from=${from}&to=${to}`),
+  // The charts draw as soon as their series is here; the rest fills in behind them.
+  const rest = Promise.all([
     getJson(`/api/targets/${encodeURIComponent(id)}/hours`),
     getJson(`/api/incidents?target=${encodeURIComponent(id)}&limit=50`),
     getJson('/api/status-sources'),
   ]);
-  const bands = sources.sources
-    .filter((s) => s.targets.includes(id))
-    .flatMap((s) => s.incidents.map((i) => ({ source: s.id, title: i.title, url: i.url, start: Date.parse(i.startedAt), end: i.endedAt ? Date.parse(i.endedAt) : to })))
-    .filter((b) => b.end >= from && b.start <= to);
+  const series = await getJson(`/api/targets/${encodeURIComponent(id)}/series?from=${from}&to=${to}`);
   setTitle(target.name ?? id);
   const view = `target:${id}:${state.range}:${state.metric}`;
   const fresh = main().dataset.view !== view;
@@ -121,6 +125,17 @@ async function showTarget(id) {
     health ? h('p', { class: 'muted' }, `${target.model} · ${target.provider} · since ${ago(health.since ?? new Date(to).toISOString(), to)} · ${health.advice.reason}`) : null,
     health ? officialLine(health.official, to) : null,
   );
+  const drawn = fresh ? [] : state.bands;
+  latencyChart(document.getElementById('latency-chart'), series.points, from, to, drawn);
+  if (timings.firstChartMs === null) timings.firstChartMs = Math.round(performance.now());
+  outcomeChart(document.getElementById('outcome-chart'), series.points, from, to, drawn);
+
+  const [hours, incidents, sources] = await rest;
+  const bands = sources.sources
+    .filter((s) => s.targets.includes(id))
+    .flatMap((s) => s.incidents.map((i) => ({ source: s.id, title: i.title, url: i.url, start: Date.parse(i.startedAt), end: i.endedAt ? Date.parse(i.endedAt) : to })))
+    .filter((b) => b.end >= from && b.start <= to);
+  state.bands = bands;
   slot('bands', bands.length
     ? h('section', { class: 'bands', 'aria-label': 'Official incidents in range' }, h('h3', {}, 'Official incidents (shaded)'),
         h('ul', {}, bands.map((b) => h('li', { 'data-band': b.source }, b.url ? h('a', { href: b.url, rel: 'noopener noreferrer', target: '_blank' }, b.title) : b.title, ` (${b.source})`))))
@@ -129,7 +144,6 @@ async function showTarget(id) {
   slot('incidents', incidentTable(incidents.incidents, to, false));
   latencyChart(document.getElementById('latency-chart'), series.points, from, to, bands);
   outcomeChart(document.getElementById('outcome-chart'), series.points, from, to, bands);
-  if (timings.firstChartMs === null) timings.firstChartMs = Math.round(performance.now());
 }
 
 /** Replaces what a stable slot of the page holds, leaving the rest (charts, focus in toolbars) in place. */
@@ -209,7 +223,8 @@ document.addEventListener('click', (event) => {
 window.addEventListener('popstate', () => route());
 
 async function start() {
-  const targets = await getJson('/api/targets');
+  const [targets] = await Promise.all([getJson('/api/targets'), loadHealth()]);
+  state.prefetched = true;
   state.demo = targets.demo;
   state.targets = targets.targets;
   document.getElementById('demo-banner').hidden = !state.demo;

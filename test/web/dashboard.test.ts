@@ -163,14 +163,15 @@ describe('the target detail', () => {
     await w.runTo(45);
     const { page, errors } = await w.open(`/targets/${PRO}`);
     await page.waitForFunction('window.modelpulse.firstChartMs !== null');
+    await page.waitForSelector('table.heatmap');
     // Canvases actually drawn: the p95 line's colour and the outcome bars' colours are on them.
     expect(await pixelsOfColour(page, '#latency-chart', '--warn')).toBeGreaterThan(50);
     expect(await pixelsOfColour(page, '#outcome-chart', '--ok')).toBeGreaterThan(200);
     expect(await pixelsOfColour(page, '#outcome-chart', '--overloaded')).toBeGreaterThan(20);
     // The provider's incident: listed, and drawn as a band on both charts.
     expect(await page.locator('.bands li').first().textContent()).toMatch(/\(google-cloud\)$/);
-    expect(Number(await page.locator('#latency-chart').getAttribute('data-bands'))).toBeGreaterThanOrEqual(1);
-    expect(Number(await page.locator('#outcome-chart').getAttribute('data-bands'))).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => Number(await page.locator('#latency-chart').getAttribute('data-bands'))).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => Number(await page.locator('#outcome-chart').getAttribute('data-bands'))).toBeGreaterThanOrEqual(1);
     // The seeded folk pattern: quietest Sunday 01–05 UTC with no 503 at all; 12–18 the busiest block.
     expect(await page.locator('.quietest strong').textContent()).toBe('quietest: Sun 01–05 UTC, 0% 503');
     expect(await page.locator('table.folk tbody tr').nth(2).textContent()).toMatch(/^12–18peak\d+(\.\d)?%busiest$/);

@@ -66,7 +66,10 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const autoStart = options.autoStart ?? true;
   const simulator = config.mode === 'demo' ? await startSimulator({ trace: options.demoTrace ?? presetTrace('demo'), now }) : null;
   const targets = simulator ? demoTargets(simulator.url) : config.targets;
-  const secrets = [...targets.map((t) => t.apiKey), ...alertSecrets(config.alerts)].filter((s): s is string => typeof s === 'string');
+  const access = config.server.auth;
+  const secrets = [...targets.map((t) => t.apiKey), ...alertSecrets(config.alerts), access?.password, access?.apiToken, access?.healthToken].filter(
+    (s): s is string => typeof s === 'string',
+  );
   const log = options.log ?? createLogger({ secrets, now });
   const store = new Store(config.dataDir);
   store.prune(now(), config.retention);
@@ -167,6 +170,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     },
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     closing: stopping.signal,
+    access: config.server.auth,
   });
   const server = await new Promise<Server>((resolve) => {
     const created = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(created as Server)) as Server;

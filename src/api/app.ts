@@ -4,6 +4,7 @@ import { dataRoutes, type DataSource } from './data-routes.js';
 import { healthRoutes, type HealthSource } from './health-routes.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { statusRoutes, type StatusData } from './status-routes.js';
+import { accessGuard, OPEN, type Access } from './access.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { webRoutes } from './web-routes.js';
 
@@ -22,11 +23,14 @@ export interface ApiDeps {
   metrics(): Promise<{ contentType: string; body: string }>;
   /** Aborted when the service stops: ends the dashboard's event streams. */
   closing?: AbortSignal;
+  /** Optional protection of the dashboard, the read API and /health; open by default. */
+  access?: Access;
 }
 
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   const demo = deps.mode === 'demo';
+  app.use('*', accessGuard(deps.access ?? OPEN));
 
   const index = (c: Context) =>
     c.json({

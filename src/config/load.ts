@@ -8,6 +8,7 @@ import { configSchema, DEFAULT_BASE_URL, targetHealth, type Config } from './sch
 import { targetAlerts, type AlertsConfig } from './alerts-schema.js';
 import { resolveSource } from './status-schema.js';
 import type { AlertSettings, ConfigMode, ServiceConfig, Target } from './target.js';
+import type { Access } from '../domain/access.js';
 import { redact } from '../log.js';
 
 export class ConfigError extends Error {
@@ -151,7 +152,20 @@ function envOverrides(server: ServiceConfig['server'], dataDir: string, env: Env
   if (env.MODELPULSE_DATA_DIR !== undefined && env.MODELPULSE_DATA_DIR.trim() === '') {
     throw new ConfigError('MODELPULSE_DATA_DIR: expected a directory path, got an empty value');
   }
-  return { server: { ...server, port }, dataDir: env.MODELPULSE_DATA_DIR ?? dataDir };
+  return { server: { ...server, port, auth: accessFromEnv(env) }, dataDir: env.MODELPULSE_DATA_DIR ?? dataDir };
+}
+
+/** Optional protection, from the environment only: a password or token never sits in a file. */
+function accessFromEnv(env: Env): Access {
+  const secret = (name: string): string | null => {
+    const value = env[name];
+    if (value === undefined) return null;
+    if (value.trim().length < 8) throw new ConfigError(`${name}: expected a secret of at least 8 characters (it is set, but shorter)`);
+    return value;
+  };
+  const user = env.MODELPULSE_DASHBOARD_USER ?? 'admin';
+  if (user.trim() === '' || user.includes(':')) throw new ConfigError('MODELPULSE_DASHBOARD_USER: expected a user name without ":"');
+  return { user, password: secret('MODELPULSE_DASHBOARD_PASSWORD'), apiToken: secret('MODELPULSE_API_TOKEN'), healthToken: secret('MODELPULSE_HEALTH_TOKEN') };
 }
 
 function demoWithEnv(env: Env): ServiceConfig {

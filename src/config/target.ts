@@ -1,3 +1,4 @@
+import type { Access } from '../domain/access.js';
 import type { AlertKnobs } from './alerts-schema.js';
 import type { HealthThresholds } from './health-schema.js';
 import type { Price } from './pricing.js';
@@ -45,7 +46,8 @@ export interface ServiceConfig {
   mode: ConfigMode;
   /** Where the configuration came from, for the start-up line: a file path, or how it was defaulted. */
   origin: string;
-  server: { port: number; host: string };
+  /** `auth` comes from the environment only (MODELPULSE_DASHBOARD_PASSWORD and friends); absent: open. */
+  server: { port: number; host: string; auth?: Access };
   dataDir: string;
   scheduler: { maxConcurrent: number; maxJitter: number };
   retention: RetentionConfig;

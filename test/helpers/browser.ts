@@ -21,8 +21,15 @@ export interface OpenedPage {
   errors: string[];
 }
 
-export async function openPage(browser: Browser, url: string, options: { width?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<OpenedPage> {
-  const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: 900 }, colorScheme: options.colorScheme ?? 'light' });
+export interface PageOptions {
+  width?: number;
+  colorScheme?: 'light' | 'dark';
+  /** Basic-auth credentials the browser answers a 401 challenge with. */
+  httpCredentials?: { username: string; password: string };
+}
+
+export async function openPage(browser: Browser, url: string, options: PageOptions = {}): Promise<OpenedPage> {
+  const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: 900 }, colorScheme: options.colorScheme ?? 'light', httpCredentials: options.httpCredentials });
   const errors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());

@@ -4,7 +4,8 @@ import type { StatusSource } from '../../src/config/status-schema.js';
 import type { Service } from '../../src/service.js';
 import { parseTrace } from '../../src/simulator/scenario.js';
 import { startSimulator } from '../../src/simulator/server.js';
-import { horizontalOverflow, inPage, launchChromium, openPage, pixelsOfColour, screenshot } from '../helpers/browser.js';
+import { horizontalOverflow, inPage, launchChromium, openPage, pixelsOfColour, screenshot, type PageOptions } from '../helpers/browser.js';
+import type { Access } from '../../src/domain/access.js';
 import { diurnal, seedHistory } from '../helpers/history.js';
 import { fileConfig, startTestService } from '../helpers/service.js';
 import { simulatedTarget } from '../helpers/targets.js';
@@ -51,10 +52,10 @@ interface World {
   clock: { now: number };
   /** Heartbeats every 10 s of simulated time up to `minute` after T0, letting probes and status polls land. */
   runTo(minute: number): Promise<void>;
-  open(path: string, options?: { width?: number; colorScheme?: 'light' | 'dark' }): Promise<{ page: Page; errors: string[] }>;
+  open(path: string, options?: PageOptions): Promise<{ page: Page; errors: string[] }>;
 }
 
-async function world(proEveryMs = 60_000, lag = '5m'): Promise<World> {
+async function world(proEveryMs = 60_000, lag = '5m', access?: Access): Promise<World> {
   const clock = { now: T0 };
   const simulator = await startSimulator({ trace: trace(lag), now: () => clock.now, random: () => 0.37 });
   closers.push(() => simulator.close());
@@ -67,7 +68,8 @@ async function world(proEveryMs = 60_000, lag = '5m'): Promise<World> {
     id: 'google-cloud', kind: 'google-cloud', url: `${simulator.url}/status/google-cloud/incidents.json`, everyMs: 5 * MINUTE,
     timeoutMs: 2_000, maxBytes: 1 << 20, match: ['Vertex Gemini API'], targets: [PRO, FLASH],
   };
-  const config = { ...fileConfig(tempDir(), targets), statusSources: [source], discrepancyAfterMs: 10 * MINUTE };
+  const base = fileConfig(tempDir(), targets);
+  const config = { ...base, server: { ...base.server, auth: access }, statusSources: [source], discrepancyAfterMs: 10 * MINUTE };
   const service = await startTestService(config, clock, { statusFetch: { sleep: async () => {} } });
   closers.push(() => service.close());
   // 90 days of the folk pattern for the Pro model, with a five-day gap; 30 days for the others.
@@ -247,4 +249,22 @@ describe('every page, for everyone', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('button', { name: '30d' }).getAttribute('aria-pressed')).toBe('true');
   }, 90_000);
+});
+
+describe('a protected dashboard', () => {
+  it('asks for the password, then works as usual, live updates included', async () => {
+    const access = { user: 'ops', password: 'dash-pass-7f3e91', apiToken: null, healthToken: 'health-tok-99d0e2' };
+    const w = await world(60_000, '5m', access);
+    await w.runTo(5);
+    // What makes a browser show its password prompt.
+    const refused = await fetch(`${w.service.url}/`, { headers: { accept: 'text/html' } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Basic realm="modelpulse"/);
+    const { page, errors } = await w.open('/', { httpCredentials: { username: 'ops', password: access.password } });
+    await expect.poll(() => page.locator(`${card(PRO)} .badge`).textContent()).toBe('Healthy');
+    await expect.poll(() => page.locator('#freshness').textContent()).toMatch(/^Live · updated/);
+    await w.runTo(45);
+    await expect.poll(() => page.locator(`${card(PRO)} .badge`).textContent(), { timeout: 10_000 }).toBe('Overloaded');
+    expect(errors).toEqual([]);
+  }, 120_000);
 });

@@ -45,7 +45,7 @@ describe('config file defaults', () => {
     const config = loadConfig({ GEMINI_API_KEY: 'k1', RELAY_KEY: 'k2' }, dir);
 
     expect(config.mode).toBe('file');
-    expect(config.server).toEqual({ port: 8080, host: '0.0.0.0' });
+    expect(config.server).toEqual({ port: 8080, host: '0.0.0.0', auth: { user: 'admin', password: null, apiToken: null, healthToken: null } });
     expect(config.dataDir).toBe('./data');
     expect(config.scheduler).toEqual({ maxConcurrent: 8, maxJitter: 15 * SECOND });
     expect(config.retention).toEqual({ raw: 7 * DAY, minute: 2 * DAY, hour: 90 * DAY, day: 5 * 365 * DAY });

@@ -19,6 +19,7 @@ import { runProbe } from './probes/probe.js';
 import { ProbeScheduler } from './scheduler/scheduler.js';
 import { presetTrace, type Trace } from './simulator/scenario.js';
 import { startSimulator, type Simulator } from './simulator/server.js';
+import { backfillDemo } from './simulator/backfill.js';
 import { Store } from './store/store.js';
 import { GRADE_WINDOW_MS } from './status/correlate.js';
 
@@ -30,6 +31,8 @@ export interface ServiceOptions {
   autoStart?: boolean;
   /** Demo mode's simulated upstream; defaults to the "demo" preset. */
   demoTrace?: Trace;
+  /** Demo mode backfills 30 days of made-up history (default true). */
+  demoHistory?: boolean;
   shutdownGraceMs?: number;
   /** Alert channels to use instead of those built from the config (tests). */
   notifiers?: readonly Notifier[];
@@ -73,6 +76,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const log = options.log ?? createLogger({ secrets, now });
   const store = new Store(config.dataDir);
   store.prune(now(), config.retention);
+  // Demo mode has a made-up past too, so the uptime bars and the heatmap show something at once.
+  if (simulator && options.demoHistory !== false) backfillDemo(store, targets.map((t) => t.id), now(), config.retention);
 
   const latest = new Map<string, Outcome>();
   for (const target of targets) {

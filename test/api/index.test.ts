@@ -40,3 +40,27 @@ describe('demo labelling', () => {
     }
   });
 });
+
+describe("demo mode's made-up past", () => {
+  const tempDir = useTempDir();
+
+  it('backfills 30 days of history for each demo target once, so the uptime bars and heatmap show something at once', async () => {
+    const dir = tempDir();
+    const clock = { now: START };
+    const daysWithData = async () => {
+      const service = await startDemo(dir, clock, { demoHistory: true });
+      const uptime = await get<{ demo: boolean; targets: Array<{ target: string; days: Array<{ samples: number }> }> }>(service, '/api/uptime');
+      const hours = await get<{ quietest: { start: number } | null }>(service, `/api/targets/${FLASH}/hours`);
+      await service.close();
+      return { uptime: uptime.body, quietest: hours.body.quietest };
+    };
+    const first = await daysWithData();
+    expect(first.uptime.demo).toBe(true);
+    for (const target of first.uptime.targets) expect(target.days.filter((d) => d.samples > 0).length, target.target).toBeGreaterThanOrEqual(30);
+    // The folk pattern's quiet window: Sunday 01–05 UTC (hour 6 × 24 + 1 of the week).
+    expect(first.quietest?.start).toBe(6 * 24 + 1);
+    // A restart does not add the past twice.
+    const second = await daysWithData();
+    expect(second.uptime.targets.map((t) => t.days.map((d) => d.samples))).toEqual(first.uptime.targets.map((t) => t.days.map((d) => d.samples)));
+  });
+});

@@ -51,7 +51,10 @@ export async function inPage<T>(page: Page, expression: string): Promise<T> {
   return (await page.evaluate(expression)) as T;
 }
 
-/** How many pixels of a canvas are drawn in (close to) the colour of a CSS custom property of the page. */
+/**
+ * How many pixels inside a chart's plot area (not its legend) are drawn in (close to) the colour of a
+ * CSS custom property of the page.
+ */
 export async function pixelsOfColour(page: Page, canvasSelector: string, cssVar: string): Promise<number> {
   return Number(
     await page.evaluate(`(() => {
@@ -59,7 +62,10 @@ export async function pixelsOfColour(page: Page, canvasSelector: string, cssVar:
       if (!canvas) return -1;
       const hex = getComputedStyle(document.documentElement).getPropertyValue(${JSON.stringify(cssVar)}).trim();
       const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      const area = window.Chart.getChart(canvas).chartArea;
+      const scale = canvas.width / canvas.getBoundingClientRect().width;
+      const [x, y] = [Math.ceil(area.left * scale) + 1, Math.ceil(area.top * scale) + 1];
+      const { data } = canvas.getContext('2d').getImageData(x, y, Math.floor((area.right - area.left) * scale) - 2, Math.floor((area.bottom - area.top) * scale) - 2);
       let count = 0;
       for (let i = 0; i < data.length; i += 4) {
         if (data[i + 3] > 200 && Math.abs(data[i] - want[0]) + Math.abs(data[i + 1] - want[1]) + Math.abs(data[i + 2] - want[2]) < 40) count++;

@@ -6,7 +6,7 @@ import { parseTrace } from '../../src/simulator/scenario.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { horizontalOverflow, inPage, launchChromium, openPage, pixelsOfColour, screenshot, type PageOptions } from '../helpers/browser.js';
 import type { Access } from '../../src/domain/access.js';
-import { diurnal, seedHistory } from '../helpers/history.js';
+import { backfillHistory, diurnal } from '../../src/simulator/backfill.js';
 import { fileConfig, startTestService } from '../helpers/service.js';
 import { simulatedTarget } from '../helpers/targets.js';
 import { useTempDir } from '../helpers/tmp.js';
@@ -73,9 +73,9 @@ async function world(proEveryMs = 60_000, lag = '5m', access?: Access): Promise<
   const service = await startTestService(config, clock, { statusFetch: { sleep: async () => {} } });
   closers.push(() => service.close());
   // 90 days of the folk pattern for the Pro model, with a five-day gap; 30 days for the others.
-  seedHistory(service.store, PRO, T0 - 90 * DAY, T0, 60_000, (hour) => (hour >= GAP.from && hour < GAP.to ? null : diurnal(hour)));
-  seedHistory(service.store, FLASH, T0 - 30 * DAY, T0, 5 * MINUTE, diurnal);
-  seedHistory(service.store, RELAY, T0 - 30 * DAY, T0, 60_000, diurnal);
+  backfillHistory(service.store, PRO, T0 - 90 * DAY, T0, 60_000, (hour) => (hour >= GAP.from && hour < GAP.to ? null : diurnal(hour)));
+  backfillHistory(service.store, FLASH, T0 - 30 * DAY, T0, 5 * MINUTE, diurnal);
+  backfillHistory(service.store, RELAY, T0 - 30 * DAY, T0, 60_000, diurnal);
   return {
     service,
     clock,
@@ -144,6 +144,7 @@ describe('the overview', () => {
       expect(await page.locator(`${card(PRO)} .advice`).textContent()).toMatch(/^Hold · retry after/);
       expect(await inPage(page, 'window.stayed')).toBe(true);
       expect(await page.locator('#freshness').textContent()).toMatch(/^Live · updated/);
+      await screenshot(page, `overview-overloaded-${everyMs / 1000}s`);
       expect(errors).toEqual([]);
     }, 120_000);
   }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrace } from '../../src/simulator/scenario.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { inPage, launchChromium, openPage, pixelsOfColour } from '../helpers/browser.js';
-import { diurnal, seedHistory } from '../helpers/history.js';
+import { backfillHistory, diurnal } from '../../src/simulator/backfill.js';
 import { fileConfig, startTestService } from '../helpers/service.js';
 import { simulatedTarget } from '../helpers/targets.js';
 import { useTempDir } from '../helpers/tmp.js';
@@ -29,7 +29,7 @@ describe('the dashboard with months of data', () => {
     const service = await startTestService(fileConfig(tempDir(), targets), clock);
     try {
       const seeding = performance.now();
-      for (const target of targets) seedHistory(service.store, target.id, T0 - 90 * DAY, T0, 10_000, diurnal);
+      for (const target of targets) backfillHistory(service.store, target.id, T0 - 90 * DAY, T0, 10_000, diurnal);
       const seededMs = performance.now() - seeding;
 
       for (const range of [DAY, 7 * DAY, 30 * DAY, 90 * DAY]) {

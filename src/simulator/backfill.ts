@@ -1,7 +1,8 @@
-import { emptyCounts } from '../../src/stats/counts.js';
-import { addSample, mergeInto, type Histogram } from '../../src/stats/histogram.js';
-import { GRAINS, type Rollup } from '../../src/store/rollup.js';
-import type { Store } from '../../src/store/store.js';
+import type { RetentionConfig } from '../config/schema.js';
+import { emptyCounts } from '../stats/counts.js';
+import { addSample, mergeInto, type Histogram } from '../stats/histogram.js';
+import { GRAINS, type Rollup } from '../store/rollup.js';
+import type { Store } from '../store/store.js';
 
 const HOUR = GRAINS.hour;
 const DAY = GRAINS.day;
@@ -29,11 +30,11 @@ function rollup(targetId: string, bucket: number, samples: number, overloaded: n
 }
 
 /**
- * Seeds [from, to) of probe history at `cadenceMs` through the store's own rollup writer (the
+ * Backfills [from, to) of probe history at `cadenceMs` through the store's own rollup writer (the
  * backfill path), hour by hour from `shape`, as if the probes had run: hour and day rollups for the
  * whole range, minute rollups for the last two days. Deterministic: counts are rounded shares.
  */
-export function seedHistory(store: Store, targetId: string, from: number, to: number, cadenceMs: number, shape: (hourStart: number) => HourShape): void {
+export function backfillHistory(store: Store, targetId: string, from: number, to: number, cadenceMs: number, shape: (hourStart: number) => HourShape): void {
   const hours: Rollup[] = [];
   const minutes: Rollup[] = [];
   const days = new Map<number, Rollup>();
@@ -60,18 +61,24 @@ export function seedHistory(store: Store, targetId: string, from: number, to: nu
         const due = Math.round(((m + 1) * overloaded) / minuteCount) - (overloaded - left503);
         const o = Math.min(perMinute, Math.max(0, due));
         left503 -= o;
-        minutes.push(rollup(targetId, hour + m * MINUTE, perMinute, o, s.medianMs));
+        // A minute of one or two calls cannot hold the spread: its latency varies from minute to minute instead.
+        const factor = perMinute > 2 ? 1 : m % 20 === 0 ? 3 : m % 20 < 10 ? 1.5 : 1;
+        minutes.push(rollup(targetId, hour + m * MINUTE, perMinute, o, s.medianMs * factor));
       }
     }
   }
   store.transaction(() => {
+    // Through the store's own rollup writer, as a backfill: what the probes would have written.
     store.mergeRollups('hour', hours);
     store.mergeRollups('day', [...days.values()]);
     store.mergeRollups('minute', minutes);
   });
 }
 
-/** The seed's diurnal folk pattern made measurable: busy 12–18 UTC on weekdays, quietest Sunday 01–05 (no 503 at all). */
+/**
+ * The folk table of busy hours made measurable: busy 12–18 UTC on weekdays, quietest Sunday 01–05
+ * (no 503 at all). Demo mode's back-history and the tests' seeded months follow it.
+ */
 export function diurnal(hourStart: number): HourShape {
   const at = new Date(hourStart);
   const weekday = (at.getUTCDay() + 6) % 7; // 0 = Monday
@@ -81,4 +88,14 @@ export function diurnal(hourStart: number): HourShape {
   if (hour >= 18) return { overloadShare: 0.08, medianMs: 30_000 };
   if (hour >= 6) return { overloadShare: 0.05, medianMs: 22_000 };
   return { overloadShare: 0.03, medianMs: 16_000 };
+}
+
+/** Demo mode's made-up past: 30 days of the folk pattern for each demo target that has no history yet. */
+export function backfillDemo(store: Store, targetIds: readonly string[], now: number, retention: RetentionConfig): void {
+  const from = now - 30 * DAY;
+  const to = Math.floor(now / HOUR) * HOUR;
+  for (const targetId of targetIds) {
+    if (store.series({ targetId, from, to: now, stepMs: DAY, now }, retention).points.length > 0) continue;
+    backfillHistory(store, targetId, from, to, MINUTE, diurnal);
+  }
 }

@@ -116,8 +116,10 @@ export function heatmap(hours, metric) {
     h('tr', {}, h('th', { scope: 'row' }, name),
       Array.from({ length: 24 }, (_, hour) => {
         const v = values[d * 24 + hour];
-        const level = v === null ? 'nodata' : String(max > 0 ? Math.min(4, Math.floor((v / max) * 4.999)) : 0);
-        return h('td', { class: `heat l${level}`, title: `${name} ${String(hour).padStart(2, '0')}:00 UTC: ${v === null ? 'no data' : label(v)}` });
+        // A square-root scale: small shares (the quiet hours this map is for) still differ from nothing at all.
+        const level = v === null ? 'nodata' : String(max > 0 && v > 0 ? Math.min(4, 1 + Math.floor(Math.sqrt(v / max) * 3.999)) : 0);
+        const text = `${name} ${String(hour).padStart(2, '0')}:00 UTC: ${v === null ? 'no data' : label(v)}`;
+        return h('td', { class: `heat l${level}`, title: text }, h('span', { class: 'sr-only' }, text));
       })));
   const head = h('tr', {}, h('td', {}), Array.from({ length: 24 }, (_, hour) => h('th', { scope: 'col' }, hour % 3 === 0 ? String(hour).padStart(2, '0') : '')));
   return h('div', { class: 'heatmap-wrap' }, h('table', { class: 'heatmap', 'aria-label': `${metric === 'p95' ? 'p95 latency' : '503 share'} by hour of week, UTC` }, h('thead', {}, head), h('tbody', {}, rows)));

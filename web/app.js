@@ -60,10 +60,12 @@ function setTitle(text) {
 }
 
 async function showOverview() {
-  await Promise.all([loadHealth(), loadUptime(false)]);
+  const [, , incidents] = await Promise.all([loadHealth(), loadUptime(false), getJson('/api/incidents?limit=200')]);
   setTitle('Overview');
   const uptimeOf = (id) => state.uptime?.targets.find((u) => u.target === id);
-  const cards = state.targets.map((t) => card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow));
+  // Newest first: the first incident of a target is its latest.
+  const latestOf = (id) => incidents.incidents.find((i) => i.target === id);
+  const cards = state.targets.map((t) => card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow, latestOf(t.id)));
   const grid = main().dataset.view === 'overview' ? main().querySelector('.cards') : null;
   if (!grid) {
     main().replaceChildren(h('h1', {}, 'Model status'), h('div', { class: 'cards' }, cards));

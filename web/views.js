@@ -81,7 +81,17 @@ export function uptimeBar(days) {
 }
 
 /** A target's card on the overview. */
-export function card(target, health, uptime, nowMs) {
+/** Our latest incident of the last day and how late the provider said so. */
+function lastIncidentLine(incident, nowMs) {
+  if (!incident || !incident.official) return null;
+  const recent = incident.endedAt === null || nowMs - Date.parse(incident.endedAt) < 86_400_000;
+  if (!recent) return null;
+  return h('p', { class: 'ack' },
+    `Our incident ${incident.endedAt === null ? 'since' : 'at'} ${when(incident.startedAt, nowMs)}${incident.endedAt === null ? '' : ` (${duration(incident.durationSeconds)})`}: provider `,
+    ackText(incident.official));
+}
+
+export function card(target, health, uptime, nowMs, latestIncident) {
   const observed = health?.observed;
   const state = health?.status ?? 'unknown';
   const last = health?.lastProbe;
@@ -98,6 +108,7 @@ export function card(target, health, uptime, nowMs) {
     ),
     health ? adviceLine(health.advice) : null,
     health ? officialLine(health.official, nowMs) : null,
+    lastIncidentLine(latestIncident, nowMs),
     uptime
       ? h('section', { class: 'uptime', 'aria-label': 'Uptime' },
           h('p', { class: 'uptime-figures' }, `Uptime 24 h ${share(uptime.uptime['24h'])} · 30 d ${share(uptime.uptime['30d'])} · 90 d ${share(uptime.uptime['90d'])}`),
@@ -170,9 +181,9 @@ function causeText(cause) {
 
 function ackText(official) {
   if (!official) return 'no status page mapped';
-  if (official.acknowledgedAt === null) return official.delayMinutes === null ? 'not posted' : 'never (counted as 240 min)';
+  if (official.acknowledgedAt === null) return official.delayMinutes === null ? 'not posted yet' : 'never posted (counted as 240 min)';
   const d = official.delayMinutes;
-  const text = d <= 0 ? 'before we saw it' : `${duration(d * 60)} after onset`;
+  const text = d <= 0 ? 'posted before we saw it' : `posted ${duration(d * 60)} after onset`;
   return official.incidentUrl ? h('a', { href: official.incidentUrl, rel: 'noopener noreferrer', target: '_blank' }, text) : text;
 }
 

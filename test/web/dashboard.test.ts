@@ -154,8 +154,11 @@ describe('the overview', () => {
     await w.runTo(26);
     const { page } = await w.open('/');
     await expect.poll(() => page.locator(`${card(PRO)} .flag`).textContent()).toMatch(/^⚠ Status page green while failing since \d\d:\d\d UTC$/);
+    expect(await page.locator(`${card(PRO)} .ack`).textContent()).toMatch(/^Our incident since 12:1\d UTC: provider not posted yet$/);
     await w.runTo(50);
     await expect.poll(() => page.locator(`${card(PRO)} .flag`).count(), { timeout: 10_000 }).toBe(0);
+    // Posted 30 min after the trouble began, which is some minutes after our onset.
+    await expect.poll(() => page.locator(`${card(PRO)} .ack`).textContent()).toMatch(/^Our incident since 12:1\d UTC: provider posted (2\d|3\d) min after onset$/);
     expect(await page.locator(`${card(PRO)} .official`).textContent()).toMatch(/Status page: (degraded|partial outage|major outage)/);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 // The dashboard: routes on its own path, reads /health and /api/*, and stays live over server-sent events.
 import { latencyChart, outcomeChart } from './charts.js';
 import { ago } from './format.js';
-import { alertTable, badge, card, folkTable, h, heatmap, incidentTable, officialLine, quietSentence } from './views.js';
+import { alertTable, badge, card, folkTable, h, heatmap, incidentTable, officialLine, outLink, quietSentence } from './views.js';
 
 const RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 };
 /** Without the event stream, the page polls this often. */
@@ -22,9 +22,13 @@ const state = {
   live: false,
   range: '24h',
   bands: [],
+  /** The day picked in each target's uptime bar: kept across live updates. */
+  selectedDay: new Map(),
   /** Health read by start() just now: the first page need not read it again. */
   prefetched: false,
   metric: 'overload',
+  /** The last refresh's error while an older page stays shown. */
+  failed: null,
 };
 const timings = (window.modelpulse = { firstChartMs: null, refreshes: 0 });
 
@@ -65,24 +69,24 @@ async function showOverview() {
   const uptimeOf = (id) => state.uptime?.targets.find((u) => u.target === id);
   // Newest first: the first incident of a target is its latest.
   const latestOf = (id) => incidents.incidents.find((i) => i.target === id);
-  const cards = state.targets.map((t) => card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow, latestOf(t.id)));
-  const grid = main().dataset.view === 'overview' ? main().querySelector('.cards') : null;
-  if (!grid) {
-    main().replaceChildren(h('h1', {}, 'Model status'), h('div', { class: 'cards' }, cards));
-    main().dataset.view = 'overview';
-    return;
-  }
-  // A card holding the keyboard focus (a day picked in its bar) is refreshed next time, not under the user's hands.
-  for (const fresh of cards) {
-    const old = grid.querySelector(`[data-target="${CSS.escape(fresh.dataset.target)}"]`);
-    if (old && !old.contains(document.activeElement)) old.replaceWith(fresh);
-  }
+  const pick = (id) => (day) => state.selectedDay.set(id, day);
+  const cards = state.targets.map((t) =>
+    card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow, latestOf(t.id), { selectedDay: state.selectedDay.get(t.id), onSelect: pick(t.id) }));
+  replaceMain(h('h1', {}, 'Model status'), h('div', { class: 'cards' }, cards));
+  main().dataset.view = 'overview';
+}
+
+/** Replaces the page's content, letting go of its charts (each holds its canvas and a resize observer). */
+function replaceMain(...children) {
+  for (const canvas of main().querySelectorAll('canvas')) window.Chart.getChart(canvas)?.destroy();
+  main().replaceChildren(...children);
 }
 
 async function showTarget(id) {
   const target = state.targets.find((t) => t.id === id);
   if (!target) {
-    main().replaceChildren(h('h1', {}, 'Unknown target'), h('p', {}, `No target "${id}". `, h('a', { href: '/' }, 'Back to the overview')));
+    replaceMain(h('h1', {}, 'Unknown target'), h('p', {}, `No target "${id}". `, h('a', { href: '/' }, 'Back to the overview')));
+    main().dataset.view = 'unknown';
     return;
   }
   await loadHealth();
@@ -101,11 +105,10 @@ async function showTarget(id) {
   const fresh = main().dataset.view !== view;
   if (fresh) {
     const rangeButtons = Object.keys(RANGES).map((r) =>
-      h('button', { type: 'button', 'aria-pressed': String(r === state.range), onclick: () => { state.range = r; route(); } }, r));
+      h('button', { type: 'button', 'aria-pressed': String(r === state.range), 'data-focus-key': `range:${r}`, onclick: () => { state.range = r; route(); } }, r));
     const metricButtons = [['overload', '503 share'], ['p95', 'p95 latency']].map(([m, label]) =>
-      h('button', { type: 'button', 'aria-pressed': String(m === state.metric), onclick: () => { state.metric = m; route(); } }, label));
-    for (const canvas of main().querySelectorAll('canvas')) window.Chart.getChart(canvas)?.destroy();
-    main().replaceChildren(
+      h('button', { type: 'button', 'aria-pressed': String(m === state.metric), 'data-focus-key': `metric:${m}`, onclick: () => { state.metric = m; route(); } }, label));
+    replaceMain(
       h('p', { class: 'crumbs' }, h('a', { href: '/' }, 'Overview'), ' › ', target.id),
       h('div', { 'data-slot': 'head' }),
       h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Time range' }, rangeButtons),
@@ -128,7 +131,7 @@ async function showTarget(id) {
     health ? officialLine(health.official, to) : null,
   );
   const drawn = fresh ? [] : state.bands;
-  latencyChart(document.getElementById('latency-chart'), series.points, from, to, drawn);
+  latencyChart(document.getElementById('latency-chart'), series.points, from, to, drawn, series.stepSeconds * 1000);
   if (timings.firstChartMs === null) timings.firstChartMs = Math.round(performance.now());
   outcomeChart(document.getElementById('outcome-chart'), series.points, from, to, drawn);
 
@@ -140,11 +143,11 @@ async function showTarget(id) {
   state.bands = bands;
   slot('bands', bands.length
     ? h('section', { class: 'bands', 'aria-label': 'Official incidents in range' }, h('h3', {}, 'Official incidents (shaded)'),
-        h('ul', {}, bands.map((b) => h('li', { 'data-band': b.source }, b.url ? h('a', { href: b.url, rel: 'noopener noreferrer', target: '_blank' }, b.title) : b.title, ` (${b.source})`))))
+        h('ul', {}, bands.map((b, n) => h('li', { 'data-band': b.source }, outLink(b.url, b.title, `band:${b.source}:${n}`), ` (${b.source})`))))
     : h('p', { class: 'muted bands-none' }, 'No official incidents in this range.'));
   slot('heat', quietSentence(hours), heatmap(hours, state.metric), folkTable(hours));
   slot('incidents', incidentTable(incidents.incidents, to, false));
-  latencyChart(document.getElementById('latency-chart'), series.points, from, to, bands);
+  latencyChart(document.getElementById('latency-chart'), series.points, from, to, bands, series.stepSeconds * 1000);
   outcomeChart(document.getElementById('outcome-chart'), series.points, from, to, bands);
 }
 
@@ -156,23 +159,27 @@ function slot(name, ...children) {
 async function showIncidents() {
   const incidents = await getJson('/api/incidents?limit=200');
   setTitle('Incidents');
-  main().replaceChildren(h('h1', {}, 'Incidents'), incidentTable(incidents.incidents, state.serverNow, true));
+  replaceMain(h('h1', {}, 'Incidents'), incidentTable(incidents.incidents, state.serverNow, true));
   main().dataset.view = 'incidents';
 }
 
 async function showAlerts() {
   const alerts = await getJson('/api/alerts?limit=200');
   setTitle('Alerts');
-  main().replaceChildren(h('h1', {}, 'Alert log'), alertTable(alerts.notifications, state.serverNow));
+  replaceMain(h('h1', {}, 'Alert log'), alertTable(alerts.notifications, state.serverNow));
   main().dataset.view = 'alerts';
 }
 
 let routing = Promise.resolve();
-/** Renders the page for the current path; renders queue so a slow one never overwrites a newer one. */
+/**
+ * Renders the page for the current path; renders queue so a slow one never overwrites a newer one.
+ * What had the keyboard focus (marked with data-focus-key) has it again after a live update.
+ */
 function route() {
   routing = routing.then(async () => {
     const path = location.pathname;
     const match = /^\/targets\/([^/]+)$/.exec(path);
+    const focused = main().contains(document.activeElement) ? document.activeElement.closest('[data-focus-key]')?.dataset.focusKey : undefined;
     try {
       if (match) await showTarget(decodeURIComponent(match[1]));
       else if (path === '/incidents') await showIncidents();
@@ -182,10 +189,20 @@ function route() {
         if (link.getAttribute('href') === path) link.setAttribute('aria-current', 'page');
         else link.removeAttribute('aria-current');
       }
+      if (focused && !main().contains(document.activeElement)) main().querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
       timings.refreshes++;
+      state.fetchedAt = Date.now();
+      state.failed = null;
       showFreshness();
     } catch (error) {
-      main().replaceChildren(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, String(error.message ?? error)));
+      // A page already shown stays, marked stale; only a first render that fails says so in place of the page.
+      const message = String(error.message ?? error);
+      if (main().dataset.view && main().dataset.view !== 'error') {
+        state.failed = message;
+        showFreshness();
+        return;
+      }
+      replaceMain(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, message));
       main().dataset.view = 'error';
     }
   });
@@ -196,8 +213,10 @@ function showFreshness() {
   const el = document.getElementById('freshness');
   if (state.fetchedAt === null) return;
   const age = Math.round((Date.now() - state.fetchedAt) / 1000);
-  el.textContent = `${state.live ? 'Live' : 'Polling'} · updated ${age < 2 ? 'just now' : `${age} s ago`}`;
+  const updated = `updated ${age < 2 ? 'just now' : `${age} s ago`}`;
+  el.textContent = state.failed ? `Update failed (${state.failed}) · showing data ${updated.replace('updated ', 'from ')}` : `${state.live ? 'Live' : 'Polling'} · ${updated}`;
   el.dataset.live = String(state.live);
+  el.dataset.stale = String(state.failed !== null && state.failed !== undefined);
 }
 
 function listen() {
@@ -234,4 +253,4 @@ async function start() {
   listen();
 }
 
-start().catch((error) => main().replaceChildren(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, String(error.message ?? error))));
+start().catch((error) => replaceMain(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, String(error.message ?? error))));

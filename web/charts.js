@@ -86,12 +86,29 @@ function upsert(canvas, config) {
   return new window.Chart(canvas, config);
 }
 
+/**
+ * The series holds only buckets with data: a null is put after each bucket followed by a gap, so
+ * a line breaks over days without probes instead of bridging them.
+ */
+function withGaps(points, stepMs, value) {
+  const out = [];
+  points.forEach((p, i) => {
+    const x = Date.parse(p.t);
+    out.push({ x, y: value(p) });
+    const next = points[i + 1];
+    if (next && Date.parse(next.t) - x > 1.5 * stepMs) out.push({ x: x + stepMs, y: null });
+  });
+  return out;
+}
+
 /** p50, p95 and p99 of successful calls, in seconds. */
-export function latencyChart(canvas, points, from, to, bands) {
+export function latencyChart(canvas, points, from, to, bands, stepMs) {
   const colors = palette();
   const line = (key, label) => ({
-    label, borderColor: colors[key], backgroundColor: colors[key], borderWidth: 1.5, pointRadius: 0, spanGaps: false,
-    data: points.map((p) => ({ x: Date.parse(p.t), y: p.latencyMs[key] === null ? null : p.latencyMs[key] / 1000 })),
+    label, borderColor: colors[key], backgroundColor: colors[key], borderWidth: 1.5, spanGaps: false,
+    // Few points: each shows, so a lone bucket is not invisible.
+    pointRadius: points.length <= 60 ? 2 : 0,
+    data: withGaps(points, stepMs, (p) => (p.latencyMs[key] === null ? null : p.latencyMs[key] / 1000)),
   });
   return upsert(canvas, {
     type: 'line',

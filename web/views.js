@@ -13,6 +13,17 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Only web links leave the page: a status page could publish javascript: or data: URLs. */
+export function safeHref(url) {
+  return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
+}
+
+/** A link out, or plain text when the URL is not a web address. */
+export function outLink(url, text, focusKey) {
+  const href = safeHref(url);
+  return href ? h('a', { href, rel: 'noopener noreferrer', target: '_blank', 'data-focus-key': focusKey }, text) : text;
+}
+
 export function badge(state) {
   return h('span', { class: `badge state-${state}`, 'data-state': state }, h('span', { class: 'dot', 'aria-hidden': 'true' }), STATE_LABELS[state] ?? state);
 }
@@ -25,7 +36,7 @@ function adviceLine(advice) {
     h('strong', {}, 'Hold'),
     advice.retryAfterSeconds !== null ? ` · retry after ${duration(advice.retryAfterSeconds)}` : '',
     ` · timeout ${advice.timeoutSeconds} s`,
-    advice.alternative ? [' · use ', h('a', { href: `/targets/${encodeURIComponent(advice.alternative)}` }, advice.alternative)] : '',
+    advice.alternative ? [' · use ', h('a', { href: `/targets/${encodeURIComponent(advice.alternative)}`, 'data-focus-key': `alternative:${advice.alternative}` }, advice.alternative)] : '',
   );
 }
 
@@ -34,7 +45,7 @@ export function officialLine(official, nowMs) {
   const status = OFFICIAL_LABELS[official.status] ?? official.status;
   return h('div', { class: 'official' },
     h('p', {}, 'Status page: ', h('strong', { class: `official-${official.status}` }, status), ` (${official.source})`, official.stale ? ' · stale' : ''),
-    official.incident ? h('p', {}, official.incident.url ? h('a', { href: official.incident.url, rel: 'noopener noreferrer', target: '_blank' }, official.incident.title) : official.incident.title, ` · since ${when(official.incident.startedAt, nowMs)}`) : null,
+    official.incident ? h('p', {}, outLink(official.incident.url, official.incident.title, `official:${official.source}`), ` · since ${when(official.incident.startedAt, nowMs)}`) : null,
     official.greenWhileFailingSince ? h('p', { class: 'flag', role: 'status' }, '⚠ Status page green while failing', ` since ${when(official.greenWhileFailingSince, nowMs)}`) : null,
   );
 }
@@ -58,16 +69,23 @@ function worstOf(incidents) {
   return incidents.map((i) => i.worstState).sort((a, b) => RANK[b] - RANK[a])[0];
 }
 
-/** One cell per day, oldest first; hover, tap or arrow keys show a day's figures below the bar. */
-export function uptimeBar(days) {
+/**
+ * One cell per day, oldest first; hover, tap or arrow keys show a day's figures below the bar. The
+ * picked day survives live updates: `selectedDay` comes back in, `onSelect` reports a new pick.
+ */
+export function uptimeBar(days, focusKey, selectedDay, onSelect) {
   const detail = h('p', { class: 'day-detail', 'aria-live': 'polite' }, 'Hover, tap or use the arrow keys for a day’s figures');
   let selected = days.length - 1;
   const cells = days.map((d, i) => h('span', { class: `cell ${uptimeClass(d)}`, title: dayText(d), 'data-day': d.day, 'data-kind': uptimeClass(d), onmouseenter: () => select(i), onclick: () => select(i) }));
-  const bar = h('div', { class: 'bar', tabindex: 0, role: 'group', 'aria-label': `Uptime per day over the last ${days.length} days; arrow keys move between days` }, cells);
-  function select(i) {
+  const bar = h('div', { class: 'bar', tabindex: 0, role: 'group', 'data-focus-key': focusKey, 'aria-label': `Uptime per day over the last ${days.length} days; arrow keys move between days` }, cells);
+  function show(i) {
     selected = Math.max(0, Math.min(days.length - 1, i));
     cells.forEach((c, n) => c.classList.toggle('selected', n === selected));
     detail.textContent = dayText(days[selected]);
+  }
+  function select(i) {
+    show(i);
+    onSelect?.(days[selected].day);
   }
   bar.addEventListener('keydown', (event) => {
     const moves = { ArrowLeft: -1, ArrowRight: 1, Home: -Infinity, End: Infinity };
@@ -77,10 +95,11 @@ export function uptimeBar(days) {
     select(Number.isFinite(step) ? selected + step : step < 0 ? 0 : days.length - 1);
   });
   bar.addEventListener('focus', () => select(selected));
+  const picked = days.findIndex((d) => d.day === selectedDay);
+  if (picked >= 0) show(picked);
   return h('div', { class: 'uptime-bar' }, bar, h('div', { class: 'bar-ends', 'aria-hidden': 'true' }, h('span', {}, `${days.length} days ago`), h('span', {}, 'today')), detail);
 }
 
-/** A target's card on the overview. */
 /** Our latest incident of the last day and how late the provider said so. */
 function lastIncidentLine(incident, nowMs) {
   if (!incident || !incident.official) return null;
@@ -91,13 +110,13 @@ function lastIncidentLine(incident, nowMs) {
     ackText(incident.official));
 }
 
-export function card(target, health, uptime, nowMs, latestIncident) {
+export function card(target, health, uptime, nowMs, latestIncident, bar = {}) {
   const observed = health?.observed;
   const state = health?.status ?? 'unknown';
   const last = health?.lastProbe;
   return h('article', { class: `card state-${state}`, 'data-target': target.id, 'aria-labelledby': `title-${target.id}` },
     h('header', {},
-      h('h2', { id: `title-${target.id}` }, h('a', { href: `/targets/${encodeURIComponent(target.id)}` }, target.name ?? target.id)),
+      h('h2', { id: `title-${target.id}` }, h('a', { href: `/targets/${encodeURIComponent(target.id)}`, 'data-focus-key': `title:${target.id}` }, target.name ?? target.id)),
       badge(state),
     ),
     h('p', { class: 'since muted' }, health?.since ? `since ${when(health.since, nowMs)} (${ago(health.since, nowMs)})` : 'no data yet', ` · ${target.model}`),
@@ -112,7 +131,7 @@ export function card(target, health, uptime, nowMs, latestIncident) {
     uptime
       ? h('section', { class: 'uptime', 'aria-label': 'Uptime' },
           h('p', { class: 'uptime-figures' }, `Uptime 24 h ${share(uptime.uptime['24h'])} · 30 d ${share(uptime.uptime['30d'])} · 90 d ${share(uptime.uptime['90d'])}`),
-          uptimeBar(uptime.days),
+          uptimeBar(uptime.days, `bar:${target.id}`, bar.selectedDay, bar.onSelect),
         )
       : null,
   );
@@ -156,7 +175,7 @@ export function incidentTable(incidents, nowMs, withTarget) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'incidents' },
     h('thead', {}, h('tr', {}, withTarget ? h('th', { scope: 'col' }, 'Target') : null, ['Started', 'Duration', 'Worst', 'Cause', 'Provider acknowledged'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, incidents.map((i) => h('tr', {},
-      withTarget ? h('td', {}, h('a', { href: `/targets/${encodeURIComponent(i.target)}` }, i.target)) : null,
+      withTarget ? h('td', {}, h('a', { href: `/targets/${encodeURIComponent(i.target)}`, 'data-focus-key': `incident:${i.id}` }, i.target)) : null,
       h('td', {}, when(i.startedAt, nowMs)),
       h('td', {}, `${duration(i.durationSeconds)}${i.endedAt ? '' : ' (ongoing)'}`),
       h('td', {}, badge(i.worstState)),
@@ -184,7 +203,7 @@ function ackText(official) {
   if (official.acknowledgedAt === null) return official.delayMinutes === null ? 'not posted yet' : 'never posted (counted as 240 min)';
   const d = official.delayMinutes;
   const text = d <= 0 ? 'posted before we saw it' : `posted ${duration(d * 60)} after onset`;
-  return official.incidentUrl ? h('a', { href: official.incidentUrl, rel: 'noopener noreferrer', target: '_blank' }, text) : text;
+  return outLink(official.incidentUrl, text, `ack:${official.source}:${official.acknowledgedAt}`);
 }
 
 export function alertTable(notifications, nowMs) {
@@ -194,7 +213,8 @@ export function alertTable(notifications, nowMs) {
     h('tbody', {}, notifications.map((n) => h('tr', {},
       h('td', {}, when(n.createdAt, nowMs)),
       h('td', {}, n.target),
-      h('td', {}, n.subject ?? n.headline),
+      // A grouped mail's subject names all its alerts: the row's own headline comes first.
+      h('td', {}, n.headline, n.subject && n.subject !== n.headline ? h('span', { class: 'muted subject' }, ` (mail: ${n.subject})`) : null),
       h('td', {}, n.channel),
       h('td', { class: `delivery ${n.status}` }, n.status, n.attempts > 1 ? ` after ${n.attempts} attempts` : '', n.lastError && n.status !== 'delivered' ? ` · ${n.lastError}` : ''),
     ))),

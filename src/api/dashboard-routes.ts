@@ -6,7 +6,8 @@ import type { DataSource } from './data-routes.js';
 import type { HealthSource } from './health-routes.js';
 import { parseQuery, unknownTarget } from './query.js';
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** How often the event stream looks for changes, and how often it pings an idle connection. */
 const WATCH_MS = 1_000;
@@ -49,7 +50,8 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
       generatedAt: new Date(at).toISOString(),
       targets: data.targets.map(({ id }) => {
         const daily = data.series({ targetId: id, from, to: at, stepMs: DAY, now: at }).points;
-        const lastDay = data.series({ targetId: id, from: at - DAY, to: at, stepMs: HOUR, now: at }).points;
+        // Minute rollups: an hourly series would round its start down and reach back up to 25 h.
+        const lastDay = data.series({ targetId: id, from: at - DAY, to: at, stepMs: 5 * MINUTE, now: at }).points;
         const since = (n: number) => daily.filter((p) => p.t >= Math.floor(at / DAY) * DAY - (n - 1) * DAY);
         const incidents = data.incidents({ targetId: id, from, to: at, limit: 1_000 });
         return {

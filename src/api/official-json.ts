@@ -2,6 +2,8 @@ import type { OfficialIncident, OfficialSummary } from '../domain/official.js';
 import type { Acknowledgement } from '../status/correlate.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** Only web links are passed on: a status page could publish a javascript: or data: URL. */
+const webUrl = (url: string | null) => (url !== null && /^https?:\/\//i.test(url) ? url : null);
 
 /** /health/{id}'s `official` field. */
 export function officialJson(summary: OfficialSummary | null) {
@@ -10,7 +12,7 @@ export function officialJson(summary: OfficialSummary | null) {
     status: summary.status,
     source: summary.sourceId,
     stale: summary.stale,
-    incident: summary.incident ? { title: summary.incident.title, url: summary.incident.url, startedAt: iso(summary.incident.startedAt) } : null,
+    incident: summary.incident ? { title: summary.incident.title, url: webUrl(summary.incident.url), startedAt: iso(summary.incident.startedAt) } : null,
     agrees: summary.agrees,
     greenWhileFailingSince: iso(summary.greenWhileFailingSince),
   };
@@ -26,7 +28,7 @@ export function officialIncidentJson(incident: OfficialIncident) {
     startedAt: iso(incident.startedAt),
     endedAt: iso(incident.endedAt),
     postedAt: iso(incident.postedAt),
-    url: incident.url,
+    url: webUrl(incident.url),
   };
 }
 
@@ -35,7 +37,7 @@ export function acknowledgementJson(ack: (Acknowledgement & { graded: boolean })
   if (!ack) return null;
   switch (ack.kind) {
     case 'acknowledged':
-      return { acknowledgedAt: iso(ack.acknowledgedAt), delayMinutes: ack.delayMinutes, incidentUrl: ack.incidentUrl, source: ack.sourceId, graded: ack.graded };
+      return { acknowledgedAt: iso(ack.acknowledgedAt), delayMinutes: ack.delayMinutes, incidentUrl: webUrl(ack.incidentUrl), source: ack.sourceId, graded: ack.graded };
     case 'never':
       // Only trouble the provider should have posted about counts as never acknowledged.
       return { acknowledgedAt: null, delayMinutes: ack.graded ? ack.delayMinutes : null, incidentUrl: null, source: null, graded: ack.graded };

@@ -18,7 +18,8 @@ const DAY = 24 * 60 * MINUTE;
 const T0 = Date.parse('2026-11-20T12:00:00Z');
 const PRO = 'nano-banana-pro';
 const FLASH = 'nano-banana';
-const RELAY = 'relay-pro';
+/** An id with dots and underscores and no name: the pages must wrap it, not scroll sideways. */
+const RELAY = 'pro_via_openrouter_relay.europe_west4.primary';
 /** Days 40–44 before T0 hold no probes at all (the service was off). */
 const GAP = { from: Math.floor(T0 / DAY) * DAY - 44 * DAY, to: Math.floor(T0 / DAY) * DAY - 39 * DAY };
 
@@ -62,7 +63,7 @@ async function world(proEveryMs = 60_000, lag = '5m', access?: Access): Promise<
   const targets = [
     simulatedTarget(PRO, simulator.url, { name: 'Nano Banana Pro', every: proEveryMs, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
     simulatedTarget(FLASH, simulator.url, { name: 'Nano Banana', every: 5 * MINUTE, timeout: 180_000, model: 'gemini-2.5-flash-image' }),
-    simulatedTarget(RELAY, simulator.url, { name: 'Pro via relay', every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
+    simulatedTarget(RELAY, simulator.url, { every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
   ];
   const source: StatusSource = {
     id: 'google-cloud', kind: 'google-cloud', url: `${simulator.url}/status/google-cloud/incidents.json`, everyMs: 5 * MINUTE,
@@ -139,8 +140,12 @@ describe('the overview', () => {
       const { page, errors } = await w.open('/');
       await expect.poll(() => page.locator(`${card(PRO)} .badge`).textContent()).toBe('Healthy');
       await inPage(page, 'window.stayed = true');
+      // A day picked in the bar (which takes the focus) neither freezes the card nor is lost on updates.
+      await page.locator(`${card(PRO)} .bar .cell[data-day="2026-11-18"]`).click();
       await w.runTo(45);
       await expect.poll(() => page.locator(`${card(PRO)} .badge`).textContent(), { timeout: 10_000 }).toBe('Overloaded');
+      expect(await page.locator(`${card(PRO)} .day-detail`).textContent()).toMatch(/^Wed, Nov 18:/);
+      expect(await inPage<string>(page, "document.activeElement.dataset.focusKey")).toBe(`bar:${PRO}`);
       expect(await page.locator(`${card(PRO)} .advice`).textContent()).toMatch(/^Hold · retry after/);
       expect(await inPage(page, 'window.stayed')).toBe(true);
       expect(await page.locator('#freshness').textContent()).toMatch(/^Live · updated/);
@@ -194,12 +199,25 @@ describe('the target detail', () => {
     await page.getByRole('button', { name: '7d' }).click();
     await expect.poll(() => page.locator('#latency-chart').getAttribute('aria-label')).toMatch(/7d$/);
     expect(await pixelsOfColour(page, '#latency-chart', '--warn')).toBeGreaterThan(50);
+    // Over 90 days the five days without probes break the lines instead of being bridged.
+    await page.getByRole('button', { name: '90d' }).click();
+    await expect.poll(() => page.locator('#latency-chart').getAttribute('aria-label')).toMatch(/90d$/);
+    expect(await inPage<number>(page, "window.Chart.getChart(document.querySelector('#latency-chart')).data.datasets[0].data.filter((p) => p.y === null).length")).toBeGreaterThanOrEqual(1);
+    // Leaving and coming back lets go of the charts: two while a target shows, none on the overview.
+    for (let round = 0; round < 3; round++) {
+      await page.locator('.crumbs a').click();
+      await page.waitForSelector('main[data-view="overview"]');
+      expect(await inPage<number>(page, 'Object.keys(window.Chart.instances).length')).toBe(0);
+      await page.locator(`${card(PRO)} h2 a`).click();
+      await page.waitForSelector('#latency-chart');
+      await page.waitForFunction("Object.keys(window.Chart.instances).length === 2");
+    }
     expect(errors).toEqual([]);
   }, 120_000);
 });
 
 describe('every page, for everyone', () => {
-  const PAGES = ['/', `/targets/${PRO}`, '/incidents', '/alerts'];
+  const PAGES = ['/', `/targets/${PRO}`, `/targets/${RELAY}`, '/incidents', '/alerts'];
 
   it('fits a 390 px phone without sideways scrolling, in light and dark, and logs no console errors', async () => {
     const w = await world();
@@ -252,6 +270,10 @@ describe('every page, for everyone', () => {
     await page.getByRole('button', { name: '30d' }).focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('button', { name: '30d' }).getAttribute('aria-pressed')).toBe('true');
+    // The page was rebuilt for the new range; the focus is back on the button pressed.
+    expect(await inPage<string>(page, 'document.activeElement.textContent')).toBe('30d');
+    await page.keyboard.press('Tab');
+    expect(await inPage<string>(page, 'document.activeElement.textContent')).toBe('90d');
   }, 90_000);
 });
 

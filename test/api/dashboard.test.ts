@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { acknowledgementJson, officialIncidentJson, officialJson } from '../../src/api/official-json.js';
+import { parseTrace } from '../../src/simulator/scenario.js';
+import { startSimulator } from '../../src/simulator/server.js';
+import type { Service } from '../../src/service.js';
+import { outcome } from '../helpers/outcomes.js';
+import { fileConfig, startTestService } from '../helpers/service.js';
+import { simulatedTarget } from '../helpers/targets.js';
+import { useTempDir } from '../helpers/tmp.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Ten to the hour: an hourly series would reach back to 11:00 the day before. */
+const NOW = Date.parse('2026-11-20T11:50:00Z');
+const tempDir = useTempDir();
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function service(): Promise<Service> {
+  const clock = { now: NOW };
+  const trace = parseTrace({ loop: false, segments: [{ start: '0s', duration: '1h', latency: { median: '12s', p95: '25s' } }] });
+  const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
+  closers.push(() => simulator.close());
+  const started = await startTestService(fileConfig(tempDir(), [simulatedTarget('t', simulator.url)]), clock);
+  closers.push(() => started.close());
+  return started;
+}
+
+describe('/api/uptime', () => {
+  it('24 h means the last 24 hours, not the hours they touch: a failing hour just before does not count', async () => {
+    const s = await service();
+    // Every minute of the hour the window starts in fails up to the window's start; everything after succeeds.
+    const outcomes = [];
+    for (let at = NOW - DAY - 50 * 60_000; at < NOW; at += 60_000) outcomes.push(outcome('t', at, at < NOW - DAY ? 'overloaded' : 'ok', 12_000));
+    s.store.insertOutcomes(outcomes);
+    const body = (await (await fetch(`${s.url}/api/uptime`)).json()) as { targets: Array<{ uptime: Record<string, number | null> }> };
+    expect(body.targets[0]!.uptime['24h']).toBe(1);
+    expect(body.targets[0]!.uptime['30d']).toBeLessThan(1);
+  });
+
+  it.each([['days=0', 'days'], ['days=366', 'days'], ['days=ninety', 'days'], ['span=1', 'span']])('answers ?%s with a 400 naming %s', async (query, parameter) => {
+    const s = await service();
+    const reply = await fetch(`${s.url}/api/uptime?${query}`);
+    expect(reply.status).toBe(400);
+    expect(((await reply.json()) as { problems: Array<{ parameter: string }> }).problems.map((p) => p.parameter)).toEqual([parameter]);
+  });
+});
+
+describe('links from status pages', () => {
+  const hostile = 'javascript:window.pwned=2';
+  it('passes on only http(s) links: a javascript: or data: URL from a page becomes null', () => {
+    const incident = { id: 'x', title: 't', stage: 'investigating' as const, impact: 'degraded' as const, startedAt: NOW, endedAt: null, postedAt: NOW, affected: [] };
+    expect(officialIncidentJson({ ...incident, url: hostile }).url).toBeNull();
+    expect(officialIncidentJson({ ...incident, url: 'data:text/html,<script>1</script>' }).url).toBeNull();
+    expect(officialIncidentJson({ ...incident, url: 'https://status.example.com/incidents/x' }).url).toBe('https://status.example.com/incidents/x');
+    const summary = { status: 'degraded' as const, sourceId: 's', stale: false, incident: { title: 't', url: hostile, startedAt: NOW }, agrees: true, greenWhileFailingSince: null };
+    expect(officialJson(summary)!.incident!.url).toBeNull();
+    expect(acknowledgementJson({ kind: 'acknowledged', acknowledgedAt: NOW, delayMinutes: 5, incidentUrl: hostile, sourceId: 's', graded: true })!.incidentUrl).toBeNull();
+  });
+});

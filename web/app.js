@@ -29,6 +29,8 @@ const state = {
   metric: 'overload',
   /** The last refresh's error while an older page stays shown. */
   failed: null,
+  /** The path whose page is on screen (null: none, or the error page). */
+  renderedPath: null,
 };
 const timings = (window.modelpulse = { firstChartMs: null, refreshes: 0 });
 
@@ -46,7 +48,6 @@ async function loadHealth() {
   const body = await getJson('/api/health');
   for (const snapshot of body.targets) state.health.set(snapshot.target, snapshot);
   state.serverNow = Date.parse(body.generatedAt);
-  state.fetchedAt = Date.now();
 }
 
 async function loadUptime(force) {
@@ -78,8 +79,20 @@ async function showOverview() {
 
 /** Replaces the page's content, letting go of its charts (each holds its canvas and a resize observer). */
 function replaceMain(...children) {
-  for (const canvas of main().querySelectorAll('canvas')) window.Chart.getChart(canvas)?.destroy();
-  main().replaceChildren(...children);
+  keepingFocus(main(), () => {
+    for (const canvas of main().querySelectorAll('canvas')) window.Chart.getChart(canvas)?.destroy();
+    main().replaceChildren(...children);
+  });
+}
+
+/**
+ * Replaces part of the page; whatever in it had the keyboard focus (marked with data-focus-key)
+ * has it again in the new content. Read at the moment of replacing, so a user who moved on meanwhile keeps their place.
+ */
+function keepingFocus(container, replace) {
+  const key = container.contains(document.activeElement) ? document.activeElement.closest('[data-focus-key]')?.dataset.focusKey : undefined;
+  replace();
+  if (key && !container.contains(document.activeElement)) container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
 }
 
 async function showTarget(id) {
@@ -153,7 +166,8 @@ async function showTarget(id) {
 
 /** Replaces what a stable slot of the page holds, leaving the rest (charts, focus in toolbars) in place. */
 function slot(name, ...children) {
-  main().querySelector(`[data-slot="${name}"]`).replaceChildren(...children.filter(Boolean));
+  const target = main().querySelector(`[data-slot="${name}"]`);
+  keepingFocus(target, () => target.replaceChildren(...children.filter(Boolean)));
 }
 
 async function showIncidents() {
@@ -171,15 +185,11 @@ async function showAlerts() {
 }
 
 let routing = Promise.resolve();
-/**
- * Renders the page for the current path; renders queue so a slow one never overwrites a newer one.
- * What had the keyboard focus (marked with data-focus-key) has it again after a live update.
- */
+/** Renders the page for the current path; renders queue so a slow one never overwrites a newer one. */
 function route() {
   routing = routing.then(async () => {
     const path = location.pathname;
     const match = /^\/targets\/([^/]+)$/.exec(path);
-    const focused = main().contains(document.activeElement) ? document.activeElement.closest('[data-focus-key]')?.dataset.focusKey : undefined;
     try {
       if (match) await showTarget(decodeURIComponent(match[1]));
       else if (path === '/incidents') await showIncidents();
@@ -189,21 +199,22 @@ function route() {
         if (link.getAttribute('href') === path) link.setAttribute('aria-current', 'page');
         else link.removeAttribute('aria-current');
       }
-      if (focused && !main().contains(document.activeElement)) main().querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
       timings.refreshes++;
       state.fetchedAt = Date.now();
+      state.renderedPath = path;
       state.failed = null;
       showFreshness();
     } catch (error) {
-      // A page already shown stays, marked stale; only a first render that fails says so in place of the page.
+      // The page already shown for this path stays, marked stale; any other page that fails says so in its place.
       const message = String(error.message ?? error);
-      if (main().dataset.view && main().dataset.view !== 'error') {
+      if (state.renderedPath === path && main().dataset.view !== 'error') {
         state.failed = message;
         showFreshness();
         return;
       }
       replaceMain(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, message));
       main().dataset.view = 'error';
+      state.renderedPath = null;
     }
   });
   return routing;
@@ -216,7 +227,9 @@ function showFreshness() {
   const updated = `updated ${age < 2 ? 'just now' : `${age} s ago`}`;
   el.textContent = state.failed ? `Update failed (${state.failed}) · showing data ${updated.replace('updated ', 'from ')}` : `${state.live ? 'Live' : 'Polling'} · ${updated}`;
   el.dataset.live = String(state.live);
-  el.dataset.stale = String(state.failed !== null && state.failed !== undefined);
+  el.dataset.stale = String(state.failed !== null);
+  // Quiet while all is well; a failure is announced.
+  el.setAttribute('aria-live', state.failed ? 'polite' : 'off');
 }
 
 function listen() {

@@ -214,7 +214,7 @@ export function alertTable(notifications, nowMs) {
       h('td', {}, when(n.createdAt, nowMs)),
       h('td', {}, n.target),
       // A grouped mail's subject names all its alerts: the row's own headline comes first.
-      h('td', {}, n.headline, n.subject && n.subject !== n.headline ? h('span', { class: 'muted subject' }, ` (mail: ${n.subject})`) : null),
+      h('td', {}, n.headline, n.subject && !n.subject.includes(n.headline) ? h('span', { class: 'muted subject' }, ` (mail: ${n.subject})`) : null),
       h('td', {}, n.channel),
       h('td', { class: `delivery ${n.status}` }, n.status, n.attempts > 1 ? ` after ${n.attempts} attempts` : '', n.lastError && n.status !== 'delivered' ? ` · ${n.lastError}` : ''),
     ))),

@@ -248,6 +248,26 @@ describe('every page, for everyone', () => {
     expect(await alerts.page.locator('h1').textContent()).toBe('Alert log');
   }, 120_000);
 
+  it('says so when a page cannot load, and keeps a page already shown (marked stale) when only its refresh fails', async () => {
+    const w = await world();
+    await w.runTo(5);
+    const { page } = await w.open('/');
+    await page.route('**/api/alerts**', (route) => route.fulfill({ status: 500, body: '{"error":"internal error"}' }));
+    await page.locator('nav a', { hasText: 'Alerts' }).click();
+    await expect.poll(() => page.locator('main h1').textContent()).toBe('Cannot reach modelpulse');
+    expect(await page.locator('main [role="alert"]').textContent()).toMatch(/\/api\/alerts\?limit=200: HTTP 500/);
+    await page.locator('nav a', { hasText: 'Overview' }).click();
+    await page.waitForSelector('main[data-view="overview"]');
+    await page.route('**/api/incidents**', (route) => route.fulfill({ status: 500, body: '{"error":"internal error"}' }));
+    await w.runTo(10);
+    await expect.poll(() => page.locator('#freshness').textContent(), { timeout: 10_000 }).toMatch(/^Update failed \(\/api\/incidents\?limit=200: HTTP 500\) · showing data from/);
+    expect(await page.locator('main h1').textContent()).toBe('Model status');
+    expect(await page.locator('article.card').count()).toBe(3);
+    await page.unroute('**/api/incidents**');
+    await w.runTo(15);
+    await expect.poll(() => page.locator('#freshness').textContent(), { timeout: 10_000 }).toMatch(/^Live · updated/);
+  }, 120_000);
+
   it('is reachable by keyboard: the skip link, the navigation, every card and its day bar, the range buttons', async () => {
     const w = await world();
     await w.runTo(3);

@@ -62,25 +62,25 @@ const RETRY_TOKEN_RATIO = 0.1;
 /**
  * Returns a fetch for calls to one model: it asks modelpulse first (cached for as long as the answer
  * says), waits or routes elsewhere while told to hold, applies the advised timeout, and retries 503,
- * 429 and network errors with full-jitter backoff within a retry budget. If modelpulse cannot be
- * reached it fails open: the call goes to the model with plain backoff.
+ * 429 and network errors with full-jitter backoff within a retry budget. If modelpulse cannot answer
+ * it fails open: the call goes to the model with plain backoff.
  */
 export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
   const baseFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? wait;
   const random = options.random ?? Math.random;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  const maxAttempts = Number.isFinite(options.maxAttempts) ? Math.max(1, Math.floor(options.maxAttempts!)) : 5;
   const maxWaitMs = options.maxWaitMs ?? 60_000;
   const advisor = new Advisor(options, baseFetch, now);
   const budget = { tokens: RETRY_TOKENS_MAX };
 
   const guarded = async (input: FetchInput, init?: RequestInit): Promise<Response> => {
     const waitUntil = now() + maxWaitMs;
-    const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
     let attempt = 0;
     for (;;) {
-      const advice = await advisor.advice();
+      const advice = await abortable(advisor.advice(), callerSignal);
       let target: [FetchInput, RequestInit | undefined] = [input, init];
       if (advice && !advice.send) {
         const route = advice.alternative ? options.alternatives?.[advice.alternative] : undefined;
@@ -88,37 +88,39 @@ export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
         else if (random() >= advice.admitProbability) {
           const left = waitUntil - now();
           if (left <= 0) throw new ModelPulseHoldError(options.target, advice.retryAfterSeconds, 'no alternative mapped, and the wait ran out');
-          await sleep(Math.min(left, advice.retryAfterSeconds !== null ? advice.retryAfterSeconds * 1_000 : HOLD_POLL_MS), callerSignal ?? undefined);
-          advisor.forget();
+          await sleep(Math.min(left, advice.retryAfterSeconds !== null ? advice.retryAfterSeconds * 1_000 : HOLD_POLL_MS), callerSignal);
           continue;
         }
       }
       attempt++;
-      const timeout = advice ? AbortSignal.timeout(advice.timeoutSeconds * 1_000) : null;
-      const signal = timeout && callerSignal ? AbortSignal.any([callerSignal, timeout]) : (timeout ?? callerSignal ?? undefined);
+      // The advised timeout is the call's deadline: a call that reaches it is not retried.
+      const timeout = advice ? AbortSignal.timeout(Math.ceil(advice.timeoutSeconds * 1_000)) : null;
+      const signal = timeout && callerSignal ? AbortSignal.any([callerSignal, timeout]) : (timeout ?? callerSignal);
       const [callInput, callInit] = target;
       let response: Response | null = null;
       let failure: unknown = null;
       try {
         response = await baseFetch(callInput instanceof Request ? callInput.clone() : callInput, { ...callInit, ...(signal ? { signal } : {}) });
       } catch (error) {
-        if (callerSignal?.aborted) throw error;
+        if (!isNetworkError(error)) throw error;
         failure = error;
       }
-      const retryable = response === null || response.status === 503 || response.status === 429;
-      if (!retryable) {
+      if (response !== null && response.status !== 503 && response.status !== 429) {
         budget.tokens = Math.min(RETRY_TOKENS_MAX, budget.tokens + RETRY_TOKEN_RATIO);
-        return response!;
+        return response;
       }
-      budget.tokens = Math.max(0, budget.tokens - 1);
-      const replayable = !(callInit?.body instanceof ReadableStream);
-      if (attempt >= maxAttempts || budget.tokens <= RETRY_TOKENS_MAX / 2 || !replayable) {
+      const giveUp = () => {
         if (response) return response;
         throw failure;
-      }
-      const told = response ? await serverDelayMs(response) : null;
-      await sleep(told ?? fullJitter(attempt, random), callerSignal ?? undefined);
-      advisor.forget();
+      };
+      // gRPC's throttling: every failure costs a token, and no retry at or below half of them.
+      budget.tokens = Math.max(0, budget.tokens - 1);
+      if (!replayable(callInput, callInit) || attempt >= maxAttempts || budget.tokens <= RETRY_TOKENS_MAX / 2) return giveUp();
+      // A server that asks for more than the backoff cap is not retried sooner than it asked: its answer is returned.
+      const told = response ? await serverDelayMs(response, now) : null;
+      if (told !== null && told > MAX_BACKOFF_MS) return giveUp();
+      await response?.body?.cancel().catch(() => {});
+      await sleep(told ?? fullJitter(attempt, random), callerSignal);
     }
   };
   return guarded as typeof fetch;
@@ -129,22 +131,83 @@ export function fullJitter(attempt: number, random: () => number): number {
   return Math.round(random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1)));
 }
 
-/** What the server asked for: Retry-After (seconds or a date), or google.rpc.RetryInfo.retryDelay ("30s"). */
-async function serverDelayMs(response: Response): Promise<number | null> {
-  const header = response.headers.get('retry-after');
-  if (header !== null) {
-    const seconds = Number(header);
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1_000, MAX_BACKOFF_MS);
+/**
+ * A connection that failed: undici's "fetch failed", or a socket error code. Not a bad URL, a bad
+ * body or a deadline, which would fail the same way again.
+ */
+function isNetworkError(error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false;
+  const code = (error as { cause?: { code?: unknown } }).cause?.code;
+  return error.message === 'fetch failed' || (typeof code === 'string' && /^(E(CONN|PIPE|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH|TIMEDOUT)|UND_ERR_)/.test(code));
+}
+
+/** A body that can be sent again: none, text, bytes, a Blob, form data; a Request is cloned. Never a stream or an iterable. */
+function replayable(input: FetchInput, init: RequestInit | undefined): boolean {
+  const body = init?.body;
+  if (body === undefined || body === null) return !(input instanceof Request) || !input.bodyUsed;
+  return typeof body === 'string' || body instanceof URLSearchParams || body instanceof FormData || body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body);
+}
+
+/** Settles with the promise, or rejects as soon as the caller's signal aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
+/** How long, and how much, to read of a 503 or 429 body for its RetryInfo before giving up on it. */
+const BODY_READ_MS = 2_000;
+const BODY_READ_BYTES = 64 * 1024;
+
+/**
+ * What the server asked for, in ms: Retry-After (seconds or an HTTP date), or google.rpc.RetryInfo's
+ * retryDelay ("30s") in the error body (an object, or the array a streaming endpoint answers).
+ */
+async function serverDelayMs(response: Response, now: () => number): Promise<number | null> {
+  const header = response.headers.get('retry-after')?.trim();
+  if (header) {
+    if (/^\d+$/.test(header)) return Number(header) * 1_000;
     const at = Date.parse(header);
-    if (!Number.isNaN(at)) return Math.min(Math.max(0, at - Date.now()), MAX_BACKOFF_MS);
+    if (!Number.isNaN(at) && /[a-z]/i.test(header)) return Math.max(0, at - now());
   }
   try {
-    const body = (await response.clone().json()) as { error?: { details?: Array<{ '@type'?: string; retryDelay?: string }> } };
-    const info = body.error?.details?.find((d) => d['@type']?.endsWith('google.rpc.RetryInfo'));
+    const text = await readBriefly(response.clone());
+    if (text === null) return null;
+    const parsed = JSON.parse(text) as unknown;
+    const body = (Array.isArray(parsed) ? parsed[0] : parsed) as { error?: { details?: Array<{ '@type'?: string; retryDelay?: string }> } } | undefined;
+    const info = body?.error?.details?.find((d) => d['@type']?.endsWith('google.rpc.RetryInfo'));
     const match = /^(\d+(?:\.\d+)?)s$/.exec(info?.retryDelay ?? '');
-    return match ? Math.min(Number(match[1]) * 1_000, MAX_BACKOFF_MS) : null;
+    return match ? Math.round(Number(match[1]) * 1_000) : null;
   } catch {
     return null;
+  }
+}
+
+/** The body as text if it arrives within BODY_READ_MS and BODY_READ_BYTES; else null, and the copy is let go. */
+async function readBriefly(copy: Response): Promise<string | null> {
+  if (!copy.body) return null;
+  const reader = copy.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), BODY_READ_MS)));
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), stalled]);
+      if (next === null || size > BODY_READ_BYTES) {
+        await reader.cancel().catch(() => {});
+        return null;
+      }
+      if (next.done) return new TextDecoder().decode(Buffer.concat(chunks));
+      chunks.push(next.value);
+      size += next.value.byteLength;
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -158,10 +221,6 @@ class Advisor {
     private readonly baseFetch: typeof fetch,
     private readonly now: () => number,
   ) {}
-
-  forget(): void {
-    this.cached = null;
-  }
 
   async advice(): Promise<Advice | null> {
     if (this.cached && this.now() < this.cached.until) return this.cached.advice;
@@ -180,7 +239,7 @@ class Advisor {
       const response = await this.baseFetch(url, { headers, signal: AbortSignal.timeout(5_000) });
       if (response.status === 200 || response.status === 503) {
         const body = (await response.json()) as { advice?: Advice };
-        advice = body.advice && typeof body.advice.send === 'boolean' ? body.advice : null;
+        advice = wellFormed(body.advice) ? body.advice : null;
         const maxAge = /max-age=(\d+)/.exec(response.headers.get('cache-control') ?? '');
         if (maxAge) freshMs = Math.max(1_000, Number(maxAge[1]) * 1_000);
       } else {
@@ -192,6 +251,18 @@ class Advisor {
     this.cached = { advice, until: this.now() + freshMs };
     return advice;
   }
+}
+
+/** Advice this client can act on; anything else counts as no answer (fail open). */
+function wellFormed(advice: Advice | undefined): advice is Advice {
+  return (
+    advice !== undefined &&
+    typeof advice.send === 'boolean' &&
+    typeof advice.timeoutSeconds === 'number' && advice.timeoutSeconds > 0 &&
+    typeof advice.admitProbability === 'number' &&
+    (advice.retryAfterSeconds === null || typeof advice.retryAfterSeconds === 'number') &&
+    (advice.alternative === null || typeof advice.alternative === 'string')
+  );
 }
 
 function wait(ms: number, signal?: AbortSignal): Promise<void> {

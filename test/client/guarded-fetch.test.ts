@@ -179,19 +179,62 @@ describe('createGuardedFetch calling the model', () => {
     expect(up.seen).toHaveLength(5 + 19);
   });
 
-  it('applies the advised timeout, and a shorter signal of the caller wins without a retry', async () => {
+  it("applies the advised timeout as the call's deadline (not retried), and a shorter signal of the caller wins", async () => {
     const mp = await modelpulse(() => ({ ...SEND, timeoutSeconds: 0.2 }));
     const up = await model(() => 'hang');
     const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 2, sleep: async () => {} });
     const timedOut = await guarded(`${up.url}/x`).then(() => null, (e: unknown) => e as Error);
     expect(timedOut?.name).toBe('TimeoutError');
-    expect(up.seen).toHaveLength(2);
+    expect(up.seen).toHaveLength(1);
     const callerAbort = new AbortController();
     const call = guarded(`${up.url}/x`, { signal: callerAbort.signal }).then(() => null, (e: unknown) => e as Error);
     await new Promise((resolve) => setTimeout(resolve, 50));
     callerAbort.abort();
     expect((await call)?.name).toBe('AbortError');
-    expect(up.seen).toHaveLength(3);
+    expect(up.seen).toHaveLength(2);
+  });
+
+  it("gives the caller's abort effect even while modelpulse is slow to answer", async () => {
+    const mp = await serve(() => {});
+    const up = await model(() => ({ status: 200 }));
+    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro' });
+    const error = await guarded(`${up.url}/x`, { signal: AbortSignal.timeout(100) }).then(() => null, (e: unknown) => e as Error);
+    expect(error?.name).toBe('TimeoutError');
+    expect(up.seen).toHaveLength(0);
+  });
+
+  it('returns the answer without retrying sooner when the server asks for more than the 60 s backoff cap', async () => {
+    const mp = await modelpulse(() => SEND);
+    for (const retryAfter of ['3600', new Date(Date.parse('2026-11-20T12:10:00Z')).toUTCString()]) {
+      const up = await model(() => ({ status: 429, headers: { 'retry-after': retryAfter } }));
+      const t = clock();
+      const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(`${up.url}/x`);
+      expect(response.status).toBe(429);
+      expect(t.c.slept).toEqual([]);
+      expect(up.seen).toHaveLength(1);
+    }
+  });
+
+  it('never resends a body it cannot replay (a stream), and never retries a mistake of the caller (a bad URL)', async () => {
+    const mp = await modelpulse(() => SEND);
+    const up = await model(() => overloaded());
+    const t = clock();
+    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep });
+    const stream = new ReadableStream({ start(controller) { controller.enqueue(new TextEncoder().encode('{"contents":[]}')); controller.close(); } });
+    const response = await guarded(`${up.url}/x`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(503);
+    expect(up.seen).toHaveLength(1);
+    const bad = await guarded('not a url').then(() => null, (e: unknown) => e as Error);
+    expect(bad).toBeInstanceOf(TypeError);
+    expect(t.c.slept).toEqual([]);
+  });
+
+  it("fails open on advice it cannot act on (a wrong token's 401, an unknown target, a malformed body)", async () => {
+    const up = await model(() => ({ status: 200 }));
+    for (const answer of [{ status: 401, body: { error: 'unauthorized' } }, { status: 404, body: { error: 'unknown target' } }, { status: 200, body: { advice: { send: false } } }]) {
+      const mp = await serve((_req, res) => { res.writeHead(answer.status, { 'content-type': 'application/json' }); res.end(JSON.stringify(answer.body)); });
+      expect((await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxWaitMs: 0 })(`${up.url}/x`)).status).toBe(200);
+    }
   });
 
   it('fails open when modelpulse cannot be reached: calls the model, with plain backoff', async () => {

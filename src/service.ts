@@ -20,6 +20,8 @@ import { ProbeScheduler } from './scheduler/scheduler.js';
 import { presetTrace, type Trace } from './simulator/scenario.js';
 import { startSimulator, type Simulator } from './simulator/server.js';
 import { backfillDemo } from './simulator/backfill.js';
+import { FORECAST_DAYS, QUIET_HOURS } from './api/dashboard-routes.js';
+import { nextQuietWindow, type WeekHour } from './health/history.js';
 import { Store } from './store/store.js';
 import { GRADE_WINDOW_MS } from './status/correlate.js';
 
@@ -142,6 +144,16 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
 
+  // The hour-of-week history behind /health's nextQuietWindow: kept in memory (/health reads no SQL), refolded hourly.
+  const weeks = new Map<string, WeekHour[]>();
+  let weeksAt = -Infinity;
+  const refoldWeeks = (at: number) => {
+    if (at - weeksAt < 3_600_000) return;
+    weeksAt = at;
+    for (const target of targets) weeks.set(target.id, store.hourOfWeek(target.id, at - FORECAST_DAYS * 86_400_000, at));
+  };
+  refoldWeeks(now());
+
   const stopping = new AbortController();
   const app = createApp({
     mode: config.mode,
@@ -163,6 +175,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       revision: (id) => pipeline.engine.revision(id),
       nextProbeAt: (id) => scheduler.dueAt(id),
       official: (id, at) => correlator.summary(id, at),
+      quietWindow: (id, at) => nextQuietWindow(weeks.get(id) ?? [], at, QUIET_HOURS),
     },
     status: {
       sources: (at) =>
@@ -201,6 +214,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const started = scheduler.tick();
     try {
       pipeline.refresh(now());
+      refoldWeeks(now());
       official.tick(now());
       store.transaction(() => {
         for (const event of correlator.step(now())) {

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { measuredBlocks, quietestWindow, uptimeDays, uptimeOf, type WeekHour } from '../health/history.js';
+import { confidenceOf, measuredBlocks, quietestWindow, uptimeDays, uptimeOf, type WeekHour } from '../health/history.js';
 import type { DataSource } from './data-routes.js';
 import type { HealthSource } from './health-routes.js';
 import { parseQuery, unknownTarget } from './query.js';
@@ -12,8 +12,10 @@ const DAY = 24 * HOUR;
 /** How often the event stream looks for changes, and how often it pings an idle connection. */
 const WATCH_MS = 1_000;
 const PING_MS = 15_000;
+/** The weeks of history the forecast folds. */
+export const FORECAST_DAYS = 28;
 /** The quiet window the heatmap names, in hours. */
-const QUIET_HOURS = 4;
+export const QUIET_HOURS = 4;
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -85,6 +87,28 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
       cells: week.map((h) => ({ samples: h.samples, overloadRate: h.samples ? h.counts.overloaded / h.samples : null, p95Ms: h.p95Ms })),
       quietest: quietestWindow(week, QUIET_HOURS),
       blocks: measuredBlocks(week),
+    });
+  });
+
+  app.get('/api/targets/:target/forecast', (c) => {
+    const id = c.req.param('target');
+    if (!known().includes(id)) return unknownTarget(c, id, known());
+    const at = now();
+    const from = at - FORECAST_DAYS * DAY;
+    const week = data.hourOfWeek(id, from, at, 0);
+    const next = health.quietWindow(id, at);
+    return c.json({
+      target: id,
+      demo,
+      from: iso(from),
+      to: iso(at),
+      cells: week.map((h) => ({
+        samples: h.samples,
+        overloadRate: h.samples ? h.counts.overloaded / h.samples : null,
+        p95Ms: h.p95Ms,
+        confidence: confidenceOf(h.counts.overloaded, h.samples),
+      })),
+      nextQuietWindow: next && { startsAt: iso(next.startsAt), endsAt: iso(next.endsAt), overloadRate: next.overloadRate, samples: next.samples },
     });
   });
 

@@ -5,6 +5,7 @@ import type { HealthSnapshot } from '../health/engine.js';
 import { unknownTarget } from './query.js';
 import type { OfficialSummary } from '../domain/official.js';
 import { officialJson } from './official-json.js';
+import type { UpcomingWindow } from '../health/history.js';
 
 export interface HealthSource {
   ids(): string[];
@@ -14,6 +15,8 @@ export interface HealthSource {
   nextProbeAt(targetId: string): number | null;
   /** What the target's official status pages say; null when none maps to it. */
   official(targetId: string, now: number): OfficialSummary | null;
+  /** The next quiet window for batch work, from the hour-of-week history kept in memory; null without enough data. */
+  quietWindow(targetId: string, now: number): UpcomingWindow | null;
 }
 
 interface Cached {
@@ -41,7 +44,9 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
     if (hit?.key === key) return hit;
     const health = source.snapshot(id, at);
     if (!health) return undefined;
-    const snapshot = { ...health, official: officialJson(source.official(id, at)) };
+    const quiet = source.quietWindow(id, at);
+    const nextQuietWindow = quiet && { startsAt: new Date(quiet.startsAt).toISOString(), endsAt: new Date(quiet.endsAt).toISOString(), overloadRate: quiet.overloadRate, samples: quiet.samples };
+    const snapshot = { ...health, advice: { ...health.advice, nextQuietWindow }, official: officialJson(source.official(id, at)) };
     const { generatedAt: _generated, dataAgeSeconds: _age, ...stable } = snapshot;
     const etag = `W/"${createHash('sha1').update(JSON.stringify(stable)).digest('base64url').slice(0, 22)}"`;
     const advice = snapshot.advice;

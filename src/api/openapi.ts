@@ -60,6 +60,30 @@ export const OPENAPI_DOCUMENT = {
         responses: { '200': json({ $ref: '#/components/schemas/HourOfWeek' }, '168 cells, Monday 00:00 first.'), '400': json(error, 'Bad query parameters.'), '404': json(error, 'Unknown target.') },
       },
     },
+    '/api/targets/{target}/forecast': {
+      get: {
+        summary: 'Quiet-hour forecast: the 168 hour-of-week cells (UTC, last 28 days) with 503 share, p95, samples and a confidence, and the next quiet window',
+        parameters: [targetParam],
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              required: ['target', 'from', 'to', 'cells', 'nextQuietWindow'],
+              properties: {
+                target: { type: 'string' },
+                demo: { type: 'boolean' },
+                from: { type: 'string', format: 'date-time' },
+                to: { type: 'string', format: 'date-time' },
+                cells: { type: 'array', minItems: 168, maxItems: 168, items: { type: 'object', required: ['samples', 'overloadRate', 'p95Ms', 'confidence'], properties: { samples: { type: 'integer' }, overloadRate: nullableNumber, p95Ms: nullableNumber, confidence: { type: 'string', enum: ['none', 'low', 'medium', 'high'], description: "From the width of the 503 share's 90 % Wilson interval: ≤ 0.1 high, ≤ 0.25 medium." } } } },
+                nextQuietWindow: { $ref: '#/components/schemas/QuietWindow' },
+              },
+            },
+            'Monday 00:00 UTC first.',
+          ),
+          '404': json(error, 'Unknown target.'),
+        },
+      },
+    },
     '/api/events': {
       get: {
         summary: "Server-sent events: 'hello' on connect, then 'change' with the target ids whose health or official status changed",
@@ -198,7 +222,7 @@ export const OPENAPI_DOCUMENT = {
       Liveness: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'failing'] }, demo: { type: 'boolean' }, checks: { type: 'object' } } },
       Advice: {
         type: 'object',
-        required: ['send', 'retryAfterSeconds', 'timeoutSeconds', 'reason', 'probeAllowed', 'admitProbability', 'alternative'],
+        required: ['send', 'retryAfterSeconds', 'timeoutSeconds', 'reason', 'probeAllowed', 'admitProbability', 'alternative', 'nextQuietWindow'],
         properties: {
           send: { type: 'boolean' },
           retryAfterSeconds: { type: ['integer', 'null'] },
@@ -207,7 +231,13 @@ export const OPENAPI_DOCUMENT = {
           probeAllowed: { type: 'boolean', description: 'While holding, a few callers may still try (half-open).' },
           admitProbability: { type: 'number', minimum: 0, maximum: 1, description: 'Send anyway when Math.random() < this.' },
           alternative: { type: ['string', 'null'], description: 'A configured alternative target that says send.' },
+          nextQuietWindow: { $ref: '#/components/schemas/QuietWindow' },
         },
+      },
+      QuietWindow: {
+        type: ['object', 'null'],
+        description: 'The next 4-hour run, from the top of this hour on, whose 503 share over the last 28 days is within 2 points of the quietest run of the week; null without a full week of data.',
+        properties: { startsAt: { type: 'string', format: 'date-time' }, endsAt: { type: 'string', format: 'date-time' }, overloadRate: { type: 'number' }, samples: { type: 'integer' } },
       },
       HealthSnapshot: {
         type: 'object',

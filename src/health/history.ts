@@ -1,5 +1,6 @@
 import type { HealthState, Incident } from '../domain/health.js';
 import type { ClassCounts } from '../domain/outcome.js';
+import { wilsonLower } from '../stats/shares.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -79,17 +80,64 @@ export interface QuietWindow {
 export function quietestWindow(week: readonly WeekHour[], hours: number): QuietWindow | null {
   let best: (QuietWindow & { p95: number }) | null = null;
   for (let start = 0; start < week.length; start++) {
-    const run = Array.from({ length: hours }, (_, k) => week[(start + k) % week.length]!);
-    if (run.some((h) => h.samples === 0)) continue;
-    const samples = run.reduce((sum, h) => sum + h.samples, 0);
-    const overloadRate = run.reduce((sum, h) => sum + h.counts.overloaded, 0) / samples;
-    const p95 = Math.max(...run.map((h) => h.p95Ms ?? Infinity));
-    const better = !best || overloadRate < best.overloadRate - 1e-12 || (Math.abs(overloadRate - best.overloadRate) <= 1e-12 && p95 < best.p95);
-    if (better) best = { start, hours, samples, overloadRate, p95 };
+    const run = runAt(week, start, hours);
+    if (!run) continue;
+    const better = !best || run.overloadRate < best.overloadRate - 1e-12 || (Math.abs(run.overloadRate - best.overloadRate) <= 1e-12 && run.p95 < best.p95);
+    if (better) best = run;
   }
   if (!best) return null;
   const { p95: _p95, ...window } = best;
   return window;
+}
+
+/** The run of `hours` hours from `start` (wrapping), or null when an hour of it has no data. */
+function runAt(week: readonly WeekHour[], start: number, hours: number): (QuietWindow & { p95: number }) | null {
+  const run = Array.from({ length: hours }, (_, k) => week[(start + k) % week.length]!);
+  if (run.some((h) => h.samples === 0)) return null;
+  const samples = run.reduce((sum, h) => sum + h.samples, 0);
+  const overloadRate = run.reduce((sum, h) => sum + h.counts.overloaded, 0) / samples;
+  return { start, hours, samples, overloadRate, p95: Math.max(...run.map((h) => h.p95Ms ?? Infinity)) };
+}
+
+/** A quiet window ahead, in time. */
+export interface UpcomingWindow {
+  startsAt: number;
+  endsAt: number;
+  overloadRate: number;
+  samples: number;
+}
+
+/**
+ * The next run of `hours` hours whose 503 share is within `slack` of the quietest run of the week
+ * (folded in UTC): the one under way now (its start is then in the past), or the first one ahead.
+ * When to send batch work.
+ */
+export function nextQuietWindow(week: readonly WeekHour[], now: number, hours: number, slack = 0.02): UpcomingWindow | null {
+  const quietest = quietestWindow(week, hours);
+  if (!quietest) return null;
+  const hourStart = Math.floor(now / HOUR) * HOUR;
+  const index = hourOfWeek(hourStart);
+  // From the runs already under way (now inside one: it started in the past) to those ahead.
+  for (let k = 1 - hours; k < week.length; k++) {
+    const run = runAt(week, (((index + k) % week.length) + week.length) % week.length, hours);
+    if (run && run.overloadRate <= quietest.overloadRate + slack) {
+      return { startsAt: hourStart + k * HOUR, endsAt: hourStart + (k + hours) * HOUR, overloadRate: run.overloadRate, samples: run.samples };
+    }
+  }
+  return null;
+}
+
+/** Monday 00:00 UTC is 0. */
+export function hourOfWeek(at: number): number {
+  const date = new Date(at);
+  return ((date.getUTCDay() + 6) % 7) * 24 + date.getUTCHours();
+}
+
+/** How sure a cell's 503 share is: the width of its 90 % Wilson interval. */
+export function confidenceOf(hits: number, samples: number): 'none' | 'low' | 'medium' | 'high' {
+  if (samples === 0) return 'none';
+  const width = 1 - wilsonLower(samples - hits, samples) - wilsonLower(hits, samples);
+  return width <= 0.1 ? 'high' : width <= 0.25 ? 'medium' : 'low';
 }
 
 /** The seed's folk table of busy UTC hours, to set beside what we measured. */

@@ -3,6 +3,7 @@ import { acknowledgementJson, officialIncidentJson, officialJson } from '../../s
 import { parseTrace } from '../../src/simulator/scenario.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import type { Service } from '../../src/service.js';
+import { backfillHistory, diurnal } from '../../src/simulator/backfill.js';
 import { outcome } from '../helpers/outcomes.js';
 import { fileConfig, startTestService } from '../helpers/service.js';
 import { simulatedTarget } from '../helpers/targets.js';
@@ -18,14 +19,14 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function service(): Promise<Service> {
+async function service(): Promise<Service & { clock: { now: number } }> {
   const clock = { now: NOW };
   const trace = parseTrace({ loop: false, segments: [{ start: '0s', duration: '1h', latency: { median: '12s', p95: '25s' } }] });
   const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
   closers.push(() => simulator.close());
   const started = await startTestService(fileConfig(tempDir(), [simulatedTarget('t', simulator.url)]), clock);
   closers.push(() => started.close());
-  return started;
+  return Object.assign(started, { clock });
 }
 
 describe('/api/uptime', () => {
@@ -45,6 +46,27 @@ describe('/api/uptime', () => {
     const reply = await fetch(`${s.url}/api/uptime?${query}`);
     expect(reply.status).toBe(400);
     expect(((await reply.json()) as { problems: Array<{ parameter: string }> }).problems.map((p) => p.parameter)).toEqual([parameter]);
+  });
+});
+
+describe('the quiet-hour forecast', () => {
+  it('tells /health callers and /forecast readers when the next quiet window starts, refolded from history every hour', async () => {
+    const s = await service();
+    backfillHistory(s.store, 't', NOW - 28 * DAY, NOW, 60_000, diurnal);
+    const health = async () => ((await (await fetch(`${s.url}/health/t`)).json()) as { advice: { nextQuietWindow: unknown } }).advice.nextQuietWindow;
+    // Folded at start, before this history existed: nothing to say yet, and /health reads no SQL to find out.
+    expect(await health()).toBeNull();
+    s.clock.now += HOUR;
+    s.tick();
+    // Sunday 00–04 UTC (one 503 hour, 0.8 %) is within the 2-point slack of the quietest run (01–05, none) and comes first.
+    const next = { startsAt: '2026-11-22T00:00:00.000Z', endsAt: '2026-11-22T04:00:00.000Z', overloadRate: 8 / 960, samples: 960 };
+    expect(await health()).toEqual(next);
+    const forecast = (await (await fetch(`${s.url}/api/targets/t/forecast`)).json()) as { cells: Array<{ samples: number; confidence: string; overloadRate: number }>; nextQuietWindow: unknown };
+    expect(forecast.cells).toHaveLength(168);
+    expect(forecast.cells.every((c) => c.samples >= 200 && c.confidence === 'high')).toBe(true);
+    expect(forecast.cells[6 * 24 + 1]!.overloadRate).toBe(0);
+    expect(forecast.cells[4 * 24 + 13]!.overloadRate).toBeCloseTo(0.3, 1);
+    expect(forecast.nextQuietWindow).toEqual(next);
   });
 });
 

@@ -174,7 +174,7 @@ describe('the OpenAPI document', () => {
       mode: 'demo',
       now: () => START,
       data: { targets: [], latestOutcome: unused, status: unused, series: unused, incidents: unused, notifications: unused, acknowledgements: unused, hourOfWeek: unused },
-      health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused, official: unused },
+      health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused, official: unused, quietWindow: unused },
       status: { sources: unused },
       liveness: unused,
       metrics: unused,
@@ -271,8 +271,9 @@ describe('the OpenAPI document', () => {
     const target = simulatedTarget('sparse', 'http://127.0.0.1:1', { every: 120_000, timeout: 180_000 });
     const engine = new HealthEngine([{ target, thresholds: target.health, alternatives: [] }], { demo: false, now: () => START });
     for (let i = 0; i < 6; i++) engine.observe(outcome('sparse', START - (6 - i) * 120_000, 'ok', 8_000));
-    // The route adds `official` (null: no status page maps to this target).
-    const body = { ...engine.snapshot('sparse', START), official: null };
+    // The route adds `official` (null: no status page maps to this target) and the next quiet window (null: no week of data).
+    const engineSnapshot = engine.snapshot('sparse', START)!;
+    const body = { ...engineSnapshot, advice: { ...engineSnapshot.advice, nextQuietWindow: null }, official: null };
     const snapshot = shaped<{ observed: { window: string; samples: number } }>(JSON.parse(JSON.stringify(body)));
     expect(snapshot.observed).toMatchObject({ window: '20m', samples: 6 });
     expect(violations(snapshot, { $ref: '#/components/schemas/HealthSnapshot' })).toEqual([]);

@@ -38,11 +38,13 @@ export class OfficialMonitor {
   private readonly running = new Map<string, Promise<void>>();
   private readonly listeners: Array<(event: OfficialEvent) => void> = [];
   private readonly stop = new AbortController();
-  /** Sources read in full by this process: only then are the stored validators ours to send (the filter may have changed). */
-  private readonly readInFull = new Set<string>();
   /** Incidents a page listed again after dropping them: their next resolution was already announced. */
   private readonly reopened = new Set<string>();
-  /** The last body read in full per source: a 304 re-reads it, so rules that depend on the time (a quiet item ends) still run. */
+  /**
+   * The last body read in full per source by this process: a 304 re-reads it, so rules that depend on
+   * the time (a quiet item ends) still run. Only once a source has one are the stored validators ours
+   * to send (a restarted service may filter differently).
+   */
   private readonly lastBody = new Map<string, string>();
 
   constructor(
@@ -112,7 +114,7 @@ export class OfficialMonitor {
     const record = this.records.get(source.id)!;
     const attemptedAt = this.options.now();
     try {
-      const validators = this.readInFull.has(source.id) ? { etag: record.etag, lastModified: record.lastModified } : { etag: null, lastModified: null };
+      const validators = this.lastBody.has(source.id) ? { etag: record.etag, lastModified: record.lastModified } : { etag: null, lastModified: null };
       const fetched = await fetchStatusPage(source, validators, { ...this.options.fetch, signal: this.stop.signal });
       const at = this.options.now();
       const text = fetched.kind === 'not-modified' ? this.lastBody.get(source.id) : fetched.text;
@@ -123,7 +125,6 @@ export class OfficialMonitor {
       const baselineAt = record.scope !== null && record.scope !== scope ? null : record.baselineAt;
       const events = this.merge(source, baselineAt, reading, at);
       if (fetched.kind === 'fresh') this.lastBody.set(source.id, fetched.text);
-      this.readInFull.add(source.id);
       const fresh = fetched.kind === 'fresh' ? fetched.validators : {};
       this.settle(source, { ...record, ...fresh, status: reading.status, fetchedAt: at, attemptedAt, error: null, failingSince: null, baselineAt: baselineAt ?? at, scope });
       for (const event of events) this.emit(event);

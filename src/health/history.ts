@@ -1,6 +1,7 @@
 import type { HealthState, Incident } from '../domain/health.js';
 import type { ClassCounts } from '../domain/outcome.js';
 import { wilsonLower } from '../stats/shares.js';
+import { hourOfWeekIndex } from '../stats/week.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -116,7 +117,7 @@ export function nextQuietWindow(week: readonly WeekHour[], now: number, hours: n
   const quietest = quietestWindow(week, hours);
   if (!quietest) return null;
   const hourStart = Math.floor(now / HOUR) * HOUR;
-  const index = hourOfWeek(hourStart);
+  const index = hourOfWeekIndex(hourStart);
   // From the runs already under way (now inside one: it started in the past) to those ahead.
   for (let k = 1 - hours; k < week.length; k++) {
     const run = runAt(week, (((index + k) % week.length) + week.length) % week.length, hours);
@@ -125,12 +126,6 @@ export function nextQuietWindow(week: readonly WeekHour[], now: number, hours: n
     }
   }
   return null;
-}
-
-/** Monday 00:00 UTC is 0. */
-export function hourOfWeek(at: number): number {
-  const date = new Date(at);
-  return ((date.getUTCDay() + 6) % 7) * 24 + date.getUTCHours();
 }
 
 /** How sure a cell's 503 share is: the width of its 90 % Wilson interval. */

@@ -9,6 +9,7 @@ import { HealthRecords } from './health-records.js';
 import { migrate } from './migrations.js';
 import { OfficialRecords } from './official-records.js';
 import { emptyCounts } from '../stats/counts.js';
+import { hourOfWeekIndex } from '../stats/week.js';
 import { aggregate, GRAIN_ORDER, GRAINS, type Grain, type Rollup } from './rollup.js';
 
 export const DATABASE_FILE = 'modelpulse.sqlite';
@@ -223,8 +224,7 @@ export class Store {
     const cells = Array.from({ length: 168 }, () => ({ samples: 0, counts: emptyCounts(), latency: new Map() as Histogram }));
     const [all] = this.statements.range.hour;
     for (const row of all.all(targetId, Math.floor(from / GRAINS.hour) * GRAINS.hour, to) as RollupRow[]) {
-      const local = new Date(row.bucket + offsetMinutes * 60_000);
-      const cell = cells[((local.getUTCDay() + 6) % 7) * 24 + local.getUTCHours()]!;
+      const cell = cells[hourOfWeekIndex(row.bucket + offsetMinutes * 60_000)]!;
       for (const c of OUTCOME_CLASSES) {
         cell.counts[c] += row[`n_${c}`];
         cell.samples += row[`n_${c}`];

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { confidenceOf, measuredBlocks, quietestWindow, uptimeDays, uptimeOf, type WeekHour } from '../health/history.js';
 import type { DataSource } from './data-routes.js';
 import type { HealthSource } from './health-routes.js';
+import { quietWindowJson, weekHourJson } from './history-json.js';
 import { parseQuery, unknownTarget } from './query.js';
 
 const MINUTE = 60_000;
@@ -84,7 +85,7 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
       from: iso(from),
       to: iso(at),
       offsetMinutes,
-      cells: week.map((h) => ({ samples: h.samples, overloadRate: h.samples ? h.counts.overloaded / h.samples : null, p95Ms: h.p95Ms })),
+      cells: week.map(weekHourJson),
       quietest: quietestWindow(week, QUIET_HOURS),
       blocks: measuredBlocks(week),
     });
@@ -96,19 +97,13 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
     const at = now();
     const from = at - FORECAST_DAYS * DAY;
     const week = data.hourOfWeek(id, from, at, 0);
-    const next = health.quietWindow(id, at);
     return c.json({
       target: id,
       demo,
       from: iso(from),
       to: iso(at),
-      cells: week.map((h) => ({
-        samples: h.samples,
-        overloadRate: h.samples ? h.counts.overloaded / h.samples : null,
-        p95Ms: h.p95Ms,
-        confidence: confidenceOf(h.counts.overloaded, h.samples),
-      })),
-      nextQuietWindow: next && { startsAt: iso(next.startsAt), endsAt: iso(next.endsAt), overloadRate: next.overloadRate, samples: next.samples },
+      cells: week.map((h) => ({ ...weekHourJson(h), confidence: confidenceOf(h.counts.overloaded, h.samples) })),
+      nextQuietWindow: quietWindowJson(health.quietWindow(id, at)),
     });
   });
 

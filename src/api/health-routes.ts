@@ -5,6 +5,7 @@ import type { HealthSnapshot } from '../health/engine.js';
 import { unknownTarget } from './query.js';
 import type { OfficialSummary } from '../domain/official.js';
 import { officialJson } from './official-json.js';
+import { quietWindowJson } from './history-json.js';
 import type { UpcomingWindow } from '../health/history.js';
 
 export interface HealthSource {
@@ -44,8 +45,7 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
     if (hit?.key === key) return hit;
     const health = source.snapshot(id, at);
     if (!health) return undefined;
-    const quiet = source.quietWindow(id, at);
-    const nextQuietWindow = quiet && { startsAt: new Date(quiet.startsAt).toISOString(), endsAt: new Date(quiet.endsAt).toISOString(), overloadRate: quiet.overloadRate, samples: quiet.samples };
+    const nextQuietWindow = quietWindowJson(source.quietWindow(id, at));
     const snapshot = { ...health, advice: { ...health.advice, nextQuietWindow }, official: officialJson(source.official(id, at)) };
     const { generatedAt: _generated, dataAgeSeconds: _age, ...stable } = snapshot;
     const etag = `W/"${createHash('sha1').update(JSON.stringify(stable)).digest('base64url').slice(0, 22)}"`;

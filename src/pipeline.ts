@@ -8,6 +8,8 @@ import type { Store } from './store/store.js';
 
 export interface PipelineListener {
   outcome?(outcome: Outcome): void;
+  /** A batch of client reports was stored (all of them, counted or not). */
+  reports?(reports: readonly Outcome[]): void;
   transition?(transition: Transition, incident: Incident | null): void;
 }
 
@@ -78,16 +80,39 @@ export class ObservationPipeline {
   record(outcome: Outcome): void {
     const step = this.store.transaction(() => {
       this.store.insertOutcomes([outcome]);
-      const result = this.engine.observe(outcome);
-      const now = Math.max(outcome.at + outcome.latencyMs, this.options.now());
-      const stepped = result && this.persist(outcome.targetId, result.tracker, now, result.transition, result.figures);
-      const closed = result && this.recovered(outcome.targetId, result.tracker, now);
-      const incident = (closed && this.persist(outcome.targetId, result.tracker, now, null, undefined, closed)) ?? stepped;
-      for (const run of this.steps) run(outcome.targetId, now, true);
-      return result && { ...result, incident };
+      return this.judge(outcome);
     });
     for (const listener of this.listeners) listener.outcome?.(outcome);
     if (step?.transition) this.announce(step.transition, step.incident);
+  }
+
+  /**
+   * Stores a batch of one app's reports and lets those that may vote move health, all in one
+   * transaction, so the caller's 2xx means every report is on disk. A report whose request id the
+   * app already sent is a duplicate: neither stored nor counted again.
+   */
+  recordReports(reporter: string, reports: ReadonlyArray<{ outcome: Outcome; requestId: string | null }>, votes: (outcome: Outcome) => boolean): { accepted: number; duplicates: number; counted: number } {
+    const at = this.options.now();
+    const { fresh, counted, steps } = this.store.transaction(() => {
+      const fresh = reports.filter(({ requestId }) => requestId === null || this.store.reports.claim(reporter, requestId, at)).map((r) => r.outcome);
+      this.store.insertOutcomes(fresh);
+      const voting = fresh.filter(votes).sort((a, b) => a.at - b.at);
+      return { fresh, counted: voting.length, steps: voting.map((outcome) => this.judge(outcome)) };
+    });
+    for (const listener of this.listeners) listener.reports?.(fresh);
+    for (const step of steps) if (step?.transition) this.announce(step.transition, step.incident);
+    return { accepted: fresh.length, duplicates: reports.length - fresh.length, counted };
+  }
+
+  /** Feeds one stored outcome to the engine and persists the step it causes; inside the caller's transaction. */
+  private judge(outcome: Outcome) {
+    const result = this.engine.observe(outcome);
+    const now = Math.max(outcome.at + outcome.latencyMs, this.options.now());
+    const stepped = result && this.persist(outcome.targetId, result.tracker, now, result.transition, result.figures);
+    const closed = result && this.recovered(outcome.targetId, result.tracker, now);
+    const incident = (closed && this.persist(outcome.targetId, result.tracker, now, null, undefined, closed)) ?? stepped;
+    for (const run of this.steps) run(outcome.targetId, now, true);
+    return result && { ...result, incident };
   }
 
   /** Counts probes in flight, marks stale targets unknown (the open incident stays open), closes recovered incidents. */

@@ -24,6 +24,8 @@ import { FORECAST_DAYS, QUIET_HOURS } from './api/dashboard-routes.js';
 import { nextQuietWindow, type WeekHour } from './health/history.js';
 import { Store } from './store/store.js';
 import { GRADE_WINDOW_MS } from './status/correlate.js';
+import { ReportVotes } from './health/reports.js';
+import { NO_REPORTS } from './config/reports-schema.js';
 
 export interface ServiceOptions {
   now?: () => number;
@@ -64,6 +66,8 @@ export interface Service {
 }
 
 const HEARTBEAT_STALE_MS = 10_000;
+/** Reports of calls that started within this long move health; older ones are only stored. */
+const REPORT_VOTE_WINDOW_MS = 5 * 60_000;
 
 /** Wiring only: the store, the scheduler, the API and, in demo mode, the simulator. */
 export async function startService(config: ServiceConfig, options: ServiceOptions = {}): Promise<Service> {
@@ -72,7 +76,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const simulator = config.mode === 'demo' ? await startSimulator({ trace: options.demoTrace ?? presetTrace('demo'), now }) : null;
   const targets = simulator ? demoTargets(simulator.url) : config.targets;
   const access = config.server.auth;
-  const secrets = [...targets.map((t) => t.apiKey), ...alertSecrets(config.alerts), access?.password, access?.apiToken, access?.healthToken].filter(
+  const reportSettings = config.reports ?? NO_REPORTS;
+  const secrets = [...targets.map((t) => t.apiKey), ...alertSecrets(config.alerts), access?.password, access?.apiToken, access?.healthToken, ...reportSettings.tokens.map((t) => t.token)].filter(
     (s): s is string => typeof s === 'string',
   );
   const log = options.log ?? createLogger({ secrets, now });
@@ -113,7 +118,15 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       log.info(describeOutcome(outcome));
     },
     transition: (transition) => log.info(`state ${transition.targetId}: ${transition.from} -> ${transition.to}`),
+    reports: (reports) => metrics.reported(reports),
   });
+  const votes = new ReportVotes(reportSettings.votesPerMinute);
+  const voting = (outcome: Outcome) => {
+    // A report of a call that started long ago is history: stored, but too late to vote.
+    const admitted = outcome.at >= now() - REPORT_VOTE_WINDOW_MS && votes.admit(outcome.reporter ?? 'unknown', outcome.targetId, outcome.class, now());
+    if (admitted) metrics.voted(outcome);
+    return admitted;
+  };
 
   const scheduler = new ProbeScheduler({
     targets,
@@ -189,6 +202,14 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     closing: stopping.signal,
     access: config.server.auth,
+    reports: {
+      tokens: reportSettings.tokens,
+      perMinute: reportSettings.perMinute,
+      targetIds: () => targets.map((t) => t.id),
+      submit: (reporter, reports) => pipeline.recordReports(reporter, reports, voting),
+      volume: (from, to) => store.reports.volume(from, to),
+      refused: (reason) => metrics.refused(reason),
+    },
   });
   const server = await new Promise<Server>((resolve) => {
     const created = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(created as Server)) as Server;

@@ -7,13 +7,16 @@ export type { Access };
 export const OPEN: Access = { user: 'admin', password: null, apiToken: null, healthToken: null };
 
 /**
- * Guards every route but /healthz (liveness stays open for orchestrators): /health* with the
+ * Guards every route but /healthz (liveness stays open for orchestrators) and POST /api/reports
+ * (apps' own tokens, checked there): /health* with the
  * health token when one is set, everything else with the dashboard password or the API token.
  */
 export function accessGuard(access: Access): MiddlewareHandler {
   return async (c, next) => {
     const path = c.req.path;
     if (path === '/healthz') return next();
+    // Apps report with their own tokens, checked by the route: the dashboard password is not theirs to hold.
+    if (path === '/api/reports' && c.req.method === 'POST') return next();
     const header = c.req.header('authorization') ?? '';
     if (path === '/health' || path.startsWith('/health/')) {
       if (access.healthToken === null || bearer(header, access.healthToken)) return next();

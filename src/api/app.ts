@@ -7,6 +7,7 @@ import { statusRoutes, type StatusData } from './status-routes.js';
 import { accessGuard, OPEN, type Access } from './access.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { webRoutes } from './web-routes.js';
+import { reportRoutes, type ReportSink } from './report-routes.js';
 
 export interface Liveness {
   ok: boolean;
@@ -25,7 +26,18 @@ export interface ApiDeps {
   closing?: AbortSignal;
   /** Optional protection of the dashboard, the read API and /health; open by default. */
   access?: Access;
+  /** Client reports; absent: POST /api/reports answers that reporting is off. */
+  reports?: ReportSink;
 }
+
+const NO_SINK: ReportSink = {
+  tokens: [],
+  perMinute: 1,
+  targetIds: () => [],
+  submit: () => ({ accepted: 0, duplicates: 0, counted: 0 }),
+  volume: () => [],
+  refused: () => undefined,
+};
 
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
@@ -51,6 +63,7 @@ export function createApp(deps: ApiDeps): Hono {
   healthRoutes(app, deps.health, deps.now, demo);
   dataRoutes(app, deps.data, deps.now, demo);
   statusRoutes(app, deps.status, deps.now, demo);
+  reportRoutes(app, deps.reports ?? NO_SINK, deps.now);
   dashboardRoutes(app, { data: deps.data, health: deps.health, now: deps.now, demo, closing: deps.closing ?? new AbortController().signal });
 
   app.get('/metrics', async (c) => {

@@ -58,8 +58,35 @@ export function createMetrics(
     labelNames: ['source'] as const,
     registers: [registry],
   });
+  const reports = new Counter({
+    name: 'modelpulse_reports_total',
+    help: 'Client reports stored, by app, target and outcome class.',
+    labelNames: ['app', 'target', 'outcome'] as const,
+    registers: [registry],
+  });
+  const votes = new Counter({
+    name: 'modelpulse_report_votes_total',
+    help: 'Client reports that moved health (each app has a few votes per target and minute; see reports.votesPerMinute).',
+    labelNames: ['app', 'target'] as const,
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'modelpulse_reports_refused_total',
+    help: 'POST /api/reports requests refused, by reason (unauthorized, invalid, rate_limited, too_large).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    reported(outcomes: readonly Outcome[]): void {
+      for (const outcome of outcomes) reports.inc({ app: outcome.reporter ?? 'unknown', target: outcome.targetId, outcome: outcome.class });
+    },
+    voted(outcome: Outcome): void {
+      votes.inc({ app: outcome.reporter ?? 'unknown', target: outcome.targetId });
+    },
+    refused(reason: string): void {
+      refused.inc({ reason });
+    },
     fetchFailed(sourceId: string): void {
       fetchErrors.inc({ source: sourceId });
     },

@@ -177,6 +177,56 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/api/reports': {
+      post: {
+        summary: 'Report real calls (apps): up to 1000 per request, written to disk before the 200; each app has its own bearer token (reports.tokens)',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['reports'],
+                properties: {
+                  reports: {
+                    type: 'array',
+                    minItems: 1,
+                    maxItems: 1000,
+                    items: {
+                      type: 'object',
+                      additionalProperties: false,
+                      required: ['target', 'at', 'latencyMs'],
+                      properties: {
+                        target: { type: 'string', description: 'Target id.' },
+                        at: { type: ['integer', 'string'], description: 'When the call started: epoch ms or ISO 8601 with a zone; within the last 24 h.' },
+                        status: { type: ['integer', 'null'], minimum: 100, maximum: 599, description: 'HTTP status the model API answered; null when none came (network error, timeout).' },
+                        apiStatus: { type: ['string', 'null'], description: 'The API error status, e.g. "UNAVAILABLE".' },
+                        outcome: { ...outcomeClass, description: 'The outcome class; needed when status and apiStatus cannot say (no status).' },
+                        latencyMs: { type: 'number', minimum: 0 },
+                        requestId: { type: 'string', maxLength: 128, description: 'Idempotency: a report whose id this app already sent is skipped (remembered as long as raw outcomes).' },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': json({ type: 'object', properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, counted: { type: 'integer', description: 'How many moved health (fair share per app, and only ok, overloaded and server_error).' } }, required: ['accepted', 'duplicates', 'counted'] }, 'Stored.'),
+          '400': json({ type: 'object', properties: { error: { type: 'string' }, problems: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, field: { type: 'string' }, message: { type: 'string' } } } } } }, 'Invalid reports, each named; nothing was stored.'),
+          '401': json(error, 'No or unknown report token.'),
+          '403': json(error, 'Reporting is off (no reports.tokens in the config).'),
+          '413': json(error, 'More than 1000 reports or 2 MiB.'),
+          '429': json(error, 'Over the app\'s reports.perMinute; see Retry-After.'),
+        },
+      },
+      get: {
+        summary: 'Report volume per app and target, by outcome class',
+        parameters: [{ name: 'hours', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 2160 }, description: 'Look back this many hours (default 24).' }],
+        responses: { '200': json({ type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, apps: { type: 'array', items: { type: 'string' } }, reports: { type: 'array', items: { type: 'object' } }, total: { type: 'integer' } } }, 'Counts of stored reports whose calls started in the range.'), '400': json(error, 'Bad query parameters.') },
+      },
+    },
     '/api/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1.') } } },
   },
   components: {

@@ -28,6 +28,12 @@ export interface GuardedFetchOptions {
   alternatives?: Record<string, RouteToAlternative>;
   /** Sent as "Authorization: Bearer" to /health when modelpulse guards it (MODELPULSE_HEALTH_TOKEN). */
   healthToken?: string;
+  /**
+   * This app's report token (reports.tokens in modelpulse's config): when set, the outcome of every
+   * call, retries included, is reported to POST /api/reports in the background, so modelpulse sees
+   * real traffic within seconds. Reports never delay or fail a call.
+   */
+  reportToken?: string;
   /** The underlying fetch; default globalThis.fetch. */
   fetch?: typeof fetch;
   /** For tests and simulations: the clock, the wait and the dice. */
@@ -65,7 +71,12 @@ const RETRY_TOKEN_RATIO = 0.1;
  * 429 and network errors with full-jitter backoff within a retry budget. If modelpulse cannot answer
  * it fails open: the call goes to the model with plain backoff.
  */
-export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
+export type GuardedFetch = typeof fetch & {
+  /** Sends the reports still queued (call before the process exits); resolves when sent or when sending failed. */
+  flushReports(): Promise<void>;
+};
+
+export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
   const baseFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? wait;
@@ -74,6 +85,7 @@ export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
   const maxWaitMs = options.maxWaitMs ?? 60_000;
   const advisor = new Advisor(options, baseFetch, now);
   const budget = { tokens: RETRY_TOKENS_MAX };
+  const reporter = options.reportToken ? new Reporter(options.modelpulseUrl, options.reportToken, baseFetch, now) : null;
 
   const guarded = async (input: FetchInput, init?: RequestInit): Promise<Response> => {
     const waitUntil = now() + maxWaitMs;
@@ -82,9 +94,13 @@ export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
     for (;;) {
       const advice = await abortable(advisor.advice(), callerSignal);
       let target: [FetchInput, RequestInit | undefined] = [input, init];
+      let targetId = options.target;
       if (advice && !advice.send) {
         const route = advice.alternative ? options.alternatives?.[advice.alternative] : undefined;
-        if (route) target = route(input, init);
+        if (route) {
+          target = route(input, init);
+          targetId = advice.alternative!;
+        }
         else if (random() >= advice.admitProbability) {
           const left = waitUntil - now();
           if (left <= 0) throw new ModelPulseHoldError(options.target, advice.retryAfterSeconds, 'no alternative mapped, and the wait ran out');
@@ -99,12 +115,16 @@ export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
       const [callInput, callInit] = target;
       let response: Response | null = null;
       let failure: unknown = null;
+      const startedAt = now();
       try {
         response = await baseFetch(callInput instanceof Request ? callInput.clone() : callInput, { ...callInit, ...(signal ? { signal } : {}) });
       } catch (error) {
+        // Our advised deadline ran out (not the caller's own abort): the model was too slow.
+        if (timeout?.aborted && !callerSignal?.aborted) reporter?.add({ target: targetId, at: startedAt, status: null, outcome: 'timeout', latencyMs: now() - startedAt });
         if (!isNetworkError(error)) throw error;
         failure = error;
       }
+      reporter?.add({ target: targetId, at: startedAt, status: response?.status ?? null, ...(response ? {} : { outcome: 'network' }), latencyMs: now() - startedAt });
       if (response !== null && response.status !== 503 && response.status !== 429) {
         budget.tokens = Math.min(RETRY_TOKENS_MAX, budget.tokens + RETRY_TOKEN_RATIO);
         return response;
@@ -123,7 +143,88 @@ export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
       await sleep(told ?? fullJitter(attempt, random), callerSignal);
     }
   };
-  return guarded as typeof fetch;
+  return Object.assign(guarded, { flushReports: () => reporter?.flush() ?? Promise.resolve() }) as GuardedFetch;
+}
+
+/** One call as POST /api/reports takes it. */
+interface Report {
+  target: string;
+  at: number;
+  status: number | null;
+  outcome?: 'timeout' | 'network';
+  latencyMs: number;
+  requestId?: string;
+}
+
+/** Reports kept while modelpulse cannot take them; the oldest go first past this. */
+const REPORT_QUEUE_MAX = 1_000;
+/** After a failed send, reports wait at least this long (or the Retry-After) before the next try. */
+const REPORT_RETRY_MS = 5_000;
+
+/**
+ * Sends reports in the background: one POST at a time, and whatever queued meanwhile goes in the
+ * next one, so a busy app sends batches and a quiet one sends each call at once. No timers: a send
+ * starts when a call ends or flushReports() is called. Each report has a request id, so a batch
+ * resent after a lost answer is not counted twice.
+ */
+class Reporter {
+  private readonly queue: Report[] = [];
+  private sending: Promise<void> | null = null;
+  private pausedUntil = 0;
+
+  constructor(
+    private readonly modelpulseUrl: string,
+    private readonly token: string,
+    private readonly baseFetch: typeof fetch,
+    private readonly now: () => number,
+  ) {}
+
+  add(report: Report): void {
+    this.queue.push({ ...report, latencyMs: Math.max(0, Math.round(report.latencyMs)), requestId: globalThis.crypto.randomUUID() });
+    if (this.queue.length > REPORT_QUEUE_MAX) this.queue.splice(0, this.queue.length - REPORT_QUEUE_MAX);
+    if (this.now() >= this.pausedUntil) void this.kick();
+  }
+
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.sending) {
+      const sent = await this.kick();
+      if (!sent) return;
+    }
+  }
+
+  /** Starts a send unless one is running; resolves true when that send (or the running one) succeeded. */
+  private kick(): Promise<boolean> {
+    if (this.sending) return this.sending.then(() => this.now() >= this.pausedUntil);
+    if (this.queue.length === 0) return Promise.resolve(true);
+    this.sending = this.send().finally(() => (this.sending = null));
+    return this.sending.then(() => this.now() >= this.pausedUntil);
+  }
+
+  private async send(): Promise<void> {
+    const batch = this.queue.splice(0, 1_000);
+    try {
+      const response = await this.baseFetch(`${this.modelpulseUrl.replace(/\/+$/, '')}/api/reports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body: JSON.stringify({ reports: batch }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      await response.body?.cancel().catch(() => {});
+      if (response.ok) return;
+      // Refused for good (a bad token, invalid reports): resending would fail the same way.
+      if (response.status !== 429 && response.status < 500) return;
+      const retryAfter = Number(response.headers.get('retry-after'));
+      this.requeue(batch, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1_000 : REPORT_RETRY_MS);
+    } catch {
+      this.requeue(batch, REPORT_RETRY_MS);
+    }
+  }
+
+  private requeue(batch: Report[], pauseMs: number): void {
+    this.queue.unshift(...batch);
+    if (this.queue.length > REPORT_QUEUE_MAX) this.queue.splice(0, this.queue.length - REPORT_QUEUE_MAX);
+    this.pausedUntil = this.now() + pauseMs;
+  }
 }
 
 /** Full jitter: a uniform wait between 0 and min(cap, base × 2^(attempt−1)). */

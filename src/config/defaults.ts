@@ -1,4 +1,5 @@
 import { resolvePrice } from './pricing.js';
+import { NO_REPORTS } from './reports-schema.js';
 import { alertsSchema, targetAlerts } from './alerts-schema.js';
 import { healthSchema } from './health-schema.js';
 import { configSchema, DEFAULT_BASE_URL, type ConfigFile } from './schema.js';
@@ -57,6 +58,7 @@ export function demoConfig(): ServiceConfig {
     alerts: { dashboardUrl: null, groupWaitMs: 10_000, email: null, webhook: null },
     statusSources: [],
     discrepancyAfterMs: 20_000,
+    reports: NO_REPORTS,
   };
 }
 

@@ -7,6 +7,7 @@ import { resolvePrice } from './pricing.js';
 import { configSchema, DEFAULT_BASE_URL, targetHealth, type Config } from './schema.js';
 import { targetAlerts, type AlertsConfig } from './alerts-schema.js';
 import { resolveSource } from './status-schema.js';
+import type { ReportsConfig, ReportSettings } from './reports-schema.js';
 import type { AlertSettings, ConfigMode, ServiceConfig, Target } from './target.js';
 import type { Access } from '../domain/access.js';
 import { redact } from '../log.js';
@@ -204,7 +205,24 @@ function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: 
     alerts: alertSettings(config.alerts, label, env),
     statusSources: config.statusSources.map(resolveSource),
     discrepancyAfterMs: config.officialStatus.discrepancyAfter,
+    reports: reportSettings(config.reports, label, env),
   };
+}
+
+/** Report tokens from the environment: each must be set, long enough to be a secret, and unique. */
+function reportSettings(reports: ReportsConfig, label: string, env: Env): ReportSettings {
+  const seen = new Map<string, string>();
+  const tokens = reports.tokens.map(({ id, tokenEnv }, index) => {
+    const token = env[tokenEnv];
+    const field = `${label}: reports.tokens[${index}].tokenEnv`;
+    if (!token) throw new ConfigError(`${field}: environment variable ${tokenEnv} is not set (app "${id}" reports with that token)`);
+    if (token.trim().length < 16) throw new ConfigError(`${field}: expected a token of at least 16 characters in ${tokenEnv} (it is set, but shorter)`);
+    const twin = seen.get(token);
+    if (twin) throw new ConfigError(`${field}: ${tokenEnv} holds the same token as app "${twin}"; each app needs its own, so reports stay apart`);
+    seen.set(token, id);
+    return { id, token };
+  });
+  return { tokens, perMinute: reports.perMinute, votesPerMinute: reports.votesPerMinute };
 }
 
 /** Delivery settings, with SMTP credentials and the webhook secret read from the environment. */

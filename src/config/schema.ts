@@ -3,6 +3,7 @@ import { alertsSchema, targetAlertsSchema } from './alerts-schema.js';
 import { durationSchema as duration } from './duration.js';
 import { healthSchema } from './health-schema.js';
 import { officialStatusSchema, statusSourceSchema } from './status-schema.js';
+import { reportsSchema } from './reports-schema.js';
 
 const SECOND = 1_000;
 const DAY = 86_400_000;
@@ -25,12 +26,20 @@ export const priceSchema = z
   .partial()
   .strict();
 
+/** The default cap of a text canary's output tokens, thinking included. */
+export const CANARY_MAX_OUTPUT_TOKENS = 250;
+
 export const probeSchema = z
   .object({
     every: duration(SECOND, DAY).default(60_000),
     timeout: duration(SECOND, 600 * SECOND).default(180_000),
     kind: z.enum(['text', 'image']).default('text'),
     prompt: z.string().min(1).optional(),
+    /**
+     * Text canaries only: the most output tokens one may spend, thinking included (Gemini counts
+     * thoughts against maxOutputTokens). A reply cut off at the cap still proves the model served it.
+     */
+    maxOutputTokens: z.number().int().min(16).max(8_192).optional(),
   })
   .strict();
 
@@ -85,6 +94,7 @@ export const configSchema = z
     targets: z.array(targetSchema).min(1, 'expected at least one target'),
     statusSources: z.array(statusSourceSchema).default([]),
     officialStatus: officialStatusSchema.default(() => officialStatusSchema.parse({})),
+    reports: reportsSchema.default(() => reportsSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

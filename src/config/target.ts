@@ -3,6 +3,7 @@ import type { AlertKnobs } from './alerts-schema.js';
 import type { HealthThresholds } from './health-schema.js';
 import type { Price } from './pricing.js';
 import type { StatusSource } from './status-schema.js';
+import type { ReportSettings } from './reports-schema.js';
 import type { ProbeConfig, Provider, RetentionConfig } from './schema.js';
 
 /** One upstream model at one endpoint with one key, resolved and ready to probe. */
@@ -58,4 +59,6 @@ export interface ServiceConfig {
   statusSources: StatusSource[];
   /** How long a target holds traffic under a green status page before that is flagged. */
   discrepancyAfterMs: number;
+  /** Apps allowed to POST /api/reports, with their tokens resolved from the environment; absent: none. */
+  reports?: ReportSettings;
 }

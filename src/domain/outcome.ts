@@ -31,6 +31,8 @@ export interface Outcome {
   /** From google.rpc.RetryInfo or a Retry-After header, when the upstream said. */
   retryAfterMs: number | null;
   costUsd: number;
+  /** For a report: the id of the app that sent it (its report token's id). */
+  reporter?: string | null;
 }
 
 export type ClassCounts = Record<OutcomeClass, number>;

@@ -47,6 +47,8 @@ interface Watched extends HealthTarget {
   recentMs: number;
   /** Start time of the probe in flight, if any: a probe in flight is not "no data". */
   inFlight: number | null;
+  /** The newest canary (reports do not replace it in /health's lastProbe). */
+  lastProbe: Observation | null;
 }
 
 /**
@@ -68,6 +70,7 @@ export class HealthEngine {
         staleAfterMs: staleAfter(probe.every, probe.timeout),
         recentMs: recentWindow(probe.every),
         inFlight: null,
+        lastProbe: null,
       });
     }
   }
@@ -83,7 +86,11 @@ export class HealthEngine {
     if (isTracker(tracker)) {
       // Calls made during the episode the target is still in are not part of its calm baseline.
       const calmUntil = tracker.level === 'calm' ? Infinity : tracker.since;
-      for (const outcome of outcomes) entry.recent.add({ ...observe(outcome), calm: outcome.at < calmUntil });
+      for (const outcome of outcomes) {
+        const observation = { ...observe(outcome), calm: outcome.at < calmUntil };
+        entry.recent.add(observation);
+        if (observation.source === 'probe') entry.lastProbe = newer(entry.lastProbe, observation);
+      }
       entry.tracker = tracker;
       return;
     }
@@ -116,7 +123,9 @@ export class HealthEngine {
     entry.recent.evict(now);
     entry.tracker = step(entry.tracker, observation, this.context(entry, observation), entry.thresholds);
     // Only what the target did while calm makes its latency baseline: a slow episode never teaches it to be slow.
-    entry.recent.add({ ...observation, calm: entry.tracker.level === 'calm' });
+    const seen = { ...observation, calm: entry.tracker.level === 'calm' };
+    entry.recent.add(seen);
+    if (seen.source === 'probe') entry.lastProbe = newer(entry.lastProbe, seen);
     const recent = entry.recent.stats(entry.recentMs, now);
     const after = statusOf(entry.tracker);
     const transition = after === before ? null : { targetId: outcome.targetId, at: entry.tracker.since, from: before, to: after, cause: entry.tracker.cause, figures: recent };
@@ -192,6 +201,7 @@ export class HealthEngine {
       alternatives,
     });
     const last = entry.recent.last();
+    const probe = entry.lastProbe && entry.lastProbe.at >= now - WINDOWS['24h'] ? entry.lastProbe : null;
     const brief = (w: WindowStats) => ({ samples: w.samples, successRate: w.successRate, overloadRate: w.overloadRate, latencyMs: w.latencyMs });
     return {
       target: entry.target.id,
@@ -203,7 +213,7 @@ export class HealthEngine {
       advice,
       observed: { window: formatDuration(entry.recentMs), samples: recent.samples, successRate: recent.successRate, overloadRate: recent.overloadRate, rateLimitedRate: recent.rateLimitedRate, latencyMs: recent.latencyMs },
       windows: { '1h': brief(hour), '24h': brief(day) },
-      lastProbe: last ? { at: new Date(last.at).toISOString(), outcome: last.class, latencyMs: last.latencyMs, httpStatus: last.httpStatus, message: last.message } : null,
+      lastProbe: probe ? { at: new Date(probe.at).toISOString(), outcome: probe.class, latencyMs: probe.latencyMs, httpStatus: probe.httpStatus, message: probe.message } : null,
       dataAgeSeconds: last ? Math.max(0, Math.round((now - last.at) / 1000)) : null,
       generatedAt: new Date(now).toISOString(),
       demo: this.options.demo,
@@ -225,9 +235,11 @@ export class HealthEngine {
 
   /** What the state machine needs besides the tracker, including `latest` (not yet in the window). */
   private context(entry: Watched, latest: Observation | null): Context {
-    const baseline = entry.recent.calmMedian(BASELINE_SAMPLES);
+    // A report is slow against apps' own calls, a probe (or one in flight) against the canaries.
+    const source = latest?.source ?? 'probe';
+    const baseline = entry.recent.calmMedian(BASELINE_SAMPLES, source);
     const recent = [...entry.recent.lastN(RECENT_CALLS), ...(latest ? [latest] : [])];
-    const successes = recent.filter((o) => o.class === 'ok').map((o) => o.latencyMs).sort((a, b) => a - b);
+    const successes = recent.filter((o) => o.class === 'ok' && o.source === source).map((o) => o.latencyMs).sort((a, b) => a - b);
     return {
       slowAtMs: slowLine(baseline, entry.thresholds),
       recentFailures: recent.filter((o) => o.class !== 'ok').map((o) => o.class),
@@ -235,6 +247,10 @@ export class HealthEngine {
       baselineP50Ms: baseline,
     };
   }
+}
+
+function newer(kept: Observation | null, seen: Observation): Observation {
+  return kept && kept.at > seen.at ? kept : seen;
 }
 
 /** A success at least this slow counts as slow: slowFactor × the calm median, at least slowMin; null without a baseline. */

@@ -1,5 +1,5 @@
 import type { WindowStats } from '../domain/health.js';
-import { OUTCOME_CLASSES, type Outcome, type OutcomeClass } from '../domain/outcome.js';
+import { OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../domain/outcome.js';
 import { addSample, percentile, totalCount, type Histogram } from '../stats/histogram.js';
 import type { ClassCounts } from '../domain/outcome.js';
 import { emptyCounts } from '../stats/counts.js';
@@ -7,6 +7,8 @@ import { percentileOfSorted } from '../stats/shares.js';
 
 /** What /health needs to know of one outcome; kept small so a day of them stays cheap in memory. */
 export interface Observation {
+  /** A canary probe, or a report of an app's real call: each has its own latency baseline. */
+  source: OutcomeSource;
   at: number;
   class: OutcomeClass;
   latencyMs: number;
@@ -24,6 +26,7 @@ const LONGEST = WINDOWS['24h'];
 
 export function observe(outcome: Outcome): Observation {
   return {
+    source: outcome.source,
     at: outcome.at,
     class: outcome.class,
     latencyMs: outcome.latencyMs,
@@ -44,8 +47,12 @@ export class RecentOutcomes {
   private readonly items: Observation[] = [];
   private head = 0;
   private readonly dayLatency: Histogram = new Map();
-  private readonly calmLatency: Histogram = new Map();
-  private lastCalmMedian: number | null = null;
+  /**
+   * Calm latency per source: a text canary answers in seconds while an app's image call takes
+   * tens of seconds, so each is slow only against its own kind.
+   */
+  private readonly calmLatency: Record<OutcomeSource, Histogram> = { probe: new Map(), report: new Map() };
+  private readonly lastCalmMedian: Record<OutcomeSource, number | null> = { probe: null, report: null };
   private dayCounts = emptyCounts();
 
   add(observation: Observation): void {
@@ -59,7 +66,7 @@ export class RecentOutcomes {
     }
     this.dayCounts[observation.class]++;
     if (observation.class === 'ok') addSample(this.dayLatency, observation.latencyMs);
-    if (observation.class === 'ok' && observation.calm) addSample(this.calmLatency, observation.latencyMs);
+    if (observation.class === 'ok' && observation.calm) addSample(this.calmLatency[observation.source], observation.latencyMs);
   }
 
   /** Drops what fell out of the 24 h window. */
@@ -68,7 +75,7 @@ export class RecentOutcomes {
       const gone = this.items[this.head++]!;
       this.dayCounts[gone.class]--;
       if (gone.class === 'ok') addSample(this.dayLatency, gone.latencyMs, -1);
-      if (gone.class === 'ok' && gone.calm) addSample(this.calmLatency, gone.latencyMs, -1);
+      if (gone.class === 'ok' && gone.calm) addSample(this.calmLatency[gone.source], gone.latencyMs, -1);
     }
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items.splice(0, this.head);
@@ -109,11 +116,12 @@ export class RecentOutcomes {
     });
   }
 
-  /** Median latency of the successes seen while calm in the last 24 h; null until there were `least`. */
-  calmMedian(least: number): number | null {
+  /** Median latency of one source's successes seen while calm in the last 24 h; null until there were `least`. */
+  calmMedian(least: number, source: OutcomeSource = 'probe'): number | null {
     // A day-long episode drains the calm calls: keep the last median they gave.
-    if (totalCount(this.calmLatency) >= least) this.lastCalmMedian = percentile(this.calmLatency, 0.5);
-    return this.lastCalmMedian;
+    const calm = this.calmLatency[source];
+    if (totalCount(calm) >= least) this.lastCalmMedian[source] = percentile(calm, 0.5);
+    return this.lastCalmMedian[source];
   }
 
   /** The longest successful call that started since `from`, or null. */

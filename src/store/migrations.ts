@@ -146,6 +146,18 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE official_sources ADD COLUMN scope TEXT;
   `,
+  // Client reports: which app sent each one, and the request ids already taken (idempotency).
+  `
+  ALTER TABLE outcomes ADD COLUMN reporter TEXT;
+  CREATE INDEX outcomes_reports_by_time ON outcomes (at) WHERE source = 'report';
+  CREATE TABLE report_ids (
+    reporter TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (reporter, request_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX report_ids_by_time ON report_ids (received_at);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

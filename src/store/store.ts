@@ -8,6 +8,7 @@ import { AlertRecords } from './alert-records.js';
 import { HealthRecords } from './health-records.js';
 import { migrate } from './migrations.js';
 import { OfficialRecords } from './official-records.js';
+import { ReportRecords } from './report-records.js';
 import { emptyCounts } from '../stats/counts.js';
 import { hourOfWeekIndex } from '../stats/week.js';
 import { aggregate, GRAIN_ORDER, GRAINS, type Grain, type Rollup } from './rollup.js';
@@ -59,6 +60,7 @@ interface OutcomeRow {
   ttfb_ms: number | null;
   retry_after_ms: number | null;
   cost_usd: number;
+  reporter: string | null;
 }
 
 type RollupRow = Record<`n_${OutcomeClass}`, number> & { bucket: number; cost_usd: number; hist: Buffer };
@@ -69,6 +71,7 @@ export class Store {
   readonly health: HealthRecords;
   readonly alerts: AlertRecords;
   readonly official: OfficialRecords;
+  readonly reports: ReportRecords;
   private readonly db: Database.Database;
   private readonly statements;
 
@@ -90,6 +93,7 @@ export class Store {
     this.health = new HealthRecords(this.db);
     this.alerts = new AlertRecords(this.db);
     this.official = new OfficialRecords(this.db);
+    this.reports = new ReportRecords(this.db);
   }
 
   private prepare() {
@@ -110,8 +114,8 @@ export class Store {
         ORDER BY bucket`);
     return {
       insertOutcome: this.db.prepare(`
-        INSERT INTO outcomes (target_id, source, at, class, http_status, api_status, message, detail, latency_ms, ttfb_ms, retry_after_ms, cost_usd)
-        VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd)`),
+        INSERT INTO outcomes (target_id, source, at, class, http_status, api_status, message, detail, latency_ms, ttfb_ms, retry_after_ms, cost_usd, reporter)
+        VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd, @reporter)`),
       upsert: { minute: upsert('minute'), hour: upsert('hour'), day: upsert('day') },
       range: {
         minute: [range('minute', false), range('minute', true)],
@@ -139,7 +143,7 @@ export class Store {
   insertOutcomes(outcomes: readonly Outcome[]): void {
     if (outcomes.length === 0) return;
     this.db.transaction(() => {
-      for (const outcome of outcomes) this.statements.insertOutcome.run(outcome);
+      for (const outcome of outcomes) this.statements.insertOutcome.run({ ...outcome, reporter: outcome.reporter ?? null });
       for (const grain of GRAIN_ORDER) this.mergeRollups(grain, aggregate(outcomes, grain));
     })();
   }
@@ -246,6 +250,8 @@ export class Store {
     })();
     // Official history lives as long as hourly rollups: the span the dashboard draws it beside.
     this.official.prune(now - retention.hour);
+    // A request id is remembered as long as the raw report it guards.
+    this.reports.prune(now - retention.raw);
     this.db.pragma('incremental_vacuum');
     this.db.pragma('optimize');
     return { outcomes, rollups };
@@ -277,6 +283,7 @@ function toOutcome(row: OutcomeRow): Outcome {
     ttfbMs: row.ttfb_ms,
     retryAfterMs: row.retry_after_ms,
     costUsd: row.cost_usd,
+    ...(row.reporter === null ? {} : { reporter: row.reporter }),
   };
 }
 

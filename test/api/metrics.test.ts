@@ -50,6 +50,9 @@ describe('/metrics', () => {
       modelpulse_target_state: 'gauge',
       modelpulse_official_status: 'gauge',
       modelpulse_status_fetch_errors_total: 'counter',
+      modelpulse_reports_total: 'counter',
+      modelpulse_report_votes_total: 'counter',
+      modelpulse_reports_refused_total: 'counter',
     });
     for (const [name, family] of families) expect(family.help, `HELP of ${name}`).toMatch(/\S/);
   });

@@ -143,7 +143,7 @@ function violations(value: unknown, schema: Schema, at = '$'): string[] {
 
 /** A value for each documented query parameter that the route should accept. */
 function exampleQuery(parameters: Parameter[], now: number): string {
-  const examples: Record<string, string> = { from: new Date(now - 3_600_000).toISOString(), to: String(now), step: '5m', target: TARGET, limit: '10', days: '7', offset: '540' };
+  const examples: Record<string, string> = { from: new Date(now - 3_600_000).toISOString(), to: String(now), step: '5m', target: TARGET, limit: '10', days: '7', offset: '540', hours: '24' };
   const query = new URLSearchParams();
   for (const p of parameters.filter((p) => p.in === 'query')) {
     const example = examples[p.name];

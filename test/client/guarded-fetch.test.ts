@@ -291,3 +291,100 @@ describe('createGuardedFetch against a real modelpulse and the simulated Gemini 
     expect((held as ModelPulseHoldError).retryAfterSeconds).toBeGreaterThan(0);
   }, 60_000);
 });
+
+describe('createGuardedFetch reports every call when given a report token', () => {
+  const TOKEN = 'app1-report-token-0123456789';
+
+  it('reports each attempt, retries included, to a real modelpulse, which stores them under the app and target', async () => {
+    const T0 = Date.parse('2026-11-20T12:00:00Z');
+    const c = { now: T0 };
+    const simulator = await startSimulator({ trace: parseTrace({ loop: true, latencyScale: 0.0001, segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }] }), now: () => c.now, random: () => 0.5 });
+    closers.push(() => simulator.close());
+    const target = simulatedTarget('pro', simulator.url, { every: 60_000, timeout: 180_000 });
+    const service = await startTestService({ ...fileConfig(tempDir(), [target]), reports: { tokens: [{ id: 'app1', token: TOKEN }], perMinute: 6_000, votesPerMinute: 6 } }, c);
+    closers.push(() => service.close());
+    const upstream = await model((n) => (n <= 2 ? { status: 503, body: overloaded() } : { status: 200 }));
+    const guarded = createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', reportToken: TOKEN, now: () => c.now, sleep: async () => {}, random: () => 0 });
+    const response = await guarded(`${upstream.url}/generate`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(200);
+    await guarded.flushReports();
+    const volume = (await (await fetch(`${service.url}/api/reports`)).json()) as { reports: Array<{ app: string; target: string; total: number; counts: Record<string, number> }> };
+    expect(volume.reports).toEqual([expect.objectContaining({ app: 'app1', target: 'pro', total: 3, counts: expect.objectContaining({ overloaded: 2, ok: 1 }) })]);
+  });
+
+  it('resends a batch modelpulse could not take with the same request ids, drops one it refuses for good, and never delays the call', async () => {
+    const bodies: Array<{ status: number; ids: string[] }> = [];
+    const answers = [503, 200, 401];
+    const reportsSeen: string[] = [];
+    const mp = await serve((req, res) => {
+      if (req.url?.startsWith('/health/')) {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=30' });
+        return res.end(JSON.stringify({ advice: SEND }));
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const status = answers[bodies.length] ?? 200;
+        const parsed = JSON.parse(Buffer.concat(chunks).toString()) as { reports: Array<{ requestId: string; target: string; status: number }> };
+        bodies.push({ status, ids: parsed.reports.map((r) => r.requestId) });
+        reportsSeen.push(...parsed.reports.map((r) => `${r.target}:${r.status}`));
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    const upstream = await model(() => ({ status: 200 }));
+    const { c, now, sleep } = clock();
+    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', reportToken: TOKEN, now, sleep });
+    expect((await guarded(`${upstream.url}/a`)).status).toBe(200);
+    await guarded.flushReports();
+    expect(bodies).toHaveLength(1);
+    // The first send failed (503): the report waits 5 s, then goes again with its request id.
+    c.now += 5_000;
+    await guarded.flushReports();
+    expect(bodies).toHaveLength(2);
+    expect(bodies[1]!.ids).toEqual(bodies[0]!.ids);
+    expect(mp.seen.find((s) => s.path === '/api/reports')?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    // A 401 (say, a revoked token) is final: the report is dropped, not retried forever.
+    expect((await guarded(`${upstream.url}/b`)).status).toBe(200);
+    await guarded.flushReports();
+    c.now += 60_000;
+    await guarded.flushReports();
+    expect(bodies.map((b) => b.status)).toEqual([503, 200, 401]);
+    expect(reportsSeen).toEqual(['pro:200', 'pro:200', 'pro:200']);
+  });
+
+  it('reports a call sent to the alternative under the alternative, and a timeout with the advised deadline as a timeout', async () => {
+    const reports: Array<{ target: string; status: number | null; outcome?: string }> = [];
+    let advice: Advice = { ...HOLD, alternative: 'flash', admitProbability: 0 };
+    const mp = await serve((req, res) => {
+      if (req.url?.startsWith('/health/')) {
+        res.writeHead(advice.send ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'max-age=1' });
+        return res.end(JSON.stringify({ advice }));
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        reports.push(...(JSON.parse(Buffer.concat(chunks).toString()) as { reports: typeof reports }).reports);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    const upstream = await model((n) => (n === 1 ? { status: 200 } : 'hang'));
+    const { now, sleep, c } = clock();
+    const guarded = createGuardedFetch({
+      modelpulseUrl: mp.url,
+      target: 'pro',
+      reportToken: TOKEN,
+      now,
+      sleep,
+      alternatives: { flash: (input, init) => [`${String(input)}?via=flash`, init] },
+    });
+    expect((await guarded(`${upstream.url}/x`)).status).toBe(200);
+    await guarded.flushReports();
+    advice = { ...SEND, timeoutSeconds: 0.2 };
+    c.now += 2_000;
+    await expect(guarded(`${upstream.url}/y`)).rejects.toThrow();
+    await guarded.flushReports();
+    expect(reports).toEqual([expect.objectContaining({ target: 'flash', status: 200 }), expect.objectContaining({ target: 'pro', status: null, outcome: 'timeout' })]);
+  });
+});

@@ -328,3 +328,39 @@ describe('the API key stays out of error messages', () => {
     expect(message).not.toContain(FAKE_KEY);
   });
 });
+
+describe('report tokens', () => {
+  const tempDir = useTempDir();
+  const withReports = (...lines: string[]) => TWO_TARGETS + yaml('reports:', ...lines);
+  const env = { GEMINI_API_KEY: 'k1', RELAY_KEY: 'k2' };
+  const load = (text: string, extra: Record<string, string> = {}) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'modelpulse.yaml'), text);
+    return loadConfig({ ...env, ...extra }, dir);
+  };
+  const TOKEN = 'report-token-app1-0123456789';
+
+  it('reads each app token from the variable it names, with the default limits', () => {
+    const config = load(withReports('  tokens:', '    - id: app1', '      tokenEnv: APP1_TOKEN'), { APP1_TOKEN: TOKEN });
+    expect(config.reports).toEqual({ tokens: [{ id: 'app1', token: TOKEN }], perMinute: 6_000, votesPerMinute: 6 });
+    expect(load(TWO_TARGETS).reports?.tokens).toEqual([]);
+  });
+
+  it('names the field when a token variable is unset, too short, or shared by two apps, and never quotes the token', () => {
+    const two = withReports('  tokens:', '    - id: app1', '      tokenEnv: APP1_TOKEN', '    - id: app2', '      tokenEnv: APP2_TOKEN');
+    expect(configError(() => load(two, { APP1_TOKEN: TOKEN }))).toBe('modelpulse.yaml: reports.tokens[1].tokenEnv: environment variable APP2_TOKEN is not set (app "app2" reports with that token)');
+    const short = configError(() => load(two, { APP1_TOKEN: TOKEN, APP2_TOKEN: 'short-secret' }));
+    expect(short).toMatch(/reports\.tokens\[1\]\.tokenEnv: expected a token of at least 16 characters in APP2_TOKEN/);
+    expect(short).not.toContain('short-secret');
+    const shared = configError(() => load(two, { APP1_TOKEN: TOKEN, APP2_TOKEN: TOKEN }));
+    expect(shared).toMatch(/reports\.tokens\[1\]\.tokenEnv: APP2_TOKEN holds the same token as app "app1"/);
+    expect(shared).not.toContain(TOKEN);
+  });
+
+  it('rejects duplicate app ids and limits below one full batch, naming the field and line', () => {
+    const dup = withReports('  tokens:', '    - id: app1', '      tokenEnv: A', '    - id: app1', '      tokenEnv: B');
+    expect(configError(() => parse(dup))).toMatch(/reports\.tokens\[1\]\.id: duplicate report token id "app1" \(line 14\)/);
+    expect(configError(() => parse(withReports('  perMinute: 10')))).toMatch(/^modelpulse\.yaml: reports\.perMinute: .*1000.* \(line 11\)$/);
+    expect(configError(() => parse(withReports('  votesPerMinute: 0')))).toMatch(/^modelpulse\.yaml: reports\.votesPerMinute: /);
+  });
+});

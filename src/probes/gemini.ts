@@ -1,3 +1,4 @@
+import { CANARY_MAX_OUTPUT_TOKENS } from '../config/schema.js';
 import { IMAGE_CANARY_PROMPT, TEXT_CANARY_PROMPT } from '../config/defaults.js';
 import type { Target } from '../config/target.js';
 import type { Usage } from '../config/pricing.js';
@@ -12,6 +13,8 @@ export function geminiRequest(target: Target): CanaryRequest {
   const prompt = target.probe.prompt ?? (image ? IMAGE_CANARY_PROMPT : TEXT_CANARY_PROMPT);
   const body: Record<string, unknown> = { contents: [{ role: 'user', parts: [{ text: prompt }] }] };
   if (image) body.generationConfig = { responseModalities: ['TEXT', 'IMAGE'], imageConfig: { aspectRatio: '1:1' } };
+  // maxOutputTokens bounds thinking and answer together, so a text canary's cost has a ceiling.
+  else body.generationConfig = { maxOutputTokens: target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS };
   return {
     url: `${target.baseUrl}/v1beta/models/${encodeURIComponent(target.model)}:generateContent`,
     headers: target.apiKey ? { 'x-goog-api-key': target.apiKey } : {},
@@ -50,6 +53,8 @@ export function evaluateGemini(json: unknown, kind: 'text' | 'image'): { verdict
     return { verdict: verdict('bad_output', { message, detail }), usage };
   }
   if (texts.length > 0) return { verdict: verdict('ok', { detail }), usage };
+  // The canary's own token cap ran out, perhaps while the model was still thinking: it was served.
+  if (finishReason === 'MAX_TOKENS') return { verdict: verdict('ok', { detail: 'finishReason: MAX_TOKENS (the canary\'s token cap)' }), usage };
   return { verdict: verdict('bad_output', { message: 'no text in reply', detail }), usage };
 }
 

@@ -1,3 +1,4 @@
+import { CANARY_MAX_OUTPUT_TOKENS } from '../config/schema.js';
 import { IMAGE_CANARY_PROMPT, TEXT_CANARY_PROMPT } from '../config/defaults.js';
 import type { Usage } from '../config/pricing.js';
 import type { Target } from '../config/target.js';
@@ -12,6 +13,7 @@ export function openAiRequest(target: Target): CanaryRequest {
   const prompt = target.probe.prompt ?? (image ? IMAGE_CANARY_PROMPT : TEXT_CANARY_PROMPT);
   const body: Record<string, unknown> = { model: target.model, messages: [{ role: 'user', content: prompt }] };
   if (image) body.modalities = ['image', 'text'];
+  else body.max_tokens = target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS;
   return {
     url: `${target.baseUrl}/chat/completions`,
     headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
@@ -51,6 +53,7 @@ export function evaluateOpenAi(json: unknown, kind: 'text' | 'image'): { verdict
     return { verdict: verdict('bad_output', { message: text, detail }), usage };
   }
   if (found.text || found.images > 0) return { verdict: verdict('ok', { detail }), usage };
+  if (finish === 'length') return { verdict: verdict('ok', { detail: 'finish_reason: length (the canary\'s token cap)' }), usage };
   return { verdict: verdict('bad_output', { message: 'no text in reply', detail }), usage };
 }
 

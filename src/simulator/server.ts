@@ -108,7 +108,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return;
     }
     const reply = gemini
-      ? (geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, wantsImage))
+      ? (geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, wantsImage, maxOutputTokensOf(json)))
       : openAiReply(choice.kind, model, wantsImage);
     send(res, reply);
   }
@@ -251,4 +251,10 @@ function safeJson(text: string): unknown {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** generationConfig.maxOutputTokens of a generateContent request, if it sets one. */
+function maxOutputTokensOf(json: unknown): number | null {
+  const value = (json as { generationConfig?: { maxOutputTokens?: unknown } } | null)?.generationConfig?.maxOutputTokens;
+  return typeof value === 'number' && value > 0 ? value : null;
 }

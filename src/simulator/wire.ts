@@ -85,8 +85,30 @@ export function geminiError(kind: ReplyKind, model: string): WireReply | null {
 
 const usage = (images: number) => ({ promptTokenCount: 12, candidatesTokenCount: images ? 1290 : 3, totalTokenCount: images ? 1302 : 15 });
 
-/** A 200 generateContent body for the ok and bad-output kinds. */
-export function geminiSuccess(kind: ReplyKind, model: string, wantsImage: boolean): WireReply {
+/** Models that think before a text answer, and how much when nothing caps them (Gemini 3). */
+const THINKING_TOKENS: Record<string, number> = { 'gemini-3-pro-image-preview': 600 };
+/** What such a model spends thinking about a one-word canary when maxOutputTokens caps it. */
+const CAPPED_THINKING_TOKENS = 180;
+
+/**
+ * A 200 generateContent body for the ok and bad-output kinds. A thinking model counts thoughts
+ * against maxOutputTokens, as the real API does: under a tight cap it stops with MAX_TOKENS and no text.
+ */
+export function geminiSuccess(kind: ReplyKind, model: string, wantsImage: boolean, maxOutputTokens: number | null = null): WireReply {
+  const thinks = !wantsImage && THINKING_TOKENS[model] !== undefined;
+  if (thinks && kind === 'ok') {
+    const thoughts = maxOutputTokens === null ? THINKING_TOKENS[model]! : Math.min(CAPPED_THINKING_TOKENS, maxOutputTokens);
+    const cut = maxOutputTokens !== null && thoughts + 3 > maxOutputTokens;
+    return {
+      status: 200,
+      body: JSON.stringify({
+        candidates: [{ content: { role: 'model', parts: cut ? [] : [{ text: 'OK' }] }, finishReason: cut ? 'MAX_TOKENS' : 'STOP', index: 0 }],
+        usageMetadata: { promptTokenCount: 12, candidatesTokenCount: cut ? 0 : 3, thoughtsTokenCount: thoughts, totalTokenCount: 12 + thoughts + (cut ? 0 : 3) },
+        modelVersion: model,
+        responseId: `sim-${Math.random().toString(36).slice(2, 12)}`,
+      }),
+    };
+  }
   const reply = (body: unknown): WireReply => ({ status: 200, body: JSON.stringify(body) });
   const candidate = (parts: unknown[], finishReason = 'STOP') => ({
     candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }],

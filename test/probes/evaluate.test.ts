@@ -101,8 +101,13 @@ describe('judging a Gemini text canary', () => {
     expect(evaluateGemini(geminiReply([{ text: '  \n ' }]), 'text').verdict.class).toBe('bad_output');
   });
 
-  it('calls a candidate that stopped at MAX_TOKENS without text bad output and says why', () => {
+  it('calls a text canary that stopped at MAX_TOKENS without text served (the canary caps its own tokens, thinking included)', () => {
     const { verdict } = evaluateGemini(geminiReply([], {}, 'MAX_TOKENS'), 'text');
+    expect(verdict).toMatchObject({ class: 'ok', detail: "finishReason: MAX_TOKENS (the canary's token cap)" });
+  });
+
+  it('calls an image canary that stopped at MAX_TOKENS without an image bad output and says why', () => {
+    const { verdict } = evaluateGemini(geminiReply([], {}, 'MAX_TOKENS'), 'image');
     expect(verdict).toMatchObject({ class: 'bad_output', detail: 'finishReason: MAX_TOKENS' });
   });
 });

@@ -282,3 +282,68 @@ describe('ending a probe early', () => {
     expect(outcome.latencyMs).toBeLessThan(5_000);
   });
 });
+
+describe('the text canary token cap (thinking included)', () => {
+  const PRO = 'gemini-3-pro-image-preview';
+  const pro = resolvePrice(PRO, undefined);
+  const ceiling = (cap: number) => (12 * pro.inputPerMTokens + cap * pro.textOutputPerMTokens) / 1_000_000;
+
+  it.each([250, 183, 64, 16])('a thinking model capped at %i output tokens is served, billed within the cap', async (cap) => {
+    sim.force({ kind: 'ok' });
+    const target = makeTarget('gemini', sim.url, { model: PRO, kind: 'text' });
+    const outcome = await probe({ ...target, probe: { ...target.probe, maxOutputTokens: cap } });
+    expect(outcome.class).toBe('ok');
+    expect(outcome.costUsd).toBeGreaterThan(0);
+    expect(outcome.costUsd).toBeLessThanOrEqual(ceiling(cap) + 1e-12);
+    // Under a cap tighter than its thinking, the model stops with MAX_TOKENS and no text: still served.
+    if (cap < 183) expect(outcome.detail).toMatch(/MAX_TOKENS/);
+  });
+
+  it('sends the default cap of 250 to both protocols, and nothing of the kind with an image canary', async () => {
+    const bodies: unknown[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(JSON.parse(Buffer.concat(chunks).toString()));
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end('{"error":{"code":503,"status":"UNAVAILABLE","message":"The model is overloaded. Please try again later."}}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await probe(makeTarget('gemini', url, { kind: 'text' }));
+      await probe(makeTarget('openai-compatible', url, { kind: 'text' }));
+      await probe(makeTarget('gemini', url, { kind: 'image' }));
+      await probe(makeTarget('openai-compatible', url, { kind: 'image' }));
+    } finally {
+      await shut(server);
+    }
+    expect(bodies[0]).toMatchObject({ generationConfig: { maxOutputTokens: 250 } });
+    expect(bodies[1]).toMatchObject({ max_tokens: 250 });
+    expect(JSON.stringify(bodies[2])).not.toContain('maxOutputTokens');
+    expect(JSON.stringify(bodies[3])).not.toContain('max_tokens');
+  });
+
+  it('counts a relay reply cut at the cap (finish_reason "length") as served, and an empty "stop" as bad output', async () => {
+    const reply = (finish: string) =>
+      createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: finish }], usage: { prompt_tokens: 12, completion_tokens: 250 } }));
+        });
+      });
+    for (const [finish, cls] of [['length', 'ok'], ['stop', 'bad_output']] as const) {
+      const server = reply(finish);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const outcome = await probe(makeTarget('openai-compatible', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, { kind: 'text' }));
+        expect(outcome.class).toBe(cls);
+      } finally {
+        await shut(server);
+      }
+    }
+  });
+});

@@ -26,6 +26,7 @@ import { Store } from './store/store.js';
 import { GRADE_WINDOW_MS } from './status/correlate.js';
 import { ReportVotes } from './health/reports.js';
 import { NO_REPORTS } from './config/reports-schema.js';
+import { canaryCostCeiling, COVERING_REPORTS, probeCadence, Spend, utcDayOf } from './scheduler/budget.js';
 
 export interface ServiceOptions {
   now?: () => number;
@@ -111,8 +112,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     if (event.kind === 'fetch_failed') metrics.fetchFailed(event.sourceId);
     else log.info(`status ${event.sourceId}: official incident ${event.kind}: "${event.incident.title}"`);
   });
+  // Each target's spend today (restored from the rollups after a restart) and the expected cost of its next probe.
+  const spends = new Map(targets.map((t) => [t.id, new Spend(canaryCostCeiling(t), now(), spentToday(store, t.id, now(), config.retention))]));
   pipeline.listen({
     outcome: (outcome) => {
+      if (outcome.source === 'probe') spends.get(outcome.targetId)?.record(outcome.costUsd, now());
       latest.set(outcome.targetId, outcome);
       metrics.observe(outcome);
       log.info(describeOutcome(outcome));
@@ -141,7 +145,32 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     maxJitterMs: config.scheduler.maxJitter,
     // Look again sooner while evidence of an onset or a recovery is building; failed calls are not billed.
     confirmSooner: (outcome) => pipeline.engine.unsettled(outcome.targetId),
+    cadence: (target, at) => {
+      const spend = spends.get(target.id)!.today(at);
+      const status = pipeline.engine.status(target.id);
+      const decision = probeCadence({
+        everyMs: target.probe.every,
+        budgetPerDay: target.probe.budgetPerDay ?? null,
+        spentToday: spend.spentToday,
+        expectedCost: spend.expectedCost,
+        now: at,
+        troubled: status === 'degraded' || status === 'overloaded' || status === 'down',
+        covered: pipeline.engine.reportsSince(target.id, at - Math.max(target.probe.every, 60_000)) >= COVERING_REPORTS,
+      });
+      // A budget skip only re-checks soon; the data is as fresh as the last stretched interval promised.
+      if (decision.skip !== 'budget') pipeline.engine.setProbeInterval(target.id, decision.everyMs);
+      return decision;
+    },
+    onSkip: (target, decision, at) => {
+      const spend = spends.get(target.id)!;
+      if (!spend.skipped(decision.skip, at, decision.early)) return;
+      const resumesAt = (utcDayOf(at) + 1) * 86_400_000;
+      log.info(`probe ${target.id}: budget of $${target.probe.budgetPerDay} spent ($${spend.spentToday.toFixed(4)} today); no probes until ${new Date(resumesAt).toISOString()}`);
+      budgetRunOut.push({ targetId: target.id, at, budget: { perDayUsd: target.probe.budgetPerDay ?? 0, spentUsd: spend.spentToday, resumesAt } });
+    },
   });
+  /** Budgets that ran out during a tick, mailed once the alerting is wired (the tick's next step). */
+  const budgetRunOut: Array<{ targetId: string; at: number; budget: { perDayUsd: number; spentUsd: number; resumesAt: number } }> = [];
 
   const liveness = (): Liveness => {
     const checks: Liveness['checks'] = {};
@@ -181,6 +210,22 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       acknowledgements: (incidents, at) => correlator.acknowledgements(incidents, at),
       notifications: (limit, targetId) => store.alerts.list(limit, targetId),
       hourOfWeek: (targetId, from, to, offsetMinutes) => store.hourOfWeek(targetId, from, to, offsetMinutes),
+      probing: (targetId, at) => {
+        const target = targets.find((t) => t.id === targetId);
+        const plan = scheduler.status().find((p) => p.targetId === targetId);
+        if (!target || !plan) return null;
+        const spend = spends.get(targetId)!.today(at);
+        return {
+          everyMs: plan.effectiveEveryMs,
+          budgetPerDayUsd: target.probe.budgetPerDay ?? null,
+          spentTodayUsd: spend.spentToday,
+          probesToday: spend.probesToday,
+          expectedCostUsd: spend.expectedCost,
+          exhaustedAt: spend.exhaustedAt,
+          skippedToday: { ...spend.skippedToday },
+          nextProbeAt: plan.dueAt,
+        };
+      },
     },
     health: {
       ids: () => pipeline.engine.ids(),
@@ -234,6 +279,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const tick = () => {
     const started = scheduler.tick();
     try {
+      for (const run of budgetRunOut.splice(0)) store.transaction(() => alerts.alerting.notifyBudget(run.targetId, run.at, run.budget));
       pipeline.refresh(now());
       refoldWeeks(now());
       official.tick(now());
@@ -277,6 +323,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     })());
 
   return { url, config, targets, store, scheduler, pipeline, simulator, latest, official, correlator, tick, alertsDelivered: () => alertRound, alertChannels: alerts.channels, close };
+}
+
+/** What a target's probes cost so far today (UTC), from the minute rollups: a restart keeps counting. */
+function spentToday(store: Store, targetId: string, at: number, retention: ServiceConfig['retention']): number {
+  const from = utcDayOf(at) * 86_400_000;
+  return store.series({ targetId, from, to: at + 1, stepMs: 86_400_000, now: at, source: 'probe' }, retention).points.reduce((sum, p) => sum + p.costUsd, 0);
 }
 
 function describeOutcome(outcome: Outcome): string {

@@ -53,6 +53,14 @@ export class Alerting {
     if (moment) this.records.enqueue([{ ...moment, kind: 'green_while_failing', discrepancy }], this.channels, at);
   }
 
+  /** A target's probe budget ran out for the day (the caller says so once a day): one mail, unless turned off. */
+  notifyBudget(targetId: string, at: number, budget: NonNullable<AlertDraft['budget']>): void {
+    const target = this.targets.get(targetId);
+    if (!target?.alerts.enabled || target.alerts.budgetExhausted === false) return;
+    const moment = this.moment(targetId, at);
+    if (moment) this.records.enqueue([{ ...moment, kind: 'budget_exhausted', budget }], this.channels, at);
+  }
+
   /** An official incident opened or resolved: one mail for all the targets its source speaks for, if any of them asks. */
   notifyOfficial(kind: 'official_incident' | 'official_resolved', at: number, note: OfficialIncidentNote): void {
     const asking = note.targets.find((id) => {

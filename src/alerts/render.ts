@@ -72,6 +72,8 @@ function kindWord(draft: AlertDraft): string {
       return `official incident on ${draft.officialIncident?.sourceId ?? '?'}`;
     case 'official_resolved':
       return `official incident resolved on ${draft.officialIncident?.sourceId ?? '?'}`;
+    case 'budget_exhausted':
+      return 'probe budget spent';
     default:
       return draft.kind.toUpperCase();
   }
@@ -105,6 +107,8 @@ export function headline(draft: AlertDraft): string {
       const what = draft.kind === 'official_incident' ? `official incident (${words(note?.impact ?? 'unknown')})` : 'official incident resolved';
       return `${note?.sourceId ?? '?'}: ${what}: "${note?.title ?? '?'}"${note?.afterTheFact ? ' (posted after the fact)' : ''}`;
     }
+    case 'budget_exhausted':
+      return `${id} probe budget spent: $${(draft.budget?.spentUsd ?? 0).toFixed(2)} of $${(draft.budget?.perDayUsd ?? 0).toFixed(2)} today; no probes until ${time(draft.budget?.resumesAt ?? draft.at)}`;
   }
 }
 
@@ -174,7 +178,9 @@ function section(notice: Notice, context: RenderContext): Section {
           ? `${who} has settled as ${draft.status.toUpperCase()} after flapping for ${duration(episode?.durationMs ?? 0)} with ${episode?.changes ?? 0} state changes.`
           : draft.kind === 'green_while_failing'
             ? `${who} has been ${draft.status.toUpperCase()} since ${time(draft.discrepancy?.holdingSince ?? draft.since)} while ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'its status pages' : 'its status page'} (${draft.discrepancy?.sources.join(', ') ?? '?'}) ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'say' : 'says'} operational.`
-            : draft.officialIncident
+            : draft.kind === 'budget_exhausted'
+              ? `${who} has spent its probe budget for today ($${(draft.budget?.spentUsd ?? 0).toFixed(2)} of $${(draft.budget?.perDayUsd ?? 0).toFixed(2)}). Canary probes stop until ${time(draft.budget?.resumesAt ?? draft.at)}; until then its health comes from client reports only, and turns unknown without them. Raise probe.budgetPerDay or lengthen probe.every to probe all day.`
+              : draft.officialIncident
               ? officialTitle(draft)
               : `${who} is ${draft.status.toUpperCase()} since ${time(draft.since)}.`;
   const figures = episode && draft.kind === 'recovered' ? episode.worst.figures : draft.figures;

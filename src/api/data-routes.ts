@@ -24,7 +24,22 @@ export interface DataSource {
   notifications(limit: number, targetId?: string): Notification[];
   /** The hour rollups of [from, to) folded onto the 168 hours of a week, in the zone `offsetMinutes` east of UTC. */
   hourOfWeek(targetId: string, from: number, to: number, offsetMinutes: number): WeekHour[];
+  /** How a target is probed now: the interval in force, its budget and today's spend; null for an unknown one. */
+  probing?(targetId: string, now: number): Probing | null;
 }
+
+export interface Probing {
+  everyMs: number;
+  budgetPerDayUsd: number | null;
+  spentTodayUsd: number;
+  probesToday: number;
+  expectedCostUsd: number;
+  exhaustedAt: number | null;
+  skippedToday: { budget: number; reports: number };
+  nextProbeAt: number;
+}
+
+const spendQuery = z.object({ days: z.string().regex(/^\d{1,3}$/, 'expected whole days from 1 to 365').transform(Number).pipe(z.number().min(1).max(365)).optional() }).strict();
 
 const DAY = 86_400_000;
 const MAX_SPAN = 5 * 366 * DAY;
@@ -56,9 +71,37 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
   app.get('/api/targets', (c) =>
     c.json({
       demo,
-      targets: source.targets.map((target) => ({ ...publicTarget(target), status: source.status(target.id) ?? 'unknown', lastOutcome: source.latestOutcome(target.id) ?? null })),
+      targets: source.targets.map((target) => ({
+        ...publicTarget(target),
+        status: source.status(target.id) ?? 'unknown',
+        lastOutcome: source.latestOutcome(target.id) ?? null,
+        probing: probingJson(source.probing?.(target.id, now()) ?? null),
+      })),
     }),
   );
+
+  app.get('/api/spend', (c) => {
+    const parsed = parseQuery(c, spendQuery);
+    if (!parsed.ok) return parsed.response;
+    const at = now();
+    const days = parsed.value.days ?? 30;
+    const from = (Math.floor(at / DAY) - days + 1) * DAY;
+    return c.json({
+      demo,
+      from: new Date(from).toISOString(),
+      targets: source.targets.map((target) => {
+        const series = source.series({ targetId: target.id, from, to: at + 1, stepMs: DAY, now: at, source: 'probe' });
+        const probing = source.probing?.(target.id, at) ?? null;
+        return {
+          target: target.id,
+          budgetPerDayUsd: probing?.budgetPerDayUsd ?? null,
+          today: probingJson(probing),
+          days: series.points.map((p) => ({ day: new Date(p.t).toISOString().slice(0, 10), costUsd: round6(p.costUsd), probes: p.samples })),
+          totalUsd: round6(series.points.reduce((sum, p) => sum + p.costUsd, 0)),
+        };
+      }),
+    });
+  });
 
   app.get('/api/targets/:target/series', (c) => {
     const id = c.req.param('target');
@@ -140,4 +183,24 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
       })),
     });
   });
+}
+
+function round6(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
+}
+
+/** The probing figures as JSON: times as ISO 8601, money rounded to a millionth of a dollar. */
+function probingJson(probing: Probing | null) {
+  if (!probing) return null;
+  return {
+    everySeconds: Math.round(probing.everyMs / 1000),
+    budgetPerDayUsd: probing.budgetPerDayUsd,
+    spentTodayUsd: round6(probing.spentTodayUsd),
+    probesToday: probing.probesToday,
+    expectedCostPerProbeUsd: round6(probing.expectedCostUsd),
+    budgetExhausted: probing.exhaustedAt !== null,
+    exhaustedAt: probing.exhaustedAt === null ? null : new Date(probing.exhaustedAt).toISOString(),
+    skippedToday: probing.skippedToday,
+    nextProbeAt: new Date(probing.nextProbeAt).toISOString(),
+  };
 }

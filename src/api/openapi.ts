@@ -177,6 +177,16 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/api/spend': {
+      get: {
+        summary: 'Probe spend per target: the budget, today so far (interval in force, probes, skips, whether the budget ran out) and each UTC day',
+        parameters: [{ name: 'days', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 365 }, description: 'UTC days back, today included (default 30).' }],
+        responses: {
+          '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, from: { type: 'string' }, targets: { type: 'array', items: { type: 'object', properties: { target: { type: 'string' }, budgetPerDayUsd: { type: ['number', 'null'] }, today: { type: ['object', 'null'] }, days: { type: 'array', items: { type: 'object', properties: { day: { type: 'string' }, costUsd: { type: 'number' }, probes: { type: 'integer' } } } }, totalUsd: { type: 'number' } } } } } }, 'In configuration order.'),
+          '400': json(error, 'Bad query parameters.'),
+        },
+      },
+    },
     '/api/reports': {
       post: {
         summary: 'Report real calls (apps): up to 1000 per request, written to disk before the 200; each app has its own bearer token (reports.tokens)',
@@ -372,7 +382,7 @@ export const OPENAPI_DOCUMENT = {
           target: { type: 'string' },
           kind: {
             type: 'string',
-            enum: ['overloaded', 'down', 'degraded', 'reminder', 'recovered', 'flapping', 'flapping_ended', 'green_while_failing', 'official_incident', 'official_resolved'],
+            enum: ['overloaded', 'down', 'degraded', 'reminder', 'recovered', 'flapping', 'flapping_ended', 'green_while_failing', 'official_incident', 'official_resolved', 'budget_exhausted'],
           },
           headline: { type: 'string' },
           channel: { type: 'string', enum: ['email', 'webhook', 'log'] },

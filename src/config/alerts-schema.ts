@@ -26,6 +26,8 @@ export interface AlertKnobs {
   greenWhileFailing: boolean;
   /** Mails when an official incident of a source mapped to this target opens and resolves; off by default. */
   officialIncidents: boolean;
+  /** A mail, once a UTC day, when the probe budget runs out and probes stop until midnight; on unless false. */
+  budgetExhausted?: boolean;
   flap: FlapKnobs;
 }
 
@@ -75,6 +77,7 @@ export const targetAlertsSchema = z
     degraded: z.boolean().optional(),
     greenWhileFailing: z.boolean().optional(),
     officialIncidents: z.boolean().optional(),
+    budgetExhausted: z.boolean().optional(),
   })
   .strict();
 
@@ -93,6 +96,8 @@ export const alertsSchema = z
     greenWhileFailing: z.boolean().default(false),
     /** Mail when an official incident on a mapped status page opens and when it resolves. */
     officialIncidents: z.boolean().default(false),
+    /** Mail once a UTC day when a target's probe budget (probe.budgetPerDay) runs out. */
+    budgetExhausted: z.boolean().default(true),
     /** Changes within this wait go out together in one mail. */
     groupWait: duration(0, 10 * 60_000).default(30_000),
     flapping: z
@@ -123,6 +128,7 @@ export function targetAlerts(alerts: AlertsConfig, own: TargetAlertsConfig | und
     degraded: own?.degraded ?? alerts.degraded,
     greenWhileFailing: own?.greenWhileFailing ?? alerts.greenWhileFailing,
     officialIncidents: own?.officialIncidents ?? alerts.officialIncidents,
+    budgetExhausted: own?.budgetExhausted ?? alerts.budgetExhausted,
     flap: alerts.flapping,
   };
 }

@@ -21,7 +21,7 @@ export const GEMINI_DEFAULTS: ConfigFile = {
       provider: 'gemini',
       model: 'gemini-2.5-flash-image',
       apiKeyEnv: 'GEMINI_API_KEY',
-      probe: { every: '2m', timeout: '180s', kind: 'text' },
+      probe: { every: '2m', timeout: '180s', kind: 'text', budgetPerDay: 1 },
     },
     {
       id: 'nano-banana-pro',
@@ -29,7 +29,7 @@ export const GEMINI_DEFAULTS: ConfigFile = {
       provider: 'gemini',
       model: 'gemini-3-pro-image-preview',
       apiKeyEnv: 'GEMINI_API_KEY',
-      probe: { every: '5m', timeout: '180s', kind: 'text' },
+      probe: { every: '5m', timeout: '180s', kind: 'text', budgetPerDay: 1 },
       alternatives: ['nano-banana'],
     },
   ],

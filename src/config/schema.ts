@@ -40,6 +40,11 @@ export const probeSchema = z
      * thoughts against maxOutputTokens). A reply cut off at the cap still proves the model served it.
      */
     maxOutputTokens: z.number().int().min(16).max(8_192).optional(),
+    /**
+     * Most this target's canaries may cost per UTC day, in USD, priced from the price table:
+     * intervals stretch to stay within it, and probes stop until midnight once it is spent.
+     */
+    budgetPerDay: z.number().positive().max(10_000).optional(),
   })
   .strict();
 

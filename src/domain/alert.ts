@@ -19,7 +19,8 @@ export type AlertKind =
   | 'flapping_ended'
   | 'green_while_failing'
   | 'official_incident'
-  | 'official_resolved';
+  | 'official_resolved'
+  | 'budget_exhausted';
 
 /** The figures a mail quotes: the short window at that moment. */
 export interface Figures {
@@ -72,6 +73,8 @@ export interface AlertDraft extends Moment {
   officialIncident?: OfficialIncidentNote;
   /** For green_while_failing: since when the target has held traffic, and the pages that say operational. */
   discrepancy?: { holdingSince: number; sources: string[] };
+  /** For budget_exhausted: the day's budget, what was spent, and when probes resume (the next UTC midnight). */
+  budget?: { perDayUsd: number; spentUsd: number; resumesAt: number };
 }
 
 export interface Episode {

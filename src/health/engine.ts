@@ -99,6 +99,21 @@ export class HealthEngine {
     entry.revision = 0;
   }
 
+  /**
+   * The interval probes actually run at (stretched by a budget): data counts as stale only after
+   * three of those, so a budget that spaces probes out does not turn the target unknown between them.
+   */
+  setProbeInterval(targetId: string, everyMs: number): void {
+    const entry = this.watched.get(targetId);
+    if (entry) entry.staleAfterMs = staleAfter(Math.max(everyMs, entry.target.probe.every), entry.target.probe.timeout);
+  }
+
+  /** How many client reports that moved health started at or after `from` (scans back from the newest only that far). */
+  reportsSince(targetId: string, from: number): number {
+    const entry = this.watched.get(targetId);
+    return entry ? entry.recent.since(from).filter((o) => o.source === 'report').length : 0;
+  }
+
   /** A probe of this target started: until it lands, the target is not stale, and a long wait is evidence of slowness. */
   started(targetId: string, at: number): void {
     const entry = this.watched.get(targetId);

@@ -1,6 +1,7 @@
 import type { Target } from '../config/target.js';
 import type { Outcome } from '../domain/outcome.js';
 import { confirmDue, firstDue, nextDue, sanitizeDue, type Cadence } from './plan.js';
+import type { CadenceDecision, SkipReason } from './budget.js';
 
 export interface SchedulerOptions {
   targets: readonly Target[];
@@ -20,6 +21,10 @@ export interface SchedulerOptions {
    * a confirmation probe comes after a quarter interval, so onset and recovery are seen fast.
    */
   confirmSooner?: (outcome: Outcome) => boolean;
+  /** The interval and whether to skip, decided when a probe falls due (budget, troubled, covered by reports); default: the configured interval. */
+  cadence?: (target: Target, now: number) => CadenceDecision;
+  /** A due probe was skipped. */
+  onSkip?: (target: Target, decision: CadenceDecision & { skip: SkipReason }, now: number) => void;
 }
 
 interface Plan {
@@ -28,6 +33,9 @@ interface Plan {
   dueAt: number;
   running: Promise<void> | null;
   skippedOverlaps: number;
+  /** The interval last decided (the configured one, stretched or shortened). */
+  effectiveEveryMs: number;
+  skipped: Record<SkipReason, number>;
 }
 
 export interface PlanStatus {
@@ -35,6 +43,8 @@ export interface PlanStatus {
   dueAt: number;
   running: boolean;
   skippedOverlaps: number;
+  effectiveEveryMs: number;
+  skipped: Record<SkipReason, number>;
 }
 
 /**
@@ -56,7 +66,7 @@ export class ProbeScheduler {
     const now = options.now();
     this.plans = options.targets.map((target) => {
       const cadence = { everyMs: target.probe.every, maxJitterMs: options.maxJitterMs };
-      return { target, cadence, dueAt: firstDue(now, cadence, this.random), running: null, skippedOverlaps: 0 };
+      return { target, cadence, dueAt: firstDue(now, cadence, this.random), running: null, skippedOverlaps: 0, effectiveEveryMs: cadence.everyMs, skipped: { budget: 0, reports: 0 } };
     });
     this.byId = new Map(this.plans.map((plan) => [plan.target.id, plan]));
   }
@@ -68,20 +78,32 @@ export class ProbeScheduler {
     if (this.stopped) return [];
     const started: string[] = [];
     for (const plan of [...this.plans].sort((a, b) => a.dueAt - b.dueAt)) {
-      plan.dueAt = sanitizeDue(plan.dueAt, now, plan.cadence);
+      plan.dueAt = sanitizeDue(plan.dueAt, now, this.effective(plan));
       if (plan.dueAt > now) continue;
       if (plan.running) {
         plan.skippedOverlaps++;
-        plan.dueAt = nextDue(now, plan.cadence, this.random);
+        plan.dueAt = nextDue(now, this.effective(plan), this.random);
         continue;
       }
       if (this.running >= this.options.maxConcurrent) continue;
-      plan.dueAt = nextDue(now, plan.cadence, this.random);
+      const decision = this.options.cadence?.(plan.target, now);
+      if (decision) plan.effectiveEveryMs = decision.everyMs;
+      plan.dueAt = nextDue(now, this.effective(plan), this.random);
+      if (decision?.skip) {
+        plan.skipped[decision.skip]++;
+        this.options.onSkip?.(plan.target, { ...decision, skip: decision.skip }, now);
+        continue;
+      }
       this.options.onStart?.(plan.target, now);
       plan.running = this.run(plan);
       started.push(plan.target.id);
     }
     return started;
+  }
+
+  /** The plan's cadence at the interval last decided. */
+  private effective(plan: Plan): Cadence {
+    return { ...plan.cadence, everyMs: plan.effectiveEveryMs };
   }
 
   private async run(plan: Plan): Promise<void> {
@@ -91,7 +113,7 @@ export class ProbeScheduler {
       // A probe cut short by shutdown says nothing about the upstream: don't record it.
       if (this.abort.signal.aborted) return;
       this.options.onOutcome(outcome);
-      if (this.options.confirmSooner?.(outcome)) plan.dueAt = Math.min(plan.dueAt, confirmDue(this.options.now(), plan.cadence));
+      if (this.options.confirmSooner?.(outcome)) plan.dueAt = Math.min(plan.dueAt, confirmDue(this.options.now(), this.effective(plan)));
     } catch (error) {
       this.options.onError?.(plan.target, error);
     } finally {
@@ -107,7 +129,7 @@ export class ProbeScheduler {
   }
 
   status(): PlanStatus[] {
-    return this.plans.map((p) => ({ targetId: p.target.id, dueAt: p.dueAt, running: p.running !== null, skippedOverlaps: p.skippedOverlaps }));
+    return this.plans.map((p) => ({ targetId: p.target.id, dueAt: p.dueAt, running: p.running !== null, skippedOverlaps: p.skippedOverlaps, effectiveEveryMs: p.effectiveEveryMs, skipped: { ...p.skipped } }));
   }
 
   inFlight(): number {

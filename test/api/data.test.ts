@@ -39,7 +39,7 @@ describe('/api/targets', () => {
       [PRO, 'overloaded', 'overloaded'],
     ]);
     for (const target of reply.body.targets) {
-      expect(Object.keys(target).sort()).toEqual(['alternatives', 'baseUrl', 'id', 'lastOutcome', 'model', 'name', 'probe', 'provider', 'status']);
+      expect(Object.keys(target).sort()).toEqual(['alternatives', 'baseUrl', 'id', 'lastOutcome', 'model', 'name', 'probe', 'probing', 'provider', 'status']);
     }
   });
 });

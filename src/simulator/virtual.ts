@@ -1,3 +1,4 @@
+import { CANARY_MAX_OUTPUT_TOKENS } from '../config/schema.js';
 import type { Target } from '../config/target.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { Exchange } from '../probes/http.js';
@@ -79,7 +80,7 @@ function reply(target: Target, drawn: { kind: Parameters<typeof geminiError>[0];
   const wantsImage = target.probe.kind === 'image';
   const wire =
     target.provider === 'gemini'
-      ? (geminiError(drawn.kind, target.model) ?? geminiSuccess(drawn.kind, target.model, wantsImage))
+      ? (geminiError(drawn.kind, target.model) ?? geminiSuccess(drawn.kind, target.model, wantsImage, wantsImage ? null : (target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS)))
       : openAiReply(drawn.kind, target.model, wantsImage);
   return { kind: 'reply', status: wire.status, headers: wire.headers ?? {}, body: wire.body, latencyMs, ttfbMs: latencyMs };
 }

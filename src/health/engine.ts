@@ -202,7 +202,7 @@ export class HealthEngine {
     const day = entry.recent.stats(WINDOWS['24h'], now);
     const slowAt = slowLine(entry.recent.calmMedian(BASELINE_SAMPLES), entry.thresholds);
     const waited = entry.inFlight !== null && slowAt !== null && now - entry.inFlight >= slowAt ? now - entry.inFlight : 0;
-    const alternatives = entry.alternatives.filter((id) => id !== entry.target.id).map((id) => ({ id, send: this.sends(id, now) }));
+    const alternatives = this.rankedAlternatives(entry, now);
     const advice = advise({
       status,
       tracker,
@@ -233,6 +233,24 @@ export class HealthEngine {
       generatedAt: new Date(now).toISOString(),
       demo: this.options.demo,
     };
+  }
+
+  /**
+   * The configured alternatives, best first: those that would take traffic now, ranked by expected
+   * success (the share of calls that succeeded over the last hour, to the nearest 5 %, so a near
+   * tie does not flip back and forth), then by median latency, then in configured order.
+   */
+  private rankedAlternatives(entry: Watched, now: number): Array<{ id: string; send: boolean }> {
+    const ranked = entry.alternatives
+      .filter((id) => id !== entry.target.id)
+      .map((id, order) => {
+        const other = this.watched.get(id);
+        const hour = other?.recent.stats(WINDOWS['1h'], now);
+        const success = hour?.successRate ?? 0;
+        return { id, send: this.sends(id, now), success: Math.round(success * 20) / 20, p50: hour?.latencyMs.p50 ?? Infinity, order };
+      });
+    ranked.sort((a, b) => Number(b.send) - Number(a.send) || b.success - a.success || a.p50 - b.p50 || a.order - b.order);
+    return ranked.map(({ id, send }) => ({ id, send }));
   }
 
   /** Whether a target would be advised to send now; unknown is not recommended as an alternative. */

@@ -185,6 +185,23 @@ describe('health state machine', () => {
     expect(held.advice.alternative).toBe('relay');
   });
 
+  it('ranks the alternatives in a group by expected success, then latency, whatever their configured order', () => {
+    const { script, feed } = harness(['pro', 'relay', 'flash', 'other'], { pro: ['relay', 'flash', 'other'] });
+    // relay (listed first) sends but loses one call in four; flash and other succeed, flash faster.
+    script('relay', repeat<OutcomeClass>('ok', 3));
+    for (let i = 0; i < 6; i++) script('relay', ['ok', 'ok', 'ok', 'server_error']);
+    for (let i = 0; i < 20; i++) feed('other', 'ok', {}, 40_000);
+    for (let i = 0; i < 20; i++) feed('flash', 'ok', {}, 15_000);
+    const held = script('pro', ['ok', ...repeat<OutcomeClass>('overloaded', 3)]);
+    expect(held.advice.send).toBe(false);
+    expect(held.advice.alternative).toBe('flash');
+    // Once flash holds too, the next best that sends.
+    script('flash', repeat<OutcomeClass>('overloaded', 4));
+    feed('relay', 'ok');
+    feed('other', 'ok', {}, 40_000);
+    expect(feed('pro', 'overloaded').advice.alternative).toBe('other');
+  });
+
   it('keeps the suggested timeout within 30–300 s whatever the latencies', () => {
     const random = seededRandom(4);
     const { feed } = harness();

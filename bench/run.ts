@@ -1,5 +1,6 @@
 import { alertBenchmarks } from './alerts.js';
 import { clientValueBenchmarks } from './client-value.js';
+import { clientsTable, crowdFromArgs } from './clients.js';
 import { matrixSeeds, matrixTable } from './health-matrix.js';
 import { httpBenchmarks } from './http.js';
 import { storeBenchmarks, type Figure } from './store.js';
@@ -27,4 +28,9 @@ if (!only || only === 'seeds') {
   process.stdout.write('\n');
 }
 if (!only || only === 'client') for (const figure of await clientValueBenchmarks()) print(figure);
+if (!only || only === 'clients') {
+  process.stdout.write('\nclient loop over a scripted overload day: three populations of clients against the real service\n');
+  for (const line of await clientsTable(crowdFromArgs(process.argv.slice(3)), process.argv.includes('--detail'))) process.stdout.write(`${line}\n`);
+  process.stdout.write('\n');
+}
 if (!only || only === 'alerts') for (const figure of await alertBenchmarks()) print(figure);

@@ -1,0 +1,254 @@
+import { createGuardedFetch, fullJitter, ModelPulseHoldError, type Advice, type FetchInput } from '../src/client/index.js';
+import { seededRandom } from '../src/simulator/random.js';
+import { conditionsAt, drawReply, type Trace } from '../src/simulator/scenario.js';
+import { geminiError, geminiSuccess } from '../src/simulator/wire.js';
+import type { VirtualLoop } from './clients-loop.js';
+import { MODEL, PROBE_TIMEOUT_MS } from './clients-world.js';
+import { TARGET } from './world.js';
+
+export const POPULATIONS = ['backoff', 'gated', 'guarded'] as const;
+export type Population = (typeof POPULATIONS)[number];
+
+/** N clients, each wanting M images one after another, with a think time (uniform in the range) between them. */
+export interface Crowd {
+  clients: number;
+  images: number;
+  seed: number;
+  thinkMs: readonly [number, number];
+}
+
+export interface Tally {
+  /** Model calls sent, and those answered 503. */
+  calls: number;
+  overloaded: number;
+  /** 503s answered while the day was in an overload episode (80 % or more 503). */
+  overloadedInEpisodes: number;
+  images: number;
+  /** Per UTC hour of the day: calls sent, 503s, images delivered. */
+  hours: Array<{ calls: number; overloaded: number; images: number }>;
+  /** From wanting an image to having it, per delivered image. */
+  timesMs: number[];
+  /** Jobs still wanted when the day ended, and the oldest one's age. */
+  openJobs: number;
+  oldestOpenMs: number;
+  /** GET /health/{target} sent; answers that said hold; ModelPulseHoldErrors; calls sent while the last advice said hold. */
+  asks: number;
+  heldAnswers: number;
+  holdErrors: number;
+  halfOpenSends: number;
+  /**
+   * Calls that took longer than the last advised timeoutSeconds. The guarded fetch sets that deadline
+   * with AbortSignal.timeout, on the real clock, so on the virtual clock none is cut: counted instead.
+   */
+  pastDeadline: number;
+  /** How often /health advised each timeoutSeconds. */
+  timeoutAdvice: Record<number, number>;
+  /** POST /api/reports sent by the client library, and the reports the service accepted. */
+  reportPosts: number;
+  reportsAccepted: number;
+}
+
+export interface CrowdSetup {
+  loop: VirtualLoop;
+  /** The image calls' trace and when it starts (the warm-up's start). */
+  trace: Trace;
+  traceStart: number;
+  dayStart: number;
+  serviceUrl: string;
+  /** Passed to createGuardedFetch as reportToken; null: no reports. */
+  reportToken: string | null;
+}
+
+/** The last advice this client read from /health. */
+interface Seen {
+  send: boolean;
+  timeoutMs: number | null;
+}
+
+type Attempt = { image: true } | { image: false; retryAfterMs: number | null };
+
+const MODEL_URL = `https://generativelanguage.googleapis.com/v1beta/models/${MODEL}:generateContent`;
+const REQUEST: RequestInit = {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', 'x-goog-api-key': 'bench-key' },
+  body: JSON.stringify({ contents: [{ parts: [{ text: 'a banana in a tuxedo' }] }], generationConfig: { responseModalities: ['TEXT', 'IMAGE'] } }),
+};
+const BACKOFF_ATTEMPTS = 5;
+/** The /health-gated client asks again after the advised retry-after, but at least this often. */
+export const GATE_RECHECK_CAP_MS = 60_000;
+const HOLD_POLL_MS = 5_000;
+const EPISODE_SHARE = 0.8;
+const HOUR_MS = 3_600_000;
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+export function emptyTally(): Tally {
+  return { calls: 0, overloaded: 0, overloadedInEpisodes: 0, images: 0, hours: Array.from({ length: 24 }, () => ({ calls: 0, overloaded: 0, images: 0 })), timesMs: [], openJobs: 0, oldestOpenMs: 0, asks: 0, heldAnswers: 0, holdErrors: 0, halfOpenSends: 0, pastDeadline: 0, timeoutAdvice: {}, reportPosts: 0, reportsAccepted: 0 };
+}
+
+/**
+ * Starts the crowd's actors on the loop (each parks until its first want, staggered over the first
+ * think time) and returns what reads their open jobs at the end. Each client has its own seeded
+ * dice for the upstream's replies and its own for jitter and think times.
+ */
+export function startCrowd(population: Population, crowd: Crowd, setup: CrowdSetup, tally: Tally): { close(now: number): void; failures: unknown[] } {
+  const wanting = new Map<number, number>();
+  const failures: unknown[] = [];
+  for (let i = 0; i < crowd.clients; i++) {
+    const random = seededRandom(crowd.seed * 1_000 + i);
+    const dice = seededRandom(crowd.seed * 1_000 + 500 + i);
+    const think = () => crowd.thinkMs[0] + random() * (crowd.thinkMs[1] - crowd.thinkMs[0]);
+    const attempt = strategy(population, setup, tally, random, dice);
+    const actor = async () => {
+      await setup.loop.until(setup.dayStart + Math.floor(random() * crowd.thinkMs[1]));
+      for (let job = 0; job < crowd.images; job++) {
+        const wantedAt = setup.loop.now();
+        wanting.set(i, wantedAt);
+        for (;;) {
+          const result = await attempt();
+          if (result.image) break;
+          await setup.loop.sleep(result.retryAfterMs ?? think());
+        }
+        wanting.delete(i);
+        tally.images++;
+        hourOf(tally, setup, setup.loop.now()).images++;
+        tally.timesMs.push(setup.loop.now() - wantedAt);
+        await setup.loop.sleep(think());
+      }
+    };
+    void actor()
+      .catch((error: unknown) => failures.push(error))
+      .finally(() => setup.loop.done());
+  }
+  return {
+    failures,
+    close(now) {
+      tally.openJobs = wanting.size;
+      tally.oldestOpenMs = Math.max(0, ...[...wanting.values()].map((at) => now - at));
+    },
+  };
+}
+
+function strategy(population: Population, setup: CrowdSetup, tally: Tally, random: () => number, dice: () => number): () => Promise<Attempt> {
+  const seen: Seen = { send: true, timeoutMs: null };
+  const model = upstreamFetch(setup, tally, dice, seen);
+  const loopback = loopbackFetch(setup.loop, tally, seen);
+  const delivered = async (response: Response): Promise<Attempt> => {
+    await response.arrayBuffer();
+    return response.status === 200 ? { image: true } : { image: false, retryAfterMs: null };
+  };
+  switch (population) {
+    case 'backoff':
+      return async () => {
+        for (let attempt = 1; ; attempt++) {
+          const response = await model(MODEL_URL, REQUEST);
+          if (response.status === 200 || attempt >= BACKOFF_ATTEMPTS || !retryable(response.status)) return delivered(response);
+          await response.arrayBuffer();
+          await setup.loop.sleep(fullJitter(attempt, random));
+        }
+      };
+    case 'gated':
+      return async () => {
+        for (;;) {
+          const advice = await ask(loopback, setup.serviceUrl);
+          if (advice === null || advice.send) break;
+          await setup.loop.sleep(Math.min(GATE_RECHECK_CAP_MS, advice.retryAfterSeconds === null ? HOLD_POLL_MS : advice.retryAfterSeconds * 1_000));
+        }
+        return delivered(await model(MODEL_URL, REQUEST));
+      };
+    case 'guarded': {
+      const viaService = (input: FetchInput, init?: RequestInit) => (urlOf(input).startsWith(setup.serviceUrl) ? loopback(input, init) : model(input, init));
+      const guarded = createGuardedFetch({
+        modelpulseUrl: setup.serviceUrl,
+        target: TARGET,
+        fetch: viaService as typeof fetch,
+        now: setup.loop.now,
+        sleep: setup.loop.sleep,
+        random,
+        ...(setup.reportToken === null ? {} : { reportToken: setup.reportToken }),
+      });
+      return async () => {
+        try {
+          return await delivered(await guarded(MODEL_URL, REQUEST));
+        } catch (error) {
+          if (!(error instanceof ModelPulseHoldError)) throw error;
+          tally.holdErrors++;
+          return { image: false, retryAfterMs: error.retryAfterSeconds === null ? null : error.retryAfterSeconds * 1_000 };
+        }
+      };
+    }
+  }
+}
+
+function hourOf(tally: Tally, setup: CrowdSetup, at: number) {
+  return tally.hours[Math.min(23, Math.max(0, Math.floor((at - setup.dayStart) / HOUR_MS)))]!;
+}
+
+const retryable = (status: number) => status === 503 || status === 429 || status >= 500;
+
+/** The model's endpoint on the virtual clock: a reply drawn from the trace, in the Gemini API's own wire format, after its latency. */
+function upstreamFetch(setup: CrowdSetup, tally: Tally, dice: () => number, seen: Seen) {
+  return async (_input: FetchInput, init?: RequestInit): Promise<Response> => {
+    const at = setup.loop.now();
+    const conditions = conditionsAt(setup.trace, setup.traceStart, at);
+    const reply = drawReply(conditions, dice);
+    const signal = init?.signal ?? undefined;
+    const hour = hourOf(tally, setup, at);
+    tally.calls++;
+    hour.calls++;
+    if (!seen.send) tally.halfOpenSends++;
+    if (reply.kind === 'hang') {
+      await setup.loop.sleep(PROBE_TIMEOUT_MS, signal);
+      throw new TypeError('fetch failed');
+    }
+    if (seen.timeoutMs !== null && reply.delayMs > seen.timeoutMs) tally.pastDeadline++;
+    await setup.loop.sleep(reply.delayMs, signal);
+    const wire = geminiError(reply.kind, MODEL) ?? geminiSuccess(reply.kind, MODEL, true);
+    if (wire.status === 503) {
+      tally.overloaded++;
+      hour.overloaded++;
+      if (conditions.p503 >= EPISODE_SHARE) tally.overloadedInEpisodes++;
+    }
+    return new Response(wire.body, { status: wire.status, headers: { 'content-type': 'application/json; charset=UTF-8', ...wire.headers } });
+  };
+}
+
+/** Real HTTP to the service on loopback, through the loop's I/O lane, read in full before the caller sees it. */
+function loopbackFetch(loop: VirtualLoop, tally: Tally, seen: Seen) {
+  return (input: FetchInput, init?: RequestInit): Promise<Response> =>
+    loop.io(async () => {
+      const response = await fetch(input, init);
+      const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
+      const path = new URL(urlOf(input)).pathname;
+      if (path.startsWith('/health/')) {
+        tally.asks++;
+        const advice = body === null ? null : adviceIn(body);
+        if (advice) {
+          seen.send = advice.send;
+          seen.timeoutMs = advice.timeoutSeconds * 1_000;
+          tally.timeoutAdvice[advice.timeoutSeconds] = (tally.timeoutAdvice[advice.timeoutSeconds] ?? 0) + 1;
+        }
+        if (advice && !advice.send) tally.heldAnswers++;
+      } else if (path === '/api/reports') {
+        tally.reportPosts++;
+        if (response.status === 200 && body !== null) tally.reportsAccepted += Number((JSON.parse(Buffer.from(body).toString()) as { accepted?: number }).accepted ?? 0);
+      }
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    });
+}
+
+async function ask(loopback: ReturnType<typeof loopbackFetch>, serviceUrl: string): Promise<Advice | null> {
+  const response = await loopback(`${serviceUrl}/health/${TARGET}`, { headers: { accept: 'application/json' } });
+  return adviceIn(await response.arrayBuffer());
+}
+
+function adviceIn(body: ArrayBuffer): Advice | null {
+  try {
+    return (JSON.parse(Buffer.from(body).toString()) as { advice?: Advice }).advice ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function urlOf(input: FetchInput): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+}

@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alertsSchema, targetAlerts } from '../src/config/alerts-schema.js';
+import { DEFAULT_THRESHOLDS } from '../src/config/health-schema.js';
+import { resolvePrice } from '../src/config/pricing.js';
+import { retentionSchema } from '../src/config/schema.js';
+import type { ServiceConfig, Target } from '../src/config/target.js';
+import { silentLogger } from '../src/log.js';
+import { startService, type Service } from '../src/service.js';
+import { seededRandom } from '../src/simulator/random.js';
+import type { Trace } from '../src/simulator/scenario.js';
+import { virtualUpstream, type VirtualUpstream } from '../src/simulator/virtual.js';
+import { nextTurn, type Outside } from './clients-loop.js';
+import { TARGET } from './world.js';
+
+export const MODEL = 'gemini-3-pro-image-preview';
+/** The service's real defaults for a Pro image target: a text canary every 60 s, 180 s deadline. */
+export const PROBE_EVERY_MS = 60_000;
+export const PROBE_TIMEOUT_MS = 180_000;
+const CHECKPOINT_MS = 10_000;
+
+export interface ClientsWorld {
+  service: Service;
+  clock: { now: number };
+  upstream: VirtualUpstream;
+  /** The service's side of the virtual loop: node-cron's heartbeat at whole seconds, and probe replies as they land. */
+  outside: Outside;
+  close(): Promise<void>;
+}
+
+/**
+ * The real service (scheduler, pipeline, SQLite store, alert rules, the Hono API on a loopback
+ * port) on an injected clock, probing one Gemini target against the simulator's virtual upstream
+ * replaying `canary`. Like bench/world.ts, plus the report tokens, which that world has no way to pass.
+ */
+export async function startClientsWorld(options: { startAt: number; canary: Trace; seed: number; reportToken: string | null }): Promise<ClientsWorld> {
+  const clock = { now: options.startAt };
+  const dir = mkdtempSync(join(tmpdir(), 'modelpulse-clients-'));
+  const upstream = virtualUpstream({ trace: options.canary, now: () => clock.now, random: seededRandom(options.seed) });
+  const target: Target = {
+    id: TARGET,
+    name: TARGET,
+    provider: 'gemini',
+    model: MODEL,
+    baseUrl: 'http://virtual.invalid',
+    apiKey: 'world-key',
+    probe: { every: PROBE_EVERY_MS, timeout: PROBE_TIMEOUT_MS, kind: 'text' },
+    price: resolvePrice(MODEL, undefined),
+    health: DEFAULT_THRESHOLDS,
+    alternatives: [],
+    alerts: targetAlerts(alertsSchema.parse({}), undefined),
+  };
+  const config: ServiceConfig = {
+    mode: 'file',
+    origin: 'bench clients',
+    server: { port: 0, host: '127.0.0.1' },
+    dataDir: dir,
+    scheduler: { maxConcurrent: 8, maxJitter: 15_000 },
+    retention: retentionSchema.parse({}),
+    targets: [target],
+    alerts: { dashboardUrl: null, groupWaitMs: 30_000, email: null, webhook: null },
+    statusSources: [],
+    discrepancyAfterMs: 600_000,
+    // What `reports: { tokens: [{ id: bench, tokenEnv: … }] }` resolves to, with the other knobs at their defaults.
+    reports: { tokens: options.reportToken === null ? [] : [{ id: 'bench', token: options.reportToken }], perMinute: 6_000, votesPerMinute: 6 },
+  };
+  const service = await startService(config, {
+    now: () => clock.now,
+    autoStart: false,
+    log: silentLogger,
+    random: seededRandom(options.seed + 1),
+    notifiers: [{ channel: 'capture', send: async () => ({ deliveryId: 'bench', subject: '', response: '250 captured' }) }],
+    probe: (t, signal) => upstream.probe(t, signal),
+    shutdownGraceMs: 0,
+  });
+  let lastTick = -Infinity;
+  const ceilSecond = (t: number) => Math.ceil(t / 1_000) * 1_000;
+  const dueAt = () => Math.min(...service.scheduler.status().map((s) => s.dueAt));
+  const outside: Outside = {
+    nextAt(now) {
+      const tick = Math.max(lastTick + 1_000, ceilSecond(Math.min(dueAt(), lastTick + CHECKPOINT_MS)), ceilSecond(now));
+      return Math.max(now, Math.min(tick, upstream.nextCompletion() ?? Infinity));
+    },
+    async step(now) {
+      while (upstream.settle(now) > 0) await landed();
+      const due = dueAt() <= now || now >= lastTick + CHECKPOINT_MS;
+      if (now % 1_000 !== 0 || now < lastTick + 1_000 || !due) return;
+      lastTick = now;
+      service.tick();
+      await landed();
+      await service.alertsDelivered();
+    },
+  };
+  return {
+    service,
+    clock,
+    upstream,
+    outside,
+    close: async () => {
+      await service.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Lets resolved probe calls run through the scheduler into the pipeline. */
+async function landed(): Promise<void> {
+  for (let i = 0; i < 3; i++) await nextTurn();
+}

@@ -47,7 +47,7 @@ export interface HourOfWeekCell {
   p95Ms: number | null;
 }
 
-interface OutcomeRow {
+export interface OutcomeRow {
   target_id: string;
   source: OutcomeSource;
   at: number;
@@ -269,7 +269,8 @@ export class Store {
   }
 }
 
-function toOutcome(row: OutcomeRow): Outcome {
+/** An outcomes row as the domain speaks it. */
+export function toOutcome(row: OutcomeRow): Outcome {
   return {
     targetId: row.target_id,
     source: row.source,

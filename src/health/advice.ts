@@ -33,6 +33,8 @@ export interface AdviceInput {
   probeTimeoutMs: number;
   /** The slowest success in the short window, or the wait of a probe still in flight past the slow line. */
   slowestRecentMs: number;
+  /** The least timeout to advise (the probe's deadline when only text canaries speak for the target's latency). */
+  timeoutFloorMs?: number;
   now: number;
   /** Alternatives in order of preference, with whether each says send now. */
   alternatives: ReadonlyArray<{ id: string; send: boolean }>;
@@ -73,9 +75,10 @@ export function advise(input: AdviceInput): Advice {
  * the short window (so a degraded, slow target gets a deadline its calls can meet); the probe
  * deadline when nothing succeeded yet.
  */
-export function suggestedTimeout(input: Pick<AdviceInput, 'hour' | 'day' | 'probeTimeoutMs' | 'slowestRecentMs'>): number {
+export function suggestedTimeout(input: Pick<AdviceInput, 'hour' | 'day' | 'probeTimeoutMs' | 'slowestRecentMs' | 'timeoutFloorMs'>): number {
   const p99 = input.hour.counts.ok >= 5 ? input.hour.latencyMs.p99 : input.day.counts.ok >= 5 ? input.day.latencyMs.p99 : null;
-  const base = p99 === null && input.slowestRecentMs === 0 ? input.probeTimeoutMs / 1000 : (Math.max(p99 ?? 0, input.slowestRecentMs) * 1.5) / 1000;
+  const measured = p99 === null && input.slowestRecentMs === 0 ? input.probeTimeoutMs / 1000 : (Math.max(p99 ?? 0, input.slowestRecentMs) * 1.5) / 1000;
+  const base = Math.max(measured, (input.timeoutFloorMs ?? 0) / 1000);
   return Math.min(TIMEOUT_MAX_SECONDS, Math.max(TIMEOUT_MIN_SECONDS, Math.ceil(base)));
 }
 

@@ -203,15 +203,17 @@ export class HealthEngine {
     const slowAt = slowLine(entry.recent.calmMedian(BASELINE_SAMPLES), entry.thresholds);
     const waited = entry.inFlight !== null && slowAt !== null && now - entry.inFlight >= slowAt ? now - entry.inFlight : 0;
     const alternatives = this.rankedAlternatives(entry, now);
+    const timing = this.timingBasis(entry, now, hour, day, waited);
     const advice = advise({
       status,
       tracker,
       recent,
-      hour,
-      day,
+      hour: timing.hour,
+      day: timing.day,
       lastTen: entry.recent.lastN(10),
       probeTimeoutMs: entry.target.probe.timeout,
-      slowestRecentMs: Math.max(waited, entry.recent.slowestSuccess(now - entry.recentMs) ?? 0),
+      slowestRecentMs: timing.slowestRecentMs,
+      timeoutFloorMs: timing.floorMs,
       now,
       alternatives,
     });
@@ -233,6 +235,23 @@ export class HealthEngine {
       generatedAt: new Date(now).toISOString(),
       demo: this.options.demo,
     };
+  }
+
+  /**
+   * Which calls the advised timeout is drawn from: the apps' own calls when they report (at least
+   * five successes in the hour), else image canaries, which are such calls. Text canaries answer in
+   * seconds while an image takes tens of seconds, so from them alone it is the probe's own deadline.
+   */
+  private timingBasis(entry: Watched, now: number, hour: WindowStats, day: WindowStats, waited: number): { hour: WindowStats; day: WindowStats; slowestRecentMs: number; floorMs: number } {
+    const reports = entry.recent.stats(WINDOWS['1h'], now, 'report');
+    if (reports.counts.ok >= BASELINE_SAMPLES) {
+      return { hour: reports, day: reports, slowestRecentMs: entry.recent.slowestSuccess(now - entry.recentMs, 'report') ?? 0, floorMs: 0 };
+    }
+    const slowest = Math.max(waited, entry.recent.slowestSuccess(now - entry.recentMs) ?? 0);
+    if (entry.target.probe.kind === 'image') return { hour, day, slowestRecentMs: slowest, floorMs: 0 };
+    // Text canaries alone: the probe's deadline at least, and more if even they have turned that slow.
+    const none = new RecentOutcomes().stats(WINDOWS['1h'], now);
+    return { hour: none, day: none, slowestRecentMs: slowest, floorMs: entry.target.probe.timeout };
   }
 
   /**

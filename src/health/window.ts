@@ -98,10 +98,11 @@ export class RecentOutcomes {
     return result.reverse();
   }
 
-  /** Figures over the last windowMs (at most 24 h; the 24 h window comes from the running histogram). */
-  stats(windowMs: number, now: number): WindowStats {
-    if (windowMs >= LONGEST) return this.dayStats(now);
-    const rows = this.since(now - windowMs);
+  /** Figures over the last windowMs, of one source or all (all over 24 h come from the running histogram). */
+  stats(windowMs: number, now: number, source?: OutcomeSource): WindowStats {
+    if (windowMs >= LONGEST && source === undefined) return this.dayStats(now);
+    const all = this.since(now - windowMs);
+    const rows = source === undefined ? all : all.filter((o) => o.source === source);
     const counts = emptyCounts();
     const latencies: number[] = [];
     for (const row of rows) {
@@ -124,11 +125,12 @@ export class RecentOutcomes {
     return this.lastCalmMedian[source];
   }
 
-  /** The longest successful call that started since `from`, or null. */
-  slowestSuccess(from: number): number | null {
+  /** The longest successful call (of one source, or any) that started since `from`, or null. */
+  slowestSuccess(from: number, source?: OutcomeSource): number | null {
     let slowest: number | null = null;
     for (let i = this.items.length - 1; i >= this.head && this.items[i]!.at >= from; i--) {
       const row = this.items[i]!;
+      if (source !== undefined && row.source !== source) continue;
       if (row.class === 'ok' && (slowest === null || row.latencyMs > slowest)) slowest = row.latencyMs;
     }
     return slowest;

@@ -236,3 +236,42 @@ describe('overload runs', () => {
     expect(engine.unsettled('pro')).toBe(true);
   });
 });
+
+describe('the advised timeout comes from calls like the apps\' own', () => {
+  const engineFor = (kind: 'text' | 'image') => {
+    const clock = { now: T0 };
+    const engine = new HealthEngine([{ target: simulatedTarget('pro', 'http://127.0.0.1:9', { every: 60_000, timeout: 180_000, kind }), thresholds: DEFAULT_THRESHOLDS, alternatives: [] }], { demo: false, now: () => clock.now });
+    const probe = (latencyMs: number) => {
+      clock.now += 60_000;
+      engine.observe(outcome('pro', clock.now - latencyMs, 'ok', latencyMs));
+    };
+    const report = (latencyMs: number) => engine.observe(outcome('pro', clock.now - latencyMs, 'ok', latencyMs, { source: 'report', reporter: 'app1' }));
+    return { engine, clock, probe, report };
+  };
+
+  it('keeps the probe deadline (180 s) when only 2 s text canaries speak, since image calls take far longer', () => {
+    const { engine, clock, probe } = engineFor('text');
+    for (let i = 0; i < 30; i++) probe(2_000);
+    expect(engine.snapshot('pro', clock.now)!.advice.timeoutSeconds).toBe(180);
+  });
+
+  it('draws it from the apps\' reported calls once five succeeded in the hour', () => {
+    const { engine, clock, probe, report } = engineFor('text');
+    for (let i = 0; i < 30; i++) {
+      probe(2_000);
+      report(20_000 + (i % 5) * 2_000);
+    }
+    // p99 of 20–28 s calls × 1.5 ≈ 42 s.
+    const advised = engine.snapshot('pro', clock.now)!.advice.timeoutSeconds;
+    expect(advised).toBeGreaterThanOrEqual(42);
+    expect(advised).toBeLessThan(60);
+  });
+
+  it('draws it from image canaries, which are such calls', () => {
+    const { engine, clock, probe } = engineFor('image');
+    for (let i = 0; i < 30; i++) probe(20_000 + (i % 5) * 2_000);
+    const advised = engine.snapshot('pro', clock.now)!.advice.timeoutSeconds;
+    expect(advised).toBeGreaterThanOrEqual(42);
+    expect(advised).toBeLessThan(60);
+  });
+});

@@ -38,7 +38,7 @@ export class ObservationPipeline {
     this.targets = new Map(targets.map((t) => [t.id, t]));
     const now = options.now();
     const trackers = store.health.trackers();
-    for (const target of targets) this.engine.restore(target.id, trackers.get(target.id), store.outcomesSince(target.id, now - DAY));
+    for (const target of targets) this.engine.restore(target.id, trackers.get(target.id), store.healthOutcomesSince(target.id, now - DAY));
     this.open = store.health.openIncidents();
     this.reconcile(now);
   }
@@ -94,9 +94,11 @@ export class ObservationPipeline {
   recordReports(reporter: string, reports: ReadonlyArray<{ outcome: Outcome; requestId: string | null }>, votes: (outcome: Outcome) => boolean): { accepted: number; duplicates: number; counted: number } {
     const at = this.options.now();
     const { fresh, counted, steps } = this.store.transaction(() => {
-      const fresh = reports.filter(({ requestId }) => requestId === null || this.store.reports.claim(reporter, requestId, at)).map((r) => r.outcome);
+      const claimed = reports.filter(({ requestId }) => requestId === null || this.store.reports.claim(reporter, requestId, at));
+      // Whether each votes is decided (in arrival order) and stored with it, so a restart rebuilds the same health.
+      const fresh = claimed.map(({ outcome }) => ({ ...outcome, voted: votes(outcome) }));
       this.store.insertOutcomes(fresh);
-      const voting = fresh.filter(votes).sort((a, b) => a.at - b.at);
+      const voting = fresh.filter((o) => o.voted).sort((a, b) => a.at - b.at);
       return { fresh, counted: voting.length, steps: voting.map((outcome) => this.judge(outcome)) };
     });
     for (const listener of this.listeners) listener.reports?.(fresh);

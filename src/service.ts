@@ -26,7 +26,7 @@ import { Store } from './store/store.js';
 import { GRADE_WINDOW_MS } from './status/correlate.js';
 import { ReportVotes } from './health/reports.js';
 import { NO_REPORTS } from './config/reports-schema.js';
-import { canaryCostCeiling, COVERING_REPORTS, probeCadence, Spend, utcDayOf } from './scheduler/budget.js';
+import { canaryCostCeiling, COVERING_REPORTS, MAX_REPORT_SKIPS_IN_ROW, probeCadence, Spend, utcDayOf } from './scheduler/budget.js';
 
 export interface ServiceOptions {
   now?: () => number;
@@ -155,7 +155,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         expectedCost: spend.expectedCost,
         now: at,
         troubled: status === 'degraded' || status === 'overloaded' || status === 'down',
-        covered: pipeline.engine.reportsSince(target.id, at - Math.max(target.probe.every, 60_000)) >= COVERING_REPORTS,
+        covered: spend.reportSkipsInRow < MAX_REPORT_SKIPS_IN_ROW && pipeline.engine.reportsSince(target.id, at - Math.max(target.probe.every, 60_000)) >= COVERING_REPORTS,
       });
       // A budget skip only re-checks soon; the data is as fresh as the last stretched interval promised.
       if (decision.skip !== 'budget') pipeline.engine.setProbeInterval(target.id, decision.everyMs);

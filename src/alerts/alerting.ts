@@ -57,6 +57,9 @@ export class Alerting {
   notifyBudget(targetId: string, at: number, budget: NonNullable<AlertDraft['budget']>): void {
     const target = this.targets.get(targetId);
     if (!target?.alerts.enabled || target.alerts.budgetExhausted === false) return;
+    // Once a UTC day, restarts included: the spend (and so the exhaustion) comes back from the rollups.
+    const day = Math.floor(at / 86_400_000);
+    if (this.records.list(50, targetId).some((n) => n.kind === 'budget_exhausted' && Math.floor(n.createdAt / 86_400_000) === day)) return;
     const moment = this.moment(targetId, at);
     if (moment) this.records.enqueue([{ ...moment, kind: 'budget_exhausted', budget }], this.channels, at);
   }

@@ -172,6 +172,7 @@ function toReport(raw: unknown, index: number, reporter: string, known: Readonly
   const at = typeof item.at === 'number' ? item.at : Date.parse(item.at);
   if (at < now - OLDEST_MS) problems.push({ index, field: field(['at']), message: 'more than 24 h ago: report calls as they happen' });
   if (at > now + SKEW_MS) problems.push({ index, field: field(['at']), message: 'more than 5 min in the future: check the app\'s clock (or that "at" is in milliseconds)' });
+  else if (at + item.latencyMs > now + SKEW_MS) problems.push({ index, field: field(['latencyMs']), message: 'the call would end more than 5 min from now ("at" is when it started): check the app\'s clock, or that latencyMs is in milliseconds' });
   const cls = item.outcome ?? reportedClass(item.status ?? null, item.apiStatus ?? null);
   if (cls === null) problems.push({ index, field: field(['status']), message: 'give the HTTP status (100–599), an API status like "UNAVAILABLE", or an outcome (one of ' + OUTCOME_CLASSES.join(', ') + ')' });
   if (problems.length > 0 || cls === null) return { problems };

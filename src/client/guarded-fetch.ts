@@ -158,14 +158,16 @@ interface Report {
 
 /** Reports kept while modelpulse cannot take them; the oldest go first past this. */
 const REPORT_QUEUE_MAX = 1_000;
+/** Reports of calls older than this are dropped unsent (modelpulse takes 24 h, less some clock skew). */
+const REPORT_MAX_AGE_MS = 23 * 3_600_000;
 /** After a failed send, reports wait at least this long (or the Retry-After) before the next try. */
 const REPORT_RETRY_MS = 5_000;
 
 /**
  * Sends reports in the background: one POST at a time, and whatever queued meanwhile goes in the
- * next one, so a busy app sends batches and a quiet one sends each call at once. No timers: a send
- * starts when a call ends or flushReports() is called. Each report has a request id, so a batch
- * resent after a lost answer is not counted twice.
+ * next one, so a busy app sends batches and a quiet one sends each call at once. After a failed
+ * send the queue waits (an unref'd timer, which never keeps the process alive) and tries again.
+ * Each report has a request id, so a batch resent after a lost answer is not counted twice.
  */
 class Reporter {
   private readonly queue: Report[] = [];
@@ -196,12 +198,23 @@ class Reporter {
   private kick(): Promise<boolean> {
     if (this.sending) return this.sending.then(() => this.now() >= this.pausedUntil);
     if (this.queue.length === 0) return Promise.resolve(true);
-    this.sending = this.send().finally(() => (this.sending = null));
+    this.sending = this.send().finally(() => {
+      this.sending = null;
+      // Reports that queued meanwhile go next, now or once the pause is over, not with some later call.
+      if (this.queue.length === 0) return;
+      const wait = this.pausedUntil - this.now();
+      if (wait <= 0) void this.kick();
+      else setTimeout(() => void this.kick(), wait).unref?.();
+    });
     return this.sending.then(() => this.now() >= this.pausedUntil);
   }
 
   private async send(): Promise<void> {
+    // modelpulse refuses a report of a call more than 24 h old (and the whole batch with it): drop those first.
+    const oldest = this.now() - REPORT_MAX_AGE_MS;
+    if (this.queue.some((r) => r.at < oldest)) this.queue.splice(0, this.queue.length, ...this.queue.filter((r) => r.at >= oldest));
     const batch = this.queue.splice(0, 1_000);
+    if (batch.length === 0) return;
     try {
       const response = await this.baseFetch(`${this.modelpulseUrl.replace(/\/+$/, '')}/api/reports`, {
         method: 'POST',

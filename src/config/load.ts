@@ -181,6 +181,10 @@ function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: 
     if (!apiKey) {
       throw new ConfigError(`${label}: targets[${index}].apiKeyEnv: environment variable ${target.apiKeyEnv} is not set (target "${target.id}" needs its API key there)`);
     }
+    const price = resolvePrice(target.model, target.price);
+    if (target.probe.budgetPerDay !== undefined && price.inputPerMTokens + price.textOutputPerMTokens + price.imageOutputPerMTokens === 0) {
+      throw new ConfigError(`${label}: targets[${index}].probe.budgetPerDay: modelpulse has no price for model "${target.model}", so a budget could never be spent; set targets[${index}].price`);
+    }
     return {
       id: target.id,
       name: target.name ?? target.id,
@@ -189,7 +193,7 @@ function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: 
       baseUrl: (target.baseUrl ?? DEFAULT_BASE_URL[target.provider]).replace(/\/+$/, ''),
       apiKey,
       probe: target.probe,
-      price: resolvePrice(target.model, target.price),
+      price,
       health: targetHealth(config, target),
       alternatives: target.alternatives,
       alerts: targetAlerts(config.alerts, target.alerts),
@@ -217,6 +221,7 @@ function reportSettings(reports: ReportsConfig, label: string, env: Env): Report
     const field = `${label}: reports.tokens[${index}].tokenEnv`;
     if (!token) throw new ConfigError(`${field}: environment variable ${tokenEnv} is not set (app "${id}" reports with that token)`);
     if (token.trim().length < 16) throw new ConfigError(`${field}: expected a token of at least 16 characters in ${tokenEnv} (it is set, but shorter)`);
+    if (/\s/.test(token)) throw new ConfigError(`${field}: ${tokenEnv} contains whitespace (a trailing newline from a file?); a bearer token cannot, so no app could ever match it`);
     const twin = seen.get(token);
     if (twin) throw new ConfigError(`${field}: ${tokenEnv} holds the same token as app "${twin}"; each app needs its own, so reports stay apart`);
     seen.set(token, id);

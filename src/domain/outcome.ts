@@ -33,6 +33,8 @@ export interface Outcome {
   costUsd: number;
   /** For a report: the id of the app that sent it (its report token's id). */
   reporter?: string | null;
+  /** For a report: whether it moved health (its class votes, within its app's share). */
+  voted?: boolean;
 }
 
 export type ClassCounts = Record<OutcomeClass, number>;

@@ -4,7 +4,7 @@ import type { Outcome } from '../domain/outcome.js';
 import { advise, type Advice } from './advice.js';
 import type { HealthThresholds } from '../config/health-schema.js';
 import { expire, initialTracker, isTracker, statusOf, statusSince, step, stepInFlight, unsettled, type Context, type Tracker } from './state.js';
-import { observe, RecentOutcomes, WINDOWS, type Observation } from './window.js';
+import { baselineOf, observe, RecentOutcomes, WINDOWS, type Observation } from './window.js';
 import { percentileOfSorted } from '../stats/shares.js';
 import { formatDuration } from '../config/duration.js';
 
@@ -287,11 +287,11 @@ export class HealthEngine {
 
   /** What the state machine needs besides the tracker, including `latest` (not yet in the window). */
   private context(entry: Watched, latest: Observation | null): Context {
-    // A report is slow against apps' own calls, a probe (or one in flight) against the canaries.
-    const source = latest?.source ?? 'probe';
-    const baseline = entry.recent.calmMedian(BASELINE_SAMPLES, source);
+    // A report is slow against its app's own calls, a probe (or one in flight) against the canaries.
+    const kind = latest ? baselineOf(latest) : baselineOf({ source: 'probe', reporter: null });
+    const baseline = entry.recent.calmMedian(BASELINE_SAMPLES, kind);
     const recent = [...entry.recent.lastN(RECENT_CALLS), ...(latest ? [latest] : [])];
-    const successes = recent.filter((o) => o.class === 'ok' && o.source === source).map((o) => o.latencyMs).sort((a, b) => a - b);
+    const successes = recent.filter((o) => o.class === 'ok' && baselineOf(o) === kind).map((o) => o.latencyMs).sort((a, b) => a - b);
     return {
       slowAtMs: slowLine(baseline, entry.thresholds),
       recentFailures: recent.filter((o) => o.class !== 'ok').map((o) => o.class),

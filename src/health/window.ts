@@ -7,8 +7,10 @@ import { percentileOfSorted } from '../stats/shares.js';
 
 /** What /health needs to know of one outcome; kept small so a day of them stays cheap in memory. */
 export interface Observation {
-  /** A canary probe, or a report of an app's real call: each has its own latency baseline. */
+  /** A canary probe, or a report of an app's real call: each probe and each app has its own latency baseline. */
   source: OutcomeSource;
+  /** For a report, the app that sent it. */
+  reporter: string | null;
   at: number;
   class: OutcomeClass;
   latencyMs: number;
@@ -21,12 +23,20 @@ export interface Observation {
 }
 
 
+const PROBES = 'probe';
+
+/** Whose latency an observation is judged against: the probes', or its reporting app's. */
+export function baselineOf(observation: Pick<Observation, 'source' | 'reporter'>): string {
+  return observation.source === 'probe' ? PROBES : `report:${observation.reporter ?? ''}`;
+}
+
 export const WINDOWS = { '5m': 300_000, '1h': 3_600_000, '24h': 86_400_000 } as const;
 const LONGEST = WINDOWS['24h'];
 
 export function observe(outcome: Outcome): Observation {
   return {
     source: outcome.source,
+    reporter: outcome.reporter ?? null,
     at: outcome.at,
     class: outcome.class,
     latencyMs: outcome.latencyMs,
@@ -48,25 +58,28 @@ export class RecentOutcomes {
   private head = 0;
   private readonly dayLatency: Histogram = new Map();
   /**
-   * Calm latency per source: a text canary answers in seconds while an app's image call takes
-   * tens of seconds, so each is slow only against its own kind.
+   * Calm latency per baseline (the probes, and each reporting app): a text canary answers in
+   * seconds while an app's image call takes tens of seconds, and one app's 4K images take longer
+   * than another's thumbnails, so each is slow only against its own kind.
    */
-  private readonly calmLatency: Record<OutcomeSource, Histogram> = { probe: new Map(), report: new Map() };
-  private readonly lastCalmMedian: Record<OutcomeSource, number | null> = { probe: null, report: null };
+  private readonly calmLatency = new Map<string, Histogram>();
+  private readonly lastCalmMedian = new Map<string, number>();
   private dayCounts = emptyCounts();
 
   add(observation: Observation): void {
     const last = this.items[this.items.length - 1];
     if (last && observation.at < last.at) {
-      // Out of order (a late report): keep the list sorted; rare, so a splice is fine.
-      const index = this.items.findIndex((o, i) => i >= this.head && o.at > observation.at);
+      // Out of order (a report of a call that started earlier): keep the list sorted, looking back
+      // from the newest, which is where a call that started moments ago belongs.
+      let index = this.items.length;
+      while (index > this.head && this.items[index - 1]!.at > observation.at) index--;
       this.items.splice(index, 0, observation);
     } else {
       this.items.push(observation);
     }
     this.dayCounts[observation.class]++;
     if (observation.class === 'ok') addSample(this.dayLatency, observation.latencyMs);
-    if (observation.class === 'ok' && observation.calm) addSample(this.calmLatency[observation.source], observation.latencyMs);
+    if (observation.class === 'ok' && observation.calm) addSample(this.calmOf(baselineOf(observation)), observation.latencyMs);
   }
 
   /** Drops what fell out of the 24 h window. */
@@ -75,7 +88,7 @@ export class RecentOutcomes {
       const gone = this.items[this.head++]!;
       this.dayCounts[gone.class]--;
       if (gone.class === 'ok') addSample(this.dayLatency, gone.latencyMs, -1);
-      if (gone.class === 'ok' && gone.calm) addSample(this.calmLatency[gone.source], gone.latencyMs, -1);
+      if (gone.class === 'ok' && gone.calm) addSample(this.calmOf(baselineOf(gone)), gone.latencyMs, -1);
     }
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items.splice(0, this.head);
@@ -117,12 +130,19 @@ export class RecentOutcomes {
     });
   }
 
-  /** Median latency of one source's successes seen while calm in the last 24 h; null until there were `least`. */
-  calmMedian(least: number, source: OutcomeSource = 'probe'): number | null {
+  /** Median latency of one baseline's successes seen while calm in the last 24 h; null until there were `least`. */
+  calmMedian(least: number, baseline: string = PROBES): number | null {
     // A day-long episode drains the calm calls: keep the last median they gave.
-    const calm = this.calmLatency[source];
-    if (totalCount(calm) >= least) this.lastCalmMedian[source] = percentile(calm, 0.5);
-    return this.lastCalmMedian[source];
+    const calm = this.calmOf(baseline);
+    const median = totalCount(calm) >= least ? percentile(calm, 0.5) : null;
+    if (median !== null) this.lastCalmMedian.set(baseline, median);
+    return this.lastCalmMedian.get(baseline) ?? null;
+  }
+
+  private calmOf(baseline: string): Histogram {
+    let calm = this.calmLatency.get(baseline);
+    if (!calm) this.calmLatency.set(baseline, (calm = new Map()));
+    return calm;
   }
 
   /** The longest successful call (of one source, or any) that started since `from`, or null. */

@@ -6,6 +6,11 @@ const DAY = 86_400_000;
 const FASTEST_MS = 1_000;
 /** Voting client reports within the last interval that make a canary redundant while the target is healthy. */
 export const COVERING_REPORTS = 3;
+/**
+ * Reports skip at most this many canaries in a row: the probes keep a vote of their own, and see
+ * what reports never tell (timeouts and network errors do not vote).
+ */
+export const MAX_REPORT_SKIPS_IN_ROW = 4;
 /** How much each new probe's cost moves the expected cost per probe. */
 const COST_SMOOTHING = 0.1;
 
@@ -95,6 +100,8 @@ export class Spend {
   expectedCost: number;
   /** When today's budget ran out (null: it has not). */
   exhaustedAt: number | null = null;
+  /** Canaries skipped for reports since the last probe. */
+  reportSkipsInRow = 0;
   private mailedToday = false;
 
   constructor(ceiling: number, now: number, spentToday = 0) {
@@ -118,6 +125,7 @@ export class Spend {
     this.roll(now);
     this.spentToday += costUsd;
     this.probesToday++;
+    this.reportSkipsInRow = 0;
     this.expectedCost += COST_SMOOTHING * (costUsd - this.expectedCost);
   }
 
@@ -125,6 +133,7 @@ export class Spend {
   skipped(reason: SkipReason, now: number, early = false): boolean {
     this.roll(now);
     this.skippedToday[reason]++;
+    if (reason === 'reports') this.reportSkipsInRow++;
     if (reason !== 'budget') return false;
     this.exhaustedAt ??= now;
     if (!early || this.mailedToday) return false;

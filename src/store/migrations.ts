@@ -158,6 +158,10 @@ export const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX report_ids_by_time ON report_ids (received_at);
   `,
+  // Whether a report moved health: a restart rebuilds health memory from probes and these only.
+  `
+  ALTER TABLE outcomes ADD COLUMN voted INTEGER;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -114,8 +114,8 @@ export class Store {
         ORDER BY bucket`);
     return {
       insertOutcome: this.db.prepare(`
-        INSERT INTO outcomes (target_id, source, at, class, http_status, api_status, message, detail, latency_ms, ttfb_ms, retry_after_ms, cost_usd, reporter)
-        VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd, @reporter)`),
+        INSERT INTO outcomes (target_id, source, at, class, http_status, api_status, message, detail, latency_ms, ttfb_ms, retry_after_ms, cost_usd, reporter, voted)
+        VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd, @reporter, @voted)`),
       upsert: { minute: upsert('minute'), hour: upsert('hour'), day: upsert('day') },
       range: {
         minute: [range('minute', false), range('minute', true)],
@@ -124,6 +124,7 @@ export class Store {
       } as Record<Grain, [Database.Statement, Database.Statement]>,
       latest: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT 1`),
       since: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? AND at >= ? ORDER BY at, id`),
+      healthSince: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? AND at >= ? AND (source = 'probe' OR voted = 1) ORDER BY at, id`),
       targets: this.db.prepare(`SELECT DISTINCT target_id FROM rollup_day`),
       pruneOutcomes: this.db.prepare(`DELETE FROM outcomes WHERE target_id = ? AND at < ?`),
       pruneRollup: {
@@ -143,7 +144,7 @@ export class Store {
   insertOutcomes(outcomes: readonly Outcome[]): void {
     if (outcomes.length === 0) return;
     this.db.transaction(() => {
-      for (const outcome of outcomes) this.statements.insertOutcome.run({ ...outcome, reporter: outcome.reporter ?? null });
+      for (const outcome of outcomes) this.statements.insertOutcome.run({ ...outcome, reporter: outcome.reporter ?? null, voted: outcome.voted === undefined ? null : Number(outcome.voted) });
       for (const grain of GRAIN_ORDER) this.mergeRollups(grain, aggregate(outcomes, grain));
     })();
   }
@@ -177,6 +178,11 @@ export class Store {
 
   outcomesSince(targetId: string, since: number): Outcome[] {
     return (this.statements.since.all(targetId, since) as OutcomeRow[]).map(toOutcome);
+  }
+
+  /** What health was built from since then: the probes, and the reports that moved it (not those only stored). */
+  healthOutcomesSince(targetId: string, since: number): Outcome[] {
+    return (this.statements.healthSince.all(targetId, since) as OutcomeRow[]).map(toOutcome);
   }
 
   /**
@@ -250,8 +256,8 @@ export class Store {
     })();
     // Official history lives as long as hourly rollups: the span the dashboard draws it beside.
     this.official.prune(now - retention.hour);
-    // A request id is remembered as long as the raw report it guards.
-    this.reports.prune(now - retention.raw);
+    // A request id is remembered as long as the raw report it guards, and at least as long as a report is taken (24 h, plus skew).
+    this.reports.prune(now - Math.max(retention.raw, 25 * 3_600_000));
     this.db.pragma('incremental_vacuum');
     this.db.pragma('optimize');
     return { outcomes, rollups };

@@ -282,3 +282,15 @@ describe('reports feed health', () => {
     expect(text).not.toContain(APP1);
   });
 });
+
+describe('POST /api/reports: a report cannot end in the future', () => {
+  it('refuses a call that would end more than 5 min from now, which would otherwise clear the 24 h window and keep the target fresh for a day', async () => {
+    const w = await world();
+    await runFor(w.service, w.clock, 20 * MINUTE);
+    const response = await w.post(APP1, { reports: [call(w.clock.now, 200, { latencyMs: 86_400_000 })] });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { problems: Array<{ field: string; message: string }> }).problems[0]).toMatchObject({ field: 'reports[0].latencyMs', message: expect.stringMatching(/would end more than 5 min from now/) });
+    const health = (await (await fetch(`${w.service.url}/health/pro`)).json()) as { windows: { '24h': { samples: number } } };
+    expect(health.windows['24h'].samples).toBeGreaterThanOrEqual(19);
+  });
+});

@@ -363,4 +363,21 @@ describe('report tokens', () => {
     expect(configError(() => parse(withReports('  perMinute: 10')))).toMatch(/^modelpulse\.yaml: reports\.perMinute: .*1000.* \(line 11\)$/);
     expect(configError(() => parse(withReports('  votesPerMinute: 0')))).toMatch(/^modelpulse\.yaml: reports\.votesPerMinute: /);
   });
+
+  it('refuses a token with whitespace in it (a trailing newline from a mounted file), which no bearer header could match', () => {
+    const one = withReports('  tokens:', '    - id: app1', '      tokenEnv: APP1_TOKEN');
+    expect(configError(() => load(one, { APP1_TOKEN: `${TOKEN}\n` }))).toMatch(/reports\.tokens\[0\]\.tokenEnv: APP1_TOKEN contains whitespace/);
+  });
+});
+
+describe('probe budgets', () => {
+  const tempDir = useTempDir();
+  it('refuses a budget for a model it has no price for, naming the field, and takes one with a price set', () => {
+    const dir = tempDir();
+    const target = (...extra: string[]) => yaml('targets:', '  - id: relay', '    provider: openai-compatible', '    model: some-new-model', '    apiKeyEnv: K', '    probe: { budgetPerDay: 1 }', ...extra);
+    writeFileSync(join(dir, 'modelpulse.yaml'), target());
+    expect(configError(() => loadConfig({ K: 'k' }, dir))).toMatch(/targets\[0\]\.probe\.budgetPerDay: modelpulse has no price for model "some-new-model".*set targets\[0\]\.price/);
+    writeFileSync(join(dir, 'modelpulse.yaml'), target('    price: { inputPerMTokens: 1, textOutputPerMTokens: 4 }'));
+    expect(loadConfig({ K: 'k' }, dir).targets[0]!.probe.budgetPerDay).toBe(1);
+  });
 });

@@ -138,7 +138,9 @@ describe('no canaries while client reports cover a healthy target', () => {
     };
     await w.runUntil(MIDNIGHT + 90 * MINUTE, 5_000, report);
     const covered = w.probes(MIDNIGHT + 40 * MINUTE, MIDNIGHT + 90 * MINUTE).length;
-    expect(covered).toBeLessThanOrEqual(withoutReports / 4);
+    // Per minute, at most a quarter of the canaries, but never none: one in five still runs.
+    expect(covered / 50).toBeLessThanOrEqual((withoutReports / 20) / 4);
+    expect(covered).toBeGreaterThanOrEqual(8);
     expect(((await (await fetch(`${w.service.url}/health/flash`)).json()) as { status: string }).status).toBe('healthy');
     expect((await w.spend(1)).targets[0]!.today.skippedToday.reports).toBeGreaterThan(30);
     await w.runUntil(MIDNIGHT + 120 * MINUTE, MINUTE);

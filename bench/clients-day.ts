@@ -30,6 +30,20 @@ export const OVERLOAD_DAY: readonly Stretch[] = [
   { from: '21:00', to: '24:00', p503: 0.06, median: 20, p95: 40 },
 ];
 
+/**
+ * Nano Banana (gemini-2.5-flash-image), Pro's alternative in row 3b: the same diurnal shape at half
+ * Pro's 503 shares (so still imperfect), without Pro's two overload episodes and two slow hours,
+ * and faster images (median 12 s).
+ */
+export const FLASH_DAY: readonly Stretch[] = [
+  { from: '00:00', to: '06:00', p503: 0.015, median: 12, p95: 24 },
+  { from: '06:00', to: '09:00', p503: 0.04, median: 12, p95: 24 },
+  { from: '09:00', to: '13:00', p503: 0.075, median: 12, p95: 24 },
+  { from: '13:00', to: '17:00', p503: 0.175, median: 12, p95: 24 },
+  { from: '17:00', to: '21:00', p503: 0.1, median: 12, p95: 24 },
+  { from: '21:00', to: '24:00', p503: 0.03, median: 12, p95: 24 },
+];
+
 /** Hours of the evening before, at the 21–24 block's figures, so the service has a baseline when the day starts. */
 export const WARMUP_MS = 2 * HOUR;
 /** A text canary writes a word, not an image: the same 503s, about a seventh of the latency (2 s against 14 s). */

@@ -3,10 +3,11 @@ import { seededRandom } from '../src/simulator/random.js';
 import { conditionsAt, drawReply, type Trace } from '../src/simulator/scenario.js';
 import { geminiError, geminiSuccess } from '../src/simulator/wire.js';
 import type { VirtualLoop } from './clients-loop.js';
-import { MODEL, PROBE_TIMEOUT_MS } from './clients-world.js';
+import { FLASH_MODEL, FLASH_TARGET, MODEL, PROBE_TIMEOUT_MS } from './clients-world.js';
 import { TARGET } from './world.js';
 
-export const POPULATIONS = ['backoff', 'gated', 'guarded'] as const;
+/** guardedAlt is row 3b: the guarded fetch with Flash mapped as Pro's alternative; the others call Pro only. */
+export const POPULATIONS = ['backoff', 'gated', 'guarded', 'guardedAlt'] as const;
 export type Population = (typeof POPULATIONS)[number];
 
 /** N clients, each wanting M images one after another, with a think time (uniform in the range) between them. */
@@ -46,6 +47,8 @@ export interface Tally {
   /** POST /api/reports sent by the client library, and the reports the service accepted. */
   reportPosts: number;
   reportsAccepted: number;
+  /** Of the figures above, what went to Flash (row 3b only): model calls, 503s, images. */
+  flash: { calls: number; overloaded: number; images: number };
 }
 
 export interface CrowdSetup {
@@ -57,6 +60,8 @@ export interface CrowdSetup {
   serviceUrl: string;
   /** Passed to createGuardedFetch as reportToken; null: no reports. */
   reportToken: string | null;
+  /** Flash's image-call trace (same start), for row 3b; null: the clients know no alternative. */
+  flashTrace: Trace | null;
 }
 
 /** The last advice this client read from /health. */
@@ -68,6 +73,7 @@ interface Seen {
 type Attempt = { image: true } | { image: false; retryAfterMs: number | null };
 
 const MODEL_URL = `https://generativelanguage.googleapis.com/v1beta/models/${MODEL}:generateContent`;
+const FLASH_URL = `https://generativelanguage.googleapis.com/v1beta/models/${FLASH_MODEL}:generateContent`;
 const REQUEST: RequestInit = {
   method: 'POST',
   headers: { 'content-type': 'application/json', 'x-goog-api-key': 'bench-key' },
@@ -82,7 +88,7 @@ const HOUR_MS = 3_600_000;
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
 export function emptyTally(): Tally {
-  return { calls: 0, overloaded: 0, overloadedInEpisodes: 0, images: 0, hours: Array.from({ length: 24 }, () => ({ calls: 0, overloaded: 0, images: 0 })), timesMs: [], openJobs: 0, oldestOpenMs: 0, asks: 0, heldAnswers: 0, holdErrors: 0, halfOpenSends: 0, pastDeadline: 0, timeoutAdvice: {}, reportPosts: 0, reportsAccepted: 0 };
+  return { calls: 0, overloaded: 0, overloadedInEpisodes: 0, images: 0, hours: Array.from({ length: 24 }, () => ({ calls: 0, overloaded: 0, images: 0 })), timesMs: [], openJobs: 0, oldestOpenMs: 0, asks: 0, heldAnswers: 0, holdErrors: 0, halfOpenSends: 0, pastDeadline: 0, timeoutAdvice: {}, reportPosts: 0, reportsAccepted: 0, flash: { calls: 0, overloaded: 0, images: 0 } };
 }
 
 /**
@@ -97,7 +103,9 @@ export function startCrowd(population: Population, crowd: Crowd, setup: CrowdSet
     const random = seededRandom(crowd.seed * 1_000 + i);
     const dice = seededRandom(crowd.seed * 1_000 + 500 + i);
     const think = () => crowd.thinkMs[0] + random() * (crowd.thinkMs[1] - crowd.thinkMs[0]);
-    const attempt = strategy(population, setup, tally, random, dice);
+    // Flash's replies come from their own dice, so Pro's draws follow the same sequence as in the other rows.
+    const flashDice = seededRandom(1_000_000 + crowd.seed * 1_000 + i);
+    const attempt = strategy(population, setup, tally, random, dice, flashDice);
     const actor = async () => {
       await setup.loop.until(setup.dayStart + Math.floor(random() * crowd.thinkMs[1]));
       for (let job = 0; job < crowd.images; job++) {
@@ -128,9 +136,9 @@ export function startCrowd(population: Population, crowd: Crowd, setup: CrowdSet
   };
 }
 
-function strategy(population: Population, setup: CrowdSetup, tally: Tally, random: () => number, dice: () => number): () => Promise<Attempt> {
+function strategy(population: Population, setup: CrowdSetup, tally: Tally, random: () => number, dice: () => number, flashDice: () => number): () => Promise<Attempt> {
   const seen: Seen = { send: true, timeoutMs: null };
-  const model = upstreamFetch(setup, tally, dice, seen);
+  const model = upstreamFetch(setup, setup.trace, MODEL, tally, dice, seen);
   const loopback = loopbackFetch(setup.loop, tally, seen);
   const delivered = async (response: Response): Promise<Attempt> => {
     await response.arrayBuffer();
@@ -155,8 +163,16 @@ function strategy(population: Population, setup: CrowdSetup, tally: Tally, rando
         }
         return delivered(await model(MODEL_URL, REQUEST));
       };
-    case 'guarded': {
-      const viaService = (input: FetchInput, init?: RequestInit) => (urlOf(input).startsWith(setup.serviceUrl) ? loopback(input, init) : model(input, init));
+    case 'guarded':
+    case 'guardedAlt': {
+      const withFlash = population === 'guardedAlt';
+      if (withFlash && setup.flashTrace === null) throw new Error('bench clients: row 3b needs Flash\'s trace');
+      const flash = withFlash ? upstreamFetch(setup, setup.flashTrace!, FLASH_MODEL, tally, flashDice, seen) : null;
+      const viaService = (input: FetchInput, init?: RequestInit) => {
+        const url = urlOf(input);
+        if (url.startsWith(setup.serviceUrl)) return loopback(input, init);
+        return flash && url === FLASH_URL ? flash(input, init) : model(input, init);
+      };
       const guarded = createGuardedFetch({
         modelpulseUrl: setup.serviceUrl,
         target: TARGET,
@@ -165,6 +181,8 @@ function strategy(population: Population, setup: CrowdSetup, tally: Tally, rando
         sleep: setup.loop.sleep,
         random,
         ...(setup.reportToken === null ? {} : { reportToken: setup.reportToken }),
+        // The same request body, sent to Flash's endpoint.
+        ...(withFlash ? { alternatives: { [FLASH_TARGET]: (_input: FetchInput, init?: RequestInit): [FetchInput, RequestInit | undefined] => [FLASH_URL, init] } } : {}),
       });
       return async () => {
         try {
@@ -185,29 +203,38 @@ function hourOf(tally: Tally, setup: CrowdSetup, at: number) {
 
 const retryable = (status: number) => status === 503 || status === 429 || status >= 500;
 
-/** The model's endpoint on the virtual clock: a reply drawn from the trace, in the Gemini API's own wire format, after its latency. */
-function upstreamFetch(setup: CrowdSetup, tally: Tally, dice: () => number, seen: Seen) {
+/**
+ * A model's endpoint on the virtual clock: a reply drawn from its trace, in the Gemini API's own
+ * wire format, after its latency. Flash's calls count in the totals and in `tally.flash`; a call
+ * to Flash while Pro is held is the alternative, not a half-open send.
+ */
+function upstreamFetch(setup: CrowdSetup, trace: Trace, model: string, tally: Tally, dice: () => number, seen: Seen) {
+  const isFlash = model === FLASH_MODEL;
   return async (_input: FetchInput, init?: RequestInit): Promise<Response> => {
     const at = setup.loop.now();
-    const conditions = conditionsAt(setup.trace, setup.traceStart, at);
+    const conditions = conditionsAt(trace, setup.traceStart, at);
     const reply = drawReply(conditions, dice);
     const signal = init?.signal ?? undefined;
     const hour = hourOf(tally, setup, at);
     tally.calls++;
     hour.calls++;
-    if (!seen.send) tally.halfOpenSends++;
+    if (isFlash) tally.flash.calls++;
+    else if (!seen.send) tally.halfOpenSends++;
     if (reply.kind === 'hang') {
       await setup.loop.sleep(PROBE_TIMEOUT_MS, signal);
       throw new TypeError('fetch failed');
     }
     if (seen.timeoutMs !== null && reply.delayMs > seen.timeoutMs) tally.pastDeadline++;
     await setup.loop.sleep(reply.delayMs, signal);
-    const wire = geminiError(reply.kind, MODEL) ?? geminiSuccess(reply.kind, MODEL, true);
+    const wire = geminiError(reply.kind, model) ?? geminiSuccess(reply.kind, model, true);
     if (wire.status === 503) {
       tally.overloaded++;
       hour.overloaded++;
+      if (isFlash) tally.flash.overloaded++;
       if (conditions.p503 >= EPISODE_SHARE) tally.overloadedInEpisodes++;
     }
+    // The guarded fetch hands every 200 to its caller, so each is one delivered image.
+    if (isFlash && wire.status === 200) tally.flash.images++;
     return new Response(wire.body, { status: wire.status, headers: { 'content-type': 'application/json; charset=UTF-8', ...wire.headers } });
   };
 }

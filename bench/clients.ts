@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { percentileOfSorted } from '../src/stats/shares.js';
-import { mean503 } from './clients-day.js';
+import { FLASH_DAY, mean503 } from './clients-day.js';
 import { POPULATIONS, type Crowd, type Population } from './clients-populations.js';
 import { DEFAULT_CROWD, type PopulationRun } from './clients-run.js';
 import { PROBE_EVERY_MS } from './clients-world.js';
@@ -9,9 +9,10 @@ const LABELS: Record<Population, string> = {
   backoff: '1 backoff (5 attempts, full jitter 1 s/60 s)',
   gated: '2 /health-gated, no retries',
   guarded: '3 createGuardedFetch + reports',
+  guardedAlt: '3b createGuardedFetch + reports + alternative',
 };
 
-/** Each population in its own worker thread (the three days share nothing but the seed), in the table's order. */
+/** Each population in its own worker thread (the four days share nothing but the seed), in the table's order. */
 async function runAll(crowd: Crowd): Promise<PopulationRun[]> {
   const one = (population: Population) =>
     new Promise<PopulationRun>((resolve, reject) => {
@@ -26,7 +27,7 @@ async function runAll(crowd: Crowd): Promise<PopulationRun[]> {
 const seconds = (ms: number | null) => (ms === null ? '—' : `${Math.round(ms / 1_000)} s`);
 const timeToImage = (run: PopulationRun, q: number) => percentileOfSorted([...run.tally.timesMs].sort((a, b) => a - b), q);
 
-/** The three populations over the scripted day, as printable lines; `detail` adds the hours and the service's state changes. */
+/** The four populations over the scripted day, as printable lines; `detail` adds the hours and the service's state changes. */
 export async function clientsTable(crowd: Crowd = DEFAULT_CROWD, detail = false): Promise<string[]> {
   const began = Date.now();
   const runs = await runAll(crowd);
@@ -34,6 +35,9 @@ export async function clientsTable(crowd: Crowd = DEFAULT_CROWD, detail = false)
     `${crowd.clients} clients × up to ${crowd.images} images each, think ${crowd.thinkMs[0] / 1_000}–${crowd.thinkMs[1] / 1_000} s, seed ${crowd.seed}; ` +
       `scripted UTC day (mean 503 share ${(mean503() * 100).toFixed(1)} %, 95 % for 75 min, 85 % for 2 h, two slow hours), ` +
       `service probing with text canaries every ${PROBE_EVERY_MS / 1_000} s (180 s timeout), virtual clock, /health and reports over loopback HTTP`,
+    `3b may fall back to Flash; 1–3 use Pro only: in 3b the service also probes flash (gemini-2.5-flash-image, Pro's configured alternative) the same way against its own day ` +
+      `(the same diurnal shape at half Pro's 503 shares, mean ${(mean503(FLASH_DAY) * 100).toFixed(1)} %, no overload episodes, no slow hours, images median 12 s / p95 24 s); ` +
+      `Flash's images and 503s count in 3b's images and 503 calls`,
     'population | model calls | 503 calls (in episodes) | images | p50 / p95 time-to-image | open jobs at end (oldest) | /health asks | hold answers | hold errors | half-open sends | calls past advised deadline | alternatives | reports accepted / stored (posts) | probes | probe spend | real time',
   ];
   for (const run of runs) {
@@ -51,17 +55,17 @@ export async function clientsTable(crowd: Crowd = DEFAULT_CROWD, detail = false)
         t.holdErrors,
         t.halfOpenSends,
         t.pastDeadline,
-        '0 (none configured)',
-        `${t.reportsAccepted} / ${run.reportsStored} (${t.reportPosts})`,
-        run.probes,
+        run.population === 'guardedAlt' ? `flash: ${t.flash.calls} calls, ${t.flash.overloaded} 503s, ${t.flash.images} images` : '0 (none configured)',
+        `${t.reportsAccepted} / ${run.reportsStored} (${t.reportPosts})${run.flashReportsStored > 0 ? ` [${run.flashReportsStored} flash]` : ''}`,
+        run.flashProbes > 0 ? `${run.probes} (${run.flashProbes} flash)` : run.probes,
         `$${run.probeSpendUsd.toFixed(4)}`,
         `${(run.realMs / 1_000).toFixed(1)} s (${run.requests} HTTP)`,
       ].join(' | '),
     );
   }
-  const [one, two, three] = runs as [PopulationRun, PopulationRun, PopulationRun];
-  lines.push(...against(three, one, '3 against 1'), against(two, one, '2 against 1 (for context)')[0]!);
-  lines.push(`all three days in ${((Date.now() - began) / 1_000).toFixed(1)} s (one worker thread each)`);
+  const [one, two, three, threeB] = runs as [PopulationRun, PopulationRun, PopulationRun, PopulationRun];
+  lines.push(...against(three, one, '3 against 1'), ...against(threeB, one, '3b against 1 (Flash as the alternative)'), against(two, one, '2 against 1 (for context)')[0]!);
+  lines.push(`all four days in ${((Date.now() - began) / 1_000).toFixed(1)} s (one worker thread each)`);
   if (detail) lines.push(...details(runs));
   return lines;
 }

@@ -29,7 +29,7 @@ if (!only || only === 'seeds') {
 }
 if (!only || only === 'client') for (const figure of await clientValueBenchmarks()) print(figure);
 if (!only || only === 'clients') {
-  process.stdout.write('\nclient loop over a scripted overload day: three populations of clients against the real service\n');
+  process.stdout.write('\nclient loop over a scripted overload day: four populations of clients against the real service (3b with Flash as the alternative to Pro)\n');
   for (const line of await clientsTable(crowdFromArgs(process.argv.slice(3)), process.argv.includes('--detail'))) process.stdout.write(`${line}\n`);
   process.stdout.write('\n');
 }

@@ -256,17 +256,20 @@ export class HealthEngine {
 
   /**
    * The configured alternatives, best first: those that would take traffic now, ranked by expected
-   * success (the share of calls that succeeded over the last hour, to the nearest 5 %, so a near
-   * tie does not flip back and forth), then by median latency, then in configured order.
+   * success (the share of calls that succeeded over the last hour, or day when the hour has fewer
+   * than three calls, to the nearest 5 %, so a near tie does not flip back and forth), then by
+   * median latency, then in configured order.
    */
   private rankedAlternatives(entry: Watched, now: number): Array<{ id: string; send: boolean }> {
     const ranked = entry.alternatives
       .filter((id) => id !== entry.target.id)
       .map((id, order) => {
         const other = this.watched.get(id);
+        // The last hour, or the last day when a stretched (budgeted) cadence left the hour nearly empty.
         const hour = other?.recent.stats(WINDOWS['1h'], now);
-        const success = hour?.successRate ?? 0;
-        return { id, send: this.sends(id, now), success: Math.round(success * 20) / 20, p50: hour?.latencyMs.p50 ?? Infinity, order };
+        const window = hour && hour.samples >= RANKING_SAMPLES ? hour : other?.recent.stats(WINDOWS['24h'], now);
+        const success = window?.successRate ?? 0;
+        return { id, send: this.sends(id, now), success: Math.round(success * 20) / 20, p50: window?.latencyMs.p50 ?? Infinity, order };
       });
     ranked.sort((a, b) => Number(b.send) - Number(a.send) || b.success - a.success || a.p50 - b.p50 || a.order - b.order);
     return ranked.map(({ id, send }) => ({ id, send }));
@@ -310,6 +313,8 @@ function slowLine(baseline: number | null, t: HealthThresholds): number | null {
   return baseline === null ? null : Math.max(t.slowMin, t.slowFactor * baseline);
 }
 
+/** Calls in the last hour that rank an alternative by that hour; fewer, and the day decides. */
+const RANKING_SAMPLES = 3;
 /** How many recent calls name a failing cause and give the recent median latency. */
 const RECENT_CALLS = 10;
 const IN_FLIGHT_GRACE_MS = 5_000;

@@ -202,6 +202,21 @@ describe('health state machine', () => {
     expect(feed('pro', 'overloaded').advice.alternative).toBe('other');
   });
 
+  it('ranks an alternative probed rarely (a stretched, budgeted cadence) by its day when its hour holds too few calls', () => {
+    const { engine, script, feed, clock } = harness(['pro', 'relay', 'sparse'], { pro: ['relay', 'sparse'] });
+    // The budget spaces sparse's probes an hour apart, so its data stays fresh that long.
+    engine.setProbeInterval('sparse', 3_600_000);
+    // sparse: a day of clean calls, then two in the last hour, one of them a 500.
+    for (let i = 0; i < 40; i++) feed('sparse', 'ok');
+    clock.now += 2 * 3_600_000;
+    script('sparse', ['server_error', 'ok']);
+    // relay: busy, losing one call in five.
+    for (let i = 0; i < 8; i++) script('relay', ['ok', 'ok', 'ok', 'ok', 'server_error']);
+    const held = script('pro', ['ok', ...repeat<OutcomeClass>('overloaded', 3)]);
+    expect(held.advice.send).toBe(false);
+    expect(held.advice.alternative).toBe('sparse');
+  });
+
   it('keeps the suggested timeout within 30–300 s whatever the latencies', () => {
     const random = seededRandom(4);
     const { feed } = harness();

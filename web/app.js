@@ -1,7 +1,7 @@
 // The dashboard: routes on its own path, reads /health and /api/*, and stays live over server-sent events.
 import { latencyChart, outcomeChart } from './charts.js';
 import { ago } from './format.js';
-import { alertTable, badge, card, folkTable, h, heatmap, incidentTable, officialLine, outLink, quietSentence } from './views.js';
+import { alertTable, badge, card, folkTable, h, heatmap, incidentTable, officialLine, outLink, probingLine, quietSentence } from './views.js';
 
 const RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 };
 /** Without the event stream, the page polls this often. */
@@ -111,6 +111,7 @@ async function showTarget(id) {
     getJson(`/api/targets/${encodeURIComponent(id)}/hours`),
     getJson(`/api/incidents?target=${encodeURIComponent(id)}&limit=50`),
     getJson('/api/status-sources'),
+    getJson('/api/spend?days=7'),
   ]);
   const series = await getJson(`/api/targets/${encodeURIComponent(id)}/series?from=${from}&to=${to}`);
   setTitle(target.name ?? id);
@@ -124,6 +125,7 @@ async function showTarget(id) {
     replaceMain(
       h('p', { class: 'crumbs' }, h('a', { href: '/' }, 'Overview'), ' › ', target.id),
       h('div', { 'data-slot': 'head' }),
+      h('div', { 'data-slot': 'probing' }),
       h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Time range' }, rangeButtons),
       h('section', { 'aria-labelledby': 'latency-title' }, h('h2', { id: 'latency-title' }, 'Latency of successful calls'),
         h('div', { class: 'chart' }, h('canvas', { id: 'latency-chart', role: 'img', 'aria-label': `Latency p50, p95 and p99 over the last ${state.range}` }))),
@@ -148,7 +150,9 @@ async function showTarget(id) {
   if (timings.firstChartMs === null) timings.firstChartMs = Math.round(performance.now());
   outcomeChart(document.getElementById('outcome-chart'), series.points, from, to, drawn);
 
-  const [hours, incidents, sources] = await rest;
+  const [hours, incidents, sources, spend] = await rest;
+  const spent = spend.targets.find((t) => t.target === id);
+  slot('probing', probingLine(spent?.today ?? null, spent ?? null));
   const bands = sources.sources
     .filter((s) => s.targets.includes(id))
     .flatMap((s) => s.incidents.map((i) => ({ source: s.id, title: i.title, url: i.url, start: Date.parse(i.startedAt), end: i.endedAt ? Date.parse(i.endedAt) : to })))

@@ -220,3 +220,20 @@ export function alertTable(notifications, nowMs) {
     ))),
   ));
 }
+
+/** Money as the API gives it, in US dollars: cents once it is that much, else four decimals. */
+function usd(value) {
+  return `$${value >= 0.995 ? value.toFixed(2) : value.toFixed(4)}`;
+}
+
+/** How the target is probed now, and what it costs: the interval in force, the budget, today and the week. */
+export function probingLine(probing, spend) {
+  if (!probing) return null;
+  const budget = probing.budgetPerDayUsd === null ? 'no budget' : `budget ${usd(probing.budgetPerDayUsd)} a day`;
+  const skipped = probing.skippedToday.reports > 0 ? `, ${probing.skippedToday.reports} skipped while app reports covered it` : '';
+  const week = spend ? ` · ${usd(spend.totalUsd)} over ${spend.days.length === 1 ? 'today' : `the last ${spend.days.length} days`}` : '';
+  const text = `Canaries every ${duration(probing.everySeconds)} · ${budget} · ${usd(probing.spentTodayUsd)} spent today (${probing.probesToday} probes${skipped})${week}`;
+  return h('p', { class: 'muted probing' },
+    probing.budgetExhausted ? h('strong', {}, 'Budget spent for today: no canaries until 00:00 UTC. ') : null,
+    text);
+}

@@ -9,6 +9,7 @@ import type { Access } from '../../src/domain/access.js';
 import { backfillHistory, diurnal } from '../../src/simulator/backfill.js';
 import { fileConfig, startTestService } from '../helpers/service.js';
 import { simulatedTarget } from '../helpers/targets.js';
+import type { Target } from '../../src/config/target.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -56,12 +57,14 @@ interface World {
   open(path: string, options?: PageOptions): Promise<{ page: Page; errors: string[] }>;
 }
 
+const withBudget = (target: Target, budgetPerDay: number): Target => ({ ...target, probe: { ...target.probe, budgetPerDay } });
+
 async function world(proEveryMs = 60_000, lag = '5m', access?: Access): Promise<World> {
   const clock = { now: T0 };
   const simulator = await startSimulator({ trace: trace(lag), now: () => clock.now, random: () => 0.37 });
   closers.push(() => simulator.close());
   const targets = [
-    simulatedTarget(PRO, simulator.url, { name: 'Nano Banana Pro', every: proEveryMs, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
+    withBudget(simulatedTarget(PRO, simulator.url, { name: 'Nano Banana Pro', every: proEveryMs, timeout: 180_000, model: 'gemini-3-pro-image-preview' }), 1),
     simulatedTarget(FLASH, simulator.url, { name: 'Nano Banana', every: 5 * MINUTE, timeout: 180_000, model: 'gemini-2.5-flash-image' }),
     simulatedTarget(RELAY, simulator.url, { every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
   ];
@@ -191,6 +194,8 @@ describe('the target detail', () => {
     const row = page.locator('table.incidents tbody tr').first();
     expect(await row.locator('.badge').textContent()).toBe('Overloaded');
     expect(await row.textContent()).toMatch(/after onset|before we saw it/);
+    // How it is probed and what that costs: the interval in force, the budget, today and the week.
+    expect(await page.locator('p.probing').textContent()).toMatch(/^Canaries every 1 min · budget \$1\.00 a day · \$0\.\d{4} spent today \(\d+ probes\) · \$0\.\d{4} over the last 7 days$/);
     await screenshot(page, 'detail');
 
     // The p95 heatmap and another range redraw in place.

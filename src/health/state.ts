@@ -235,7 +235,13 @@ function learn(tracker: Tracker, group: Group, t: HealthThresholds): Pick<Tracke
   }
   const run = evidence[change.level]!.run;
   if (change.level === 'calm') return { level: 'calm', calm: learnCalm(tracker.calm, run), pending: emptyMix(), episode: emptyMix(), evidence: {} };
-  return { level: change.level, calm: tracker.calm, pending: emptyMix(), episode: episodeCounts(change.level, run), evidence: {} };
+  // Out of a hold into a milder level, the run's failures are the hold's ragged tail, already
+  // counted there: the new episode starts from the successes that ended the hold, and learns its
+  // own failures (if any) from here. Else a hold that ends "ok, ok, 503, 503, ok" seeds a 30 %
+  // error rate that takes dozens of clean calls to outlive.
+  const leavingHold = HOLD_LEVELS.has(tracker.level) && !HOLD_LEVELS.has(change.level);
+  const seed = leavingHold ? { ...emptyMix(), ok: run.ok, slow: run.slow } : run;
+  return { level: change.level, calm: tracker.calm, pending: emptyMix(), episode: episodeCounts(change.level, seed), evidence: {} };
 }
 
 /** The verdict for the evidence in `next`, with since and opens carried from `before`. */

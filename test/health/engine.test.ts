@@ -290,3 +290,24 @@ describe('the advised timeout comes from calls like the apps\' own', () => {
     expect(advised).toBeLessThan(60);
   });
 });
+
+describe('the end of an overload', () => {
+  for (const every of [60_000, 300_000]) {
+    it(`is healthy again within 8 clean calls after a ragged end (ok, ok, 503, 503), not an hour of "degraded" (probes every ${every / 60_000} min)`, () => {
+      const clock = { now: T0 };
+      const engine = new HealthEngine([{ target: simulatedTarget('pro', 'http://127.0.0.1:9', { every, timeout: 180_000 }), thresholds: DEFAULT_THRESHOLDS, alternatives: [] }], { demo: false, now: () => clock.now });
+      const feed = (cls: OutcomeClass) => {
+        clock.now += every;
+        engine.observe(outcome('pro', clock.now, cls, cls === 'ok' ? 2_000 : 500));
+        return engine.status('pro')!;
+      };
+      for (let i = 0; i < 3_600_000 / every; i++) feed('ok');
+      for (let i = 0; i < 3_000_000 / every; i++) feed('overloaded');
+      expect(engine.status('pro')).toBe('overloaded');
+      for (const cls of ['ok', 'ok', 'overloaded', 'overloaded'] as const) feed(cls);
+      const seen: string[] = [];
+      for (let i = 0; i < 8 && seen.at(-1) !== 'healthy'; i++) seen.push(feed('ok'));
+      expect(seen.at(-1), seen.join(' → ')).toBe('healthy');
+    });
+  }
+});

@@ -155,6 +155,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         expectedCost: spend.expectedCost,
         now: at,
         troubled: status === 'degraded' || status === 'overloaded' || status === 'down',
+        // Not for our own fault (a bad key): probing faster cannot fix that.
+        holding: (status === 'overloaded' || status === 'down') && !['auth', 'config'].includes(pipeline.engine.tracker(target.id)?.cause.kind ?? ''),
         covered: spend.reportSkipsInRow < MAX_REPORT_SKIPS_IN_ROW && pipeline.engine.reportsSince(target.id, at - Math.max(target.probe.every, 60_000)) >= COVERING_REPORTS,
       });
       // A budget skip only re-checks soon; the data is as fresh as the last stretched interval promised.

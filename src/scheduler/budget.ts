@@ -2,7 +2,11 @@ import type { Target } from '../config/target.js';
 import { CANARY_MAX_OUTPUT_TOKENS } from '../config/schema.js';
 
 const DAY = 86_400_000;
-/** Never re-check sooner than this. */
+/** While a target holds traffic, canaries come this many times as often, to see recovery early (failed calls are free). */
+export const HOLDING_SPEED_UP = 2;
+/** Holding never brings canaries closer than this (nor moves any that already are). */
+export const HOLDING_FLOOR_MS = 30_000;
+/** Never sooner than this. */
 const FASTEST_MS = 1_000;
 /** Voting client reports within the last interval that make a canary redundant while the target is healthy. */
 export const COVERING_REPORTS = 3;
@@ -42,6 +46,8 @@ export interface CadenceInput {
   now: number;
   /** Not healthy (degraded, overloaded, down): reports never stand in for the probes that must see it recover. */
   troubled: boolean;
+  /** Holding traffic (overloaded, down): canaries come twice as often, to see recovery early. */
+  holding?: boolean;
   /** Fresh client reports cover the last interval. */
   covered: boolean;
 }
@@ -50,12 +56,13 @@ export interface CadenceInput {
  * When to probe, pure: the configured interval, never faster than the rest of the day's budget
  * allows at the expected cost per probe (spread evenly to UTC midnight). A probe the budget cannot
  * pay for is skipped until the day turns; one that fresh client reports make redundant is skipped
- * while the target is healthy. Probing faster while a target is troubled is the scheduler's
- * confirmation probe (a quarter interval while unsettled), which this budget then bounds: failed
- * calls are free, so an overloaded target is watched closely at little cost.
+ * while the target is healthy. While the target holds traffic, canaries come twice as often (not
+ * closer than 30 s), to see recovery early; the budget bounds these too, but failed calls are
+ * free, so an overloaded target is watched closely at little cost.
  */
 export function probeCadence(input: CadenceInput): CadenceDecision {
-  const wanted = input.everyMs;
+  // Never below HOLDING_FLOOR_MS: probes seconds apart already see a recovery within seconds.
+  const wanted = input.holding ? Math.min(input.everyMs, Math.max(HOLDING_FLOOR_MS, Math.round(input.everyMs / HOLDING_SPEED_UP))) : input.everyMs;
   let everyMs = wanted;
   let stretched = false;
   if (input.budgetPerDay !== null) {

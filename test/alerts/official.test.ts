@@ -44,7 +44,7 @@ const SUBJECTS: ReadonlyArray<readonly [MailKind, RegExp]> = [
   ['overloaded', subject(`${TARGET} OVERLOADED — \\d+% of calls answer 503$`)],
   ['official_incident', subject(`${SOURCE}: official incident \\([a-z ]+\\): "${TITLE}"$`)],
   ['official_resolved', subject(`${SOURCE}: official incident resolved: "${TITLE}"$`)],
-  ['recovered', subject(`${TARGET} RECOVERED after \\d+ min`)],
+  ['recovered', subject(`${TARGET} RECOVERED after (\\d+ h )?\\d+ min`)],
 ];
 
 function subject(rest: string): RegExp {

@@ -51,7 +51,8 @@ describe('the recovery mail', () => {
     expect(Date.parse(incident!.startedAt)).toBe(firstOverload!.at);
     expect(Date.parse(incident!.endedAt!)).toBe(lastRecovery!.at);
     const minutes = Math.round((Date.parse(incident!.endedAt!) - Date.parse(incident!.startedAt)) / MINUTE);
-    expect(minutes).toBeGreaterThan(8);
+    // Both overloads and the healthy spell between: far longer than the relapse alone (about 3 min).
+    expect(minutes).toBeGreaterThanOrEqual(7);
     expect(subjects(inbox.mails)).toEqual([expect.stringMatching(ONSET), expect.stringMatching(new RegExp(`^\\[modelpulse\\] nano-banana-pro RECOVERED after ${minutes} min \\(worst: OVERLOADED, \\d+% failing\\)$`))]);
     // The recovery is decided once the target has been healthy and quiet for recoveredFor: never
     // sooner, and no later than the first probe outcome that shows it (outcomes are stamped with

@@ -19,11 +19,21 @@ const input = (over: Partial<CadenceInput> = {}): CadenceInput => ({
 
 describe('probeCadence', () => {
   for (const everyMs of [10_000, 60_000, 300_000, 3_600_000]) {
-    it(`keeps the configured ${everyMs / 1000} s without a budget, troubled or not`, () => {
+    it(`keeps the configured ${everyMs / 1000} s without a budget, troubled (degraded) or not`, () => {
       expect(probeCadence(input({ everyMs }))).toEqual({ everyMs, skip: null, stretched: false });
       expect(probeCadence(input({ everyMs, troubled: true }))).toEqual({ everyMs, skip: null, stretched: false });
     });
   }
+
+  it('halves the interval while the target holds traffic, never closer than 30 s, and leaves fast cadences alone', () => {
+    expect(probeCadence(input({ everyMs: 300_000, holding: true })).everyMs).toBe(150_000);
+    expect(probeCadence(input({ everyMs: 60_000, holding: true })).everyMs).toBe(30_000);
+    expect(probeCadence(input({ everyMs: 40_000, holding: true })).everyMs).toBe(30_000);
+    expect(probeCadence(input({ everyMs: 10_000, holding: true })).everyMs).toBe(10_000);
+    // The budget still bounds it: at full cost it stretches; with failures free it does not.
+    expect(probeCadence(input({ everyMs: 300_000, holding: true, budgetPerDay: 1, expectedCost: 0.0387 })).stretched).toBe(true);
+    expect(probeCadence(input({ everyMs: 300_000, holding: true, budgetPerDay: 1, expectedCost: 0.0001 })).everyMs).toBe(150_000);
+  });
 
   it('stretches the interval so the rest of the budget lasts to UTC midnight at the expected cost per probe', () => {
     // $1 a day, an image canary at ~$0.039: 12 h left and $0.50 left allow ~13 probes, one every ~56 min.

@@ -119,6 +119,27 @@ describe('a probe budget per target (USD per UTC day)', () => {
   }, 60_000);
 });
 
+describe('probing faster while the target holds traffic, to see recovery early', () => {
+  for (const every of [MINUTE, 5 * MINUTE]) {
+    it(`probes an overloaded target at least 1.7× as often as a healthy one (every ${every / MINUTE} min)`, async () => {
+      const w = await world({
+        every,
+        kind: 'text',
+        segments: [
+          { start: '0s', duration: '4h', latency: { median: '2s', p95: '3s' } },
+          { start: '4h', duration: '4h', p503: 0.95, latency: { median: '2s', p95: '3s' } },
+          { start: '8h', duration: '4h', latency: { median: '2s', p95: '3s' } },
+        ],
+      });
+      await w.runUntil(MIDNIGHT + 8 * HOUR, MINUTE);
+      const healthy = w.probes(MIDNIGHT + 2 * HOUR, MIDNIGHT + 4 * HOUR).length;
+      const overloaded = w.probes(MIDNIGHT + 5 * HOUR, MIDNIGHT + 7 * HOUR).length;
+      expect(overloaded).toBeGreaterThanOrEqual(1.7 * healthy);
+      expect((await w.spend(1)).targets[0]!.today.everySeconds).toBe(every / 2_000);
+    }, 60_000);
+  }
+});
+
 describe('no canaries while client reports cover a healthy target', () => {
   it('skips canaries while an app reports good calls every 10 s, stays healthy on them, and probes again when they stop', async () => {
     const w = await world({ every: MINUTE, kind: 'image' });

@@ -194,8 +194,8 @@ describe('the target detail', () => {
     const row = page.locator('table.incidents tbody tr').first();
     expect(await row.locator('.badge').textContent()).toBe('Overloaded');
     expect(await row.textContent()).toMatch(/after onset|before we saw it/);
-    // How it is probed and what that costs: the interval in force, the budget, today and the week.
-    expect(await page.locator('p.probing').textContent()).toMatch(/^Canaries every 1 min · budget \$1\.00 a day · \$0\.\d{4} spent today \(\d+ probes\) · \$0\.\d{4} over the last 7 days$/);
+    // How it is probed and what that costs: the interval in force (the 1 min halved while it holds traffic), the budget, today and the week.
+    expect(await page.locator('p.probing').textContent()).toMatch(/^Canaries every 30 s · budget \$1\.00 a day · \$0\.\d{4} spent today \(\d+ probes\) · \$0\.\d{4} over the last 7 days$/);
     await screenshot(page, 'detail');
 
     // The p95 heatmap and another range redraw in place.

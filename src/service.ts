@@ -26,7 +26,8 @@ import { Store } from './store/store.js';
 import { GRADE_WINDOW_MS } from './status/correlate.js';
 import { ReportVotes } from './health/reports.js';
 import { NO_REPORTS } from './config/reports-schema.js';
-import { canaryCostCeiling, COVERING_REPORTS, MAX_REPORT_SKIPS_IN_ROW, probeCadence, Spend, utcDayOf } from './scheduler/budget.js';
+import { canaryCostCeiling, COVERING_REPORTS, MAX_REPORT_SKIPS_IN_ROW, probeCadence, Spend } from './scheduler/budget.js';
+import { DAY_MS, utcMidnight } from './stats/days.js';
 
 export interface ServiceOptions {
   now?: () => number;
@@ -166,7 +167,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     onSkip: (target, decision, at) => {
       const spend = spends.get(target.id)!;
       if (!spend.skipped(decision.skip, at, decision.early)) return;
-      const resumesAt = (utcDayOf(at) + 1) * 86_400_000;
+      const resumesAt = utcMidnight(at) + DAY_MS;
       log.info(`probe ${target.id}: budget of $${target.probe.budgetPerDay} spent ($${spend.spentToday.toFixed(4)} today); no probes until ${new Date(resumesAt).toISOString()}`);
       budgetRunOut.push({ targetId: target.id, at, budget: { perDayUsd: target.probe.budgetPerDay ?? 0, spentUsd: spend.spentToday, resumesAt } });
     },
@@ -329,8 +330,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 
 /** What a target's probes cost so far today (UTC), from the minute rollups: a restart keeps counting. */
 function spentToday(store: Store, targetId: string, at: number, retention: ServiceConfig['retention']): number {
-  const from = utcDayOf(at) * 86_400_000;
-  return store.series({ targetId, from, to: at + 1, stepMs: 86_400_000, now: at, source: 'probe' }, retention).points.reduce((sum, p) => sum + p.costUsd, 0);
+  return store.series({ targetId, from: utcMidnight(at), to: at + 1, stepMs: DAY_MS, now: at, source: 'probe' }, retention).points.reduce((sum, p) => sum + p.costUsd, 0);
 }
 
 function describeOutcome(outcome: Outcome): string {

@@ -4,6 +4,7 @@ import type { AlertRecords } from '../store/alert-records.js';
 import type { AlertDraft, AlertState, Moment, OfficialIncidentNote } from '../domain/alert.js';
 import type { OfficialSummary } from '../domain/official.js';
 import { decide, INITIAL_ALERT_STATE } from './rules.js';
+import { utcDayOf } from '../stats/days.js';
 
 const DISCREPANCY_MAIL_GAP_MS = 3_600_000;
 
@@ -58,8 +59,8 @@ export class Alerting {
     const target = this.targets.get(targetId);
     if (!target?.alerts.enabled || target.alerts.budgetExhausted === false) return;
     // Once a UTC day, restarts included: the spend (and so the exhaustion) comes back from the rollups.
-    const day = Math.floor(at / 86_400_000);
-    if (this.records.list(50, targetId).some((n) => n.kind === 'budget_exhausted' && Math.floor(n.createdAt / 86_400_000) === day)) return;
+    const day = utcDayOf(at);
+    if (this.records.list(50, targetId).some((n) => n.kind === 'budget_exhausted' && utcDayOf(n.createdAt) === day)) return;
     const moment = this.moment(targetId, at);
     if (moment) this.records.enqueue([{ ...moment, kind: 'budget_exhausted', budget }], this.channels, at);
   }

@@ -35,7 +35,8 @@ function refuse(c: Context, challenge: string, message: string): Response {
   return c.json({ error: `unauthorized: ${message}` }, 401);
 }
 
-function bearer(header: string, token: string): boolean {
+/** Whether an Authorization header carries this bearer token, compared in constant time. */
+export function bearer(header: string, token: string): boolean {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match !== null && same(match[1]!, token);
 }

@@ -6,6 +6,7 @@ import type { DataSource } from './data-routes.js';
 import type { HealthSource } from './health-routes.js';
 import { quietWindowJson, weekHourJson } from './history-json.js';
 import { parseQuery, unknownTarget } from './query.js';
+import { utcMidnight } from '../stats/days.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -47,7 +48,7 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
     if (!parsed.ok) return parsed.response;
     const days = parsed.value.days ?? 90;
     const at = now();
-    const from = Math.floor(at / DAY) * DAY - (days - 1) * DAY;
+    const from = utcMidnight(at) - (days - 1) * DAY;
     return c.json({
       demo,
       generatedAt: new Date(at).toISOString(),
@@ -55,7 +56,7 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
         const daily = data.series({ targetId: id, from, to: at, stepMs: DAY, now: at }).points;
         // Minute rollups: an hourly series would round its start down and reach back up to 25 h.
         const lastDay = data.series({ targetId: id, from: at - DAY, to: at, stepMs: 5 * MINUTE, now: at }).points;
-        const since = (n: number) => daily.filter((p) => p.t >= Math.floor(at / DAY) * DAY - (n - 1) * DAY);
+        const since = (n: number) => daily.filter((p) => p.t >= utcMidnight(at) - (n - 1) * DAY);
         const incidents = data.incidents({ targetId: id, from, to: at, limit: 1_000 });
         return {
           target: id,

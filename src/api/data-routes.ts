@@ -12,6 +12,7 @@ import { publicTarget } from './public.js';
 import { acknowledgementJson } from './official-json.js';
 import type { Acknowledgement } from '../status/correlate.js';
 import { instant, limit, parseQuery, step, unknownTarget } from './query.js';
+import { utcMidnight } from '../stats/days.js';
 
 export interface DataSource {
   targets: readonly Target[];
@@ -85,7 +86,7 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
     if (!parsed.ok) return parsed.response;
     const at = now();
     const days = parsed.value.days ?? 30;
-    const from = (Math.floor(at / DAY) - days + 1) * DAY;
+    const from = utcMidnight(at) - (days - 1) * DAY;
     return c.json({
       demo,
       from: new Date(from).toISOString(),

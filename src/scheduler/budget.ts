@@ -1,7 +1,7 @@
 import type { Target } from '../config/target.js';
 import { CANARY_MAX_OUTPUT_TOKENS } from '../config/schema.js';
-
-const DAY = 86_400_000;
+import { estimateCost } from '../config/pricing.js';
+import { DAY_MS as DAY, utcDayOf, utcMidnight } from '../stats/days.js';
 /** While a target holds traffic, canaries come this many times as often, to see recovery early (failed calls are free). */
 export const HOLDING_SPEED_UP = 2;
 /** Holding never brings canaries closer than this (nor moves any that already are). */
@@ -15,6 +15,8 @@ export const COVERING_REPORTS = 3;
  * what reports never tell (timeouts and network errors do not vote).
  */
 export const MAX_REPORT_SKIPS_IN_ROW = 4;
+/** A canary prompt's input tokens, generously (the default prompts take 6 to 12). */
+const CANARY_INPUT_TOKENS = 16;
 /** How much each new probe's cost moves the expected cost per probe. */
 const COST_SMOOTHING = 0.1;
 
@@ -67,7 +69,7 @@ export function probeCadence(input: CadenceInput): CadenceDecision {
   let stretched = false;
   if (input.budgetPerDay !== null) {
     const left = input.budgetPerDay - input.spentToday;
-    const untilMidnight = DAY - (((input.now % DAY) + DAY) % DAY);
+    const untilMidnight = utcMidnight(input.now) + DAY - input.now;
     if (left <= 0 || left < input.expectedCost) {
       const dayInterval = (DAY * input.expectedCost) / input.budgetPerDay;
       const early = untilMidnight > 2 * Math.max(dayInterval, input.everyMs);
@@ -85,14 +87,8 @@ export function probeCadence(input: CadenceInput): CadenceDecision {
 
 /** The most one canary can cost: a text canary's prompt plus its output cap (thinking included), or one image. */
 export function canaryCostCeiling(target: Target): number {
-  const { price, probe } = target;
-  const input = 16 * price.inputPerMTokens;
-  const output = probe.kind === 'image' ? price.assumedImageTokens * price.imageOutputPerMTokens : (probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS) * price.textOutputPerMTokens;
-  return (input + output) / 1_000_000;
-}
-
-export function utcDayOf(at: number): number {
-  return Math.floor(at / DAY);
+  const image = target.probe.kind === 'image';
+  return estimateCost(target.price, { inputTokens: CANARY_INPUT_TOKENS, outputTokens: image ? null : (target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS), images: image ? 1 : 0 });
 }
 
 /**

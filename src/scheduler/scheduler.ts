@@ -35,7 +35,6 @@ interface Plan {
   skippedOverlaps: number;
   /** The interval last decided (the configured one, stretched or shortened). */
   effectiveEveryMs: number;
-  skipped: Record<SkipReason, number>;
 }
 
 export interface PlanStatus {
@@ -44,7 +43,6 @@ export interface PlanStatus {
   running: boolean;
   skippedOverlaps: number;
   effectiveEveryMs: number;
-  skipped: Record<SkipReason, number>;
 }
 
 /**
@@ -66,7 +64,7 @@ export class ProbeScheduler {
     const now = options.now();
     this.plans = options.targets.map((target) => {
       const cadence = { everyMs: target.probe.every, maxJitterMs: options.maxJitterMs };
-      return { target, cadence, dueAt: firstDue(now, cadence, this.random), running: null, skippedOverlaps: 0, effectiveEveryMs: cadence.everyMs, skipped: { budget: 0, reports: 0 } };
+      return { target, cadence, dueAt: firstDue(now, cadence, this.random), running: null, skippedOverlaps: 0, effectiveEveryMs: cadence.everyMs };
     });
     this.byId = new Map(this.plans.map((plan) => [plan.target.id, plan]));
   }
@@ -90,7 +88,6 @@ export class ProbeScheduler {
       if (decision) plan.effectiveEveryMs = decision.everyMs;
       plan.dueAt = nextDue(now, this.effective(plan), this.random);
       if (decision?.skip) {
-        plan.skipped[decision.skip]++;
         this.options.onSkip?.(plan.target, { ...decision, skip: decision.skip }, now);
         continue;
       }
@@ -129,7 +126,7 @@ export class ProbeScheduler {
   }
 
   status(): PlanStatus[] {
-    return this.plans.map((p) => ({ targetId: p.target.id, dueAt: p.dueAt, running: p.running !== null, skippedOverlaps: p.skippedOverlaps, effectiveEveryMs: p.effectiveEveryMs, skipped: { ...p.skipped } }));
+    return this.plans.map((p) => ({ targetId: p.target.id, dueAt: p.dueAt, running: p.running !== null, skippedOverlaps: p.skippedOverlaps, effectiveEveryMs: p.effectiveEveryMs }));
   }
 
   inFlight(): number {

@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { alertsSchema, targetAlerts } from '../src/config/alerts-schema.js';
 import { DEFAULT_THRESHOLDS } from '../src/config/health-schema.js';
 import { resolvePrice } from '../src/config/pricing.js';
-import { retentionSchema } from '../src/config/schema.js';
-import type { ServiceConfig, Target } from '../src/config/target.js';
+import type { Target } from '../src/config/target.js';
 import { silentLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
 import { seededRandom } from '../src/simulator/random.js';
 import type { Trace } from '../src/simulator/scenario.js';
 import { virtualUpstream, type VirtualUpstream } from '../src/simulator/virtual.js';
 import { nextTurn, type Outside } from './clients-loop.js';
-import { TARGET } from './world.js';
+import { benchConfig, TARGET } from './world.js';
 
 export const MODEL = 'gemini-3-pro-image-preview';
 /** Row 3b's second target, configured as Pro's alternative: Nano Banana. */
@@ -62,20 +61,12 @@ export async function startClientsWorld(options: { startAt: number; canary: Trac
   });
   const targets = flashUpstream ? [geminiTarget(TARGET, MODEL, [FLASH_TARGET]), geminiTarget(FLASH_TARGET, FLASH_MODEL, [])] : [geminiTarget(TARGET, MODEL, [])];
   const upstreams = flashUpstream ? [upstream, flashUpstream] : [upstream];
-  const config: ServiceConfig = {
-    mode: 'file',
+  const config = benchConfig(dir, targets, {
     origin: 'bench clients',
-    server: { port: 0, host: '127.0.0.1' },
-    dataDir: dir,
-    scheduler: { maxConcurrent: 8, maxJitter: 15_000 },
-    retention: retentionSchema.parse({}),
-    targets,
-    alerts: { dashboardUrl: null, groupWaitMs: 30_000, email: null, webhook: null },
-    statusSources: [],
-    discrepancyAfterMs: 600_000,
+    maxJitterMs: 15_000,
     // What `reports: { tokens: [{ id: bench, tokenEnv: … }] }` resolves to, with the other knobs at their defaults.
     reports: { tokens: options.reportToken === null ? [] : [{ id: 'bench', token: options.reportToken }], perMinute: 6_000, votesPerMinute: 6 },
-  };
+  });
   const service = await startService(config, {
     now: () => clock.now,
     autoStart: false,

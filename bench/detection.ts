@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alertsSchema, targetAlerts } from '../src/config/alerts-schema.js';
 import { resolvePrice } from '../src/config/pricing.js';
-import { retentionSchema } from '../src/config/schema.js';
-import type { ServiceConfig, Target } from '../src/config/target.js';
+import type { Target } from '../src/config/target.js';
 import { DEFAULT_THRESHOLDS } from '../src/config/health-schema.js';
 import type { Notifier } from '../src/alerts/notifiers/notifier.js';
 import { silentLogger } from '../src/log.js';
@@ -12,6 +11,7 @@ import { startService, type Service } from '../src/service.js';
 import { seededRandom } from '../src/simulator/random.js';
 import { parseTrace, type TraceFile } from '../src/simulator/scenario.js';
 import { startSimulator } from '../src/simulator/server.js';
+import { benchConfig } from './world.js';
 
 export const T0 = Date.UTC(2026, 10, 24, 0, 0, 0);
 const ID = 'pro';
@@ -39,18 +39,7 @@ export async function withService<T>(
     alternatives: [],
     alerts: { ...targetAlerts(alertsSchema.parse({}), undefined), enabled: options.alerts ?? false },
   };
-  const config: ServiceConfig = {
-    mode: 'file',
-    origin: 'bench',
-    server: { port: 0, host: '127.0.0.1' },
-    dataDir: dir,
-    scheduler: { maxConcurrent: 8, maxJitter: 0 },
-    retention: retentionSchema.parse({}),
-    targets: [target],
-    alerts: { dashboardUrl: 'https://modelpulse.example.com', groupWaitMs: 30_000, email: null, webhook: null },
-    statusSources: [],
-    discrepancyAfterMs: 600_000,
-  };
+  const config = benchConfig(dir, [target], { origin: 'bench', maxJitterMs: 0, dashboardUrl: 'https://modelpulse.example.com' });
   const service = await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: seededRandom(seed + 1), notifiers: options.notifiers });
   try {
     return await run(service, clock);

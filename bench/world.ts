@@ -14,6 +14,23 @@ import { seededRandom } from '../src/simulator/random.js';
 import { parseTrace, type TraceFile } from '../src/simulator/scenario.js';
 import { virtualUpstream, type VirtualUpstream } from '../src/simulator/virtual.js';
 
+/** The service configuration a benchmark runs: a file config on loopback, default retention, no status pages, alerts grouped for 30 s. */
+export function benchConfig(dataDir: string, targets: Target[], options: { origin: string; maxJitterMs: number; dashboardUrl?: string; reports?: ServiceConfig['reports'] }): ServiceConfig {
+  return {
+    mode: 'file',
+    origin: options.origin,
+    server: { port: 0, host: '127.0.0.1' },
+    dataDir,
+    scheduler: { maxConcurrent: 8, maxJitter: options.maxJitterMs },
+    retention: retentionSchema.parse({}),
+    targets,
+    alerts: { dashboardUrl: options.dashboardUrl ?? null, groupWaitMs: 30_000, email: null, webhook: null },
+    statusSources: [],
+    discrepancyAfterMs: 600_000,
+    ...(options.reports ? { reports: options.reports } : {}),
+  };
+}
+
 export const WORLD_T0 = Date.UTC(2026, 10, 24, 0, 0, 0);
 export const TARGET = 'pro';
 
@@ -67,18 +84,7 @@ export async function withWorld<T>(spec: WorldSpec, body: (world: World) => Prom
     alternatives: [],
     alerts: targetAlerts(alertsSchema.parse({}), undefined),
   };
-  const config: ServiceConfig = {
-    mode: 'file',
-    origin: 'world',
-    server: { port: 0, host: '127.0.0.1' },
-    dataDir: dir,
-    scheduler: { maxConcurrent: 8, maxJitter: spec.maxJitterMs ?? 15_000 },
-    retention: retentionSchema.parse({}),
-    targets: [target],
-    alerts: { dashboardUrl: null, groupWaitMs: 30_000, email: null, webhook: null },
-    statusSources: [],
-    discrepancyAfterMs: 600_000,
-  };
+  const config = benchConfig(dir, [target], { origin: 'world', maxJitterMs: spec.maxJitterMs ?? 15_000 });
   const service = await startService(config, {
     now: () => clock.now,
     autoStart: false,

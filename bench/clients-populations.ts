@@ -22,7 +22,7 @@ export interface Tally {
   /** Model calls sent, and those answered 503. */
   calls: number;
   overloaded: number;
-  /** 503s answered while the day was in an overload episode (80 % or more 503). */
+  /** 503s answered while the day was in one of Pro's overload episodes (80 % or more 503), Flash's included. */
   overloadedInEpisodes: number;
   images: number;
   /** Per UTC hour of the day: calls sent, 503s, images delivered. */
@@ -231,7 +231,8 @@ function upstreamFetch(setup: CrowdSetup, trace: Trace, model: string, tally: Ta
       tally.overloaded++;
       hour.overloaded++;
       if (isFlash) tally.flash.overloaded++;
-      if (conditions.p503 >= EPISODE_SHARE) tally.overloadedInEpisodes++;
+      // The episodes are Pro's: a 503 from Flash while Pro is in one counts as in it.
+      if (conditionsAt(setup.trace, setup.traceStart, at).p503 >= EPISODE_SHARE) tally.overloadedInEpisodes++;
     }
     // The guarded fetch hands every 200 to its caller, so each is one delivered image.
     if (isFlash && wire.status === 200) tally.flash.images++;

@@ -24,6 +24,14 @@ export interface GuardedFetchOptions {
   maxAttempts?: number;
   /** The longest a call waits while modelpulse says hold; default 60 s. */
   maxWaitMs?: number;
+  /**
+   * The retry budget, as gRPC's retryThrottling: every failed attempt costs a token, every success
+   * earns tokenRatio, and no retry is made at or below half of maxTokens. Defaults: maxTokens 10,
+   * tokenRatio 1, so retries go on while at most about half of the attempts fail (tokenRatio / (1 +
+   * tokenRatio)). gRPC's usual 0.1 stops them at about 9 %, under the 15–35 % 503 shares image models
+   * answer on an ordinary afternoon; the hold advice, not the budget, is what stops traffic in an overload.
+   */
+  retryThrottling?: { maxTokens?: number; tokenRatio?: number };
   /** Per target id that /health may name as the alternative: how to send the same call there. */
   alternatives?: Record<string, RouteToAlternative>;
   /** Sent as "Authorization: Bearer" to /health when modelpulse guards it (MODELPULSE_HEALTH_TOKEN). */
@@ -61,9 +69,9 @@ const MAX_BACKOFF_MS = 60_000;
 const HOLD_POLL_MS = 5_000;
 /** Advice older than this is asked again even without Cache-Control. */
 const DEFAULT_FRESH_MS = 5_000;
-/** gRPC's retry throttling: retries stop while the tokens are at or below half of the maximum. */
+/** The retry budget's defaults (see GuardedFetchOptions.retryThrottling). */
 const RETRY_TOKENS_MAX = 10;
-const RETRY_TOKEN_RATIO = 0.1;
+const RETRY_TOKEN_RATIO = 1;
 
 /**
  * Returns a fetch for calls to one model: it asks modelpulse first (cached for as long as the answer
@@ -84,7 +92,7 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
   const maxAttempts = Number.isFinite(options.maxAttempts) ? Math.max(1, Math.floor(options.maxAttempts!)) : 5;
   const maxWaitMs = options.maxWaitMs ?? 60_000;
   const advisor = new Advisor(options, baseFetch, now);
-  const budget = { tokens: RETRY_TOKENS_MAX };
+  const budget = retryBudget(options.retryThrottling);
   const reporter = options.reportToken ? new Reporter(options.modelpulseUrl, options.reportToken, baseFetch, now) : null;
 
   const guarded = async (input: FetchInput, init?: RequestInit): Promise<Response> => {
@@ -126,16 +134,14 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
       }
       reporter?.add({ target: targetId, at: startedAt, status: response?.status ?? null, ...(response ? {} : { outcome: 'network' }), latencyMs: now() - startedAt });
       if (response !== null && response.status !== 503 && response.status !== 429) {
-        budget.tokens = Math.min(RETRY_TOKENS_MAX, budget.tokens + RETRY_TOKEN_RATIO);
+        budget.succeeded();
         return response;
       }
       const giveUp = () => {
         if (response) return response;
         throw failure;
       };
-      // gRPC's throttling: every failure costs a token, and no retry at or below half of them.
-      budget.tokens = Math.max(0, budget.tokens - 1);
-      if (!replayable(callInput, callInit) || attempt >= maxAttempts || budget.tokens <= RETRY_TOKENS_MAX / 2) return giveUp();
+      if (!budget.failedMayRetry() || !replayable(callInput, callInit) || attempt >= maxAttempts) return giveUp();
       // A server that asks for more than the backoff cap is not retried sooner than it asked: its answer is returned.
       const told = response ? await serverDelayMs(response, now) : null;
       if (told !== null && told > MAX_BACKOFF_MS) return giveUp();
@@ -144,6 +150,28 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
     }
   };
   return Object.assign(guarded, { flushReports: () => reporter?.flush() ?? Promise.resolve() }) as GuardedFetch;
+}
+
+/** gRPC's retry throttling: a failure costs a token, a success earns tokenRatio, and no retry at or below half of maxTokens. */
+function retryBudget(config: GuardedFetchOptions['retryThrottling']) {
+  const maxTokens = positive(config?.maxTokens, 'retryThrottling.maxTokens') ?? RETRY_TOKENS_MAX;
+  const tokenRatio = positive(config?.tokenRatio, 'retryThrottling.tokenRatio') ?? RETRY_TOKEN_RATIO;
+  let tokens = maxTokens;
+  return {
+    succeeded() {
+      tokens = Math.min(maxTokens, tokens + tokenRatio);
+    },
+    failedMayRetry() {
+      tokens = Math.max(0, tokens - 1);
+      return tokens > maxTokens / 2;
+    },
+  };
+}
+
+function positive(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`createGuardedFetch: ${name} must be a number above 0, got ${String(value)}`);
+  return value;
 }
 
 /** One call as POST /api/reports takes it. */

@@ -179,6 +179,28 @@ describe('createGuardedFetch calling the model', () => {
     expect(up.seen).toHaveLength(5 + 19);
   });
 
+  // An ordinary afternoon of an image model while modelpulse says send: every n-th attempt is a 503
+  // (seeded dice would do the same; a fixed pattern keeps the count exact).
+  it.each([
+    { share: '15 %', every: 7, tokenRatio: undefined, returned503: 'no' },
+    { share: '35 %', every: 3, tokenRatio: undefined, returned503: 'no' },
+    { share: '50 %', every: 2, tokenRatio: undefined, returned503: 'no' },
+    { share: '15 %', every: 7, tokenRatio: 0.1, returned503: 'some' },
+  ] as const)('at a steady $share 503 share the budget (tokenRatio $tokenRatio) hands the app $returned503 503s out of 200 calls', async ({ every, tokenRatio, returned503 }) => {
+    const mp = await modelpulse(() => SEND);
+    const up = await model((n) => (n % every === 0 ? overloaded() : { status: 200 }));
+    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', sleep: async () => {}, ...(tokenRatio ? { retryThrottling: { tokenRatio } } : {}) });
+    let failed = 0;
+    for (let i = 0; i < 200; i++) if ((await guarded(`${up.url}/x`)).status === 503) failed++;
+    if (returned503 === 'no') expect(failed).toBe(0);
+    // gRPC's usual ratio stops retrying once more than about 9 % of attempts fail.
+    else expect(failed).toBeGreaterThan(10);
+  });
+
+  it.each([{ maxTokens: 0 }, { tokenRatio: -1 }, { tokenRatio: Number.NaN }])('refuses a retry budget of %o, naming the field', (retryThrottling) => {
+    expect(() => createGuardedFetch({ modelpulseUrl: 'http://127.0.0.1:9', target: 'pro', retryThrottling })).toThrow(/retryThrottling\.(maxTokens|tokenRatio) must be a number above 0/);
+  });
+
   it("applies the advised timeout as the call's deadline (not retried), and a shorter signal of the caller wins", async () => {
     const mp = await modelpulse(() => ({ ...SEND, timeoutSeconds: 0.2 }));
     const up = await model(() => 'hang');

@@ -6,6 +6,7 @@ import { createApp, type Liveness } from './api/app.js';
 import { alertSecrets, notifiersFor, wireAlerts } from './alerts/channels.js';
 import type { Notifier } from './alerts/notifiers/notifier.js';
 import { createMetrics } from './api/metrics.js';
+import { VERSION } from './version.js';
 import { ObservationPipeline } from './pipeline.js';
 import { demoSources, demoTargets } from './config/defaults.js';
 import { holdsTraffic } from './domain/health.js';
@@ -105,9 +106,25 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     return { holding: known ? holdsTraffic(status) && !ourFault : null, troubled: known ? status !== 'healthy' : null, since: tracker.since };
   };
   const correlator = new OfficialCorrelator(targets.map((t) => t.id), official, store, config.discrepancyAfterMs, reading);
+  const lastProbeAt = new Map<string, number>();
   const metrics = createMetrics(
-    () => targets.map((t) => ({ targetId: t.id, state: pipeline.engine.status(t.id) ?? 'unknown' })),
-    () => sources.map((s) => ({ sourceId: s.id, status: official.view(s.id, now())?.status ?? 'unknown' })),
+    {
+      targets: () => {
+        const at = now();
+        const open = store.health.openIncidents();
+        return targets.map((t) => ({
+          targetId: t.id,
+          state: pipeline.engine.status(t.id) ?? 'unknown',
+          send: pipeline.engine.snapshot(t.id, at)?.advice.send ?? true,
+          incidentOpen: open.has(t.id),
+          lastProbeAt: lastProbeAt.get(t.id) ?? null,
+          everyMs: scheduler.status().find((p) => p.targetId === t.id)?.effectiveEveryMs ?? t.probe.every,
+        }));
+      },
+      official: () => sources.map((s) => ({ sourceId: s.id, status: official.view(s.id, now())?.status ?? 'unknown' })),
+      outbox: () => store.alerts.outbox(alerts.channels).map((o) => ({ channel: o.channel, counts: o.counts, oldestPendingSeconds: o.oldestPendingAt === null ? null : Math.max(0, (now() - o.oldestPendingAt) / 1000) })),
+    },
+    { version: VERSION, region: config.server.region, targetIds: targets.map((t) => t.id) },
   );
   official.listen((event) => {
     if (event.kind === 'fetch_failed') metrics.fetchFailed(event.sourceId);
@@ -117,7 +134,10 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const spends = new Map(targets.map((t) => [t.id, new Spend(canaryCostCeiling(t), now(), spentToday(store, t.id, now(), config.retention))]));
   pipeline.listen({
     outcome: (outcome) => {
-      if (outcome.source === 'probe') spends.get(outcome.targetId)?.record(outcome.costUsd, now());
+      if (outcome.source === 'probe') {
+        spends.get(outcome.targetId)?.record(outcome.costUsd, now());
+        lastProbeAt.set(outcome.targetId, outcome.at + outcome.latencyMs);
+      }
       latest.set(outcome.targetId, outcome);
       metrics.observe(outcome);
       log.info(describeOutcome(outcome));
@@ -202,6 +222,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const stopping = new AbortController();
   const app = createApp({
     mode: config.mode,
+    region: config.server.region ?? null,
     now,
     liveness,
     data: {
@@ -265,7 +286,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
-  const notifiers = options.notifiers ?? notifiersFor(config.alerts, { dashboardUrl: url, demo: config.mode === 'demo' }, log, now);
+  const notifiers = options.notifiers ?? notifiersFor(config.alerts, { dashboardUrl: url, demo: config.mode === 'demo', region: config.server.region ?? null }, log, now);
   const alerts = wireAlerts({ store, targets, engine: pipeline.engine, settings: config.alerts, notifiers, secrets, now, log, official: (id, at) => correlator.summary(id, at) });
   pipeline.onStep((targetId, at, observed) => alerts.alerting.evaluate(targetId, at, observed));
   official.listen((event) => {

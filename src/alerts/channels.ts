@@ -22,8 +22,8 @@ export interface AlertWiring {
 }
 
 /** Builds the alert channels from the settings: email and/or webhook, else the service log. */
-export function notifiersFor(settings: AlertSettings, context: { dashboardUrl: string; demo: boolean }, log: Logger, now: () => number): Notifier[] {
-  const render = { dashboardUrl: settings.dashboardUrl ?? context.dashboardUrl, demo: context.demo };
+export function notifiersFor(settings: AlertSettings, context: { dashboardUrl: string; demo: boolean; region?: string | null }, log: Logger, now: () => number): Notifier[] {
+  const render = { dashboardUrl: settings.dashboardUrl ?? context.dashboardUrl, demo: context.demo, region: context.region ?? null };
   const notifiers: Notifier[] = [];
   if (settings.email) notifiers.push(emailNotifier(settings.email, render));
   if (settings.webhook) notifiers.push(webhookNotifier(settings.webhook, render, now));

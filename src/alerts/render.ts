@@ -18,6 +18,8 @@ export interface RenderContext {
   /** Base URL of the service as people reach it; links are left out without it. */
   dashboardUrl: string | null;
   demo: boolean;
+  /** server.region: named in the subject and the footer, so mails from several regions tell apart. */
+  region?: string | null;
 }
 
 export interface RenderedMail {
@@ -30,10 +32,11 @@ const MAX_SUBJECT = 200;
 
 /** Pure: one mail for a group of notifications (one or several targets). */
 export function renderMail(notices: readonly Notice[], context: RenderContext): RenderedMail {
-  const prefix = context.demo ? '[modelpulse DEMO]' : '[modelpulse]';
+  const prefix = `[${['modelpulse', context.demo ? 'DEMO' : null, context.region ?? null].filter(Boolean).join(' ')}]`;
   const subject = notices.length === 1 ? `${prefix} ${headline(notices[0]!.draft)}` : groupSubject(prefix, notices);
   const sections = notices.map((n) => section(n, context));
-  const footer = context.demo ? 'DEMO MODE: these targets are a built-in simulator, not real models.' : 'Sent by modelpulse.';
+  const from = context.region ? `Sent by modelpulse in ${context.region}.` : 'Sent by modelpulse.';
+  const footer = context.demo ? `DEMO MODE: these targets are a built-in simulator, not real models. ${from}` : from;
   const text = [...sections.map(plainSection), footer].join('\n\n') + '\n';
   const html = [
     '<!doctype html><html><body style="font-family: sans-serif">',

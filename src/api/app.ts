@@ -16,6 +16,8 @@ export interface Liveness {
 
 export interface ApiDeps {
   mode: ConfigMode;
+  /** server.region: named in /health replies; null when unset. */
+  region?: string | null;
   now: () => number;
   data: DataSource;
   health: HealthSource;
@@ -48,6 +50,7 @@ export function createApp(deps: ApiDeps): Hono {
     c.json({
       service: 'modelpulse',
       demo,
+      region: deps.region ?? null,
       ...(demo ? { notice: 'DEMO MODE: targets are a built-in simulator, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs.' } : {}),
       dashboard: '/',
       routes: Object.keys(OPENAPI_DOCUMENT.paths),
@@ -60,7 +63,7 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json({ status: liveness.ok ? 'ok' : 'failing', demo, checks: liveness.checks }, liveness.ok ? 200 : 503);
   });
 
-  healthRoutes(app, deps.health, deps.now, demo);
+  healthRoutes(app, deps.health, deps.now, { demo, region: deps.region ?? null });
   dataRoutes(app, deps.data, deps.now, demo);
   statusRoutes(app, deps.status, deps.now, demo);
   reportRoutes(app, deps.reports ?? NO_SINK, deps.now);

@@ -26,7 +26,7 @@ interface Cached {
   etag: string;
   status: 200 | 503;
   headers: Record<string, string>;
-  snapshot: HealthSnapshot & { official: ReturnType<typeof officialJson> };
+  snapshot: HealthSnapshot & { region: string | null; official: ReturnType<typeof officialJson> };
 }
 
 const WORST_FIRST: HealthState[] = ['down', 'overloaded', 'degraded', 'unknown', 'healthy'];
@@ -34,9 +34,11 @@ const MAX_AGE_CAP_SECONDS = 60;
 
 /**
  * /health and /health/{id}: answered from memory only. A body is rebuilt at most once a second
- * per target or when its data changed; the ETag covers what matters (not the clock fields).
+ * per target or when its data changed; the ETag covers what matters (not the clock fields). With
+ * server.region set, every reply names the region whose view it gives.
  */
-export function healthRoutes(app: Hono, source: HealthSource, now: () => number, demo: boolean): void {
+export function healthRoutes(app: Hono, source: HealthSource, now: () => number, instance: { demo: boolean; region: string | null }): void {
+  const { demo, region } = instance;
   const cache = new Map<string, Cached>();
 
   const current = (id: string, at: number): Cached | undefined => {
@@ -46,7 +48,7 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
     const health = source.snapshot(id, at);
     if (!health) return undefined;
     const nextQuietWindow = quietWindowJson(source.quietWindow(id, at));
-    const snapshot = { ...health, advice: { ...health.advice, nextQuietWindow }, official: officialJson(source.official(id, at)) };
+    const snapshot = { ...health, region, advice: { ...health.advice, nextQuietWindow }, official: officialJson(source.official(id, at)) };
     const { generatedAt: _generated, dataAgeSeconds: _age, ...stable } = snapshot;
     const etag = `W/"${createHash('sha1').update(JSON.stringify(stable)).digest('base64url').slice(0, 22)}"`;
     const advice = snapshot.advice;
@@ -71,6 +73,7 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
     return c.json({
       status: worst,
       demo,
+      region,
       generatedAt: new Date(at).toISOString(),
       targets: targets.map((t) => ({ target: t.target, status: t.status, send: t.advice.send, since: t.since, retryAfterSeconds: t.advice.retryAfterSeconds })),
     });

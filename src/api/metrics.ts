@@ -1,22 +1,51 @@
 import { HEALTH_STATES, type HealthState } from '../domain/health.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Outcome } from '../domain/outcome.js';
+import { OUTCOME_CLASSES, type Outcome } from '../domain/outcome.js';
 import { OFFICIAL_STATUSES, type OfficialStatus } from '../domain/official.js';
 
-export const LATENCY_BUCKETS_SECONDS = [0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
+/** From 0.1 s (a text canary on a good day) to 300 s (a Pro image on a bad one), and one above for the 180 s timeout's stragglers. */
+export const LATENCY_BUCKETS_SECONDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 600];
 
-/** Prometheus metrics for one service instance (its own registry, so tests never share counters). */
-export function createMetrics(
-  status: () => Array<{ targetId: string; state: HealthState }>,
-  official: () => Array<{ sourceId: string; status: OfficialStatus }> = () => [],
-) {
+/** What the gauges read at each scrape: a few numbers per target, channel and status page. */
+export interface MetricsView {
+  targets(): Array<{
+    targetId: string;
+    state: HealthState;
+    /** What /health advises: send (true) or hold. */
+    send: boolean;
+    incidentOpen: boolean;
+    /** When the last probe finished (null: none since start), and the interval in force. */
+    lastProbeAt: number | null;
+    everyMs: number;
+  }>;
+  official(): Array<{ sourceId: string; status: OfficialStatus }>;
+  /** Notifications per channel and delivery status (zeros included), and the oldest pending one's age. */
+  outbox(): Array<{ channel: string; counts: Record<string, number>; oldestPendingSeconds: number | null }>;
+}
+
+/**
+ * Prometheus metrics for one service instance (its own registry, so tests never share counters).
+ * With a region, every series carries it as a label. Cardinality is bounded by config: no label
+ * names a request, an incident or an app's call, only targets, states, outcome classes, channels,
+ * report apps and status sources.
+ */
+export function createMetrics(view: MetricsView, instance: { version: string; region?: string | undefined; targetIds: readonly string[] }) {
   const registry = new Registry();
+  if (instance.region) registry.setDefaultLabels({ region: instance.region });
+  new Gauge({
+    name: 'modelpulse_build_info',
+    help: 'Always 1; the labels say which modelpulse version runs (and, when set, its server.region).',
+    labelNames: ['version'] as const,
+    registers: [registry],
+  }).set({ version: instance.version }, 1);
   const outcomes = new Counter({
     name: 'modelpulse_probe_outcomes_total',
     help: 'Probe outcomes by target and outcome class.',
     labelNames: ['target', 'outcome'] as const,
     registers: [registry],
   });
+  // Every class starts at 0, so a ratio or an alert on a class that has not happened yet has a series to read.
+  for (const target of instance.targetIds) for (const outcome of OUTCOME_CLASSES) outcomes.inc({ target, outcome }, 0);
   const latency = new Histogram({
     name: 'modelpulse_probe_latency_seconds',
     help: 'Latency of successful probes, in seconds.',
@@ -24,21 +53,78 @@ export function createMetrics(
     buckets: LATENCY_BUCKETS_SECONDS,
     registers: [registry],
   });
+  for (const target of instance.targetIds) latency.zero({ target });
   const cost = new Counter({
     name: 'modelpulse_probe_cost_usd_total',
     help: 'Estimated probe spend in US dollars.',
     labelNames: ['target'] as const,
     registers: [registry],
   });
+  for (const target of instance.targetIds) cost.inc({ target }, 0);
   new Gauge({
     name: 'modelpulse_target_state',
     help: 'Current health state of each target: 1 for the state it is in, 0 for the others.',
     labelNames: ['target', 'state'] as const,
     registers: [registry],
     collect() {
-      for (const { targetId, state } of status()) {
+      for (const { targetId, state } of view.targets()) {
         for (const candidate of HEALTH_STATES) this.set({ target: targetId, state: candidate }, candidate === state ? 1 : 0);
       }
+    },
+  });
+  new Gauge({
+    name: 'modelpulse_target_send',
+    help: 'What /health advises for each target: 1 send, 0 hold.',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      for (const { targetId, send } of view.targets()) this.set({ target: targetId }, send ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'modelpulse_incident_open',
+    help: '1 while the target has an open incident (overloaded, down or degraded), else 0.',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      for (const { targetId, incidentOpen } of view.targets()) this.set({ target: targetId }, incidentOpen ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'modelpulse_probe_last_timestamp_seconds',
+    help: 'When the last probe of each target finished, in Unix seconds (absent until the first since start).',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { targetId, lastProbeAt } of view.targets()) if (lastProbeAt !== null) this.set({ target: targetId }, lastProbeAt / 1000);
+    },
+  });
+  new Gauge({
+    name: 'modelpulse_probe_interval_seconds',
+    help: 'The probe interval in force for each target, in seconds (stretched by a budget, halved while holding).',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      for (const { targetId, everyMs } of view.targets()) this.set({ target: targetId }, everyMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'modelpulse_alert_outbox',
+    help: 'Alert notifications by channel and delivery status (pending, sending, delivered, unconfirmed, ...).',
+    labelNames: ['channel', 'status'] as const,
+    registers: [registry],
+    collect() {
+      for (const { channel, counts } of view.outbox()) for (const [status, count] of Object.entries(counts)) this.set({ channel, status }, count);
+    },
+  });
+  new Gauge({
+    name: 'modelpulse_alert_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest alert notification still waiting to be delivered, per channel (0 when none waits).',
+    labelNames: ['channel'] as const,
+    registers: [registry],
+    collect() {
+      for (const { channel, oldestPendingSeconds } of view.outbox()) this.set({ channel }, oldestPendingSeconds ?? 0);
     },
   });
   new Gauge({
@@ -47,7 +133,7 @@ export function createMetrics(
     labelNames: ['source', 'status'] as const,
     registers: [registry],
     collect() {
-      for (const { sourceId, status: shown } of official()) {
+      for (const { sourceId, status: shown } of view.official()) {
         for (const candidate of OFFICIAL_STATUSES) this.set({ source: sourceId, status: candidate }, candidate === shown ? 1 : 0);
       }
     },

@@ -107,6 +107,7 @@ export const OPENAPI_DOCUMENT = {
               properties: {
                 status: { ...status, description: 'The worst status of all targets.' },
                 demo: { type: 'boolean' },
+                region: { type: ['string', 'null'], description: 'server.region of the instance that answers; null when unset.' },
                 generatedAt: { type: 'string', format: 'date-time' },
                 targets: { type: 'array', items: { type: 'object', properties: { target: { type: 'string' }, status, send: { type: 'boolean' }, since: { type: 'string', format: 'date-time' }, retryAfterSeconds: nullableNumber } } },
               },
@@ -301,9 +302,10 @@ export const OPENAPI_DOCUMENT = {
       },
       HealthSnapshot: {
         type: 'object',
-        required: ['target', 'model', 'provider', 'status', 'since', 'advice', 'observed', 'lastProbe', 'dataAgeSeconds', 'generatedAt', 'demo', 'official'],
+        required: ['target', 'model', 'provider', 'status', 'since', 'advice', 'observed', 'lastProbe', 'dataAgeSeconds', 'generatedAt', 'demo', 'region', 'official'],
         properties: {
           target: { type: 'string' },
+          region: { type: ['string', 'null'], description: 'server.region of the instance that answers (its probes and its clients); null when unset.' },
           name: { type: 'string' },
           model: { type: 'string' },
           provider: { type: 'string' },

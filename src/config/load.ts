@@ -4,7 +4,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import type { z } from 'zod';
 import { demoConfig, GEMINI_DEFAULTS } from './defaults.js';
 import { resolvePrice } from './pricing.js';
-import { configSchema, DEFAULT_BASE_URL, targetHealth, type Config } from './schema.js';
+import { configSchema, DEFAULT_BASE_URL, REGION, REGION_MESSAGE, targetHealth, type Config } from './schema.js';
 import { targetAlerts, type AlertsConfig } from './alerts-schema.js';
 import { resolveSource } from './status-schema.js';
 import type { ReportsConfig, ReportSettings } from './reports-schema.js';
@@ -144,7 +144,7 @@ function substituteEnv(value: unknown, path: PropertyKey[], context: Substitutio
   return value;
 }
 
-/** PORT and MODELPULSE_DATA_DIR win over the file. */
+/** PORT, MODELPULSE_REGION and MODELPULSE_DATA_DIR win over the file. */
 function envOverrides(server: ServiceConfig['server'], dataDir: string, env: Env): Pick<ServiceConfig, 'server' | 'dataDir'> {
   const badPort = () => new ConfigError(`PORT: expected a port number 0–65535, got ${JSON.stringify(env.PORT)}`);
   if (env.PORT !== undefined && !/^\d{1,5}$/.test(env.PORT.trim())) throw badPort();
@@ -153,7 +153,9 @@ function envOverrides(server: ServiceConfig['server'], dataDir: string, env: Env
   if (env.MODELPULSE_DATA_DIR !== undefined && env.MODELPULSE_DATA_DIR.trim() === '') {
     throw new ConfigError('MODELPULSE_DATA_DIR: expected a directory path, got an empty value');
   }
-  return { server: { ...server, port, auth: accessFromEnv(env) }, dataDir: env.MODELPULSE_DATA_DIR ?? dataDir };
+  const region = env.MODELPULSE_REGION ?? server.region;
+  if (env.MODELPULSE_REGION !== undefined && !REGION.test(env.MODELPULSE_REGION)) throw new ConfigError(`MODELPULSE_REGION: ${REGION_MESSAGE}, got ${JSON.stringify(env.MODELPULSE_REGION)}`);
+  return { server: { ...server, port, ...(region === undefined ? {} : { region }), auth: accessFromEnv(env) }, dataDir: env.MODELPULSE_DATA_DIR ?? dataDir };
 }
 
 /** Optional protection, from the environment only: a password or token never sits in a file. */

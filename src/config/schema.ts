@@ -70,6 +70,10 @@ export const targetSchema = z
   })
   .strict();
 
+/** A region name as clouds spell them: lowercase letters, digits and hyphens. */
+export const REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const REGION_MESSAGE = 'expected a region name of lowercase letters, digits and hyphens, like "europe-west4"';
+
 export const retentionSchema = z
   .object({
     raw: duration(3_600_000, 365 * DAY).default(7 * DAY),
@@ -82,7 +86,12 @@ export const retentionSchema = z
 export const configSchema = z
   .object({
     server: z
-      .object({ port: z.number().int().min(0).max(65_535).default(8080), host: z.string().min(1).default('0.0.0.0') })
+      .object({
+        port: z.number().int().min(0).max(65_535).default(8080),
+        host: z.string().min(1).default('0.0.0.0'),
+        /** Where this instance probes from, e.g. europe-west4: a label on its metrics, /health replies and mails. */
+        region: z.string().regex(REGION, REGION_MESSAGE).optional(),
+      })
       .strict()
       .default({ port: 8080, host: '0.0.0.0' }),
     dataDir: z.string().min(1).default('./data'),

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { AlertDraft, AlertState } from '../domain/alert.js';
 
-export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'unconfirmed';
+export const DELIVERY_STATUSES = ['pending', 'sending', 'delivered', 'unconfirmed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface Notification {
   id: number;
@@ -61,6 +62,7 @@ export class AlertRecords {
         UPDATE notifications SET status = 'pending', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`),
       interrupted: db.prepare(`UPDATE notifications SET status = 'unconfirmed', last_error = ? WHERE status = 'sending'`),
       recent: db.prepare(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`),
+      counts: db.prepare(`SELECT channel, status, COUNT(*) AS count, MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM notifications GROUP BY channel, status`),
       recentFor: db.prepare(`SELECT * FROM notifications WHERE target_id = ? ORDER BY id DESC LIMIT ?`),
     };
   }
@@ -111,6 +113,16 @@ export class AlertRecords {
    */
   settleInterrupted(): number {
     return this.statements.interrupted.run('the service stopped while this was being sent; not resent, to avoid a duplicate').changes;
+  }
+
+  /** Per channel: notifications by delivery status (zeros included), and when the oldest pending one was written (null: none). */
+  outbox(channels: readonly string[]): Array<{ channel: string; counts: Record<DeliveryStatus, number>; oldestPendingAt: number | null }> {
+    const rows = this.statements.counts.all() as Array<{ channel: string; status: DeliveryStatus; count: number; oldest: number | null }>;
+    return [...new Set([...channels, ...rows.map((r) => r.channel)])].map((channel) => {
+      const mine = rows.filter((r) => r.channel === channel);
+      const counts = Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, mine.find((r) => r.status === status)?.count ?? 0])) as Record<DeliveryStatus, number>;
+      return { channel, counts, oldestPendingAt: mine.find((r) => r.status === 'pending')?.oldest ?? null };
+    });
   }
 
   list(limit: number, targetId?: string): Notification[] {

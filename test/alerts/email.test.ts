@@ -13,7 +13,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function world(dir: string) {
+async function world(dir: string, region?: string) {
   const clock = { now: Date.UTC(2026, 10, 25, 13, 0, 0) };
   const simulator: Simulator = await startSimulator({ trace: presetTrace('healthy'), now: () => clock.now });
   closers.push(() => simulator.close());
@@ -29,7 +29,7 @@ async function world(dir: string) {
       smtp: { host: '127.0.0.1', port: inbox.port, secure: false, requireTLS: false, user: 'alerts', password: 'smtp-SECRET-pass-0001', timeoutMs: 2_000 },
     },
   });
-  const service: Service = await startTestService(config, clock);
+  const service: Service = await startTestService(region ? { ...config, server: { ...config.server, region } } : config, clock);
   closers.push(() => service.close());
   const upstream = (kind: 'ok' | 'overloaded' | 'rate_limited') => {
     simulator.clearForced();
@@ -39,8 +39,8 @@ async function world(dir: string) {
 }
 
 /** Two calm minutes, five of `kind`, three calm again: one onset mail during it, a recovery mail after. */
-async function episode(dir: string, kind: 'overloaded' | 'rate_limited') {
-  const setup = await world(dir);
+async function episode(dir: string, kind: 'overloaded' | 'rate_limited', region?: string) {
+  const setup = await world(dir, region);
   const { clock, inbox, service, upstream } = setup;
   upstream('ok');
   await runFor(service, clock, 2 * MINUTE);
@@ -77,6 +77,15 @@ describe('email alerts over real SMTP', () => {
       ['overloaded', 'delivered', 'email'],
     ]);
     expect(JSON.stringify(listed)).not.toContain('smtp-SECRET-pass-0001');
+  });
+
+  it("names the instance's server.region in the subject and the footer, so mails from several regions tell apart", async () => {
+    const { inbox } = await episode(tempDir(), 'overloaded', 'europe-west4');
+    expect(inbox.mails.map((m) => m.subject)).toEqual([
+      expect.stringMatching(/^\[modelpulse europe-west4\] nano-banana-pro OVERLOADED — /),
+      expect.stringMatching(/^\[modelpulse europe-west4\] nano-banana-pro RECOVERED after /),
+    ]);
+    for (const mail of inbox.mails) expect(mail.text).toContain('Sent by modelpulse in europe-west4.');
   });
 
   it('names a rate limit as such: 429s hold traffic as OVERLOADED, worded as a rate limit, not as 503s', async () => {

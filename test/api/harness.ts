@@ -28,8 +28,8 @@ export function closeAfterTest(close: () => Promise<void>): void {
 }
 
 /** Demo mode without its made-up past: these tests count the probes they cause. */
-export async function startDemo(dataDir: string, clock: Clock, options: { demoHistory?: boolean } = {}): Promise<Service> {
-  const config: ServiceConfig = { ...demoConfig(), dataDir, server: { port: 0, host: '127.0.0.1' } };
+export async function startDemo(dataDir: string, clock: Clock, options: { demoHistory?: boolean; region?: string } = {}): Promise<Service> {
+  const config: ServiceConfig = { ...demoConfig(), dataDir, server: { port: 0, host: '127.0.0.1', ...(options.region ? { region: options.region } : {}) } };
   return track(await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, shutdownGraceMs: 200, demoHistory: options.demoHistory ?? false }));
 }
 

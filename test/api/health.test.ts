@@ -39,6 +39,15 @@ describe('/health: every target at a glance', () => {
     expect(one.body).toMatchObject({ status: 'unknown', lastProbe: null, dataAgeSeconds: null, observed: { samples: 0 } });
   });
 
+  it("names the instance's server.region in /health and /health/{id}, null when unset", async () => {
+    const regional = await startDemo(tempDir(), { now: START }, { region: 'europe-west4' });
+    expect((await get<HealthOverview & { region: string | null }>(regional, '/health')).body.region).toBe('europe-west4');
+    expect((await get<HealthSnapshotBody & { region: string | null }>(regional, `/health/${PRO}`)).body.region).toBe('europe-west4');
+    const plain = await startDemo(tempDir(), { now: START });
+    expect((await get<HealthOverview & { region: string | null }>(plain, '/health')).body.region).toBeNull();
+    expect((await get<HealthSnapshotBody & { region: string | null }>(plain, `/health/${PRO}`)).body.region).toBeNull();
+  });
+
   it('reports the worst status of all targets and whether to send to each', async () => {
     const clock = { now: START };
     const service = await startDemo(tempDir(), clock);
@@ -74,7 +83,7 @@ describe('/health/{target}: send now or hold', () => {
     const body = reply.body;
     // name and windows are documented as optional properties of HealthSnapshot.
     expect(Object.keys(body).sort()).toEqual(
-      ['advice', 'dataAgeSeconds', 'demo', 'generatedAt', 'lastProbe', 'model', 'name', 'observed', 'official', 'provider', 'since', 'status', 'target', 'windows'].sort(),
+      ['advice', 'dataAgeSeconds', 'demo', 'generatedAt', 'region', 'lastProbe', 'model', 'name', 'observed', 'official', 'provider', 'since', 'status', 'target', 'windows'].sort(),
     );
     // Demo mode maps the simulated Google Cloud feed to this target.
     expect(Object.keys(body.official ?? {}).sort()).toEqual(['agrees', 'greenWhileFailingSince', 'incident', 'source', 'stale', 'status']);

@@ -273,7 +273,7 @@ describe('the OpenAPI document', () => {
     for (let i = 0; i < 6; i++) engine.observe(outcome('sparse', START - (6 - i) * 120_000, 'ok', 8_000));
     // The route adds `official` (null: no status page maps to this target) and the next quiet window (null: no week of data).
     const engineSnapshot = engine.snapshot('sparse', START)!;
-    const body = { ...engineSnapshot, advice: { ...engineSnapshot.advice, nextQuietWindow: null }, official: null };
+    const body = { ...engineSnapshot, region: 'europe-west4', advice: { ...engineSnapshot.advice, nextQuietWindow: null }, official: null };
     const snapshot = shaped<{ observed: { window: string; samples: number } }>(JSON.parse(JSON.stringify(body)));
     expect(snapshot.observed).toMatchObject({ window: '20m', samples: 6 });
     expect(violations(snapshot, { $ref: '#/components/schemas/HealthSnapshot' })).toEqual([]);

@@ -278,7 +278,7 @@ describe('reports feed health', () => {
     expect(text).toMatch(/modelpulse_report_votes_total\{app="app1",target="pro"\} 3/);
     expect(text).toMatch(/modelpulse_reports_refused_total\{reason="unauthorized"\} 1/);
     // Reports are not probes: the probe counters do not see them.
-    expect(text).not.toMatch(/modelpulse_probe_outcomes_total\{target="pro",outcome="overloaded"\}/);
+    expect(text).toMatch(/modelpulse_probe_outcomes_total\{target="pro",outcome="overloaded"\} 0\n/);
     expect(text).not.toContain(APP1);
   });
 });

@@ -273,6 +273,23 @@ describe('environment overrides', () => {
     expect(loadConfig({ GEMINI_API_KEY: 'k1', PORT: '4001' }, tempDir())).toMatchObject({ mode: 'gemini-defaults', server: { port: 4001 } });
   });
 
+  it('takes server.region from the file, MODELPULSE_REGION over it, and leaves it unset by default', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'modelpulse.yaml'), yaml('server:', '  region: europe-west4', TWO_TARGETS));
+    const env = { GEMINI_API_KEY: 'k1', RELAY_KEY: 'k2' };
+    expect(loadConfig(env, dir).server.region).toBe('europe-west4');
+    expect(loadConfig({ ...env, MODELPULSE_REGION: 'us-central1' }, dir).server.region).toBe('us-central1');
+    expect(loadConfig({}, tempDir()).server.region).toBeUndefined();
+    expect(loadConfig({ MODELPULSE_REGION: 'asia-northeast3' }, tempDir())).toMatchObject({ mode: 'demo', server: { region: 'asia-northeast3' } });
+  });
+
+  it.each(['Europe West', 'eu_west', '-eu', ''])('rejects the region %j, naming the field', (region) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'modelpulse.yaml'), yaml('server:', `  region: ${JSON.stringify(region)}`, TWO_TARGETS));
+    expect(configError(() => loadConfig({ GEMINI_API_KEY: 'k1', RELAY_KEY: 'k2' }, dir))).toMatch(/server\.region: expected a region name of lowercase letters, digits and hyphens/);
+    expect(configError(() => loadConfig({ MODELPULSE_REGION: region }, tempDir()))).toBe(`MODELPULSE_REGION: expected a region name of lowercase letters, digits and hyphens, like "europe-west4", got ${JSON.stringify(region)}`);
+  });
+
   it.each(['http', '70000', '-1', '80.5'])('rejects PORT=%s, naming PORT and the value', (port) => {
     expect(configError(() => loadConfig({ PORT: port }, tempDir()))).toBe(`PORT: expected a port number 0–65535, got "${port}"`);
   });

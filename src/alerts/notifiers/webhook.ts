@@ -35,6 +35,7 @@ export function webhookNotifier(settings: WebhookSettings, context: RenderContex
       const response = await post({
         service: 'modelpulse',
         demo: context.demo,
+        region: context.region ?? null,
         subject,
         notifications: notices.map((n) => ({ id: n.id, headline: headline(n.draft), target: n.target, ...n.draft })),
       });

@@ -101,6 +101,7 @@ export class ObservationPipeline {
       const voting = fresh.filter((o) => o.voted).sort((a, b) => a.at - b.at);
       return { fresh, counted: voting.length, steps: voting.map((outcome) => this.judge(outcome)) };
     });
+    this.engine.noteCutOff(fresh);
     for (const listener of this.listeners) listener.reports?.(fresh);
     for (const step of steps) if (step?.transition) this.announce(step.transition, step.incident);
     return { accepted: fresh.length, duplicates: reports.length - fresh.length, counted };

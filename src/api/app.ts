@@ -63,7 +63,7 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json({ status: liveness.ok ? 'ok' : 'failing', demo, checks: liveness.checks }, liveness.ok ? 200 : 503);
   });
 
-  healthRoutes(app, deps.health, deps.now, { demo, region: deps.region ?? null });
+  healthRoutes(app, deps.health, deps.now, { demo, region: deps.region ?? null, reportsLive: (deps.reports?.tokens.length ?? 0) > 0 });
   dataRoutes(app, deps.data, deps.now, demo);
   statusRoutes(app, deps.status, deps.now, demo);
   reportRoutes(app, deps.reports ?? NO_SINK, deps.now);

@@ -31,14 +31,17 @@ interface Cached {
 
 const WORST_FIRST: HealthState[] = ['down', 'overloaded', 'degraded', 'unknown', 'healthy'];
 const MAX_AGE_CAP_SECONDS = 60;
+const MAX_AGE_WITH_REPORTS_SECONDS = 5;
 
 /**
  * /health and /health/{id}: answered from memory only. A body is rebuilt at most once a second
  * per target or when its data changed; the ETag covers what matters (not the clock fields). With
  * server.region set, every reply names the region whose view it gives.
  */
-export function healthRoutes(app: Hono, source: HealthSource, now: () => number, instance: { demo: boolean; region: string | null }): void {
+export function healthRoutes(app: Hono, source: HealthSource, now: () => number, instance: { demo: boolean; region: string | null; reportsLive: boolean }): void {
   const { demo, region } = instance;
+  // Client reports can change a verdict at any second, not only at the next probe.
+  const maxAgeCap = instance.reportsLive ? MAX_AGE_WITH_REPORTS_SECONDS : MAX_AGE_CAP_SECONDS;
   const cache = new Map<string, Cached>();
 
   const current = (id: string, at: number): Cached | undefined => {
@@ -54,10 +57,12 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
     const advice = snapshot.advice;
     const nextProbe = source.nextProbeAt(id);
     const fresh = nextProbe === null ? 0 : Math.ceil((nextProbe - at) / 1000);
+    // A hold answer is never kept past its own Retry-After: a client that waited that long must be able to ask again.
+    const holdFor = !advice.send && advice.retryAfterSeconds !== null ? advice.retryAfterSeconds : Infinity;
     const headers: Record<string, string> = {
       'Content-Type': 'application/json; charset=utf-8',
       ETag: etag,
-      'Cache-Control': `max-age=${Math.max(0, Math.min(MAX_AGE_CAP_SECONDS, fresh))}`,
+      'Cache-Control': `max-age=${Math.max(0, Math.min(maxAgeCap, holdFor, fresh))}`,
     };
     if (!advice.send && advice.retryAfterSeconds !== null) headers['Retry-After'] = String(advice.retryAfterSeconds);
     const entry: Cached = { key, body: JSON.stringify(snapshot), etag, status: advice.send ? 200 : 503, headers, snapshot };

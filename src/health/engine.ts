@@ -38,6 +38,9 @@ export interface HealthTarget {
   alternatives: readonly string[];
 }
 
+/** Cut-off calls kept per target: the short window's worth at any sane report rate. */
+const MAX_CUT_OFF = 100;
+
 interface Watched extends HealthTarget {
   tracker: Tracker;
   /** Bumped on every change, so a cached /health body knows when it is out of date. */
@@ -49,6 +52,8 @@ interface Watched extends HealthTarget {
   inFlight: number | null;
   /** The newest canary (reports do not replace it in /health's lastProbe). */
   lastProbe: Observation | null;
+  /** Apps' calls cut at a deadline (reported timeouts), newest last: each took at least its latency. */
+  cutOff: Array<{ endedAt: number; latencyMs: number }>;
 }
 
 /**
@@ -71,6 +76,7 @@ export class HealthEngine {
         recentMs: recentWindow(probe.every),
         inFlight: null,
         lastProbe: null,
+        cutOff: [],
       });
     }
   }
@@ -145,6 +151,21 @@ export class HealthEngine {
     const after = statusOf(entry.tracker);
     const transition = after === before ? null : { targetId: outcome.targetId, at: entry.tracker.since, from: before, to: after, cause: entry.tracker.cause, figures: recent };
     return { tracker: entry.tracker, transition, figures: recent };
+  }
+
+  /**
+   * Apps' calls that their deadline cut (reported timeouts). They do not vote, but each says the
+   * call needed longer than it was given, so the advised timeout grows past them: a deadline that
+   * proves too short is raised by half at each round instead of cutting every slow call for an hour.
+   */
+  noteCutOff(outcomes: readonly Outcome[]): void {
+    for (const outcome of outcomes) {
+      const entry = this.watched.get(outcome.targetId);
+      if (!entry || outcome.source !== 'report' || outcome.class !== 'timeout') continue;
+      entry.cutOff.push({ endedAt: outcome.at + outcome.latencyMs, latencyMs: outcome.latencyMs });
+      if (entry.cutOff.length > MAX_CUT_OFF) entry.cutOff.shift();
+      entry.revision++;
+    }
   }
 
   /** Counts probes in flight past the slow line, and marks targets without fresh data unknown; returns those changes. */
@@ -244,10 +265,11 @@ export class HealthEngine {
    */
   private timingBasis(entry: Watched, now: number, hour: WindowStats, day: WindowStats, waited: number): { hour: WindowStats; day: WindowStats; slowestRecentMs: number; floorMs: number } {
     const reports = entry.recent.stats(WINDOWS['1h'], now, 'report');
+    const cutOff = Math.max(0, ...entry.cutOff.filter((c) => c.endedAt >= now - entry.recentMs && c.endedAt <= now).map((c) => c.latencyMs));
     if (reports.counts.ok >= BASELINE_SAMPLES) {
-      return { hour: reports, day: reports, slowestRecentMs: entry.recent.slowestSuccess(now - entry.recentMs, 'report') ?? 0, floorMs: 0 };
+      return { hour: reports, day: reports, slowestRecentMs: Math.max(cutOff, entry.recent.slowestSuccess(now - entry.recentMs, 'report') ?? 0), floorMs: 0 };
     }
-    const slowest = Math.max(waited, entry.recent.slowestSuccess(now - entry.recentMs) ?? 0);
+    const slowest = Math.max(waited, cutOff, entry.recent.slowestSuccess(now - entry.recentMs) ?? 0);
     if (entry.target.probe.kind === 'image') return { hour, day, slowestRecentMs: slowest, floorMs: 0 };
     // Text canaries alone: the probe's deadline at least, and more if even they have turned that slow.
     const none = new RecentOutcomes().stats(WINDOWS['1h'], now);

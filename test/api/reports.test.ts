@@ -52,7 +52,7 @@ async function world(options: { every?: number; reports?: Partial<ReportSettings
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   const health = async () => (await (await fetch(`${service.url}/health/pro`)).json()) as { status: string; advice: { send: boolean } };
-  return { clock, service, dataDir, post, health };
+  return { clock, service, simulator, dataDir, post, health };
 }
 
 const call = (at: number | string, status: number | null, extra: Record<string, unknown> = {}) => ({ target: 'pro', at, status, latencyMs: 21_000, ...extra });
@@ -280,6 +280,82 @@ describe('reports feed health', () => {
     // Reports are not probes: the probe counters do not see them.
     expect(text).toMatch(/modelpulse_probe_outcomes_total\{target="pro",outcome="overloaded"\} 0\n/);
     expect(text).not.toContain(APP1);
+  });
+});
+
+describe('reports and the advice clients act on', () => {
+  for (const every of [MINUTE, 5 * MINUTE]) {
+    it(`raises the advised timeout past calls an app's deadline cut, by half at each round (probes every ${every / MINUTE} min)`, async () => {
+      const w = await world({ every });
+      await runFor(w.service, w.clock, 10 * MINUTE);
+      const advised = async () => ((await (await fetch(`${w.service.url}/health/pro`)).json()) as { advice: { timeoutSeconds: number } }).advice.timeoutSeconds;
+      // Twenty 20 s image calls: the deadline is 1.5 × their p99, at the 30 s floor.
+      await w.post(APP1, { reports: Array.from({ length: 20 }, (_, i) => call(w.clock.now - 60_000 + i * 1_000, 200, { latencyMs: 20_000 })) });
+      expect(await advised()).toBe(30);
+      // The model slows to 60 s: calls are cut at 30 s and reported as timeouts; each round raises the deadline by half.
+      const rounds: number[] = [];
+      for (let round = 0; round < 4; round++) {
+        const deadline = await advised();
+        rounds.push(deadline);
+        if (deadline >= 60) break;
+        await w.post(APP1, { reports: [call(w.clock.now - deadline * 1_000, null, { outcome: 'timeout', latencyMs: deadline * 1_000 })] });
+        await runFor(w.service, w.clock, 1_000);
+      }
+      expect(rounds).toEqual([30, 45, 68]);
+      // Once the cut-offs have left the short window (ten intervals), it settles back on the calls that succeeded.
+      await runFor(w.service, w.clock, every === MINUTE ? 11 * MINUTE : 51 * MINUTE);
+      expect(await advised()).toBe(30);
+    });
+  }
+
+  for (const every of [MINUTE, 5 * MINUTE]) {
+    it(`without reports, lets a send be cached until the next canary (60 s at most), and a hold never past its Retry-After (probes every ${every / MINUTE} min)`, async () => {
+      const w = await world({ every, reports: { tokens: [] } });
+      await runFor(w.service, w.clock, 10 * MINUTE);
+      const read = async () => {
+        const reply = await fetch(`${w.service.url}/health/pro`);
+        const body = (await reply.json()) as { advice: { send: boolean; retryAfterSeconds: number | null } };
+        return { send: body.advice.send, retryAfter: body.advice.retryAfterSeconds, maxAge: Number(/max-age=(\d+)/.exec(reply.headers.get('cache-control') ?? '')![1]) };
+      };
+      const due = () => w.service.scheduler.status()[0]!.dueAt;
+      const calm = await read();
+      expect(calm.send).toBe(true);
+      expect(calm.maxAge).toBe(Math.min(60, Math.max(0, Math.ceil((due() - w.clock.now) / 1_000))));
+      w.simulator.force({ kind: 'overloaded', delayMs: 0 });
+      for (let i = 0; i < 60 && (await read()).send; i++) await runFor(w.service, w.clock, 30_000);
+      const held = await read();
+      expect(held.send).toBe(false);
+      expect(held.retryAfter).toBeGreaterThan(0);
+      expect(held.maxAge).toBe(Math.min(60, held.retryAfter!, Math.max(0, Math.ceil((due() - w.clock.now) / 1_000))));
+      expect(held.maxAge).toBeLessThanOrEqual(held.retryAfter!);
+    });
+  }
+
+  it('lets /health be cached for 5 s at most while the service takes reports, and a hold never past its Retry-After', async () => {
+    const w = await world({ every: 5 * MINUTE });
+    await runFor(w.service, w.clock, 10 * MINUTE);
+    const maxAge = async () => {
+      const reply = await fetch(`${w.service.url}/health/pro`);
+      const body = (await reply.json()) as { advice: { send: boolean; retryAfterSeconds: number | null } };
+      return { send: body.advice.send, retryAfter: body.advice.retryAfterSeconds, maxAge: Number(/max-age=(\d+)/.exec(reply.headers.get('cache-control') ?? '')![1]) };
+    };
+    // Without reports it could be kept until the next canary, minutes away.
+    const calm: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const reply = await maxAge();
+      expect(reply.send).toBe(true);
+      calm.push(reply.maxAge);
+      await runFor(w.service, w.clock, 7_000);
+    }
+    expect(Math.max(...calm)).toBe(5);
+    for (let i = 0; i < 30 && (await maxAge()).send; i++) {
+      await w.post(APP1, { reports: [call(w.clock.now - 21_000, 503)] });
+      await w.post(APP2, { reports: [call(w.clock.now - 21_000, 503)] });
+      await runFor(w.service, w.clock, 10_000);
+    }
+    const held = await maxAge();
+    expect(held.send).toBe(false);
+    expect(held.maxAge).toBeLessThanOrEqual(Math.min(5, held.retryAfter!));
   });
 });
 

@@ -49,12 +49,30 @@ describe('the shipped Prometheus and Alertmanager files', () => {
     const rules = await tool('promtool', ['check', 'rules', RULES]);
     expect(rules.output).toContain('SUCCESS: 9 rules found');
     expect(rules.code).toBe(0);
-    const config = await tool('promtool', ['check', 'config', PROMETHEUS_CONFIG]);
-    expect(config.output).toMatch(/is valid prometheus config file syntax/);
-    expect(config.code).toBe(0);
+    for (const file of [PROMETHEUS_CONFIG, join(ROOT, 'deploy/prometheus/prometheus.compose.yml')]) {
+      const config = await tool('promtool', ['check', 'config', file]);
+      expect(config.output, file).toMatch(/is valid prometheus config file syntax/);
+      expect(config.code, file).toBe(0);
+    }
     const alertmanager = await tool('amtool', ['check-config', ALERTMANAGER_CONFIG]);
     expect(alertmanager.output).toMatch(/SUCCESS/);
     expect(alertmanager.code).toBe(0);
+  });
+
+  it('are what deploy/docker-compose.yml mounts: every file it names exists, and Grafana reads the shipped dashboard', () => {
+    const compose = parse(readFileSync(join(ROOT, 'deploy/docker-compose.yml'), 'utf8')) as { services: Record<string, { volumes?: string[] }>; secrets: Record<string, { file: string }> };
+    const mounts = Object.values(compose.services).flatMap((service) => service.volumes ?? []).map((volume) => volume.split(':'));
+    const files = mounts.filter(([source]) => source!.startsWith('.')).map(([source, target]) => ({ source: join(ROOT, 'deploy', source!), target: target! }));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const { source } of files) expect(existsSync(source), source).toBe(true);
+    expect(files.find((f) => f.source.endsWith('prometheus.compose.yml'))?.target).toBe('/etc/prometheus/prometheus.yml');
+    expect(files.find((f) => f.source.endsWith('modelpulse.rules.yml'))?.target).toBe('/etc/prometheus/modelpulse.rules.yml');
+    expect(files.find((f) => f.source.endsWith('alertmanager.yml'))?.target).toBe('/etc/alertmanager/alertmanager.yml');
+    // The provisioning's dashboard folder is where the compose puts the dashboard.
+    const provider = parse(readFileSync(join(ROOT, 'deploy/grafana/provisioning/dashboards/modelpulse.yml'), 'utf8')) as { providers: Array<{ options: { path: string } }> };
+    expect(files.find((f) => f.source.endsWith('grafana/modelpulse.json'))?.target.startsWith(`${provider.providers[0]!.options.path}/`)).toBe(true);
+    // The SMTP password comes from a secret at the path the shipped Alertmanager config reads.
+    expect((parse(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as { global: Record<string, string> }).global.smtp_auth_password_file).toBe(`/run/secrets/${Object.keys(compose.secrets)[0]}`);
   });
 
   it('pass their promtool unit tests, which fail once a rule loses its delay or its threshold', async () => {

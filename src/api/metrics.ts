@@ -72,43 +72,25 @@ export function createMetrics(view: MetricsView, instance: { version: string; re
       }
     },
   });
-  new Gauge({
-    name: 'modelpulse_target_send',
-    help: 'What /health advises for each target: 1 send, 0 hold.',
-    labelNames: ['target'] as const,
-    registers: [registry],
-    collect() {
-      for (const { targetId, send } of view.targets()) this.set({ target: targetId }, send ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'modelpulse_incident_open',
-    help: '1 while the target has an open incident (overloaded, down or degraded), else 0.',
-    labelNames: ['target'] as const,
-    registers: [registry],
-    collect() {
-      for (const { targetId, incidentOpen } of view.targets()) this.set({ target: targetId }, incidentOpen ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'modelpulse_probe_last_timestamp_seconds',
-    help: 'When the last probe of each target finished, in Unix seconds (absent until the first since start).',
-    labelNames: ['target'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { targetId, lastProbeAt } of view.targets()) if (lastProbeAt !== null) this.set({ target: targetId }, lastProbeAt / 1000);
-    },
-  });
-  new Gauge({
-    name: 'modelpulse_probe_interval_seconds',
-    help: 'The probe interval in force for each target, in seconds (stretched by a budget, halved while holding).',
-    labelNames: ['target'] as const,
-    registers: [registry],
-    collect() {
-      for (const { targetId, everyMs } of view.targets()) this.set({ target: targetId }, everyMs / 1000);
-    },
-  });
+  /** A gauge with one series per target, read at each scrape; a target whose value is null has none. */
+  const perTarget = (name: string, help: string, read: (target: ReturnType<MetricsView['targets']>[number]) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['target'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const target of view.targets()) {
+          const value = read(target);
+          if (value !== null) this.set({ target: target.targetId }, value);
+        }
+      },
+    });
+  perTarget('modelpulse_target_send', 'What /health advises for each target: 1 send, 0 hold.', (t) => (t.send ? 1 : 0));
+  perTarget('modelpulse_incident_open', '1 while the target has an open incident (overloaded, down or degraded), else 0.', (t) => (t.incidentOpen ? 1 : 0));
+  perTarget('modelpulse_probe_last_timestamp_seconds', 'When the last probe of each target finished, in Unix seconds (absent until the first since start).', (t) => (t.lastProbeAt === null ? null : t.lastProbeAt / 1000));
+  perTarget('modelpulse_probe_interval_seconds', 'The probe interval in force for each target, in seconds (stretched by a budget, halved while holding).', (t) => t.everyMs / 1000);
   new Gauge({
     name: 'modelpulse_alert_outbox',
     help: 'Alert notifications by channel and delivery status (pending, sending, delivered, unconfirmed, ...).',

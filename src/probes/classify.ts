@@ -14,7 +14,7 @@ const MAX_MESSAGE = 300;
  * Classifies a non-2xx reply from any provider, from its status and its error body
  * (Google `{error:{code,message,status,details}}` or OpenAI `{error:{message,type,code}}`).
  */
-export function classifyErrorReply(reply: HttpReply, now: number): Verdict {
+export function classifyErrorReply(reply: HttpReply, now: number, dialect: 'gemini' | 'vertex' | 'openai' = 'gemini'): Verdict {
   const error = parseErrorBody(reply.body);
   const fields = { apiStatus: error.status, message: error.message };
   const status = reply.status;
@@ -22,15 +22,34 @@ export function classifyErrorReply(reply: HttpReply, now: number): Verdict {
     return verdict('overloaded', { ...fields, retryAfterMs: retryAfterHeader(reply.headers, now) });
   }
   if (status === 429) {
-    return verdict('rate_limited', {
-      ...fields,
-      detail: error.quotaId,
-      retryAfterMs: error.retryDelayMs ?? retryAfterHeader(reply.headers, now),
-    });
+    const retryAfterMs = error.retryDelayMs ?? retryAfterHeader(reply.headers, now);
+    if (dialect === 'vertex') return vertex429(error, fields, retryAfterMs);
+    return verdict('rate_limited', { ...fields, detail: error.quotaId, retryAfterMs });
   }
   if (status >= 500 || status === 408) return verdict('server_error', fields);
   if (status >= 400) return verdict('client_error', { ...fields, detail: error.reason });
   return verdict('server_error', { ...fields, message: fields.message ?? `unexpected HTTP ${status}` });
+}
+
+const VERTEX_SHARED_CAPACITY = /^Resource exhausted\. Please try again later\b/i;
+const VERTEX_PROVISIONED = /Exceeded the Provisioned Throughput/i;
+const VERTEX_QUOTA = /Quota exceeded for (aiplatform\.googleapis\.com\/[\w./-]+)/i;
+
+/**
+ * Vertex AI's 429 RESOURCE_EXHAUSTED has three meanings. Pay-as-you-go calls get "Resource
+ * exhausted. Please try again later." when the shared pool has no capacity: that is overload, not
+ * the caller's limit (Google does not count it against the SLA). The caller's own Provisioned
+ * Throughput and the caller's own quota are rate limits.
+ */
+function vertex429(error: ErrorBody, fields: { apiStatus: string | null; message: string | null }, retryAfterMs: number | null): Verdict {
+  const message = error.message ?? '';
+  const quota = VERTEX_QUOTA.exec(message);
+  if (quota) return verdict('rate_limited', { ...fields, detail: quota[1]!, retryAfterMs });
+  if (VERTEX_PROVISIONED.test(message)) return verdict('rate_limited', { ...fields, detail: 'provisioned throughput exceeded', retryAfterMs });
+  if (VERTEX_SHARED_CAPACITY.test(message) && error.quotaId === null) {
+    return verdict('overloaded', { ...fields, detail: 'shared capacity exhausted (Vertex 429)', retryAfterMs });
+  }
+  return verdict('rate_limited', { ...fields, detail: error.quotaId, retryAfterMs });
 }
 
 interface ErrorBody {

@@ -80,7 +80,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const targets = simulator ? demoTargets(simulator.url) : config.targets;
   const access = config.server.auth;
   const reportSettings = config.reports ?? NO_REPORTS;
-  const secrets = [...targets.map((t) => t.apiKey), ...alertSecrets(config.alerts), access?.password, access?.apiToken, access?.healthToken, ...reportSettings.tokens.map((t) => t.token)].filter(
+  const vertexKeys = targets.flatMap((t) => (t.vertex?.credentials.kind === 'key' ? [t.vertex.credentials.key.private_key, t.vertex.credentials.key.private_key_id] : []));
+  const secrets = [...targets.map((t) => t.apiKey), ...vertexKeys, ...alertSecrets(config.alerts), access?.password, access?.apiToken, access?.healthToken, ...reportSettings.tokens.map((t) => t.token)].filter(
     (s): s is string => typeof s === 'string',
   );
   const log = options.log ?? createLogger({ secrets, now });

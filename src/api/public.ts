@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { Target } from '../config/target.js';
 
-/** What the API may show of a target: everything but the key. */
+/** What the API may show of a target: everything but the key (and, for Vertex, the credentials: only their kind). */
 export function publicTarget(target: Target) {
   return {
     id: target.id,
@@ -11,5 +11,6 @@ export function publicTarget(target: Target) {
     baseUrl: target.baseUrl,
     probe: { every: formatDuration(target.probe.every), timeout: formatDuration(target.probe.timeout), kind: target.probe.kind },
     alternatives: target.alternatives,
+    ...(target.vertex ? { vertex: { project: target.vertex.project, location: target.vertex.location, credentials: target.vertex.credentials.kind === 'key' ? 'service-account key file' : 'application default credentials' } } : {}),
   };
 }

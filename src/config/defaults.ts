@@ -102,6 +102,6 @@ export function demoSources(simulatorUrl: string): StatusSource[] {
   ];
 }
 
-export function defaultBaseUrl(provider: Target['provider']): string {
+export function defaultBaseUrl(provider: Exclude<Target['provider'], 'vertex'>): string {
   return DEFAULT_BASE_URL[provider];
 }

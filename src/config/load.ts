@@ -4,11 +4,11 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import type { z } from 'zod';
 import { demoConfig, GEMINI_DEFAULTS } from './defaults.js';
 import { resolvePrice } from './pricing.js';
-import { configSchema, DEFAULT_BASE_URL, REGION, REGION_MESSAGE, targetHealth, type Config } from './schema.js';
+import { configSchema, DEFAULT_BASE_URL, REGION, REGION_MESSAGE, targetHealth, vertexBaseUrl, type Config } from './schema.js';
 import { targetAlerts, type AlertsConfig } from './alerts-schema.js';
 import { resolveSource } from './status-schema.js';
 import type { ReportsConfig, ReportSettings } from './reports-schema.js';
-import type { AlertSettings, ConfigMode, ServiceConfig, Target } from './target.js';
+import type { AlertSettings, ConfigMode, ServiceConfig, Target, VertexSettings } from './target.js';
 import type { Access } from '../domain/access.js';
 import { redact } from '../log.js';
 
@@ -176,11 +176,43 @@ function demoWithEnv(env: Env): ServiceConfig {
   return { ...demo, ...envOverrides(demo.server, demo.dataDir, env) };
 }
 
+/**
+ * A Vertex target's project, location and credentials: the service-account key file named by
+ * credentialsEnv, read and checked now (an error names the field, the variable and the file's
+ * name, never its contents; the full path may be redacted like any value of a secret-looking
+ * variable), or Application Default Credentials when credentialsEnv is unset.
+ */
+function vertexSettings(target: Config['targets'][number], where: string, env: Env): VertexSettings {
+  const base = { project: target.project!, location: target.location! };
+  if (target.credentialsEnv === undefined) return { ...base, credentials: { kind: 'adc' } };
+  const path = env[target.credentialsEnv];
+  if (!path) throw new ConfigError(`${where}.credentialsEnv: environment variable ${target.credentialsEnv} is not set (it names the service-account key file of target "${target.id}")`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const why = error instanceof SyntaxError ? 'is not JSON' : `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    throw new ConfigError(`${where}.credentialsEnv: the key file named by ${target.credentialsEnv} (…/${basename(path)}) ${why}`);
+  }
+  const key = json as Partial<Record<string, unknown>>;
+  const text = (name: string) => (typeof key[name] === 'string' && key[name] !== '' ? (key[name] as string) : undefined);
+  if (key.type !== 'service_account' || !text('client_email') || !text('private_key')?.includes('PRIVATE KEY')) {
+    throw new ConfigError(`${where}.credentialsEnv: the key file named by ${target.credentialsEnv} (…/${basename(path)}) is not a service-account key (expected "type": "service_account" with client_email and private_key)`);
+  }
+  const tokenUri = text('token_uri');
+  const privateKeyId = text('private_key_id');
+  return {
+    ...base,
+    credentials: { kind: 'key', path, key: { client_email: text('client_email')!, private_key: text('private_key')!, ...(privateKeyId ? { private_key_id: privateKeyId } : {}), ...(tokenUri ? { token_uri: tokenUri } : {}) } },
+  };
+}
+
 /** Resolves a validated config: env overrides, each target's key from the environment, alert delivery. */
 function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: string, env: Env): ServiceConfig {
   const targets = config.targets.map((target, index): Target => {
-    const apiKey = env[target.apiKeyEnv];
-    if (!apiKey) {
+    const vertex = target.provider === 'vertex' ? vertexSettings(target, `${label}: targets[${index}]`, env) : undefined;
+    const apiKey = target.apiKeyEnv === undefined ? undefined : env[target.apiKeyEnv];
+    if (!vertex && !apiKey) {
       throw new ConfigError(`${label}: targets[${index}].apiKeyEnv: environment variable ${target.apiKeyEnv} is not set (target "${target.id}" needs its API key there)`);
     }
     const price = resolvePrice(target.model, target.price);
@@ -192,8 +224,9 @@ function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: 
       name: target.name ?? target.id,
       provider: target.provider,
       model: target.model,
-      baseUrl: (target.baseUrl ?? DEFAULT_BASE_URL[target.provider]).replace(/\/+$/, ''),
+      baseUrl: (target.baseUrl ?? (vertex ? vertexBaseUrl(vertex.location) : DEFAULT_BASE_URL[target.provider as Exclude<Target['provider'], 'vertex'>])).replace(/\/+$/, ''),
       apiKey,
+      ...(vertex ? { vertex } : {}),
       probe: target.probe,
       price,
       health: targetHealth(config, target),

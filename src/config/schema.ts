@@ -8,13 +8,21 @@ import { reportsSchema } from './reports-schema.js';
 const SECOND = 1_000;
 const DAY = 86_400_000;
 
-export const PROVIDERS = ['gemini', 'openai-compatible'] as const;
+export const PROVIDERS = ['gemini', 'openai-compatible', 'vertex'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-export const DEFAULT_BASE_URL: Record<Provider, string> = {
+export const DEFAULT_BASE_URL: Record<Exclude<Provider, 'vertex'>, string> = {
   gemini: 'https://generativelanguage.googleapis.com',
   'openai-compatible': 'https://api.openai.com/v1',
 };
+
+/** Vertex AI's host for a location: the global endpoint, or the region's own. */
+export function vertexBaseUrl(location: string): string {
+  return location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
+}
+
+const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const VERTEX_LOCATION = /^(global|[a-z]+-[a-z]+\d+)$/;
 
 export const priceSchema = z
   .object({
@@ -58,7 +66,12 @@ export const targetSchema = z
     provider: z.enum(PROVIDERS),
     model: z.string().min(1),
     baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
-    apiKeyEnv: z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "GEMINI_API_KEY"'),
+    /** Gemini API and relays: the name of the variable holding the key. */
+    apiKeyEnv: z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "GEMINI_API_KEY"').optional(),
+    /** Vertex AI: the Google Cloud project, the location (global or a region), and the variable naming a service-account key file (else Application Default Credentials). */
+    project: z.string().regex(PROJECT_ID, 'expected a Google Cloud project id, like "my-project-123"').optional(),
+    location: z.string().regex(VERTEX_LOCATION, 'expected "global" or a region, like "us-central1"').optional(),
+    credentialsEnv: z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "GOOGLE_APPLICATION_CREDENTIALS"').optional(),
     probe: probeSchema.default(() => probeSchema.parse({})),
     price: priceSchema.optional(),
     /** Health knobs for this target; unset ones come from the top-level `health`. */
@@ -68,7 +81,20 @@ export const targetSchema = z
     /** Alert knobs for this target; unset ones come from the top-level `alerts`. */
     alerts: targetAlertsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((target, ctx) => {
+    const missing = (path: string, why: string) => ctx.addIssue({ code: 'custom', path: [path], message: why });
+    if (target.provider === 'vertex') {
+      if (target.project === undefined) missing('project', 'required for provider vertex: the Google Cloud project to call');
+      if (target.location === undefined) missing('location', 'required for provider vertex: "global" or a region, like "us-central1"');
+      if (target.apiKeyEnv !== undefined) missing('apiKeyEnv', 'not used by provider vertex, which authenticates with OAuth (credentialsEnv, or Application Default Credentials)');
+      return;
+    }
+    if (target.apiKeyEnv === undefined) missing('apiKeyEnv', `required for provider ${target.provider}: the name of the environment variable holding the key`);
+    for (const key of ['project', 'location', 'credentialsEnv'] as const) {
+      if (target[key] !== undefined) missing(key, `only for provider vertex, not ${target.provider}`);
+    }
+  });
 
 /** A region name as clouds spell them: lowercase letters, digits and hyphens. */
 export const REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -15,12 +15,30 @@ export interface Target {
   baseUrl: string;
   /** The secret itself, read from the environment at start; never logged, stored or served. */
   apiKey: string | undefined;
+  /** Vertex AI targets only: where to call, and how to get OAuth tokens. */
+  vertex?: VertexSettings;
   probe: ProbeConfig;
   price: Price;
   health: HealthThresholds;
   /** Ids of targets to suggest, in order, while this one holds traffic. */
   alternatives: string[];
   alerts: AlertKnobs & { enabled: boolean };
+}
+
+/** A service-account key file's fields that the token exchange needs. private_key is a secret. */
+export interface ServiceAccountKey {
+  client_email: string;
+  private_key: string;
+  private_key_id?: string;
+  /** Where to exchange signed JWTs for tokens; Google's own endpoint when absent. */
+  token_uri?: string;
+}
+
+export interface VertexSettings {
+  project: string;
+  location: string;
+  /** A key file read at start (credentialsEnv), or Application Default Credentials found at the first probe. */
+  credentials: { kind: 'key'; path: string; key: ServiceAccountKey } | { kind: 'adc' };
 }
 
 export interface SmtpSettings {

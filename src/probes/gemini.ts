@@ -9,17 +9,32 @@ import type { CanaryRequest } from './request.js';
 
 /** generateContent at the Gemini API (v1beta); the key travels in a header, never in the URL. */
 export function geminiRequest(target: Target): CanaryRequest {
+  return {
+    url: `${target.baseUrl}/v1beta/models/${encodeURIComponent(target.model)}:generateContent`,
+    headers: target.apiKey ? { 'x-goog-api-key': target.apiKey } : {},
+    body: generateContentBody(target),
+  };
+}
+
+/**
+ * generateContent at Vertex AI: the same body, at the project's location (the global endpoint or
+ * a region's own host); the OAuth token is added by the probe, per call.
+ */
+export function vertexRequest(target: Target): CanaryRequest {
+  const { project, location } = target.vertex!;
+  const path = `/v1/projects/${encodeURIComponent(project)}/locations/${encodeURIComponent(location)}/publishers/google/models/${encodeURIComponent(target.model)}:generateContent`;
+  return { url: `${target.baseUrl}${path}`, headers: {}, body: generateContentBody(target) };
+}
+
+/** The canary's generateContent body, the same for the Gemini API and Vertex AI. */
+function generateContentBody(target: Target): Record<string, unknown> {
   const image = target.probe.kind === 'image';
   const prompt = target.probe.prompt ?? (image ? IMAGE_CANARY_PROMPT : TEXT_CANARY_PROMPT);
   const body: Record<string, unknown> = { contents: [{ role: 'user', parts: [{ text: prompt }] }] };
   if (image) body.generationConfig = { responseModalities: ['TEXT', 'IMAGE'], imageConfig: { aspectRatio: '1:1' } };
   // maxOutputTokens bounds thinking and answer together, so a text canary's cost has a ceiling.
   else body.generationConfig = { maxOutputTokens: target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS };
-  return {
-    url: `${target.baseUrl}/v1beta/models/${encodeURIComponent(target.model)}:generateContent`,
-    headers: target.apiKey ? { 'x-goog-api-key': target.apiKey } : {},
-    body,
-  };
+  return body;
 }
 
 /** Judges a 2xx generateContent reply: an image canary needs a real image, a text canary text. */

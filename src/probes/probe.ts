@@ -1,9 +1,11 @@
 import type { Target } from '../config/target.js';
 import { estimateCost, type Usage } from '../config/pricing.js';
 import { classifyErrorReply } from './classify.js';
-import { evaluateGemini, geminiRequest } from './gemini.js';
+import { evaluateGemini, geminiRequest, vertexRequest } from './gemini.js';
+import { vertexToken } from './vertex-auth.js';
 import { postJson, type Exchange } from './http.js';
 import { redact } from '../log.js';
+import { performance } from 'node:perf_hooks';
 import { evaluateOpenAi, openAiRequest } from './openai.js';
 import type { Outcome } from '../domain/outcome.js';
 import { verdict, type Verdict } from './outcome.js';
@@ -12,11 +14,14 @@ import type { CanaryRequest } from './request.js';
 interface Protocol {
   request(target: Target): CanaryRequest;
   evaluate(json: unknown, kind: 'text' | 'image'): { verdict: Verdict; usage: Usage };
+  /** Whose error bodies these are: Vertex's 429s mean other things than the Gemini API's. */
+  dialect: 'gemini' | 'vertex' | 'openai';
 }
 
 const PROTOCOLS: Record<Target['provider'], Protocol> = {
-  gemini: { request: geminiRequest, evaluate: evaluateGemini },
-  'openai-compatible': { request: openAiRequest, evaluate: evaluateOpenAi },
+  gemini: { request: geminiRequest, evaluate: evaluateGemini, dialect: 'gemini' },
+  'openai-compatible': { request: openAiRequest, evaluate: evaluateOpenAi, dialect: 'openai' },
+  vertex: { request: vertexRequest, evaluate: evaluateGemini, dialect: 'vertex' },
 };
 
 const NO_USAGE: Usage = { inputTokens: null, outputTokens: null, images: 0 };
@@ -24,7 +29,20 @@ const NO_USAGE: Usage = { inputTokens: null, outputTokens: null, images: 0 };
 /** Sends one canary request to a target and describes what happened. Never throws; never decides health. */
 export async function runProbe(target: Target, now: () => number, signal?: AbortSignal): Promise<Outcome> {
   const at = now();
-  const exchange = await postJson(canaryRequest(target), { timeoutMs: target.probe.timeout, signal });
+  const request = canaryRequest(target);
+  if (target.provider === 'vertex') {
+    // The token comes first, within the same deadline; a failed exchange is recorded as such, not sent on.
+    const started = performance.now();
+    const token = await vertexToken(target, target.probe.timeout, signal);
+    if (!token.ok) {
+      const latencyMs = Math.round(performance.now() - started);
+      return { targetId: target.id, source: 'probe', at, latencyMs, ttfbMs: null, ...token.verdict, httpStatus: null, costUsd: 0 };
+    }
+    const left = Math.max(1, target.probe.timeout - (performance.now() - started));
+    const exchange = await postJson({ ...request, headers: { ...request.headers, authorization: `Bearer ${token.token}` } }, { timeoutMs: left, signal });
+    return outcomeOf(target, scrubbed(exchange, token.token), at, now());
+  }
+  const exchange = await postJson(request, { timeoutMs: target.probe.timeout, signal });
   return outcomeOf(target, exchange, at, now());
 }
 
@@ -42,7 +60,7 @@ export function outcomeOf(target: Target, raw: Exchange, at: number, now: number
     return { ...base, ...redacted(exchange.verdict, target), httpStatus: exchange.httpStatus, costUsd: 0 };
   }
   if (exchange.status < 200 || exchange.status >= 300) {
-    return { ...base, ...redacted(classifyErrorReply(exchange, now), target), httpStatus: exchange.status, costUsd: 0 };
+    return { ...base, ...redacted(classifyErrorReply(exchange, now, protocol.dialect), target), httpStatus: exchange.status, costUsd: 0 };
   }
   let judged: { verdict: Verdict; usage: Usage };
   try {

@@ -5,6 +5,7 @@ import { conditionsAt, drawReply, isPresetName, parseTrace, presetTrace, PRESETS
 import { statusPage } from './official-incidents.js';
 import { isStatusFault, STATUS_FAULTS, statusReply, statusRoute, type StatusFault, type StatusReply } from './status-pages.js';
 import { geminiError, geminiSuccess, openAiReply, REPLY_KINDS, type ReplyKind, type WireReply } from './wire.js';
+import { TokenEndpoint } from './oauth.js';
 
 export const SIMULATED_MODELS = ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview', 'gemini-2.0-flash-preview-image-generation'];
 
@@ -14,12 +15,16 @@ export interface SimulatorOptions {
   port?: number;
   now?: () => number;
   random?: () => number;
+  /** Lifetime of the access tokens its OAuth endpoint issues; default 3600 s, as Google's. */
+  tokenTtlSeconds?: number;
 }
 
 export interface Forced {
   kind: ReplyKind;
   /** Only for this model; every model when absent. */
   model?: string;
+  /** Only for Vertex calls to this location (a regional overload); every location when absent. */
+  location?: string;
   /** How many calls it answers; every call until cleared when absent. */
   times?: number;
   delayMs?: number;
@@ -34,8 +39,10 @@ export interface Simulator {
   statusFault(mode: StatusFault): void;
   clearStatusFault(): void;
   conditions(): Conditions;
-  /** Calls received, for tests that check overlap and cadence. */
-  requests: Array<{ at: number; model: string; protocol: 'gemini' | 'openai' }>;
+  /** Calls received, for tests that check overlap and cadence; Vertex calls name their location. */
+  requests: Array<{ at: number; model: string; protocol: 'gemini' | 'openai' | 'vertex'; location?: string }>;
+  /** The OAuth token endpoint (POST /token) that Vertex calls need a token from: register accounts, inject faults, count exchanges. */
+  oauth: TokenEndpoint;
   close(): Promise<void>;
 }
 
@@ -51,9 +58,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   let fault: StatusFault | null = null;
   const sockets = new Set<Socket>();
   const requests: Simulator['requests'] = [];
+  const oauth = new TokenEndpoint(options.tokenTtlSeconds);
 
-  const pickForced = (model: string): Forced | null => {
-    const index = forced.findIndex((f) => f.left > 0 && (!f.model || f.model === model));
+  const pickForced = (model: string, location?: string): Forced | null => {
+    const index = forced.findIndex((f) => f.left > 0 && (!f.model || f.model === model) && (!f.location || f.location === location));
     if (index < 0) return null;
     const found = forced[index]!;
     if (--found.left <= 0) forced.splice(index, 1);
@@ -78,6 +86,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       const preconditions = { ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'] };
       return writeStatus(res, statusReply(statusPath, page, fault, preconditions));
     }
+    if (req.method === 'POST' && url.pathname === '/token') return send(res, oauth.grant(body));
+    const vertex = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):generateContent$/.exec(url.pathname);
+    if (req.method === 'POST' && vertex) return vertexCall(req, res, decodeURIComponent(vertex[2]!), decodeURIComponent(vertex[3]!), safeJson(body));
     const gemini = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(url.pathname);
     const openai = url.pathname === '/v1/chat/completions';
     if (req.method !== 'POST' || (!gemini && !openai)) {
@@ -111,6 +122,31 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       ? (geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, wantsImage, maxOutputTokensOf(json)))
       : openAiReply(choice.kind, model, wantsImage);
     send(res, reply);
+  }
+
+  /**
+   * Vertex AI's generateContent: the Gemini API's bodies behind an OAuth bearer token. Where the
+   * trace draws an overload, Vertex's pay-as-you-go pool answers 429 RESOURCE_EXHAUSTED ("Resource
+   * exhausted. Please try again later."); a forced kind is answered as forced.
+   */
+  async function vertexCall(req: IncomingMessage, res: ServerResponse, location: string, model: string, json: unknown): Promise<void> {
+    requests.push({ at: now(), model, protocol: 'vertex', location });
+    const forcedOrDrawn = (): { kind: ReplyKind; delayMs: number } => {
+      const f = pickForced(model, location);
+      if (f) return { kind: f.kind, delayMs: f.delayMs ?? 0 };
+      const drawn = scripted();
+      return drawn.kind === 'overloaded' ? { ...drawn, kind: 'exhausted' } : drawn;
+    };
+    const choice = !oauth.authorizes(req.headers.authorization) ? { kind: 'unauthenticated' as const, delayMs: 0 } : !SIMULATED_MODELS.includes(model) ? { kind: 'not_found' as const, delayMs: 0 } : forcedOrDrawn();
+    if (choice.kind === 'hang') return;
+    if (choice.delayMs > 0) await sleep(choice.delayMs);
+    if (choice.kind === 'close') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"candidates": [');
+      req.socket.destroy();
+      return;
+    }
+    send(res, geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, JSON.stringify(json).includes('"IMAGE"'), maxOutputTokensOf(json)));
   }
 
   function control(method: string, path: string, body: string, res: ServerResponse): void {
@@ -176,6 +212,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     clearStatusFault: () => void (fault = null),
     conditions: () => conditionsAt(trace, startedAt, now()),
     requests,
+    oauth,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -13,6 +13,13 @@ export const REPLY_KINDS = [
   'permission_denied',
   'not_found',
   'bad_modalities',
+  // Vertex AI's own: the shared pool out of capacity (429), the caller's Provisioned Throughput or
+  // quota used up (429), a missing IAM permission (403), and no valid OAuth token (401).
+  'exhausted',
+  'provisioned_exceeded',
+  'vertex_quota',
+  'iam_denied',
+  'unauthenticated',
   'safety_block',
   'no_image',
   'corrupt_image',
@@ -78,6 +85,21 @@ export function geminiError(kind: ReplyKind, model: string): WireReply | null {
       return { status: 404, body: googleError(404, 'NOT_FOUND', `models/${model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`) };
     case 'bad_modalities':
       return { status: 400, body: googleError(400, 'INVALID_ARGUMENT', 'The requested combination of response modalities (TEXT) is not supported by the model.') };
+    case 'exhausted':
+      return { status: 429, body: googleError(429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later. Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.') };
+    case 'provisioned_exceeded':
+      return { status: 429, body: googleError(429, 'RESOURCE_EXHAUSTED', 'Too many requests. Exceeded the Provisioned Throughput.') };
+    case 'vertex_quota':
+      return { status: 429, body: googleError(429, 'RESOURCE_EXHAUSTED', `Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: ${model}. Please submit a quota increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.`) };
+    case 'iam_denied':
+      return {
+        status: 403,
+        body: googleError(403, 'PERMISSION_DENIED', `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/publishers/google/models/${model}' (or it may not exist).`, [
+          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'aiplatform.googleapis.com', metadata: { permission: 'aiplatform.endpoints.predict' } },
+        ]),
+      };
+    case 'unauthenticated':
+      return { status: 401, body: googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.') };
     default:
       return null;
   }

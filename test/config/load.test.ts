@@ -127,9 +127,9 @@ describe('config errors name the file, the field path and the line', () => {
   });
 
   it('rejects a provider it does not speak, listing the ones it does', () => {
-    const message = configError(() => parse(yaml('targets:', '  - id: a', '    provider: vertex', '    model: m', '    apiKeyEnv: K')));
+    const message = configError(() => parse(yaml('targets:', '  - id: a', '    provider: bedrock', '    model: m', '    apiKeyEnv: K')));
 
-    expect(message).toMatch(/^modelpulse\.yaml: targets\[0\]\.provider: .*"gemini".*"openai-compatible".* \(line 3\)$/);
+    expect(message).toMatch(/^modelpulse\.yaml: targets\[0\]\.provider: .*"gemini".*"openai-compatible".*"vertex".* \(line 3\)$/);
   });
 
   it('reports a missing model as required, at the line of its target', () => {

@@ -34,6 +34,8 @@ export interface ServiceOptions {
   now?: () => number;
   random?: () => number;
   log?: Logger;
+  /** Where the service's own logger writes (it redacts the secrets it holds); stdout by default. Ignored with `log`. */
+  logWrite?: (line: string) => void;
   /** Start the node-cron heartbeat and the maintenance job; tests leave it off and call tick(). */
   autoStart?: boolean;
   /** Demo mode's simulated upstream; defaults to the "demo" preset. */
@@ -84,7 +86,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const secrets = [...targets.map((t) => t.apiKey), ...vertexKeys, ...alertSecrets(config.alerts), access?.password, access?.apiToken, access?.healthToken, ...reportSettings.tokens.map((t) => t.token)].filter(
     (s): s is string => typeof s === 'string',
   );
-  const log = options.log ?? createLogger({ secrets, now });
+  const log = options.log ?? createLogger({ secrets, now, ...(options.logWrite ? { write: options.logWrite } : {}) });
   const store = new Store(config.dataDir);
   store.prune(now(), config.retention);
   // Demo mode has a made-up past too, so the uptime bars and the heatmap show something at once.

@@ -263,7 +263,8 @@ function judged(before: Tracker, next: Tracker, latest: Observation | null, cont
 
 function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, context: Context, t: HealthThresholds): { state: HealthState; cause: Cause } {
   if (next.clientErrors >= t.clientErrorsForDown && latest) {
-    const auth = latest.httpStatus === 401 || latest.httpStatus === 403 || /API_KEY|api key|PERMISSION_DENIED/i.test(`${latest.detail} ${latest.message}`);
+    // A refused key, a missing permission, or (Vertex) an OAuth token the exchange would not give.
+    const auth = latest.httpStatus === 401 || latest.httpStatus === 403 || /API_KEY|api key|PERMISSION_DENIED|^auth: /i.test(`${latest.detail} ${latest.message}`);
     return { state: 'down', cause: { kind: auth ? 'auth' : 'config', httpStatus: latest.httpStatus, message: latest.message } };
   }
   // From a cold start, failures before any success say nothing yet either way: still unknown.

@@ -109,7 +109,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     return { holding: known ? holdsTraffic(status) && !ourFault : null, troubled: known ? status !== 'healthy' : null, since: tracker.since };
   };
   const correlator = new OfficialCorrelator(targets.map((t) => t.id), official, store, config.discrepancyAfterMs, reading);
+  // When each target's last probe finished, from the store at start, so a stall right after a restart still shows.
   const lastProbeAt = new Map<string, number>();
+  for (const [targetId, outcome] of latest) if (outcome.source === 'probe') lastProbeAt.set(targetId, outcome.at + outcome.latencyMs);
   const metrics = createMetrics(
     {
       targets: () => {
@@ -122,12 +124,13 @@ export async function startService(config: ServiceConfig, options: ServiceOption
           incidentOpen: open.has(t.id),
           lastProbeAt: lastProbeAt.get(t.id) ?? null,
           everyMs: scheduler.status().find((p) => p.targetId === t.id)?.effectiveEveryMs ?? t.probe.every,
+          budgetExhausted: spends.get(t.id)!.today(at).exhaustedAt !== null,
         }));
       },
       official: () => sources.map((s) => ({ sourceId: s.id, status: official.view(s.id, now())?.status ?? 'unknown' })),
       outbox: () => store.alerts.outbox(alerts.channels).map((o) => ({ channel: o.channel, counts: o.counts, oldestPendingSeconds: o.oldestPendingAt === null ? null : Math.max(0, (now() - o.oldestPendingAt) / 1000) })),
     },
-    { version: VERSION, region: config.server.region, targetIds: targets.map((t) => t.id) },
+    { version: VERSION, region: config.server.region, targetIds: targets.map((t) => t.id), sourceIds: sources.map((s) => s.id), reportApps: reportSettings.tokens.map((t) => t.id) },
   );
   official.listen((event) => {
     if (event.kind === 'fetch_failed') metrics.fetchFailed(event.sourceId);

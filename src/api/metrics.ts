@@ -4,6 +4,8 @@ import { OUTCOME_CLASSES, type Outcome } from '../domain/outcome.js';
 import { OFFICIAL_STATUSES, type OfficialStatus } from '../domain/official.js';
 
 /** From 0.1 s (a text canary on a good day) to 300 s (a Pro image on a bad one), and one above for the 180 s timeout's stragglers. */
+const REFUSAL_REASONS = ['unauthorized', 'invalid', 'rate_limited', 'too_large'] as const;
+
 export const LATENCY_BUCKETS_SECONDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 600];
 
 /** What the gauges read at each scrape: a few numbers per target, channel and status page. */
@@ -17,6 +19,8 @@ export interface MetricsView {
     /** When the last probe finished (null: none since start), and the interval in force. */
     lastProbeAt: number | null;
     everyMs: number;
+    /** Today's probe budget is spent: probes pause until UTC midnight on purpose. */
+    budgetExhausted: boolean;
   }>;
   official(): Array<{ sourceId: string; status: OfficialStatus }>;
   /** Notifications per channel and delivery status (zeros included), and the oldest pending one's age. */
@@ -29,7 +33,7 @@ export interface MetricsView {
  * names a request, an incident or an app's call, only targets, states, outcome classes, channels,
  * report apps and status sources.
  */
-export function createMetrics(view: MetricsView, instance: { version: string; region?: string | undefined; targetIds: readonly string[] }) {
+export function createMetrics(view: MetricsView, instance: { version: string; region?: string | undefined; targetIds: readonly string[]; sourceIds?: readonly string[]; reportApps?: readonly string[] }) {
   const registry = new Registry();
   if (instance.region) registry.setDefaultLabels({ region: instance.region });
   new Gauge({
@@ -91,6 +95,7 @@ export function createMetrics(view: MetricsView, instance: { version: string; re
   perTarget('modelpulse_incident_open', '1 while the target has an open incident (overloaded, down or degraded), else 0.', (t) => (t.incidentOpen ? 1 : 0));
   perTarget('modelpulse_probe_last_timestamp_seconds', 'When the last probe of each target finished, in Unix seconds (absent until the first since start).', (t) => (t.lastProbeAt === null ? null : t.lastProbeAt / 1000));
   perTarget('modelpulse_probe_interval_seconds', 'The probe interval in force for each target, in seconds (stretched by a budget, halved while holding).', (t) => t.everyMs / 1000);
+  perTarget('modelpulse_probe_budget_exhausted', "1 once today's probe.budgetPerDay is spent (probes pause until UTC midnight), else 0.", (t) => (t.budgetExhausted ? 1 : 0));
   new Gauge({
     name: 'modelpulse_alert_outbox',
     help: 'Alert notifications by channel and delivery status (pending, sending, delivered, unconfirmed, ...).',
@@ -144,6 +149,15 @@ export function createMetrics(view: MetricsView, instance: { version: string; re
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  // These start at 0 too, so increase() sees the first error, report and refusal.
+  for (const source of instance.sourceIds ?? []) fetchErrors.inc({ source }, 0);
+  for (const app of instance.reportApps ?? []) {
+    for (const target of instance.targetIds) {
+      votes.inc({ app, target }, 0);
+      for (const outcome of OUTCOME_CLASSES) reports.inc({ app, target, outcome }, 0);
+    }
+  }
+  if ((instance.reportApps ?? []).length > 0) for (const reason of REFUSAL_REASONS) refused.inc({ reason }, 0);
   return {
     registry,
     reported(outcomes: readonly Outcome[]): void {

@@ -62,6 +62,7 @@ describe('/metrics', () => {
       modelpulse_incident_open: 'gauge',
       modelpulse_probe_last_timestamp_seconds: 'gauge',
       modelpulse_probe_interval_seconds: 'gauge',
+      modelpulse_probe_budget_exhausted: 'gauge',
       modelpulse_alert_outbox: 'gauge',
       modelpulse_alert_outbox_oldest_pending_seconds: 'gauge',
       modelpulse_official_status: 'gauge',
@@ -187,8 +188,8 @@ describe('/metrics', () => {
     const service = await overloadedPro(tempDir(), clock);
     const perTarget = (families: Awaited<ReturnType<typeof scrape>>) => [...families.values()].flatMap((f) => f.samples).filter((s) => s.labels.target === PRO).map((s) => `${s.name}${JSON.stringify(s.labels)}`).sort();
     const first = perTarget(await scrape(service));
-    // The README's figure: states, send, incident, probe clock and interval, outcome classes, spend, the histogram.
-    expect(first).toHaveLength(HEALTH_STATES.length + 4 + OUTCOME_CLASSES.length + 1 + LATENCY_BUCKETS_SECONDS.length + 3);
+    // The README's figure: states, send, incident, probe clock, interval and budget, outcome classes, spend, the histogram.
+    expect(first).toHaveLength(HEALTH_STATES.length + 5 + OUTCOME_CLASSES.length + 1 + LATENCY_BUCKETS_SECONDS.length + 3);
     for (let round = 0; round < 3; round++) {
       upstream(service, {});
       await runUntil(service, clock, () => service.store.health.openIncidents().size === 0, 'pro recovered, incident closed', 60 * 60_000);

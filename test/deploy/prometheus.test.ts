@@ -47,7 +47,7 @@ describe('the shipped Prometheus and Alertmanager files', () => {
 
   it('pass promtool check rules, promtool check config and amtool check-config', async () => {
     const rules = await tool('promtool', ['check', 'rules', RULES]);
-    expect(rules.output).toContain('SUCCESS: 9 rules found');
+    expect(rules.output).toContain('SUCCESS: 10 rules found');
     expect(rules.code).toBe(0);
     for (const file of [PROMETHEUS_CONFIG, join(ROOT, 'deploy/prometheus/prometheus.compose.yml')]) {
       const config = await tool('promtool', ['check', 'config', file]);
@@ -86,6 +86,9 @@ describe('the shipped Prometheus and Alertmanager files', () => {
       ['ModelOverloaded resolving at once', 'keep_firing_for: 3m\n        labels:\n          severity: warning', 'keep_firing_for: 0s\n        labels:\n          severity: warning'],
       ['ProbeStalled at 3 intervals', '> 6 * modelpulse_probe_interval_seconds', '> 3 * modelpulse_probe_interval_seconds'],
       ['OutboxStuck at 5 min', 'modelpulse_alert_outbox_oldest_pending_seconds > 900', 'modelpulse_alert_outbox_oldest_pending_seconds > 300'],
+      ['ProbeStalled while a spent budget pauses probes', '\n            unless on (job, instance, target) modelpulse_probe_budget_exhausted == 1', ''],
+      ['a 5-minute success share of NaN when no probe landed', '{outcome="ok"}[5m]))\n            / (sum without (outcome) (rate(modelpulse_probe_outcomes_total[5m])) > 0)', '{outcome="ok"}[5m]))\n            / sum without (outcome) (rate(modelpulse_probe_outcomes_total[5m]))'],
+      ['ModelpulseDown never firing', 'expr: up{job="modelpulse"} == 0', 'expr: up{job="modelpulse"} == 2'],
     ];
     for (const [name, from, to] of breaks) {
       expect(shipped, name).toContain(from);
@@ -182,7 +185,7 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
         global: { scrape_interval: '1s', evaluation_interval: '1s' },
         rule_files: ['modelpulse.rules.yml'],
         alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-        scrape_configs: [{ job_name: 'modelpulse', static_configs: [{ targets: [hostOf(eu.service)], labels: { region: 'europe-west4' } }, { targets: [hostOf(us.service)], labels: { region: 'us-central1' } }] }],
+        scrape_configs: [{ job_name: 'modelpulse', static_configs: [{ targets: [hostOf(eu.service), hostOf(us.service)] }] }],
       }),
     );
     // The shipped routing, receivers and inhibitions; the loopback mail server instead of the real one.

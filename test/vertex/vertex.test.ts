@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
@@ -159,5 +159,23 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
     sim.setTrace(parseTrace({ loop: true, segments: [{ start: '0ms', duration: '1h', p503: 1, latency: { median: '2ms', p95: '5ms' } }] }));
     const t = await vertexOn(sim, 'trace');
     expect(await probe(t)).toMatchObject({ class: 'overloaded', httpStatus: 429, apiStatus: 'RESOURCE_EXHAUSTED' });
+  });
+});
+
+describe("the README's Vertex example", () => {
+  it('is a valid configuration: two regions, each the other alternative, with a key file', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Vertex AI'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const sim = await simulator();
+    const dir = tempDir();
+    const key = serviceAccountKey(sim, dir);
+    writeFileSync(join(dir, 'modelpulse.yaml'), example);
+    const targets = loadConfig({ GOOGLE_APPLICATION_CREDENTIALS: key.path }, dir).targets;
+    expect(targets.map((t) => [t.id, t.vertex?.location, t.alternatives, t.probe.budgetPerDay])).toEqual([
+      ['nano-banana-pro-us-central1', 'us-central1', ['nano-banana-pro-europe-west4'], 1],
+      ['nano-banana-pro-europe-west4', 'europe-west4', ['nano-banana-pro-us-central1'], 1],
+    ]);
+    expect(canaryRequest(targets[0]!).url).toBe('https://us-central1-aiplatform.googleapis.com/v1/projects/my-project-123/locations/us-central1/publishers/google/models/gemini-3-pro-image-preview:generateContent');
   });
 });

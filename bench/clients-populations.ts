@@ -32,17 +32,19 @@ export interface Tally {
   /** Jobs still wanted when the day ended, and the oldest one's age. */
   openJobs: number;
   oldestOpenMs: number;
-  /** GET /health/{target} sent; answers that said hold; ModelPulseHoldErrors; calls sent while the last advice said hold. */
+  /**
+   * GET /health/{target} sent (Pro's, and in row 3b Flash's); answers that said hold; ModelPulseHoldErrors;
+   * calls to Pro sent while Pro's last advice said hold.
+   */
   asks: number;
   heldAnswers: number;
   holdErrors: number;
   halfOpenSends: number;
-  /**
-   * Calls that took longer than the last advised timeoutSeconds. The guarded fetch sets that deadline
-   * with AbortSignal.timeout, on the real clock, so on the virtual clock none is cut: counted instead.
-   */
+  /** Calls the guarded fetch cut at their advised deadline (each a failed attempt of its job), Flash's included. */
+  cutAtDeadline: number;
+  /** Calls that ran past Pro's last advised timeoutSeconds uncut: those of row 2, whose client sets no deadline. */
   pastDeadline: number;
-  /** How often /health advised each timeoutSeconds. */
+  /** How often Pro's /health advised each timeoutSeconds. */
   timeoutAdvice: Record<number, number>;
   /** POST /api/reports sent by the client library, and the reports the service accepted. */
   reportPosts: number;
@@ -88,7 +90,7 @@ const HOUR_MS = 3_600_000;
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
 export function emptyTally(): Tally {
-  return { calls: 0, overloaded: 0, overloadedInEpisodes: 0, images: 0, hours: Array.from({ length: 24 }, () => ({ calls: 0, overloaded: 0, images: 0 })), timesMs: [], openJobs: 0, oldestOpenMs: 0, asks: 0, heldAnswers: 0, holdErrors: 0, halfOpenSends: 0, pastDeadline: 0, timeoutAdvice: {}, reportPosts: 0, reportsAccepted: 0, flash: { calls: 0, overloaded: 0, images: 0 } };
+  return { calls: 0, overloaded: 0, overloadedInEpisodes: 0, images: 0, hours: Array.from({ length: 24 }, () => ({ calls: 0, overloaded: 0, images: 0 })), timesMs: [], openJobs: 0, oldestOpenMs: 0, asks: 0, heldAnswers: 0, holdErrors: 0, halfOpenSends: 0, cutAtDeadline: 0, pastDeadline: 0, timeoutAdvice: {}, reportPosts: 0, reportsAccepted: 0, flash: { calls: 0, overloaded: 0, images: 0 } };
 }
 
 /**
@@ -188,9 +190,13 @@ function strategy(population: Population, setup: CrowdSetup, tally: Tally, rando
         try {
           return await delivered(await guarded(MODEL_URL, REQUEST));
         } catch (error) {
-          if (!(error instanceof ModelPulseHoldError)) throw error;
-          tally.holdErrors++;
-          return { image: false, retryAfterMs: error.retryAfterSeconds === null ? null : error.retryAfterSeconds * 1_000 };
+          if (error instanceof ModelPulseHoldError) {
+            tally.holdErrors++;
+            return { image: false, retryAfterMs: error.retryAfterSeconds === null ? null : error.retryAfterSeconds * 1_000 };
+          }
+          // A call cut at the advised deadline, or a connection that failed through every retry: no image this time.
+          if (isTimeout(error) || (error instanceof TypeError && error.message === 'fetch failed')) return { image: false, retryAfterMs: null };
+          throw error;
         }
       };
     }
@@ -202,6 +208,9 @@ function hourOf(tally: Tally, setup: CrowdSetup, at: number) {
 }
 
 const retryable = (status: number) => status === 503 || status === 429 || status >= 500;
+
+/** What a fetch rejects with when its deadline (AbortSignal.timeout, or the guarded fetch's) ran out. */
+const isTimeout = (error: unknown) => error instanceof DOMException && error.name === 'TimeoutError';
 
 /**
  * A model's endpoint on the virtual clock: a reply drawn from its trace, in the Gemini API's own
@@ -215,17 +224,23 @@ function upstreamFetch(setup: CrowdSetup, trace: Trace, model: string, tally: Ta
     const conditions = conditionsAt(trace, setup.traceStart, at);
     const reply = drawReply(conditions, dice);
     const signal = init?.signal ?? undefined;
+    // The call's signal ends the wait for its reply: a call cut at the advised deadline is counted as cut.
+    const replyAfter = (ms: number) =>
+      setup.loop.sleep(ms, signal).catch((error: unknown) => {
+        if (isTimeout(error)) tally.cutAtDeadline++;
+        throw error;
+      });
     const hour = hourOf(tally, setup, at);
     tally.calls++;
     hour.calls++;
     if (isFlash) tally.flash.calls++;
     else if (!seen.send) tally.halfOpenSends++;
     if (reply.kind === 'hang') {
-      await setup.loop.sleep(PROBE_TIMEOUT_MS, signal);
+      await replyAfter(PROBE_TIMEOUT_MS);
       throw new TypeError('fetch failed');
     }
-    if (seen.timeoutMs !== null && reply.delayMs > seen.timeoutMs) tally.pastDeadline++;
-    await setup.loop.sleep(reply.delayMs, signal);
+    if (!signal && !isFlash && seen.timeoutMs !== null && reply.delayMs > seen.timeoutMs) tally.pastDeadline++;
+    await replyAfter(reply.delayMs);
     const wire = geminiError(reply.kind, model) ?? geminiSuccess(reply.kind, model, true);
     if (wire.status === 503) {
       tally.overloaded++;
@@ -250,7 +265,8 @@ function loopbackFetch(loop: VirtualLoop, tally: Tally, seen: Seen) {
       if (path.startsWith('/health/')) {
         tally.asks++;
         const advice = body === null ? null : adviceIn(body);
-        if (advice) {
+        // Pro's advice is what its calls go under; row 3b's asks about Flash count as asks only.
+        if (advice && path === `/health/${TARGET}`) {
           seen.send = advice.send;
           seen.timeoutMs = advice.timeoutSeconds * 1_000;
           tally.timeoutAdvice[advice.timeoutSeconds] = (tally.timeoutAdvice[advice.timeoutSeconds] ?? 0) + 1;

@@ -38,7 +38,7 @@ export async function clientsTable(crowd: Crowd = DEFAULT_CROWD, detail = false)
     `3b may fall back to Flash; 1–3 use Pro only: in 3b the service also probes flash (gemini-2.5-flash-image, Pro's configured alternative) the same way against its own day ` +
       `(the same diurnal shape at half Pro's 503 shares, mean ${(mean503(FLASH_DAY) * 100).toFixed(1)} %, no overload episodes, no slow hours, images median 12 s / p95 24 s); ` +
       `Flash's images and 503s count in 3b's images and 503 calls`,
-    'population | model calls | 503 calls (in episodes) | images | p50 / p95 time-to-image | open jobs at end (oldest) | /health asks | hold answers | hold errors | half-open sends | calls past advised deadline | alternatives | reports accepted / stored (posts) | probes | probe spend | real time',
+    'population | model calls | 503 calls (in episodes) | images | p50 / p95 time-to-image | open jobs at end (oldest) | /health asks | hold answers | hold errors | half-open sends | calls cut at advised deadline (uncut past it) | alternatives | reports accepted / stored (posts) | probes | probe spend | real time',
   ];
   for (const run of runs) {
     const t = run.tally;
@@ -54,7 +54,7 @@ export async function clientsTable(crowd: Crowd = DEFAULT_CROWD, detail = false)
         t.heldAnswers,
         t.holdErrors,
         t.halfOpenSends,
-        t.pastDeadline,
+        `${t.cutAtDeadline} (${t.pastDeadline})`,
         run.population === 'guardedAlt' ? `flash: ${t.flash.calls} calls, ${t.flash.overloaded} 503s, ${t.flash.images} images` : '0 (none configured)',
         `${t.reportsAccepted} / ${run.reportsStored} (${t.reportPosts})${run.flashReportsStored > 0 ? ` [${run.flashReportsStored} flash]` : ''}`,
         run.flashProbes > 0 ? `${run.probes} (${run.flashProbes} flash)` : run.probes,

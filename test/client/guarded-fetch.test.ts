@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGuardedFetch, ModelPulseHoldError, type Advice } from '../../src/client/index.js';
 import { parseTrace } from '../../src/simulator/scenario.js';
@@ -8,58 +6,14 @@ import { startSimulator } from '../../src/simulator/server.js';
 import { fileConfig, startTestService } from '../helpers/service.js';
 import { simulatedTarget } from '../helpers/targets.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { clock, closeServers, eventually, HOLD, model, modelpulse, overloaded, SEND, serve } from './fixtures.js';
 
 const tempDir = useTempDir();
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
-});
-
-/** A loopback HTTP server answering with `handle`; records every request's path and headers. */
-async function serve(handle: (req: IncomingMessage, res: ServerResponse, n: number) => void): Promise<{ url: string; seen: Array<{ path: string; headers: IncomingMessage['headers'] }> }> {
-  const seen: Array<{ path: string; headers: IncomingMessage['headers'] }> = [];
-  const server: Server = createServer((req, res) => {
-    seen.push({ path: req.url ?? '', headers: req.headers });
-    req.resume();
-    handle(req, res, seen.length);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
-
-const SEND: Advice = { send: true, retryAfterSeconds: null, timeoutSeconds: 180, admitProbability: 1, alternative: null };
-const HOLD: Advice = { send: false, retryAfterSeconds: 30, timeoutSeconds: 180, admitProbability: 0.05, alternative: null };
-
-/** A modelpulse that answers /health/{target} with `advice(n)` for its n-th ask, cacheable for `maxAge` seconds. */
-function modelpulse(advice: (n: number) => Advice, maxAge = 30) {
-  return serve((_req, res, n) => {
-    const a = advice(n);
-    res.writeHead(a.send ? 200 : 503, { 'content-type': 'application/json', 'cache-control': `max-age=${maxAge}` });
-    res.end(JSON.stringify({ target: 'pro', status: a.send ? 'healthy' : 'overloaded', advice: a }));
-  });
-}
-
-/** A model that answers its n-th call with `reply(n)`. */
-function model(reply: (n: number) => { status: number; headers?: Record<string, string>; body?: unknown } | 'hang') {
-  return serve((_req, res, n) => {
-    const r = reply(n);
-    if (r === 'hang') return;
-    res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
-    res.end(JSON.stringify(r.body ?? { ok: r.status < 400 }));
-  });
-}
-
-/** A simulated clock whose sleeps pass instantly and are recorded. */
-function clock() {
-  const c = { now: Date.parse('2026-11-20T12:00:00Z'), slept: [] as number[] };
-  return { c, now: () => c.now, sleep: async (ms: number) => { c.slept.push(ms); c.now += ms; } };
-}
-
-const overloaded = (retryDelay?: string) => ({
-  status: 503,
-  body: { error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE', ...(retryDelay ? { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }] } : {}) } },
+  await closeServers();
 });
 
 describe('createGuardedFetch while modelpulse says send', () => {
@@ -94,8 +48,8 @@ describe('createGuardedFetch while modelpulse says send', () => {
 });
 
 describe('createGuardedFetch while modelpulse says hold', () => {
-  it('routes the call to the alternative it names, when the caller mapped one', async () => {
-    const mp = await modelpulse(() => ({ ...HOLD, alternative: 'flash' }));
+  it('routes the call to the alternative it names, when the caller mapped one and the alternative says send', async () => {
+    const mp = await modelpulse((_n, target) => (target === 'flash' ? SEND : { ...HOLD, alternative: 'flash' }));
     const up = await model(() => ({ status: 200 }));
     const guarded = createGuardedFetch({
       modelpulseUrl: mp.url, target: 'pro',
@@ -103,6 +57,7 @@ describe('createGuardedFetch while modelpulse says hold', () => {
     });
     expect((await guarded(`${up.url}/v1beta/models/gemini-3-pro-image-preview:generateContent`, { method: 'POST', body: '{}' })).status).toBe(200);
     expect(up.seen.map((r) => r.path)).toEqual(['/v1beta/models/gemini-2.5-flash-image:generateContent']);
+    expect(mp.asks()).toEqual(['/health/pro', '/health/flash']);
   });
 
   it('waits, asking again after each retry time, and calls once told to send', async () => {
@@ -111,7 +66,7 @@ describe('createGuardedFetch while modelpulse says hold', () => {
     const t = clock();
     const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep, random: () => 0.9 });
     expect((await guarded(`${up.url}/x`)).status).toBe(200);
-    expect(t.c.slept).toEqual([30_000, 30_000]);
+    expect(t.slept).toEqual([30_000, 30_000]);
     expect(mp.seen).toHaveLength(3);
   });
 
@@ -125,7 +80,7 @@ describe('createGuardedFetch while modelpulse says hold', () => {
       const error = await guarded(`${up.url}/x`).then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(ModelPulseHoldError);
       expect(error).toMatchObject({ target: 'pro', retryAfterSeconds: 30 });
-      expect(t.c.slept).toEqual(sleeps);
+      expect(t.slept).toEqual(sleeps);
       expect(up.seen).toHaveLength(0);
     });
   }
@@ -137,7 +92,7 @@ describe('createGuardedFetch while modelpulse says hold', () => {
     const t = clock();
     const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep, random: () => rolls.shift() ?? 0.9 });
     expect((await guarded(`${up.url}/x`)).status).toBe(200);
-    expect(t.c.slept).toEqual([30_000]);
+    expect(t.slept).toEqual([30_000]);
     expect(up.seen).toHaveLength(1);
   });
 });
@@ -149,7 +104,7 @@ describe('createGuardedFetch calling the model', () => {
     const t = clock();
     const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(`${up.url}/x`, { method: 'POST', body: '{"contents":[]}' });
     expect(response.status).toBe(200);
-    expect(t.c.slept).toEqual([7_000, 3_000]);
+    expect(t.slept).toEqual([7_000, 3_000]);
     expect(up.seen).toHaveLength(3);
   });
 
@@ -160,20 +115,20 @@ describe('createGuardedFetch calling the model', () => {
     const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 4, now: t.now, sleep: t.sleep, random: () => 0.5 })(`${up.url}/x`);
     expect(response.status).toBe(503);
     expect(up.seen).toHaveLength(4);
-    expect(t.c.slept).toEqual([500, 1_000, 2_000]);
+    expect(t.slept).toEqual([500, 1_000, 2_000]);
   });
 
   it.each([400, 401, 403, 404, 500])('never retries an HTTP %i (only 503, 429 and network errors are)', async (status) => {
     const mp = await modelpulse(() => SEND);
     const up = await model(() => ({ status }));
-    expect((await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', sleep: async () => {} })(`${up.url}/x`)).status).toBe(status);
+    expect((await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', sleep: clock().sleep })(`${up.url}/x`)).status).toBe(status);
     expect(up.seen).toHaveLength(1);
   });
 
   it('caps retries with a budget, as gRPC retry throttling does: a long outage is not multiplied by maxAttempts', async () => {
     const mp = await modelpulse(() => SEND);
     const up = await model(() => overloaded());
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 5, sleep: async () => {} });
+    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 5, sleep: clock().sleep });
     for (let i = 0; i < 20; i++) await guarded(`${up.url}/x`);
     // The first call spends the budget down to half (5 attempts); each later call makes one.
     expect(up.seen).toHaveLength(5 + 19);
@@ -189,7 +144,7 @@ describe('createGuardedFetch calling the model', () => {
   ] as const)('at a steady $share 503 share the budget (tokenRatio $tokenRatio) hands the app $returned503 503s out of 200 calls', async ({ every, tokenRatio, returned503 }) => {
     const mp = await modelpulse(() => SEND);
     const up = await model((n) => (n % every === 0 ? overloaded() : { status: 200 }));
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', sleep: async () => {}, ...(tokenRatio ? { retryThrottling: { tokenRatio } } : {}) });
+    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', sleep: clock().sleep, ...(tokenRatio ? { retryThrottling: { tokenRatio } } : {}) });
     let failed = 0;
     for (let i = 0; i < 200; i++) if ((await guarded(`${up.url}/x`)).status === 503) failed++;
     if (returned503 === 'no') expect(failed).toBe(0);
@@ -201,10 +156,10 @@ describe('createGuardedFetch calling the model', () => {
     expect(() => createGuardedFetch({ modelpulseUrl: 'http://127.0.0.1:9', target: 'pro', retryThrottling })).toThrow(/retryThrottling\.(maxTokens|tokenRatio) must be a number above 0/);
   });
 
-  it("applies the advised timeout as the call's deadline (not retried), and a shorter signal of the caller wins", async () => {
+  it("applies the advised timeout as the call's deadline on real time by default (not retried), and a shorter signal of the caller wins", async () => {
     const mp = await modelpulse(() => ({ ...SEND, timeoutSeconds: 0.2 }));
     const up = await model(() => 'hang');
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 2, sleep: async () => {} });
+    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 2 });
     const timedOut = await guarded(`${up.url}/x`).then(() => null, (e: unknown) => e as Error);
     expect(timedOut?.name).toBe('TimeoutError');
     expect(up.seen).toHaveLength(1);
@@ -232,7 +187,7 @@ describe('createGuardedFetch calling the model', () => {
       const t = clock();
       const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(`${up.url}/x`);
       expect(response.status).toBe(429);
-      expect(t.c.slept).toEqual([]);
+      expect(t.slept).toEqual([]);
       expect(up.seen).toHaveLength(1);
     }
   });
@@ -248,7 +203,7 @@ describe('createGuardedFetch calling the model', () => {
     expect(up.seen).toHaveLength(1);
     const bad = await guarded('not a url').then(() => null, (e: unknown) => e as Error);
     expect(bad).toBeInstanceOf(TypeError);
-    expect(t.c.slept).toEqual([]);
+    expect(t.slept).toEqual([]);
   });
 
   it("fails open on advice it cannot act on (a wrong token's 401, an unknown target, a malformed body)", async () => {
@@ -264,7 +219,7 @@ describe('createGuardedFetch calling the model', () => {
     const t = clock();
     const guarded = createGuardedFetch({ modelpulseUrl: 'http://127.0.0.1:9', target: 'pro', now: t.now, sleep: t.sleep, random: () => 0.5 });
     expect((await guarded(`${up.url}/x`)).status).toBe(200);
-    expect(t.c.slept).toEqual([500]);
+    expect(t.slept).toEqual([500]);
   });
 });
 
@@ -304,11 +259,11 @@ describe('createGuardedFetch against a real modelpulse and the simulated Gemini 
         body: JSON.stringify({ contents: [{ parts: [{ text: 'a banana' }] }] }),
       });
     await runTo(5);
-    const healthy = await call(createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', now: () => c.now, sleep: async () => {} }));
+    const healthy = await call(createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', now: () => c.now, sleep: clock(c).sleep }));
     expect(healthy.status).toBe(200);
     expect(((await healthy.json()) as { candidates?: unknown[] }).candidates?.length).toBeGreaterThan(0);
     await runTo(20);
-    const held = await call(createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', maxWaitMs: 0, now: () => c.now, sleep: async () => {}, random: () => 0.99 })).then(() => null, (e: unknown) => e);
+    const held = await call(createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', maxWaitMs: 0, now: () => c.now, sleep: clock(c).sleep, random: () => 0.99 })).then(() => null, (e: unknown) => e);
     expect(held).toBeInstanceOf(ModelPulseHoldError);
     expect((held as ModelPulseHoldError).retryAfterSeconds).toBeGreaterThan(0);
   }, 60_000);
@@ -326,7 +281,7 @@ describe('createGuardedFetch reports every call when given a report token', () =
     const service = await startTestService({ ...fileConfig(tempDir(), [target]), reports: { tokens: [{ id: 'app1', token: TOKEN }], perMinute: 6_000, votesPerMinute: 6 } }, c);
     closers.push(() => service.close());
     const upstream = await model((n) => (n <= 2 ? { status: 503, body: overloaded() } : { status: 200 }));
-    const guarded = createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', reportToken: TOKEN, now: () => c.now, sleep: async () => {}, random: () => 0 });
+    const guarded = createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', reportToken: TOKEN, now: () => c.now, sleep: clock(c).sleep, random: () => 0 });
     const response = await guarded(`${upstream.url}/generate`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(200);
     await guarded.flushReports();
@@ -375,38 +330,31 @@ describe('createGuardedFetch reports every call when given a report token', () =
     expect(reportsSeen).toEqual(['pro:200', 'pro:200', 'pro:200']);
   });
 
-  it('reports a call sent to the alternative under the alternative, and a timeout with the advised deadline as a timeout', async () => {
-    const reports: Array<{ target: string; status: number | null; outcome?: string }> = [];
-    let advice: Advice = { ...HOLD, alternative: 'flash', admitProbability: 0 };
-    const mp = await serve((req, res) => {
-      if (req.url?.startsWith('/health/')) {
-        res.writeHead(advice.send ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'max-age=1' });
-        return res.end(JSON.stringify({ advice }));
-      }
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        reports.push(...(JSON.parse(Buffer.concat(chunks).toString()) as { reports: typeof reports }).reports);
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{}');
-      });
-    });
+  it('reports a call sent to the alternative under the alternative, and a call cut at the advised deadline as a timeout with its latency', async () => {
+    let pro: Advice = { ...HOLD, alternative: 'flash', admitProbability: 0 };
+    const mp = await modelpulse((_n, target) => (target === 'flash' ? SEND : pro), 1);
     const upstream = await model((n) => (n === 1 ? { status: 200 } : 'hang'));
-    const { now, sleep, c } = clock();
+    const t = clock();
     const guarded = createGuardedFetch({
       modelpulseUrl: mp.url,
       target: 'pro',
       reportToken: TOKEN,
-      now,
-      sleep,
+      now: t.now,
+      sleep: t.sleep,
       alternatives: { flash: (input, init) => [`${String(input)}?via=flash`, init] },
     });
     expect((await guarded(`${upstream.url}/x`)).status).toBe(200);
     await guarded.flushReports();
-    advice = { ...SEND, timeoutSeconds: 0.2 };
-    c.now += 2_000;
-    await expect(guarded(`${upstream.url}/y`)).rejects.toThrow();
+    pro = { ...SEND, timeoutSeconds: 30 };
+    t.advance(2_000);
+    const cut = guarded(`${upstream.url}/y`).then(() => null, (e: unknown) => e as Error);
+    await eventually(() => upstream.seen.length === 2);
+    t.advance(30_000);
+    expect((await cut)?.name).toBe('TimeoutError');
     await guarded.flushReports();
-    expect(reports).toEqual([expect.objectContaining({ target: 'flash', status: 200 }), expect.objectContaining({ target: 'pro', status: null, outcome: 'timeout' })]);
+    expect(mp.reports).toEqual([
+      expect.objectContaining({ target: 'flash', status: 200 }),
+      expect.objectContaining({ target: 'pro', status: null, outcome: 'timeout', latencyMs: 30_000 }),
+    ]);
   });
 });

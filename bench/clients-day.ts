@@ -59,9 +59,10 @@ const duration = (ms: number) => `${Math.round(ms)}ms`;
  * The day as a simulator trace whose offsets count from the warm-up's start: `latencyShare` 1 for
  * the image calls the clients make, CANARY_LATENCY_SHARE for the service's text canaries.
  */
-export function dayTrace(latencyShare: number, day: readonly Stretch[] = OVERLOAD_DAY): Trace {
-  const evening = day[day.length - 1]!;
-  const stretches = [{ ...evening, start: 0, end: WARMUP_MS }, ...day.map((s) => ({ ...s, start: WARMUP_MS + clockMs(s.from), end: WARMUP_MS + clockMs(s.to) }))];
+export function dayTrace(latencyShare: number, day: readonly Stretch[] = OVERLOAD_DAY, background = 1): Trace {
+  const scaled = withBackground(day, background);
+  const evening = scaled[scaled.length - 1]!;
+  const stretches = [{ ...evening, start: 0, end: WARMUP_MS }, ...scaled.map((s) => ({ ...s, start: WARMUP_MS + clockMs(s.from), end: WARMUP_MS + clockMs(s.to) }))];
   const segments: TraceFile['segments'] = stretches.map((s) => ({
     start: duration(s.start),
     duration: duration(s.end - s.start),
@@ -72,6 +73,14 @@ export function dayTrace(latencyShare: number, day: readonly Stretch[] = OVERLOA
 }
 
 /** The share of 503s over the day, weighted by time, for the table's header. */
-export function mean503(day: readonly Stretch[] = OVERLOAD_DAY): number {
-  return day.reduce((sum, s) => sum + s.p503 * (clockMs(s.to) - clockMs(s.from)), 0) / (24 * HOUR);
+export function mean503(day: readonly Stretch[] = OVERLOAD_DAY, background = 1): number {
+  return withBackground(day, background).reduce((sum, s) => sum + s.p503 * (clockMs(s.to) - clockMs(s.from)), 0) / (24 * HOUR);
 }
+
+/** The day with its background 503 shares (outside the overload episodes) scaled by `factor`, for the sensitivity run (--background). */
+function withBackground(day: readonly Stretch[], factor: number): readonly Stretch[] {
+  return factor === 1 ? day : day.map((s) => (s.p503 >= EPISODE_SHARE ? s : { ...s, p503: Math.min(0.79, s.p503 * factor) }));
+}
+
+/** A stretch with this share of 503s or more is an overload episode. */
+export const EPISODE_SHARE = 0.8;

@@ -1,6 +1,7 @@
 import { createGuardedFetch, fullJitter, ModelPulseHoldError, type Advice, type FetchInput } from '../src/client/index.js';
 import { seededRandom } from '../src/simulator/random.js';
 import { conditionsAt, drawReply, type Trace } from '../src/simulator/scenario.js';
+import { EPISODE_SHARE } from './clients-day.js';
 import { geminiError, geminiSuccess } from '../src/simulator/wire.js';
 import type { VirtualLoop } from './clients-loop.js';
 import { FLASH_MODEL, FLASH_TARGET, MODEL, PROBE_TIMEOUT_MS } from './clients-world.js';
@@ -16,6 +17,8 @@ export interface Crowd {
   images: number;
   seed: number;
   thinkMs: readonly [number, number];
+  /** The day's 503 shares outside the overload episodes, scaled by this (1: the day as scripted). */
+  background: number;
 }
 
 export interface Tally {
@@ -85,7 +88,6 @@ const BACKOFF_ATTEMPTS = 5;
 /** The /health-gated client asks again after the advised retry-after, but at least this often. */
 export const GATE_RECHECK_CAP_MS = 60_000;
 const HOLD_POLL_MS = 5_000;
-const EPISODE_SHARE = 0.8;
 const HOUR_MS = 3_600_000;
 const NULL_BODY = new Set([101, 204, 205, 304]);
 

@@ -10,7 +10,7 @@ export const DAY_START = Date.UTC(2026, 10, 24, 0, 0, 0);
 const REPORT_TOKEN = 'bench-report-token-0123456789';
 
 /** 10 clients, not the 20: 20 take about 4 min here (population 3 sends ~40,000 loopback requests); --clients=20 runs them. */
-export const DEFAULT_CROWD: Crowd = { clients: 10, images: 2_000, seed: 11, thinkMs: [30_000, 90_000] };
+export const DEFAULT_CROWD: Crowd = { clients: 10, images: 2_000, seed: 11, thinkMs: [30_000, 90_000], background: 1 };
 
 export interface PopulationRun {
   population: Population;
@@ -38,10 +38,10 @@ export async function runPopulation(population: Population, crowd: Crowd): Promi
   const reportToken = population === 'guarded' || withFlash ? REPORT_TOKEN : null;
   const world = await startClientsWorld({
     startAt: traceStart,
-    canary: dayTrace(CANARY_LATENCY_SHARE),
+    canary: dayTrace(CANARY_LATENCY_SHARE, undefined, crowd.background),
     seed: crowd.seed,
     reportToken,
-    ...(withFlash ? { flashCanary: dayTrace(CANARY_LATENCY_SHARE, FLASH_DAY) } : {}),
+    ...(withFlash ? { flashCanary: dayTrace(CANARY_LATENCY_SHARE, FLASH_DAY, crowd.background) } : {}),
   });
   try {
     const changes: string[] = [];
@@ -52,7 +52,7 @@ export async function runPopulation(population: Population, crowd: Crowd): Promi
     });
     const loop = new VirtualLoop(world.clock, crowd.clients);
     const tally = emptyTally();
-    const setup = { loop, trace: dayTrace(1), traceStart, dayStart: DAY_START, serviceUrl: world.service.url, reportToken, flashTrace: withFlash ? dayTrace(1, FLASH_DAY) : null };
+    const setup = { loop, trace: dayTrace(1, undefined, crowd.background), traceStart, dayStart: DAY_START, serviceUrl: world.service.url, reportToken, flashTrace: withFlash ? dayTrace(1, FLASH_DAY, crowd.background) : null };
     const actors = startCrowd(population, crowd, setup, tally);
     await loop.drive(DAY_START + DAY_MS, world.outside);
     actors.close(world.clock.now);

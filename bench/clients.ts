@@ -33,7 +33,7 @@ export async function clientsTable(crowd: Crowd = DEFAULT_CROWD, detail = false)
   const runs = await runAll(crowd);
   const lines = [
     `${crowd.clients} clients × up to ${crowd.images} images each, think ${crowd.thinkMs[0] / 1_000}–${crowd.thinkMs[1] / 1_000} s, seed ${crowd.seed}; ` +
-      `scripted UTC day (mean 503 share ${(mean503() * 100).toFixed(1)} %, 95 % for 75 min, 85 % for 2 h, two slow hours), ` +
+      `scripted UTC day (mean 503 share ${(mean503(undefined, crowd.background) * 100).toFixed(1)} %, 95 % for 75 min, 85 % for 2 h, two slow hours${crowd.background === 1 ? '' : `; 503 shares outside the episodes × ${crowd.background}`}), ` +
       `service probing with text canaries every ${PROBE_EVERY_MS / 1_000} s (180 s timeout), virtual clock, /health and reports over loopback HTTP`,
     `3b may fall back to Flash; 1–3 use Pro only: in 3b the service also probes flash (gemini-2.5-flash-image, Pro's configured alternative) the same way against its own day ` +
       `(the same diurnal shape at half Pro's 503 shares, mean ${(mean503(FLASH_DAY) * 100).toFixed(1)} %, no overload episodes, no slow hours, images median 12 s / p95 24 s); ` +
@@ -112,5 +112,8 @@ export function crowdFromArgs(args: readonly string[]): Crowd {
     if (!Number.isInteger(value) || value < 1) throw new Error(`bench clients: --${name} expects a whole number ≥ 1, got "${found}"`);
     return value;
   };
-  return { ...DEFAULT_CROWD, clients: flag('clients') ?? DEFAULT_CROWD.clients, images: flag('images') ?? DEFAULT_CROWD.images, seed: flag('seed') ?? DEFAULT_CROWD.seed };
+  const background = args.find((a) => a.startsWith('--background='));
+  const factor = background === undefined ? DEFAULT_CROWD.background : Number(background.slice('--background='.length));
+  if (!Number.isFinite(factor) || factor < 0 || factor > 2) throw new Error(`bench clients: --background expects a factor from 0 to 2, got "${background}"`);
+  return { ...DEFAULT_CROWD, clients: flag('clients') ?? DEFAULT_CROWD.clients, images: flag('images') ?? DEFAULT_CROWD.images, seed: flag('seed') ?? DEFAULT_CROWD.seed, background: factor };
 }

@@ -12,6 +12,7 @@ import { demoSources, demoTargets } from './config/defaults.js';
 import { holdsTraffic } from './domain/health.js';
 import { OfficialCorrelator, type TargetReading } from './status/correlator.js';
 import { OfficialMonitor } from './status/monitor.js';
+import { concerns, vertexLocations } from './status/locations.js';
 import type { FetchOptions } from './status/fetch.js';
 import type { ServiceConfig, Target } from './config/target.js';
 import { createLogger, type Logger } from './log.js';
@@ -108,7 +109,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const ourFault = tracker.cause.kind === 'auth' || tracker.cause.kind === 'config';
     return { holding: known ? holdsTraffic(status) && !ourFault : null, troubled: known ? status !== 'healthy' : null, since: tracker.since };
   };
-  const correlator = new OfficialCorrelator(targets.map((t) => t.id), official, store, config.discrepancyAfterMs, reading);
+  const correlator = new OfficialCorrelator(targets.map((t) => t.id), official, store, config.discrepancyAfterMs, reading, vertexLocations(targets));
   // When each target's last probe finished, from the store at start, so a stall right after a restart still shows.
   const lastProbeAt = new Map<string, number>();
   for (const [targetId, outcome] of latest) if (outcome.source === 'probe') lastProbeAt.set(targetId, outcome.at + outcome.latencyMs);
@@ -301,7 +302,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const { title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt } = event.incident;
     const afterTheFact = event.kind === 'resolved' && event.afterTheFact;
     const kind = event.kind === 'opened' ? 'official_incident' : 'official_resolved';
-    alerts.alerting.notifyOfficial(kind, event.at, { sourceId: source.id, title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt, afterTheFact, targets: source.targets });
+    alerts.alerting.notifyOfficial(kind, event.at, { sourceId: source.id, title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt, afterTheFact, targets: source.targets.filter((id) => concerns(event.incident, targets.find((t) => t.id === id)?.vertex?.location ?? null)) });
   });
 
   /** One heartbeat: start due probes, mark targets without fresh data unknown, run alert timers and delivery. */

@@ -41,6 +41,11 @@ export interface OfficialIncident {
   url: string | null;
   /** Product or component names the incident names, as the provider spells them. */
   affected: string[];
+  /**
+   * Where it is happening, as Google location ids ("us-central1", "global"); absent or empty: everywhere
+   * (Statuspage and feeds never say, nor do incidents stored before locations were kept).
+   */
+  locations?: string[];
 }
 
 /** What one successful fetch of a source says, after filtering to the configured products or components. */

@@ -1,6 +1,6 @@
 import type { Incident } from '../domain/health.js';
 import { holdsTraffic } from '../domain/health.js';
-import type { OfficialSummary } from '../domain/official.js';
+import type { OfficialSummary, OfficialView } from '../domain/official.js';
 import type { Store } from '../store/store.js';
 import {
   acknowledgement,
@@ -16,6 +16,7 @@ import {
   type Grade,
   type SeenIncident,
 } from './correlate.js';
+import { concerns } from './locations.js';
 import type { OfficialMonitor } from './monitor.js';
 
 /** What the health engine says of a target, as correlation needs it. */
@@ -46,6 +47,8 @@ export class OfficialCorrelator {
     private readonly store: Store,
     private readonly afterMs: number,
     private readonly reading: (targetId: string, now: number) => TargetReading | null,
+    /** Each Vertex target's location: Google Cloud incidents count for it only there (see `concerns`). */
+    private readonly locations: ReadonlyMap<string, string> = new Map(),
   ) {
     for (const open of store.official.openDiscrepancies()) {
       this.states.set(open.targetId, { holdingSince: open.holdingSince, raisedAt: open.raisedAt, admittedAt: null });
@@ -56,7 +59,7 @@ export class OfficialCorrelator {
   step(now: number): TargetDiscrepancyEvent[] {
     const events: TargetDiscrepancyEvent[] = [];
     for (const targetId of this.targetIds) {
-      const views = this.monitor.viewsFor(targetId, now);
+      const views = this.views(targetId, now);
       const ours = this.reading(targetId, now);
       if (views.length === 0 || !ours) continue;
       const before = this.states.get(targetId) ?? NO_DISCREPANCY;
@@ -74,7 +77,7 @@ export class OfficialCorrelator {
   /** The official line for /health and mails; null when no source speaks for the target. */
   summary(targetId: string, now: number): OfficialSummary | null {
     const ours = this.reading(targetId, now);
-    const views = this.monitor.viewsFor(targetId, now);
+    const views = this.views(targetId, now);
     // A page that posted since the last heartbeat has already cleared the flag; one gone unknown has not.
     const raised = pagesSay(views) !== false ? (this.states.get(targetId)?.raisedAt ?? null) : null;
     return summarize(views, { troubled: ours?.troubled ?? null }, raised);
@@ -102,7 +105,8 @@ export class OfficialCorrelator {
       const sources = this.monitor.sources.filter((s) => s.targets.includes(incident.targetId));
       // Older than the official history we keep: nothing left to compare it with.
       if (sources.length === 0 || incident.startedAt < horizon) return null;
-      const theirs = sources.flatMap((s) => official.get(s.id) ?? []);
+      const here = this.locationOf(incident.targetId);
+      const theirs = sources.flatMap((s) => official.get(s.id) ?? []).filter((i) => concerns(i, here));
       return { ...acknowledgement(incident, theirs, now), graded: this.graded(incident, now) };
     });
   }
@@ -122,10 +126,18 @@ export class OfficialCorrelator {
     const official = this.store.official.incidentsBetween(sourceId, from, now, MAX_OFFICIAL);
     const delays: number[] = [];
     for (const incident of graded) {
-      const ack = acknowledgement(incident, official, now);
+      const ack = acknowledgement(incident, official.filter((i) => concerns(i, this.locationOf(incident.targetId))), now);
       if (ack.kind !== 'pending') delays.push(ack.delayMinutes);
     }
     return { ...grade(delays), incidents: delays.length };
+  }
+
+  private views(targetId: string, now: number): OfficialView[] {
+    return this.monitor.viewsFor(targetId, now, this.locationOf(targetId));
+  }
+
+  private locationOf(targetId: string): string | null {
+    return this.locations.get(targetId) ?? null;
   }
 
   /** Only trouble the provider should post about counts: traffic held, for its own reasons, past the threshold. */

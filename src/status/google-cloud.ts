@@ -22,8 +22,6 @@ interface GoogleIncident {
   incident: OfficialIncident;
   /** Product titles and ids, to match the configured names against. */
   products: string[];
-  /** The newest update says the service is available again, though the incident is not closed. */
-  available: boolean;
 }
 
 /** Reads a Google Cloud (or Workspace) incidents.json: an array of incidents, newest first.
@@ -42,8 +40,15 @@ function readIncidents(text: string, match: readonly string[], pageUrl: string):
   }
   const chosen = usable.filter((entry) => matches(match, entry.products));
   const open = chosen.filter((entry) => entry.incident.endedAt === null);
-  const status = worstOfficial(open.map((entry) => (entry.available ? 'operational' : entry.incident.impact)));
-  return { status, incidents: newestFirst(chosen.map((entry) => entry.incident)) };
+  return { status: googleStatus(open.map((entry) => entry.incident)), incidents: newestFirst(chosen.map((entry) => entry.incident)) };
+}
+
+/**
+ * What open Google incidents say together: the worst impact, except that one whose newest update
+ * says available (stage `monitoring`) no longer counts against the service.
+ */
+export function googleStatus(open: readonly OfficialIncident[]): OfficialStatus {
+  return worstOfficial(open.map((incident) => (incident.stage === 'monitoring' ? 'operational' : incident.impact)));
 }
 
 // An entry without an id, or whose begin or non-empty end cannot be read, is skipped rather than guessed at.
@@ -68,8 +73,20 @@ function readIncident(value: unknown, pageUrl: string): GoogleIncident | null {
     postedAt: parseTime(entry.created),
     url: urlOf(entry.uri, pageUrl),
     affected: titles,
+    locations: locationsOf(entry, endedAt === null),
   };
-  return { incident, products: [...titles, ...ids], available };
+  return { incident, products: [...titles, ...ids] };
+}
+
+/**
+ * The location ids an incident names. While open: those affected now, else those of the newest
+ * update, else those affected before. Once ended: every one it ever named (Google may drop a
+ * location from the newest update that `previously_affected_locations` still lists). None: everywhere.
+ */
+function locationsOf(entry: JsonObject, open: boolean): string[] {
+  const lists = [entry.currently_affected_locations, latestUpdate(entry)?.affected_locations, entry.previously_affected_locations];
+  const named = lists.map((list) => asArray(list).map((location) => asText(asObject(location)?.id)).filter((id) => id !== null));
+  return [...new Set(open ? (named.find((ids) => ids.length > 0) ?? []) : named.flat())];
 }
 
 /** null while ongoing (end missing, null or ""); undefined when an end is given but unreadable. */
@@ -78,9 +95,12 @@ function readEnd(end: unknown): number | null | undefined {
   return parseTime(end) ?? undefined;
 }
 
+function latestUpdate(entry: JsonObject): JsonObject | null {
+  return asObject(entry.most_recent_update) ?? asObject(asArray(entry.updates)[0]);
+}
+
 function latestUpdateStatus(entry: JsonObject): string | null {
-  const latest = asObject(entry.most_recent_update) ?? asObject(asArray(entry.updates)[0]);
-  return asText(latest?.status)?.toLowerCase() ?? null;
+  return asText(latestUpdate(entry)?.status)?.toLowerCase() ?? null;
 }
 
 // status_impact and severity say how bad the service is; only the end and the newest update say where it stands.

@@ -4,6 +4,7 @@ import type { OfficialReading, OfficialView } from '../domain/official.js';
 import type { Logger } from '../log.js';
 import type { OfficialRecords, SourceRecord, StoredIncident } from '../store/official-records.js';
 import { fetchStatusPage, FetchError, type FetchOptions } from './fetch.js';
+import { viewAt } from './locations.js';
 import { PayloadError } from './payload.js';
 import { PARSERS } from './parsers.js';
 
@@ -105,9 +106,11 @@ export class OfficialMonitor {
     };
   }
 
-  /** The views of the sources that speak for a target. */
-  viewsFor(targetId: string, now: number): OfficialView[] {
-    return this.sources.filter((s) => s.targets.includes(targetId)).map((s) => this.view(s.id, now)!);
+  /** The views of the sources that speak for a target; at a Vertex `location`, Google Cloud ones keep only the incidents there. */
+  viewsFor(targetId: string, now: number, location: string | null = null): OfficialView[] {
+    return this.sources
+      .filter((s) => s.targets.includes(targetId))
+      .map((s) => (s.kind === 'google-cloud' ? viewAt(this.view(s.id, now)!, location) : this.view(s.id, now)!));
   }
 
   private async poll(source: StatusSource): Promise<void> {

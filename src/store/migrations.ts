@@ -162,6 +162,10 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE outcomes ADD COLUMN voted INTEGER;
   `,
+  // Where an official incident happens (JSON array of Google location ids); NULL for older rows: everywhere.
+  `
+  ALTER TABLE official_incidents ADD COLUMN locations TEXT;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

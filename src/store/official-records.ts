@@ -37,6 +37,7 @@ interface IncidentRow {
   first_seen_at: number;
   url: string | null;
   affected: string;
+  locations: string | null;
 }
 
 interface SourceRow {
@@ -77,11 +78,11 @@ export class OfficialRecords {
           etag = excluded.etag, last_modified = excluded.last_modified, baseline_at = excluded.baseline_at, scope = excluded.scope`),
       incident: db.prepare(`SELECT * FROM official_incidents WHERE source_id = ? AND incident_id = ?`),
       upsertIncident: db.prepare(`
-        INSERT INTO official_incidents (source_id, incident_id, title, stage, impact, started_at, ended_at, posted_at, first_seen_at, updated_at, url, affected)
-        VALUES (@sourceId, @id, @title, @stage, @impact, @startedAt, @endedAt, @postedAt, @firstSeenAt, @firstSeenAt, @url, @affected)
+        INSERT INTO official_incidents (source_id, incident_id, title, stage, impact, started_at, ended_at, posted_at, first_seen_at, updated_at, url, affected, locations)
+        VALUES (@sourceId, @id, @title, @stage, @impact, @startedAt, @endedAt, @postedAt, @firstSeenAt, @firstSeenAt, @url, @affected, @locations)
         ON CONFLICT (source_id, incident_id) DO UPDATE SET title = excluded.title, stage = excluded.stage, impact = excluded.impact,
           started_at = excluded.started_at, ended_at = excluded.ended_at, posted_at = excluded.posted_at,
-          updated_at = excluded.updated_at, url = excluded.url, affected = excluded.affected`),
+          updated_at = excluded.updated_at, url = excluded.url, affected = excluded.affected, locations = excluded.locations`),
       open: db.prepare(`SELECT * FROM official_incidents WHERE source_id = ? AND ended_at IS NULL ORDER BY started_at DESC`),
       overlapping: db.prepare(`
         SELECT * FROM official_incidents WHERE source_id = ? AND (ended_at IS NULL OR ended_at >= ?) AND started_at <= ?
@@ -118,7 +119,8 @@ export class OfficialRecords {
 
   /** Inserts or updates an incident; the first time it was seen never moves. */
   saveIncident(sourceId: string, incident: OfficialIncident, seenAt: number): void {
-    this.statements.upsertIncident.run({ ...incident, sourceId, firstSeenAt: seenAt, affected: JSON.stringify(incident.affected) });
+    const locations = JSON.stringify(incident.locations ?? []);
+    this.statements.upsertIncident.run({ ...incident, sourceId, firstSeenAt: seenAt, affected: JSON.stringify(incident.affected), locations });
   }
 
   openIncidents(sourceId: string): StoredIncident[] {
@@ -191,6 +193,7 @@ function toIncident(row: IncidentRow): StoredIncident {
     firstSeenAt: row.first_seen_at,
     url: row.url,
     affected: JSON.parse(row.affected) as string[],
+    locations: row.locations === null ? [] : (JSON.parse(row.locations) as string[]),
   };
 }
 

@@ -34,6 +34,11 @@ describe('the real Google Cloud incidents.json of July 2022', () => {
       postedAt: at('2022-06-02T20:58:28Z'),
       url: 'https://status.cloud.google.com/incidents/XdQANahFJvMuxxkgA34K',
       affected: ['Vertex AI Online Prediction', 'Cloud Machine Learning'],
+      locations: [
+        'asia-east1', 'asia-east2', 'asia-northeast1', 'asia-northeast3', 'asia-south1', 'asia-southeast1', 'australia-southeast1',
+        'europe-west1', 'europe-west2', 'europe-west3', 'europe-west4', 'europe-west6', 'northamerica-northeast1',
+        'northamerica-northeast2', 'us-central1', 'us-east1', 'us-east4', 'us-west1', 'us-west2',
+      ],
     });
   });
 
@@ -96,6 +101,7 @@ describe('a current Google Cloud feed with ongoing incidents', () => {
       postedAt: at('2026-02-27T09:29:00Z'),
       url: 'https://status.cloud.google.com/incidents/gemini429ongoing00001',
       affected: ['Vertex Gemini API', 'Vertex AI Online Prediction'],
+      locations: ['us-central1'],
     });
   });
 

@@ -108,6 +108,8 @@ export function reasonFor(input: AdviceInput): string {
       return `Rate-limited: ${n429} of the last ${lastTen.length} calls returned 429${message ? ` '${message}'` : '.'}`;
     }
     case 'auth':
+      // Vertex's credentials fail before any HTTP status of the model: no token, or a permission missing.
+      if (cause.httpStatus === null && cause.message?.startsWith('OAuth token refused')) return `The credentials were refused (${cause.message}); fix the service account or its key, retrying will not help.`;
       return `The API key was rejected (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); fix the key, retrying will not help.`;
     case 'config':
       return `The request is refused as misconfigured (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); check the model name and settings.`;

@@ -24,9 +24,9 @@ afterEach(async () => {
  * defaults (a text canary every 60 s or 5 min, 180 s timeout) with one service-account key, on an
  * injected clock; the service's own logger writes into `logs`.
  */
-async function twoRegions(everyMs: number) {
+async function twoRegions(everyMs: number, tokenTtlSeconds?: number) {
   const clock = { now: Date.UTC(2026, 10, 30, 9, 0, 0) };
-  const simulator: Simulator = await startSimulator({ trace: QUICK, now: () => clock.now });
+  const simulator: Simulator = await startSimulator({ trace: QUICK, now: () => clock.now, ...(tokenTtlSeconds ? { tokenTtlSeconds } : {}) });
   closers.push(() => simulator.close());
   const dir = tempDir();
   const key = serviceAccountKey(simulator, dir);
@@ -80,7 +80,8 @@ describe('Vertex AI in two regions', () => {
   }
 
   it('keeps the private key, its id and the OAuth tokens out of logs, the database and every reply', async () => {
-    const w = await twoRegions(MINUTE);
+    // Tokens that live 4 min are renewed before every probe, so the refused grant below bites at once.
+    const w = await twoRegions(MINUTE, 240);
     await w.run(2 * MINUTE);
     w.simulator.force({ kind: 'exhausted', location: 'us-central1' });
     await w.run(5 * MINUTE);
@@ -105,6 +106,8 @@ describe('Vertex AI in two regions', () => {
     expect(files.join('').length).toBeGreaterThan(10_000);
     expect(leaks(files.join(''))).toEqual([]);
     // The refused exchange shows as the key's fault, not as overload.
-    expect((await w.health('pro-europe-west4')).status).not.toBe('overloaded');
+    const refused = (await (await fetch(`${w.service.url}/health/pro-europe-west4`)).json()) as { status: string; advice: { reason: string } };
+    expect(refused.status).toBe('down');
+    expect(refused.advice.reason).toMatch(/^The credentials were refused \(OAuth token refused: invalid_grant: Invalid JWT Signature\. \(HTTP 400\)\); fix the service account/);
   });
 });

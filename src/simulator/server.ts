@@ -110,6 +110,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
             const f = pickForced(model);
             return f ? { kind: f.kind, delayMs: f.delayMs ?? 0 } : scripted();
           })();
+    await answer(req, res, choice, () =>
+      gemini ? (geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, wantsImage, maxOutputTokensOf(json))) : openAiReply(choice.kind, model, wantsImage),
+    );
+  }
+
+  /** Answers a model call after its delay: hangs, cuts the connection mid-reply, or sends the reply. */
+  async function answer(req: IncomingMessage, res: ServerResponse, choice: { kind: ReplyKind; delayMs: number }, reply: () => WireReply): Promise<void> {
     if (choice.kind === 'hang') return; // hold the socket open; the caller's deadline ends it
     if (choice.delayMs > 0) await sleep(choice.delayMs);
     if (choice.kind === 'close') {
@@ -118,10 +125,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       req.socket.destroy();
       return;
     }
-    const reply = gemini
-      ? (geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, wantsImage, maxOutputTokensOf(json)))
-      : openAiReply(choice.kind, model, wantsImage);
-    send(res, reply);
+    send(res, reply());
   }
 
   /**
@@ -138,15 +142,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return drawn.kind === 'overloaded' ? { ...drawn, kind: 'exhausted' } : drawn;
     };
     const choice = !oauth.authorizes(req.headers.authorization) ? { kind: 'unauthenticated' as const, delayMs: 0 } : !SIMULATED_MODELS.includes(model) ? { kind: 'not_found' as const, delayMs: 0 } : forcedOrDrawn();
-    if (choice.kind === 'hang') return;
-    if (choice.delayMs > 0) await sleep(choice.delayMs);
-    if (choice.kind === 'close') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"candidates": [');
-      req.socket.destroy();
-      return;
-    }
-    send(res, geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, JSON.stringify(json).includes('"IMAGE"'), maxOutputTokensOf(json)));
+    await answer(req, res, choice, () => geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, JSON.stringify(json).includes('"IMAGE"'), maxOutputTokensOf(json)));
   }
 
   function control(method: string, path: string, body: string, res: ServerResponse): void {

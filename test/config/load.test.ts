@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.js';
+import { loadConfig, parseConfigText } from '../../src/config/load.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { configError } from '../helpers/config-error.js';
 
 const SECOND = 1_000;
 const DAY = 86_400_000;
@@ -12,15 +13,6 @@ const FAKE_KEY = 'AIzaSyFAKE0modelpulse0LEAK0CANARY000000';
 /** YAML written one line per argument, so a test's expected line numbers can be read off the call. */
 const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 
-function configError(load: () => unknown): string {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a ConfigError, but the configuration was accepted');
-}
 
 const parse = (text: string, env: Record<string, string> = {}) => parseConfigText(text, 'modelpulse.yaml', env);
 

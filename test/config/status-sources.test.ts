@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.js';
+import { loadConfig, parseConfigText } from '../../src/config/load.js';
 import type { ServiceConfig } from '../../src/config/target.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { configError } from '../helpers/config-error.js';
 
 const SECOND = 1_000;
 const MINUTE = 60_000;
@@ -30,15 +31,6 @@ const FILE = 'modelpulse.yaml: ';
 const parse = (text: string) => parseConfigText(text, 'modelpulse.yaml', ENV);
 const errorIn = (text: string) => configError(() => parse(text));
 
-function configError(load: () => unknown): string {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a ConfigError, but the configuration was accepted');
-}
 
 describe('status sources in the config file', () => {
   const tempDir = useTempDir();

@@ -1,13 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
 import type { Target } from '../../src/config/target.js';
 import { canaryRequest, runProbe } from '../../src/probes/probe.js';
 import { parseTrace } from '../../src/simulator/scenario.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { KEY_MARKER, serviceAccountKey } from '../helpers/service-account.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { configError } from '../helpers/config-error.js';
 
 const tempDir = useTempDir();
 const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
@@ -23,15 +24,6 @@ async function simulator(tokenTtlSeconds?: number): Promise<Simulator> {
   return started;
 }
 
-function configError(load: () => unknown): string {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a ConfigError, but the configuration was accepted');
-}
 
 /** One Vertex target from a config file's lines (after `targets:`), resolved with env. */
 function vertexTargets(lines: string[], env: Record<string, string> = {}): Target[] {

@@ -194,7 +194,7 @@ function vertexSettings(target: Config['targets'][number], where: string, env: E
     const why = error instanceof SyntaxError ? 'is not JSON' : `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
     throw new ConfigError(`${where}.credentialsEnv: the key file named by ${target.credentialsEnv} (…/${basename(path)}) ${why}`);
   }
-  const key = json as Partial<Record<string, unknown>>;
+  const key = (json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {}) as Partial<Record<string, unknown>>;
   const text = (name: string) => (typeof key[name] === 'string' && key[name] !== '' ? (key[name] as string) : undefined);
   if (key.type !== 'service_account' || !text('client_email') || !text('private_key')?.includes('PRIVATE KEY')) {
     throw new ConfigError(`${where}.credentialsEnv: the key file named by ${target.credentialsEnv} (…/${basename(path)}) is not a service-account key (expected "type": "service_account" with client_email and private_key)`);

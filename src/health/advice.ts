@@ -98,9 +98,11 @@ export function reasonFor(input: AdviceInput): string {
   const latest = lastTen[lastTen.length - 1];
   switch (cause.kind) {
     case 'overload': {
-      const n503 = lastTen.filter((o) => o.class === 'overloaded').length;
-      const message = [...lastTen].reverse().find((o) => o.class === 'overloaded')?.message;
-      return message ? `${n503} of the last ${lastTen.length} calls returned 503 '${message}'` : `${n503} of the last ${lastTen.length} calls returned 503.`;
+      const overloaded = lastTen.filter((o) => o.class === 'overloaded');
+      const newest = overloaded[overloaded.length - 1];
+      // Vertex's shared pool answers its overload with 429 RESOURCE_EXHAUSTED, not 503.
+      const code = newest?.httpStatus === 429 ? 429 : 503;
+      return newest?.message ? `${overloaded.length} of the last ${lastTen.length} calls returned ${code} '${newest.message}'` : `${overloaded.length} of the last ${lastTen.length} calls returned ${code}.`;
     }
     case 'rate_limited': {
       const n429 = lastTen.filter((o) => o.class === 'rate_limited').length;
@@ -110,6 +112,7 @@ export function reasonFor(input: AdviceInput): string {
     case 'auth':
       // Vertex's credentials fail before any HTTP status of the model: no token, or a permission missing.
       if (cause.httpStatus === null && cause.message?.startsWith('OAuth token refused')) return `The credentials were refused (${cause.message}); fix the service account or its key, retrying will not help.`;
+      if (cause.httpStatus === 403 && /^Permission '[\w.]+' denied/.test(cause.message ?? '')) return `A permission is missing (HTTP 403: ${cause.message}); grant it to the service account, retrying will not help.`;
       return `The API key was rejected (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); fix the key, retrying will not help.`;
     case 'config':
       return `The request is refused as misconfigured (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); check the model name and settings.`;

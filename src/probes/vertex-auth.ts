@@ -25,13 +25,23 @@ export async function vertexToken(target: Target, timeoutMs: number, signal?: Ab
   }
   const deadline = AbortSignal.timeout(timeoutMs);
   const stop = signal ? AbortSignal.any([deadline, signal]) : deadline;
+  // A client that failed to come up (no Application Default Credentials yet) or whose exchange hung
+  // is dropped, so the next probe starts afresh instead of waiting on the same failure forever.
+  const forget = () => {
+    if (clients.get(target.id) === entry) clients.delete(target.id);
+  };
   try {
     const token = await abortable(entry.client.then((client) => client.getAccessToken()), stop);
     if (token.token) return { ok: true, token: token.token };
     return { ok: false, verdict: authFailure('the token exchange returned no access token', null) };
   } catch (error) {
-    if (deadline.aborted) return { ok: false, verdict: verdict('timeout', { message: `no OAuth token within ${timeoutMs} ms`, detail: 'auth: token exchange timed out' }) };
+    if (deadline.aborted) {
+      forget();
+      return { ok: false, verdict: verdict('timeout', { message: `no OAuth token within ${timeoutMs} ms`, detail: 'auth: token exchange timed out' }) };
+    }
     if (signal?.aborted) return { ok: false, verdict: verdict('network', { message: 'aborted at shutdown', detail: 'aborted' }) };
+    const client = await entry.client.then(() => true, () => false);
+    if (!client) forget();
     return { ok: false, verdict: describe(error) };
   }
 }
@@ -54,18 +64,37 @@ function authClient(settings: VertexSettings): Promise<AuthClient> {
   );
 }
 
-/** What a failed exchange says, in our words: the grant refused, the endpoint down, or no credentials at all. */
+/** Socket-level codes: the token endpoint could not be reached at all. */
+const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+)$/;
+
+/**
+ * What a failed exchange says, in our words: the grant refused (or no credentials at all), the
+ * endpoint failing or unreachable, or a key that cannot sign.
+ */
 function describe(error: unknown): Verdict {
-  const failed = error as { status?: number; response?: { status?: number; data?: { error?: unknown; error_description?: unknown } }; code?: unknown; message?: unknown };
+  const failed = error as { status?: number; response?: { status?: number; data?: { error?: unknown; error_description?: unknown } }; message?: unknown };
   const status = failed.response?.status ?? (typeof failed.status === 'number' ? failed.status : null);
   const data = failed.response?.data;
   const reason = typeof data?.error === 'string' ? `${data.error}${typeof data.error_description === 'string' ? `: ${data.error_description}` : ''}` : null;
   const message = reason ?? (typeof failed.message === 'string' ? failed.message : String(error));
   if (status !== null && status >= 500) return verdict('server_error', { apiStatus: 'UNAVAILABLE', message: shorten(`token endpoint: ${message}`), detail: 'auth: token endpoint failed' });
-  if (status === null && typeof failed.code === 'string' && /^E[A-Z]+|^UND_ERR/.test(failed.code)) {
-    return verdict('network', { message: shorten(`token endpoint: ${message}`), detail: 'auth: token endpoint unreachable' });
+  const code = status === null ? codeOf(error) : null;
+  if (code !== null && NETWORK_CODES.test(code)) {
+    return verdict('network', { message: shorten(`token endpoint unreachable: ${code}`), detail: 'auth: token endpoint unreachable' });
   }
+  if (code?.startsWith('ERR_OSSL')) return authFailure(`the private key cannot sign (${code})`, null);
   return authFailure(message, status);
+}
+
+/** The first error code along the cause chain (gaxios wraps fetch's error, which wraps the socket's). */
+function codeOf(error: unknown): string | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
 }
 
 function authFailure(message: string, status: number | null): Verdict {

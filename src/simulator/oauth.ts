@@ -1,8 +1,8 @@
 import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import type { WireReply } from './wire.js';
 
-/** How the simulated token endpoint misbehaves until cleared: a refused grant, or the endpoint down. */
-export const TOKEN_FAULTS = ['invalid_grant', 'unavailable'] as const;
+/** How the simulated token endpoint misbehaves until cleared: a refused grant, the endpoint down, or never answering. */
+export const TOKEN_FAULTS = ['invalid_grant', 'unavailable', 'hang'] as const;
 export type TokenFault = (typeof TOKEN_FAULTS)[number];
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -31,9 +31,10 @@ export class TokenEndpoint {
     this.fault = fault;
   }
 
-  /** Answers POST /token with a form body. */
-  grant(body: string): WireReply {
+  /** Answers POST /token with a form body; null: hold the connection open without an answer. */
+  grant(body: string): WireReply | null {
     this.exchanges++;
+    if (this.fault === 'hang') return null;
     if (this.fault === 'unavailable') return { status: 503, body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The token service is unavailable.' }) };
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== JWT_BEARER) return refused('unsupported_grant_type', 'Invalid grant_type.');

@@ -86,7 +86,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       const preconditions = { ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'] };
       return writeStatus(res, statusReply(statusPath, page, fault, preconditions));
     }
-    if (req.method === 'POST' && url.pathname === '/token') return send(res, oauth.grant(body));
+    if (req.method === 'POST' && url.pathname === '/token') {
+      const granted = oauth.grant(body);
+      return granted === null ? undefined : send(res, granted);
+    }
     const vertex = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):generateContent$/.exec(url.pathname);
     if (req.method === 'POST' && vertex) return vertexCall(req, res, decodeURIComponent(vertex[2]!), decodeURIComponent(vertex[3]!), safeJson(body));
     const gemini = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(url.pathname);

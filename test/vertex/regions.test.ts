@@ -68,8 +68,9 @@ describe('Vertex AI in two regions', () => {
       w.simulator.force({ kind: 'exhausted', location: 'us-central1' });
       const started = w.clock.now;
       for (let i = 0; i < 40 && (await w.health('pro-us-central1')).advice.send; i++) await w.run(everyMs / 4);
-      const us = await w.health('pro-us-central1');
+      const us = (await w.health('pro-us-central1')) as Awaited<ReturnType<typeof w.health>> & { advice: { reason: string } };
       expect(us).toMatchObject({ status: 'overloaded', advice: { send: false, alternative: 'pro-europe-west4' } });
+      expect(us.advice.reason).toMatch(/calls returned 429 'Resource exhausted\. Please try again later/);
       expect(w.clock.now - started).toBeLessThanOrEqual(3 * everyMs);
       expect(await w.health('pro-europe-west4')).toMatchObject({ status: 'healthy', advice: { send: true } });
       // Both regions really were called, each at its own location, with one token between them.
@@ -78,6 +79,17 @@ describe('Vertex AI in two regions', () => {
       expect(w.simulator.oauth.exchanges).toBeLessThanOrEqual(2);
     });
   }
+
+  it('names a missing IAM permission as one to grant, and holds that region as down', async () => {
+    const w = await twoRegions(MINUTE);
+    await w.run(2 * MINUTE);
+    w.simulator.force({ kind: 'iam_denied', location: 'europe-west4' });
+    await w.run(5 * MINUTE);
+    const eu = (await (await fetch(`${w.service.url}/health/pro-europe-west4`)).json()) as { status: string; advice: { reason: string; alternative: string | null } };
+    expect(eu.status).toBe('down');
+    expect(eu.advice.reason).toMatch(/^A permission is missing \(HTTP 403: Permission 'aiplatform\.endpoints\.predict' denied .*\); grant it to the service account/);
+    expect(eu.advice.alternative).toBe('pro-us-central1');
+  });
 
   it('keeps the private key, its id and the OAuth tokens out of logs, the database and every reply', async () => {
     // Tokens that live 4 min are renewed before every probe, so the refused grant below bites at once.

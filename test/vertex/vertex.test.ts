@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -75,6 +77,8 @@ describe('Vertex AI targets: configuration and URLs', () => {
     writeFileSync(join(dir, 'user.json'), JSON.stringify({ type: 'authorized_user', private_key: real.privateKey, client_secret: 'x' }));
     const user = configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'user.json') }));
     expect(user).toMatch(/\(…\/user\.json\) is not a service-account key/);
+    writeFileSync(join(dir, 'null.json'), 'null');
+    expect(configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'null.json') }))).toMatch(/\(…\/null\.json\) is not a service-account key/);
     for (const message of [broken, user]) expect(message).not.toContain('PRIVATE KEY');
     const [ok] = vertexTargets(lines, { VERTEX_KEY_FILE: real.path });
     expect(ok!.vertex!.credentials).toMatchObject({ kind: 'key', path: real.path, key: { client_email: real.email, private_key_id: KEY_MARKER, token_uri: `${sim.url}/token` } });
@@ -125,6 +129,57 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
     expect(down.class).not.toBe('overloaded');
     expect(down).toMatchObject({ class: 'server_error', detail: 'auth: token endpoint failed' });
     expect(sim.requests).toHaveLength(0);
+  });
+
+  it('records a token endpoint it cannot reach as unreachable (network), not as refused credentials', async () => {
+    const sim = await simulator();
+    const t = await vertexOn(sim, 'unreachable');
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const key = t.vertex!.credentials.kind === 'key' ? t.vertex!.credentials.key : null;
+    const moved: Target = { ...t, id: 'unreachable-2', vertex: { ...t.vertex!, credentials: { kind: 'key', path: 'x', key: { ...key!, token_uri: `http://127.0.0.1:${closed}/token` } } } };
+    const outcome = await probe(moved);
+    expect(outcome).toMatchObject({ class: 'network', detail: 'auth: token endpoint unreachable', message: 'token endpoint unreachable: ECONNREFUSED' });
+    expect(sim.requests).toHaveLength(0);
+  });
+
+  it('gives up on a token exchange that hangs at the probe deadline, and the next probe exchanges afresh', async () => {
+    const sim = await simulator();
+    const t = await vertexOn(sim, 'hung');
+    const quick: Target = { ...t, probe: { ...t.probe, timeout: 1_500 } };
+    sim.oauth.setFault('hang');
+    expect(await probe(quick)).toMatchObject({ class: 'timeout', detail: 'auth: token exchange timed out' });
+    sim.oauth.setFault(null);
+    expect(await probe(quick)).toMatchObject({ class: 'ok' });
+    expect(sim.oauth.exchanges).toBe(2);
+  });
+
+  it('looks for Application Default Credentials again at the next probe after they were not there', async () => {
+    const sim = await simulator();
+    const dir = tempDir();
+    const adcFile = join(dir, 'adc.json');
+    const [t] = vertexTargets(target('adc-later', 'us-central1', [`    baseUrl: ${sim.url}`]));
+    const saved = process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = adcFile;
+    try {
+      const missing = await probe(t!);
+      expect(missing).toMatchObject({ class: 'client_error', detail: 'auth: token exchange failed' });
+      expect(missing.message).toMatch(/adc\.json/);
+      // The file appears: the next probe loads it (and, as ADC does, exchanges at Google's own
+      // endpoint, which no machine here reaches: unreachable, or refused where the internet is).
+      const key = serviceAccountKey(sim, dir, 'adc@modelpulse-test.iam.gserviceaccount.com');
+      writeFileSync(adcFile, readFileSync(key.path));
+      const found = await probe(t!);
+      expect(found.detail).toMatch(/^auth: token (endpoint unreachable|exchange failed)$/);
+      expect(found.message).not.toMatch(/adc\.json/);
+    } finally {
+      if (saved === undefined) delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+      else process.env.GOOGLE_APPLICATION_CREDENTIALS = saved;
+    }
   });
 
   it("classifies Vertex's 429 shared-capacity overload, its rate limits and a missing IAM permission from the real wire", async () => {

@@ -30,3 +30,21 @@ describe('README stays true', () => {
     expect(ci.split('\n')).toContain(testCommand!.trim());
   });
 });
+
+describe('README.ko.md stays true', () => {
+  const korean = readFileSync(join(root, 'README.ko.md'), 'utf8');
+  const koBlocks = (lang: string) => [...korean.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+
+  it('gives the same two commands as the README, and is linked from its top', () => {
+    const [start, test] = blocks('sh');
+    expect(koBlocks('sh').slice(0, 2).map((b) => b.trim())).toEqual([start!.trim(), test!.trim()]);
+    expect(readme.split('\n').slice(0, 5).join('\n')).toContain('(README.ko.md)');
+  });
+
+  it('its alert configuration is valid as written', () => {
+    const [example] = koBlocks('yaml');
+    const config = parseConfigText(example!, 'README.ko.md example', {});
+    expect(config.targets.map((t) => t.id)).toEqual(['nano-banana-pro']);
+    expect(config.alerts.email?.to).toEqual(['oncall@example.com']);
+  });
+});

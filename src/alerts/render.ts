@@ -20,6 +20,8 @@ export interface RenderContext {
   demo: boolean;
   /** server.region: named in the subject and the footer, so mails from several regions tell apart. */
   region?: string | null;
+  /** alerts.timeZone: times are given in UTC and in this IANA zone too. */
+  timeZone?: string | null;
 }
 
 export interface RenderedMail {
@@ -33,7 +35,7 @@ const MAX_SUBJECT = 200;
 /** Pure: one mail for a group of notifications (one or several targets). */
 export function renderMail(notices: readonly Notice[], context: RenderContext): RenderedMail {
   const prefix = `[${['modelpulse', context.demo ? 'DEMO' : null, context.region ?? null].filter(Boolean).join(' ')}]`;
-  const subject = notices.length === 1 ? `${prefix} ${headline(notices[0]!.draft)}` : groupSubject(prefix, notices);
+  const subject = notices.length === 1 ? `${prefix} ${headline(notices[0]!.draft, context.timeZone ?? null)}` : groupSubject(prefix, notices);
   const sections = notices.map((n) => section(n, context));
   const from = context.region ? `Sent by modelpulse in ${context.region}.` : 'Sent by modelpulse.';
   const footer = context.demo ? `DEMO MODE: these targets are a built-in simulator, not real models. ${from}` : from;
@@ -83,7 +85,7 @@ function kindWord(draft: AlertDraft): string {
 }
 
 /** The few words a subject line carries for one notification. */
-export function headline(draft: AlertDraft): string {
+export function headline(draft: AlertDraft, zone: string | null = null): string {
   const id = draft.targetId;
   const status = draft.status.toUpperCase();
   const episode = draft.episode;
@@ -111,19 +113,19 @@ export function headline(draft: AlertDraft): string {
       return `${note?.sourceId ?? '?'}: ${what}: "${note?.title ?? '?'}"${note?.afterTheFact ? ' (posted after the fact)' : ''}`;
     }
     case 'budget_exhausted':
-      return `${id} probe budget spent: $${(draft.budget?.spentUsd ?? 0).toFixed(2)} of $${(draft.budget?.perDayUsd ?? 0).toFixed(2)} today; no probes until ${time(draft.budget?.resumesAt ?? draft.at)}`;
+      return `${id} probe budget spent: $${(draft.budget?.spentUsd ?? 0).toFixed(2)} of $${(draft.budget?.perDayUsd ?? 0).toFixed(2)} today; no probes until ${time(draft.budget?.resumesAt ?? draft.at, zone)}`;
   }
 }
 
 /** The mail's "official status" line: what the target's status pages said at that moment. */
-export function officialLine(official: OfficialSummary | null | undefined): string {
+export function officialLine(official: OfficialSummary | null | undefined, zone: string | null = null): string {
   if (official === undefined) return 'not recorded';
   if (official === null) return 'no status page is mapped to this target';
   const source = `${official.sourceId}${official.stale ? ', stale' : ''}`;
-  const incident = official.incident ? ` — "${official.incident.title}" since ${time(official.incident.startedAt)}` : '';
+  const incident = official.incident ? ` — "${official.incident.title}" since ${time(official.incident.startedAt, zone)}` : '';
   const verdict =
     official.greenWhileFailingSince !== null
-      ? ` — status page green while failing since ${time(official.greenWhileFailingSince)}`
+      ? ` — status page green while failing since ${time(official.greenWhileFailingSince, zone)}`
       : official.agrees === false
         ? ' — disagrees with what modelpulse sees'
         : '';
@@ -170,22 +172,23 @@ function plainSection(s: Section): string {
 
 function section(notice: Notice, context: RenderContext): Section {
   const { draft, target } = notice;
+  const zone = context.timeZone ?? null;
   const who = `${target.id} (${target.name === target.id ? target.model : `${target.name}, ${target.model}`})`;
   const episode = draft.episode;
   const title =
     draft.kind === 'recovered'
-      ? `${who} has RECOVERED: it was ${episode?.worst.status.toUpperCase()} at worst, for ${duration(episode?.durationMs ?? 0)} (${time(episode?.startedAt ?? draft.at)} to ${time(draft.since)}), and has been healthy since.`
+      ? `${who} has RECOVERED: it was ${episode?.worst.status.toUpperCase()} at worst, for ${duration(episode?.durationMs ?? 0)} (${time(episode?.startedAt ?? draft.at, zone)} to ${time(draft.since, zone)}), and has been healthy since.`
       : draft.kind === 'flapping'
         ? `${who} is FLAPPING between states. Per-change mails are held until it settles; one summary will follow.`
         : draft.kind === 'flapping_ended'
           ? `${who} has settled as ${draft.status.toUpperCase()} after flapping for ${duration(episode?.durationMs ?? 0)} with ${episode?.changes ?? 0} state changes.`
           : draft.kind === 'green_while_failing'
-            ? `${who} has been ${draft.status.toUpperCase()} since ${time(draft.discrepancy?.holdingSince ?? draft.since)} while ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'its status pages' : 'its status page'} (${draft.discrepancy?.sources.join(', ') ?? '?'}) ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'say' : 'says'} operational.`
+            ? `${who} has been ${draft.status.toUpperCase()} since ${time(draft.discrepancy?.holdingSince ?? draft.since, zone)} while ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'its status pages' : 'its status page'} (${draft.discrepancy?.sources.join(', ') ?? '?'}) ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'say' : 'says'} operational.`
             : draft.kind === 'budget_exhausted'
-              ? `${who} has spent its probe budget for today ($${(draft.budget?.spentUsd ?? 0).toFixed(2)} of $${(draft.budget?.perDayUsd ?? 0).toFixed(2)}). Canary probes stop until ${time(draft.budget?.resumesAt ?? draft.at)}; until then its health comes from client reports only, and turns unknown without them. Raise probe.budgetPerDay or lengthen probe.every to probe all day.`
+              ? `${who} has spent its probe budget for today ($${(draft.budget?.spentUsd ?? 0).toFixed(2)} of $${(draft.budget?.perDayUsd ?? 0).toFixed(2)}). Canary probes stop until ${time(draft.budget?.resumesAt ?? draft.at, zone)}; until then its health comes from client reports only, and turns unknown without them. Raise probe.budgetPerDay or lengthen probe.every to probe all day.`
               : draft.officialIncident
               ? officialTitle(draft)
-              : `${who} is ${draft.status.toUpperCase()} since ${time(draft.since)}.`;
+              : `${who} is ${draft.status.toUpperCase()} since ${time(draft.since, zone)}.`;
   const figures = episode && draft.kind === 'recovered' ? episode.worst.figures : draft.figures;
   const label = draft.kind === 'recovered' ? 'at its worst' : `last ${figures.window ?? '5m'}`;
   const advice = draft.advice;
@@ -197,17 +200,17 @@ function section(notice: Notice, context: RenderContext): Section {
     ['/health advises', advice.send ? `send — ${advice.reason}` : `hold${advice.retryAfterSeconds === null ? '' : `, retry after ${advice.retryAfterSeconds} s`} — ${advice.reason}`],
   ];
   if (advice.alternative) rows.push(['alternative', advice.alternative]);
-  if (episode && draft.kind !== 'recovered') rows.push(['episode started', time(episode.startedAt)]);
+  if (episode && draft.kind !== 'recovered') rows.push(['episode started', time(episode.startedAt, zone)]);
   const note = draft.officialIncident;
   if (note) {
     rows.push(['official incident', `${note.title} (${words(note.impact)}, ${note.stage})`]);
-    rows.push(['provider says it began', time(note.startedAt)]);
-    if (note.postedAt !== null) rows.push(['provider posted it', time(note.postedAt)]);
-    if (note.endedAt !== null) rows.push(['provider says it ended', time(note.endedAt)]);
+    rows.push(['provider says it began', time(note.startedAt, zone)]);
+    if (note.postedAt !== null) rows.push(['provider posted it', time(note.postedAt, zone)]);
+    if (note.endedAt !== null) rows.push(['provider says it ended', time(note.endedAt, zone)]);
     if (note.url) rows.push(['incident page', note.url]);
     rows.push(['targets it speaks for', note.targets.join(', ')]);
   }
-  rows.push(['official status', officialLine(draft.official)]);
+  rows.push(['official status', officialLine(draft.official, zone)]);
   const linkUrl = context.dashboardUrl ? `${context.dashboardUrl}/health/${encodeURIComponent(target.id)}` : null;
   return { title, rows, link: linkUrl ? `Live advice: ${linkUrl}` : null, linkUrl };
 }
@@ -232,8 +235,14 @@ export function duration(ms: number): string {
   return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
 }
 
-function time(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+/** "2026-11-25 13:05:00 UTC", and with a zone "2026-11-25 13:05:00 UTC (2026-11-25 22:05 Asia/Seoul)". */
+function time(ms: number, zone: string | null = null): string {
+  const utc = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  if (zone === null) return utc;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(ms).map((p) => [p.type, p.value]),
+  );
+  return `${utc} (${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${zone})`;
 }
 
 function escape(text: string): string {

@@ -100,6 +100,11 @@ export const alertsSchema = z
     budgetExhausted: z.boolean().default(true),
     /** Changes within this wait go out together in one mail. */
     groupWait: duration(0, 10 * 60_000).default(30_000),
+    /** Mails give times in UTC and, when set, in this IANA time zone too (e.g. Asia/Seoul). */
+    timeZone: z
+      .string()
+      .refine((zone) => isTimeZone(zone), 'expected an IANA time zone name, like "Asia/Seoul" or "Europe/Berlin"')
+      .optional(),
     flapping: z
       .object({
         window: z.number().int().min(6).max(100).default(DEFAULT_FLAP.window),
@@ -115,6 +120,15 @@ export const alertsSchema = z
   .strict();
 
 export type AlertsConfig = z.output<typeof alertsSchema>;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 export type TargetAlertsConfig = z.output<typeof targetAlertsSchema>;
 
 /** A target's alert knobs: its own overrides over the top-level defaults. */

@@ -55,6 +55,8 @@ export interface SmtpSettings {
 export interface AlertSettings {
   dashboardUrl: string | null;
   groupWaitMs: number;
+  /** Mails give times in UTC and in this IANA zone too; absent: UTC only. */
+  timeZone?: string;
   email: { to: string[]; from: string; smtp: SmtpSettings } | null;
   webhook: { url: string; secret: string | undefined; timeoutMs: number } | null;
 }

@@ -13,7 +13,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function world(dir: string, region?: string) {
+async function world(dir: string, region?: string, timeZone?: string) {
   const clock = { now: Date.UTC(2026, 10, 25, 13, 0, 0) };
   const simulator: Simulator = await startSimulator({ trace: presetTrace('healthy'), now: () => clock.now });
   closers.push(() => simulator.close());
@@ -23,6 +23,7 @@ async function world(dir: string, region?: string) {
   const config = fileConfig(dir, [target], {
     dashboardUrl: 'https://modelpulse.example.com',
     groupWaitMs: 30_000,
+    ...(timeZone ? { timeZone } : {}),
     email: {
       to: ['oncall@example.com', 'team@example.com'],
       from: 'modelpulse@example.com',
@@ -39,8 +40,8 @@ async function world(dir: string, region?: string) {
 }
 
 /** Two calm minutes, five of `kind`, three calm again: one onset mail during it, a recovery mail after. */
-async function episode(dir: string, kind: 'overloaded' | 'rate_limited', region?: string) {
-  const setup = await world(dir, region);
+async function episode(dir: string, kind: 'overloaded' | 'rate_limited', region?: string, timeZone?: string) {
+  const setup = await world(dir, region, timeZone);
   const { clock, inbox, service, upstream } = setup;
   upstream('ok');
   await runFor(service, clock, 2 * MINUTE);
@@ -77,6 +78,18 @@ describe('email alerts over real SMTP', () => {
       ['overloaded', 'delivered', 'email'],
     ]);
     expect(JSON.stringify(listed)).not.toContain('smtp-SECRET-pass-0001');
+  });
+
+  it('gives times in UTC and in alerts.timeZone (Seoul is UTC+9: 13:0x UTC is 22:0x the same day)', async () => {
+    const { inbox } = await episode(tempDir(), 'overloaded', undefined, 'Asia/Seoul');
+    const [onset, recovery] = inbox.mails;
+    expect(onset!.text).toMatch(/is OVERLOADED since 2026-11-25 13:0\d:\d\d UTC \(2026-11-25 22:0\d Asia\/Seoul\)\./);
+    expect(recovery!.text).toMatch(/\(2026-11-25 13:0\d:\d\d UTC \(2026-11-25 22:0\d Asia\/Seoul\) to 2026-11-25 13:\d\d:\d\d UTC \(2026-11-25 22:\d\d Asia\/Seoul\)\)/);
+    expect(onset!.html).toContain('Asia/Seoul');
+    // Without it, UTC only.
+    const plain = await episode(tempDir(), 'overloaded');
+    expect(plain.inbox.mails[0]!.text).toMatch(/is OVERLOADED since 2026-11-25 13:0\d:\d\d UTC\./);
+    expect(plain.inbox.mails[0]!.text).not.toContain('Asia/Seoul');
   });
 
   it("names the instance's server.region in the subject and the footer, so mails from several regions tell apart", async () => {

@@ -282,6 +282,11 @@ describe('environment overrides', () => {
     expect(configError(() => loadConfig({ MODELPULSE_REGION: region }, tempDir()))).toBe(`MODELPULSE_REGION: expected a region name of lowercase letters, digits and hyphens, like "europe-west4", got ${JSON.stringify(region)}`);
   });
 
+  it('takes alerts.timeZone as an IANA zone, and names the field for one that is not', () => {
+    expect(parse(yaml('alerts:', '  timeZone: Asia/Seoul', TWO_TARGETS)).alerts.timeZone).toBe('Asia/Seoul');
+    expect(configError(() => parse(yaml('alerts:', '  timeZone: KST+9', TWO_TARGETS)))).toMatch(/^modelpulse\.yaml: alerts\.timeZone: expected an IANA time zone name, like "Asia\/Seoul"/);
+  });
+
   it.each(['http', '70000', '-1', '80.5'])('rejects PORT=%s, naming PORT and the value', (port) => {
     expect(configError(() => loadConfig({ PORT: port }, tempDir()))).toBe(`PORT: expected a port number 0–65535, got "${port}"`);
   });

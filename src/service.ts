@@ -9,7 +9,7 @@ import { createMetrics } from './api/metrics.js';
 import { VERSION } from './version.js';
 import { ObservationPipeline } from './pipeline.js';
 import { demoSources, demoTargets } from './config/defaults.js';
-import { holdsTraffic } from './domain/health.js';
+import { holdsTraffic, isOurFault } from './domain/health.js';
 import { OfficialCorrelator, type TargetReading } from './status/correlator.js';
 import { OfficialMonitor } from './status/monitor.js';
 import { concerns, vertexLocations } from './status/locations.js';
@@ -106,10 +106,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const status = pipeline.engine.status(targetId);
     if (!tracker || !status) return null;
     const known = status !== 'unknown';
-    const ourFault = tracker.cause.kind === 'auth' || tracker.cause.kind === 'config';
-    return { holding: known ? holdsTraffic(status) && !ourFault : null, troubled: known ? status !== 'healthy' : null, since: tracker.since };
+    return { holding: known ? holdsTraffic(status) && !isOurFault(tracker.cause) : null, troubled: known ? status !== 'healthy' : null, since: tracker.since };
   };
-  const correlator = new OfficialCorrelator(targets.map((t) => t.id), official, store, config.discrepancyAfterMs, reading, vertexLocations(targets));
+  // Each Vertex target's location: Google Cloud incidents count for it (in /health and in mails) only there.
+  const locations = vertexLocations(targets);
+  const correlator = new OfficialCorrelator(targets.map((t) => t.id), official, store, config.discrepancyAfterMs, reading, locations);
   // When each target's last probe finished, from the store at start, so a stall right after a restart still shows.
   const lastProbeAt = new Map<string, number>();
   for (const [targetId, outcome] of latest) if (outcome.source === 'probe') lastProbeAt.set(targetId, outcome.at + outcome.latencyMs);
@@ -184,7 +185,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         now: at,
         troubled: status === 'degraded' || status === 'overloaded' || status === 'down',
         // Not for our own fault (a bad key): probing faster cannot fix that.
-        holding: (status === 'overloaded' || status === 'down') && !['auth', 'config'].includes(pipeline.engine.tracker(target.id)?.cause.kind ?? ''),
+        holding: reading(target.id)?.holding === true,
         covered: spend.reportSkipsInRow < MAX_REPORT_SKIPS_IN_ROW && pipeline.engine.reportsSince(target.id, at - Math.max(target.probe.every, 60_000)) >= COVERING_REPORTS,
       });
       // A budget skip only re-checks soon; the data is as fresh as the last stretched interval promised.
@@ -302,7 +303,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const { title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt } = event.incident;
     const afterTheFact = event.kind === 'resolved' && event.afterTheFact;
     const kind = event.kind === 'opened' ? 'official_incident' : 'official_resolved';
-    alerts.alerting.notifyOfficial(kind, event.at, { sourceId: source.id, title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt, afterTheFact, targets: source.targets.filter((id) => concerns(event.incident, targets.find((t) => t.id === id)?.vertex?.location ?? null)) });
+    alerts.alerting.notifyOfficial(kind, event.at, { sourceId: source.id, title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt, afterTheFact, targets: source.targets.filter((id) => concerns(event.incident, locations.get(id) ?? null)) });
   });
 
   /** One heartbeat: start due probes, mark targets without fresh data unknown, run alert timers and delivery. */

@@ -19,6 +19,11 @@ export type Cause =
   | { kind: 'errors'; share: number }
   | { kind: 'slow'; p50Ms: number; baselineMs: number };
 
+/** Our own side's fault (a rejected key or credentials, a misconfigured request): waiting or probing faster cannot fix it. */
+export function isOurFault(cause: Cause): boolean {
+  return cause.kind === 'auth' || cause.kind === 'config';
+}
+
 export interface WindowStats {
   windowMs: number;
   samples: number;

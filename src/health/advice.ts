@@ -1,4 +1,4 @@
-import { holdsTraffic, type HealthState, type WindowStats } from '../domain/health.js';
+import { holdsTraffic, isOurFault, type HealthState, type WindowStats } from '../domain/health.js';
 import { formatDuration } from '../config/duration.js';
 import type { Tracker } from './state.js';
 import type { Observation } from './window.js';
@@ -54,7 +54,7 @@ export function advise(input: AdviceInput): Advice {
     return { send: true, retryAfterSeconds: null, timeoutSeconds, reason: reasonFor(input), probeAllowed: true, admitProbability: 1, alternative: null };
   }
   const cause = input.tracker.cause;
-  const configFault = cause.kind === 'auth' || cause.kind === 'config';
+  const configFault = isOurFault(cause);
   // Honour the longest delay the upstream asked for in its recent replies, not only the last one.
   const upstreamDelay = Math.ceil(Math.max(0, ...input.lastTen.map((o) => o.retryAfterMs ?? 0)) / 1000);
   const backoff = Math.min(RETRY_MAX_SECONDS, RETRY_STEP_SECONDS * Math.max(1, input.tracker.opens));

@@ -80,7 +80,8 @@ async function readCapped(response: Response, maxBytes: number): Promise<string 
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function errorCode(error: unknown): string | null {
+/** The first error code along the cause chain (undici and gaxios wrap the socket's error in theirs). */
+export function errorCode(error: unknown): string | null {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
     const code = (current as { code?: unknown }).code;

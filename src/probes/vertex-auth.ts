@@ -1,6 +1,7 @@
 import { GoogleAuth, JWT, type AuthClient } from 'google-auth-library';
 import type { Target, VertexSettings } from '../config/target.js';
 import { shorten } from './classify.js';
+import { errorCode } from './http.js';
 import { verdict, type Verdict } from './outcome.js';
 
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
@@ -78,23 +79,12 @@ function describe(error: unknown): Verdict {
   const reason = typeof data?.error === 'string' ? `${data.error}${typeof data.error_description === 'string' ? `: ${data.error_description}` : ''}` : null;
   const message = reason ?? (typeof failed.message === 'string' ? failed.message : String(error));
   if (status !== null && status >= 500) return verdict('server_error', { apiStatus: 'UNAVAILABLE', message: shorten(`token endpoint: ${message}`), detail: 'auth: token endpoint failed' });
-  const code = status === null ? codeOf(error) : null;
+  const code = status === null ? errorCode(error) : null;
   if (code !== null && NETWORK_CODES.test(code)) {
     return verdict('network', { message: shorten(`token endpoint unreachable: ${code}`), detail: 'auth: token endpoint unreachable' });
   }
   if (code?.startsWith('ERR_OSSL')) return authFailure(`the private key cannot sign (${code})`, null);
   return authFailure(message, status);
-}
-
-/** The first error code along the cause chain (gaxios wraps fetch's error, which wraps the socket's). */
-function codeOf(error: unknown): string | null {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== '') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return null;
 }
 
 function authFailure(message: string, status: number | null): Verdict {

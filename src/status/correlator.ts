@@ -1,5 +1,5 @@
 import type { Incident } from '../domain/health.js';
-import { holdsTraffic } from '../domain/health.js';
+import { holdsTraffic, isOurFault } from '../domain/health.js';
 import type { OfficialSummary, OfficialView } from '../domain/official.js';
 import type { Store } from '../store/store.js';
 import {
@@ -142,7 +142,6 @@ export class OfficialCorrelator {
 
   /** Only trouble the provider should post about counts: traffic held, for its own reasons, past the threshold. */
   private graded(incident: Incident, now: number): boolean {
-    const ourFault = incident.cause.kind === 'auth' || incident.cause.kind === 'config';
-    return holdsTraffic(incident.worstState) && !ourFault && (incident.endedAt ?? now) - incident.startedAt >= this.afterMs;
+    return holdsTraffic(incident.worstState) && !isOurFault(incident.cause) && (incident.endedAt ?? now) - incident.startedAt >= this.afterMs;
   }
 }

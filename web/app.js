@@ -1,7 +1,10 @@
 // The dashboard: routes on its own path, reads /health and /api/*, and stays live over server-sent events.
 import { latencyChart, outcomeChart } from './charts.js';
-import { ago } from './format.js';
-import { alertTable, badge, card, folkTable, h, heatmap, incidentTable, officialLine, outLink, probingLine, quietSentence } from './views.js';
+import { ago, offsetMinutes, t, timeZone, useWords, zoneLabel } from './format.js';
+import { LANGUAGES, pickLanguage, translator } from './i18n.js';
+import {
+  alertTable, badge, card, folkTable, h, heatmap, incidentTable, metricName, officialLine, outLink, probingLine, quietSentence, reasonText, tNodes,
+} from './views.js';
 
 const RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 };
 /** Without the event stream, the page polls this often. */
@@ -10,6 +13,10 @@ const POLL_MS = 10_000;
 const UPTIME_MS = 60_000;
 /** Changes arriving close together (every target probed in one second) make one refresh. */
 const CHANGE_COALESCE_MS = 500;
+/** The reader's choices, remembered in this browser. */
+const LANGUAGE_KEY = 'modelpulse.language';
+const ZONE_KEY = 'modelpulse.zone';
+const LANGUAGE_NAMES = { en: 'language.en', ko: 'language.ko' };
 
 const state = {
   demo: false,
@@ -31,6 +38,9 @@ const state = {
   failed: null,
   /** The path whose page is on screen (null: none, or the error page). */
   renderedPath: null,
+  language: 'en',
+  /** Times in the viewer's own zone ('local') or in UTC. */
+  zoneMode: 'local',
 };
 const timings = (window.modelpulse = { firstChartMs: null, refreshes: 0 });
 
@@ -61,19 +71,19 @@ function main() {
 }
 
 function setTitle(text) {
-  document.title = `${text} · modelpulse${state.demo ? ' (demo)' : ''}`;
+  document.title = state.demo ? t('dash.title.demo', { page: text }) : t('dash.title', { page: text });
 }
 
 async function showOverview() {
   const [, , incidents] = await Promise.all([loadHealth(), loadUptime(false), getJson('/api/incidents?limit=200')]);
-  setTitle('Overview');
+  setTitle(t('dash.nav.overview'));
   const uptimeOf = (id) => state.uptime?.targets.find((u) => u.target === id);
   // Newest first: the first incident of a target is its latest.
   const latestOf = (id) => incidents.incidents.find((i) => i.target === id);
   const pick = (id) => (day) => state.selectedDay.set(id, day);
   const cards = state.targets.map((t) =>
     card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow, latestOf(t.id), { selectedDay: state.selectedDay.get(t.id), onSelect: pick(t.id) }));
-  replaceMain(h('h1', {}, 'Model status'), h('div', { class: 'cards' }, cards));
+  replaceMain(h('h1', {}, t('dash.overview.title')), h('div', { class: 'cards' }, cards));
   main().dataset.view = 'overview';
 }
 
@@ -98,7 +108,7 @@ function keepingFocus(container, replace) {
 async function showTarget(id) {
   const target = state.targets.find((t) => t.id === id);
   if (!target) {
-    replaceMain(h('h1', {}, 'Unknown target'), h('p', {}, `No target "${id}". `, h('a', { href: '/' }, 'Back to the overview')));
+    replaceMain(h('h1', {}, t('dash.unknown.title')), h('p', {}, tNodes('dash.unknown.text', { target: id, back: h('a', { href: '/' }, t('dash.unknown.back')) })));
     main().dataset.view = 'unknown';
     return;
   }
@@ -106,43 +116,49 @@ async function showTarget(id) {
   const health = state.health.get(id);
   const to = state.serverNow;
   const from = to - RANGES[state.range];
-  // The charts draw as soon as their series is here; the rest fills in behind them.
+  // The charts draw as soon as their series is here; the rest fills in behind them. The heatmap
+  // folds the hours in the shown zone; the folk table's hours are UTC hours, shown converted.
+  const offset = offsetMinutes(to);
+  const hoursPath = `/api/targets/${encodeURIComponent(id)}/hours`;
   const rest = Promise.all([
-    getJson(`/api/targets/${encodeURIComponent(id)}/hours`),
+    getJson(hoursPath),
+    offset === 0 ? null : getJson(`${hoursPath}?offset=${offset}`),
     getJson(`/api/incidents?target=${encodeURIComponent(id)}&limit=50`),
     getJson('/api/status-sources'),
     getJson('/api/spend?days=7'),
   ]);
   const series = await getJson(`/api/targets/${encodeURIComponent(id)}/series?from=${from}&to=${to}`);
   setTitle(target.name ?? id);
-  const view = `target:${id}:${state.range}:${state.metric}`;
+  const view = `target:${id}:${state.range}:${state.metric}:${state.language}:${state.zoneMode}`;
   const fresh = main().dataset.view !== view;
   if (fresh) {
     const rangeButtons = Object.keys(RANGES).map((r) =>
       h('button', { type: 'button', 'aria-pressed': String(r === state.range), 'data-focus-key': `range:${r}`, onclick: () => { state.range = r; route(); } }, r));
-    const metricButtons = [['overload', '503 share'], ['p95', 'p95 latency']].map(([m, label]) =>
-      h('button', { type: 'button', 'aria-pressed': String(m === state.metric), 'data-focus-key': `metric:${m}`, onclick: () => { state.metric = m; route(); } }, label));
+    const metricButtons = ['overload', 'p95'].map((m) =>
+      h('button', { type: 'button', 'aria-pressed': String(m === state.metric), 'data-focus-key': `metric:${m}`, onclick: () => { state.metric = m; route(); } }, metricName(m)));
     replaceMain(
-      h('p', { class: 'crumbs' }, h('a', { href: '/' }, 'Overview'), ' › ', target.id),
+      h('p', { class: 'crumbs' }, h('a', { href: '/' }, t('dash.nav.overview')), ' › ', target.id),
       h('div', { 'data-slot': 'head' }),
       h('div', { 'data-slot': 'probing' }),
-      h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Time range' }, rangeButtons),
-      h('section', { 'aria-labelledby': 'latency-title' }, h('h2', { id: 'latency-title' }, 'Latency of successful calls'),
-        h('div', { class: 'chart' }, h('canvas', { id: 'latency-chart', role: 'img', 'aria-label': `Latency p50, p95 and p99 over the last ${state.range}` }))),
-      h('section', { 'aria-labelledby': 'outcome-title' }, h('h2', { id: 'outcome-title' }, 'Outcomes'),
-        h('div', { class: 'chart' }, h('canvas', { id: 'outcome-chart', role: 'img', 'aria-label': `Outcomes per bucket over the last ${state.range}` }))),
+      h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.detail.range') }, rangeButtons),
+      h('section', { 'aria-labelledby': 'latency-title' }, h('h2', { id: 'latency-title' }, t('dash.detail.latency')),
+        h('div', { class: 'chart' }, h('canvas', { id: 'latency-chart', role: 'img', 'aria-label': t('dash.detail.latencyLabel', { range: state.range }) }))),
+      h('section', { 'aria-labelledby': 'outcome-title' }, h('h2', { id: 'outcome-title' }, t('dash.detail.outcomes')),
+        h('div', { class: 'chart' }, h('canvas', { id: 'outcome-chart', role: 'img', 'aria-label': t('dash.detail.outcomesLabel', { range: state.range }) }))),
       h('div', { 'data-slot': 'bands' }),
       h('section', { 'aria-labelledby': 'heat-title' },
-        h('h2', { id: 'heat-title' }, 'Hour of week (UTC)'),
-        h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Heatmap metric' }, metricButtons),
+        h('h2', { id: 'heat-title' }, t('dash.heat.title', { zone: zoneLabel(to) })),
+        h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.heat.metric') }, metricButtons),
         h('div', { 'data-slot': 'heat' })),
-      h('section', { 'aria-labelledby': 'incidents-title' }, h('h2', { id: 'incidents-title' }, 'Incidents'), h('div', { 'data-slot': 'incidents' })),
+      h('section', { 'aria-labelledby': 'incidents-title' }, h('h2', { id: 'incidents-title' }, t('dash.nav.incidents')), h('div', { 'data-slot': 'incidents' })),
     );
     main().dataset.view = view;
   }
   slot('head',
     h('header', { class: 'detail-head' }, h('h1', {}, target.name ?? id), health ? badge(health.status) : null),
-    health ? h('p', { class: 'muted' }, `${target.model} · ${target.provider} · since ${ago(health.since ?? new Date(to).toISOString(), to)} · ${health.advice.reason}`) : null,
+    health
+      ? h('p', { class: 'muted' }, [target.model, target.provider, t('dash.detail.since', { ago: ago(health.since ?? new Date(to).toISOString(), to) }), reasonText(health.advice)].join(' · '))
+      : null,
     health ? officialLine(health.official, to) : null,
   );
   const drawn = fresh ? [] : state.bands;
@@ -150,19 +166,20 @@ async function showTarget(id) {
   if (timings.firstChartMs === null) timings.firstChartMs = Math.round(performance.now());
   outcomeChart(document.getElementById('outcome-chart'), series.points, from, to, drawn);
 
-  const [hours, incidents, sources, spend] = await rest;
-  const spent = spend.targets.find((t) => t.target === id);
-  slot('probing', probingLine(spent?.today ?? null, spent ?? null));
+  const [utcHours, zoneHours, incidents, sources, spend] = await rest;
+  const spent = spend.targets.find((s) => s.target === id);
+  slot('probing', probingLine(spent?.today ?? null, spent ?? null, to));
   const bands = sources.sources
     .filter((s) => s.targets.includes(id))
     .flatMap((s) => s.incidents.map((i) => ({ source: s.id, title: i.title, url: i.url, start: Date.parse(i.startedAt), end: i.endedAt ? Date.parse(i.endedAt) : to })))
     .filter((b) => b.end >= from && b.start <= to);
   state.bands = bands;
   slot('bands', bands.length
-    ? h('section', { class: 'bands', 'aria-label': 'Official incidents in range' }, h('h3', {}, 'Official incidents (shaded)'),
-        h('ul', {}, bands.map((b, n) => h('li', { 'data-band': b.source }, outLink(b.url, b.title, `band:${b.source}:${n}`), ` (${b.source})`))))
-    : h('p', { class: 'muted bands-none' }, 'No official incidents in this range.'));
-  slot('heat', quietSentence(hours), heatmap(hours, state.metric), folkTable(hours));
+    ? h('section', { class: 'bands', 'aria-label': t('dash.bands.label') }, h('h3', {}, t('dash.bands.title')),
+        h('ul', {}, bands.map((b, n) => h('li', { 'data-band': b.source }, tNodes('dash.bands.item', { title: outLink(b.url, b.title, `band:${b.source}:${n}`), source: b.source })))))
+    : h('p', { class: 'muted bands-none' }, t('dash.bands.none')));
+  const hours = zoneHours ?? utcHours;
+  slot('heat', quietSentence(hours, to), heatmap(hours, state.metric, to), folkTable(utcHours, offset, to));
   slot('incidents', incidentTable(incidents.incidents, to, false));
   latencyChart(document.getElementById('latency-chart'), series.points, from, to, bands, series.stepSeconds * 1000);
   outcomeChart(document.getElementById('outcome-chart'), series.points, from, to, bands);
@@ -176,15 +193,15 @@ function slot(name, ...children) {
 
 async function showIncidents() {
   const incidents = await getJson('/api/incidents?limit=200');
-  setTitle('Incidents');
-  replaceMain(h('h1', {}, 'Incidents'), incidentTable(incidents.incidents, state.serverNow, true));
+  setTitle(t('dash.nav.incidents'));
+  replaceMain(h('h1', {}, t('dash.nav.incidents')), incidentTable(incidents.incidents, state.serverNow, true));
   main().dataset.view = 'incidents';
 }
 
 async function showAlerts() {
-  const alerts = await getJson('/api/alerts?limit=200');
-  setTitle('Alerts');
-  replaceMain(h('h1', {}, 'Alert log'), alertTable(alerts.notifications, state.serverNow));
+  const alerts = await getJson(`/api/alerts?limit=200&lang=${state.language}`);
+  setTitle(t('dash.nav.alerts'));
+  replaceMain(h('h1', {}, t('dash.alerts.title')), alertTable(alerts.notifications, state.serverNow));
   main().dataset.view = 'alerts';
 }
 
@@ -216,7 +233,7 @@ function route() {
         showFreshness();
         return;
       }
-      replaceMain(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, message));
+      replaceMain(h('h1', {}, t('dash.error.title')), h('p', { role: 'alert' }, message));
       main().dataset.view = 'error';
       state.renderedPath = null;
     }
@@ -228,8 +245,10 @@ function showFreshness() {
   const el = document.getElementById('freshness');
   if (state.fetchedAt === null) return;
   const age = Math.round((Date.now() - state.fetchedAt) / 1000);
-  const updated = `updated ${age < 2 ? 'just now' : `${age} s ago`}`;
-  el.textContent = state.failed ? `Update failed (${state.failed}) · showing data ${updated.replace('updated ', 'from ')}` : `${state.live ? 'Live' : 'Polling'} · ${updated}`;
+  const when = age < 2 ? t('dash.fresh.justNow') : t('dash.fresh.secondsAgo', { count: age });
+  el.textContent = state.failed
+    ? t('dash.fresh.failed', { error: state.failed, when })
+    : state.live ? t('dash.fresh.live', { when }) : t('dash.fresh.polling', { when });
   el.dataset.live = String(state.live);
   el.dataset.stale = String(state.failed !== null);
   // Quiet while all is well; a failure is announced.
@@ -260,7 +279,49 @@ document.addEventListener('click', (event) => {
 });
 window.addEventListener('popstate', () => route());
 
+/** The reader's language: the one they picked here before, else the browser's first we speak. */
+function chosenLanguage() {
+  const saved = localStorage.getItem(LANGUAGE_KEY);
+  return LANGUAGES.includes(saved) ? saved : pickLanguage(navigator.languages ?? [navigator.language]);
+}
+
+async function applyPreferences() {
+  const catalog = await getJson(`/assets/i18n/${state.language}.json`);
+  const local = Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+  useWords(translator(catalog, state.language), state.zoneMode === 'utc' ? 'UTC' : local);
+  document.documentElement.lang = state.language;
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  document.querySelector('nav').setAttribute('aria-label', t('dash.nav.label'));
+  document.getElementById('demo-banner').replaceChildren(...tNodes('dash.demo', { demo: h('strong', {}, t('dash.demo.title')), key: h('code', {}, 'GEMINI_API_KEY'), file: h('code', {}, 'modelpulse.yaml') }));
+  preferenceControls(local);
+}
+
+/** The language switch and the UTC toggle in the header; each choice is remembered in this browser. */
+function preferenceControls(localZone) {
+  const choose = (key, value, apply) => () => {
+    localStorage.setItem(key, value);
+    apply();
+    applyPreferences().then(() => { main().dataset.view = ''; return route(); });
+  };
+  const languages = LANGUAGES.map((language) => h('button', {
+    type: 'button', lang: language, 'data-language': language, 'aria-pressed': String(language === state.language),
+    onclick: choose(LANGUAGE_KEY, language, () => { state.language = language; }),
+  }, t(LANGUAGE_NAMES[language])));
+  const zones = [['local', t('dash.zone.local', { zone: localZone })], ['utc', 'UTC']];
+  const zoneButtons = zones.map(([mode, label]) => h('button', {
+    type: 'button', 'data-zone': mode, 'aria-pressed': String(mode === state.zoneMode),
+    onclick: choose(ZONE_KEY, mode, () => { state.zoneMode = mode; }),
+  }, label));
+  document.getElementById('prefs').replaceChildren(
+    h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.prefs.language') }, languages),
+    h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.prefs.zone') }, zoneButtons),
+  );
+}
+
 async function start() {
+  state.language = chosenLanguage();
+  state.zoneMode = localStorage.getItem(ZONE_KEY) === 'utc' ? 'utc' : 'local';
+  await applyPreferences();
   const [targets] = await Promise.all([getJson('/api/targets'), loadHealth()]);
   state.prefetched = true;
   state.demo = targets.demo;
@@ -270,4 +331,5 @@ async function start() {
   listen();
 }
 
+// In English: the catalog itself may be what failed to load.
 start().catch((error) => replaceMain(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, String(error.message ?? error))));

@@ -1,10 +1,10 @@
 // Chart.js on its fast paths: pre-parsed {x, y} points, no animation, LTTB decimation on lines.
-import { tick } from './format.js';
+import { moment, offsetMinutes, t, tick } from './format.js';
 
 const OUTCOME_CLASSES = ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'];
-const OUTCOME_LABELS = {
-  ok: 'ok', overloaded: '503 overloaded', rate_limited: '429 rate limited', timeout: 'timeout',
-  server_error: 'other 5xx', client_error: '4xx (ours)', network: 'network', bad_output: 'bad output',
+const OUTCOME_KEYS = {
+  ok: 'dash.chart.ok', overloaded: 'dash.chart.overloaded', rate_limited: 'dash.chart.rate_limited', timeout: 'dash.chart.timeout',
+  server_error: 'dash.chart.server_error', client_error: 'dash.chart.client_error', network: 'dash.chart.network', bad_output: 'dash.chart.bad_output',
 };
 
 function palette() {
@@ -41,11 +41,12 @@ const officialBands = {
 const MINUTE = 60_000;
 const TICK_STEPS = [5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 20160].map((m) => m * MINUTE);
 
-/** Ticks on round times (UTC): at most six across the range. */
+/** Ticks on round times of the shown zone: at most six across the range. */
 function timeTicks(from, to) {
   const step = TICK_STEPS.find((s) => (to - from) / s <= 6) ?? TICK_STEPS.at(-1);
+  const shift = offsetMinutes(to) * MINUTE;
   const ticks = [];
-  for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push({ value: t });
+  for (let at = Math.ceil((from + shift) / step) * step - shift; at <= to; at += step) ticks.push({ value: at });
   return ticks;
 }
 
@@ -68,7 +69,7 @@ function baseOptions(colors, from, to, bands, yTitle, stacked) {
     },
     plugins: {
       legend: { labels: { color: colors.fg, boxWidth: 12 } },
-      tooltip: { callbacks: { title: (items) => (items[0] ? new Date(items[0].parsed.x).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '') } },
+      tooltip: { callbacks: { title: (items) => (items[0] ? moment(items[0].parsed.x) : '') } },
       decimation: { enabled: true, algorithm: 'lttb', samples: 400 },
       officialBands: { bands, color: colors.band },
     },
@@ -113,7 +114,7 @@ export function latencyChart(canvas, points, from, to, bands, stepMs) {
   return upsert(canvas, {
     type: 'line',
     data: { datasets: [line('p50', 'p50'), line('p95', 'p95'), line('p99', 'p99')] },
-    options: baseOptions(colors, from, to, bands, 'seconds', false),
+    options: baseOptions(colors, from, to, bands, t('dash.chart.seconds'), false),
     plugins: [officialBands],
   });
 }
@@ -123,8 +124,8 @@ export function outcomeChart(canvas, points, from, to, bands) {
   const colors = palette();
   const seen = OUTCOME_CLASSES.filter((c) => points.some((p) => p.counts[c] > 0));
   const datasets = seen.map((c) => ({
-    label: OUTCOME_LABELS[c], backgroundColor: colors[c], borderWidth: 0, barPercentage: 1, categoryPercentage: 1,
+    label: t(OUTCOME_KEYS[c]), backgroundColor: colors[c], borderWidth: 0, barPercentage: 1, categoryPercentage: 1,
     data: points.map((p) => ({ x: Date.parse(p.t), y: p.counts[c] })),
   }));
-  return upsert(canvas, { type: 'bar', data: { datasets }, options: baseOptions(colors, from, to, bands, 'calls', true), plugins: [officialBands] });
+  return upsert(canvas, { type: 'bar', data: { datasets }, options: baseOptions(colors, from, to, bands, t('dash.chart.calls'), true), plugins: [officialBands] });
 }

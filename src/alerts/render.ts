@@ -1,6 +1,10 @@
-import { percent, seconds } from '../health/words.js';
+import { parseDuration } from '../config/duration.js';
 import type { AlertDraft, Figures } from '../domain/alert.js';
-import type { OfficialSummary } from '../domain/official.js';
+import type { HealthState } from '../domain/health.js';
+import { message, OUTCOME_WORDS } from '../domain/message.js';
+import type { IncidentStage, OfficialStatus, OfficialSummary } from '../domain/official.js';
+import { messages, type Language } from '../messages.js';
+import type { Translator } from '../../web/i18n.js';
 
 export interface NoticeTarget {
   id: string;
@@ -22,6 +26,8 @@ export interface RenderContext {
   region?: string | null;
   /** alerts.timeZone: times are given in UTC and in this IANA zone too. */
   timeZone?: string | null;
+  /** alerts.language: the language of subject and bodies (default English). */
+  language?: Language;
 }
 
 export interface RenderedMail {
@@ -32,16 +38,36 @@ export interface RenderedMail {
 
 const MAX_SUBJECT = 200;
 
-/** Pure: one mail for a group of notifications (one or several targets). */
+/** The catalog's words for what a mail names: states (lower and upper case), kinds, stages, official statuses. */
+const STATE_WORDS: Record<HealthState, string> = {
+  healthy: 'state.healthy', degraded: 'state.degraded', overloaded: 'state.overloaded', down: 'state.down', unknown: 'state.unknown',
+};
+const STATE_CAPS: Record<HealthState, string> = {
+  healthy: 'STATE.healthy', degraded: 'STATE.degraded', overloaded: 'STATE.overloaded', down: 'STATE.down', unknown: 'STATE.unknown',
+};
+const OFFICIAL_WORDS: Record<OfficialStatus, string> = {
+  operational: 'official.operational', degraded: 'official.degraded', partial_outage: 'official.partial_outage',
+  major_outage: 'official.major_outage', maintenance: 'official.maintenance', unknown: 'official.unknown',
+};
+const STAGE_WORDS: Record<IncidentStage, string> = {
+  investigating: 'stage.investigating', identified: 'stage.identified', monitoring: 'stage.monitoring', resolved: 'stage.resolved',
+};
+const KIND_WORDS: Record<'overloaded' | 'down' | 'degraded' | 'recovered' | 'flapping', string> = {
+  overloaded: 'mail.kind.overloaded', down: 'mail.kind.down', degraded: 'mail.kind.degraded', recovered: 'mail.kind.recovered', flapping: 'mail.kind.flapping',
+};
+
+/** Pure: one mail for a group of notifications (one or several targets), in the context's language. */
 export function renderMail(notices: readonly Notice[], context: RenderContext): RenderedMail {
-  const prefix = `[${['modelpulse', context.demo ? 'DEMO' : null, context.region ?? null].filter(Boolean).join(' ')}]`;
-  const subject = notices.length === 1 ? `${prefix} ${headline(notices[0]!.draft, context.timeZone ?? null)}` : groupSubject(prefix, notices);
-  const sections = notices.map((n) => section(n, context));
-  const from = context.region ? `Sent by modelpulse in ${context.region}.` : 'Sent by modelpulse.';
-  const footer = context.demo ? `DEMO MODE: these targets are a built-in simulator, not real models. ${from}` : from;
+  const m = mailWords(context);
+  const tags = ['modelpulse', context.demo ? m.tr.t('mail.demoTag') : null, context.region ?? null].filter(Boolean).join(' ');
+  const prefix = `[${tags}]`;
+  const subject = notices.length === 1 ? `${prefix} ${headlineIn(m, notices[0]!.draft)}` : groupSubject(m, prefix, notices);
+  const sections = notices.map((n) => section(m, n, context));
+  const from = context.region ? m.tr.t('mail.sentFrom', { region: context.region }) : m.tr.t('mail.sent');
+  const footer = context.demo ? m.tr.t('mail.demoFooter', { sent: from }) : from;
   const text = [...sections.map(plainSection), footer].join('\n\n') + '\n';
   const html = [
-    '<!doctype html><html><body style="font-family: sans-serif">',
+    `<!doctype html><html lang="${m.tr.language}"><body style="font-family: sans-serif">`,
     ...sections.map(
       (s) =>
         `<h3>${escape(s.title)}</h3><table cellpadding="4">${s.rows.map(([k, v]) => `<tr><th align="left">${escape(k)}</th><td>${escape(v)}</td></tr>`).join('')}</table>` +
@@ -53,108 +79,131 @@ export function renderMail(notices: readonly Notice[], context: RenderContext): 
   return { subject, text, html };
 }
 
+/** A translator and the zone for times, as one mail uses them. */
+interface MailWords {
+  tr: Translator;
+  zone: string | null;
+}
+
+function mailWords(context: Pick<RenderContext, 'language' | 'timeZone'>): MailWords {
+  return { tr: messages(context.language ?? 'en'), zone: context.timeZone ?? null };
+}
+
 /** "[modelpulse] 3 alerts: a OVERLOADED, b DOWN, c RECOVERED"; past the length limit, "and N more" (never cut mid-word). */
-function groupSubject(prefix: string, notices: readonly Notice[]): string {
-  const start = `${prefix} ${notices.length} alerts: `;
-  const parts = notices.map((n) => `${n.draft.targetId} ${kindWord(n.draft)}`);
+function groupSubject(m: MailWords, prefix: string, notices: readonly Notice[]): string {
+  const parts = notices.map((n) => m.tr.t('mail.groupPart', { target: n.draft.targetId, kind: kindWord(m.tr, n.draft) }));
   for (let shown = parts.length; shown > 0; shown--) {
     const rest = parts.length - shown;
-    const subject = `${start}${parts.slice(0, shown).join(', ')}${rest > 0 ? `, and ${rest} more` : ''}`;
+    const list = parts.slice(0, shown).join(', ');
+    const subject = rest > 0 ? m.tr.t('mail.groupMore', { prefix, count: parts.length, list, rest }) : m.tr.t('mail.group', { prefix, count: parts.length, list });
     if (subject.length <= MAX_SUBJECT) return subject;
   }
-  return `${start}${parts.length} targets changed`;
+  return m.tr.t('mail.groupTargets', { prefix, count: parts.length });
 }
 
-function kindWord(draft: AlertDraft): string {
+function kindWord(tr: Translator, draft: AlertDraft): string {
+  const STATUS = tr.t(STATE_CAPS[draft.status]);
+  const source = draft.officialIncident?.sourceId ?? '?';
   switch (draft.kind) {
     case 'reminder':
-      return `STILL ${draft.status.toUpperCase()}`;
+      return tr.t('mail.kind.reminder', { STATUS });
     case 'flapping_ended':
-      return `settled ${draft.status.toUpperCase()}`;
+      return tr.t('mail.kind.flappingEnded', { STATUS });
     case 'green_while_failing':
-      return `${draft.status.toUpperCase()} under a green status page`;
+      return tr.t('mail.kind.greenWhileFailing', { STATUS });
     case 'official_incident':
-      return `official incident on ${draft.officialIncident?.sourceId ?? '?'}`;
+      return tr.t('mail.kind.officialIncident', { source });
     case 'official_resolved':
-      return `official incident resolved on ${draft.officialIncident?.sourceId ?? '?'}`;
+      return tr.t('mail.kind.officialResolved', { source });
     case 'budget_exhausted':
-      return 'probe budget spent';
+      return tr.t('mail.kind.budgetExhausted');
     default:
-      return draft.kind.toUpperCase();
+      return tr.t(KIND_WORDS[draft.kind]);
   }
 }
 
-/** The few words a subject line carries for one notification. */
-export function headline(draft: AlertDraft, zone: string | null = null): string {
-  const id = draft.targetId;
-  const status = draft.status.toUpperCase();
+/** The few words a subject line carries for one notification (in English unless a language is given). */
+export function headline(draft: AlertDraft, context: Pick<RenderContext, 'language' | 'timeZone'> = {}): string {
+  return headlineIn(mailWords(context), draft);
+}
+
+function headlineIn(m: MailWords, draft: AlertDraft): string {
+  const { tr } = m;
+  const target = draft.targetId;
+  const STATUS = tr.t(STATE_CAPS[draft.status]);
   const episode = draft.episode;
+  const lasted = tr.duration((episode?.durationMs ?? 0) / 1000);
   switch (draft.kind) {
     case 'overloaded':
-      return `${id} OVERLOADED — ${causeWords(draft)}`;
+      return tr.t('mail.headline.overloaded', { target, cause: causeWords(tr, draft) });
     case 'down':
-      return `${id} DOWN — ${causeWords(draft)}`;
+      return tr.t('mail.headline.down', { target, cause: causeWords(tr, draft) });
     case 'degraded':
-      return `${id} DEGRADED — ${causeWords(draft)}`;
+      return tr.t('mail.headline.degraded', { target, cause: causeWords(tr, draft) });
     case 'reminder':
-      return `${id} STILL ${status} after ${duration(episode?.durationMs ?? 0)} — ${causeWords(draft)}`;
+      return tr.t('mail.headline.reminder', { target, STATUS, lasted, cause: causeWords(tr, draft) });
     case 'recovered':
-      return `${id} RECOVERED after ${duration(episode?.durationMs ?? 0)} (worst: ${episode?.worst.status.toUpperCase() ?? '?'}, ${percent(failing(episode?.worst.figures))} failing)`;
+      return tr.t('mail.headline.recovered', {
+        target,
+        lasted,
+        WORST: episode ? tr.t(STATE_CAPS[episode.worst.status]) : '?',
+        failing: { percent: failing(episode?.worst.figures) },
+      });
     case 'flapping':
-      return `${id} FLAPPING — changing state repeatedly; per-change mails held until it settles`;
+      return tr.t('mail.headline.flapping', { target });
     case 'flapping_ended':
-      return `${id} settled ${status} after flapping for ${duration(episode?.durationMs ?? 0)} (${episode?.changes ?? 0} changes)`;
+      return tr.t('mail.headline.flappingEnded', { target, STATUS, lasted, count: episode?.changes ?? 0 });
     case 'green_while_failing':
-      return `${id} ${status} for ${duration(draft.at - (draft.discrepancy?.holdingSince ?? draft.since))} while its status page says operational`;
+      return tr.t('mail.headline.greenWhileFailing', { target, STATUS, lasted: tr.duration((draft.at - (draft.discrepancy?.holdingSince ?? draft.since)) / 1000) });
     case 'official_incident':
     case 'official_resolved': {
       const note = draft.officialIncident;
-      const what = draft.kind === 'official_incident' ? `official incident (${words(note?.impact ?? 'unknown')})` : 'official incident resolved';
-      return `${note?.sourceId ?? '?'}: ${what}: "${note?.title ?? '?'}"${note?.afterTheFact ? ' (posted after the fact)' : ''}`;
+      const params = { source: note?.sourceId ?? '?', title: note?.title ?? '?', impact: tr.t(OFFICIAL_WORDS[note?.impact ?? 'unknown']) };
+      if (draft.kind === 'official_incident') return tr.t(note?.afterTheFact ? 'mail.headline.officialIncidentLate' : 'mail.headline.officialIncident', params);
+      return tr.t(note?.afterTheFact ? 'mail.headline.officialResolvedLate' : 'mail.headline.officialResolved', params);
     }
     case 'budget_exhausted':
-      return `${id} probe budget spent: $${(draft.budget?.spentUsd ?? 0).toFixed(2)} of $${(draft.budget?.perDayUsd ?? 0).toFixed(2)} today; no probes until ${time(draft.budget?.resumesAt ?? draft.at, zone)}`;
+      return tr.t('mail.headline.budgetExhausted', { target, ...budgetWords(m, draft) });
   }
 }
 
+function budgetWords(m: MailWords, draft: AlertDraft): { spent: string; perDay: string; until: string } {
+  const usd = new Intl.NumberFormat(m.tr.language, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return { spent: usd.format(draft.budget?.spentUsd ?? 0), perDay: usd.format(draft.budget?.perDayUsd ?? 0), until: time(draft.budget?.resumesAt ?? draft.at, m.zone) };
+}
+
 /** The mail's "official status" line: what the target's status pages said at that moment. */
-export function officialLine(official: OfficialSummary | null | undefined, zone: string | null = null): string {
-  if (official === undefined) return 'not recorded';
-  if (official === null) return 'no status page is mapped to this target';
-  const source = `${official.sourceId}${official.stale ? ', stale' : ''}`;
-  const incident = official.incident ? ` — "${official.incident.title}" since ${time(official.incident.startedAt, zone)}` : '';
-  const verdict =
-    official.greenWhileFailingSince !== null
-      ? ` — status page green while failing since ${time(official.greenWhileFailingSince, zone)}`
-      : official.agrees === false
-        ? ' — disagrees with what modelpulse sees'
-        : '';
-  return `${words(official.status)} (${source})${incident}${verdict}`;
+export function officialLine(official: OfficialSummary | null | undefined, context: Pick<RenderContext, 'language' | 'timeZone'> = {}): string {
+  const { tr, zone } = mailWords(context);
+  if (official === undefined) return tr.t('mail.official.notRecorded');
+  if (official === null) return tr.t('mail.official.none');
+  const status = tr.t(OFFICIAL_WORDS[official.status]);
+  const parts = [tr.t(official.stale ? 'mail.official.statusStale' : 'mail.official.status', { status, source: official.sourceId })];
+  if (official.incident) parts.push(tr.t('mail.official.incident', { title: official.incident.title, since: time(official.incident.startedAt, zone) }));
+  if (official.greenWhileFailingSince !== null) parts.push(tr.t('mail.official.greenWhileFailing', { since: time(official.greenWhileFailingSince, zone) }));
+  else if (official.agrees === false) parts.push(tr.t('mail.official.disagrees'));
+  return parts.join(' — ');
 }
 
-function words(status: string): string {
-  return status.replace(/_/g, ' ');
-}
-
-function causeWords(draft: AlertDraft): string {
+function causeWords(tr: Translator, draft: AlertDraft): string {
   const cause = draft.cause;
   switch (cause.kind) {
     case 'auth':
-      return `API key rejected (HTTP ${cause.httpStatus ?? '?'})`;
+      return tr.t('mail.cause.auth', { status: String(cause.httpStatus ?? '?') });
     case 'config':
-      return `request refused as misconfigured (HTTP ${cause.httpStatus ?? '?'})`;
+      return tr.t('mail.cause.config', { status: String(cause.httpStatus ?? '?') });
     case 'failing':
-      return `last ${cause.run} calls failed, mostly ${cause.dominant.replace('_', ' ')}`;
+      return tr.t('mail.cause.failing', { count: cause.run, dominant: { message: message(OUTCOME_WORDS[cause.dominant]) } });
     case 'errors':
-      return `about ${percent(cause.share)} of calls failing`;
+      return tr.t('mail.cause.errors', { share: { percent: cause.share } });
     case 'slow':
-      return `median ${seconds(cause.p50Ms)} (usual ${seconds(cause.baselineMs)})`;
+      return tr.t('mail.cause.slow', { p50: { ms: cause.p50Ms }, baseline: { ms: cause.baselineMs } });
     case 'overload':
-      return `${percent(cause.share)} of calls answer 503`;
+      return tr.t('mail.cause.overload', { share: { percent: cause.share } });
     case 'rate_limited':
-      return `rate-limited: ${percent(cause.share)} of calls answer 429`;
+      return tr.t('mail.cause.rateLimited', { share: { percent: cause.share } });
     case 'none':
-      return draft.status;
+      return tr.t(STATE_WORDS[draft.status]);
   }
 }
 
@@ -170,69 +219,83 @@ function plainSection(s: Section): string {
   return [s.title, '', ...s.rows.map(([k, v]) => `  ${`${k}:`.padEnd(width)}${v}`), ...(s.link ? ['', s.link] : [])].join('\n');
 }
 
-function section(notice: Notice, context: RenderContext): Section {
+function section(m: MailWords, notice: Notice, context: RenderContext): Section {
+  const { tr, zone } = m;
   const { draft, target } = notice;
-  const zone = context.timeZone ?? null;
-  const who = `${target.id} (${target.name === target.id ? target.model : `${target.name}, ${target.model}`})`;
-  const episode = draft.episode;
-  const title =
-    draft.kind === 'recovered'
-      ? `${who} has RECOVERED: it was ${episode?.worst.status.toUpperCase()} at worst, for ${duration(episode?.durationMs ?? 0)} (${time(episode?.startedAt ?? draft.at, zone)} to ${time(draft.since, zone)}), and has been healthy since.`
-      : draft.kind === 'flapping'
-        ? `${who} is FLAPPING between states. Per-change mails are held until it settles; one summary will follow.`
-        : draft.kind === 'flapping_ended'
-          ? `${who} has settled as ${draft.status.toUpperCase()} after flapping for ${duration(episode?.durationMs ?? 0)} with ${episode?.changes ?? 0} state changes.`
-          : draft.kind === 'green_while_failing'
-            ? `${who} has been ${draft.status.toUpperCase()} since ${time(draft.discrepancy?.holdingSince ?? draft.since, zone)} while ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'its status pages' : 'its status page'} (${draft.discrepancy?.sources.join(', ') ?? '?'}) ${(draft.discrepancy?.sources.length ?? 0) > 1 ? 'say' : 'says'} operational.`
-            : draft.kind === 'budget_exhausted'
-              ? `${who} has spent its probe budget for today ($${(draft.budget?.spentUsd ?? 0).toFixed(2)} of $${(draft.budget?.perDayUsd ?? 0).toFixed(2)}). Canary probes stop until ${time(draft.budget?.resumesAt ?? draft.at, zone)}; until then its health comes from client reports only, and turns unknown without them. Raise probe.budgetPerDay or lengthen probe.every to probe all day.`
-              : draft.officialIncident
-              ? officialTitle(draft)
-              : `${who} is ${draft.status.toUpperCase()} since ${time(draft.since, zone)}.`;
-  const figures = episode && draft.kind === 'recovered' ? episode.worst.figures : draft.figures;
-  const label = draft.kind === 'recovered' ? 'at its worst' : `last ${figures.window ?? '5m'}`;
+  const who = target.name === target.id ? tr.t('mail.who', { target: target.id, model: target.model }) : tr.t('mail.whoNamed', { target: target.id, name: target.name, model: target.model });
+  const figures = draft.episode && draft.kind === 'recovered' ? draft.episode.worst.figures : draft.figures;
+  const label = draft.kind === 'recovered' ? tr.t('mail.row.atWorst') : tr.t('mail.row.last', { window: { duration: (parseDuration(figures.window ?? '5m') ?? 300_000) / 1000 } });
   const advice = draft.advice;
+  const reason = advice.reasonMessage ? tr.t(advice.reasonMessage.key, advice.reasonMessage.params) : advice.reason;
+  const none = tr.t('value.none');
   const rows: Array<[string, string]> = [
-    [`503 share (${label})`, `${percent(figures.overloadRate)} of ${figures.samples} calls`],
-    ...(figures.rateLimitedRate ? ([[`429 share (${label})`, percent(figures.rateLimitedRate)]] as Array<[string, string]>) : []),
-    [`success rate (${label})`, percent(figures.successRate)],
-    [`p95 latency (${label})`, figures.p95Ms === null ? 'n/a' : seconds(figures.p95Ms)],
-    ['/health advises', advice.send ? `send — ${advice.reason}` : `hold${advice.retryAfterSeconds === null ? '' : `, retry after ${advice.retryAfterSeconds} s`} — ${advice.reason}`],
+    [tr.t('mail.row.overload', { label }), tr.t('mail.value.overload', { share: { percent: figures.overloadRate }, count: figures.samples })],
+    ...(figures.rateLimitedRate ? ([[tr.t('mail.row.rateLimited', { label }), tr.percent(figures.rateLimitedRate, 0, none)]] as Array<[string, string]>) : []),
+    [tr.t('mail.row.success', { label }), tr.percent(figures.successRate, 0, none)],
+    [tr.t('mail.row.p95', { label }), figures.p95Ms === null ? none : tr.seconds(figures.p95Ms)],
+    [
+      tr.t('mail.row.advice'),
+      advice.send
+        ? tr.t('mail.advice.send', { reason })
+        : advice.retryAfterSeconds === null
+          ? tr.t('mail.advice.hold', { reason })
+          : tr.t('mail.advice.holdRetry', { reason, seconds: advice.retryAfterSeconds }),
+    ],
   ];
-  if (advice.alternative) rows.push(['alternative', advice.alternative]);
-  if (episode && draft.kind !== 'recovered') rows.push(['episode started', time(episode.startedAt, zone)]);
+  if (advice.alternative) rows.push([tr.t('mail.row.alternative'), advice.alternative]);
+  if (draft.episode && draft.kind !== 'recovered') rows.push([tr.t('mail.row.episodeStarted'), time(draft.episode.startedAt, zone)]);
   const note = draft.officialIncident;
   if (note) {
-    rows.push(['official incident', `${note.title} (${words(note.impact)}, ${note.stage})`]);
-    rows.push(['provider says it began', time(note.startedAt, zone)]);
-    if (note.postedAt !== null) rows.push(['provider posted it', time(note.postedAt, zone)]);
-    if (note.endedAt !== null) rows.push(['provider says it ended', time(note.endedAt, zone)]);
-    if (note.url) rows.push(['incident page', note.url]);
-    rows.push(['targets it speaks for', note.targets.join(', ')]);
+    rows.push([tr.t('mail.row.officialIncident'), tr.t('mail.value.officialIncident', { title: note.title, impact: tr.t(OFFICIAL_WORDS[note.impact]), stage: tr.t(STAGE_WORDS[note.stage]) })]);
+    rows.push([tr.t('mail.row.providerBegan'), time(note.startedAt, zone)]);
+    if (note.postedAt !== null) rows.push([tr.t('mail.row.providerPosted'), time(note.postedAt, zone)]);
+    if (note.endedAt !== null) rows.push([tr.t('mail.row.providerEnded'), time(note.endedAt, zone)]);
+    if (note.url) rows.push([tr.t('mail.row.incidentPage'), note.url]);
+    rows.push([tr.t('mail.row.speaksFor'), note.targets.join(', ')]);
   }
-  rows.push(['official status', officialLine(draft.official, zone)]);
+  rows.push([tr.t('mail.row.official'), officialLine(draft.official, context)]);
   const linkUrl = context.dashboardUrl ? `${context.dashboardUrl}/health/${encodeURIComponent(target.id)}` : null;
-  return { title, rows, link: linkUrl ? `Live advice: ${linkUrl}` : null, linkUrl };
+  return { title: sectionTitle(m, draft, who), rows, link: linkUrl ? tr.t('mail.liveAdvice', { url: linkUrl }) : null, linkUrl };
 }
 
-function officialTitle(draft: AlertDraft): string {
-  const note = draft.officialIncident!;
-  if (draft.kind === 'official_resolved') {
-    return `${note.sourceId} marked "${note.title}" resolved${note.afterTheFact ? ' (first seen already resolved: posted after the fact)' : ''}. Here is how ${draft.targetId} looks now.`;
+function sectionTitle(m: MailWords, draft: AlertDraft, who: string): string {
+  const { tr, zone } = m;
+  const episode = draft.episode;
+  const STATUS = tr.t(STATE_CAPS[draft.status]);
+  const lasted = tr.duration((episode?.durationMs ?? 0) / 1000);
+  switch (draft.kind) {
+    case 'recovered':
+      return tr.t('mail.title.recovered', {
+        who,
+        WORST: episode ? tr.t(STATE_CAPS[episode.worst.status]) : '?',
+        lasted,
+        from: time(episode?.startedAt ?? draft.at, zone),
+        to: time(draft.since, zone),
+      });
+    case 'flapping':
+      return tr.t('mail.title.flapping', { who });
+    case 'flapping_ended':
+      return tr.t('mail.title.flappingEnded', { who, STATUS, lasted, count: episode?.changes ?? 0 });
+    case 'green_while_failing': {
+      const sources = draft.discrepancy?.sources ?? [];
+      return tr.t('mail.title.greenWhileFailing', { who, STATUS, since: time(draft.discrepancy?.holdingSince ?? draft.since, zone), sources: sources.join(', ') || '?', count: sources.length });
+    }
+    case 'budget_exhausted':
+      return tr.t('mail.title.budgetExhausted', { who, ...budgetWords(m, draft) });
+    default:
+      return draft.officialIncident ? officialTitle(tr, draft) : tr.t('mail.title.state', { who, STATUS, since: time(draft.since, zone) });
   }
-  return `${note.sourceId} posted an incident: "${note.title}" (${words(note.impact)}). Here is how ${draft.targetId} looks now.`;
+}
+
+function officialTitle(tr: Translator, draft: AlertDraft): string {
+  const note = draft.officialIncident!;
+  const params = { source: note.sourceId, title: note.title, target: draft.targetId, impact: tr.t(OFFICIAL_WORDS[note.impact]) };
+  if (draft.kind === 'official_resolved') return tr.t(note.afterTheFact ? 'mail.title.officialResolvedLate' : 'mail.title.officialResolved', params);
+  return tr.t('mail.title.officialIncident', params);
 }
 
 function failing(figures: Figures | undefined): number | null {
   return figures?.successRate === null || figures === undefined ? null : 1 - figures.successRate;
-}
-
-export function duration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
 }
 
 /** "2026-11-25 13:05:00 UTC", and with a zone "2026-11-25 13:05:00 UTC (2026-11-25 22:05 Asia/Seoul)". */

@@ -8,6 +8,7 @@ import type { Series, SeriesQuery } from '../store/store.js';
 import type { IncidentQuery } from '../store/health-records.js';
 import type { Notification } from '../store/alert-records.js';
 import { headline } from '../alerts/render.js';
+import { LANGUAGES } from '../messages.js';
 import { publicTarget } from './public.js';
 import { acknowledgementJson } from './official-json.js';
 import type { Acknowledgement } from '../status/correlate.js';
@@ -53,6 +54,7 @@ const alertQuery = z
   .object({
     target: z.string().optional(),
     limit: limit.optional(),
+    lang: z.enum(LANGUAGES, { error: `expected one of ${LANGUAGES.join(', ')}` }).optional(),
   })
   .strict();
 
@@ -162,7 +164,7 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
   app.get('/api/alerts', (c) => {
     const parsed = parseQuery(c, alertQuery);
     if (!parsed.ok) return parsed.response;
-    const { target, limit } = parsed.value;
+    const { target, limit, lang } = parsed.value;
     if (target !== undefined && !known().includes(target)) return unknownTarget(c, target, known());
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return c.json({
@@ -172,7 +174,9 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
         createdAt: iso(n.createdAt),
         target: n.targetId,
         kind: n.kind,
-        headline: headline(n.draft),
+        headline: headline(n.draft, { language: lang ?? 'en' }),
+        // A grouped mail's subject names other alerts too: it does not hold this one's headline in any language.
+        grouped: n.subject !== null && LANGUAGES.every((language) => !n.subject!.includes(headline(n.draft, { language }))),
         channel: n.channel,
         status: n.status,
         attempts: n.attempts,

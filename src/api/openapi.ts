@@ -163,6 +163,7 @@ export const OPENAPI_DOCUMENT = {
         parameters: [
           { name: 'target', in: 'query', required: false, schema: { type: 'string' } },
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['en', 'ko'] }, description: 'The language of each headline (default en).' },
         ],
         responses: {
           '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, notifications: { type: 'array', items: { $ref: '#/components/schemas/Notification' } } } }, 'Newest first.'),
@@ -283,12 +284,18 @@ export const OPENAPI_DOCUMENT = {
       Liveness: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'failing'] }, demo: { type: 'boolean' }, checks: { type: 'object' } } },
       Advice: {
         type: 'object',
-        required: ['send', 'retryAfterSeconds', 'timeoutSeconds', 'reason', 'probeAllowed', 'admitProbability', 'alternative', 'nextQuietWindow'],
+        required: ['send', 'retryAfterSeconds', 'timeoutSeconds', 'reason', 'reasonMessage', 'probeAllowed', 'admitProbability', 'alternative', 'nextQuietWindow'],
         properties: {
           send: { type: 'boolean' },
           retryAfterSeconds: { type: ['integer', 'null'] },
           timeoutSeconds: { type: 'integer', minimum: 30, maximum: 300 },
-          reason: { type: 'string' },
+          reason: { type: 'string', description: 'Why, in English.' },
+          reasonMessage: {
+            type: 'object',
+            description: 'The reason as a key of the message catalogs (/assets/i18n/en.json, ko.json) and its figures, to show it in another language.',
+            required: ['key', 'params'],
+            properties: { key: { type: 'string' }, params: { type: 'object' } },
+          },
           probeAllowed: { type: 'boolean', description: 'While holding, a few callers may still try (half-open).' },
           admitProbability: { type: 'number', minimum: 0, maximum: 1, description: 'Send anyway when Math.random() < this.' },
           alternative: { type: ['string', 'null'], description: 'A configured alternative target that says send.' },
@@ -386,7 +393,8 @@ export const OPENAPI_DOCUMENT = {
             type: 'string',
             enum: ['overloaded', 'down', 'degraded', 'reminder', 'recovered', 'flapping', 'flapping_ended', 'green_while_failing', 'official_incident', 'official_resolved', 'budget_exhausted'],
           },
-          headline: { type: 'string' },
+          headline: { type: 'string', description: 'In the language of ?lang (default en).' },
+          grouped: { type: 'boolean', description: "True when the mail went out grouped with other alerts: its subject names them, not this headline." },
           channel: { type: 'string', enum: ['email', 'webhook', 'log'] },
           status: { type: 'string', enum: ['pending', 'sending', 'delivered', 'unconfirmed'] },
           attempts: { type: 'integer' },

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, Hono } from 'hono';
+import { LANGUAGES } from '../messages.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -10,6 +11,7 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.json': 'application/json; charset=utf-8',
 };
 
 /** web/ beside src/ when run from source, or beside dist/ when run compiled (as in the Docker image). */
@@ -28,7 +30,7 @@ export function webDir(): string {
 export function webRoutes(app: Hono, index: (c: Context) => Response, knownTargets: () => string[]): void {
   const dir = webDir();
   const files = new Map<string, { body: Buffer; type: string }>();
-  for (const name of ['index.html', 'app.js', 'charts.js', 'views.js', 'format.js', 'style.css']) {
+  for (const name of ['index.html', 'app.js', 'charts.js', 'views.js', 'format.js', 'i18n.js', 'style.css', ...LANGUAGES.map((l) => `i18n/${l}.json`)]) {
     const path = join(dir, name);
     if (existsSync(path)) files.set(name, { body: readFileSync(path), type: TYPES[extname(name)]! });
   }
@@ -45,7 +47,7 @@ export function webRoutes(app: Hono, index: (c: Context) => Response, knownTarge
   app.get('/targets/:target', (c) => html(c, knownTargets().includes(c.req.param('target')) ? 200 : 404));
   app.get('/incidents', (c) => html(c));
   app.get('/alerts', (c) => html(c));
-  app.get('/assets/:name', (c) => {
+  app.get('/assets/:name{.+}', (c) => {
     const file = files.get(c.req.param('name'));
     if (!file) return c.json({ error: `no dashboard asset "${c.req.param('name')}"` }, 404);
     c.header('Cache-Control', 'no-cache');

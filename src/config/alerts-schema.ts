@@ -1,3 +1,4 @@
+import { LANGUAGES } from '../messages.js';
 import { z } from 'zod';
 import { durationSchema as duration } from './duration.js';
 
@@ -100,6 +101,8 @@ export const alertsSchema = z
     budgetExhausted: z.boolean().default(true),
     /** Changes within this wait go out together in one mail. */
     groupWait: duration(0, 10 * 60_000).default(30_000),
+    /** The language of the mails: subject and both bodies. */
+    language: z.enum(LANGUAGES, { error: `expected one of ${LANGUAGES.join(', ')}` }).default('en'),
     /** Mails give times in UTC and, when set, in this IANA time zone too (e.g. Asia/Seoul). */
     timeZone: z
       .string()

@@ -278,6 +278,7 @@ function alertSettings(alerts: AlertsConfig, label: string, env: Env): AlertSett
   return {
     dashboardUrl: alerts.dashboardUrl?.replace(/\/+$/, '') ?? null,
     groupWaitMs: alerts.groupWait,
+    language: alerts.language,
     ...(alerts.timeZone ? { timeZone: alerts.timeZone } : {}),
     email: email
       ? {

@@ -1,3 +1,4 @@
+import type { Language } from '../messages.js';
 import type { Access } from '../domain/access.js';
 import type { AlertKnobs } from './alerts-schema.js';
 import type { HealthThresholds } from './health-schema.js';
@@ -55,6 +56,8 @@ export interface SmtpSettings {
 export interface AlertSettings {
   dashboardUrl: string | null;
   groupWaitMs: number;
+  /** The mails' language (absent: English). */
+  language?: Language;
   /** Mails give times in UTC and in this IANA zone too; absent: UTC only. */
   timeZone?: string;
   email: { to: string[]; from: string; smtp: SmtpSettings } | null;

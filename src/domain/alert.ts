@@ -1,4 +1,5 @@
 import type { Cause, HealthState } from './health.js';
+import type { Message } from './message.js';
 import type { IncidentStage, OfficialStatus, OfficialSummary } from './official.js';
 
 /** What a mail quotes of the advice /health gave at that moment. */
@@ -6,6 +7,8 @@ export interface AdviceSummary {
   send: boolean;
   retryAfterSeconds: number | null;
   reason: string;
+  /** The reason as words-to-be, for mails in other languages (absent in notifications written by older versions). */
+  reasonMessage?: Message;
   alternative: string | null;
 }
 

@@ -1,8 +1,8 @@
 import { holdsTraffic, isOurFault, type HealthState, type WindowStats } from '../domain/health.js';
-import { formatDuration } from '../config/duration.js';
+import { message, OUTCOME_WORDS, type Message, type MessageValue } from '../domain/message.js';
+import { messages } from '../messages.js';
 import type { Tracker } from './state.js';
 import type { Observation } from './window.js';
-import { percent, seconds } from './words.js';
 
 /** What a client should do now. */
 export interface Advice {
@@ -11,7 +11,9 @@ export interface Advice {
   retryAfterSeconds: number | null;
   /** A deadline for the caller's own request, from the observed latencies. */
   timeoutSeconds: number;
+  /** The reason in English; `reasonMessage` gives it in any language of the catalogs. */
   reason: string;
+  reasonMessage: Message;
   /**
    * Half-open: while holding, a small share of callers may still send, so recovery is found
    * by real traffic as well as by our probes. A caller admits itself when Math.random() < admitProbability.
@@ -46,12 +48,17 @@ export const HALF_OPEN_ADMIT = 0.05;
 const TIMEOUT_MIN_SECONDS = 30;
 const TIMEOUT_MAX_SECONDS = 300;
 
+function reason(input: AdviceInput): Pick<Advice, 'reason' | 'reasonMessage'> {
+  const reasonMessage = reasonFor(input);
+  return { reason: messages('en').t(reasonMessage.key, reasonMessage.params), reasonMessage };
+}
+
 /** Pure: state and figures in, advice out. */
 export function advise(input: AdviceInput): Advice {
   const timeoutSeconds = suggestedTimeout(input);
   const holding = holdsTraffic(input.status);
   if (!holding) {
-    return { send: true, retryAfterSeconds: null, timeoutSeconds, reason: reasonFor(input), probeAllowed: true, admitProbability: 1, alternative: null };
+    return { send: true, retryAfterSeconds: null, timeoutSeconds, ...reason(input), probeAllowed: true, admitProbability: 1, alternative: null };
   }
   const cause = input.tracker.cause;
   const configFault = isOurFault(cause);
@@ -63,7 +70,7 @@ export function advise(input: AdviceInput): Advice {
     send: false,
     retryAfterSeconds: configFault ? RETRY_MAX_SECONDS : Math.max(backoff, upstreamDelay),
     timeoutSeconds,
-    reason: reasonFor(input),
+    ...reason(input),
     probeAllowed: admit > 0,
     admitProbability: admit,
     alternative: input.alternatives.find((a) => a.send)?.id ?? null,
@@ -83,49 +90,55 @@ export function suggestedTimeout(input: Pick<AdviceInput, 'hour' | 'day' | 'prob
 }
 
 
-/** One human sentence with figures. */
-export function reasonFor(input: AdviceInput): string {
+/** One human sentence with figures, as words-to-be: shown in the reader's language. */
+export function reasonFor(input: AdviceInput): Message {
   const { tracker, lastTen, recent } = input;
   const cause = tracker.cause;
+  const total = lastTen.length;
   if (input.status === 'unknown') {
-    if (tracker.lastAt === null) return 'No data yet: this target has not been probed since modelpulse started watching it.';
-    if (!tracker.stale) {
-      const calls = tracker.failures === 1 ? 'first call' : `first ${tracker.failures} calls`;
-      return `Not judged yet: the ${calls} since modelpulse started watching failed, too few to tell a fault from chance.`;
-    }
-    return `No fresh data: the last observation was ${formatDuration(Math.max(0, Math.round((input.now - tracker.lastAt) / 1000)) * 1000)} ago, so the state is unknown.`;
+    if (tracker.lastAt === null) return message('advice.noData');
+    if (!tracker.stale) return message('advice.notJudged', { count: tracker.failures });
+    return message('advice.stale', { ago: { duration: Math.max(0, Math.round((input.now - tracker.lastAt) / 1000)) } });
   }
   const latest = lastTen[lastTen.length - 1];
+  const quoted = (plain: string, withQuote: string, quote: string | null | undefined, params: Record<string, MessageValue>) =>
+    quote ? message(withQuote, { ...params, quote }) : message(plain, params);
   switch (cause.kind) {
     case 'overload': {
       const overloaded = lastTen.filter((o) => o.class === 'overloaded');
       const newest = overloaded[overloaded.length - 1];
       // Vertex's shared pool answers its overload with 429 RESOURCE_EXHAUSTED, not 503.
-      const code = newest?.httpStatus === 429 ? 429 : 503;
-      return newest?.message ? `${overloaded.length} of the last ${lastTen.length} calls returned ${code} '${newest.message}'` : `${overloaded.length} of the last ${lastTen.length} calls returned ${code}.`;
+      const code = newest?.httpStatus === 429 ? '429' : '503';
+      return quoted('advice.overload', 'advice.overloadQuoted', newest?.message, { count: overloaded.length, total, code });
     }
     case 'rate_limited': {
-      const n429 = lastTen.filter((o) => o.class === 'rate_limited').length;
-      const message = [...lastTen].reverse().find((o) => o.class === 'rate_limited')?.message;
-      return `Rate-limited: ${n429} of the last ${lastTen.length} calls returned 429${message ? ` '${message}'` : '.'}`;
+      const count = lastTen.filter((o) => o.class === 'rate_limited').length;
+      return quoted('advice.rateLimited', 'advice.rateLimitedQuoted', [...lastTen].reverse().find((o) => o.class === 'rate_limited')?.message, { count, total });
     }
-    case 'auth':
+    case 'auth': {
+      const status = String(cause.httpStatus ?? '?');
       // Vertex's credentials fail before any HTTP status of the model: no token, or a permission missing.
-      if (cause.httpStatus === null && cause.message?.startsWith('OAuth token refused')) return `The credentials were refused (${cause.message}); fix the service account or its key, retrying will not help.`;
-      if (cause.httpStatus === 403 && /^Permission '[\w.]+' denied/.test(cause.message ?? '')) return `A permission is missing (HTTP 403: ${cause.message}); grant it to the service account, retrying will not help.`;
-      return `The API key was rejected (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); fix the key, retrying will not help.`;
+      if (cause.httpStatus === null && cause.message?.startsWith('OAuth token refused')) return message('advice.credentialsRefused', { quote: cause.message });
+      if (cause.httpStatus === 403 && /^Permission '[\w.]+' denied/.test(cause.message ?? '')) return message('advice.permissionMissing', { quote: cause.message! });
+      return quoted('advice.keyRejected', 'advice.keyRejectedQuoted', cause.message, { status });
+    }
     case 'config':
-      return `The request is refused as misconfigured (HTTP ${cause.httpStatus ?? '?'}${cause.message ? `: ${cause.message}` : ''}); check the model name and settings.`;
+      return quoted('advice.misconfigured', 'advice.misconfiguredQuoted', cause.message, { status: String(cause.httpStatus ?? '?') });
     case 'failing':
-      return `The last ${cause.run} calls all failed, mostly ${cause.dominant.replace('_', ' ')}${latest?.message ? ` ('${latest.message}')` : ''}.`;
+      return quoted('advice.failing', 'advice.failingQuoted', latest?.message, { count: cause.run, dominant: { message: message(OUTCOME_WORDS[cause.dominant]) } });
     case 'errors':
-      return `About ${percent(cause.share)} of calls are failing (${recent.samples - recent.counts.ok} of ${recent.samples} in the last ${formatDuration(recent.windowMs)}); sending, with errors to expect.`;
+      return message('advice.errors', {
+        share: { percent: cause.share },
+        failed: recent.samples - recent.counts.ok,
+        samples: recent.samples,
+        window: { duration: recent.windowMs / 1000 },
+      });
     case 'slow':
-      return `Slow: recent calls take ${seconds(cause.p50Ms)} against a median of ${seconds(cause.baselineMs)} over 24 h; allow ${input.status === 'degraded' ? 'the longer timeout' : 'more time'}.`;
+      return message(input.status === 'degraded' ? 'advice.slowDegraded' : 'advice.slow', { p50: { ms: cause.p50Ms }, baseline: { ms: cause.baselineMs } });
     case 'none': {
       const ok = lastTen.filter((o) => o.class === 'ok').length;
       const median = recent.latencyMs.p50;
-      return `${ok} of the last ${lastTen.length} calls succeeded${median === null ? '' : `; median ${seconds(median)}`}.`;
+      return median === null ? message('advice.calm', { ok, total }) : message('advice.calmMedian', { ok, total, median: { ms: median } });
     }
   }
 }

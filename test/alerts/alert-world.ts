@@ -20,6 +20,7 @@ export interface ListedNotification {
   target: string;
   kind: string;
   headline: string;
+  grouped: boolean;
   channel: string;
   status: string;
   attempts: number;

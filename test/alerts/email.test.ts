@@ -6,6 +6,7 @@ import { fileConfig, runFor, startTestService } from '../helpers/service.js';
 import { startInbox, type Inbox } from '../helpers/smtp.js';
 import { simulatedTarget } from '../helpers/targets.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MINUTE = 60_000;
 const closers: Array<() => Promise<void>> = [];
@@ -64,7 +65,7 @@ describe('email alerts over real SMTP', () => {
     expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/);
     expect((onset!.to as { value: Array<{ address: string }> }).value.map((a) => a.address)).toEqual(['oncall@example.com', 'team@example.com']);
     expect(onset!.text).toContain("is OVERLOADED since");
-    expect(onset!.text).toMatch(/503 share \(last 5m\):\s+\d+% of \d+ calls/);
+    expect(onset!.text).toMatch(/503 share \(last 5 min\):\s+\d+% of \d+ calls/);
     expect(onset!.text).toMatch(/\/health advises:\s+hold, retry after 30 s/);
     expect(onset!.text).toContain('https://modelpulse.example.com/health/nano-banana-pro');
     expect(onset!.html).toContain('<table');
@@ -110,4 +111,76 @@ describe('email alerts over real SMTP', () => {
     expect(onset!.text).toMatch(/\/health advises:\s+hold, retry after \d+ s — Rate-limited: \d+ of the last 10 calls returned 429/);
     expect(recovery!.subject).toMatch(/^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min \(worst: OVERLOADED, \d+% failing\)$/);
   });
+});
+
+describe('alert mails in Korean (alerts.language: ko, alerts.timeZone: Asia/Seoul) over real SMTP', () => {
+  const tempDir = useTempDir();
+  const SMTP_PASSWORD = 'smtp-SECRET-pass-0002';
+  const API_KEY = 'AIzaFAKE-SECRET-key-0042';
+
+  // The cadences users run, with the default 180 s timeout: one onset mail and one recovery mail each.
+  for (const every of [60_000, 5 * MINUTE]) {
+    it(`mails a Korean onset and recovery, subject and both bodies, with times in UTC and KST and no secrets (probes every ${every / 1000} s)`, async () => {
+      const clock = { now: Date.UTC(2026, 10, 25, 13, 0, 0) };
+      const simulator = await startSimulator({ trace: presetTrace('healthy'), now: () => clock.now });
+      closers.push(() => simulator.close());
+      const inbox = await startInbox({ auth: { user: 'alerts', pass: SMTP_PASSWORD } });
+      closers.push(() => inbox.close());
+      const target = { ...simulatedTarget('nano-banana-pro', simulator.url, { model: 'gemini-3-pro-image-preview', every, timeout: 180_000 }), apiKey: API_KEY };
+      const config = fileConfig(tempDir(), [target], {
+        dashboardUrl: 'https://modelpulse.example.com',
+        groupWaitMs: 30_000,
+        language: 'ko',
+        timeZone: 'Asia/Seoul',
+        email: {
+          to: ['oncall@example.com'],
+          from: 'modelpulse@example.com',
+          smtp: { host: '127.0.0.1', port: inbox.port, secure: false, requireTLS: false, user: 'alerts', password: SMTP_PASSWORD, timeoutMs: 2_000 },
+        },
+      });
+      const service = await startTestService(config, clock);
+      closers.push(() => service.close());
+      const runFor = async (ms: number) => {
+        for (const end = clock.now + ms; clock.now < end; clock.now += 10_000) {
+          service.tick();
+          await waitFor(() => service.scheduler.inFlight() === 0, 'probes to land');
+          await service.alertsDelivered();
+        }
+      };
+      const upstream = (kind: 'ok' | 'overloaded') => {
+        simulator.clearForced();
+        simulator.force({ kind, delayMs: 0 });
+      };
+      upstream('ok');
+      await runFor(4 * every);
+      upstream('overloaded');
+      await runFor(8 * every);
+      expect(inbox.mails).toHaveLength(1);
+      upstream('ok');
+      await runFor(8 * every);
+      expect(inbox.mails).toHaveLength(2);
+
+      const [onset, recovery] = inbox.mails;
+      expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro 과부하 — 호출의 \d+%가 503 응답$/);
+      // "… since 13:0x UTC (22:0x in Seoul)": the same moment, nine hours apart, on both bodies.
+      const since = /(2026-11-25) (\d\d):(\d\d):\d\d UTC \((2026-11-2\d) (\d\d):(\d\d) Asia\/Seoul\)부터 과부하 상태입니다\./.exec(onset!.text as string);
+      expect(since, onset!.text as string).not.toBeNull();
+      const [, utcDay, utcHour, utcMinute, seoulDay, seoulHour, seoulMinute] = since!;
+      expect(Date.parse(`${seoulDay}T${seoulHour}:${seoulMinute}:00Z`) - Date.parse(`${utcDay}T${utcHour}:${utcMinute}:00Z`)).toBe(9 * 3_600_000);
+      expect(onset!.text).toMatch(/503 비율\(최근 \d+분\):\s+호출 \d+번 중 \d+%/);
+      expect(onset!.text).toMatch(/\/health 권고:\s+보류, \d+초 뒤 다시 시도 — 최근 \d+번의 호출 중 \d+번이 503 응답을 받았습니다: 'The model is overloaded\. Please try again later\.'/);
+      expect(onset!.text).toContain('실시간 권고: https://modelpulse.example.com/health/nano-banana-pro');
+      expect(onset!.text).toContain('modelpulse가 보낸 메일입니다.');
+      expect(onset!.html).toContain('<html lang="ko">');
+      expect(onset!.html).toContain(`${seoulDay} ${seoulHour}:${seoulMinute} Asia/Seoul)부터 과부하 상태입니다.`);
+      expect(recovery!.subject).toMatch(/^\[modelpulse\] nano-banana-pro (\d+시간 )?\d+분 만에 복구 \(최악: 과부하, 실패 \d+%\)$/);
+      expect(recovery!.text).toMatch(/복구되었습니다\. 가장 나빴을 때 과부하 상태였고, .+ 동안\(2026-11-25 \d\d:\d\d:\d\d UTC \(2026-11-2\d \d\d:\d\d Asia\/Seoul\) ~ /);
+      for (const mail of inbox.mails) {
+        const whole = `${mail.subject}\n${mail.text}\n${mail.html}`;
+        for (const secret of [SMTP_PASSWORD, API_KEY]) expect(whole).not.toContain(secret);
+        // No English sentence left behind, beyond the upstream's own quoted message.
+        expect(whole.replace(/'The model is overloaded\. Please try again later\.'/g, '')).not.toMatch(/\b(calls|since|share|OVERLOADED|RECOVERED|advises|Sent by)\b/);
+      }
+    }, 60_000);
+  }
 });

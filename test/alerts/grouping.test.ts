@@ -22,7 +22,7 @@ describe('grouping changes that land within the group wait', () => {
     expect(mail!.subject).toBe('[modelpulse] 2 alerts: nano-banana OVERLOADED, nano-banana-pro OVERLOADED');
     expect(mail!.text).toContain('nano-banana (gemini-2.5-flash-image) is OVERLOADED since 2026-11-25 13:02');
     expect(mail!.text).toContain('nano-banana-pro (gemini-3-pro-image-preview) is OVERLOADED since 2026-11-25 13:02');
-    expect(String(mail!.text).match(/^\s+503 share \(last 5m\):/gm)).toHaveLength(2);
+    expect(String(mail!.text).match(/^\s+503 share \(last 5 min\):/gm)).toHaveLength(2);
     expect(mail!.text).toContain('https://modelpulse.example.com/health/nano-banana\n');
     expect(mail!.text).toContain('https://modelpulse.example.com/health/nano-banana-pro\n');
     expect(String(mail!.html).match(/<h3>/g)).toHaveLength(2);
@@ -32,6 +32,8 @@ describe('grouping changes that land within the group wait', () => {
       ['nano-banana', 'delivered'],
     ]);
     expect(new Set(listed.map((n) => n.deliveryId)).size).toBe(1);
+    // The alert log marks both as grouped, in either language of the headlines.
+    for (const query of ['', '?lang=ko']) expect((await listedAlerts(service, query)).notifications.map((n) => n.grouped)).toEqual([true, true]);
   });
 
   it('mails separately when the second target overloads after the first mail went out', async () => {

@@ -88,7 +88,7 @@ describe('/health/{target}: send now or hold', () => {
     // Demo mode maps the simulated Google Cloud feed to this target.
     expect(Object.keys(body.official ?? {}).sort()).toEqual(['agrees', 'greenWhileFailingSince', 'incident', 'source', 'stale', 'status']);
     expect(body.official?.source).toBe('demo-google-cloud');
-    expect(Object.keys(body.advice).sort()).toEqual(['admitProbability', 'alternative', 'nextQuietWindow', 'probeAllowed', 'reason', 'retryAfterSeconds', 'send', 'timeoutSeconds']);
+    expect(Object.keys(body.advice).sort()).toEqual(['admitProbability', 'alternative', 'nextQuietWindow', 'probeAllowed', 'reason', 'reasonMessage', 'retryAfterSeconds', 'send', 'timeoutSeconds']);
     expect(Object.keys(body.observed).sort()).toEqual(['latencyMs', 'overloadRate', 'rateLimitedRate', 'samples', 'successRate', 'window']);
     expect(Object.keys(body.observed.latencyMs).sort()).toEqual(['p50', 'p95', 'p99']);
     const samples = service.store.outcomesSince(FLASH, 0).length;

@@ -143,7 +143,7 @@ function violations(value: unknown, schema: Schema, at = '$'): string[] {
 
 /** A value for each documented query parameter that the route should accept. */
 function exampleQuery(parameters: Parameter[], now: number): string {
-  const examples: Record<string, string> = { from: new Date(now - 3_600_000).toISOString(), to: String(now), step: '5m', target: TARGET, limit: '10', days: '7', offset: '540', hours: '24' };
+  const examples: Record<string, string> = { from: new Date(now - 3_600_000).toISOString(), to: String(now), step: '5m', target: TARGET, limit: '10', days: '7', offset: '540', hours: '24', lang: 'ko' };
   const query = new URLSearchParams();
   for (const p of parameters.filter((p) => p.in === 'query')) {
     const example = examples[p.name];
@@ -180,7 +180,7 @@ describe('the OpenAPI document', () => {
       metrics: unused,
     });
     // Middleware (the access guard) registers as ALL /*; it is not a route.
-    const registered = app.routes.filter((route) => route.method !== 'ALL').map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`);
+    const registered = app.routes.filter((route) => route.method !== 'ALL').map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}')}`);
     const documented = operations().map(({ method, path }) => `${method} ${path}`);
     expect(registered.length).toBeGreaterThanOrEqual(9);
     expect(documented.sort()).toEqual([...new Set(registered)].sort());

@@ -282,6 +282,12 @@ describe('environment overrides', () => {
     expect(configError(() => loadConfig({ MODELPULSE_REGION: region }, tempDir()))).toBe(`MODELPULSE_REGION: expected a region name of lowercase letters, digits and hyphens, like "europe-west4", got ${JSON.stringify(region)}`);
   });
 
+  it('takes alerts.language en or ko (English when unset), and names the field for another', () => {
+    expect(parse(yaml('alerts:', '  language: ko', TWO_TARGETS)).alerts.language).toBe('ko');
+    expect(parse(yaml('alerts:', '  groupWait: 30s', TWO_TARGETS)).alerts.language).toBe('en');
+    expect(configError(() => parse(yaml('alerts:', '  language: kr', TWO_TARGETS)))).toMatch(/^modelpulse\.yaml: alerts\.language: expected one of en, ko/);
+  });
+
   it('takes alerts.timeZone as an IANA zone, and names the field for one that is not', () => {
     expect(parse(yaml('alerts:', '  timeZone: Asia/Seoul', TWO_TARGETS)).alerts.timeZone).toBe('Asia/Seoul');
     expect(configError(() => parse(yaml('alerts:', '  timeZone: KST+9', TWO_TARGETS)))).toMatch(/^modelpulse\.yaml: alerts\.timeZone: expected an IANA time zone name, like "Asia\/Seoul"/);

@@ -175,7 +175,7 @@ describe('health state machine', () => {
     const degraded = script('pro', [...repeat<OutcomeClass>('ok', 10), ...mixed, ...mixed]);
     expect(degraded.status).toBe('degraded');
     expect(degraded.advice.send).toBe(true);
-    expect(degraded.advice.reason).toMatch(/^About \d+% of calls are failing \(\d+ of \d+ in the last 5m\)/);
+    expect(degraded.advice.reason).toMatch(/^About \d+% of calls are failing \(\d+ of \d+ in the last 5 min\)/);
   });
 
   it('points to a configured alternative that is sending while the target holds', () => {

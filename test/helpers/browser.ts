@@ -26,10 +26,19 @@ export interface PageOptions {
   colorScheme?: 'light' | 'dark';
   /** Basic-auth credentials the browser answers a 401 challenge with. */
   httpCredentials?: { username: string; password: string };
+  /** The browser's language and time zone: en-US and UTC unless a test says otherwise, whatever the machine's. */
+  locale?: string;
+  timezoneId?: string;
 }
 
 export async function openPage(browser: Browser, url: string, options: PageOptions = {}): Promise<OpenedPage> {
-  const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: 900 }, colorScheme: options.colorScheme ?? 'light', httpCredentials: options.httpCredentials });
+  const page = await browser.newPage({
+    viewport: { width: options.width ?? 1200, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
+    httpCredentials: options.httpCredentials,
+    locale: options.locale ?? 'en-US',
+    timezoneId: options.timezoneId ?? 'UTC',
+  });
   const errors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());

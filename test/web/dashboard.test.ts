@@ -260,7 +260,7 @@ describe('every page, for everyone', () => {
     await page.route('**/api/alerts**', (route) => route.fulfill({ status: 500, body: '{"error":"internal error"}' }));
     await page.locator('nav a', { hasText: 'Alerts' }).click();
     await expect.poll(() => page.locator('main h1').textContent()).toBe('Cannot reach modelpulse');
-    expect(await page.locator('main [role="alert"]').textContent()).toMatch(/\/api\/alerts\?limit=200: HTTP 500/);
+    expect(await page.locator('main [role="alert"]').textContent()).toMatch(/\/api\/alerts\?limit=200&lang=en: HTTP 500/);
     await page.locator('nav a', { hasText: 'Overview' }).click();
     await page.waitForSelector('main[data-view="overview"]');
     await page.route('**/api/incidents**', (route) => route.fulfill({ status: 500, body: '{"error":"internal error"}' }));
@@ -273,12 +273,12 @@ describe('every page, for everyone', () => {
     await expect.poll(() => page.locator('#freshness').textContent(), { timeout: 10_000 }).toMatch(/^Live · updated/);
   }, 120_000);
 
-  it('is reachable by keyboard: the skip link, the navigation, every card and its day bar, the range buttons', async () => {
+  it('is reachable by keyboard: the skip link, the navigation, the language and time-zone switches, every card and its day bar, the range buttons', async () => {
     const w = await world();
     await w.runTo(3);
     const { page } = await w.open('/');
     const reached: string[] = [];
-    for (let i = 0; i < 14; i++) {
+    for (let i = 0; i < 18; i++) {
       await page.keyboard.press('Tab');
       reached.push(await inPage<string>(page, `(() => {
         const el = document.activeElement;
@@ -286,7 +286,7 @@ describe('every page, for everyone', () => {
       })()`));
     }
     expect(reached[0]).toBe('a:Skip to content');
-    expect(reached).toEqual(expect.arrayContaining(['a:Incidents', 'a:Alerts', `bar:${PRO}`, `bar:${FLASH}`, `bar:${RELAY}`, 'a:Nano Banana Pro']));
+    expect(reached).toEqual(expect.arrayContaining(['a:Incidents', 'a:Alerts', 'button:English', 'button:한국어', 'button:Local (UTC)', 'button:UTC', `bar:${PRO}`, `bar:${FLASH}`, `bar:${RELAY}`, 'a:Nano Banana Pro']));
     await page.keyboard.press('Shift+Tab');
     // Following a card link by keyboard opens the detail, where the range buttons take focus.
     await page.locator(`${card(PRO)} h2 a`).focus();

@@ -215,8 +215,13 @@ interface Section {
 }
 
 function plainSection(s: Section): string {
-  const width = Math.max(...s.rows.map(([k]) => k.length)) + 3;
-  return [s.title, '', ...s.rows.map(([k, v]) => `  ${`${k}:`.padEnd(width)}${v}`), ...(s.link ? ['', s.link] : [])].join('\n');
+  const width = Math.max(...s.rows.map(([k]) => columns(k))) + 3;
+  return [s.title, '', ...s.rows.map(([k, v]) => `  ${k}:${' '.repeat(width - columns(k) - 1)}${v}`), ...(s.link ? ['', s.link] : [])].join('\n');
+}
+
+/** How many columns a label takes in a fixed-width font: Hangul and other wide letters take two. */
+function columns(text: string): number {
+  return [...text].reduce((sum, c) => sum + (/[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/.test(c) ? 2 : 1), 0);
 }
 
 function section(m: MailWords, notice: Notice, context: RenderContext): Section {

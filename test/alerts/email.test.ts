@@ -171,6 +171,11 @@ describe('alert mails in Korean (alerts.language: ko, alerts.timeZone: Asia/Seou
       expect(onset!.text).toMatch(/\/health 권고:\s+보류, \d+초 뒤 다시 시도 — 최근 \d+번의 호출 중 \d+번이 503 응답을 받았습니다: 'The model is overloaded\. Please try again later\.'/);
       expect(onset!.text).toContain('실시간 권고: https://modelpulse.example.com/health/nano-banana-pro');
       expect(onset!.text).toContain('modelpulse가 보낸 메일입니다.');
+      // The plain body's values line up in a fixed-width font, where a Hangul letter takes two columns.
+      const rows = (onset!.text as string).split('\n').filter((line) => /^  \S.*:\s{2,}\S/.test(line));
+      const valueColumn = (line: string) => [.../^(.*?:\s{2,})/.exec(line)![1]!].reduce((n, c) => n + (/[\uAC00-\uD7A3]/.test(c) ? 2 : 1), 0);
+      expect(rows.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(rows.map(valueColumn)).size, rows.join('\n')).toBe(1);
       expect(onset!.html).toContain('<html lang="ko">');
       expect(onset!.html).toContain(`${seoulDay} ${seoulHour}:${seoulMinute} Asia/Seoul)부터 과부하 상태입니다.`);
       expect(recovery!.subject).toMatch(/^\[modelpulse\] nano-banana-pro (\d+시간 )?\d+분 만에 복구 \(최악: 과부하, 실패 \d+%\)$/);

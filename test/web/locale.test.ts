@@ -1,105 +1,14 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StatusSource } from '../../src/config/status-schema.js';
-import type { Service } from '../../src/service.js';
-import { parseTrace } from '../../src/simulator/scenario.js';
-import { startSimulator } from '../../src/simulator/server.js';
-import { inPage, launchChromium, openPage, screenshot, type PageOptions } from '../helpers/browser.js';
-import { backfillHistory, diurnal } from '../../src/simulator/backfill.js';
-import { fileConfig, startTestService } from '../helpers/service.js';
-import { simulatedTarget } from '../helpers/targets.js';
-import { useTempDir } from '../helpers/tmp.js';
-import { waitFor } from '../helpers/wait.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { inPage, screenshot, type PageOptions } from '../helpers/browser.js';
+import { card, FLASH, MINUTE, PRO, useDashboardWorld } from './world.js';
 
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-/** A Friday noon, UTC: the seeded history ends here and the live part begins. In Seoul it is 21:00. */
-const T0 = Date.parse('2026-11-20T12:00:00Z');
-const PRO = 'nano-banana-pro';
-const FLASH = 'nano-banana';
 /** Seoul is nine hours east of UTC, all year. */
 const SEOUL = { locale: 'ko-KR', timezoneId: 'Asia/Seoul' } satisfies PageOptions;
 const SEOUL_OFFSET_MINUTES = 540;
 
-const tempDir = useTempDir();
-let browser: Browser;
-const closers: Array<() => Promise<void>> = [];
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 30_000);
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
+const world = useDashboardWorld();
 
-/** Calm for 10 min, 90 % 503s for an hour, calm after; the provider posts 5 min after it began. */
-const trace = parseTrace({
-  loop: false,
-  latencyScale: 0.0001,
-  official: { lag: '5m' },
-  segments: [
-    { start: '0s', duration: '10m', latency: { median: '20s', p95: '35s' } },
-    { start: '10m', duration: '60m', p503: 0.9, latency: { median: '60s', p95: '100s' } },
-    { start: '70m', duration: '200m', latency: { median: '20s', p95: '35s' } },
-  ],
-});
-
-interface World {
-  service: Service;
-  /** Heartbeats every 10 s of simulated time up to `minute` after T0, letting probes and status polls land. */
-  runTo(minute: number): Promise<void>;
-  /** A page in a browser of its own (its own localStorage): en-US in UTC unless the options say otherwise. */
-  open(path: string, options?: PageOptions): Promise<{ page: Page; errors: string[] }>;
-  api<T>(path: string): Promise<T>;
-}
-
-/** Two simulated models behind a status page, with the folk pattern seeded for 90 days before T0 (no email: alerts go to the log). */
-async function world(): Promise<World> {
-  const clock = { now: T0 };
-  const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.37 });
-  closers.push(() => simulator.close());
-  const targets = [
-    simulatedTarget(PRO, simulator.url, { name: 'Nano Banana Pro', every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
-    simulatedTarget(FLASH, simulator.url, { name: 'Nano Banana', every: 5 * MINUTE, timeout: 180_000, model: 'gemini-2.5-flash-image' }),
-  ];
-  const source: StatusSource = {
-    id: 'google-cloud', kind: 'google-cloud', url: `${simulator.url}/status/google-cloud/incidents.json`, everyMs: 5 * MINUTE,
-    timeoutMs: 2_000, maxBytes: 1 << 20, match: ['Vertex Gemini API'], targets: [PRO, FLASH],
-  };
-  const base = fileConfig(tempDir(), targets);
-  const config = { ...base, statusSources: [source], discrepancyAfterMs: 10 * MINUTE };
-  const service = await startTestService(config, clock, { statusFetch: { sleep: async () => {} } });
-  closers.push(() => service.close());
-  backfillHistory(service.store, PRO, T0 - 90 * DAY, T0, 60_000, diurnal);
-  backfillHistory(service.store, FLASH, T0 - 30 * DAY, T0, 5 * MINUTE, diurnal);
-  return {
-    service,
-    async runTo(minute) {
-      while (clock.now < T0 + minute * MINUTE) {
-        service.tick();
-        await waitFor(() => service.scheduler.inFlight() === 0, 'probes to land');
-        await service.official.idle();
-        await service.alertsDelivered();
-        clock.now += 10_000;
-      }
-    },
-    async open(path, options) {
-      const opened = await openPage(browser, `${service.url}${path}`, options);
-      closers.push(() => opened.page.close());
-      await opened.page.waitForSelector('main[data-view]');
-      return opened;
-    },
-    async api<T>(path: string) {
-      const response = await fetch(`${service.url}${path}`, { headers: { accept: 'application/json' } });
-      expect(response.status, path).toBe(200);
-      return (await response.json()) as T;
-    },
-  };
-}
-
-const card = (id: string) => `article.card[data-target="${id}"]`;
 const pad = (n: number) => String(n).padStart(2, '0');
 /** The wall clock "HH:MM" at `iso`, `offsetMinutes` east of UTC, worked out here rather than by the page's Intl. */
 const clockAt = (iso: string, offsetMinutes: number) => {

@@ -37,7 +37,7 @@ export function webhookNotifier(settings: WebhookSettings, context: RenderContex
         demo: context.demo,
         region: context.region ?? null,
         subject,
-        notifications: notices.map((n) => ({ id: n.id, headline: headline(n.draft), target: n.target, ...n.draft })),
+        notifications: notices.map((n) => ({ id: n.id, headline: headline(n.draft, context), target: n.target, ...n.draft })),
       });
       return { deliveryId: `webhook:${notices.map((n) => n.id).join(',')}`, subject, response };
     },

@@ -1,6 +1,6 @@
 // The dashboard: routes on its own path, reads /health and /api/*, and stays live over server-sent events.
 import { latencyChart, outcomeChart } from './charts.js';
-import { ago, offsetMinutes, t, timeZone, useWords, zoneLabel } from './format.js';
+import { ago, duration, offsetMinutes, secondsAgo, t, useWords, zoneLabel } from './format.js';
 import { LANGUAGES, pickLanguage, translator } from './i18n.js';
 import {
   alertTable, badge, card, folkTable, h, heatmap, incidentTable, metricName, officialLine, outLink, probingLine, quietSentence, reasonText, tNodes,
@@ -133,7 +133,7 @@ async function showTarget(id) {
   const fresh = main().dataset.view !== view;
   if (fresh) {
     const rangeButtons = Object.keys(RANGES).map((r) =>
-      h('button', { type: 'button', 'aria-pressed': String(r === state.range), 'data-focus-key': `range:${r}`, onclick: () => { state.range = r; route(); } }, r));
+      h('button', { type: 'button', 'data-range': r, 'aria-pressed': String(r === state.range), 'data-focus-key': `range:${r}`, onclick: () => { state.range = r; route(); } }, rangeWords(r)));
     const metricButtons = ['overload', 'p95'].map((m) =>
       h('button', { type: 'button', 'aria-pressed': String(m === state.metric), 'data-focus-key': `metric:${m}`, onclick: () => { state.metric = m; route(); } }, metricName(m)));
     replaceMain(
@@ -142,9 +142,9 @@ async function showTarget(id) {
       h('div', { 'data-slot': 'probing' }),
       h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.detail.range') }, rangeButtons),
       h('section', { 'aria-labelledby': 'latency-title' }, h('h2', { id: 'latency-title' }, t('dash.detail.latency')),
-        h('div', { class: 'chart' }, h('canvas', { id: 'latency-chart', role: 'img', 'aria-label': t('dash.detail.latencyLabel', { range: state.range }) }))),
+        h('div', { class: 'chart' }, h('canvas', { id: 'latency-chart', role: 'img', 'aria-label': t('dash.detail.latencyLabel', { range: rangeWords(state.range) }) }))),
       h('section', { 'aria-labelledby': 'outcome-title' }, h('h2', { id: 'outcome-title' }, t('dash.detail.outcomes')),
-        h('div', { class: 'chart' }, h('canvas', { id: 'outcome-chart', role: 'img', 'aria-label': t('dash.detail.outcomesLabel', { range: state.range }) }))),
+        h('div', { class: 'chart' }, h('canvas', { id: 'outcome-chart', role: 'img', 'aria-label': t('dash.detail.outcomesLabel', { range: rangeWords(state.range) }) }))),
       h('div', { 'data-slot': 'bands' }),
       h('section', { 'aria-labelledby': 'heat-title' },
         h('h2', { id: 'heat-title' }, t('dash.heat.title', { zone: zoneLabel(to) })),
@@ -245,7 +245,7 @@ function showFreshness() {
   const el = document.getElementById('freshness');
   if (state.fetchedAt === null) return;
   const age = Math.round((Date.now() - state.fetchedAt) / 1000);
-  const when = age < 2 ? t('dash.fresh.justNow') : t('dash.fresh.secondsAgo', { count: age });
+  const when = age < 2 ? t('dash.fresh.justNow') : secondsAgo(age);
   el.textContent = state.failed
     ? t('dash.fresh.failed', { error: state.failed, when })
     : state.live ? t('dash.fresh.live', { when }) : t('dash.fresh.polling', { when });
@@ -279,16 +279,44 @@ document.addEventListener('click', (event) => {
 });
 window.addEventListener('popstate', () => route());
 
+/** A range in words: "24 h", "7 d", "7일". */
+function rangeWords(range) {
+  return duration(RANGES[range] / 1000);
+}
+
+/** What the reader chose before in this browser; null when nothing was, or storage is off (private mode, policy). */
+function remembered(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function remember(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // The choice then lasts until the page is left.
+  }
+}
+
+function preferredTags() {
+  return navigator.languages?.length ? navigator.languages : [navigator.language ?? 'en'];
+}
+
 /** The reader's language: the one they picked here before, else the browser's first we speak. */
 function chosenLanguage() {
-  const saved = localStorage.getItem(LANGUAGE_KEY);
-  return LANGUAGES.includes(saved) ? saved : pickLanguage(navigator.languages ?? [navigator.language]);
+  const saved = remembered(LANGUAGE_KEY);
+  return LANGUAGES.includes(saved) ? saved : pickLanguage(preferredTags());
 }
 
 async function applyPreferences() {
   const catalog = await getJson(`/assets/i18n/${state.language}.json`);
   const local = Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
-  useWords(translator(catalog, state.language), state.zoneMode === 'utc' ? 'UTC' : local);
+  // Dates and numbers in the reader's own variant of the language (en-GB writes 20 Nov, en-US Nov 20).
+  const tag = preferredTags().find((l) => l.toLowerCase().split('-')[0] === state.language) ?? state.language;
+  useWords(translator(catalog, tag), state.zoneMode === 'utc' ? 'UTC' : local);
   document.documentElement.lang = state.language;
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   document.querySelector('nav').setAttribute('aria-label', t('dash.nav.label'));
@@ -299,9 +327,11 @@ async function applyPreferences() {
 /** The language switch and the UTC toggle in the header; each choice is remembered in this browser. */
 function preferenceControls(localZone) {
   const choose = (key, value, apply) => () => {
-    localStorage.setItem(key, value);
+    remember(key, value);
     apply();
-    applyPreferences().then(() => { main().dataset.view = ''; return route(); });
+    applyPreferences()
+      .then(() => { main().dataset.view = ''; return route(); })
+      .catch((error) => { state.failed = String(error.message ?? error); showFreshness(); });
   };
   const languages = LANGUAGES.map((language) => h('button', {
     type: 'button', lang: language, 'data-language': language, 'aria-pressed': String(language === state.language),
@@ -320,7 +350,7 @@ function preferenceControls(localZone) {
 
 async function start() {
   state.language = chosenLanguage();
-  state.zoneMode = localStorage.getItem(ZONE_KEY) === 'utc' ? 'utc' : 'local';
+  state.zoneMode = remembered(ZONE_KEY) === 'utc' ? 'utc' : 'local';
   await applyPreferences();
   const [targets] = await Promise.all([getJson('/api/targets'), loadHealth()]);
   state.prefetched = true;

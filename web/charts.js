@@ -41,12 +41,18 @@ const officialBands = {
 const MINUTE = 60_000;
 const TICK_STEPS = [5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 20160].map((m) => m * MINUTE);
 
-/** Ticks on round times of the shown zone: at most six across the range. */
+/**
+ * Ticks on round times of the shown zone: at most six across the range. Each is moved by the zone's
+ * offset at its own moment, so a midnight before a change to or from summer time stays at midnight.
+ */
 function timeTicks(from, to) {
   const step = TICK_STEPS.find((s) => (to - from) / s <= 6) ?? TICK_STEPS.at(-1);
   const shift = offsetMinutes(to) * MINUTE;
   const ticks = [];
-  for (let at = Math.ceil((from + shift) / step) * step - shift; at <= to; at += step) ticks.push({ value: at });
+  for (let at = Math.ceil((from + shift) / step) * step - shift; at <= to; at += step) {
+    const value = at + shift - offsetMinutes(at) * MINUTE;
+    if (value >= from && value <= to) ticks.push({ value });
+  }
   return ticks;
 }
 

@@ -26,7 +26,7 @@ function build() {
   };
 }
 
-/** Sets the catalog and the zone every helper below uses. */
+/** Sets the catalog and the zone every helper below uses; `translator.language` may be a full tag (en-GB) for Intl. */
 export function useWords(translator, timeZone) {
   words = translator;
   locale = translator.language;
@@ -119,21 +119,40 @@ export function tick(ms, spanMs) {
 
 const pad = (n) => String(n).padStart(2, '0');
 
-/** An hour of the day, with minutes only when the zone is off the hour: "21", "05:30". */
-export function hourOfDay(hour, minutes = 0) {
-  return minutes === 0 ? pad(hour) : `${pad(hour)}:${pad(minutes)}`;
+/** An hour and minutes of the day: "06:00", "06:30". */
+export function clockOf(hour, minutes = 0) {
+  return `${pad(hour)}:${pad(minutes)}`;
 }
 
-/** Hour-of-week index (0 = Monday 00:00) and length as words: "Sun 01–05". */
-export function weekWindow(start, hours) {
+/** An hour of the day, with minutes only when the zone is off the hour: "21", "05:30". */
+export function hourOfDay(hour, minutes = 0) {
+  return minutes === 0 ? pad(hour) : clockOf(hour, minutes);
+}
+
+/**
+ * Hour-of-week index (0 = Monday 00:00) and length as words: "Sun 01–05". In a zone off the hour
+ * each hour of the fold starts `minutes` past: "Sun 06:30–10:30".
+ */
+export function weekWindow(start, hours, minutes = 0) {
   const names = weekdays();
   const end = (start + hours) % 168;
-  const endHour = end % 24 === 0 ? 24 : end % 24;
+  const endHour = end % 24 === 0 && minutes === 0 ? 24 : end % 24;
   const sameDay = Math.floor(start / 24) === Math.floor((start + hours - 1) / 24);
-  const params = { day: names[Math.floor(start / 24)], from: pad(start % 24) };
+  const params = { day: names[Math.floor(start / 24)], from: hourOfDay(start % 24, minutes) };
   return sameDay
-    ? t('week.sameDay', { ...params, to: pad(endHour) })
-    : t('week.acrossDays', { ...params, endDay: names[Math.floor(end / 24)], to: pad(end % 24) });
+    ? t('week.sameDay', { ...params, to: hourOfDay(endHour, minutes) })
+    : t('week.acrossDays', { ...params, endDay: names[Math.floor(end / 24)], to: hourOfDay(end % 24, minutes) });
+}
+
+/** The short window of /health, "5m" or "10m", in words: "5 min", "5분". */
+export function windowWords(text) {
+  const match = /^(\d+)(s|m|h|d)$/.exec(text ?? '');
+  return match ? duration(Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2]]) : (text ?? '–');
+}
+
+/** How long ago, in seconds, through Intl: "12 sec. ago", "12초 전". */
+export function secondsAgo(seconds) {
+  return formats.relative.format(-seconds, 'second');
 }
 
 /** The catalog's word for each health state, outcome class and official status. */
@@ -144,6 +163,11 @@ export const CLASS_KEYS = {
   ok: 'class.ok', overloaded: 'class.overloaded', rate_limited: 'class.rate_limited', timeout: 'class.timeout',
   server_error: 'class.server_error', client_error: 'class.client_error', network: 'class.network', bad_output: 'class.bad_output',
 };
+export const CHANNEL_KEYS = { email: 'dash.channel.email', webhook: 'dash.channel.webhook', log: 'dash.channel.log' };
+export const DELIVERY_KEYS = {
+  pending: 'dash.delivery.pending', sending: 'dash.delivery.sending', delivered: 'dash.delivery.delivered', unconfirmed: 'dash.delivery.unconfirmed',
+};
+export const FOLK_KEYS = { low: 'dash.folk.low', medium: 'dash.folk.medium', peak: 'dash.folk.peak', high: 'dash.folk.high' };
 export const OFFICIAL_KEYS = {
   operational: 'official.operational', degraded: 'official.degraded', partial_outage: 'official.partial_outage',
   major_outage: 'official.major_outage', maintenance: 'official.maintenance', unknown: 'official.unknown',

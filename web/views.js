@@ -1,6 +1,7 @@
 // The dashboard's views, built as DOM nodes (never HTML strings: titles come from status pages).
 import {
-  ago, CLASS_KEYS, day, duration, usd, hourOfDay, latency, OFFICIAL_KEYS, share, STATE_KEYS, t, weekdays, weekWindow, when, word, zoneLabel,
+  ago, CHANNEL_KEYS, CLASS_KEYS, clockOf, day, DELIVERY_KEYS, duration, FOLK_KEYS, hourOfDay, latency, OFFICIAL_KEYS, share, STATE_KEYS, t, usd, weekdays,
+  weekWindow, when, windowWords, word, zoneLabel,
 } from './format.js';
 
 /** h('p', { class: 'x' }, 'text', child) → an element. */
@@ -160,7 +161,7 @@ export function card(target, health, uptime, nowMs, latestIncident, bar = {}) {
       target.model,
     ])),
     h('dl', { class: 'figures' },
-      h('div', {}, h('dt', {}, t('dash.card.overload', { window: observed?.window ?? '–' })), h('dd', { 'data-figure': 'overload' }, share(observed?.overloadRate))),
+      h('div', {}, h('dt', {}, t('dash.card.overload', { window: windowWords(observed?.window) })), h('dd', { 'data-figure': 'overload' }, share(observed?.overloadRate))),
       h('div', {}, h('dt', {}, t('dash.card.p95')), h('dd', { 'data-figure': 'p95' }, latency(observed?.latencyMs?.p95))),
       h('div', {}, h('dt', {}, t('dash.card.lastProbe')), h('dd', {}, last ? dotted([word(CLASS_KEYS, last.outcome), latency(last.latencyMs), ago(last.at, nowMs)]) : '–')),
     ),
@@ -181,11 +182,17 @@ export function metricName(metric) {
   return metric === 'p95' ? t('dash.metric.p95') : t('dash.metric.overload');
 }
 
+/** In a zone off the hour (India, +5:30), each hour of the week folded there starts this many minutes past. */
+function pastTheHour(hours) {
+  return (((hours.offsetMinutes ?? 0) % 60) + 60) % 60;
+}
+
 /**
- * The hour-of-week heatmap of the 503 share or of p95, folded in the shown zone (`hours.offset`
- * minutes east of UTC).
+ * The hour-of-week heatmap of the 503 share or of p95, folded in the shown zone (`hours.offsetMinutes`
+ * east of UTC).
  */
 export function heatmap(hours, metric, nowMs) {
+  const minutes = pastTheHour(hours);
   const values = hours.cells.map((c) => (metric === 'p95' ? c.p95Ms : c.overloadRate));
   const max = Math.max(0, ...values.filter((v) => v !== null));
   const label = (v) => (metric === 'p95' ? latency(v) : share(v));
@@ -197,10 +204,10 @@ export function heatmap(hours, metric, nowMs) {
         const v = values[d * 24 + hour];
         // A square-root scale: small shares (the quiet hours this map is for) still differ from nothing at all.
         const level = v === null ? 'nodata' : String(max > 0 && v > 0 ? Math.min(4, 1 + Math.floor(Math.sqrt(v / max) * 3.999)) : 0);
-        const text = t('dash.heat.cell', { day: name, hour: hourOfDay(hour), zone, value: v === null ? t('dash.heat.noData') : label(v) });
+        const text = t('dash.heat.cell', { day: name, time: clockOf(hour, minutes), zone, value: v === null ? t('dash.heat.noData') : label(v) });
         return h('td', { class: `heat l${level}`, title: text }, h('span', { class: 'sr-only' }, text));
       })));
-  const head = h('tr', {}, h('td', {}), Array.from({ length: 24 }, (_, hour) => h('th', { scope: 'col' }, hour % 3 === 0 ? hourOfDay(hour) : '')));
+  const head = h('tr', {}, h('td', {}), Array.from({ length: 24 }, (_, hour) => h('th', { scope: 'col' }, hour % 3 === 0 ? hourOfDay(hour, minutes) : '')));
   return h('div', { class: 'heatmap-wrap' },
     h('table', { class: 'heatmap', 'aria-label': t('dash.heat.label', { metric: metricName(metric), zone }) }, h('thead', {}, head), h('tbody', {}, rows)));
 }
@@ -208,12 +215,10 @@ export function heatmap(hours, metric, nowMs) {
 export function quietSentence(hours, nowMs) {
   if (!hours.quietest) return h('p', { class: 'quietest' }, t('dash.quiet.none'));
   const q = hours.quietest;
-  const strong = h('strong', {}, t('dash.quiet.window', { window: weekWindow(q.start, q.hours), zone: zoneLabel(nowMs), share: share(q.overloadRate) }));
+  const strong = h('strong', {}, t('dash.quiet.window', { window: weekWindow(q.start, q.hours, pastTheHour(hours)), zone: zoneLabel(nowMs), share: share(q.overloadRate) }));
   const days = Math.round((Date.parse(hours.to) - Date.parse(hours.from)) / 86_400_000);
   return h('p', { class: 'quietest', 'data-start': q.start }, tNodes('dash.quiet.sentence', { window: strong, count: q.samples, days }));
 }
-
-const FOLK_KEYS = { low: 'dash.folk.low', medium: 'dash.folk.medium', peak: 'dash.folk.peak', high: 'dash.folk.high' };
 
 /**
  * The seed's table of busy UTC hours beside what we measured (`hours` folded in UTC), its hours
@@ -221,16 +226,17 @@ const FOLK_KEYS = { low: 'dash.folk.low', medium: 'dash.folk.medium', peak: 'das
  */
 export function folkTable(hours, offsetMinutes, nowMs) {
   const zone = zoneLabel(nowMs);
-  const local = (utcHour) => {
+  const local = (utcHour, end = false) => {
     const minutes = (((utcHour * 60 + offsetMinutes) % 1440) + 1440) % 1440;
-    return hourOfDay(Math.floor(minutes / 60), minutes % 60);
+    // A block that ends at midnight ends at 24, as the folk table has it.
+    return end && minutes === 0 ? '24' : hourOfDay(Math.floor(minutes / 60), minutes % 60);
   };
   const rank = (r) => (r === null ? '–' : r === 1 ? t('dash.folk.busiest') : r === 4 ? t('dash.folk.quietest') : t('dash.folk.rankN', { rank: r }));
   return h('table', { class: 'folk', 'data-offset': offsetMinutes },
     h('caption', {}, offsetMinutes === 0 ? t('dash.folk.caption') : t('dash.folk.captionZone', { zone })),
     h('thead', {}, h('tr', {}, [t('dash.folk.hours', { zone }), t('dash.folk.says'), t('dash.folk.measured'), t('dash.folk.rank')].map((text) => h('th', { scope: 'col' }, text)))),
     h('tbody', {}, hours.blocks.map((b) => h('tr', {},
-      h('td', {}, t('dash.folk.range', { from: local(b.from), to: local(b.to) })),
+      h('td', {}, t('dash.folk.range', { from: local(b.from), to: local(b.to, true) })),
       h('td', {}, word(FOLK_KEYS, b.folk)),
       h('td', {}, share(b.overloadRate)),
       h('td', {}, rank(b.rank))))),
@@ -274,8 +280,6 @@ function ackText(official) {
   return outLink(official.incidentUrl, text, `ack:${official.source}:${official.acknowledgedAt}`);
 }
 
-const DELIVERY_KEYS = { pending: 'dash.delivery.pending', sending: 'dash.delivery.sending', delivered: 'dash.delivery.delivered', unconfirmed: 'dash.delivery.unconfirmed' };
-
 export function alertTable(notifications, nowMs) {
   if (notifications.length === 0) return h('p', { class: 'muted' }, t('dash.alerts.none'));
   const heads = ['dash.alerts.when', 'dash.alerts.target', 'dash.alerts.alert', 'dash.alerts.channel', 'dash.alerts.delivery'];
@@ -286,7 +290,7 @@ export function alertTable(notifications, nowMs) {
       h('td', {}, n.target),
       // A grouped mail's subject names all its alerts: the row's own headline comes first.
       h('td', {}, n.headline, n.grouped ? h('span', { class: 'muted subject' }, ' ', t('dash.alerts.subject', { subject: n.subject })) : null),
-      h('td', {}, n.channel),
+      h('td', {}, word(CHANNEL_KEYS, n.channel)),
       h('td', { class: `delivery ${n.status}` }, dotted([
         n.attempts > 1 ? t('dash.alerts.attempts', { status: word(DELIVERY_KEYS, n.status), count: n.attempts }) : word(DELIVERY_KEYS, n.status),
         n.lastError && n.status !== 'delivered' ? n.lastError : null,

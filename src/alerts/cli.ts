@@ -3,6 +3,7 @@ import { redact } from '../log.js';
 import { alertSecrets } from './channels.js';
 import { emailNotifier } from './notifiers/email.js';
 import { webhookNotifier } from './notifiers/webhook.js';
+import { renderTestMail } from './render.js';
 
 /**
  * `npm run alerts:test`: sends a test mail (and a test webhook) with the configured settings and
@@ -24,14 +25,14 @@ async function main(): Promise<number> {
   }
   const secrets = alertSecrets(settings);
   const say = (line: string) => process.stdout.write(`${redact(line, secrets)}\n`);
-  const context = { dashboardUrl: settings.dashboardUrl, demo: config.mode === 'demo' };
-  const text = [
-    'This is a test from modelpulse: if you read it, overload alerts will reach you.',
-    '',
-    `Configuration: ${config.origin}`,
-    `Targets: ${config.targets.map((t) => t.id).join(', ') || '(demo targets)'}`,
-    settings.dashboardUrl ? `Dashboard: ${settings.dashboardUrl}` : '',
-  ].join('\n');
+  const context = {
+    dashboardUrl: settings.dashboardUrl,
+    demo: config.mode === 'demo',
+    region: config.server.region ?? null,
+    language: settings.language ?? 'en',
+    timeZone: settings.timeZone ?? null,
+  };
+  const mail = renderTestMail(context, { origin: config.origin, targets: config.targets.map((t) => t.id) });
   let failed = false;
   if (settings.email) {
     const smtp = settings.email.smtp;
@@ -40,7 +41,7 @@ async function main(): Promise<number> {
     try {
       await email.verify();
       say(`SMTP ${where}: connection and login OK`);
-      const result = await email.sendTest(text);
+      const result = await email.sendTest(mail);
       say(`SMTP ${where} answered: ${result.response}`);
       say(`  message id ${result.messageId}; accepted: ${result.accepted.join(', ') || 'none'}; rejected: ${result.rejected.join(', ') || 'none'}`);
       if (result.accepted.length === 0) failed = true;
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
   if (settings.webhook) {
     const webhook = webhookNotifier(settings.webhook, context, Date.now);
     try {
-      const response = await webhook.sendTest(text.split('\n')[0]!);
+      const response = await webhook.sendTest(mail.text.split('\n')[0]!);
       say(`webhook ${settings.webhook.url} answered: ${response}`);
     } catch (error) {
       failed = true;

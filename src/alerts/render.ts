@@ -59,8 +59,7 @@ const KIND_WORDS: Record<'overloaded' | 'down' | 'degraded' | 'recovered' | 'fla
 /** Pure: one mail for a group of notifications (one or several targets), in the context's language. */
 export function renderMail(notices: readonly Notice[], context: RenderContext): RenderedMail {
   const m = mailWords(context);
-  const tags = ['modelpulse', context.demo ? m.tr.t('mail.demoTag') : null, context.region ?? null].filter(Boolean).join(' ');
-  const prefix = `[${tags}]`;
+  const prefix = subjectPrefix(context);
   const subject = notices.length === 1 ? `${prefix} ${headlineIn(m, notices[0]!.draft)}` : groupSubject(m, prefix, notices);
   const sections = notices.map((n) => section(m, n, context));
   const from = context.region ? m.tr.t('mail.sentFrom', { region: context.region }) : m.tr.t('mail.sent');
@@ -77,6 +76,25 @@ export function renderMail(notices: readonly Notice[], context: RenderContext): 
     '</body></html>',
   ].join('\n');
   return { subject, text, html };
+}
+
+/** "[modelpulse]", "[modelpulse DEMO europe-west4]": what every subject starts with. */
+export function subjectPrefix(context: Pick<RenderContext, 'demo' | 'region' | 'language'>): string {
+  const tags = ['modelpulse', context.demo ? messages(context.language ?? 'en').t('mail.demoTag') : null, context.region ?? null];
+  return `[${tags.filter(Boolean).join(' ')}]`;
+}
+
+/** The test mail of `npm run alerts:test`, in the configured language. */
+export function renderTestMail(context: RenderContext, about: { origin: string; targets: readonly string[] }): { subject: string; text: string } {
+  const { t } = messages(context.language ?? 'en');
+  const text = [
+    t('mail.test.body'),
+    '',
+    t('mail.test.config', { origin: about.origin }),
+    t('mail.test.targets', { targets: about.targets.length ? about.targets.join(', ') : t('mail.test.demoTargets') }),
+    context.dashboardUrl ? t('mail.test.dashboard', { url: context.dashboardUrl }) : '',
+  ].join('\n');
+  return { subject: t('mail.test.subject', { prefix: subjectPrefix(context) }), text };
 }
 
 /** A translator and the zone for times, as one mail uses them. */
@@ -244,7 +262,7 @@ function section(m: MailWords, notice: Notice, context: RenderContext): Section 
         ? tr.t('mail.advice.send', { reason })
         : advice.retryAfterSeconds === null
           ? tr.t('mail.advice.hold', { reason })
-          : tr.t('mail.advice.holdRetry', { reason, seconds: advice.retryAfterSeconds }),
+          : tr.t('mail.advice.holdRetry', { reason, wait: { duration: advice.retryAfterSeconds } }),
     ],
   ];
   if (advice.alternative) rows.push([tr.t('mail.row.alternative'), advice.alternative]);

@@ -175,8 +175,7 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
         target: n.targetId,
         kind: n.kind,
         headline: headline(n.draft, { language: lang ?? 'en' }),
-        // A grouped mail's subject names other alerts too: it does not hold this one's headline in any language.
-        grouped: n.subject !== null && LANGUAGES.every((language) => !n.subject!.includes(headline(n.draft, { language }))),
+        grouped: n.groupSize > 1,
         channel: n.channel,
         status: n.status,
         attempts: n.attempts,

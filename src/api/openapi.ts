@@ -1,3 +1,4 @@
+import { LANGUAGES } from '../messages.js';
 /** The public contract, OpenAPI 3.1. A test checks that every route is described here and every path answers. */
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -163,7 +164,7 @@ export const OPENAPI_DOCUMENT = {
         parameters: [
           { name: 'target', in: 'query', required: false, schema: { type: 'string' } },
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-          { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['en', 'ko'] }, description: 'The language of each headline (default en).' },
+          { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: [...LANGUAGES] }, description: 'The language of each headline (default en).' },
         ],
         responses: {
           '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, notifications: { type: 'array', items: { $ref: '#/components/schemas/Notification' } } } }, 'Newest first.'),

@@ -18,6 +18,8 @@ export interface Notification {
   deliveredAt: number | null;
   deliveryId: string | null;
   subject: string | null;
+  /** How many notifications went out in the same delivery (more than 1: a grouped mail); 0 before delivery. */
+  groupSize: number;
 }
 
 interface Row {
@@ -64,6 +66,9 @@ export class AlertRecords {
       recent: db.prepare(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`),
       counts: db.prepare(`SELECT channel, status, COUNT(*) AS count, MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM notifications GROUP BY channel, status`),
       recentFor: db.prepare(`SELECT * FROM notifications WHERE target_id = ? ORDER BY id DESC LIMIT ?`),
+      groupSizes: db.prepare(`
+        SELECT delivery_id, COUNT(*) AS size FROM notifications
+        WHERE delivery_id IN (SELECT value FROM json_each(?)) GROUP BY delivery_id`),
     };
   }
 
@@ -127,11 +132,13 @@ export class AlertRecords {
 
   list(limit: number, targetId?: string): Notification[] {
     const rows = (targetId === undefined ? this.statements.recent.all(limit) : this.statements.recentFor.all(targetId, limit)) as Row[];
-    return rows.map(toNotification);
+    const ids = [...new Set(rows.map((r) => r.delivery_id).filter((id): id is string => id !== null))];
+    const sizes = new Map((this.statements.groupSizes.all(JSON.stringify(ids)) as Array<{ delivery_id: string; size: number }>).map((r) => [r.delivery_id, r.size]));
+    return rows.map((row) => toNotification(row, row.delivery_id === null ? 0 : (sizes.get(row.delivery_id) ?? 1)));
   }
 }
 
-function toNotification(row: Row): Notification {
+function toNotification(row: Row, groupSize: number): Notification {
   return {
     id: row.id,
     createdAt: row.created_at,
@@ -146,5 +153,6 @@ function toNotification(row: Row): Notification {
     deliveredAt: row.delivered_at,
     deliveryId: row.delivery_id,
     subject: row.subject,
+    groupSize,
   };
 }

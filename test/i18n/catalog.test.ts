@@ -4,6 +4,13 @@ import { describe, expect, it } from 'vitest';
 import en from '../../web/i18n/en.json' with { type: 'json' };
 import ko from '../../web/i18n/ko.json' with { type: 'json' };
 import { LANGUAGES, pickLanguage, translator, type Catalog } from '../../web/i18n.js';
+import { CHANNEL_KEYS, CLASS_KEYS, DELIVERY_KEYS, FOLK_KEYS, OFFICIAL_KEYS, STATE_KEYS } from '../../web/format.js';
+import { HEALTH_STATES } from '../../src/domain/health.js';
+import { OUTCOME_WORDS } from '../../src/domain/message.js';
+import { OFFICIAL_STATUSES } from '../../src/domain/official.js';
+import { OUTCOME_CLASSES } from '../../src/domain/outcome.js';
+import { FOLK_BLOCKS } from '../../src/health/history.js';
+import { DELIVERY_STATUSES } from '../../src/store/alert-records.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CATALOGS: Record<string, Catalog> = { en, ko };
@@ -18,13 +25,13 @@ function codeFiles(dir: string): string[] {
 }
 
 const NAMESPACES = Object.keys(en).map((key) => key.split('.')[0]!).filter((ns, i, all) => all.indexOf(ns) === i);
+const SOURCES = () => [...codeFiles('web'), ...codeFiles('src')].map((file) => ({ file, text: readFileSync(join(ROOT, file), 'utf8') }));
+
 /** Every quoted string in the code that looks like a catalog key (a known namespace, then a dot). */
 function keysInCode(): Map<string, string> {
   const found = new Map<string, string>();
   const pattern = new RegExp(`['"\`]((?:${NAMESPACES.join('|')})\\.[A-Za-z0-9_.]+)['"\`]`, 'g');
-  for (const file of [...codeFiles('web'), ...codeFiles('src')]) {
-    for (const match of readFileSync(join(ROOT, file), 'utf8').matchAll(pattern)) found.set(match[1]!, file);
-  }
+  for (const { file, text } of SOURCES()) for (const match of text.matchAll(pattern)) found.set(match[1]!, file);
   return found;
 }
 
@@ -69,6 +76,28 @@ describe('the message catalogs', () => {
     const used = keysInCode();
     expect(Object.keys(en).filter((key) => !used.has(key))).toEqual([]);
     expect([...used].filter(([key]) => !(key in en)).map(([key, file]) => `${key} (${file})`)).toEqual([]);
+  });
+
+  it('are looked up by whole keys only: no key is built at run time, and every key asked for by name exists', () => {
+    // A key built from parts (`dash.state.${s}`) would hide from both checks above.
+    const built = new RegExp(`\`(?:${NAMESPACES.join('|')})\\.[A-Za-z0-9_.]*\\$\\{`);
+    expect(SOURCES().filter(({ text }) => built.test(text)).map(({ file }) => file)).toEqual([]);
+    // Whatever namespace it names, a key passed to t(), tNodes() or message() must be in the catalog.
+    const asked = SOURCES().flatMap(({ file, text }) => [...text.matchAll(/\b(?:t|tNodes|message)\(\s*['"`]([A-Za-z]\w*\.[\w.]+)['"`]/g)].map((m) => ({ file, key: m[1]! })));
+    expect(asked.length).toBeGreaterThan(100);
+    expect(asked.filter(({ key }) => !(key in en))).toEqual([]);
+  });
+
+  it('have a word for every state, outcome class, official status, delivery status, channel and folk block the code maps', () => {
+    const covers = (map: Record<string, string>, values: readonly string[]) => expect(Object.keys(map).sort()).toEqual([...values].sort());
+    covers(STATE_KEYS, HEALTH_STATES);
+    covers(CLASS_KEYS, OUTCOME_CLASSES);
+    covers(OUTCOME_WORDS, OUTCOME_CLASSES);
+    covers(OFFICIAL_KEYS, OFFICIAL_STATUSES);
+    covers(DELIVERY_KEYS, DELIVERY_STATUSES);
+    covers(FOLK_KEYS, FOLK_BLOCKS.map((b) => b.folk));
+    covers(CHANNEL_KEYS, ['email', 'webhook', 'log']);
+    for (const map of [STATE_KEYS, CLASS_KEYS, OFFICIAL_KEYS, DELIVERY_KEYS, FOLK_KEYS, CHANNEL_KEYS]) for (const key of Object.values(map)) expect(en).toHaveProperty([key]);
   });
 
   it('leave no English in the Korean catalog beyond names, units and codes', () => {

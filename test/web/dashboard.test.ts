@@ -103,12 +103,12 @@ describe('the target detail', () => {
     // The p95 heatmap and another range redraw in place.
     await page.getByRole('button', { name: 'p95 latency' }).click();
     await expect.poll(() => page.locator('table.heatmap').getAttribute('aria-label')).toMatch(/^p95 latency/);
-    await page.getByRole('button', { name: '7d' }).click();
-    await expect.poll(() => page.locator('#latency-chart').getAttribute('aria-label')).toMatch(/7d$/);
+    await page.getByRole('button', { name: '7 d' }).click();
+    await expect.poll(() => page.locator('#latency-chart').getAttribute('aria-label')).toMatch(/7 d$/);
     expect(await pixelsOfColour(page, '#latency-chart', '--warn')).toBeGreaterThan(50);
     // Over 90 days the five days without probes break the lines instead of being bridged.
-    await page.getByRole('button', { name: '90d' }).click();
-    await expect.poll(() => page.locator('#latency-chart').getAttribute('aria-label')).toMatch(/90d$/);
+    await page.getByRole('button', { name: '90 d' }).click();
+    await expect.poll(() => page.locator('#latency-chart').getAttribute('aria-label')).toMatch(/90 d$/);
     expect(await inPage<number>(page, "window.Chart.getChart(document.querySelector('#latency-chart')).data.datasets[0].data.filter((p) => p.y === null).length")).toBeGreaterThanOrEqual(1);
     // Leaving and coming back lets go of the charts: two while a target shows, none on the overview.
     for (let round = 0; round < 3; round++) {
@@ -194,13 +194,13 @@ describe('every page, for everyone', () => {
     await page.locator(`${card(PRO)} h2 a`).focus();
     await page.keyboard.press('Enter');
     await page.waitForSelector('#latency-chart');
-    await page.getByRole('button', { name: '30d' }).focus();
+    await page.getByRole('button', { name: '30 d' }).focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByRole('button', { name: '30d' }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.getByRole('button', { name: '30 d' }).getAttribute('aria-pressed')).toBe('true');
     // The page was rebuilt for the new range; the focus is back on the button pressed.
-    expect(await inPage<string>(page, 'document.activeElement.textContent')).toBe('30d');
+    expect(await inPage<string>(page, 'document.activeElement.textContent')).toBe('30 d');
     await page.keyboard.press('Tab');
-    expect(await inPage<string>(page, 'document.activeElement.textContent')).toBe('90d');
+    expect(await inPage<string>(page, 'document.activeElement.textContent')).toBe('90 d');
   }, 90_000);
 });
 

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { inPage, screenshot, type PageOptions } from '../helpers/browser.js';
-import { card, FLASH, MINUTE, PRO, useDashboardWorld } from './world.js';
+import { card, FLASH, MINUTE, PRO, RELAY, useDashboardWorld } from './world.js';
 
 /** Seoul is nine hours east of UTC, all year. */
 const SEOUL = { locale: 'ko-KR', timezoneId: 'Asia/Seoul' } satisfies PageOptions;
@@ -27,6 +27,20 @@ interface Alerts { notifications: Array<{ target: string; headline: string; grou
 
 const pressed = (page: Page, selector: string) => page.locator(selector).getAttribute('aria-pressed');
 
+/** What a Korean page may show in Latin letters: names, ids and models, what upstreams and status pages wrote, units and codes. */
+const AS_WRITTEN = [
+  'Nano Banana Pro', 'Nano Banana', RELAY, PRO, FLASH, 'gemini-3-pro-image-preview', 'gemini-2.5-flash-image', 'gemini', 'google-cloud', 'modelpulse',
+  "The model is overloaded. Please try again later.", 'Elevated error rates for image generation', 'Asia/Seoul', 'English', 'GMT', 'UTC', 'HTTP',
+];
+
+/** Words of four or more Latin letters on the page (text, titles and labels) beyond what it must show as written. */
+async function englishLeft(page: Page): Promise<string[]> {
+  const text = await inPage<string>(page, `document.title + ' ' + document.body.innerText + ' ' + [...document.querySelectorAll('[title], [aria-label]')]
+    .map((el) => (el.getAttribute('title') ?? '') + ' ' + (el.getAttribute('aria-label') ?? '')).join(' ')`);
+  const rest = AS_WRITTEN.reduce((left, written) => left.split(written).join(' '), text);
+  return [...new Set(rest.match(/[A-Za-z]{4,}/g) ?? [])];
+}
+
 describe('a reader in Seoul', () => {
   it('sees the overview in Korean with Seoul times by default, can switch to English (remembered over a reload) and back; an en-US browser gets English', async () => {
     const w = await world();
@@ -36,7 +50,7 @@ describe('a reader in Seoul', () => {
     // Korean, picked from the browser's languages with nothing saved.
     await expect.poll(() => page.locator(`${card(PRO)} .badge`).textContent()).toBe('정상');
     expect(await page.locator('main h1').textContent()).toBe('모델 상태');
-    expect(await page.locator('nav a').allTextContents()).toEqual(['개요', '사건', '알림']);
+    expect(await page.locator('nav a').allTextContents()).toEqual(['개요', '장애', '알림']);
     expect(await inPage<string>(page, 'document.documentElement.lang')).toBe('ko');
     expect(await page.locator(`${card(PRO)} .advice`).textContent()).toMatch(/^보내기 · 타임아웃 \d+초$/);
     expect(await pressed(page, '#prefs button[data-language="ko"]')).toBe('true');
@@ -51,6 +65,7 @@ describe('a reader in Seoul', () => {
     expect(seoulClock).toMatch(/^21:0\d$/);
     expect(await page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^${escape(seoulClock)} GMT\\+9부터\\(`));
     await screenshot(page, 'locale-overview-ko');
+    expect(await englishLeft(page)).toEqual([]);
 
     // English, chosen here: it stays over a reload although the browser still says ko-KR.
     await page.locator('#prefs button[data-language="en"]').click();
@@ -111,12 +126,13 @@ describe('a reader in Seoul', () => {
     // The folk table's 12–18 UTC peak, as Seoul reads it.
     expect(await page.locator('table.folk').getAttribute('data-offset')).toBe(String(SEOUL_OFFSET_MINUTES));
     const peakRow = page.locator('table.folk tbody tr').nth(2);
-    expect(await peakRow.locator('td').nth(0).textContent()).toBe('21–03시');
+    expect(await peakRow.locator('td').nth(0).textContent()).toBe('21–03');
     expect(await peakRow.locator('td').nth(1).textContent()).toBe('최고');
     // Our incident started some minutes past 12:10 UTC: past 21:10 in Seoul.
     const incidentStart = page.locator('table.incidents tbody tr').first().locator('td').first();
     expect(await incidentStart.textContent()).toMatch(/^21:[1-5]\d GMT\+9$/);
     await screenshot(page, 'locale-detail-ko-seoul');
+    expect(await englishLeft(page)).toEqual([]);
 
     // UTC on request: the same page re-renders with the week folded in UTC.
     await page.locator('#prefs button[data-zone="utc"]').click();
@@ -126,7 +142,9 @@ describe('a reader in Seoul', () => {
     expect(utcQuiet).toContain('UTC');
     expect(utcQuiet).not.toContain('GMT+9');
     expect(await page.locator('table.folk').getAttribute('data-offset')).toBe('0');
-    expect(await page.locator('table.folk tbody tr').nth(2).locator('td').nth(0).textContent()).toBe('12–18시');
+    expect(await page.locator('table.folk tbody tr').nth(2).locator('td').nth(0).textContent()).toBe('12–18');
+    // The last block ends at midnight: 24, as the folk table writes it, not 00.
+    expect(await page.locator('table.folk tbody tr').nth(3).locator('td').nth(0).textContent()).toBe('18–24');
     expect(await page.locator('table.heatmap td.heat').count()).toBe(168);
     expect(await page.locator('table.incidents tbody tr').first().locator('td').first().textContent()).toMatch(/^12:[1-5]\d UTC$/);
     expect(await pressed(page, '#prefs button[data-zone="utc"]')).toBe('true');
@@ -175,6 +193,26 @@ describe('a reader in Seoul', () => {
     expect(await first.locator('td').nth(2).textContent()).toContain(ko.notifications[0]!.headline);
     expect(await first.locator('td').nth(0).textContent()).toMatch(/GMT\+9$/);
     await screenshot(alerts.page, 'locale-alerts-ko');
+    expect(await englishLeft(alerts.page)).toEqual([]);
     expect(alerts.errors).toEqual([]);
   }, 120_000);
+});
+
+describe('a reader in a zone off the hour', () => {
+  it('labels the week folded in India time (+5:30) at half past, and shows the folk hours as 17:30–23:30', async () => {
+    const w = await world();
+    await w.runTo(3);
+    const india = await w.api<Hours>(`/api/targets/${PRO}/hours?offset=330`);
+    // Each UTC hour lands in the cell of the Indian hour it starts in: 01:00 UTC is 06:30, in the cell of 06.
+    expect(india.quietest?.start).toBe(6 * 24 + 6);
+    const { page, errors } = await w.open(`/targets/${PRO}`, { locale: 'en-IN', timezoneId: 'Asia/Kolkata' });
+    await page.waitForSelector('.quietest[data-start]');
+    expect(Number(await page.locator('.quietest').getAttribute('data-start'))).toBe(6 * 24 + 6);
+    // The zone's short name is Intl's: IST in en-IN.
+    expect(await page.locator('.quietest strong').textContent()).toMatch(/^quietest: Sun 06:30–10:30 (IST|GMT\+5:30), 0% 503$/);
+    expect(await page.locator('table.heatmap thead th').first().textContent()).toBe('00:30');
+    expect(await page.locator('table.heatmap tbody tr').nth(6).locator('td').nth(6).getAttribute('title')).toMatch(/^Sun 06:30 (IST|GMT\+5:30): /);
+    expect(await page.locator('table.folk tbody tr').nth(2).textContent()).toMatch(/^17:30–23:30peak/);
+    expect(errors).toEqual([]);
+  }, 60_000);
 });

@@ -13,7 +13,7 @@ export interface EmailSettings {
 export interface EmailNotifier extends Notifier {
   verify(): Promise<void>;
   /** Sends a plain test message; resolves with the server's answer. */
-  sendTest(text: string): Promise<{ response: string; messageId: string; accepted: string[]; rejected: string[] }>;
+  sendTest(mail: { subject: string; text: string }): Promise<{ response: string; messageId: string; accepted: string[]; rejected: string[] }>;
   close(): void;
 }
 
@@ -40,8 +40,7 @@ export function emailNotifier(settings: EmailSettings, context: RenderContext): 
     async verify() {
       await transport.verify();
     },
-    async sendTest(text) {
-      const subject = `${context.demo ? '[modelpulse DEMO]' : '[modelpulse]'} test mail: alerts reach you`;
+    async sendTest({ subject, text }) {
       const info = (await transport.sendMail({ from: settings.from, to: settings.to, subject, text })) as { messageId?: string; response?: string; accepted?: unknown[]; rejected?: unknown[] };
       return { response: info.response ?? '', messageId: info.messageId ?? '', accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String) };
     },

@@ -23,11 +23,12 @@ function run(cwd: string, env: Record<string, string>): Promise<{ code: number |
   });
 }
 
-function writeConfig(dir: string, smtpPort: number): void {
+function writeConfig(dir: string, smtpPort: number, language?: string): void {
   writeFileSync(
     join(dir, 'modelpulse.yaml'),
     [
       'alerts:',
+      ...(language ? [`  language: ${language}`] : []),
       '  email:',
       '    to: [oncall@example.com]',
       '    from: modelpulse@example.com',
@@ -66,6 +67,16 @@ describe('npm run alerts:test', () => {
     expect(inbox.mails[0]!.subject).toBe('[modelpulse] test mail: alerts reach you');
     expect(inbox.mails[0]!.text).toContain('Targets: nano-banana-pro');
     expect(out + inbox.mails[0]!.text).not.toContain(PASSWORD);
+  });
+
+  it('words the test mail in alerts.language', async () => {
+    inbox = await startInbox({ auth: { user: 'alerts', pass: PASSWORD } });
+    const dir = tempDir();
+    writeConfig(dir, inbox.port, 'ko');
+    const { code } = await run(dir, { SMTP_USER: 'alerts', SMTP_PASSWORD: PASSWORD, GEMINI_API_KEY: 'AIza-test' });
+    expect(code).toBe(0);
+    expect(inbox.mails[0]!.subject).toBe('[modelpulse] 테스트 메일: 알림이 도착합니다');
+    expect(inbox.mails[0]!.text).toMatch(/^modelpulse의 테스트 메일입니다\. .+\n\n설정: .+\n대상: nano-banana-pro/);
   });
 
   it('reports a rejected login with exit code 1 and without echoing the password', async () => {

@@ -40,8 +40,15 @@ export async function postJson(request: CanaryRequest, options: ExchangeOptions)
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
       signal,
+      // Following would carry the API key (x-goog-api-key, Authorization) to wherever it points.
+      redirect: 'manual',
     });
     ttfbMs = elapsed();
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => undefined);
+      const message = `redirected (HTTP ${response.status}) to ${originOf(response.headers.get('location'), url)}; probes never follow redirects: check the target's baseUrl`;
+      return { kind: 'failed', verdict: verdict('client_error', { message, detail: 'redirect' }), httpStatus: response.status, latencyMs: elapsed(), ttfbMs };
+    }
     const text = await readCapped(response, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
     const timing = { latencyMs: elapsed(), ttfbMs };
     if (text === null) {
@@ -62,6 +69,16 @@ export async function postJson(request: CanaryRequest, options: ExchangeOptions)
     return { kind: 'failed', verdict: verdict('network', { message: networkMessage(error, code), detail: code }), ...timing };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Where a redirect points, as an origin only: its path or query could hold a token. */
+function originOf(location: string | null, base: string): string {
+  if (!location) return 'nowhere (no Location header)';
+  try {
+    return new URL(location, base).origin;
+  } catch {
+    return 'an unreadable Location';
   }
 }
 

@@ -28,6 +28,9 @@ export interface Forced {
   /** How many calls it answers; every call until cleared when absent. */
   times?: number;
   delayMs?: number;
+  /** For kind 'redirect': where to, and with which status (302 when absent). */
+  redirectTo?: string;
+  redirectStatus?: 301 | 302 | 303 | 307 | 308;
 }
 
 export interface Simulator {
@@ -105,13 +108,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     requests.push({ at: now(), model, protocol: gemini ? 'gemini' : 'openai' });
     const wantsImage = gemini ? JSON.stringify(json).includes('"IMAGE"') : JSON.stringify(json).includes('"image"');
     const auth = gemini ? req.headers['x-goog-api-key'] ?? url.searchParams.get('key') : req.headers.authorization?.replace(/^Bearer\s+/i, '');
-    const choice: { kind: ReplyKind; delayMs: number } = !auth
+    const choice: Choice = !auth
       ? { kind: gemini ? 'permission_denied' : 'bad_key', delayMs: 0 }
       : !SIMULATED_MODELS.includes(model)
         ? { kind: 'not_found', delayMs: 0 }
         : (() => {
             const f = pickForced(model);
-            return f ? { kind: f.kind, delayMs: f.delayMs ?? 0 } : scripted();
+            return f ? choiceOf(f) : scripted();
           })();
     await answer(req, res, choice, () =>
       gemini ? (geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, wantsImage, maxOutputTokensOf(json))) : openAiReply(choice.kind, model, wantsImage),
@@ -119,9 +122,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
 
   /** Answers a model call after its delay: hangs, cuts the connection mid-reply, or sends the reply. */
-  async function answer(req: IncomingMessage, res: ServerResponse, choice: { kind: ReplyKind; delayMs: number }, reply: () => WireReply): Promise<void> {
+  async function answer(req: IncomingMessage, res: ServerResponse, choice: Choice, reply: () => WireReply): Promise<void> {
     if (choice.kind === 'hang') return; // hold the socket open; the caller's deadline ends it
     if (choice.delayMs > 0) await sleep(choice.delayMs);
+    if (choice.kind === 'redirect') {
+      res.writeHead(choice.redirect?.status ?? 302, { location: choice.redirect?.to ?? 'http://127.0.0.1:9/moved' });
+      res.end();
+      return;
+    }
     if (choice.kind === 'close') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"candidates": [');
@@ -138,9 +146,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
    */
   async function vertexCall(req: IncomingMessage, res: ServerResponse, location: string, model: string, json: unknown): Promise<void> {
     requests.push({ at: now(), model, protocol: 'vertex', location });
-    const forcedOrDrawn = (): { kind: ReplyKind; delayMs: number } => {
+    const forcedOrDrawn = (): Choice => {
       const f = pickForced(model, location);
-      if (f) return { kind: f.kind, delayMs: f.delayMs ?? 0 };
+      if (f) return choiceOf(f);
       const drawn = scripted();
       return drawn.kind === 'overloaded' ? { ...drawn, kind: 'exhausted' } : drawn;
     };
@@ -218,6 +226,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
   };
   return api;
+}
+
+/** How the simulator answers one model call. */
+interface Choice {
+  kind: ReplyKind;
+  delayMs: number;
+  redirect?: { to: string | undefined; status: number | undefined };
+}
+
+function choiceOf(f: Forced): Choice {
+  return { kind: f.kind, delayMs: f.delayMs ?? 0, ...(f.kind === 'redirect' ? { redirect: { to: f.redirectTo, status: f.redirectStatus } } : {}) };
 }
 
 function send(res: ServerResponse, reply: WireReply): void {

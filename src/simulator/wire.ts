@@ -26,6 +26,8 @@ export const REPLY_KINDS = [
   'invalid_json',
   'hang',
   'close',
+  // A redirect to another origin (Forced.redirectTo): a probe must not follow it with its key.
+  'redirect',
 ] as const;
 export type ReplyKind = (typeof REPLY_KINDS)[number];
 

@@ -278,6 +278,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     },
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     closing: stopping.signal,
+    log,
     access: config.server.auth,
     reports: {
       tokens: reportSettings.tokens,

@@ -1,4 +1,6 @@
 import { Hono, type Context } from 'hono';
+import { requestId, type RequestIdVariables } from 'hono/request-id';
+import { silentLogger, type Logger } from '../log.js';
 import type { ConfigMode } from '../config/target.js';
 import { dataRoutes, type DataSource } from './data-routes.js';
 import { healthRoutes, type HealthSource } from './health-routes.js';
@@ -30,6 +32,8 @@ export interface ApiDeps {
   access?: Access;
   /** Client reports; absent: POST /api/reports answers that reporting is off. */
   reports?: ReportSink;
+  /** Where a request that failed inside the service is logged, with its request id. */
+  log?: Logger;
 }
 
 const NO_SINK: ReportSink = {
@@ -44,6 +48,9 @@ const NO_SINK: ReportSink = {
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   const demo = deps.mode === 'demo';
+  const log = deps.log ?? silentLogger;
+  // Every reply names its request (X-Request-Id), so a user's report of a failure finds its log line.
+  app.use('*', requestId());
   app.use('*', accessGuard(deps.access ?? OPEN));
 
   const index = (c: Context) =>
@@ -77,6 +84,16 @@ export function createApp(deps: ApiDeps): Hono {
   app.get('/api/openapi.json', (c) => c.json(OPENAPI_DOCUMENT));
 
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
-  app.onError((_error, c) => c.json({ error: 'internal error; see the service log' }, 500));
+  app.onError((error, c) => {
+    const id = requestIdOf(c);
+    const where = `${c.req.method} ${new URL(c.req.url).pathname}`;
+    log.error(`request ${id} ${where} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return c.json({ error: `internal error; see the service log for request ${id}`, requestId: id }, 500);
+  });
   return app;
+}
+
+/** The id requestId() gave this request (Hono types it only on an app declared with its variables, which the route modules are not). */
+function requestIdOf(c: Context): string {
+  return (c as unknown as Context<{ Variables: RequestIdVariables }>).get('requestId');
 }

@@ -24,6 +24,7 @@ import { startSimulator, type Simulator } from './simulator/server.js';
 import { backfillDemo } from './simulator/backfill.js';
 import { FORECAST_DAYS, QUIET_HOURS } from './api/dashboard-routes.js';
 import { nextQuietWindow, type WeekHour } from './health/history.js';
+import { lockDataDir, type DataDirLockOptions } from './store/data-dir-lock.js';
 import { Store } from './store/store.js';
 import { GRADE_WINDOW_MS } from './status/correlate.js';
 import { ReportVotes } from './health/reports.js';
@@ -50,6 +51,8 @@ export interface ServiceOptions {
   probe?: (target: Target, signal: AbortSignal) => Promise<Outcome>;
   /** How status pages are fetched (tests: no real sleeping between retries). */
   statusFetch?: Omit<FetchOptions, 'signal'>;
+  /** The data dir's one-writer lock (tests: no waiting for a stale lock). */
+  dataDirLock?: DataDirLockOptions;
 }
 
 export interface Service {
@@ -88,6 +91,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     (s): s is string => typeof s === 'string',
   );
   const log = options.log ?? createLogger({ secrets, now, ...(options.logWrite ? { write: options.logWrite } : {}) });
+  const unlock = await lockDataDir(config.dataDir, options.dataDirLock ?? {}, (error) =>
+    log.error(`data dir lock lost (${error.message}): another modelpulse may now write to ${config.dataDir} too`),
+  );
   const store = new Store(config.dataDir);
   store.prune(now(), config.retention);
   // Demo mode has a made-up past too, so the uptime bars and the heatmap show something at once.
@@ -352,6 +358,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.close();
+      await unlock();
       await simulator?.close();
     })());
 

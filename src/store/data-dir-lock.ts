@@ -1,0 +1,103 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { errorCode } from '../probes/http.js';
+
+export interface DataDirLockOptions {
+  /** A lock not renewed for this long belongs to a process that died (default 10 s; at least 2 s). */
+  staleMs?: number;
+  /** How long to wait at start for the lock of another host's instance to go stale (default 12 s). */
+  waitMs?: number;
+}
+
+export class DataDirInUse extends Error {}
+
+const LOCK_NAME = 'modelpulse.lock';
+/** Beside the lock (proper-lockfile removes the lock directory with rmdir, so it must stay empty). */
+const HOLDER_NAME = 'modelpulse.lock.holder';
+/** Dirs this process holds: a second service here is refused, not mistaken for a restart as the same pid. */
+const heldHere = new Set<string>();
+
+interface Holder {
+  pid: number;
+  host: string;
+}
+
+/**
+ * Makes this process the data dir's one writer: two instances on one dir would both probe, both
+ * mail and interleave their writes. The lock (a directory, created atomically) is renewed every
+ * staleMs / 2 while the service runs, and names its holder. A holder on this host that is gone (a
+ * crash, or a container restarted as the same pid) is replaced at once; another host's lock is
+ * waited for until it goes stale. Resolves to its release.
+ */
+export async function lockDataDir(dir: string, options: DataDirLockOptions, onLost: (error: Error) => void): Promise<() => Promise<void>> {
+  mkdirSync(dir, { recursive: true });
+  const staleMs = Math.max(2_000, options.staleMs ?? 10_000);
+  const waitMs = options.waitMs ?? 12_000;
+  const lockfilePath = join(dir, LOCK_NAME);
+  const holderPath = join(dir, HOLDER_NAME);
+  const take = (wait: number) =>
+    lockfile.lock(dir, {
+      lockfilePath,
+      realpath: false,
+      stale: staleMs,
+      update: staleMs / 2,
+      retries: wait > 0 ? { retries: Math.ceil(wait / 500), minTimeout: 500, maxTimeout: 500, factor: 1 } : 0,
+      onCompromised: onLost,
+    });
+  const taken = async (wait: number) => {
+    const release = await take(wait);
+    writeFileSync(holderPath, JSON.stringify({ pid: process.pid, host: hostname() } satisfies Holder));
+    heldHere.add(dir);
+    return async () => {
+      heldHere.delete(dir);
+      // Already gone (taken over after a long stall): there is nothing left to release.
+      await release().catch(() => undefined);
+    };
+  };
+  if (heldHere.has(dir)) throw inUse(dir, lockfilePath, 'this process');
+  try {
+    return await taken(0);
+  } catch (error) {
+    if (errorCode(error) !== 'ELOCKED') throw error;
+  }
+  const holder = holderOf(holderPath);
+  if (holder?.host === hostname()) {
+    // The same pid as ours is an earlier life of this process (a container restarted as pid 1).
+    if (holder.pid !== process.pid && alive(holder.pid)) throw inUse(dir, lockfilePath, `pid ${holder.pid}`);
+    rmSync(lockfilePath, { recursive: true, force: true });
+    return taken(0);
+  }
+  try {
+    return await taken(waitMs);
+  } catch (error) {
+    if (errorCode(error) !== 'ELOCKED') throw error;
+    throw inUse(dir, lockfilePath, holder ? `pid ${holder.pid} on ${holder.host}` : 'holder unknown');
+  }
+}
+
+function inUse(dir: string, lockfilePath: string, who: string): DataDirInUse {
+  return new DataDirInUse(
+    `the data dir ${dir} is in use by another modelpulse (${who}): its lock ${lockfilePath} is held. ` +
+      'Stop the other instance, or give this one a data dir of its own (MODELPULSE_DATA_DIR).',
+  );
+}
+
+function holderOf(holderPath: string): Holder | null {
+  try {
+    const parsed = JSON.parse(readFileSync(holderPath, 'utf8')) as Partial<Holder>;
+    return typeof parsed.pid === 'number' && typeof parsed.host === 'string' ? { pid: parsed.pid, host: parsed.host } : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) === 'EPERM';
+  }
+}

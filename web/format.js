@@ -166,6 +166,7 @@ export const CLASS_KEYS = {
 export const CHANNEL_KEYS = { email: 'dash.channel.email', webhook: 'dash.channel.webhook', log: 'dash.channel.log' };
 export const DELIVERY_KEYS = {
   pending: 'dash.delivery.pending', sending: 'dash.delivery.sending', delivered: 'dash.delivery.delivered', unconfirmed: 'dash.delivery.unconfirmed',
+  failed: 'dash.delivery.failed',
 };
 export const FOLK_KEYS = { low: 'dash.folk.low', medium: 'dash.folk.medium', peak: 'dash.folk.peak', high: 'dash.folk.high' };
 export const OFFICIAL_KEYS = {

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { redact } from '../log.js';
 import type { AlertRecords, Notification } from '../store/alert-records.js';
-import type { Notifier } from './notifiers/notifier.js';
+import { PermanentRefusal, type Notifier } from './notifiers/notifier.js';
 import type { NoticeTarget } from './render.js';
 
 export interface OutboxOptions {
@@ -15,6 +15,8 @@ export interface OutboxOptions {
 
 const FIRST_RETRY_MS = 15_000;
 const MAX_RETRY_MS = 2 * 60_000;
+/** Attempts a refusal for good gets before its notifications are marked failed (in case it was a fluke of the server's). */
+export const PERMANENT_ATTEMPTS = 3;
 
 /** Retry delay after the n-th failed attempt: 15 s, 30 s, 1 min, then every 2 min; a mail server back up is found soon. */
 export function retryDelay(attempts: number): number {
@@ -68,6 +70,11 @@ export class OutboxSender {
     } catch (error) {
       const attempts = Math.max(...group.map((n) => n.attempts)) + 1;
       const message = redact(error instanceof Error ? error.message : String(error), this.options.secrets);
+      if (error instanceof PermanentRefusal && attempts >= PERMANENT_ATTEMPTS) {
+        this.records.markGivenUp(ids, message);
+        this.options.log.error(`alert ${notifier.channel}: delivery refused for good after ${attempts} attempts, marked failed: ${message}`);
+        return;
+      }
       this.records.markFailed(ids, message, this.options.now() + retryDelay(attempts));
       this.options.log.warn(`alert ${notifier.channel}: delivery failed (attempt ${attempts}), will retry in ${Math.round(retryDelay(attempts) / 1000)} s: ${message}`);
     }

@@ -397,7 +397,7 @@ export const OPENAPI_DOCUMENT = {
           headline: { type: 'string', description: 'In the language of ?lang (default en).' },
           grouped: { type: 'boolean', description: "True when the mail went out grouped with other alerts: its subject names them, not this headline." },
           channel: { type: 'string', enum: ['email', 'webhook', 'log'] },
-          status: { type: 'string', enum: ['pending', 'sending', 'delivered', 'unconfirmed'] },
+          status: { type: 'string', enum: ['pending', 'sending', 'delivered', 'unconfirmed', 'failed'] },
           attempts: { type: 'integer' },
           nextAttemptAt: { type: ['string', 'null'], format: 'date-time' },
           lastError: { type: ['string', 'null'] },

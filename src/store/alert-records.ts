@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AlertDraft, AlertState } from '../domain/alert.js';
 
-export const DELIVERY_STATUSES = ['pending', 'sending', 'delivered', 'unconfirmed'] as const;
+export const DELIVERY_STATUSES = ['pending', 'sending', 'delivered', 'unconfirmed', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface Notification {
@@ -62,6 +62,7 @@ export class AlertRecords {
         UPDATE notifications SET status = 'delivered', delivered_at = ?, delivery_id = ?, subject = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`),
       failed: db.prepare(`
         UPDATE notifications SET status = 'pending', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`),
+      givenUp: db.prepare(`UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`),
       interrupted: db.prepare(`UPDATE notifications SET status = 'unconfirmed', last_error = ? WHERE status = 'sending'`),
       recent: db.prepare(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`),
       counts: db.prepare(`SELECT channel, status, COUNT(*) AS count, MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM notifications GROUP BY channel, status`),
@@ -110,6 +111,11 @@ export class AlertRecords {
 
   markFailed(ids: readonly number[], error: string, nextAttemptAt: number): void {
     this.db.transaction(() => ids.forEach((id) => this.statements.failed.run(error, nextAttemptAt, id)))();
+  }
+
+  /** Refused for good: never tried again, listed as failed. */
+  markGivenUp(ids: readonly number[], error: string): void {
+    this.db.transaction(() => ids.forEach((id) => this.statements.givenUp.run(error, id)))();
   }
 
   /**

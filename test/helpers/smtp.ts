@@ -5,12 +5,19 @@ import { SMTPServer } from 'smtp-server';
 export interface Inbox {
   port: number;
   mails: ParsedMail[];
+  /** While set, the server refuses every recipient (at RCPT TO) or every message (after DATA) with this reply. */
+  refuse: { at: 'rcpt' | 'data'; code: number; text: string } | null;
   close(): Promise<void>;
+}
+
+function refusal(code: number, text: string): Error & { responseCode: number } {
+  return Object.assign(new Error(text), { responseCode: code });
 }
 
 /** A real SMTP server on loopback that parses every accepted message; optionally with a login. */
 export async function startInbox(options: { port?: number; auth?: { user: string; pass: string } } = {}): Promise<Inbox> {
   const mails: ParsedMail[] = [];
+  const inbox = { refuse: null as Inbox['refuse'] };
   const server = new SMTPServer({
     secure: false,
     disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
@@ -21,9 +28,15 @@ export async function startInbox(options: { port?: number; auth?: { user: string
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return callback(null, { user: auth.username });
       return callback(new Error('Invalid username or password'));
     },
+    onRcptTo(_address, _session, callback) {
+      const refuse = inbox.refuse;
+      callback(refuse?.at === 'rcpt' ? refusal(refuse.code, refuse.text) : undefined);
+    },
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then((mail) => {
+          const refuse = inbox.refuse;
+          if (refuse?.at === 'data') return callback(refusal(refuse.code, refuse.text));
           mails.push(mail);
           callback();
         })
@@ -35,5 +48,5 @@ export async function startInbox(options: { port?: number; auth?: { user: string
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return Object.assign(inbox, { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
 }

@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { SmtpSettings } from '../../config/target.js';
 import { renderMail, type Notice, type RenderContext } from '../render.js';
+import { PermanentRefusal } from './notifier.js';
 import type { Notifier } from './notifier.js';
 
 export interface EmailSettings {
@@ -34,7 +35,11 @@ export function emailNotifier(settings: EmailSettings, context: RenderContext): 
     async send(notices) {
       const mail = renderMail(notices, context);
       const messageId = `<modelpulse.${notices.map((n) => n.id).join('.')}@${domain}>`;
-      const info = (await transport.sendMail({ from: settings.from, to: settings.to, subject: mail.subject, text: mail.text, html: mail.html, messageId })) as { messageId?: string; response?: string };
+      const info = (await transport
+        .sendMail({ from: settings.from, to: settings.to, subject: mail.subject, text: mail.text, html: mail.html, messageId })
+        .catch((error: unknown) => {
+          throw refusedForGood(error) ? new PermanentRefusal(error instanceof Error ? error.message : String(error), { cause: error }) : error;
+        })) as { messageId?: string; response?: string };
       return { deliveryId: info.messageId ?? messageId, subject: mail.subject, response: info.response ?? '' };
     },
     async verify() {
@@ -48,4 +53,10 @@ export function emailNotifier(settings: EmailSettings, context: RenderContext): 
       transport.close();
     },
   };
+}
+
+/** An SMTP 5xx to RCPT TO (every recipient refused) or to DATA (the message refused): the same mail would be refused again. */
+function refusedForGood(error: unknown): boolean {
+  const { responseCode, command } = (error ?? {}) as { responseCode?: unknown; command?: unknown };
+  return typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600 && typeof command === 'string' && /^(RCPT|DATA)\b/i.test(command);
 }

@@ -5,3 +5,9 @@ export interface Notifier {
   channel: string;
   send(notices: readonly Notice[]): Promise<{ deliveryId: string; subject: string; response: string }>;
 }
+
+/**
+ * A refusal that sending the same notification again would meet again: an SMTP 5xx to a recipient
+ * or to the message, a webhook's 4xx other than 408 and 429. Retried a few times, then given up.
+ */
+export class PermanentRefusal extends Error {}

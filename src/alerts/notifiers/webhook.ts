@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { headline, renderMail, type Notice, type RenderContext } from '../render.js';
+import { PermanentRefusal } from './notifier.js';
 import type { Notifier } from './notifier.js';
 
 export interface WebhookSettings {
@@ -25,7 +26,12 @@ export function webhookNotifier(settings: WebhookSettings, context: RenderContex
     if (settings.secret) headers[SIGNATURE_HEADER] = sign(settings.secret, timestamp, body);
     const response = await fetch(settings.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
     const text = (await response.text()).slice(0, 200);
-    if (!response.ok) throw new Error(`webhook answered HTTP ${response.status}${text ? `: ${text}` : ''}`);
+    if (!response.ok) {
+      const message = `webhook answered HTTP ${response.status}${text ? `: ${text}` : ''}`;
+      // A 4xx says the request itself is wrong (gone, forbidden, malformed); 408 and 429 only ask to come back later.
+      const forGood = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
+      throw forGood ? new PermanentRefusal(message) : new Error(message);
+    }
     return `HTTP ${response.status}`;
   };
   return {

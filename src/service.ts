@@ -75,6 +75,8 @@ export interface Service {
 }
 
 const HEARTBEAT_STALE_MS = 10_000;
+/** How long a stop waits for probes and mail in flight: below Docker's default 10 s before SIGKILL. */
+const SHUTDOWN_GRACE_MS = 8_000;
 /** Reports of calls that started within this long move health; older ones are only stored. */
 const REPORT_VOTE_WINDOW_MS = 5 * 60_000;
 
@@ -352,8 +354,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const close = () =>
     (closing ??= (async () => {
       for (const job of jobs) await job.destroy();
-      await Promise.all([scheduler.stop(options.shutdownGraceMs ?? 10_000), official.close()]);
-      await alerts.close();
+      // One deadline for probes and mail together, inside Docker's default 10 s stop grace.
+      const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.all([scheduler.stop(graceMs), official.close(), alerts.close(deadline)]);
+      clearTimeout(timer);
       stopping.abort();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -18,7 +18,8 @@ export interface AlertWiring {
   tick(now: number): Promise<void>;
   /** Checks each channel that can be checked (SMTP login) and logs the result; never throws. */
   verify(): Promise<void>;
-  close(): Promise<void>;
+  /** Lets sends in flight finish, until `deadline` at most (what is cut off is sent again at the next start). */
+  close(deadline?: Promise<void>): Promise<void>;
 }
 
 /** Builds the alert channels from the settings: email and/or webhook, else the service log. */
@@ -49,7 +50,7 @@ export function wireAlerts(options: {
 }): AlertWiring {
   const { store, targets, settings, notifiers, log, now } = options;
   const interrupted = store.alerts.settleInterrupted();
-  if (interrupted > 0) log.warn(`alerts: ${interrupted} notification(s) were being sent when the service stopped; marked unconfirmed, not resent`);
+  if (interrupted > 0) log.warn(`alerts: ${interrupted} notification(s) were being sent when the service stopped; sending them again with the same Message-ID`);
   const channels = notifiers.map((n) => n.channel);
   const alerting = new Alerting(store.alerts, targets, options.engine, channels, options.official);
   const outbox = new OutboxSender(store.alerts, notifiers, {
@@ -80,8 +81,8 @@ export function wireAlerts(options: {
         }
       }
     },
-    async close() {
-      await outbox.drain();
+    async close(deadline) {
+      await outbox.drain(deadline);
       for (const notifier of notifiers) (notifier as { close?: () => void }).close?.();
     },
   };

@@ -55,19 +55,28 @@ export class OutboxSender {
     return Promise.all(started).then(() => undefined);
   }
 
-  /** Waits for sends in flight (shutdown). */
-  async drain(): Promise<void> {
-    await Promise.all([...this.running]);
+  private abandoned = false;
+
+  /**
+   * Waits for sends in flight (shutdown), at most until `deadline` resolves. A send still going then
+   * is left as it is: its rows stay "sending", and the next start sends them again under the same
+   * claim (at least once, with a Message-ID the receiver can drop a repeat by).
+   */
+  async drain(deadline: Promise<void> = new Promise(() => undefined)): Promise<void> {
+    await Promise.race([Promise.all([...this.running]), deadline]);
+    this.abandoned = this.running.size > 0;
   }
 
   private async send(notifier: Notifier, group: Notification[]): Promise<void> {
     const ids = group.map((n) => n.id);
     const notices = group.map((n) => ({ id: n.id, draft: n.draft, target: this.options.targets.get(n.targetId) ?? { id: n.targetId, name: n.targetId, model: '' } }));
     try {
-      const result = await notifier.send(notices);
+      const result = await notifier.send(notices, group[0]!.claim ?? `${this.records.installation}.${ids[0]}`);
+      if (this.abandoned) return;
       this.records.markDelivered(ids, result.deliveryId, result.subject, this.options.now());
       this.options.log.info(`alert ${notifier.channel}: delivered ${ids.length} notification(s) "${result.subject}" (${result.response})`);
     } catch (error) {
+      if (this.abandoned) return;
       const attempts = Math.max(...group.map((n) => n.attempts)) + 1;
       const message = redact(error instanceof Error ? error.message : String(error), this.options.secrets);
       if (error instanceof PermanentRefusal && attempts >= PERMANENT_ATTEMPTS) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { AlertDraft, AlertState } from '../domain/alert.js';
 
@@ -20,6 +21,8 @@ export interface Notification {
   subject: string | null;
   /** How many notifications went out in the same delivery (more than 1: a grouped mail); 0 before delivery. */
   groupSize: number;
+  /** The delivery this row was claimed for: one id through retries and restarts (null until first claimed). */
+  claim: string | null;
 }
 
 interface Row {
@@ -36,13 +39,18 @@ interface Row {
   delivered_at: number | null;
   delivery_id: string | null;
   subject: string | null;
+  claim: string | null;
 }
 
 /** Alert memory per target and the durable outbox: a notification is written before any send. */
 export class AlertRecords {
   private readonly statements;
+  /** This database's own id, made at its first start: two installations, or a reset one, never share a Message-ID. */
+  readonly installation: string;
 
   constructor(private readonly db: Database.Database) {
+    db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('installation', ?)`).run(randomUUID());
+    this.installation = (db.prepare(`SELECT value FROM meta WHERE key = 'installation'`).get() as { value: string }).value;
     this.statements = {
       states: db.prepare(`SELECT target_id, state FROM alert_state`),
       saveState: db.prepare(`
@@ -52,18 +60,19 @@ export class AlertRecords {
         INSERT INTO notifications (created_at, target_id, kind, channel, draft, status, next_attempt_at)
         VALUES (?, ?, ?, ?, ?, 'pending', ?)`),
       oldest: db.prepare(`
-        SELECT created_at, next_attempt_at FROM notifications WHERE channel = ? AND status = 'pending'
+        SELECT created_at, next_attempt_at, claim FROM notifications WHERE channel = ? AND status = 'pending'
         ORDER BY created_at, id LIMIT 1`),
       due: db.prepare(`
-        SELECT * FROM notifications WHERE channel = ? AND status = 'pending' AND created_at <= ?
+        SELECT * FROM notifications WHERE channel = ? AND status = 'pending' AND claim IS NULL AND created_at <= ?
         ORDER BY created_at, id LIMIT ?`),
-      mark: db.prepare(`UPDATE notifications SET status = ? WHERE id = ?`),
+      claimed: db.prepare(`SELECT * FROM notifications WHERE channel = ? AND status = 'pending' AND claim = ? ORDER BY created_at, id`),
+      mark: db.prepare(`UPDATE notifications SET status = 'sending', claim = ? WHERE id = ?`),
       delivered: db.prepare(`
         UPDATE notifications SET status = 'delivered', delivered_at = ?, delivery_id = ?, subject = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`),
       failed: db.prepare(`
         UPDATE notifications SET status = 'pending', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`),
       givenUp: db.prepare(`UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`),
-      interrupted: db.prepare(`UPDATE notifications SET status = 'unconfirmed', last_error = ? WHERE status = 'sending'`),
+      interrupted: db.prepare(`UPDATE notifications SET status = 'pending', last_error = ? WHERE status = 'sending'`),
       recent: db.prepare(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`),
       counts: db.prepare(`SELECT channel, status, COUNT(*) AS count, MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM notifications GROUP BY channel, status`),
       recentFor: db.prepare(`SELECT * FROM notifications WHERE target_id = ? ORDER BY id DESC LIMIT ?`),
@@ -91,17 +100,19 @@ export class AlertRecords {
 
   /**
    * Claims the next group for a channel, oldest first: once the oldest pending row is due and has
-   * waited `groupWaitMs`, every pending row (up to `max`) is marked sending, so no other sender and
-   * no restart sends it again. A newer row never overtakes an older one that waits for its retry,
-   * so a recovery never arrives before its onset.
+   * waited `groupWaitMs`, every pending row (up to `max`) is marked sending under one claim, so no
+   * other sender sends it too. A group that failed, or was cut off by a stop, is claimed again as it
+   * was, under the same claim (the Message-ID a receiver can drop a repeat by). A newer row never
+   * overtakes an older one that waits for its retry, so a recovery never arrives before its onset.
    */
   claimGroup(channel: string, now: number, groupWaitMs: number, max = 50): Notification[] {
     return this.db.transaction(() => {
-      const oldest = this.statements.oldest.get(channel) as { created_at: number; next_attempt_at: number } | undefined;
+      const oldest = this.statements.oldest.get(channel) as { created_at: number; next_attempt_at: number; claim: string | null } | undefined;
       if (!oldest || oldest.next_attempt_at > now || now - oldest.created_at < groupWaitMs) return [];
-      const rows = (this.statements.due.all(channel, now, max) as Row[]).map(toNotification);
-      for (const row of rows) this.statements.mark.run('sending', row.id);
-      return rows.map((row) => ({ ...row, status: 'sending' as const }));
+      const rows = (oldest.claim !== null ? this.statements.claimed.all(channel, oldest.claim) : this.statements.due.all(channel, now, max)) as Row[];
+      const claim = oldest.claim ?? `${this.installation}.${rows[0]!.id}`;
+      for (const row of rows) this.statements.mark.run(claim, row.id);
+      return rows.map((row) => ({ ...toNotification(row, 0), status: 'sending' as const, claim }));
     })();
   }
 
@@ -120,10 +131,11 @@ export class AlertRecords {
 
   /**
    * At start: a row left "sending" may or may not have reached the server before the process
-   * stopped. It is not sent again (at most once); it is marked unconfirmed and listed.
+   * stopped. It is sent again (at least once), under its claim, so the resend carries the same
+   * Message-ID and a receiver can drop the repeat.
    */
   settleInterrupted(): number {
-    return this.statements.interrupted.run('the service stopped while this was being sent; not resent, to avoid a duplicate').changes;
+    return this.statements.interrupted.run('the service stopped while this was being sent; resent with the same Message-ID').changes;
   }
 
   /** Per channel: notifications by delivery status (zeros included), and when the oldest pending one was written (null: none). */
@@ -160,5 +172,6 @@ function toNotification(row: Row, groupSize: number): Notification {
     deliveryId: row.delivery_id,
     subject: row.subject,
     groupSize,
+    claim: row.claim,
   };
 }

@@ -166,6 +166,12 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE official_incidents ADD COLUMN locations TEXT;
   `,
+  // At-least-once delivery: this database's own id (in every Message-ID), and the delivery a row was
+  // claimed for, kept through retries and restarts so a resend carries the same id.
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  ALTER TABLE notifications ADD COLUMN claim TEXT;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

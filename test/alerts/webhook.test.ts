@@ -16,6 +16,7 @@ interface Received {
 
 interface Payload {
   service: string;
+  messageId: string;
   demo: boolean;
   subject: string;
   notifications: Array<{ id: number; kind: string; targetId: string; headline: string; status: string; target: { id: string; name: string; model: string } }>;
@@ -123,6 +124,10 @@ describe('webhook alerts', () => {
     expect(accepted).toEqual([failing!.id]);
     const [delivered] = (await listedAlerts(service)).notifications;
     expect(delivered).toMatchObject({ id: failing!.id, status: 'delivered', attempts: 4, lastError: null, deliveryId: `webhook:${failing!.id}` });
+    // Every attempt carried the same messageId (this installation's id and the group's), so a receiver that got one of the failed ones can drop the rest.
+    const ids = receiver.received.map((r) => payload(r).messageId);
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toBe(`${service.store.alerts.installation}.${failing!.id}`);
   });
 
   it('delivers on the webhook at once while the mail server is down, each channel keeping its own queue', async () => {

@@ -7,6 +7,9 @@ export interface Inbox {
   mails: ParsedMail[];
   /** While set, the server refuses every recipient (at RCPT TO) or every message (after DATA) with this reply. */
   refuse: { at: 'rcpt' | 'data'; code: number; text: string } | null;
+  /** While set, a message is read to its end and kept in `held`, but never answered: the sender waits for the reply. */
+  hold: boolean;
+  held: ParsedMail[];
   close(): Promise<void>;
 }
 
@@ -17,13 +20,15 @@ function refusal(code: number, text: string): Error & { responseCode: number } {
 /** A real SMTP server on loopback that parses every accepted message; optionally with a login. */
 export async function startInbox(options: { port?: number; auth?: { user: string; pass: string } } = {}): Promise<Inbox> {
   const mails: ParsedMail[] = [];
-  const inbox = { refuse: null as Inbox['refuse'] };
+  const inbox = { refuse: null as Inbox['refuse'], hold: false, held: [] as ParsedMail[] };
   const server = new SMTPServer({
     secure: false,
     disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     authOptional: !options.auth,
     allowInsecureAuth: true,
     logger: false,
+    // A held message's session is cut at close instead of keeping the server open for 30 s.
+    closeTimeout: 500,
     onAuth(auth, _session, callback) {
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return callback(null, { user: auth.username });
       return callback(new Error('Invalid username or password'));
@@ -37,6 +42,7 @@ export async function startInbox(options: { port?: number; auth?: { user: string
         .then((mail) => {
           const refuse = inbox.refuse;
           if (refuse?.at === 'data') return callback(refusal(refuse.code, refuse.text));
+          if (inbox.hold) return void inbox.held.push(mail);
           mails.push(mail);
           callback();
         })

@@ -32,9 +32,9 @@ export function emailNotifier(settings: EmailSettings, context: RenderContext): 
   const domain = settings.from.split('@')[1] ?? 'modelpulse.local';
   return {
     channel: 'email',
-    async send(notices) {
+    async send(notices, key) {
       const mail = renderMail(notices, context);
-      const messageId = `<modelpulse.${notices.map((n) => n.id).join('.')}@${domain}>`;
+      const messageId = `<modelpulse.${key}@${domain}>`;
       const info = (await transport
         .sendMail({ from: settings.from, to: settings.to, subject: mail.subject, text: mail.text, html: mail.html, messageId })
         .catch((error: unknown) => {

@@ -3,7 +3,11 @@ import type { Notice } from '../render.js';
 /** A delivery channel. send() resolves once the other side accepted the whole group, or throws. */
 export interface Notifier {
   channel: string;
-  send(notices: readonly Notice[]): Promise<{ deliveryId: string; subject: string; response: string }>;
+  /**
+   * `key` names this delivery and stays the same when it is sent again (a retry, a resend after a
+   * stop): the mail's Message-ID, the webhook's messageId, so a receiver can drop a repeat.
+   */
+  send(notices: readonly Notice[], key: string): Promise<{ deliveryId: string; subject: string; response: string }>;
 }
 
 /**

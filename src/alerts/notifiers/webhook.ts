@@ -36,10 +36,11 @@ export function webhookNotifier(settings: WebhookSettings, context: RenderContex
   };
   return {
     channel: 'webhook',
-    async send(notices) {
+    async send(notices, key) {
       const subject = renderMail(notices, context).subject;
       const response = await post({
         service: 'modelpulse',
+        messageId: key,
         demo: context.demo,
         region: context.region ?? null,
         subject,

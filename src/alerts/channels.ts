@@ -70,10 +70,9 @@ export function wireAlerts(options: {
     },
     async verify() {
       for (const notifier of notifiers) {
-        const check = (notifier as { verify?: () => Promise<void> }).verify;
-        if (!check) continue;
+        if (!notifier.verify) continue;
         try {
-          await check();
+          await notifier.verify();
           log.info(`alerts: ${notifier.channel} channel verified`);
         } catch (error) {
           const message = redact(error instanceof Error ? error.message : String(error), options.secrets);
@@ -83,7 +82,7 @@ export function wireAlerts(options: {
     },
     async close(deadline) {
       await outbox.drain(deadline);
-      for (const notifier of notifiers) (notifier as { close?: () => void }).close?.();
+      for (const notifier of notifiers) notifier.close?.();
     },
   };
 }

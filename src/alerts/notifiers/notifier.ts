@@ -8,6 +8,10 @@ export interface Notifier {
    * stop): the mail's Message-ID, the webhook's messageId, so a receiver can drop a repeat.
    */
   send(notices: readonly Notice[], key: string): Promise<{ deliveryId: string; subject: string; response: string }>;
+  /** Checks the channel can deliver (an SMTP login), where that can be checked without sending. */
+  verify?(): Promise<void>;
+  /** Lets go of connections at shutdown. */
+  close?(): void;
 }
 
 /**

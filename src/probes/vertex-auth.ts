@@ -48,7 +48,9 @@ export async function vertexToken(target: Target, timeoutMs: number, signal?: Ab
 }
 
 function authClient(settings: VertexSettings): Promise<AuthClient> {
-  if (settings.credentials.kind === 'adc') return new GoogleAuth({ scopes: [CLOUD_PLATFORM] }).getClient();
+  if (settings.credentials.kind === 'adc') {
+    return new GoogleAuth({ scopes: [CLOUD_PLATFORM], clientOptions: { transporterOptions: { fetchImplementation: withoutRedirects((url) => url) } } }).getClient();
+  }
   const { key } = settings.credentials;
   const tokenUri = key.token_uri && key.token_uri !== GOOGLE_TOKEN_URL ? key.token_uri : null;
   return Promise.resolve(
@@ -60,9 +62,29 @@ function authClient(settings: VertexSettings): Promise<AuthClient> {
       eagerRefreshThresholdMillis: REFRESH_BEFORE_EXPIRY_MS,
       // The library always posts grants to Google's endpoint; a key that names another (a private
       // or test endpoint) has its grants sent there, as the key file says.
-      ...(tokenUri ? { transporterOptions: { fetchImplementation: (input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(String(input) === GOOGLE_TOKEN_URL ? tokenUri : input, init) } } : {}),
+      transporterOptions: { fetchImplementation: withoutRedirects((url) => (tokenUri && url === GOOGLE_TOKEN_URL ? tokenUri : url)) },
     }),
   );
+}
+
+/**
+ * The token exchange's fetch, which never follows a redirect: the grant it posts (a signed JWT) is
+ * a credential, and following would hand it, and take a token back, from wherever the 3xx points.
+ */
+function withoutRedirects(to: (url: string) => string) {
+  return async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+    const url = to(input instanceof Request ? input.url : String(input));
+    const response = await fetch(url, { ...init, redirect: 'manual' });
+    if (response.status < 300 || response.status >= 400) return response;
+    await response.body?.cancel().catch(() => undefined);
+    let where = 'nowhere';
+    try {
+      where = new URL(response.headers.get('location') ?? '', url).origin;
+    } catch {
+      where = 'an unreadable Location';
+    }
+    throw new Error(`the token endpoint redirected (HTTP ${response.status}) to ${where}; a grant is never sent on to another address`);
+  };
 }
 
 /** Socket-level codes: the token endpoint could not be reached at all. */

@@ -147,6 +147,37 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
     expect(sim.requests).toHaveLength(0);
   });
 
+  it('never follows a token endpoint that redirects: the signed grant stays home, and the credentials are held as our fault', async () => {
+    const sim = await simulator();
+    const t = await vertexOn(sim, 'redirected');
+    // Another origin that would take the grant and hand back a token of its own.
+    const grants: string[] = [];
+    const thief = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        grants.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"stolen-flow","expires_in":3600,"token_type":"Bearer"}');
+      });
+    });
+    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
+    const thiefUrl = `http://127.0.0.1:${(thief.address() as AddressInfo).port}`;
+    const redirector = createServer((_req, res) => res.writeHead(307, { location: `${thiefUrl}/token` }).end());
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    try {
+      const key = t.vertex!.credentials.kind === 'key' ? t.vertex!.credentials.key : null;
+      const moved: Target = { ...t, id: 'redirected-2', vertex: { ...t.vertex!, credentials: { kind: 'key', path: 'x', key: { ...key!, token_uri: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/token` } } } };
+      const outcome = await probe(moved);
+      expect(grants).toEqual([]);
+      expect(outcome).toMatchObject({ class: 'client_error', detail: 'auth: token exchange failed' });
+      expect(outcome.message).toContain(`the token endpoint redirected (HTTP 307) to ${thiefUrl}`);
+      expect(sim.requests).toHaveLength(0);
+    } finally {
+      await new Promise((resolve) => thief.close(resolve));
+      await new Promise((resolve) => redirector.close(resolve));
+    }
+  });
+
   it('gives up on a token exchange that hangs at the probe deadline, and the next probe exchanges afresh', async () => {
     const sim = await simulator();
     const t = await vertexOn(sim, 'hung');

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const service = await startService(config);
+  const service = await startService(config, { onLockLost: () => process.exit(1) });
   const banner = config.mode === 'demo'
     ? '*** DEMO MODE: probing a built-in simulated Gemini API and relay, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs. ***'
     : `configuration: ${config.origin}`;

@@ -53,6 +53,8 @@ export interface ServiceOptions {
   statusFetch?: Omit<FetchOptions, 'signal'>;
   /** The data dir's one-writer lock (tests: no waiting for a stale lock). */
   dataDirLock?: DataDirLockOptions;
+  /** Called once the service has stopped because another instance took its data dir (main: exit 1). */
+  onLockLost?: (error: Error) => void;
 }
 
 export interface Service {
@@ -93,10 +95,16 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     (s): s is string => typeof s === 'string',
   );
   const log = options.log ?? createLogger({ secrets, now, ...(options.logWrite ? { write: options.logWrite } : {}) });
-  const unlock = await lockDataDir(config.dataDir, options.dataDirLock ?? {}, (error) =>
-    log.error(`data dir lock lost (${error.message}): another modelpulse may now write to ${config.dataDir} too`),
-  );
-  const store = new Store(config.dataDir);
+  // Lost (another instance took it after this one stalled past its stale time): this one stops, so one writer remains.
+  let lost: ((error: Error) => void) | null = null;
+  const unlock = await lockDataDir(config.dataDir, options.dataDirLock ?? {}, (error) => lost?.(error));
+  let store: Store;
+  try {
+    store = new Store(config.dataDir);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   store.prune(now(), config.retention);
   // Demo mode has a made-up past too, so the uptime bars and the heatmap show something at once.
   if (simulator && options.demoHistory !== false) backfillDemo(store, targets.map((t) => t.id), now(), config.retention);
@@ -297,8 +305,15 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       refused: (reason) => metrics.refused(reason),
     },
   });
-  const server = await new Promise<Server>((resolve) => {
+  const server = await new Promise<Server>((resolve, reject) => {
     const created = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(created as Server)) as Server;
+    created.once('error', reject);
+  }).catch(async (error: unknown) => {
+    // A port in use: the start fails, and the data dir is free again.
+    store.close();
+    await unlock();
+    await simulator?.close();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -367,6 +382,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       await unlock();
       await simulator?.close();
     })());
+
+  lost = (error) => {
+    log.error(`data dir lock lost (${error.message}): another modelpulse may be writing to ${config.dataDir}; this one stops`);
+    void close().then(() => options.onLockLost?.(error));
+  };
 
   return { url, config, targets, store, scheduler, pipeline, simulator, latest, official, correlator, tick, alertsDelivered: () => alertRound, alertChannels: alerts.channels, close };
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { errorCode } from '../probes/http.js';
 
@@ -27,11 +27,13 @@ interface Holder {
 /**
  * Makes this process the data dir's one writer: two instances on one dir would both probe, both
  * mail and interleave their writes. The lock (a directory, created atomically) is renewed every
- * staleMs / 2 while the service runs, and names its holder. A holder on this host that is gone (a
- * crash, or a container restarted as the same pid) is replaced at once; another host's lock is
- * waited for until it goes stale. Resolves to its release.
+ * staleMs / 2 while the service runs, and names its holder. A live holder on this host is refused at
+ * once; any other lock (a holder that crashed, a container restarted, another host) is waited for
+ * until it has not been renewed for staleMs, so a lock still renewed is never taken. Resolves to
+ * its release.
  */
-export async function lockDataDir(dir: string, options: DataDirLockOptions, onLost: (error: Error) => void): Promise<() => Promise<void>> {
+export async function lockDataDir(given: string, options: DataDirLockOptions, onLost: (error: Error) => void): Promise<() => Promise<void>> {
+  const dir = resolve(given);
   mkdirSync(dir, { recursive: true });
   const staleMs = Math.max(2_000, options.staleMs ?? 10_000);
   const waitMs = options.waitMs ?? 12_000;
@@ -52,6 +54,7 @@ export async function lockDataDir(dir: string, options: DataDirLockOptions, onLo
     heldHere.add(dir);
     return async () => {
       heldHere.delete(dir);
+      rmSync(holderPath, { force: true });
       // Already gone (taken over after a long stall): there is nothing left to release.
       await release().catch(() => undefined);
     };
@@ -63,12 +66,8 @@ export async function lockDataDir(dir: string, options: DataDirLockOptions, onLo
     if (errorCode(error) !== 'ELOCKED') throw error;
   }
   const holder = holderOf(holderPath);
-  if (holder?.host === hostname()) {
-    // The same pid as ours is an earlier life of this process (a container restarted as pid 1).
-    if (holder.pid !== process.pid && alive(holder.pid)) throw inUse(dir, lockfilePath, `pid ${holder.pid}`);
-    rmSync(lockfilePath, { recursive: true, force: true });
-    return taken(0);
-  }
+  // A running process of this host that holds it: say so at once rather than after the wait.
+  if (holder?.host === hostname() && holder.pid !== process.pid && alive(holder.pid)) throw inUse(dir, lockfilePath, `pid ${holder.pid}`);
   try {
     return await taken(waitMs);
   } catch (error) {

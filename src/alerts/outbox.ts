@@ -15,7 +15,7 @@ export interface OutboxOptions {
 
 const FIRST_RETRY_MS = 15_000;
 const MAX_RETRY_MS = 2 * 60_000;
-/** Attempts a refusal for good gets before its notifications are marked failed (in case it was a fluke of the server's). */
+/** Refusals for good in a row before a group is marked failed (in case one was a fluke of the server's). */
 export const PERMANENT_ATTEMPTS = 3;
 
 /** Retry delay after the n-th failed attempt: 15 s, 30 s, 1 min, then every 2 min; a mail server back up is found soon. */
@@ -25,7 +25,8 @@ export function retryDelay(attempts: number): number {
 
 /**
  * Delivers the outbox, one group per channel at a time: rows are claimed (marked sending) before
- * the send and marked delivered right after the server accepted, so no row goes out twice.
+ * the send and marked delivered right after the server accepted, so no other sender sends them
+ * too. A send cut off by a stop goes again at the next start under the same claim (at least once).
  */
 export class OutboxSender {
   private readonly busy = new Set<string>();
@@ -71,7 +72,7 @@ export class OutboxSender {
     const ids = group.map((n) => n.id);
     const notices = group.map((n) => ({ id: n.id, draft: n.draft, target: this.options.targets.get(n.targetId) ?? { id: n.targetId, name: n.targetId, model: '' } }));
     try {
-      const result = await notifier.send(notices, group[0]!.claim ?? `${this.records.installation}.${ids[0]}`);
+      const result = await notifier.send(notices, group[0]!.claim!);
       if (this.abandoned) return;
       this.records.markDelivered(ids, result.deliveryId, result.subject, this.options.now());
       this.options.log.info(`alert ${notifier.channel}: delivered ${ids.length} notification(s) "${result.subject}" (${result.response})`);
@@ -79,12 +80,14 @@ export class OutboxSender {
       if (this.abandoned) return;
       const attempts = Math.max(...group.map((n) => n.attempts)) + 1;
       const message = redact(error instanceof Error ? error.message : String(error), this.options.secrets);
-      if (error instanceof PermanentRefusal && attempts >= PERMANENT_ATTEMPTS) {
+      const forGood = error instanceof PermanentRefusal;
+      const refusals = forGood ? Math.max(...group.map((n) => n.refusals)) + 1 : 0;
+      if (refusals >= PERMANENT_ATTEMPTS) {
         this.records.markGivenUp(ids, message);
-        this.options.log.error(`alert ${notifier.channel}: delivery refused for good after ${attempts} attempts, marked failed: ${message}`);
+        this.options.log.error(`alert ${notifier.channel}: delivery refused for good ${refusals} times in a row, marked failed: ${message}`);
         return;
       }
-      this.records.markFailed(ids, message, this.options.now() + retryDelay(attempts));
+      this.records.markFailed(ids, message, this.options.now() + retryDelay(attempts), forGood);
       this.options.log.warn(`alert ${notifier.channel}: delivery failed (attempt ${attempts}), will retry in ${Math.round(retryDelay(attempts) / 1000)} s: ${message}`);
     }
   }

@@ -87,7 +87,9 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError((error, c) => {
     const id = requestIdOf(c);
     const where = `${c.req.method} ${new URL(c.req.url).pathname}`;
-    log.error(`request ${id} ${where} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    // On one line, as every log line: the stack's frames joined by " | ".
+    const told = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    log.error(`request ${id} ${where} failed: ${told.split('\n').map((line) => line.trim()).join(' | ')}`);
     return c.json({ error: `internal error; see the service log for request ${id}`, requestId: id }, 500);
   });
   return app;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { AlertDraft, AlertState } from '../domain/alert.js';
 
@@ -23,6 +23,8 @@ export interface Notification {
   groupSize: number;
   /** The delivery this row was claimed for: one id through retries and restarts (null until first claimed). */
   claim: string | null;
+  /** Refusals for good in a row (a passing fault in between starts the count over). */
+  refusals: number;
 }
 
 interface Row {
@@ -40,6 +42,7 @@ interface Row {
   delivery_id: string | null;
   subject: string | null;
   claim: string | null;
+  refusals: number;
 }
 
 /** Alert memory per target and the durable outbox: a notification is written before any send. */
@@ -70,7 +73,8 @@ export class AlertRecords {
       delivered: db.prepare(`
         UPDATE notifications SET status = 'delivered', delivered_at = ?, delivery_id = ?, subject = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`),
       failed: db.prepare(`
-        UPDATE notifications SET status = 'pending', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`),
+        UPDATE notifications SET status = 'pending', attempts = attempts + 1, refusals = CASE WHEN ? THEN refusals + 1 ELSE 0 END,
+          last_error = ?, next_attempt_at = ? WHERE id = ?`),
       givenUp: db.prepare(`UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`),
       interrupted: db.prepare(`UPDATE notifications SET status = 'pending', last_error = ? WHERE status = 'sending'`),
       recent: db.prepare(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`),
@@ -110,7 +114,8 @@ export class AlertRecords {
       const oldest = this.statements.oldest.get(channel) as { created_at: number; next_attempt_at: number; claim: string | null } | undefined;
       if (!oldest || oldest.next_attempt_at > now || now - oldest.created_at < groupWaitMs) return [];
       const rows = (oldest.claim !== null ? this.statements.claimed.all(channel, oldest.claim) : this.statements.due.all(channel, now, max)) as Row[];
-      const claim = oldest.claim ?? `${this.installation}.${rows[0]!.id}`;
+      // A random part too: a database restored from a backup hands out row ids again, never this.
+      const claim = oldest.claim ?? `${this.installation}.${rows[0]!.id}.${randomBytes(4).toString('hex')}`;
       for (const row of rows) this.statements.mark.run(claim, row.id);
       return rows.map((row) => ({ ...toNotification(row, 0), status: 'sending' as const, claim }));
     })();
@@ -120,8 +125,9 @@ export class AlertRecords {
     this.db.transaction(() => ids.forEach((id) => this.statements.delivered.run(now, deliveryId, subject, id)))();
   }
 
-  markFailed(ids: readonly number[], error: string, nextAttemptAt: number): void {
-    this.db.transaction(() => ids.forEach((id) => this.statements.failed.run(error, nextAttemptAt, id)))();
+  /** A failed attempt, to be retried; `refusedForGood` counts towards giving up, a passing fault starts that count over. */
+  markFailed(ids: readonly number[], error: string, nextAttemptAt: number, refusedForGood = false): void {
+    this.db.transaction(() => ids.forEach((id) => this.statements.failed.run(refusedForGood ? 1 : 0, error, nextAttemptAt, id)))();
   }
 
   /** Refused for good: never tried again, listed as failed. */
@@ -135,7 +141,7 @@ export class AlertRecords {
    * Message-ID and a receiver can drop the repeat.
    */
   settleInterrupted(): number {
-    return this.statements.interrupted.run('the service stopped while this was being sent; resent with the same Message-ID').changes;
+    return this.statements.interrupted.run('the service stopped while this was being sent; sent again under the same id').changes;
   }
 
   /** Per channel: notifications by delivery status (zeros included), and when the oldest pending one was written (null: none). */
@@ -173,5 +179,6 @@ function toNotification(row: Row, groupSize: number): Notification {
     subject: row.subject,
     groupSize,
     claim: row.claim,
+    refusals: row.refusals,
   };
 }

@@ -171,6 +171,7 @@ export const MIGRATIONS: string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   ALTER TABLE notifications ADD COLUMN claim TEXT;
+  ALTER TABLE notifications ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

@@ -86,4 +86,27 @@ describe('a delivery refused for good', () => {
       else expect(hook.posts.length).toBeGreaterThan(3);
     }, 60_000);
   }
+
+  it('counts only refusals for good in a row: a receiver mid-deploy (503, 503, then one 404) is tried again', async () => {
+    const w = await begin();
+    const statuses = [503, 503, 404, 200];
+    const posts: number[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const status = statuses.shift() ?? 200;
+        posts.push(status);
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    w.later(() => new Promise((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/deploying`;
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro)], { webhook: { url, secret: undefined, timeoutMs: 2_000 } });
+    await runFor(service, w.clock, 2 * MINUTE);
+    w.upstream.set('overloaded');
+    await runFor(service, w.clock, 10 * MINUTE);
+    expect(posts).toEqual([503, 503, 404, 200]);
+    expect((await listedAlerts(service)).notifications[0]).toMatchObject({ status: 'delivered', attempts: 4 });
+  }, 60_000);
 });

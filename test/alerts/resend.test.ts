@@ -1,6 +1,8 @@
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { AlertDraft } from '../../src/domain/alert.js';
+import { Store } from '../../src/store/store.js';
 import { runFor, startTestService, fileConfig } from '../helpers/service.js';
 import { startInbox } from '../helpers/smtp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -40,7 +42,7 @@ describe('a mail cut off by a stop', () => {
     expect(inbox.mails).toHaveLength(1);
     const [resent] = inbox.mails;
     expect(resent!.messageId).toBe(inbox.held[0]!.messageId);
-    expect(resent!.messageId).toBe(`<modelpulse.${installation}.${cut!.id}@example.com>`);
+    expect(resent!.messageId).toMatch(new RegExp(`^<modelpulse\\.${installation}\\.${cut!.id}\\.[0-9a-f]{8}@example\\.com>$`));
     expect(resent!.subject).toBe(inbox.held[0]!.subject);
     expect((await listedAlerts(second)).notifications.find((n) => n.id === cut!.id)).toMatchObject({ status: 'delivered', attempts: 1 });
     // And the story goes on: the recovery is its own mail, with its own id.
@@ -67,5 +69,28 @@ describe('a mail cut off by a stop', () => {
     const again = await startTestService(fileConfig(join(w.dir, 'b'), [target]), w.clock);
     expect(again.store.alerts.installation).toBe(ids[1]);
     await again.close();
+  });
+
+  it('never reuses an id after the database is restored from a backup, though the restored one hands out the same row ids', async () => {
+    const w = await begin();
+    const dir = join(w.dir, 'live');
+    const draft = { targetId: 'nano-banana-pro', kind: 'overloaded' } as AlertDraft;
+    const live = new Store(dir);
+    live.alerts.enqueue([draft], ['email'], 0);
+    live.close();
+    // The backup holds the notification before it went out.
+    const restored = join(w.dir, 'restored');
+    mkdirSync(restored);
+    copyFileSync(join(dir, 'modelpulse.sqlite'), join(restored, 'modelpulse.sqlite'));
+    const before = new Store(dir);
+    const [sent] = before.alerts.claimGroup('email', 60_000, 0);
+    before.close();
+    const after = new Store(restored);
+    after.alerts.enqueue([draft], ['email'], 0);
+    const again = after.alerts.claimGroup('email', 60_000, 0);
+    after.close();
+    expect(again[0]!.id).toBe(sent!.id);
+    expect(again[0]!.claim!.startsWith(`${after.alerts.installation}.${sent!.id}.`)).toBe(true);
+    expect(again[0]!.claim).not.toBe(sent!.claim);
   });
 });

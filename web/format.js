@@ -17,6 +17,7 @@ function build() {
     full: new Intl.DateTimeFormat(locale, { ...base, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
     zoneName: new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' }),
     ymd: new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }),
+    wallClock: new Intl.DateTimeFormat('en-CA', { ...base, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }),
     // Uptime days are UTC days, as the server counts them.
     utcDay: new Intl.DateTimeFormat(locale, { weekday: 'short', month: 'short', day: 'numeric', timeZone: 'UTC' }),
     weekday: new Intl.DateTimeFormat(locale, { weekday: 'short', timeZone: 'UTC' }),
@@ -39,10 +40,6 @@ export function t(key, params) {
   return words.t(key, params);
 }
 
-export function timeZone() {
-  return zone;
-}
-
 /** The zone's short name at `ms`: "UTC", "GMT+9", "PST". */
 export function zoneLabel(ms = Date.now()) {
   return formats.zoneName.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? zone;
@@ -51,8 +48,7 @@ export function zoneLabel(ms = Date.now()) {
 /** Minutes east of UTC of the zone at `ms` (540 in Seoul). */
 export function offsetMinutes(ms) {
   if (zone === 'UTC') return 0;
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
-    .formatToParts(ms).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(formats.wallClock.formatToParts(ms).map((p) => [p.type, p.value]));
   const local = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
   return Math.round((local - Math.floor(ms / 60_000) * 60_000) / 60_000);
 }
@@ -155,13 +151,11 @@ export function secondsAgo(seconds) {
   return formats.relative.format(-seconds, 'second');
 }
 
-/** The catalog's word for each health state, outcome class and official status. */
+export { OFFICIAL_KEYS, OUTCOME_KEYS } from './i18n.js';
+
+/** The catalog's word for each health state, delivery status, channel and folk block, as the dashboard shows them. */
 export const STATE_KEYS = {
   healthy: 'dash.state.healthy', degraded: 'dash.state.degraded', overloaded: 'dash.state.overloaded', down: 'dash.state.down', unknown: 'dash.state.unknown',
-};
-export const CLASS_KEYS = {
-  ok: 'class.ok', overloaded: 'class.overloaded', rate_limited: 'class.rate_limited', timeout: 'class.timeout',
-  server_error: 'class.server_error', client_error: 'class.client_error', network: 'class.network', bad_output: 'class.bad_output',
 };
 export const CHANNEL_KEYS = { email: 'dash.channel.email', webhook: 'dash.channel.webhook', log: 'dash.channel.log' };
 export const DELIVERY_KEYS = {
@@ -169,10 +163,6 @@ export const DELIVERY_KEYS = {
   failed: 'dash.delivery.failed',
 };
 export const FOLK_KEYS = { low: 'dash.folk.low', medium: 'dash.folk.medium', peak: 'dash.folk.peak', high: 'dash.folk.high' };
-export const OFFICIAL_KEYS = {
-  operational: 'official.operational', degraded: 'official.degraded', partial_outage: 'official.partial_outage',
-  major_outage: 'official.major_outage', maintenance: 'official.maintenance', unknown: 'official.unknown',
-};
 
 /** A word of one of the maps above, or the raw value when the server sends one we do not know. */
 export function word(keys, value) {

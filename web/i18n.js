@@ -83,3 +83,13 @@ export function translator(catalog, locale) {
 }
 
 /** @typedef {ReturnType<typeof translator>} Translator */
+
+/** The catalog's word for each outcome class and official status: the same for the dashboard and the mails. */
+export const OUTCOME_KEYS = /** @type {const} */ ({
+  ok: 'class.ok', overloaded: 'class.overloaded', rate_limited: 'class.rate_limited', timeout: 'class.timeout',
+  server_error: 'class.server_error', client_error: 'class.client_error', network: 'class.network', bad_output: 'class.bad_output',
+});
+export const OFFICIAL_KEYS = /** @type {const} */ ({
+  operational: 'official.operational', degraded: 'official.degraded', partial_outage: 'official.partial_outage',
+  major_outage: 'official.major_outage', maintenance: 'official.maintenance', unknown: 'official.unknown',
+});

@@ -1,6 +1,6 @@
 // The dashboard's views, built as DOM nodes (never HTML strings: titles come from status pages).
 import {
-  ago, CHANNEL_KEYS, CLASS_KEYS, clockOf, day, DELIVERY_KEYS, duration, FOLK_KEYS, hourOfDay, latency, OFFICIAL_KEYS, share, STATE_KEYS, t, usd, weekdays,
+  ago, CHANNEL_KEYS, clockOf, day, DELIVERY_KEYS, duration, FOLK_KEYS, hourOfDay, latency, OFFICIAL_KEYS, OUTCOME_KEYS, share, STATE_KEYS, t, usd, weekdays,
   weekWindow, when, windowWords, word, zoneLabel,
 } from './format.js';
 
@@ -163,7 +163,7 @@ export function card(target, health, uptime, nowMs, latestIncident, bar = {}) {
     h('dl', { class: 'figures' },
       h('div', {}, h('dt', {}, t('dash.card.overload', { window: windowWords(observed?.window) })), h('dd', { 'data-figure': 'overload' }, share(observed?.overloadRate))),
       h('div', {}, h('dt', {}, t('dash.card.p95')), h('dd', { 'data-figure': 'p95' }, latency(observed?.latencyMs?.p95))),
-      h('div', {}, h('dt', {}, t('dash.card.lastProbe')), h('dd', {}, last ? dotted([word(CLASS_KEYS, last.outcome), latency(last.latencyMs), ago(last.at, nowMs)]) : '–')),
+      h('div', {}, h('dt', {}, t('dash.card.lastProbe')), h('dd', {}, last ? dotted([word(OUTCOME_KEYS, last.outcome), latency(last.latencyMs), ago(last.at, nowMs)]) : '–')),
     ),
     health ? adviceLine(health.advice) : null,
     health ? officialLine(health.official, nowMs) : null,
@@ -265,7 +265,7 @@ function causeText(cause) {
     case 'rate_limited': return t('dash.cause.rateLimited', { share: share(cause.share) });
     case 'auth': return t('dash.cause.auth', { status: String(cause.httpStatus ?? '?') });
     case 'config': return t('dash.cause.config', { status: String(cause.httpStatus ?? '?') });
-    case 'failing': return t('dash.cause.failing', { dominant: word(CLASS_KEYS, cause.dominant) });
+    case 'failing': return t('dash.cause.failing', { dominant: word(OUTCOME_KEYS, cause.dominant) });
     case 'errors': return t('dash.cause.errors', { share: share(cause.share) });
     case 'slow': return t('dash.cause.slow', { p50: latency(cause.p50Ms), baseline: latency(cause.baselineMs) });
     default: return '–';

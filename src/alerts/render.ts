@@ -1,10 +1,9 @@
 import { parseDuration } from '../config/duration.js';
 import type { AlertDraft, Figures } from '../domain/alert.js';
 import type { HealthState } from '../domain/health.js';
-import { message, OUTCOME_WORDS } from '../domain/message.js';
-import type { IncidentStage, OfficialStatus, OfficialSummary } from '../domain/official.js';
-import { messages, type Language } from '../messages.js';
-import type { Translator } from '../../web/i18n.js';
+import { message } from '../domain/message.js';
+import type { IncidentStage, OfficialSummary } from '../domain/official.js';
+import { messages, OFFICIAL_KEYS, OUTCOME_KEYS, type Language, type Translator } from '../messages.js';
 
 export interface NoticeTarget {
   id: string;
@@ -38,16 +37,12 @@ export interface RenderedMail {
 
 const MAX_SUBJECT = 200;
 
-/** The catalog's words for what a mail names: states (lower and upper case), kinds, stages, official statuses. */
+/** The catalog's words for what a mail names: states (lower and upper case), kinds and stages (outcome classes and official statuses: messages.ts). */
 const STATE_WORDS: Record<HealthState, string> = {
   healthy: 'state.healthy', degraded: 'state.degraded', overloaded: 'state.overloaded', down: 'state.down', unknown: 'state.unknown',
 };
 const STATE_CAPS: Record<HealthState, string> = {
   healthy: 'STATE.healthy', degraded: 'STATE.degraded', overloaded: 'STATE.overloaded', down: 'STATE.down', unknown: 'STATE.unknown',
-};
-const OFFICIAL_WORDS: Record<OfficialStatus, string> = {
-  operational: 'official.operational', degraded: 'official.degraded', partial_outage: 'official.partial_outage',
-  major_outage: 'official.major_outage', maintenance: 'official.maintenance', unknown: 'official.unknown',
 };
 const STAGE_WORDS: Record<IncidentStage, string> = {
   investigating: 'stage.investigating', identified: 'stage.identified', monitoring: 'stage.monitoring', resolved: 'stage.resolved',
@@ -176,7 +171,7 @@ function headlineIn(m: MailWords, draft: AlertDraft): string {
     case 'official_incident':
     case 'official_resolved': {
       const note = draft.officialIncident;
-      const params = { source: note?.sourceId ?? '?', title: note?.title ?? '?', impact: tr.t(OFFICIAL_WORDS[note?.impact ?? 'unknown']) };
+      const params = { source: note?.sourceId ?? '?', title: note?.title ?? '?', impact: tr.t(OFFICIAL_KEYS[note?.impact ?? 'unknown']) };
       if (draft.kind === 'official_incident') return tr.t(note?.afterTheFact ? 'mail.headline.officialIncidentLate' : 'mail.headline.officialIncident', params);
       return tr.t(note?.afterTheFact ? 'mail.headline.officialResolvedLate' : 'mail.headline.officialResolved', params);
     }
@@ -195,7 +190,7 @@ export function officialLine(official: OfficialSummary | null | undefined, conte
   const { tr, zone } = mailWords(context);
   if (official === undefined) return tr.t('mail.official.notRecorded');
   if (official === null) return tr.t('mail.official.none');
-  const status = tr.t(OFFICIAL_WORDS[official.status]);
+  const status = tr.t(OFFICIAL_KEYS[official.status]);
   const parts = [tr.t(official.stale ? 'mail.official.statusStale' : 'mail.official.status', { status, source: official.sourceId })];
   if (official.incident) parts.push(tr.t('mail.official.incident', { title: official.incident.title, since: time(official.incident.startedAt, zone) }));
   if (official.greenWhileFailingSince !== null) parts.push(tr.t('mail.official.greenWhileFailing', { since: time(official.greenWhileFailingSince, zone) }));
@@ -211,7 +206,7 @@ function causeWords(tr: Translator, draft: AlertDraft): string {
     case 'config':
       return tr.t('mail.cause.config', { status: String(cause.httpStatus ?? '?') });
     case 'failing':
-      return tr.t('mail.cause.failing', { count: cause.run, dominant: { message: message(OUTCOME_WORDS[cause.dominant]) } });
+      return tr.t('mail.cause.failing', { count: cause.run, dominant: { message: message(OUTCOME_KEYS[cause.dominant]) } });
     case 'errors':
       return tr.t('mail.cause.errors', { share: { percent: cause.share } });
     case 'slow':
@@ -269,7 +264,7 @@ function section(m: MailWords, notice: Notice, context: RenderContext): Section 
   if (draft.episode && draft.kind !== 'recovered') rows.push([tr.t('mail.row.episodeStarted'), time(draft.episode.startedAt, zone)]);
   const note = draft.officialIncident;
   if (note) {
-    rows.push([tr.t('mail.row.officialIncident'), tr.t('mail.value.officialIncident', { title: note.title, impact: tr.t(OFFICIAL_WORDS[note.impact]), stage: tr.t(STAGE_WORDS[note.stage]) })]);
+    rows.push([tr.t('mail.row.officialIncident'), tr.t('mail.value.officialIncident', { title: note.title, impact: tr.t(OFFICIAL_KEYS[note.impact]), stage: tr.t(STAGE_WORDS[note.stage]) })]);
     rows.push([tr.t('mail.row.providerBegan'), time(note.startedAt, zone)]);
     if (note.postedAt !== null) rows.push([tr.t('mail.row.providerPosted'), time(note.postedAt, zone)]);
     if (note.endedAt !== null) rows.push([tr.t('mail.row.providerEnded'), time(note.endedAt, zone)]);
@@ -312,7 +307,7 @@ function sectionTitle(m: MailWords, draft: AlertDraft, who: string): string {
 
 function officialTitle(tr: Translator, draft: AlertDraft): string {
   const note = draft.officialIncident!;
-  const params = { source: note.sourceId, title: note.title, target: draft.targetId, impact: tr.t(OFFICIAL_WORDS[note.impact]) };
+  const params = { source: note.sourceId, title: note.title, target: draft.targetId, impact: tr.t(OFFICIAL_KEYS[note.impact]) };
   if (draft.kind === 'official_resolved') return tr.t(note.afterTheFact ? 'mail.title.officialResolvedLate' : 'mail.title.officialResolved', params);
   return tr.t('mail.title.officialIncident', params);
 }

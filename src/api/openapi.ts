@@ -1,4 +1,6 @@
 import { LANGUAGES } from '../messages.js';
+import { DELIVERY_STATUSES } from '../store/alert-records.js';
+
 /** The public contract, OpenAPI 3.1. A test checks that every route is described here and every path answers. */
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -397,7 +399,7 @@ export const OPENAPI_DOCUMENT = {
           headline: { type: 'string', description: 'In the language of ?lang (default en).' },
           grouped: { type: 'boolean', description: "True when the mail went out grouped with other alerts: its subject names them, not this headline." },
           channel: { type: 'string', enum: ['email', 'webhook', 'log'] },
-          status: { type: 'string', enum: ['pending', 'sending', 'delivered', 'unconfirmed', 'failed'] },
+          status: { type: 'string', enum: [...DELIVERY_STATUSES] },
           attempts: { type: 'integer' },
           nextAttemptAt: { type: ['string', 'null'], format: 'date-time' },
           lastError: { type: ['string', 'null'] },

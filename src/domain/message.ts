@@ -1,5 +1,3 @@
-import type { OutcomeClass } from './outcome.js';
-
 /**
  * A sentence kept as words-to-be: a catalog key and its figures, rendered in the reader's language
  * when shown (web/i18n/*.json). Figures stay raw so each language formats them its own way.
@@ -25,14 +23,3 @@ export function message(key: string, params: Record<string, MessageValue> = {}):
   return { key, params };
 }
 
-/** The catalog's word for each outcome class ("overloaded", "과부하"). */
-export const OUTCOME_WORDS: Record<OutcomeClass, string> = {
-  ok: 'class.ok',
-  overloaded: 'class.overloaded',
-  rate_limited: 'class.rate_limited',
-  timeout: 'class.timeout',
-  server_error: 'class.server_error',
-  client_error: 'class.client_error',
-  network: 'class.network',
-  bad_output: 'class.bad_output',
-};

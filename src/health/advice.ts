@@ -1,6 +1,6 @@
 import { holdsTraffic, isOurFault, type HealthState, type WindowStats } from '../domain/health.js';
-import { message, OUTCOME_WORDS, type Message, type MessageValue } from '../domain/message.js';
-import { messages } from '../messages.js';
+import { message, type Message, type MessageValue } from '../domain/message.js';
+import { messages, OUTCOME_KEYS } from '../messages.js';
 import type { Tracker } from './state.js';
 import type { Observation } from './window.js';
 
@@ -125,7 +125,7 @@ export function reasonFor(input: AdviceInput): Message {
     case 'config':
       return quoted('advice.misconfigured', 'advice.misconfiguredQuoted', cause.message, { status: String(cause.httpStatus ?? '?') });
     case 'failing':
-      return quoted('advice.failing', 'advice.failingQuoted', latest?.message, { count: cause.run, dominant: { message: message(OUTCOME_WORDS[cause.dominant]) } });
+      return quoted('advice.failing', 'advice.failingQuoted', latest?.message, { count: cause.run, dominant: { message: message(OUTCOME_KEYS[cause.dominant]) } });
     case 'errors':
       return message('advice.errors', {
         share: { percent: cause.share },

@@ -73,7 +73,7 @@ export async function postJson(request: CanaryRequest, options: ExchangeOptions)
 }
 
 /** Where a redirect points, as an origin only: its path or query could hold a token. */
-function originOf(location: string | null, base: string): string {
+export function originOf(location: string | null, base: string): string {
   if (!location) return 'nowhere (no Location header)';
   try {
     return new URL(location, base).origin;

@@ -1,7 +1,7 @@
 import { GoogleAuth, JWT, type AuthClient } from 'google-auth-library';
 import type { Target, VertexSettings } from '../config/target.js';
 import { shorten } from './classify.js';
-import { errorCode } from './http.js';
+import { errorCode, originOf } from './http.js';
 import { verdict, type Verdict } from './outcome.js';
 
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
@@ -77,13 +77,7 @@ function withoutRedirects(to: (url: string) => string) {
     const response = await fetch(url, { ...init, redirect: 'manual' });
     if (response.status < 300 || response.status >= 400) return response;
     await response.body?.cancel().catch(() => undefined);
-    let where = 'nowhere';
-    try {
-      where = new URL(response.headers.get('location') ?? '', url).origin;
-    } catch {
-      where = 'an unreadable Location';
-    }
-    throw new Error(`the token endpoint redirected (HTTP ${response.status}) to ${where}; a grant is never sent on to another address`);
+    throw new Error(`the token endpoint redirected (HTTP ${response.status}) to ${originOf(response.headers.get('location'), url)}; a grant is never sent on to another address`);
   };
 }
 

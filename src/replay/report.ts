@@ -1,9 +1,12 @@
 import { formatDuration } from '../config/duration.js';
 import type { Cause } from '../domain/health.js';
-import { percent } from '../health/words.js';
+import { messages } from '../messages.js';
 import type { Delays } from './delays.js';
 import type { ReplayReport, RunReport } from './replay.js';
 import type { AdviceChange, IncidentSpan } from './simulation.js';
+
+/** A share as a whole percentage, "n/a" when unknown: the mails' wording. */
+const percent = (share: number | null | undefined) => messages('en').percent(share, 0, 'n/a');
 
 /** The report as people read it: header, then per run the state changes, advice, mails and delays. */
 export function formatReport(report: ReplayReport): string {

@@ -7,7 +7,7 @@ import { errorCode } from '../probes/http.js';
 export interface DataDirLockOptions {
   /** A lock not renewed for this long belongs to a process that died (default 10 s; at least 2 s). */
   staleMs?: number;
-  /** How long to wait at start for the lock of another host's instance to go stale (default 12 s). */
+  /** How long to wait at start for a lock not held by a running process of this host to go stale (default 12 s). */
   waitMs?: number;
 }
 
@@ -16,7 +16,7 @@ export class DataDirInUse extends Error {}
 const LOCK_NAME = 'modelpulse.lock';
 /** Beside the lock (proper-lockfile removes the lock directory with rmdir, so it must stay empty). */
 const HOLDER_NAME = 'modelpulse.lock.holder';
-/** Dirs this process holds: a second service here is refused, not mistaken for a restart as the same pid. */
+/** Dirs this process holds: a second service in it is refused at once (its holder file names our own pid). */
 const heldHere = new Set<string>();
 
 interface Holder {
@@ -39,8 +39,8 @@ export async function lockDataDir(given: string, options: DataDirLockOptions, on
   const waitMs = options.waitMs ?? 12_000;
   const lockfilePath = join(dir, LOCK_NAME);
   const holderPath = join(dir, HOLDER_NAME);
-  const take = (wait: number) =>
-    lockfile.lock(dir, {
+  const taken = async (wait: number) => {
+    const release = await lockfile.lock(dir, {
       lockfilePath,
       realpath: false,
       stale: staleMs,
@@ -48,8 +48,6 @@ export async function lockDataDir(given: string, options: DataDirLockOptions, on
       retries: wait > 0 ? { retries: Math.ceil(wait / 500), minTimeout: 500, maxTimeout: 500, factor: 1 } : 0,
       onCompromised: onLost,
     });
-  const taken = async (wait: number) => {
-    const release = await take(wait);
     writeFileSync(holderPath, JSON.stringify({ pid: process.pid, host: hostname() } satisfies Holder));
     heldHere.add(dir);
     return async () => {

@@ -4,9 +4,8 @@ import { describe, expect, it } from 'vitest';
 import en from '../../web/i18n/en.json' with { type: 'json' };
 import ko from '../../web/i18n/ko.json' with { type: 'json' };
 import { LANGUAGES, pickLanguage, translator, type Catalog } from '../../web/i18n.js';
-import { CHANNEL_KEYS, CLASS_KEYS, DELIVERY_KEYS, FOLK_KEYS, OFFICIAL_KEYS, STATE_KEYS } from '../../web/format.js';
+import { CHANNEL_KEYS, DELIVERY_KEYS, FOLK_KEYS, OFFICIAL_KEYS, OUTCOME_KEYS, STATE_KEYS } from '../../web/format.js';
 import { HEALTH_STATES } from '../../src/domain/health.js';
-import { OUTCOME_WORDS } from '../../src/domain/message.js';
 import { OFFICIAL_STATUSES } from '../../src/domain/official.js';
 import { OUTCOME_CLASSES } from '../../src/domain/outcome.js';
 import { FOLK_BLOCKS } from '../../src/health/history.js';
@@ -91,13 +90,12 @@ describe('the message catalogs', () => {
   it('have a word for every state, outcome class, official status, delivery status, channel and folk block the code maps', () => {
     const covers = (map: Record<string, string>, values: readonly string[]) => expect(Object.keys(map).sort()).toEqual([...values].sort());
     covers(STATE_KEYS, HEALTH_STATES);
-    covers(CLASS_KEYS, OUTCOME_CLASSES);
-    covers(OUTCOME_WORDS, OUTCOME_CLASSES);
+    covers(OUTCOME_KEYS, OUTCOME_CLASSES);
     covers(OFFICIAL_KEYS, OFFICIAL_STATUSES);
     covers(DELIVERY_KEYS, DELIVERY_STATUSES);
     covers(FOLK_KEYS, FOLK_BLOCKS.map((b) => b.folk));
     covers(CHANNEL_KEYS, ['email', 'webhook', 'log']);
-    for (const map of [STATE_KEYS, CLASS_KEYS, OFFICIAL_KEYS, DELIVERY_KEYS, FOLK_KEYS, CHANNEL_KEYS]) for (const key of Object.values(map)) expect(en).toHaveProperty([key]);
+    for (const map of [STATE_KEYS, OUTCOME_KEYS, OFFICIAL_KEYS, DELIVERY_KEYS, FOLK_KEYS, CHANNEL_KEYS]) for (const key of Object.values(map)) expect(en).toHaveProperty([key]);
   });
 
   it('leave no English in the Korean catalog beyond names, units and codes', () => {

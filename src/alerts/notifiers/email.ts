@@ -1,8 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { SmtpSettings } from '../../config/target.js';
 import { renderMail, type Notice, type RenderContext } from '../render.js';
-import { PermanentRefusal } from './notifier.js';
-import type { Notifier } from './notifier.js';
+import { PermanentRefusal, type Notifier } from './notifier.js';
 
 export interface EmailSettings {
   to: string[];

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { headline, renderMail, type Notice, type RenderContext } from '../render.js';
-import { PermanentRefusal } from './notifier.js';
-import type { Notifier } from './notifier.js';
+import { PermanentRefusal, type Notifier } from './notifier.js';
 
 export interface WebhookSettings {
   url: string;

@@ -360,7 +360,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     jobs.push(
       cron.schedule('17 * * * *', () => {
         const pruned = store.prune(now(), config.retention);
-        if (pruned.outcomes + pruned.rollups > 0) log.info(`retention: removed ${pruned.outcomes} outcomes and ${pruned.rollups} rollup rows`);
+        if (pruned.outcomes + pruned.rollups + pruned.records > 0) {
+          log.info(`retention: removed ${pruned.outcomes} outcomes, ${pruned.rollups} rollup rows and ${pruned.records} history records`);
+        }
       }, { name: 'modelpulse-retention' }),
     );
   }

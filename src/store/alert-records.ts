@@ -80,6 +80,8 @@ export class AlertRecords {
       recent: db.prepare(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`),
       counts: db.prepare(`SELECT channel, status, COUNT(*) AS count, MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM notifications GROUP BY channel, status`),
       recentFor: db.prepare(`SELECT * FROM notifications WHERE target_id = ? ORDER BY id DESC LIMIT ?`),
+      pruneSettled: db.prepare(`DELETE FROM notifications WHERE status IN ('delivered', 'unconfirmed', 'failed') AND created_at < ?`),
+      forgetStates: db.prepare(`DELETE FROM alert_state WHERE updated_at < ? AND target_id NOT IN (SELECT target_id FROM target_state)`),
       groupSizes: db.prepare(`
         SELECT delivery_id, COUNT(*) AS size FROM notifications
         WHERE delivery_id IN (SELECT value FROM json_each(?)) GROUP BY delivery_id`),
@@ -152,6 +154,14 @@ export class AlertRecords {
       const counts = Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, mine.find((r) => r.status === status)?.count ?? 0])) as Record<DeliveryStatus, number>;
       return { channel, counts, oldestPendingAt: mine.find((r) => r.status === 'pending')?.oldest ?? null };
     });
+  }
+
+  /**
+   * Drops settled notifications written before `before`; one still pending or sending is kept however
+   * old (never lost). Alert memory goes only for targets whose health memory went too (removed targets).
+   */
+  prune(before: number): number {
+    return this.db.transaction(() => this.statements.pruneSettled.run(before).changes + this.statements.forgetStates.run(before).changes)();
   }
 
   list(limit: number, targetId?: string): Notification[] {

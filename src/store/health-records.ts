@@ -37,6 +37,10 @@ export class HealthRecords {
       updateIncident: db.prepare(`
         UPDATE incidents SET ended_at = @endedAt, state = @state, worst_state = @worstState, cause = @cause, peak = @peak WHERE id = @id`),
       openIncidents: db.prepare(`SELECT * FROM incidents WHERE ended_at IS NULL`),
+      pruneTransitions: db.prepare(`DELETE FROM transitions WHERE at < ?`),
+      pruneIncidents: db.prepare(`DELETE FROM incidents WHERE ended_at IS NOT NULL AND ended_at < ?`),
+      forgetTrackers: db.prepare(`
+        DELETE FROM target_state WHERE updated_at < ? AND target_id NOT IN (SELECT target_id FROM incidents WHERE ended_at IS NULL)`),
     };
   }
 
@@ -57,6 +61,19 @@ export class HealthRecords {
   trackers(): Map<string, unknown> {
     const rows = this.statements.trackers.all() as Array<{ target_id: string; tracker: string }>;
     return new Map(rows.map((row) => [row.target_id, JSON.parse(row.tracker) as unknown]));
+  }
+
+  /**
+   * Drops transitions older than `before`, incidents that ended before it (an open one is kept however
+   * old), and the memory of targets not observed since then (a target removed from the config).
+   */
+  prune(before: number): number {
+    return this.db.transaction(
+      () =>
+        this.statements.pruneTransitions.run(before).changes +
+        this.statements.pruneIncidents.run(before).changes +
+        this.statements.forgetTrackers.run(before).changes,
+    )();
   }
 
   openIncidents(): Map<string, Incident> {

@@ -125,7 +125,18 @@ export class Store {
       latest: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT 1`),
       since: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? AND at >= ? ORDER BY at, id`),
       healthSince: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? AND at >= ? AND (source = 'probe' OR voted = 1) ORDER BY at, id`),
-      targets: this.db.prepare(`SELECT DISTINCT target_id FROM rollup_day`),
+      // Each table's own targets, one index seek per target (a loose index scan), so a target whose rows
+      // are only in one table (its day rollups pruned, or its raw rows outliving them) is pruned too.
+      targets: Object.fromEntries(
+        ['outcomes', ...GRAIN_ORDER.map((g) => `rollup_${g}`)].map((table) => [
+          table,
+          this.db.prepare(`
+            WITH RECURSIVE t(id) AS (
+              SELECT MIN(target_id) FROM ${table}
+              UNION ALL SELECT (SELECT MIN(target_id) FROM ${table} WHERE target_id > t.id) FROM t WHERE t.id IS NOT NULL
+            ) SELECT id FROM t WHERE id IS NOT NULL`),
+        ]),
+      ) as Record<string, Database.Statement>,
       pruneOutcomes: this.db.prepare(`DELETE FROM outcomes WHERE target_id = ? AND at < ?`),
       pruneRollup: {
         minute: this.db.prepare(`DELETE FROM rollup_minute WHERE target_id = ? AND bucket < ?`),
@@ -244,23 +255,35 @@ export class Store {
     return cells.map(({ samples, counts, latency }) => ({ samples, counts, p95Ms: round(percentile(latency, 0.95)) }));
   }
 
-  /** Drops raw outcomes and rollups past their keep-window, then returns freed pages to the file system. */
-  prune(now: number, retention: RetentionConfig): { outcomes: number; rollups: number } {
-    let outcomes = 0;
-    let rollups = 0;
-    this.db.transaction(() => {
-      for (const { target_id } of this.statements.targets.all() as Array<{ target_id: string }>) {
-        outcomes += this.statements.pruneOutcomes.run(target_id, now - retention.raw).changes;
-        for (const grain of GRAIN_ORDER) rollups += this.statements.pruneRollup[grain].run(target_id, now - retention[grain]).changes;
+  /**
+   * Applies retention to every table, then returns freed pages to the file system:
+   * - raw outcomes and each rollup grain past their own keep-window;
+   * - official history, transitions, ended incidents and settled notifications past `retention.hour`
+   *   (the span the dashboard draws them in); pending mail and open incidents are kept however old;
+   * - the health and alert memory of a target not observed for `retention.hour` (removed from the config);
+   * - report request ids past `retention.raw` (at least the 25 h a report is taken for).
+   */
+  prune(now: number, retention: RetentionConfig): { outcomes: number; rollups: number; records: number } {
+    const targets = (table: string) => (this.statements.targets[table]!.all() as Array<{ id: string }>).map((row) => row.id);
+    const history = now - retention.hour;
+    const counts = this.db.transaction(() => {
+      let outcomes = 0;
+      let rollups = 0;
+      for (const target of targets('outcomes')) outcomes += this.statements.pruneOutcomes.run(target, now - retention.raw).changes;
+      for (const grain of GRAIN_ORDER) {
+        for (const target of targets(`rollup_${grain}`)) rollups += this.statements.pruneRollup[grain].run(target, now - retention[grain]).changes;
       }
+      // Health first: alert memory goes only once the target's health memory has gone.
+      const records =
+        this.health.prune(history) +
+        this.alerts.prune(history) +
+        this.official.prune(history) +
+        this.reports.prune(now - Math.max(retention.raw, 25 * 3_600_000));
+      return { outcomes, rollups, records };
     })();
-    // Official history lives as long as hourly rollups: the span the dashboard draws it beside.
-    this.official.prune(now - retention.hour);
-    // A request id is remembered as long as the raw report it guards, and at least as long as a report is taken (24 h, plus skew).
-    this.reports.prune(now - Math.max(retention.raw, 25 * 3_600_000));
     this.db.pragma('incremental_vacuum');
     this.db.pragma('optimize');
-    return { outcomes, rollups };
+    return counts;
   }
 
   /** Proves the database still accepts writes (for /healthz). */

@@ -123,7 +123,7 @@ describe('outcome store', () => {
     }
     // Raw: the 5 outcomes older than 7 days. Rollups: 7 minute buckets older than 2 days, 3 hour buckets older
     // than 90 days, 1 day bucket older than 5 years.
-    expect(removed).toEqual({ outcomes: 5, rollups: 7 + 3 + 1 });
+    expect(removed).toEqual({ outcomes: 5, rollups: 7 + 3 + 1, records: 0 });
     store.close();
   });
 });

@@ -202,7 +202,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         troubled: status === 'degraded' || status === 'overloaded' || status === 'down',
         // Not for our own fault (a bad key): probing faster cannot fix that.
         holding: reading(target.id)?.holding === true,
-        covered: spend.reportSkipsInRow < MAX_REPORT_SKIPS_IN_ROW && pipeline.engine.reportsSince(target.id, at - Math.max(target.probe.every, 60_000)) >= COVERING_REPORTS,
+        covered: spend.reportSkipsInRow < MAX_REPORT_SKIPS_IN_ROW && pipeline.engine.reportsSince(target.id, at - Math.max(target.probe.every, 60_000), at) >= COVERING_REPORTS,
       });
       // A budget skip only re-checks soon; the data is as fresh as the last stretched interval promised.
       if (decision.skip !== 'budget') pipeline.engine.setProbeInterval(target.id, decision.everyMs);

@@ -43,7 +43,7 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
     const open = state.open ? track(state.open, moment) : null;
     const summary = draft('flapping_ended', {
       startedAt: state.flapping.since,
-      durationMs: moment.at - state.flapping.since,
+      durationMs: Math.max(0, moment.at - state.flapping.since),
       worst: open?.worst ?? { status: moment.status, figures: moment.figures },
       changes: state.flapping.changes,
     });
@@ -54,14 +54,14 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
   if (state.open) {
     const open = track(state.open, moment);
     if (recovered(moment, knobs)) {
-      const episode = { startedAt: open.startedAt, durationMs: moment.since - open.startedAt, worst: open.worst };
+      const episode = { startedAt: open.startedAt, durationMs: Math.max(0, moment.since - open.startedAt), worst: open.worst };
       return { state: { history, sampledAt, flapping: null, pending: null, open: null }, drafts: knobs.sendOnResolved ? [draft('recovered', episode)] : [] };
     }
     // No reminder while it is healthy again (the recovery mail is due), and while data is stale
     // the reminder names the last state it was seen in, never "unknown".
     const remind = knobs.minimumReminderIntervalMs > 0 && moment.status !== 'healthy' && moment.at - open.lastSentAt >= knobs.minimumReminderIntervalMs;
     if (remind) {
-      const episode = { startedAt: open.startedAt, durationMs: moment.at - open.startedAt, worst: open.worst };
+      const episode = { startedAt: open.startedAt, durationMs: Math.max(0, moment.at - open.startedAt), worst: open.worst };
       const reminder = { ...draft('reminder', episode), status: moment.status === 'unknown' ? open.status : moment.status };
       return { state: { history, sampledAt, flapping: null, pending: null, open: { ...open, lastSentAt: moment.at } }, drafts: [reminder] };
     }

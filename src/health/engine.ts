@@ -114,10 +114,10 @@ export class HealthEngine {
     if (entry) entry.staleAfterMs = staleAfter(Math.max(everyMs, entry.target.probe.every), entry.target.probe.timeout);
   }
 
-  /** How many client reports that moved health started at or after `from` (scans back from the newest only that far). */
-  reportsSince(targetId: string, from: number): number {
+  /** How many client reports that moved health started in [from, to] (scans back from the newest only that far). */
+  reportsSince(targetId: string, from: number, to: number): number {
     const entry = this.watched.get(targetId);
-    return entry ? entry.recent.since(from).filter((o) => o.source === 'report').length : 0;
+    return entry ? entry.recent.since(from, to).filter((o) => o.source === 'report').length : 0;
   }
 
   /** A probe of this target started: until it lands, the target is not stale, and a long wait is evidence of slowness. */
@@ -267,9 +267,9 @@ export class HealthEngine {
     const reports = entry.recent.stats(WINDOWS['1h'], now, 'report');
     const cutOff = Math.max(0, ...entry.cutOff.filter((c) => c.endedAt >= now - entry.recentMs && c.endedAt <= now).map((c) => c.latencyMs));
     if (reports.counts.ok >= BASELINE_SAMPLES) {
-      return { hour: reports, day: reports, slowestRecentMs: Math.max(cutOff, entry.recent.slowestSuccess(now - entry.recentMs, 'report') ?? 0), floorMs: 0 };
+      return { hour: reports, day: reports, slowestRecentMs: Math.max(cutOff, entry.recent.slowestSuccess(now - entry.recentMs, now, 'report') ?? 0), floorMs: 0 };
     }
-    const slowest = Math.max(waited, cutOff, entry.recent.slowestSuccess(now - entry.recentMs) ?? 0);
+    const slowest = Math.max(waited, cutOff, entry.recent.slowestSuccess(now - entry.recentMs, now) ?? 0);
     if (entry.target.probe.kind === 'image') return { hour, day, slowestRecentMs: slowest, floorMs: 0 };
     // Text canaries alone: the probe's deadline at least, and more if even they have turned that slow.
     const none = new RecentOutcomes().stats(WINDOWS['1h'], now);

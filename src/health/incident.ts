@@ -44,5 +44,6 @@ export function applyTransition(open: Incident | null, transition: Transition): 
  */
 export function closeIfRecovered(open: Incident, quietSince: number | null, now: number, recoveredForMs: number): Incident | null {
   if (open.state !== 'healthy' || quietSince === null || now - quietSince < recoveredForMs) return null;
-  return { ...open, endedAt: quietSince };
+  // Never before it started, though the clock went back in between.
+  return { ...open, endedAt: Math.max(quietSince, open.startedAt) };
 }

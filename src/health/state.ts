@@ -145,8 +145,34 @@ export interface Context {
   baselineP50Ms: number | null;
 }
 
+/**
+ * How far before the tracker's times a probe may start before the clock is taken to have gone
+ * back: a probe never overlaps its target's previous one, but a client report may end up to 5 min
+ * ahead of our clock (the reports route's skew allowance), and its end sets lastAt too.
+ */
+const CLOCK_SLACK_MS = 5 * 60_000;
+
+/**
+ * A probe is timed by our own clock. One that started well before what the tracker remembers
+ * (its state's start, its last observation) means the clock went back (an NTP step, a restored
+ * VM): those times are pulled back to the probe's start, so nothing reads "since" a moment still
+ * ahead, a state change is dated when it happened, and staleness counts again. Pure.
+ */
+function rebased(tracker: Tracker, observation: Observation): Tracker {
+  const latest = Math.max(tracker.since, tracker.lastAt ?? -Infinity, tracker.quietSince ?? -Infinity);
+  if (observation.source !== 'probe' || observation.at + CLOCK_SLACK_MS >= latest) return tracker;
+  const at = observation.at;
+  return {
+    ...tracker,
+    since: Math.min(tracker.since, at),
+    lastAt: tracker.lastAt === null ? null : Math.min(tracker.lastAt, at),
+    quietSince: tracker.quietSince === null ? null : Math.min(tracker.quietSince, at),
+  };
+}
+
 /** Advances the state machine by one observation. Pure. */
-export function step(tracker: Tracker, observation: Observation, context: Context, t: HealthThresholds): Tracker {
+export function step(previous: Tracker, observation: Observation, context: Context, t: HealthThresholds): Tracker {
+  const tracker = rebased(previous, observation);
   const group = groupOf(observation.class, observation.latencyMs, context.slowAtMs);
   const cleanCalls = group === 'ok' ? tracker.cleanCalls + 1 : 0;
   const next: Tracker = {

@@ -105,16 +105,27 @@ export class RecentOutcomes {
     return this.items.slice(Math.max(this.head, this.items.length - n));
   }
 
-  since(from: number): Observation[] {
+  /**
+   * The observations in [from, to], oldest first. `to` matters after the clock went back: what was
+   * seen before the jump lies "ahead" of now, and is not part of the last five minutes.
+   */
+  since(from: number, to = Infinity): Observation[] {
     const result: Observation[] = [];
-    for (let i = this.items.length - 1; i >= this.head && this.items[i]!.at >= from; i--) result.push(this.items[i]!);
+    for (let i = this.newestAtOrBefore(to); i >= this.head && this.items[i]!.at >= from; i--) result.push(this.items[i]!);
     return result.reverse();
+  }
+
+  /** The index of the newest observation not after `to` (below head: none). */
+  private newestAtOrBefore(to: number): number {
+    let i = this.items.length - 1;
+    while (i >= this.head && this.items[i]!.at > to) i--;
+    return i;
   }
 
   /** Figures over the last windowMs, of one source or all (all over 24 h come from the running histogram). */
   stats(windowMs: number, now: number, source?: OutcomeSource): WindowStats {
     if (windowMs >= LONGEST && source === undefined) return this.dayStats(now);
-    const all = this.since(now - windowMs);
+    const all = this.since(now - windowMs, now);
     const rows = source === undefined ? all : all.filter((o) => o.source === source);
     const counts = emptyCounts();
     const latencies: number[] = [];
@@ -145,10 +156,10 @@ export class RecentOutcomes {
     return calm;
   }
 
-  /** The longest successful call (of one source, or any) that started since `from`, or null. */
-  slowestSuccess(from: number, source?: OutcomeSource): number | null {
+  /** The longest successful call (of one source, or any) that started in [from, to], or null. */
+  slowestSuccess(from: number, to: number, source?: OutcomeSource): number | null {
     let slowest: number | null = null;
-    for (let i = this.items.length - 1; i >= this.head && this.items[i]!.at >= from; i--) {
+    for (let i = this.newestAtOrBefore(to); i >= this.head && this.items[i]!.at >= from; i--) {
       const row = this.items[i]!;
       if (source !== undefined && row.source !== source) continue;
       if (row.class === 'ok' && (slowest === null || row.latencyMs > slowest)) slowest = row.latencyMs;

@@ -31,6 +31,8 @@ export interface Forced {
   /** For kind 'redirect': where to, and with which status (302 when absent). */
   redirectTo?: string;
   redirectStatus?: 301 | 302 | 303 | 307 | 308;
+  /** For kind 'huge': how many bytes the body runs to (2 GiB when absent). */
+  bytes?: number;
 }
 
 export interface Simulator {
@@ -44,12 +46,15 @@ export interface Simulator {
   conditions(): Conditions;
   /** Calls received, for tests that check overlap and cadence; Vertex calls name their location. */
   requests: Array<{ at: number; model: string; protocol: 'gemini' | 'openai' | 'vertex'; location?: string }>;
+  /** Body bytes written for 'huge' replies: how much a reader took before it hung up. */
+  streamedBytes(): number;
   /** The OAuth token endpoint (POST /token) that Vertex calls need a token from: register accounts, inject faults, count exchanges. */
   oauth: TokenEndpoint;
   close(): Promise<void>;
 }
 
 const MAX_REQUEST_BODY = 1024 * 1024;
+const HUGE_BODY = 2 * 1024 ** 3;
 
 /** A loopback upstream that speaks the Gemini and OpenAI-compatible wire formats, driven by a trace. */
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
@@ -58,6 +63,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   let trace = options.trace;
   let startedAt = now();
   const forced: Array<Forced & { left: number }> = [];
+  let streamed = 0;
   let fault: StatusFault | null = null;
   const sockets = new Set<Socket>();
   const requests: Simulator['requests'] = [];
@@ -127,6 +133,21 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (choice.delayMs > 0) await sleep(choice.delayMs);
     if (choice.kind === 'redirect') {
       res.writeHead(choice.redirect?.status ?? 302, { location: choice.redirect?.to ?? 'http://127.0.0.1:9/moved' });
+      res.end();
+      return;
+    }
+    if (choice.kind === 'drip') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      return drip(res, Buffer.from(reply().body));
+    }
+    if (choice.kind === 'huge') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.write('{"candidates": [{"content": {"parts": [{"text": "');
+      const chunk = Buffer.alloc(64 * 1024, 'A');
+      for (let sent = 0; sent < (choice.bytes ?? HUGE_BODY) && !res.destroyed; sent += chunk.length) {
+        streamed += chunk.length;
+        if (!res.write(chunk)) await drained(res);
+      }
       res.end();
       return;
     }
@@ -219,6 +240,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     clearStatusFault: () => void (fault = null),
     conditions: () => conditionsAt(trace, startedAt, now()),
     requests,
+    streamedBytes: () => streamed,
     oauth,
     close: async () => {
       for (const socket of sockets) socket.destroy();
@@ -233,10 +255,16 @@ interface Choice {
   kind: ReplyKind;
   delayMs: number;
   redirect?: { to: string | undefined; status: number | undefined };
+  bytes?: number;
 }
 
 function choiceOf(f: Forced): Choice {
-  return { kind: f.kind, delayMs: f.delayMs ?? 0, ...(f.kind === 'redirect' ? { redirect: { to: f.redirectTo, status: f.redirectStatus } } : {}) };
+  return {
+    kind: f.kind,
+    delayMs: f.delayMs ?? 0,
+    ...(f.kind === 'redirect' ? { redirect: { to: f.redirectTo, status: f.redirectStatus } } : {}),
+    ...(f.bytes !== undefined ? { bytes: f.bytes } : {}),
+  };
 }
 
 function send(res: ServerResponse, reply: WireReply): void {

@@ -26,6 +26,9 @@ export const REPLY_KINDS = [
   'invalid_json',
   'hang',
   'close',
+  // Hostile upstreams: the success reply one byte a second, and a 200 whose body never ends (2 GiB).
+  'drip',
+  'huge',
   // A redirect to another origin (Forced.redirectTo): a probe must not follow it with its key.
   'redirect',
 ] as const;

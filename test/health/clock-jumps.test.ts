@@ -73,7 +73,7 @@ describe.each([
     expect(now.advice.send).toBe(false);
     expect(now.advice.retryAfterSeconds).toBeGreaterThan(0);
     // The recent window ends at the clock as it reads now: what was seen in the hour "ahead" is not in it.
-    const windowMs = parseDuration(now.observed.window);
+    const windowMs = parseDuration(now.observed.window)!;
     const recent = rows.filter((r) => r.at >= w.clock.now - windowMs && r.at <= w.clock.now);
     expect(now.observed.samples).toBe(recent.length);
     expect(now.observed.overloadRate).toBeCloseTo(recent.filter((r) => r.class === 'overloaded').length / recent.length, 6);

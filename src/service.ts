@@ -55,6 +55,8 @@ export interface ServiceOptions {
   dataDirLock?: DataDirLockOptions;
   /** Called once the service has stopped because another instance took its data dir (main: exit 1). */
   onLockLost?: (error: Error) => void;
+  /** Whether /healthz fails when the heartbeat stops ticking (default: with autoStart, whose cron ticks it). */
+  watchHeartbeat?: boolean;
 }
 
 export interface Service {
@@ -228,7 +230,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       checks.database = { ok: false, detail: error instanceof Error ? error.message : String(error) };
     }
     const lastTick = scheduler.lastTickAt;
-    const alive = !autoStart || (lastTick !== null && now() - lastTick < HEARTBEAT_STALE_MS);
+    const alive = !(options.watchHeartbeat ?? autoStart) || (lastTick !== null && now() - lastTick < HEARTBEAT_STALE_MS);
     checks.scheduler = alive ? { ok: true } : { ok: false, detail: lastTick === null ? 'scheduler has not ticked yet' : `last tick ${Math.round((now() - lastTick) / 1000)} s ago` };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };

@@ -286,9 +286,18 @@ export class Store {
     return counts;
   }
 
-  /** Proves the database still accepts writes (for /healthz). */
+  /**
+   * Proves the database still accepts writes (for /healthz): takes the write lock and lets it go.
+   * Waits at most 200 ms for it, not the 5 s busy timeout, so a liveness check never stalls the service.
+   */
   checkWritable(): void {
-    this.db.exec('BEGIN IMMEDIATE; ROLLBACK;');
+    const patience = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('busy_timeout = 200');
+    try {
+      this.db.exec('BEGIN IMMEDIATE; ROLLBACK;');
+    } finally {
+      this.db.pragma(`busy_timeout = ${patience}`);
+    }
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import type { AlertDraft, AlertKind, AlertState, Episode, Moment } from '../domain/alert.js';
-import { holdsTraffic, type HealthState } from '../domain/health.js';
+import { holdsTraffic, TROUBLE, type HealthState } from '../domain/health.js';
 import type { AlertKnobs } from '../config/alerts-schema.js';
 import { isFlapping, remember } from './flapping.js';
 
@@ -7,8 +7,6 @@ import { isFlapping, remember } from './flapping.js';
 export const INITIAL_ALERT_STATE: AlertState = { history: [], sampledAt: null, flapping: null, pending: null, open: null };
 
 export const FLAP_SAMPLE_MS = 60_000;
-
-const SEVERITY: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, overloaded: 2, down: 3 };
 
 /**
  * Pure: the alert state and one moment in, the new state and the notifications to enqueue out.
@@ -84,8 +82,8 @@ function recovered(moment: Moment, knobs: AlertKnobs): boolean {
 /** Keeps the worst moment of an episode: the most severe status, then the lowest success rate. */
 function track(open: Episode, moment: Moment): Episode {
   const worse =
-    SEVERITY[moment.status] > SEVERITY[open.worst.status] ||
-    (SEVERITY[moment.status] === SEVERITY[open.worst.status] && SEVERITY[moment.status] > 0 && (moment.figures.successRate ?? 1) < (open.worst.figures.successRate ?? 1));
+    TROUBLE[moment.status] > TROUBLE[open.worst.status] ||
+    (TROUBLE[moment.status] === TROUBLE[open.worst.status] && TROUBLE[moment.status] > 0 && (moment.figures.successRate ?? 1) < (open.worst.figures.successRate ?? 1));
   const status = moment.status === 'unknown' ? open.status : moment.status;
   return { ...open, status, worst: worse ? { status: moment.status, figures: moment.figures } : open.worst };
 }

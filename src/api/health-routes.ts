@@ -1,4 +1,4 @@
-import type { HealthState } from '../domain/health.js';
+import { worstState } from '../domain/health.js';
 import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { HealthSnapshot } from '../health/engine.js';
@@ -29,7 +29,6 @@ interface Cached {
   snapshot: HealthSnapshot & { region: string | null; official: ReturnType<typeof officialJson> };
 }
 
-const WORST_FIRST: HealthState[] = ['down', 'overloaded', 'degraded', 'unknown', 'healthy'];
 const MAX_AGE_CAP_SECONDS = 60;
 const MAX_AGE_WITH_REPORTS_SECONDS = 5;
 
@@ -73,7 +72,7 @@ export function healthRoutes(app: Hono, source: HealthSource, now: () => number,
   app.get('/health', (c) => {
     const at = now();
     const targets = source.ids().map((id) => current(id, at)!.snapshot);
-    const worst = WORST_FIRST.find((state) => targets.some((t) => t.status === state)) ?? 'unknown';
+    const worst = worstState(targets.map((t) => t.status));
     c.header('Cache-Control', 'no-cache');
     return c.json({
       status: worst,

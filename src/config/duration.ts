@@ -20,6 +20,7 @@ export function parseDuration(text: string): number | null {
   return Math.round(Number(amount) * UNIT_MS[unit]);
 }
 
+/** The largest whole unit a duration is written in: 300000 → "5m", 31536000000 → "1y", 1500 → "1500ms". */
 export function formatDuration(ms: number): string {
   for (const unit of ['y', 'w', 'd', 'h', 'm', 's'] as const) {
     if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
@@ -36,13 +37,9 @@ export function durationSchema(min = 0, max = Number.MAX_SAFE_INTEGER) {
       return z.NEVER;
     }
     if (ms < min || ms > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration between ${formatBound(min)} and ${formatBound(max)}, got ${JSON.stringify(text)}` });
+      ctx.addIssue({ code: 'custom', message: `expected a duration between ${formatDuration(min)} and ${formatDuration(max)}, got ${JSON.stringify(text)}` });
       return z.NEVER;
     }
     return ms;
   });
-}
-
-function formatBound(ms: number): string {
-  return ms >= 86_400_000 ? `${ms / 86_400_000}d` : ms >= 1_000 ? `${ms / 1_000}s` : `${ms}ms`;
 }

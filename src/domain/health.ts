@@ -3,6 +3,17 @@ import type { ClassCounts, OutcomeClass } from './outcome.js';
 export const HEALTH_STATES = ['unknown', 'healthy', 'degraded', 'overloaded', 'down'] as const;
 export type HealthState = (typeof HEALTH_STATES)[number];
 
+/** How much trouble a state is: the one ranking incidents, alert escalation and the overall /health share. */
+export const TROUBLE: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, overloaded: 2, down: 3 };
+
+/** The worst of several states; unknown outranks healthy (nobody can vouch for it); none at all is unknown. */
+export function worstState(states: Iterable<HealthState>): HealthState {
+  const rank = (state: HealthState) => TROUBLE[state] * 2 + (state === 'unknown' ? 1 : 0);
+  let worst: HealthState | null = null;
+  for (const state of states) if (worst === null || rank(state) > rank(worst)) worst = state;
+  return worst ?? 'unknown';
+}
+
 /** The states in which /health says hold. */
 export function holdsTraffic(state: HealthState): boolean {
   return state === 'overloaded' || state === 'down';

@@ -1,4 +1,4 @@
-import type { Incident, Transition } from '../domain/health.js';
+import { TROUBLE, type Incident, type Transition } from '../domain/health.js';
 
 /**
  * Pure: keeps the figures at the incident's peak. While the target is in its worst state, a
@@ -10,8 +10,6 @@ export function applyObservation(open: Incident, status: HealthState, figures: W
   const peakSuccess = open.peak.successRate ?? 1;
   return figures.successRate < peakSuccess ? { ...open, peak: figures } : null;
 }
-
-const TROUBLE: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, overloaded: 2, down: 3 };
 
 /**
  * Pure: what a transition does to the target's open incident. Stale data (unknown) neither opens

@@ -1,3 +1,4 @@
+import { asArray, field, stringOr } from '../domain/json.js';
 import { verdict, type Verdict } from './outcome.js';
 
 export interface HttpReply {
@@ -105,22 +106,6 @@ export function retryAfterHeader(headers: Record<string, string | undefined>, no
 export function shorten(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE - 1)}…` : flat;
-}
-
-export function field(value: unknown, key: string): unknown {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
-}
-
-export function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-export function numberOr(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-export function stringOr(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 function mapOr<T, U>(value: T | null, map: (value: T) => U): U | null {

@@ -2,7 +2,7 @@ import { CANARY_MAX_OUTPUT_TOKENS } from '../config/schema.js';
 import { IMAGE_CANARY_PROMPT, TEXT_CANARY_PROMPT } from '../config/defaults.js';
 import type { Target } from '../config/target.js';
 import type { Usage } from '../config/pricing.js';
-import { asArray, field, numberOr, stringOr } from './classify.js';
+import { asArray, field, numberOr, stringOr } from '../domain/json.js';
 import { sniffBase64Image } from './image.js';
 import { verdict, type Verdict } from './outcome.js';
 import type { CanaryRequest } from './request.js';

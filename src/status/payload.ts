@@ -43,15 +43,7 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
-export type JsonObject = Record<string, unknown>;
-
-export function asObject(value: unknown): JsonObject | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : null;
-}
-
-export function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
+export { asArray, asObject, type JsonObject } from '../domain/json.js';
 
 /** A trimmed, non-empty string (finite numbers count, as some payloads send ids as numbers); else null. */
 export function asText(value: unknown): string | null {

@@ -32,8 +32,16 @@ export function notifiersFor(settings: AlertSettings, context: { dashboardUrl: s
   return notifiers;
 }
 
+/**
+ * What must never be shown of the alert settings: the SMTP password (also as SMTP AUTH sends it,
+ * base64 alone and in AUTH PLAIN's "\0user\0password", which a server may quote back in its
+ * refusal) and the webhook secret.
+ */
 export function alertSecrets(settings: AlertSettings): string[] {
-  return [settings.email?.smtp.password, settings.webhook?.secret].filter((s): s is string => typeof s === 'string');
+  const smtp = settings.email?.smtp;
+  const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const password = smtp?.password ? [smtp.password, base64(smtp.password), base64(`\0${smtp.user ?? ''}\0${smtp.password}`)] : [];
+  return [...password, settings.webhook?.secret].filter((s): s is string => typeof s === 'string');
 }
 
 export function wireAlerts(options: {

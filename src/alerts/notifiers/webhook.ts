@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { redact } from '../../log.js';
 import { headline, renderMail, type Notice, type RenderContext } from '../render.js';
 import { PermanentRefusal, type Notifier } from './notifier.js';
 
@@ -24,7 +25,8 @@ export function webhookNotifier(settings: WebhookSettings, context: RenderContex
     const headers: Record<string, string> = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: timestamp };
     if (settings.secret) headers[SIGNATURE_HEADER] = sign(settings.secret, timestamp, body);
     const response = await fetch(settings.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
-    const text = (await response.text()).slice(0, 200);
+    // Redacted before it is cut: a receiver quoting the secret near the cut would leave its start behind.
+    const text = redact(await response.text(), settings.secret ? [settings.secret] : []).slice(0, 200);
     if (!response.ok) {
       const message = `webhook answered HTTP ${response.status}${text ? `: ${text}` : ''}`;
       // A 4xx says the request itself is wrong (gone, forbidden, malformed); 408 and 429 only ask to come back later.

@@ -62,6 +62,8 @@ export function reportRoutes(app: Hono, sink: ReportSink, now: () => number): vo
       maxSize: MAX_BODY_BYTES,
       onError: (c) => {
         sink.refused('too_large');
+        // The rest of the body is never read, so the connection cannot carry another request.
+        c.header('Connection', 'close');
         return c.json({ error: `body too large: at most ${MAX_BODY_BYTES / 1024 / 1024} MiB (${MAX_BATCH} reports per request)` }, 413);
       },
     }),

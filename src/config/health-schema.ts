@@ -56,7 +56,7 @@ const REPLACED: Record<string, string> = {
 function withoutReplacedKnobs(raw: unknown, ctx: z.RefinementCtx): unknown {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   for (const key of Object.keys(raw)) {
-    if (REPLACED[key]) ctx.addIssue({ code: 'custom', path: [key], message: `was replaced by ${REPLACED[key]} (see README "Health states")` });
+    if (Object.hasOwn(REPLACED, key)) ctx.addIssue({ code: 'custom', path: [key], message: `was replaced by ${REPLACED[key]} (see README "Health states")` });
   }
   return raw;
 }

@@ -24,20 +24,41 @@ type Path = ReadonlyArray<PropertyKey>;
  * ./modelpulse.yaml), else the real Gemini defaults when GEMINI_API_KEY is set, else demo mode.
  */
 export function loadConfig(env: Env, cwd: string): ServiceConfig {
+  // Every value the file takes from the environment: an error found after substitution (a key
+  // written as ${VAR} where the variable's name belongs) may quote one, whatever the variable's name.
+  const referenced: string[] = [];
   try {
     const explicit = env.MODELPULSE_CONFIG;
     const label = explicit || 'modelpulse.yaml';
     const path = resolve(cwd, label);
     if (explicit && !existsSync(path)) throw new ConfigError(`MODELPULSE_CONFIG: no such file: ${path}`);
-    if (existsSync(path)) return resolveConfig(parseConfigText(readFileSync(path, 'utf8'), label, env), 'file', label, path, env);
+    if (existsSync(path)) {
+      const text = readConfigFile(path, explicit ? 'MODELPULSE_CONFIG' : label);
+      for (const [, name] of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) if (env[name!]) referenced.push(env[name!]!);
+      return resolveConfig(parseConfigText(text, label, env), 'file', label, path, env);
+    }
     if (env.GEMINI_API_KEY) {
       const config = validate(GEMINI_DEFAULTS, 'built-in Gemini defaults', () => undefined);
       return resolveConfig(config, 'gemini-defaults', 'built-in Gemini defaults', 'built-in defaults for the real Gemini API (GEMINI_API_KEY is set)', env);
     }
     return demoWithEnv(env);
   } catch (error) {
-    throw error instanceof ConfigError ? new ConfigError(redact(error.message, secretLookingValues(env))) : error;
+    throw error instanceof ConfigError ? new ConfigError(redact(error.message, asQuoted([...secretLookingValues(env), ...referenced]))) : error;
   }
+}
+
+function readConfigFile(path: string, label: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(`${label}: cannot read ${path} (${code === 'EISDIR' ? 'it is a directory' : code})`);
+  }
+}
+
+/** Each secret as written and as JSON.stringify quotes it (messages quote values that way), so both are scrubbed. */
+function asQuoted(secrets: readonly string[]): string[] {
+  return secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]);
 }
 
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL/i;
@@ -64,11 +85,20 @@ export function parseConfigText(text: string, fileLabel: string, env: Env): Conf
   };
   const substituted: string[] = [];
   try {
-    const raw = substituteEnv(doc.toJS() ?? {}, [], { env, fileLabel, lineOf, substituted });
+    const raw = substituteEnv(documentValue(doc, fileLabel), [], { env, fileLabel, lineOf, substituted });
     return validate(raw, fileLabel, lineOf);
   } catch (error) {
     // A value that came from the environment may be a secret; messages quote values, so scrub them.
-    throw error instanceof ConfigError ? new ConfigError(redact(error.message, substituted)) : error;
+    throw error instanceof ConfigError ? new ConfigError(redact(error.message, asQuoted(substituted))) : error;
+  }
+}
+
+/** The document as plain values; the YAML library refuses aliases that expand past its limit (a "billion laughs" file). */
+function documentValue(doc: Document, fileLabel: string): unknown {
+  try {
+    return doc.toJS() ?? {};
+  } catch (error) {
+    throw new ConfigError(`${fileLabel}: YAML cannot be expanded: ${firstLine(error instanceof Error ? error.message : String(error))}`);
   }
 }
 
@@ -187,6 +217,10 @@ function vertexSettings(target: Config['targets'][number], where: string, env: E
   if (target.credentialsEnv === undefined) return { ...base, credentials: { kind: 'adc' } };
   const path = env[target.credentialsEnv];
   if (!path) throw new ConfigError(`${where}.credentialsEnv: environment variable ${target.credentialsEnv} is not set (it names the service-account key file of target "${target.id}")`);
+  if (!/^[^\n{}"]{1,4096}$/.test(path)) {
+    // The key's JSON itself where its path belongs: never quote any of it.
+    throw new ConfigError(`${where}.credentialsEnv: ${target.credentialsEnv} holds something that is not a file path (the key's JSON itself?); save the key to a file and set ${target.credentialsEnv} to its path`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));

@@ -249,6 +249,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const app = createApp({
     mode: config.mode,
     region: config.server.region ?? null,
+    corsOrigins: config.server.corsOrigins ?? [],
     now,
     liveness,
     data: {

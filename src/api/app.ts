@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { silentLogger, type Logger } from '../log.js';
 import type { ConfigMode } from '../config/target.js';
@@ -34,6 +35,8 @@ export interface ApiDeps {
   reports?: ReportSink;
   /** Where a request that failed inside the service is logged, with its request id. */
   log?: Logger;
+  /** server.corsOrigins: browser origins that may read /health and the read API; none: CORS stays closed. */
+  corsOrigins?: readonly string[];
 }
 
 const NO_SINK: ReportSink = {
@@ -51,6 +54,18 @@ export function createApp(deps: ApiDeps): Hono {
   const log = deps.log ?? silentLogger;
   // Every reply names its request (X-Request-Id), so a user's report of a failure finds its log line.
   app.use('*', requestId());
+  // Before the guard: a preflight carries no credentials, and is answered here for the origins allowed.
+  const origins = deps.corsOrigins ?? [];
+  if (origins.length > 0) {
+    const readOnly = cors({
+      origin: (origin) => (origins.includes('*') ? '*' : origins.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'HEAD'],
+      allowHeaders: ['Authorization', 'If-None-Match'],
+      exposeHeaders: ['Retry-After', 'ETag', 'X-Request-Id'],
+      maxAge: 600,
+    });
+    for (const path of ['/health', '/health/*', '/healthz', '/api/*']) app.use(path, readOnly);
+  }
   app.use('*', accessGuard(deps.access ?? OPEN));
 
   const index = (c: Context) =>

@@ -100,6 +100,9 @@ export const targetSchema = z
 export const REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 export const REGION_MESSAGE = 'expected a region name of lowercase letters, digits and hyphens, like "europe-west4"';
 
+/** A browser origin as the Origin header sends it: scheme, host and optional port; or "*" for any. */
+const ORIGIN = /^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/i;
+
 export const retentionSchema = z
   .object({
     raw: duration(3_600_000, 365 * DAY).default(7 * DAY),
@@ -117,6 +120,11 @@ export const configSchema = z
         host: z.string().min(1).default('0.0.0.0'),
         /** Where this instance probes from, e.g. europe-west4: a label on its metrics, /health replies and mails. */
         region: z.string().regex(REGION, REGION_MESSAGE).optional(),
+        /** Browser origins allowed to read /health and the read API from their own pages; none by default (CORS closed). */
+        corsOrigins: z
+          .array(z.string().regex(ORIGIN, 'expected an origin like "https://app.example.com" (scheme and host, no path), or "*"'))
+          .max(50)
+          .optional(),
       })
       .strict()
       .default({ port: 8080, host: '0.0.0.0' }),

@@ -71,7 +71,7 @@ export interface ServiceConfig {
   /** Where the configuration came from, for the start-up line: a file path, or how it was defaulted. */
   origin: string;
   /** `auth` comes from the environment only (MODELPULSE_DASHBOARD_PASSWORD and friends); absent: open. */
-  server: { port: number; host: string; region?: string; auth?: Access };
+  server: { port: number; host: string; region?: string; corsOrigins?: string[]; auth?: Access };
   dataDir: string;
   scheduler: { maxConcurrent: number; maxJitter: number };
   retention: RetentionConfig;

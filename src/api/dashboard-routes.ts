@@ -5,7 +5,7 @@ import { confidenceOf, measuredBlocks, quietestWindow, uptimeDays, uptimeOf, typ
 import type { DataSource } from './data-routes.js';
 import type { HealthSource } from './health-routes.js';
 import { quietWindowJson, weekHourJson } from './history-json.js';
-import { parseQuery, unknownTarget } from './query.js';
+import { parseQuery, unknownTarget, wholeNumber } from './query.js';
 import { utcMidnight } from '../stats/days.js';
 
 const MINUTE = 60_000;
@@ -19,15 +19,13 @@ export const FORECAST_DAYS = 28;
 /** The quiet window the heatmap names, in hours. */
 export const QUIET_HOURS = 4;
 
-const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^-?\d{1,5}$/, `expected a whole number from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().min(min).max(max));
-
-const uptimeQuery = z.object({ days: wholeNumber(1, 365).optional() }).strict();
-const hoursQuery = z.object({ days: wholeNumber(1, 90).optional(), offset: wholeNumber(-720, 840).optional() }).strict();
+export const uptimeQuery = z.object({ days: wholeNumber(1, 365).optional() }).strict();
+export const hoursQuery = z
+  .object({
+    days: wholeNumber(1, 90).optional(),
+    offset: wholeNumber(-720, 840).optional(),
+  })
+  .strict();
 
 export interface DashboardDeps {
   data: DataSource;

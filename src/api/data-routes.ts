@@ -12,7 +12,7 @@ import { LANGUAGES } from '../messages.js';
 import { publicTarget } from './public.js';
 import { acknowledgementJson } from './official-json.js';
 import type { Acknowledgement } from '../status/correlate.js';
-import { instant, limit, parseQuery, step, unknownTarget } from './query.js';
+import { instant, limit, parseQuery, step, unknownTarget, wholeNumber } from './query.js';
 import { utcMidnight } from '../stats/days.js';
 
 export interface DataSource {
@@ -41,16 +41,20 @@ export interface Probing {
   nextProbeAt: number;
 }
 
-const spendQuery = z.object({ days: z.string().regex(/^\d{1,3}$/, 'expected whole days from 1 to 365').transform(Number).pipe(z.number().min(1).max(365)).optional() }).strict();
+export const spendQuery = z.object({ days: wholeNumber(1, 365, 'expected whole days from 1 to 365').optional() }).strict();
 
 const DAY = 86_400_000;
 const MAX_SPAN = 5 * 366 * DAY;
 
-const seriesQuery = z
-  .object({ from: instant.optional(), to: instant.optional(), step: step.optional() })
+export const seriesQuery = z
+  .object({
+    from: instant.optional(),
+    to: instant.optional(),
+    step: step.optional(),
+  })
   .strict();
 
-const alertQuery = z
+export const alertQuery = z
   .object({
     target: z.string().optional(),
     limit: limit.optional(),
@@ -58,7 +62,7 @@ const alertQuery = z
   })
   .strict();
 
-const incidentQuery = z
+export const incidentQuery = z
   .object({
     target: z.string().optional(),
     from: instant.optional(),

@@ -1,4 +1,8 @@
-import { LANGUAGES } from '../messages.js';
+import { z } from 'zod';
+import { alertQuery, incidentQuery, seriesQuery, spendQuery } from './data-routes.js';
+import { hoursQuery, uptimeQuery } from './dashboard-routes.js';
+import { queryParameters } from './query.js';
+import { reportBatch, volumeQuery } from './report-routes.js';
 import { DELIVERY_STATUSES } from '../store/alert-records.js';
 
 /** The public contract, OpenAPI 3.1. A test checks that every route is described here and every path answers. */
@@ -8,11 +12,16 @@ const targetParam = { name: 'target', in: 'path', required: true, schema: { type
 const nullableNumber = { type: ['number', 'null'] };
 const latency = { type: 'object', properties: { p50: nullableNumber, p95: nullableNumber, p99: nullableNumber }, required: ['p50', 'p95', 'p99'] };
 const status = { type: 'string', enum: ['unknown', 'healthy', 'degraded', 'overloaded', 'down'] };
-const instant = { type: 'string', description: 'ISO 8601 time or epoch milliseconds.' };
 const officialStatus = { type: 'string', enum: ['operational', 'degraded', 'partial_outage', 'major_outage', 'maintenance', 'unknown'] };
 const nullableTime = { type: ['string', 'null'], format: 'date-time' };
 const page = { description: 'The dashboard page (text/html); it reads the JSON API.', content: { 'text/html': { schema: { type: 'string' } } } };
 const outcomeClass = { type: 'string', enum: ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'] };
+
+/** A request body's schema from the zod schema the route checks it with (its input side, without $schema). */
+function bodySchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return rest;
+}
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -48,18 +57,14 @@ export const OPENAPI_DOCUMENT = {
     '/api/uptime': {
       get: {
         summary: 'Per target: uptime over 24 h, 30 d and 90 d, and one cell per UTC day (null figures: no data)',
-        parameters: [{ name: 'days', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 365 }, description: 'Days in the bar, default 90.' }],
+        parameters: queryParameters(uptimeQuery, { days: 'Days in the bar, default 90.' }),
         responses: { '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, generatedAt: { type: 'string', format: 'date-time' }, targets: { type: 'array', items: { $ref: '#/components/schemas/Uptime' } } } }, 'In configuration order.'), '400': json(error, 'Bad query parameters.') },
       },
     },
     '/api/targets/{target}/hours': {
       get: {
         summary: 'Hour-of-week heatmap: 503 share and p95 per hour of the week, the quietest 4-hour window, and the folk table measured',
-        parameters: [
-          targetParam,
-          { name: 'days', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 90 }, description: 'History to fold, default 28 days.' },
-          { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: -720, maximum: 840 }, description: 'Minutes east of UTC for the hours, default 0.' },
-        ],
+        parameters: [targetParam, ...queryParameters(hoursQuery, { days: 'History to fold, default 28 days.', offset: 'Minutes east of UTC for the hours, default 0.' })],
         responses: { '200': json({ $ref: '#/components/schemas/HourOfWeek' }, '168 cells, Monday 00:00 first.'), '400': json(error, 'Bad query parameters.'), '404': json(error, 'Unknown target.') },
       },
     },
@@ -139,35 +144,21 @@ export const OPENAPI_DOCUMENT = {
     '/api/targets/{target}/series': {
       get: {
         summary: 'Bucketed history from rollups (at most 1,000 points)',
-        parameters: [
-          targetParam,
-          { name: 'from', in: 'query', required: false, schema: instant, description: 'Default: 24 h before to.' },
-          { name: 'to', in: 'query', required: false, schema: instant, description: 'Default: now.' },
-          { name: 'step', in: 'query', required: false, schema: { type: 'string', examples: ['5m', '1h', '1d'] }, description: 'Bucket size, at least 1m; widened to the rollup grain and to at most 1,000 points.' },
-        ],
+        parameters: [targetParam, ...queryParameters(seriesQuery, { from: 'Default: 24 h before to.', to: 'Default: now.', step: 'Bucket size, at least 1m; widened to the rollup grain and to at most 1,000 points.' })],
         responses: { '200': json({ $ref: '#/components/schemas/Series' }, 'Series.'), '400': json(error, 'Bad query parameters.'), '404': json(error, 'Unknown target.') },
       },
     },
     '/api/incidents': {
       get: {
         summary: 'Incidents: periods a target was not healthy',
-        parameters: [
-          { name: 'target', in: 'query', required: false, schema: { type: 'string' } },
-          { name: 'from', in: 'query', required: false, schema: instant },
-          { name: 'to', in: 'query', required: false, schema: instant },
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-        ],
+        parameters: queryParameters(incidentQuery),
         responses: { '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, incidents: { type: 'array', items: { $ref: '#/components/schemas/Incident' } } } }, 'Newest first.'), '400': json(error, 'Bad query parameters.'), '404': json(error, 'Unknown target.') },
       },
     },
     '/api/alerts': {
       get: {
         summary: 'Alert notifications: sent, pending and unconfirmed (newest first; never secrets)',
-        parameters: [
-          { name: 'target', in: 'query', required: false, schema: { type: 'string' } },
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-          { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: [...LANGUAGES] }, description: 'The language of each headline (default en).' },
-        ],
+        parameters: queryParameters(alertQuery, { lang: 'The language of each headline (default en).' }),
         responses: {
           '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, notifications: { type: 'array', items: { $ref: '#/components/schemas/Notification' } } } }, 'Newest first.'),
           '400': json(error, 'Bad query parameters.'),
@@ -185,7 +176,7 @@ export const OPENAPI_DOCUMENT = {
     '/api/spend': {
       get: {
         summary: 'Probe spend per target: the budget, today so far (interval in force, probes, skips, whether the budget ran out) and each UTC day',
-        parameters: [{ name: 'days', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 365 }, description: 'UTC days back, today included (default 30).' }],
+        parameters: queryParameters(spendQuery, { days: 'UTC days back, today included (default 30).' }),
         responses: {
           '200': json({ type: 'object', properties: { demo: { type: 'boolean' }, from: { type: 'string' }, targets: { type: 'array', items: { type: 'object', properties: { target: { type: 'string' }, budgetPerDayUsd: { type: ['number', 'null'] }, today: { type: ['object', 'null'] }, days: { type: 'array', items: { type: 'object', properties: { day: { type: 'string' }, costUsd: { type: 'number' }, probes: { type: 'integer' } } } }, totalUsd: { type: 'number' } } } } } }, 'In configuration order.'),
           '400': json(error, 'Bad query parameters.'),
@@ -199,31 +190,7 @@ export const OPENAPI_DOCUMENT = {
           required: true,
           content: {
             'application/json': {
-              schema: {
-                type: 'object',
-                required: ['reports'],
-                properties: {
-                  reports: {
-                    type: 'array',
-                    minItems: 1,
-                    maxItems: 1000,
-                    items: {
-                      type: 'object',
-                      additionalProperties: false,
-                      required: ['target', 'at', 'latencyMs'],
-                      properties: {
-                        target: { type: 'string', description: 'Target id.' },
-                        at: { type: ['integer', 'string'], description: 'When the call started: epoch ms or ISO 8601 with a zone; within the last 24 h.' },
-                        status: { type: ['integer', 'null'], minimum: 100, maximum: 599, description: 'HTTP status the model API answered; null when none came (network error, timeout).' },
-                        apiStatus: { type: ['string', 'null'], description: 'The API error status, e.g. "UNAVAILABLE".' },
-                        outcome: { ...outcomeClass, description: 'The outcome class; needed when status and apiStatus cannot say (no status).' },
-                        latencyMs: { type: 'number', minimum: 0 },
-                        requestId: { type: 'string', maxLength: 128, description: 'Idempotency: a report whose id this app already sent is skipped (remembered as long as raw outcomes).' },
-                      },
-                    },
-                  },
-                },
-              },
+              schema: bodySchema(reportBatch),
             },
           },
         },
@@ -238,7 +205,7 @@ export const OPENAPI_DOCUMENT = {
       },
       get: {
         summary: 'Report volume per app and target, by outcome class',
-        parameters: [{ name: 'hours', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 2160 }, description: 'Look back this many hours (default 24).' }],
+        parameters: queryParameters(volumeQuery, { hours: 'Look back this many hours (default 24).' }),
         responses: { '200': json({ type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, apps: { type: 'array', items: { type: 'string' } }, reports: { type: 'array', items: { type: 'object' } }, total: { type: 'integer' } } }, 'Counts of stored reports whose calls started in the range.'), '400': json(error, 'Bad query parameters.') },
       },
     },

@@ -5,7 +5,7 @@ import { OUTCOME_CLASSES, type Outcome } from '../domain/outcome.js';
 import { reportedClass } from '../health/reports.js';
 import { TokenBucket } from '../stats/bucket.js';
 import type { ReportVolume } from '../store/report-records.js';
-import { parseQuery } from './query.js';
+import { parseQuery, wholeNumber } from './query.js';
 import { bearer } from './access.js';
 
 export interface ReportSink {
@@ -32,19 +32,34 @@ const LISTED_PROBLEMS = 50;
 
 const AT = 'expected the call\'s start as epoch milliseconds or an ISO 8601 time with a zone, like "2026-11-30T12:00:00Z"';
 
-const reportItem = z
+export const reportItem = z
   .object({
-    target: z.string().min(1, 'expected a target id'),
-    at: z.union([z.number().int({ error: AT }).min(0, { error: AT }), z.iso.datetime({ offset: true, error: AT })], { error: AT }),
-    status: z.number().int().min(100).max(599).nullable().optional(),
-    apiStatus: z.string().regex(/^[A-Z][A-Z_]{0,63}$/, 'expected an API error status like "UNAVAILABLE"').nullable().optional(),
-    outcome: z.enum(OUTCOME_CLASSES).optional(),
+    target: z.string().min(1, 'expected a target id').describe('Target id.'),
+    at: z
+      .union([z.number().int({ error: AT }).min(0, { error: AT }), z.iso.datetime({ offset: true, error: AT })], { error: AT })
+      .describe('When the call started: epoch ms or ISO 8601 with a zone; within the last 24 h.'),
+    status: z.number().int().min(100).max(599).nullable().optional().describe('HTTP status the model API answered; null when none came (network error, timeout).'),
+    apiStatus: z
+      .string()
+      .regex(/^[A-Z][A-Z_]{0,63}$/, 'expected an API error status like "UNAVAILABLE"')
+      .nullable()
+      .optional()
+      .describe('The API error status, e.g. "UNAVAILABLE".'),
+    outcome: z.enum(OUTCOME_CLASSES).optional().describe('The outcome class; needed when status and apiStatus cannot say (no status).'),
     latencyMs: z.number().min(0).max(24 * HOUR, 'expected at most 24 h in milliseconds'),
-    requestId: z.string().min(1).max(128).optional(),
+    requestId: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('Idempotency: a report whose id this app already sent is skipped (remembered as long as raw outcomes).'),
   })
   .strict();
 
-const volumeQuery = z.object({ hours: z.string().regex(/^\d{1,4}$/, 'expected whole hours from 1 to 2160').transform(Number).pipe(z.number().min(1).max(2160)).optional() }).strict();
+/** The body of POST /api/reports as documented (each report is checked on its own, so each problem is named). */
+export const reportBatch = z.object({ reports: z.array(reportItem).min(1).max(MAX_BATCH) });
+
+export const volumeQuery = z.object({ hours: wholeNumber(1, 2160, 'expected whole hours from 1 to 2160').optional() }).strict();
 
 interface Problem {
   index: number;

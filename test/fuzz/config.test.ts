@@ -36,7 +36,7 @@ type Path = Array<string | number>;
 
 /** A config that sets every field the schema declares (a test below holds it to that), so each can be mutated. */
 const VALID: Json = {
-  server: { port: 8080, host: '127.0.0.1', region: 'europe-west4' },
+  server: { port: 8080, host: '127.0.0.1', region: 'europe-west4', corsOrigins: ['https://app.example.com'] },
   dataDir: './data',
   scheduler: { maxConcurrent: 8, maxJitter: '15s' },
   retention: { raw: '7d', minute: '2d', hour: '90d', day: '5y' },

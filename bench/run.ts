@@ -4,6 +4,10 @@ import { clientsTable, crowdFromArgs } from './clients.js';
 import { matrixSeeds, matrixTable } from './health-matrix.js';
 import { httpBenchmarks } from './http.js';
 import { storeBenchmarks, type Figure } from './store.js';
+import { benchYear } from './year.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const format = (value: number) => (Number.isInteger(value) || value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(value >= 10 ? 1 : 2));
 
@@ -15,6 +19,14 @@ function print(figure: Figure): void {
 process.stdout.write('modelpulse benchmarks — figures from this machine, each with a baseline measured in the same run\n');
 const only = process.argv[2];
 if (!only || only === 'store') for (const figure of storeBenchmarks()) print(figure);
+if (!only || only === 'year') {
+  const dir = mkdtempSync(join(tmpdir(), 'modelpulse-year-'));
+  try {
+    for (const figure of benchYear(dir)) print(figure);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 if (!only || only === 'http') for (const figure of await httpBenchmarks()) print(figure);
 if (!only || only === 'matrix') {
   process.stdout.write('\nhealth verdicts: each scenario at each cadence (180 s timeout), real scheduler and engine on a virtual clock\n');

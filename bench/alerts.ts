@@ -42,7 +42,10 @@ export async function alertBenchmarks(): Promise<Figure[]> {
       return { deliveryId: String(subjects.length), subject: mail.subject, response: 'captured' };
     },
   };
-  await withService(dayWithIncidents(), 31, (service, clock) => advance(service, clock, T0 + 24 * HOUR + 10 * 60_000, () => undefined), { alerts: true, notifiers: [capture] });
+  await withService(dayWithIncidents(), 31, (service, clock) => advance(service, clock, T0 + 24 * HOUR + 10 * 60_000, () => undefined), {
+    alerts: true,
+    notifiers: [capture],
+  });
   if (process.env.MODELPULSE_BENCH_VERBOSE) for (const subject of subjects) process.stdout.write(`  ${subject}\n`);
   return [
     {

@@ -62,7 +62,10 @@ const duration = (ms: number) => `${Math.round(ms)}ms`;
 export function dayTrace(latencyShare: number, day: readonly Stretch[] = OVERLOAD_DAY, background = 1): Trace {
   const scaled = withBackground(day, background);
   const evening = scaled[scaled.length - 1]!;
-  const stretches = [{ ...evening, start: 0, end: WARMUP_MS }, ...scaled.map((s) => ({ ...s, start: WARMUP_MS + clockMs(s.from), end: WARMUP_MS + clockMs(s.to) }))];
+  const stretches = [
+    { ...evening, start: 0, end: WARMUP_MS },
+    ...scaled.map((s) => ({ ...s, start: WARMUP_MS + clockMs(s.from), end: WARMUP_MS + clockMs(s.to) })),
+  ];
   const segments: TraceFile['segments'] = stretches.map((s) => ({
     start: duration(s.start),
     duration: duration(s.end - s.start),

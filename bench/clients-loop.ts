@@ -45,7 +45,14 @@ export class VirtualLoop {
   until(at: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer: Timer = { at, seq: this.seq++, resolve: () => (signal?.removeEventListener('abort', abort), resolve()) };
+      const timer: Timer = {
+        at,
+        seq: this.seq++,
+        resolve: () => {
+          signal?.removeEventListener('abort', abort);
+          resolve();
+        },
+      };
       const abort = () => {
         const index = this.timers.indexOf(timer);
         if (index >= 0) this.timers.splice(index, 1);
@@ -100,7 +107,8 @@ export class VirtualLoop {
         if (parked()) return;
         continue;
       }
-      if (Date.now() - since > STUCK_MS) throw new Error(`virtual loop: ${this.actors - this.finished - this.timers.length} actor(s) neither wait on the virtual clock nor finish`);
+      if (Date.now() - since > STUCK_MS)
+        throw new Error(`virtual loop: ${this.actors - this.finished - this.timers.length} actor(s) neither wait on the virtual clock nor finish`);
       await nextTurn();
     }
   }

@@ -92,7 +92,26 @@ const HOUR_MS = 3_600_000;
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
 export function emptyTally(): Tally {
-  return { calls: 0, overloaded: 0, overloadedInEpisodes: 0, images: 0, hours: Array.from({ length: 24 }, () => ({ calls: 0, overloaded: 0, images: 0 })), timesMs: [], openJobs: 0, oldestOpenMs: 0, asks: 0, heldAnswers: 0, holdErrors: 0, halfOpenSends: 0, cutAtDeadline: 0, pastDeadline: 0, timeoutAdvice: {}, reportPosts: 0, reportsAccepted: 0, flash: { calls: 0, overloaded: 0, images: 0 } };
+  return {
+    calls: 0,
+    overloaded: 0,
+    overloadedInEpisodes: 0,
+    images: 0,
+    hours: Array.from({ length: 24 }, () => ({ calls: 0, overloaded: 0, images: 0 })),
+    timesMs: [],
+    openJobs: 0,
+    oldestOpenMs: 0,
+    asks: 0,
+    heldAnswers: 0,
+    holdErrors: 0,
+    halfOpenSends: 0,
+    cutAtDeadline: 0,
+    pastDeadline: 0,
+    timeoutAdvice: {},
+    reportPosts: 0,
+    reportsAccepted: 0,
+    flash: { calls: 0, overloaded: 0, images: 0 },
+  };
 }
 
 /**
@@ -140,7 +159,14 @@ export function startCrowd(population: Population, crowd: Crowd, setup: CrowdSet
   };
 }
 
-function strategy(population: Population, setup: CrowdSetup, tally: Tally, random: () => number, dice: () => number, flashDice: () => number): () => Promise<Attempt> {
+function strategy(
+  population: Population,
+  setup: CrowdSetup,
+  tally: Tally,
+  random: () => number,
+  dice: () => number,
+  flashDice: () => number,
+): () => Promise<Attempt> {
   const seen: Seen = { send: true, timeoutMs: null };
   const model = upstreamFetch(setup, setup.trace, MODEL, tally, dice, seen);
   const loopback = loopbackFetch(setup.loop, tally, seen);
@@ -170,7 +196,7 @@ function strategy(population: Population, setup: CrowdSetup, tally: Tally, rando
     case 'guarded':
     case 'guardedAlt': {
       const withFlash = population === 'guardedAlt';
-      if (withFlash && setup.flashTrace === null) throw new Error('bench clients: row 3b needs Flash\'s trace');
+      if (withFlash && setup.flashTrace === null) throw new Error("bench clients: row 3b needs Flash's trace");
       const flash = withFlash ? upstreamFetch(setup, setup.flashTrace!, FLASH_MODEL, tally, flashDice, seen) : null;
       const viaService = (input: FetchInput, init?: RequestInit) => {
         const url = urlOf(input);
@@ -186,7 +212,9 @@ function strategy(population: Population, setup: CrowdSetup, tally: Tally, rando
         random,
         ...(setup.reportToken === null ? {} : { reportToken: setup.reportToken }),
         // The same request body, sent to Flash's endpoint.
-        ...(withFlash ? { alternatives: { [FLASH_TARGET]: (_input: FetchInput, init?: RequestInit): [FetchInput, RequestInit | undefined] => [FLASH_URL, init] } } : {}),
+        ...(withFlash
+          ? { alternatives: { [FLASH_TARGET]: (_input: FetchInput, init?: RequestInit): [FetchInput, RequestInit | undefined] => [FLASH_URL, init] } }
+          : {}),
       });
       return async () => {
         try {
@@ -276,7 +304,8 @@ function loopbackFetch(loop: VirtualLoop, tally: Tally, seen: Seen) {
         if (advice && !advice.send) tally.heldAnswers++;
       } else if (path === '/api/reports') {
         tally.reportPosts++;
-        if (response.status === 200 && body !== null) tally.reportsAccepted += Number((JSON.parse(Buffer.from(body).toString()) as { accepted?: number }).accepted ?? 0);
+        if (response.status === 200 && body !== null)
+          tally.reportsAccepted += Number((JSON.parse(Buffer.from(body).toString()) as { accepted?: number }).accepted ?? 0);
       }
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     });

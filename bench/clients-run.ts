@@ -52,11 +52,20 @@ export async function runPopulation(population: Population, crowd: Crowd): Promi
     });
     const loop = new VirtualLoop(world.clock, crowd.clients);
     const tally = emptyTally();
-    const setup = { loop, trace: dayTrace(1, undefined, crowd.background), traceStart, dayStart: DAY_START, serviceUrl: world.service.url, reportToken, flashTrace: withFlash ? dayTrace(1, FLASH_DAY, crowd.background) : null };
+    const setup = {
+      loop,
+      trace: dayTrace(1, undefined, crowd.background),
+      traceStart,
+      dayStart: DAY_START,
+      serviceUrl: world.service.url,
+      reportToken,
+      flashTrace: withFlash ? dayTrace(1, FLASH_DAY, crowd.background) : null,
+    };
     const actors = startCrowd(population, crowd, setup, tally);
     await loop.drive(DAY_START + DAY_MS, world.outside);
     actors.close(world.clock.now);
-    if (actors.failures.length > 0) throw new Error(`bench clients: ${population}: a client failed: ${String(actors.failures[0])}`, { cause: actors.failures[0] });
+    if (actors.failures.length > 0)
+      throw new Error(`bench clients: ${population}: a client failed: ${String(actors.failures[0])}`, { cause: actors.failures[0] });
     const ofDay = (target: string) => world.service.store.outcomesSince(target, DAY_START).filter((o) => o.at < DAY_START + DAY_MS);
     const outcomes = ofDay(TARGET);
     const flashOutcomes = withFlash ? ofDay(FLASH_TARGET) : [];

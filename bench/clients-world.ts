@@ -41,11 +41,19 @@ export interface ClientsWorld {
  * virtual upstream replaying that trace, and Pro lists it as its alternative; without it the
  * service has the one target, as in rows 1–3.
  */
-export async function startClientsWorld(options: { startAt: number; canary: Trace; seed: number; reportToken: string | null; flashCanary?: Trace }): Promise<ClientsWorld> {
+export async function startClientsWorld(options: {
+  startAt: number;
+  canary: Trace;
+  seed: number;
+  reportToken: string | null;
+  flashCanary?: Trace;
+}): Promise<ClientsWorld> {
   const clock = { now: options.startAt };
   const dir = mkdtempSync(join(tmpdir(), 'modelpulse-clients-'));
   const upstream = virtualUpstream({ trace: options.canary, now: () => clock.now, random: seededRandom(options.seed) });
-  const flashUpstream = options.flashCanary ? virtualUpstream({ trace: options.flashCanary, now: () => clock.now, random: seededRandom(options.seed + 2) }) : null;
+  const flashUpstream = options.flashCanary
+    ? virtualUpstream({ trace: options.flashCanary, now: () => clock.now, random: seededRandom(options.seed + 2) })
+    : null;
   const geminiTarget = (id: string, model: string, alternatives: string[]): Target => ({
     id,
     name: id,
@@ -59,7 +67,9 @@ export async function startClientsWorld(options: { startAt: number; canary: Trac
     alternatives,
     alerts: targetAlerts(alertsSchema.parse({}), undefined),
   });
-  const targets = flashUpstream ? [geminiTarget(TARGET, MODEL, [FLASH_TARGET]), geminiTarget(FLASH_TARGET, FLASH_MODEL, [])] : [geminiTarget(TARGET, MODEL, [])];
+  const targets = flashUpstream
+    ? [geminiTarget(TARGET, MODEL, [FLASH_TARGET]), geminiTarget(FLASH_TARGET, FLASH_MODEL, [])]
+    : [geminiTarget(TARGET, MODEL, [])];
   const upstreams = flashUpstream ? [upstream, flashUpstream] : [upstream];
   const config = benchConfig(dir, targets, {
     origin: 'bench clients',

@@ -25,7 +25,11 @@ async function runAll(crowd: Crowd): Promise<PopulationRun[]> {
 }
 
 const seconds = (ms: number | null) => (ms === null ? '—' : `${Math.round(ms / 1_000)} s`);
-const timeToImage = (run: PopulationRun, q: number) => percentileOfSorted([...run.tally.timesMs].sort((a, b) => a - b), q);
+const timeToImage = (run: PopulationRun, q: number) =>
+  percentileOfSorted(
+    [...run.tally.timesMs].sort((a, b) => a - b),
+    q,
+  );
 
 /** The four populations over the scripted day, as printable lines; `detail` adds the hours and the service's state changes. */
 export async function clientsTable(crowd: Crowd = DEFAULT_CROWD, detail = false): Promise<string[]> {
@@ -64,7 +68,11 @@ export async function clientsTable(crowd: Crowd = DEFAULT_CROWD, detail = false)
     );
   }
   const [one, two, three, threeB] = runs as [PopulationRun, PopulationRun, PopulationRun, PopulationRun];
-  lines.push(...against(three, one, '3 against 1'), ...against(threeB, one, '3b against 1 (Flash as the alternative)'), against(two, one, '2 against 1 (for context)')[0]!);
+  lines.push(
+    ...against(three, one, '3 against 1'),
+    ...against(threeB, one, '3b against 1 (Flash as the alternative)'),
+    against(two, one, '2 against 1 (for context)')[0]!,
+  );
   lines.push(`all four days in ${((Date.now() - began) / 1_000).toFixed(1)} s (one worker thread each)`);
   if (detail) lines.push(...details(runs));
   return lines;
@@ -84,20 +92,22 @@ function against(run: PopulationRun, baseline: PopulationRun, label: string): st
   const outside = (r: PopulationRun) => r.tally.overloaded - r.tally.overloadedInEpisodes;
   const ceiling = baseline.tally.overloaded === 0 ? 0 : 1 - outside(run) / baseline.tally.overloaded;
   return [
-    `${label}: ` + goals.map((g) => `${g.name} ${g.figure} (goal ${g.goal}: ${g.met ? 'met' : 'MISSED'})`).join('; '),
+    `${label}: ${goals.map((g) => `${g.name} ${g.figure} (goal ${g.goal}: ${g.met ? 'met' : 'MISSED'})`).join('; ')}`,
     ...goals.filter((g) => !g.met).map((g) => `note: goal missed — ${g.name}: ${g.figure} against population 1, goal ${g.goal}`),
     `  of which outside the overload episodes: ${outside(run)} 503s against backoff's ${outside(baseline)} there; with not one inside, this run would have had ${(ceiling * 100).toFixed(1)} % fewer`,
   ];
 }
 
 function details(runs: readonly PopulationRun[]): string[] {
-  const lines = ['', 'per UTC hour, calls / 503s / images: ' + runs.map((r) => LABELS[r.population]).join(' ; ')];
+  const lines = ['', `per UTC hour, calls / 503s / images: ${runs.map((r) => LABELS[r.population]).join(' ; ')}`];
   for (let hour = 0; hour < 24; hour++) {
-    lines.push(`${String(hour).padStart(2, '0')}h | ` + runs.map((r) => Object.values(r.tally.hours[hour]!).join(' / ')).join(' | '));
+    lines.push(`${String(hour).padStart(2, '0')}h | ${runs.map((r) => Object.values(r.tally.hours[hour]!).join(' / ')).join(' | ')}`);
   }
   for (const run of runs) lines.push(`service state changes (${run.population}): ${run.changes.join(', ') || 'none'}`);
   for (const run of runs.filter((r) => r.tally.asks > 0)) {
-    const advised = Object.entries(run.tally.timeoutAdvice).sort((a, b) => b[1] - a[1]).slice(0, 5);
+    const advised = Object.entries(run.tally.timeoutAdvice)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5);
     lines.push(`advised timeoutSeconds (${run.population}), most asked first: ${advised.map(([s, n]) => `${s} s × ${n}`).join(', ')}`);
   }
   return lines;
@@ -115,5 +125,11 @@ export function crowdFromArgs(args: readonly string[]): Crowd {
   const background = args.find((a) => a.startsWith('--background='));
   const factor = background === undefined ? DEFAULT_CROWD.background : Number(background.slice('--background='.length));
   if (!Number.isFinite(factor) || factor < 0 || factor > 2) throw new Error(`bench clients: --background expects a factor from 0 to 2, got "${background}"`);
-  return { ...DEFAULT_CROWD, clients: flag('clients') ?? DEFAULT_CROWD.clients, images: flag('images') ?? DEFAULT_CROWD.images, seed: flag('seed') ?? DEFAULT_CROWD.seed, background: factor };
+  return {
+    ...DEFAULT_CROWD,
+    clients: flag('clients') ?? DEFAULT_CROWD.clients,
+    images: flag('images') ?? DEFAULT_CROWD.images,
+    seed: flag('seed') ?? DEFAULT_CROWD.seed,
+    background: factor,
+  };
 }

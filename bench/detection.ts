@@ -40,7 +40,13 @@ export async function withService<T>(
     alerts: { ...targetAlerts(alertsSchema.parse({}), undefined), enabled: options.alerts ?? false },
   };
   const config = benchConfig(dir, [target], { origin: 'bench', maxJitterMs: 0, dashboardUrl: 'https://modelpulse.example.com' });
-  const service = await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: seededRandom(seed + 1), notifiers: options.notifiers });
+  const service = await startService(config, {
+    now: () => clock.now,
+    autoStart: false,
+    log: silentLogger,
+    random: seededRandom(seed + 1),
+    notifiers: options.notifiers,
+  });
   try {
     return await run(service, clock);
   } finally {

@@ -158,10 +158,19 @@ export async function runCell(key: ScenarioKey, cadence: (typeof CADENCES)[numbe
 }
 
 export const GOALS: Record<ScenarioKey, { goal: string; met: (c: Cell) => boolean }> = {
-  hard: { goal: 'hold ≤ 3 probes, send ≤ 3 after, 0 sends in between', met: (c) => (c.toHold?.probes ?? 99) <= 3 && (c.toSend?.probes ?? 99) <= 3 && c.falseRecoveries === 0 },
+  hard: {
+    goal: 'hold ≤ 3 probes, send ≤ 3 after, 0 sends in between',
+    met: (c) => (c.toHold?.probes ?? 99) <= 3 && (c.toSend?.probes ?? 99) <= 3 && c.falseRecoveries === 0,
+  },
   heavy: { goal: 'hold ≤ 4 probes, 0 false recoveries', met: (c) => (c.toHold?.probes ?? 99) <= 4 && c.falseRecoveries === 0 },
-  hang: { goal: 'hold after ≤ 2 timeouts, never send nor unknown', met: (c) => c.toHold !== null && (c.timeoutsBeforeHold ?? 99) <= 2 && c.falseRecoveries === 0 && c.unknownSeconds === 0 },
-  slow: { goal: 'degraded ≤ 3 probes, timeout ≥ 90 s, healthy ≤ 3 after', met: (c) => (c.toDegraded?.probes ?? 99) <= 3 && (c.timeoutAdviceSeconds ?? 0) >= 90 && (c.toHealthy?.probes ?? 99) <= 3 },
+  hang: {
+    goal: 'hold after ≤ 2 timeouts, never send nor unknown',
+    met: (c) => c.toHold !== null && (c.timeoutsBeforeHold ?? 99) <= 2 && c.falseRecoveries === 0 && c.unknownSeconds === 0,
+  },
+  slow: {
+    goal: 'degraded ≤ 3 probes, timeout ≥ 90 s, healthy ≤ 3 after',
+    met: (c) => (c.toDegraded?.probes ?? 99) <= 3 && (c.timeoutAdviceSeconds ?? 0) >= 90 && (c.toHealthy?.probes ?? 99) <= 3,
+  },
   partial: { goal: '≤ 2 changes, ≤ 1 incident', met: (c) => c.changes.length <= 2 && c.incidents <= 1 },
   limited: { goal: 'hold, retry-after ≥ 37 s', met: (c) => c.toHold !== null && (c.minRetryAfterSeconds ?? 0) >= 37 },
   timeouts: { goal: 'hold', met: (c) => c.toHold !== null },
@@ -173,7 +182,9 @@ export const GOALS: Record<ScenarioKey, { goal: string; met: (c: Cell) => boolea
 /** The scenario matrix as a table: one row per scenario and cadence. */
 export async function matrixTable(seed = 7): Promise<{ lines: string[]; cells: number; met: number }> {
   const span = (s: { probes: number; seconds: number } | null) => (s === null ? '—' : `${s.probes} / ${s.seconds} s`);
-  const lines = ['scenario | probes | to hold (probes / s) | to degraded | to send after | to healthy after | false recoveries | changes | incidents | mails | goal | met'];
+  const lines = [
+    'scenario | probes | to hold (probes / s) | to degraded | to send after | to healthy after | false recoveries | changes | incidents | mails | goal | met',
+  ];
   let met = 0;
   let cells = 0;
   for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
@@ -183,7 +194,20 @@ export async function matrixTable(seed = 7): Promise<{ lines: string[]; cells: n
       cells++;
       if (ok) met++;
       lines.push(
-        [`${SCENARIOS[key].name} @ ${cadence.label}`, c.probes, span(c.toHold), span(c.toDegraded), span(c.toSend), span(c.toHealthy), c.falseRecoveries, c.changes.length, c.incidents, c.mails, GOALS[key].goal, ok ? 'yes' : 'NO'].join(' | '),
+        [
+          `${SCENARIOS[key].name} @ ${cadence.label}`,
+          c.probes,
+          span(c.toHold),
+          span(c.toDegraded),
+          span(c.toSend),
+          span(c.toHealthy),
+          c.falseRecoveries,
+          c.changes.length,
+          c.incidents,
+          c.mails,
+          GOALS[key].goal,
+          ok ? 'yes' : 'NO',
+        ].join(' | '),
       );
     }
   }

@@ -9,7 +9,14 @@ async function startServer(kind: 'baseline' | 'health', body = '') {
     child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim().split('\n')[0]!));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
-  return { url, stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 function load(url: string, options: Partial<autocannon.Options>): Promise<autocannon.Result> {
@@ -29,8 +36,14 @@ export async function httpBenchmarks(): Promise<Figure[]> {
     // Alternate the two, three rounds each, and compare medians: one noisy round can't decide the ratio.
     const rounds: Array<{ ours: autocannon.Result; bare: autocannon.Result }> = [];
     for (let round = 0; round < 3; round++) rounds.push({ ours: await load(healthUrl, { duration: 4 }), bare: await load(baseUrl, { duration: 4 }) });
-    const ours = medianBy(rounds.map((r) => r.ours), (r) => r.requests.average);
-    const bare = medianBy(rounds.map((r) => r.bare), (r) => r.requests.average);
+    const ours = medianBy(
+      rounds.map((r) => r.ours),
+      (r) => r.requests.average,
+    );
+    const bare = medianBy(
+      rounds.map((r) => r.bare),
+      (r) => r.requests.average,
+    );
     const oursRated = await load(healthUrl, { connections: 20, overallRate: 2_000, duration: 8 });
     const bareRated = await load(baseUrl, { connections: 20, overallRate: 2_000, duration: 8 });
     const errors = ours.errors + ours.non2xx + oursRated.errors + oursRated.non2xx;

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 const format = (value: number) => (Number.isInteger(value) || value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(value >= 10 ? 1 : 2));
 
 function print(figure: Figure): void {
-  const baseline = figure.baseline ? `; baseline (${figure.baseline.name}) ${format(figure.baseline.value)} ${figure.unit}; ratio ${figure.ratio!.toFixed(2)}` : '';
+  const baseline = figure.baseline
+    ? `; baseline (${figure.baseline.name}) ${format(figure.baseline.value)} ${figure.unit}; ratio ${figure.ratio!.toFixed(2)}`
+    : '';
   process.stdout.write(`${figure.name}: ${format(figure.value)} ${figure.unit} (goal ${figure.goal})${baseline}\n`);
 }
 
@@ -36,12 +38,15 @@ if (!only || only === 'matrix') {
 }
 if (!only || only === 'seeds') {
   process.stdout.write('health verdicts over seeds 1-10 (the noise day is left out for time)\n');
-  for (const line of await matrixSeeds(1, 10, ['hard', 'heavy', 'hang', 'slow', 'partial', 'limited', 'timeouts', 'errors', 'onOff'])) process.stdout.write(`${line}\n`);
+  for (const line of await matrixSeeds(1, 10, ['hard', 'heavy', 'hang', 'slow', 'partial', 'limited', 'timeouts', 'errors', 'onOff']))
+    process.stdout.write(`${line}\n`);
   process.stdout.write('\n');
 }
 if (!only || only === 'client') for (const figure of await clientValueBenchmarks()) print(figure);
 if (!only || only === 'clients') {
-  process.stdout.write('\nclient loop over a scripted overload day: four populations of clients against the real service (3b with Flash as the alternative to Pro)\n');
+  process.stdout.write(
+    '\nclient loop over a scripted overload day: four populations of clients against the real service (3b with Flash as the alternative to Pro)\n',
+  );
   for (const line of await clientsTable(crowdFromArgs(process.argv.slice(3)), process.argv.includes('--detail'))) process.stdout.write(`${line}\n`);
   process.stdout.write('\n');
 }

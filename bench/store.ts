@@ -66,16 +66,26 @@ function benchInserts(dir: string): Figure {
   const outcomes = outcomeStream(200_000, 20, NOW - 2 * DAY);
   const batches = (rows: Outcome[]) => Array.from({ length: Math.ceil(rows.length / 1_000) }, (_, i) => rows.slice(i * 1_000, (i + 1) * 1_000));
   const store = new Store(dir, { fileName: 'insert.sqlite' });
-  const ours = timed(() => batches(outcomes).forEach((batch) => store.insertOutcomes(batch)));
+  const ours = timed(() => {
+    for (const batch of batches(outcomes)) store.insertOutcomes(batch);
+  });
   store.close();
 
   const bare = new Database(join(dir, 'insert-baseline.sqlite'));
   bare.pragma('journal_mode = WAL');
   bare.pragma('synchronous = NORMAL');
-  bare.exec('CREATE TABLE outcomes (target_id TEXT, source TEXT, at INTEGER, class TEXT, http_status INTEGER, api_status TEXT, message TEXT, detail TEXT, latency_ms INTEGER, ttfb_ms INTEGER, retry_after_ms INTEGER, cost_usd REAL)');
-  const insert = bare.prepare('INSERT INTO outcomes VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd)');
-  const insertBatch = bare.transaction((batch: Outcome[]) => batch.forEach((o) => insert.run(o)));
-  const baseline = timed(() => batches(outcomes).forEach((batch) => insertBatch(batch)));
+  bare.exec(
+    'CREATE TABLE outcomes (target_id TEXT, source TEXT, at INTEGER, class TEXT, http_status INTEGER, api_status TEXT, message TEXT, detail TEXT, latency_ms INTEGER, ttfb_ms INTEGER, retry_after_ms INTEGER, cost_usd REAL)',
+  );
+  const insert = bare.prepare(
+    'INSERT INTO outcomes VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd)',
+  );
+  const insertBatch = bare.transaction((batch: Outcome[]) => {
+    for (const o of batch) insert.run(o);
+  });
+  const baseline = timed(() => {
+    for (const batch of batches(outcomes)) insertBatch(batch);
+  });
   bare.close();
 
   const perSecond = outcomes.length / (ours / 1000);
@@ -138,7 +148,10 @@ function benchSeriesQuery(dir: string): Figure {
 }
 
 function fileSize(path: string): number {
-  return ['', '-wal', '-shm'].map((suffix) => path + suffix).filter(existsSync).reduce((sum, p) => sum + statSync(p).size, 0);
+  return ['', '-wal', '-shm']
+    .map((suffix) => path + suffix)
+    .filter(existsSync)
+    .reduce((sum, p) => sum + statSync(p).size, 0);
 }
 
 function benchSizePerTargetYear(dir: string): Figure {
@@ -153,9 +166,15 @@ function benchSizePerTargetYear(dir: string): Figure {
   const steady = fileSize(join(dir, 'size.sqlite'));
 
   const bare = new Database(join(dir, 'size-raw.sqlite'));
-  bare.exec('CREATE TABLE outcomes (id INTEGER PRIMARY KEY, target_id TEXT, source TEXT, at INTEGER, class TEXT, http_status INTEGER, api_status TEXT, message TEXT, detail TEXT, latency_ms INTEGER, ttfb_ms INTEGER, retry_after_ms INTEGER, cost_usd REAL)');
-  const insert = bare.prepare('INSERT INTO outcomes (target_id, source, at, class, http_status, api_status, message, detail, latency_ms, ttfb_ms, retry_after_ms, cost_usd) VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd)');
-  bare.transaction(() => rawWeek.forEach((o) => insert.run(o)))();
+  bare.exec(
+    'CREATE TABLE outcomes (id INTEGER PRIMARY KEY, target_id TEXT, source TEXT, at INTEGER, class TEXT, http_status INTEGER, api_status TEXT, message TEXT, detail TEXT, latency_ms INTEGER, ttfb_ms INTEGER, retry_after_ms INTEGER, cost_usd REAL)',
+  );
+  const insert = bare.prepare(
+    'INSERT INTO outcomes (target_id, source, at, class, http_status, api_status, message, detail, latency_ms, ttfb_ms, retry_after_ms, cost_usd) VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd)',
+  );
+  bare.transaction(() => {
+    for (const o of rawWeek) insert.run(o);
+  })();
   bare.exec('VACUUM');
   bare.close();
   const rawYear = (fileSize(join(dir, 'size-raw.sqlite')) * 365 * DAY) / retention.raw;

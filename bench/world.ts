@@ -15,7 +15,11 @@ import { parseTrace, type TraceFile } from '../src/simulator/scenario.js';
 import { virtualUpstream, type VirtualUpstream } from '../src/simulator/virtual.js';
 
 /** The service configuration a benchmark runs: a file config on loopback, default retention, no status pages, alerts grouped for 30 s. */
-export function benchConfig(dataDir: string, targets: Target[], options: { origin: string; maxJitterMs: number; dashboardUrl?: string; reports?: ServiceConfig['reports'] }): ServiceConfig {
+export function benchConfig(
+  dataDir: string,
+  targets: Target[],
+  options: { origin: string; maxJitterMs: number; dashboardUrl?: string; reports?: ServiceConfig['reports'] },
+): ServiceConfig {
   return {
     mode: 'file',
     origin: options.origin,

@@ -61,7 +61,10 @@ function dayOfRollups(targetId: string, grain: Grain, day: number, random: () =>
 }
 
 function fileSize(path: string): number {
-  return ['', '-wal'].map((suffix) => path + suffix).filter(existsSync).reduce((sum, p) => sum + statSync(p).size, 0);
+  return ['', '-wal']
+    .map((suffix) => path + suffix)
+    .filter(existsSync)
+    .reduce((sum, p) => sum + statSync(p).size, 0);
 }
 
 function median(values: number[]): number {
@@ -100,12 +103,29 @@ export function benchYear(dir: string): Figure[] {
         store.mergeRollups('day', dayOfRollups(id, 'day', day, random));
       }
       const at = day + 13 * 3_600_000;
-      const opened = store.health.saveStep(id, { day: d }, at, { targetId: id, at, from: 'healthy', to: 'overloaded', cause, figures }, { id: null, targetId: id, startedAt: at, endedAt: null, state: 'overloaded', worstState: 'overloaded', cause, peak: figures });
-      store.health.saveStep(id, { day: d }, at + 1_800_000, { targetId: id, at: at + 1_800_000, from: 'overloaded', to: 'healthy', cause, figures }, { ...opened!, endedAt: at + 1_800_000 });
+      const opened = store.health.saveStep(
+        id,
+        { day: d },
+        at,
+        { targetId: id, at, from: 'healthy', to: 'overloaded', cause, figures },
+        { id: null, targetId: id, startedAt: at, endedAt: null, state: 'overloaded', worstState: 'overloaded', cause, peak: figures },
+      );
+      store.health.saveStep(
+        id,
+        { day: d },
+        at + 1_800_000,
+        { targetId: id, at: at + 1_800_000, from: 'overloaded', to: 'healthy', cause, figures },
+        { ...opened!, endedAt: at + 1_800_000 },
+      );
       store.alerts.enqueue([{ targetId: id, kind: 'overloaded' } as AlertDraft], ['email'], at);
     }
     const group = store.alerts.claimGroup('email', end, 0);
-    store.alerts.markDelivered(group.map((n) => n.id), `<day-${d}@bench>`, 'subject', end);
+    store.alerts.markDelivered(
+      group.map((n) => n.id),
+      `<day-${d}@bench>`,
+      'subject',
+      end,
+    );
     const started = performance.now();
     store.prune(end, retention);
     pruneMs.push(performance.now() - started);
@@ -125,24 +145,28 @@ export function benchYear(dir: string): Figure[] {
   const reader = new Store(dir, { fileName: 'year.sqlite' });
   const query = { targetId: 'target-7', from: now - 90 * DAY, to: now, stepMs: 3_600_000, now };
   for (let i = 0; i < 3; i++) reader.series(query, retention);
-  const queryMs = median(Array.from({ length: 21 }, () => {
-    const started = performance.now();
-    reader.series(query, retention);
-    return performance.now() - started;
-  }));
+  const queryMs = median(
+    Array.from({ length: 21 }, () => {
+      const started = performance.now();
+      reader.series(query, retention);
+      return performance.now() - started;
+    }),
+  );
   reader.close();
   const bare = new Database(path, { readonly: true });
   const select = bare.prepare('SELECT * FROM rollup_hour WHERE target_id = ? AND bucket >= ? AND bucket < ?');
   for (let i = 0; i < 3; i++) select.all('target-7', query.from, query.to);
-  const selectMs = median(Array.from({ length: 21 }, () => {
-    const started = performance.now();
-    select.all('target-7', query.from, query.to);
-    return performance.now() - started;
-  }));
+  const selectMs = median(
+    Array.from({ length: 21 }, () => {
+      const started = performance.now();
+      select.all('target-7', query.from, query.to);
+      return performance.now() - started;
+    }),
+  );
   bare.close();
 
   const mb = (bytes: number) => bytes / 1_048_576;
-  const rawYearMb = mb(TARGETS * (DAYS * DAY / CADENCE) * rawBytesPerRow(dir));
+  const rawYearMb = mb(TARGETS * ((DAYS * DAY) / CADENCE) * rawBytesPerRow(dir));
   return [
     {
       name: `database after a simulated year, ${TARGETS} targets at 10 s (raw 7 d, minute 48 h, hour 90 d, day 5 y; pruned daily)`,
@@ -183,8 +207,12 @@ export function benchYear(dir: string): Figure[] {
 function rawBytesPerRow(dir: string): number {
   const path = join(dir, 'year-raw.sqlite');
   const bare = new Database(path);
-  bare.exec('CREATE TABLE outcomes (id INTEGER PRIMARY KEY, target_id TEXT, source TEXT, at INTEGER, class TEXT, http_status INTEGER, api_status TEXT, message TEXT, detail TEXT, latency_ms INTEGER, ttfb_ms INTEGER, retry_after_ms INTEGER, cost_usd REAL)');
-  const insert = bare.prepare('INSERT INTO outcomes (target_id, source, at, class, http_status, api_status, message, detail, latency_ms, ttfb_ms, retry_after_ms, cost_usd) VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd)');
+  bare.exec(
+    'CREATE TABLE outcomes (id INTEGER PRIMARY KEY, target_id TEXT, source TEXT, at INTEGER, class TEXT, http_status INTEGER, api_status TEXT, message TEXT, detail TEXT, latency_ms INTEGER, ttfb_ms INTEGER, retry_after_ms INTEGER, cost_usd REAL)',
+  );
+  const insert = bare.prepare(
+    'INSERT INTO outcomes (target_id, source, at, class, http_status, api_status, message, detail, latency_ms, ttfb_ms, retry_after_ms, cost_usd) VALUES (@targetId, @source, @at, @class, @httpStatus, @apiStatus, @message, @detail, @latencyMs, @ttfbMs, @retryAfterMs, @costUsd)',
+  );
   const random = seededRandom(7);
   bare.transaction(() => {
     for (let i = 0; i < 100_000; i++) insert.run(outcome(`target-${i % TARGETS}`, START + Math.floor(i / TARGETS) * CADENCE, random));

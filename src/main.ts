@@ -3,6 +3,7 @@ import { formatDuration } from './config/duration.js';
 import { startService } from './service.js';
 
 async function main(): Promise<void> {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the assignment inside the try below
   let config;
   try {
     config = loadConfig(process.env, process.cwd());
@@ -14,15 +15,20 @@ async function main(): Promise<void> {
     throw error;
   }
   const service = await startService(config, { onLockLost: () => process.exit(1) });
-  const banner = config.mode === 'demo'
-    ? '*** DEMO MODE: probing a built-in simulated Gemini API and relay, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs. ***'
-    : `configuration: ${config.origin}`;
+  const banner =
+    config.mode === 'demo'
+      ? '*** DEMO MODE: probing a built-in simulated Gemini API and relay, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs. ***'
+      : `configuration: ${config.origin}`;
   process.stdout.write(`modelpulse listening on ${service.url}\n${banner}\n`);
   for (const target of service.targets) {
-    process.stdout.write(`  target ${target.id}: ${target.provider} ${target.model} every ${formatDuration(target.probe.every)} (${target.probe.kind} canary)\n`);
+    process.stdout.write(
+      `  target ${target.id}: ${target.provider} ${target.model} every ${formatDuration(target.probe.every)} (${target.probe.kind} canary)\n`,
+    );
   }
   process.stdout.write(`data: ${service.store.path}\n`);
-  process.stdout.write(`alerts: ${service.alertChannels.join(', ')}${service.alertChannels.includes('log') ? ' (no email or webhook configured: alerts are written to this log)' : ''}\n`);
+  process.stdout.write(
+    `alerts: ${service.alertChannels.join(', ')}${service.alertChannels.includes('log') ? ' (no email or webhook configured: alerts are written to this log)' : ''}\n`,
+  );
 
   const shutdown = (signal: string) => {
     process.stdout.write(`modelpulse: ${signal} received, finishing in-flight probes…\n`);

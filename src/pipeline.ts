@@ -91,7 +91,11 @@ export class ObservationPipeline {
    * transaction, so the caller's 2xx means every report is on disk. A report whose request id the
    * app already sent is a duplicate: neither stored nor counted again.
    */
-  recordReports(reporter: string, reports: ReadonlyArray<{ outcome: Outcome; requestId: string | null }>, votes: (outcome: Outcome) => boolean): { accepted: number; duplicates: number; counted: number } {
+  recordReports(
+    reporter: string,
+    reports: ReadonlyArray<{ outcome: Outcome; requestId: string | null }>,
+    votes: (outcome: Outcome) => boolean,
+  ): { accepted: number; duplicates: number; counted: number } {
     const at = this.options.now();
     const { fresh, counted, steps } = this.store.transaction(() => {
       const claimed = reports.filter(({ requestId }) => requestId === null || this.store.reports.claim(reporter, requestId, at));

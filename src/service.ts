@@ -92,10 +92,18 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const targets = simulator ? demoTargets(simulator.url) : config.targets;
   const access = config.server.auth;
   const reportSettings = config.reports ?? NO_REPORTS;
-  const vertexKeys = targets.flatMap((t) => (t.vertex?.credentials.kind === 'key' ? [t.vertex.credentials.key.private_key, t.vertex.credentials.key.private_key_id] : []));
-  const secrets = [...targets.map((t) => t.apiKey), ...vertexKeys, ...alertSecrets(config.alerts), access?.password, access?.apiToken, access?.healthToken, ...reportSettings.tokens.map((t) => t.token)].filter(
-    (s): s is string => typeof s === 'string',
+  const vertexKeys = targets.flatMap((t) =>
+    t.vertex?.credentials.kind === 'key' ? [t.vertex.credentials.key.private_key, t.vertex.credentials.key.private_key_id] : [],
   );
+  const secrets = [
+    ...targets.map((t) => t.apiKey),
+    ...vertexKeys,
+    ...alertSecrets(config.alerts),
+    access?.password,
+    access?.apiToken,
+    access?.healthToken,
+    ...reportSettings.tokens.map((t) => t.token),
+  ].filter((s): s is string => typeof s === 'string');
   const log = options.log ?? createLogger({ secrets, now, ...(options.logWrite ? { write: options.logWrite } : {}) });
   // Lost (another instance took it after this one stalled past its stale time): this one stops, so one writer remains.
   let lost: ((error: Error) => void) | null = null;
@@ -109,7 +117,13 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   }
   store.prune(now(), config.retention);
   // Demo mode has a made-up past too, so the uptime bars and the heatmap show something at once.
-  if (simulator && options.demoHistory !== false) backfillDemo(store, targets.map((t) => t.id), now(), config.retention);
+  if (simulator && options.demoHistory !== false)
+    backfillDemo(
+      store,
+      targets.map((t) => t.id),
+      now(),
+      config.retention,
+    );
 
   const latest = new Map<string, Outcome>();
   for (const target of targets) {
@@ -128,7 +142,14 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   };
   // Each Vertex target's location: Google Cloud incidents count for it (in /health and in mails) only there.
   const locations = vertexLocations(targets);
-  const correlator = new OfficialCorrelator(targets.map((t) => t.id), official, store, config.discrepancyAfterMs, reading, locations);
+  const correlator = new OfficialCorrelator(
+    targets.map((t) => t.id),
+    official,
+    store,
+    config.discrepancyAfterMs,
+    reading,
+    locations,
+  );
   // When each target's last probe finished, from the store at start, so a stall right after a restart still shows.
   const lastProbeAt = new Map<string, number>();
   for (const [targetId, outcome] of latest) if (outcome.source === 'probe') lastProbeAt.set(targetId, outcome.at + outcome.latencyMs);
@@ -148,9 +169,20 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         }));
       },
       official: () => sources.map((s) => ({ sourceId: s.id, status: official.view(s.id, now())?.status ?? 'unknown' })),
-      outbox: () => store.alerts.outbox(alerts.channels).map((o) => ({ channel: o.channel, counts: o.counts, oldestPendingSeconds: o.oldestPendingAt === null ? null : Math.max(0, (now() - o.oldestPendingAt) / 1000) })),
+      outbox: () =>
+        store.alerts.outbox(alerts.channels).map((o) => ({
+          channel: o.channel,
+          counts: o.counts,
+          oldestPendingSeconds: o.oldestPendingAt === null ? null : Math.max(0, (now() - o.oldestPendingAt) / 1000),
+        })),
     },
-    { version: VERSION, region: config.server.region, targetIds: targets.map((t) => t.id), sourceIds: sources.map((s) => s.id), reportApps: reportSettings.tokens.map((t) => t.id) },
+    {
+      version: VERSION,
+      region: config.server.region,
+      targetIds: targets.map((t) => t.id),
+      sourceIds: sources.map((s) => s.id),
+      reportApps: reportSettings.tokens.map((t) => t.id),
+    },
   );
   official.listen((event) => {
     if (event.kind === 'fetch_failed') metrics.fetchFailed(event.sourceId);
@@ -204,7 +236,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         troubled: status === 'degraded' || status === 'overloaded' || status === 'down',
         // Not for our own fault (a bad key): probing faster cannot fix that.
         holding: reading(target.id)?.holding === true,
-        covered: spend.reportSkipsInRow < MAX_REPORT_SKIPS_IN_ROW && pipeline.engine.reportsSince(target.id, at - Math.max(target.probe.every, 60_000), at) >= COVERING_REPORTS,
+        covered:
+          spend.reportSkipsInRow < MAX_REPORT_SKIPS_IN_ROW &&
+          pipeline.engine.reportsSince(target.id, at - Math.max(target.probe.every, 60_000), at) >= COVERING_REPORTS,
       });
       // A budget skip only re-checks soon; the data is as fresh as the last stretched interval promised.
       if (decision.skip !== 'budget') pipeline.engine.setProbeInterval(target.id, decision.everyMs);
@@ -214,7 +248,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       const spend = spends.get(target.id)!;
       if (!spend.skipped(decision.skip, at, decision.early)) return;
       const resumesAt = utcMidnight(at) + DAY_MS;
-      log.info(`probe ${target.id}: budget of $${target.probe.budgetPerDay} spent ($${spend.spentToday.toFixed(4)} today); no probes until ${new Date(resumesAt).toISOString()}`);
+      log.info(
+        `probe ${target.id}: budget of $${target.probe.budgetPerDay} spent ($${spend.spentToday.toFixed(4)} today); no probes until ${new Date(resumesAt).toISOString()}`,
+      );
       budgetRunOut.push({ targetId: target.id, at, budget: { perDayUsd: target.probe.budgetPerDay ?? 0, spentUsd: spend.spentToday, resumesAt } });
     },
   });
@@ -231,7 +267,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     }
     const lastTick = scheduler.lastTickAt;
     const alive = !(options.watchHeartbeat ?? autoStart) || (lastTick !== null && now() - lastTick < HEARTBEAT_STALE_MS);
-    checks.scheduler = alive ? { ok: true } : { ok: false, detail: lastTick === null ? 'scheduler has not ticked yet' : `last tick ${Math.round((now() - lastTick) / 1000)} s ago` };
+    checks.scheduler = alive
+      ? { ok: true }
+      : { ok: false, detail: lastTick === null ? 'scheduler has not ticked yet' : `last tick ${Math.round((now() - lastTick) / 1000)} s ago` };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
 
@@ -321,8 +359,19 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
-  const notifiers = options.notifiers ?? notifiersFor(config.alerts, { dashboardUrl: url, demo: config.mode === 'demo', region: config.server.region ?? null }, log, now);
-  const alerts = wireAlerts({ store, targets, engine: pipeline.engine, settings: config.alerts, notifiers, secrets, now, log, official: (id, at) => correlator.summary(id, at) });
+  const notifiers =
+    options.notifiers ?? notifiersFor(config.alerts, { dashboardUrl: url, demo: config.mode === 'demo', region: config.server.region ?? null }, log, now);
+  const alerts = wireAlerts({
+    store,
+    targets,
+    engine: pipeline.engine,
+    settings: config.alerts,
+    notifiers,
+    secrets,
+    now,
+    log,
+    official: (id, at) => correlator.summary(id, at),
+  });
   pipeline.onStep((targetId, at, observed) => alerts.alerting.evaluate(targetId, at, observed));
   official.listen((event) => {
     if (event.kind === 'fetch_failed') return;
@@ -330,7 +379,18 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const { title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt } = event.incident;
     const afterTheFact = event.kind === 'resolved' && event.afterTheFact;
     const kind = event.kind === 'opened' ? 'official_incident' : 'official_resolved';
-    alerts.alerting.notifyOfficial(kind, event.at, { sourceId: source.id, title, url: incidentUrl, stage, impact, startedAt, endedAt, postedAt, afterTheFact, targets: source.targets.filter((id) => concerns(event.incident, locations.get(id) ?? null)) });
+    alerts.alerting.notifyOfficial(kind, event.at, {
+      sourceId: source.id,
+      title,
+      url: incidentUrl,
+      stage,
+      impact,
+      startedAt,
+      endedAt,
+      postedAt,
+      afterTheFact,
+      targets: source.targets.filter((id) => concerns(event.incident, locations.get(id) ?? null)),
+    });
   });
 
   /** One heartbeat: start due probes, mark targets without fresh data unknown, run alert timers and delivery. */
@@ -345,7 +405,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       store.transaction(() => {
         for (const event of correlator.step(now())) {
           log.info(`status ${event.targetId}: "status page green while failing" ${event.kind}${event.kind === 'cleared' ? ` (${event.by})` : ''}`);
-          if (event.kind === 'raised') alerts.alerting.notifyDiscrepancy(event.targetId, event.at, { holdingSince: event.holdingSince, sources: event.sources });
+          if (event.kind === 'raised')
+            alerts.alerting.notifyDiscrepancy(event.targetId, event.at, { holdingSince: event.holdingSince, sources: event.sources });
         }
       });
       alertRound = alerts.tick(now()).catch((error: unknown) => log.error(`alerts failed: ${error instanceof Error ? error.message : String(error)}`));
@@ -361,12 +422,16 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     tick();
     jobs.push(cron.schedule('* * * * * *', () => void tick(), { name: 'modelpulse-heartbeat' }));
     jobs.push(
-      cron.schedule('17 * * * *', () => {
-        const pruned = store.prune(now(), config.retention);
-        if (pruned.outcomes + pruned.rollups + pruned.records > 0) {
-          log.info(`retention: removed ${pruned.outcomes} outcomes, ${pruned.rollups} rollup rows and ${pruned.records} history records`);
-        }
-      }, { name: 'modelpulse-retention' }),
+      cron.schedule(
+        '17 * * * *',
+        () => {
+          const pruned = store.prune(now(), config.retention);
+          if (pruned.outcomes + pruned.rollups + pruned.records > 0) {
+            log.info(`retention: removed ${pruned.outcomes} outcomes, ${pruned.rollups} rollup rows and ${pruned.records} history records`);
+          }
+        },
+        { name: 'modelpulse-retention' },
+      ),
     );
   }
 
@@ -393,12 +458,29 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     void close().then(() => options.onLockLost?.(error));
   };
 
-  return { url, config, targets, store, scheduler, pipeline, simulator, latest, official, correlator, tick, alertsDelivered: () => alertRound, alertChannels: alerts.channels, close };
+  return {
+    url,
+    config,
+    targets,
+    store,
+    scheduler,
+    pipeline,
+    simulator,
+    latest,
+    official,
+    correlator,
+    tick,
+    alertsDelivered: () => alertRound,
+    alertChannels: alerts.channels,
+    close,
+  };
 }
 
 /** What a target's probes cost so far today (UTC), from the minute rollups: a restart keeps counting. */
 function spentToday(store: Store, targetId: string, at: number, retention: ServiceConfig['retention']): number {
-  return store.series({ targetId, from: utcMidnight(at), to: at + 1, stepMs: DAY_MS, now: at, source: 'probe' }, retention).points.reduce((sum, p) => sum + p.costUsd, 0);
+  return store
+    .series({ targetId, from: utcMidnight(at), to: at + 1, stepMs: DAY_MS, now: at, source: 'probe' }, retention)
+    .points.reduce((sum, p) => sum + p.costUsd, 0);
 }
 
 function describeOutcome(outcome: Outcome): string {

@@ -26,7 +26,16 @@ describe('modelpulse process', () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, 'modelpulse.yaml'),
-      ['targets:', '  - id: nano-banana', '    provider: gemini', '    model: gemini-2.5-flash-image', '    apiKeyEnv: GEMINI_API_KEY', '    probe:', '      every: often', ''].join('\n'),
+      [
+        'targets:',
+        '  - id: nano-banana',
+        '    provider: gemini',
+        '    model: gemini-2.5-flash-image',
+        '    apiKeyEnv: GEMINI_API_KEY',
+        '    probe:',
+        '      every: often',
+        '',
+      ].join('\n'),
     );
     const { output, exited } = run({ GEMINI_API_KEY: 'AIza-test-SECRET-0000' }, dir);
     expect(await exited).toBe(2);

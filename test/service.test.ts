@@ -24,7 +24,10 @@ async function start(config: ServiceConfig, clock: { now: number }): Promise<Ser
 async function targets(service: Service) {
   const response = await fetch(`${service.url}/api/targets`);
   expect(response.status).toBe(200);
-  return (await response.json()) as { demo: boolean; targets: Array<{ id: string; lastOutcome: { class: string; at: number } | null } & Record<string, unknown>> };
+  return (await response.json()) as {
+    demo: boolean;
+    targets: Array<{ id: string; lastOutcome: { class: string; at: number } | null } & Record<string, unknown>>;
+  };
 }
 
 describe('demo mode service', () => {
@@ -64,7 +67,11 @@ describe('demo mode service', () => {
     const second = await start(demo(dir), clock);
     const body = await targets(second);
     expect(body.targets.map((t) => t.lastOutcome?.class)).toEqual(['overloaded', 'overloaded']);
-    expect(second.store.outcomesSince('demo-nano-banana', 0)[0]).toMatchObject({ httpStatus: 503, apiStatus: 'UNAVAILABLE', message: 'The model is overloaded. Please try again later.' });
+    expect(second.store.outcomesSince('demo-nano-banana', 0)[0]).toMatchObject({
+      httpStatus: 503,
+      apiStatus: 'UNAVAILABLE',
+      message: 'The model is overloaded. Please try again later.',
+    });
   });
 
   it('answers unknown routes with a JSON 404 naming the route', async () => {

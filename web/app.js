@@ -3,7 +3,20 @@ import { latencyChart, outcomeChart } from './charts.js';
 import { ago, duration, offsetMinutes, secondsAgo, t, useWords, zoneLabel } from './format.js';
 import { LANGUAGES, pickLanguage, translator } from './i18n.js';
 import {
-  alertTable, badge, card, folkTable, h, heatmap, incidentTable, metricName, officialLine, outLink, probingLine, quietSentence, reasonText, tNodes,
+  alertTable,
+  badge,
+  card,
+  folkTable,
+  h,
+  heatmap,
+  incidentTable,
+  metricName,
+  officialLine,
+  outLink,
+  probingLine,
+  quietSentence,
+  reasonText,
+  tNodes,
 } from './views.js';
 
 const RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 };
@@ -82,7 +95,8 @@ async function showOverview() {
   const latestOf = (id) => incidents.incidents.find((i) => i.target === id);
   const pick = (id) => (day) => state.selectedDay.set(id, day);
   const cards = state.targets.map((t) =>
-    card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow, latestOf(t.id), { selectedDay: state.selectedDay.get(t.id), onSelect: pick(t.id) }));
+    card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow, latestOf(t.id), { selectedDay: state.selectedDay.get(t.id), onSelect: pick(t.id) }),
+  );
   replaceMain(h('h1', {}, t('dash.overview.title')), h('div', { class: 'cards' }, cards));
   main().dataset.view = 'overview';
 }
@@ -108,7 +122,10 @@ function keepingFocus(container, replace) {
 async function showTarget(id) {
   const target = state.targets.find((t) => t.id === id);
   if (!target) {
-    replaceMain(h('h1', {}, t('dash.unknown.title')), h('p', {}, tNodes('dash.unknown.text', { target: id, back: h('a', { href: '/' }, t('dash.unknown.back')) })));
+    replaceMain(
+      h('h1', {}, t('dash.unknown.title')),
+      h('p', {}, tNodes('dash.unknown.text', { target: id, back: h('a', { href: '/' }, t('dash.unknown.back')) })),
+    );
     main().dataset.view = 'unknown';
     return;
   }
@@ -133,31 +150,89 @@ async function showTarget(id) {
   const fresh = main().dataset.view !== view;
   if (fresh) {
     const rangeButtons = Object.keys(RANGES).map((r) =>
-      h('button', { type: 'button', 'data-range': r, 'aria-pressed': String(r === state.range), 'data-focus-key': `range:${r}`, onclick: () => { state.range = r; route(); } }, rangeWords(r)));
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-range': r,
+          'aria-pressed': String(r === state.range),
+          'data-focus-key': `range:${r}`,
+          onclick: () => {
+            state.range = r;
+            route();
+          },
+        },
+        rangeWords(r),
+      ),
+    );
     const metricButtons = ['overload', 'p95'].map((m) =>
-      h('button', { type: 'button', 'aria-pressed': String(m === state.metric), 'data-focus-key': `metric:${m}`, onclick: () => { state.metric = m; route(); } }, metricName(m)));
+      h(
+        'button',
+        {
+          type: 'button',
+          'aria-pressed': String(m === state.metric),
+          'data-focus-key': `metric:${m}`,
+          onclick: () => {
+            state.metric = m;
+            route();
+          },
+        },
+        metricName(m),
+      ),
+    );
     replaceMain(
       h('p', { class: 'crumbs' }, h('a', { href: '/' }, t('dash.nav.overview')), ' › ', target.id),
       h('div', { 'data-slot': 'head' }),
       h('div', { 'data-slot': 'probing' }),
       h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.detail.range') }, rangeButtons),
-      h('section', { 'aria-labelledby': 'latency-title' }, h('h2', { id: 'latency-title' }, t('dash.detail.latency')),
-        h('div', { class: 'chart' }, h('canvas', { id: 'latency-chart', role: 'img', 'aria-label': t('dash.detail.latencyLabel', { range: rangeWords(state.range) }) }))),
-      h('section', { 'aria-labelledby': 'outcome-title' }, h('h2', { id: 'outcome-title' }, t('dash.detail.outcomes')),
-        h('div', { class: 'chart' }, h('canvas', { id: 'outcome-chart', role: 'img', 'aria-label': t('dash.detail.outcomesLabel', { range: rangeWords(state.range) }) }))),
+      h(
+        'section',
+        { 'aria-labelledby': 'latency-title' },
+        h('h2', { id: 'latency-title' }, t('dash.detail.latency')),
+        h(
+          'div',
+          { class: 'chart' },
+          h('canvas', { id: 'latency-chart', role: 'img', 'aria-label': t('dash.detail.latencyLabel', { range: rangeWords(state.range) }) }),
+        ),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'outcome-title' },
+        h('h2', { id: 'outcome-title' }, t('dash.detail.outcomes')),
+        h(
+          'div',
+          { class: 'chart' },
+          h('canvas', { id: 'outcome-chart', role: 'img', 'aria-label': t('dash.detail.outcomesLabel', { range: rangeWords(state.range) }) }),
+        ),
+      ),
       h('div', { 'data-slot': 'bands' }),
-      h('section', { 'aria-labelledby': 'heat-title' },
+      h(
+        'section',
+        { 'aria-labelledby': 'heat-title' },
         h('h2', { id: 'heat-title' }, t('dash.heat.title', { zone: zoneLabel(to) })),
         h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.heat.metric') }, metricButtons),
-        h('div', { 'data-slot': 'heat' })),
-      h('section', { 'aria-labelledby': 'incidents-title' }, h('h2', { id: 'incidents-title' }, t('dash.nav.incidents')), h('div', { 'data-slot': 'incidents' })),
+        h('div', { 'data-slot': 'heat' }),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'incidents-title' },
+        h('h2', { id: 'incidents-title' }, t('dash.nav.incidents')),
+        h('div', { 'data-slot': 'incidents' }),
+      ),
     );
     main().dataset.view = view;
   }
-  slot('head',
+  slot(
+    'head',
     h('header', { class: 'detail-head' }, h('h1', {}, target.name ?? id), health ? badge(health.status) : null),
     health
-      ? h('p', { class: 'muted' }, [target.model, target.provider, t('dash.detail.since', { ago: ago(health.since ?? new Date(to).toISOString(), to) }), reasonText(health.advice)].join(' · '))
+      ? h(
+          'p',
+          { class: 'muted' },
+          [target.model, target.provider, t('dash.detail.since', { ago: ago(health.since ?? new Date(to).toISOString(), to) }), reasonText(health.advice)].join(
+            ' · ',
+          ),
+        )
       : null,
     health ? officialLine(health.official, to) : null,
   );
@@ -171,13 +246,28 @@ async function showTarget(id) {
   slot('probing', probingLine(spent?.today ?? null, spent ?? null, to));
   const bands = sources.sources
     .filter((s) => s.targets.includes(id))
-    .flatMap((s) => s.incidents.map((i) => ({ source: s.id, title: i.title, url: i.url, start: Date.parse(i.startedAt), end: i.endedAt ? Date.parse(i.endedAt) : to })))
+    .flatMap((s) =>
+      s.incidents.map((i) => ({ source: s.id, title: i.title, url: i.url, start: Date.parse(i.startedAt), end: i.endedAt ? Date.parse(i.endedAt) : to })),
+    )
     .filter((b) => b.end >= from && b.start <= to);
   state.bands = bands;
-  slot('bands', bands.length
-    ? h('section', { class: 'bands', 'aria-label': t('dash.bands.label') }, h('h3', {}, t('dash.bands.title')),
-        h('ul', {}, bands.map((b, n) => h('li', { 'data-band': b.source }, tNodes('dash.bands.item', { title: outLink(b.url, b.title, `band:${b.source}:${n}`), source: b.source })))))
-    : h('p', { class: 'muted bands-none' }, t('dash.bands.none')));
+  slot(
+    'bands',
+    bands.length
+      ? h(
+          'section',
+          { class: 'bands', 'aria-label': t('dash.bands.label') },
+          h('h3', {}, t('dash.bands.title')),
+          h(
+            'ul',
+            {},
+            bands.map((b, n) =>
+              h('li', { 'data-band': b.source }, tNodes('dash.bands.item', { title: outLink(b.url, b.title, `band:${b.source}:${n}`), source: b.source })),
+            ),
+          ),
+        )
+      : h('p', { class: 'muted bands-none' }, t('dash.bands.none')),
+  );
   const hours = zoneHours ?? utcHours;
   slot('heat', quietSentence(hours, to), heatmap(hours, state.metric, to), folkTable(utcHours, offset, to));
   slot('incidents', incidentTable(incidents.incidents, to, false));
@@ -248,7 +338,9 @@ function showFreshness() {
   const when = age < 2 ? t('dash.fresh.justNow') : secondsAgo(age);
   el.textContent = state.failed
     ? t('dash.fresh.failed', { error: state.failed, when })
-    : state.live ? t('dash.fresh.live', { when }) : t('dash.fresh.polling', { when });
+    : state.live
+      ? t('dash.fresh.live', { when })
+      : t('dash.fresh.polling', { when });
   el.dataset.live = String(state.live);
   el.dataset.stale = String(state.failed !== null);
   // Quiet while all is well; a failure is announced.
@@ -257,12 +349,22 @@ function showFreshness() {
 
 function listen() {
   const events = new EventSource('/api/events');
-  events.addEventListener('hello', () => { state.live = true; showFreshness(); });
+  events.addEventListener('hello', () => {
+    state.live = true;
+    showFreshness();
+  });
   let pending = null;
   events.addEventListener('change', () => {
-    pending ??= setTimeout(() => { pending = null; route(); }, CHANGE_COALESCE_MS);
+    if (pending !== null) return;
+    pending = setTimeout(() => {
+      pending = null;
+      route();
+    }, CHANGE_COALESCE_MS);
   });
-  events.addEventListener('error', () => { state.live = false; showFreshness(); });
+  events.addEventListener('error', () => {
+    state.live = false;
+    showFreshness();
+  });
   setInterval(() => {
     if (!state.live) route();
     showFreshness();
@@ -320,7 +422,11 @@ async function applyPreferences() {
   document.documentElement.lang = state.language;
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   document.querySelector('nav').setAttribute('aria-label', t('dash.nav.label'));
-  document.getElementById('demo-banner').replaceChildren(...tNodes('dash.demo', { demo: h('strong', {}, t('dash.demo.title')), key: h('code', {}, 'GEMINI_API_KEY'), file: h('code', {}, 'modelpulse.yaml') }));
+  document
+    .getElementById('demo-banner')
+    .replaceChildren(
+      ...tNodes('dash.demo', { demo: h('strong', {}, t('dash.demo.title')), key: h('code', {}, 'GEMINI_API_KEY'), file: h('code', {}, 'modelpulse.yaml') }),
+    );
   preferenceControls(local);
 }
 
@@ -330,22 +436,54 @@ function preferenceControls(localZone) {
     remember(key, value);
     apply();
     applyPreferences()
-      .then(() => { main().dataset.view = ''; return route(); })
-      .catch((error) => { state.failed = String(error.message ?? error); showFreshness(); });
+      .then(() => {
+        main().dataset.view = '';
+        return route();
+      })
+      .catch((error) => {
+        state.failed = String(error.message ?? error);
+        showFreshness();
+      });
   };
-  const languages = LANGUAGES.map((language) => h('button', {
-    type: 'button', lang: language, 'data-language': language, 'aria-pressed': String(language === state.language),
-    onclick: choose(LANGUAGE_KEY, language, () => { state.language = language; }),
-  }, t(LANGUAGE_NAMES[language])));
-  const zones = [['local', t('dash.zone.local', { zone: localZone })], ['utc', 'UTC']];
-  const zoneButtons = zones.map(([mode, label]) => h('button', {
-    type: 'button', 'data-zone': mode, 'aria-pressed': String(mode === state.zoneMode),
-    onclick: choose(ZONE_KEY, mode, () => { state.zoneMode = mode; }),
-  }, label));
-  document.getElementById('prefs').replaceChildren(
-    h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.prefs.language') }, languages),
-    h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.prefs.zone') }, zoneButtons),
+  const languages = LANGUAGES.map((language) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        lang: language,
+        'data-language': language,
+        'aria-pressed': String(language === state.language),
+        onclick: choose(LANGUAGE_KEY, language, () => {
+          state.language = language;
+        }),
+      },
+      t(LANGUAGE_NAMES[language]),
+    ),
   );
+  const zones = [
+    ['local', t('dash.zone.local', { zone: localZone })],
+    ['utc', 'UTC'],
+  ];
+  const zoneButtons = zones.map(([mode, label]) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        'data-zone': mode,
+        'aria-pressed': String(mode === state.zoneMode),
+        onclick: choose(ZONE_KEY, mode, () => {
+          state.zoneMode = mode;
+        }),
+      },
+      label,
+    ),
+  );
+  document
+    .getElementById('prefs')
+    .replaceChildren(
+      h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.prefs.language') }, languages),
+      h('div', { class: 'toolbar', role: 'group', 'aria-label': t('dash.prefs.zone') }, zoneButtons),
+    );
 }
 
 async function start() {

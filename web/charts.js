@@ -3,18 +3,35 @@ import { moment, offsetMinutes, t, tick } from './format.js';
 
 const OUTCOME_CLASSES = ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'];
 const OUTCOME_KEYS = {
-  ok: 'dash.chart.ok', overloaded: 'dash.chart.overloaded', rate_limited: 'dash.chart.rate_limited', timeout: 'dash.chart.timeout',
-  server_error: 'dash.chart.server_error', client_error: 'dash.chart.client_error', network: 'dash.chart.network', bad_output: 'dash.chart.bad_output',
+  ok: 'dash.chart.ok',
+  overloaded: 'dash.chart.overloaded',
+  rate_limited: 'dash.chart.rate_limited',
+  timeout: 'dash.chart.timeout',
+  server_error: 'dash.chart.server_error',
+  client_error: 'dash.chart.client_error',
+  network: 'dash.chart.network',
+  bad_output: 'dash.chart.bad_output',
 };
 
 function palette() {
   const css = getComputedStyle(document.documentElement);
   const v = (name) => css.getPropertyValue(name).trim();
   return {
-    fg: v('--fg'), muted: v('--muted'), grid: v('--grid'), band: v('--band'),
-    ok: v('--ok'), overloaded: v('--overloaded'), rate_limited: v('--warn'), timeout: v('--down'),
-    server_error: v('--bad'), client_error: v('--muted'), network: v('--violet'), bad_output: v('--pink'),
-    p50: v('--ok'), p95: v('--warn'), p99: v('--bad'),
+    fg: v('--fg'),
+    muted: v('--muted'),
+    grid: v('--grid'),
+    band: v('--band'),
+    ok: v('--ok'),
+    overloaded: v('--overloaded'),
+    rate_limited: v('--warn'),
+    timeout: v('--down'),
+    server_error: v('--bad'),
+    client_error: v('--muted'),
+    network: v('--violet'),
+    bad_output: v('--pink'),
+    p50: v('--ok'),
+    p95: v('--warn'),
+    p99: v('--bad'),
   };
 }
 
@@ -66,12 +83,24 @@ function baseOptions(colors, from, to, bands, yTitle, stacked) {
     interaction: { mode: 'nearest', axis: 'x', intersect: false },
     scales: {
       x: {
-        type: 'linear', min: from, max: to, stacked, offset: false,
-        afterBuildTicks: (axis) => { axis.ticks = timeTicks(from, to); },
+        type: 'linear',
+        min: from,
+        max: to,
+        stacked,
+        offset: false,
+        afterBuildTicks: (axis) => {
+          axis.ticks = timeTicks(from, to);
+        },
         ticks: { color: colors.muted, maxRotation: 0, autoSkip: false, callback: (value) => tick(value, to - from) },
         grid: { color: colors.grid },
       },
-      y: { beginAtZero: true, stacked, title: { display: true, text: yTitle, color: colors.muted }, ticks: { color: colors.muted }, grid: { color: colors.grid } },
+      y: {
+        beginAtZero: true,
+        stacked,
+        title: { display: true, text: yTitle, color: colors.muted },
+        ticks: { color: colors.muted },
+        grid: { color: colors.grid },
+      },
     },
     plugins: {
       legend: { labels: { color: colors.fg, boxWidth: 12 } },
@@ -112,7 +141,11 @@ function withGaps(points, stepMs, value) {
 export function latencyChart(canvas, points, from, to, bands, stepMs) {
   const colors = palette();
   const line = (key, label) => ({
-    label, borderColor: colors[key], backgroundColor: colors[key], borderWidth: 1.5, spanGaps: false,
+    label,
+    borderColor: colors[key],
+    backgroundColor: colors[key],
+    borderWidth: 1.5,
+    spanGaps: false,
     // Few points: each shows, so a lone bucket is not invisible.
     pointRadius: points.length <= 60 ? 2 : 0,
     data: withGaps(points, stepMs, (p) => (p.latencyMs[key] === null ? null : p.latencyMs[key] / 1000)),
@@ -130,8 +163,17 @@ export function outcomeChart(canvas, points, from, to, bands) {
   const colors = palette();
   const seen = OUTCOME_CLASSES.filter((c) => points.some((p) => p.counts[c] > 0));
   const datasets = seen.map((c) => ({
-    label: t(OUTCOME_KEYS[c]), backgroundColor: colors[c], borderWidth: 0, barPercentage: 1, categoryPercentage: 1,
+    label: t(OUTCOME_KEYS[c]),
+    backgroundColor: colors[c],
+    borderWidth: 0,
+    barPercentage: 1,
+    categoryPercentage: 1,
     data: points.map((p) => ({ x: Date.parse(p.t), y: p.counts[c] })),
   }));
-  return upsert(canvas, { type: 'bar', data: { datasets }, options: baseOptions(colors, from, to, bands, t('dash.chart.calls'), true), plugins: [officialBands] });
+  return upsert(canvas, {
+    type: 'bar',
+    data: { datasets },
+    options: baseOptions(colors, from, to, bands, t('dash.chart.calls'), true),
+    plugins: [officialBands],
+  });
 }

@@ -155,11 +155,18 @@ export { OFFICIAL_KEYS, OUTCOME_KEYS } from './i18n.js';
 
 /** The catalog's word for each health state, delivery status, channel and folk block, as the dashboard shows them. */
 export const STATE_KEYS = {
-  healthy: 'dash.state.healthy', degraded: 'dash.state.degraded', overloaded: 'dash.state.overloaded', down: 'dash.state.down', unknown: 'dash.state.unknown',
+  healthy: 'dash.state.healthy',
+  degraded: 'dash.state.degraded',
+  overloaded: 'dash.state.overloaded',
+  down: 'dash.state.down',
+  unknown: 'dash.state.unknown',
 };
 export const CHANNEL_KEYS = { email: 'dash.channel.email', webhook: 'dash.channel.webhook', log: 'dash.channel.log' };
 export const DELIVERY_KEYS = {
-  pending: 'dash.delivery.pending', sending: 'dash.delivery.sending', delivered: 'dash.delivery.delivered', unconfirmed: 'dash.delivery.unconfirmed',
+  pending: 'dash.delivery.pending',
+  sending: 'dash.delivery.sending',
+  delivered: 'dash.delivery.delivered',
+  unconfirmed: 'dash.delivery.unconfirmed',
   failed: 'dash.delivery.failed',
 };
 export const FOLK_KEYS = { low: 'dash.folk.low', medium: 'dash.folk.medium', peak: 'dash.folk.peak', high: 'dash.folk.high' };

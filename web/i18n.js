@@ -39,8 +39,8 @@ export function translator(catalog, locale) {
   function t(key, params = {}) {
     const entry = catalog[key];
     if (entry === undefined) throw new Error(`no message "${key}" in the ${locale} catalog`);
-    const template = typeof entry === 'string' ? entry : ((entry[/** @type {'one' | 'other'} */ (plurals.select(Number(params.count)))]) ?? entry.other);
-    return template.replace(/\{(\w+)\}/g, (slot, name) => {
+    const template = typeof entry === 'string' ? entry : (entry[/** @type {'one' | 'other'} */ (plurals.select(Number(params.count)))] ?? entry.other);
+    return template.replace(/\{(\w+)\}/g, (_slot, name) => {
       const value = params[name];
       if (value === undefined || value === null) throw new Error(`message "${key}" needs {${name}}`);
       return show(value);
@@ -86,10 +86,20 @@ export function translator(catalog, locale) {
 
 /** The catalog's word for each outcome class and official status: the same for the dashboard and the mails. */
 export const OUTCOME_KEYS = /** @type {const} */ ({
-  ok: 'class.ok', overloaded: 'class.overloaded', rate_limited: 'class.rate_limited', timeout: 'class.timeout',
-  server_error: 'class.server_error', client_error: 'class.client_error', network: 'class.network', bad_output: 'class.bad_output',
+  ok: 'class.ok',
+  overloaded: 'class.overloaded',
+  rate_limited: 'class.rate_limited',
+  timeout: 'class.timeout',
+  server_error: 'class.server_error',
+  client_error: 'class.client_error',
+  network: 'class.network',
+  bad_output: 'class.bad_output',
 });
 export const OFFICIAL_KEYS = /** @type {const} */ ({
-  operational: 'official.operational', degraded: 'official.degraded', partial_outage: 'official.partial_outage',
-  major_outage: 'official.major_outage', maintenance: 'official.maintenance', unknown: 'official.unknown',
+  operational: 'official.operational',
+  degraded: 'official.degraded',
+  partial_outage: 'official.partial_outage',
+  major_outage: 'official.major_outage',
+  maintenance: 'official.maintenance',
+  unknown: 'official.unknown',
 });

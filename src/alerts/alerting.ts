@@ -95,7 +95,13 @@ export class Alerting {
         p95Ms: snapshot.observed.latencyMs.p95,
         window: snapshot.observed.window,
       },
-      advice: { send: snapshot.advice.send, retryAfterSeconds: snapshot.advice.retryAfterSeconds, reason: snapshot.advice.reason, reasonMessage: snapshot.advice.reasonMessage, alternative: snapshot.advice.alternative },
+      advice: {
+        send: snapshot.advice.send,
+        retryAfterSeconds: snapshot.advice.retryAfterSeconds,
+        reason: snapshot.advice.reason,
+        reasonMessage: snapshot.advice.reasonMessage,
+        alternative: snapshot.advice.alternative,
+      },
       official: this.official(targetId, now),
     };
   }

@@ -23,8 +23,19 @@ export interface AlertWiring {
 }
 
 /** Builds the alert channels from the settings: email and/or webhook, else the service log. */
-export function notifiersFor(settings: AlertSettings, context: { dashboardUrl: string; demo: boolean; region?: string | null }, log: Logger, now: () => number): Notifier[] {
-  const render = { dashboardUrl: settings.dashboardUrl ?? context.dashboardUrl, demo: context.demo, region: context.region ?? null, timeZone: settings.timeZone ?? null, language: settings.language ?? 'en' };
+export function notifiersFor(
+  settings: AlertSettings,
+  context: { dashboardUrl: string; demo: boolean; region?: string | null },
+  log: Logger,
+  now: () => number,
+): Notifier[] {
+  const render = {
+    dashboardUrl: settings.dashboardUrl ?? context.dashboardUrl,
+    demo: context.demo,
+    region: context.region ?? null,
+    timeZone: settings.timeZone ?? null,
+    language: settings.language ?? 'en',
+  };
   const notifiers: Notifier[] = [];
   if (settings.email) notifiers.push(emailNotifier(settings.email, render));
   if (settings.webhook) notifiers.push(webhookNotifier(settings.webhook, render, now));
@@ -73,7 +84,9 @@ export function wireAlerts(options: {
     alerting,
     outbox,
     async tick(at) {
-      store.transaction(() => targets.forEach((t) => alerting.evaluate(t.id, at, false)));
+      store.transaction(() => {
+        for (const t of targets) alerting.evaluate(t.id, at, false);
+      });
       await outbox.deliver();
     },
     async verify() {

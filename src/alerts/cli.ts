@@ -10,6 +10,7 @@ import { renderTestMail } from './render.js';
  * prints what the server answered. Exit 0 when every channel accepted, 1 when one failed, 2 on a config error.
  */
 async function main(): Promise<number> {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the assignment inside the try below
   let config;
   try {
     config = loadConfig(process.env, process.cwd());
@@ -20,7 +21,9 @@ async function main(): Promise<number> {
   }
   const settings = config.alerts;
   if (!settings.email && !settings.webhook) {
-    process.stderr.write(`modelpulse alerts:test: no alert channel is configured (${config.origin}); set alerts.email and/or alerts.webhook. Until then alerts go to the service log.\n`);
+    process.stderr.write(
+      `modelpulse alerts:test: no alert channel is configured (${config.origin}); set alerts.email and/or alerts.webhook. Until then alerts go to the service log.\n`,
+    );
     return 2;
   }
   const secrets = alertSecrets(settings);

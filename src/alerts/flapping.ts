@@ -37,4 +37,3 @@ export function isFlapping(wasFlapping: boolean, history: readonly HealthState[]
   const share = changeShare(history);
   return wasFlapping ? share > knobs.low : share >= knobs.high;
 }
-

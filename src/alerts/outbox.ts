@@ -70,7 +70,11 @@ export class OutboxSender {
 
   private async send(notifier: Notifier, group: Notification[]): Promise<void> {
     const ids = group.map((n) => n.id);
-    const notices = group.map((n) => ({ id: n.id, draft: n.draft, target: this.options.targets.get(n.targetId) ?? { id: n.targetId, name: n.targetId, model: '' } }));
+    const notices = group.map((n) => ({
+      id: n.id,
+      draft: n.draft,
+      target: this.options.targets.get(n.targetId) ?? { id: n.targetId, name: n.targetId, model: '' },
+    }));
     try {
       const result = await notifier.send(notices, group[0]!.claim!);
       if (this.abandoned) return;
@@ -88,7 +92,9 @@ export class OutboxSender {
         return;
       }
       this.records.markFailed(ids, message, this.options.now() + retryDelay(attempts), forGood);
-      this.options.log.warn(`alert ${notifier.channel}: delivery failed (attempt ${attempts}), will retry in ${Math.round(retryDelay(attempts) / 1000)} s: ${message}`);
+      this.options.log.warn(
+        `alert ${notifier.channel}: delivery failed (attempt ${attempts}), will retry in ${Math.round(retryDelay(attempts) / 1000)} s: ${message}`,
+      );
     }
   }
 }

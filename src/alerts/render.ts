@@ -39,16 +39,31 @@ const MAX_SUBJECT = 200;
 
 /** The catalog's words for what a mail names: states (lower and upper case), kinds and stages (outcome classes and official statuses: messages.ts). */
 const STATE_WORDS: Record<HealthState, string> = {
-  healthy: 'state.healthy', degraded: 'state.degraded', overloaded: 'state.overloaded', down: 'state.down', unknown: 'state.unknown',
+  healthy: 'state.healthy',
+  degraded: 'state.degraded',
+  overloaded: 'state.overloaded',
+  down: 'state.down',
+  unknown: 'state.unknown',
 };
 const STATE_CAPS: Record<HealthState, string> = {
-  healthy: 'STATE.healthy', degraded: 'STATE.degraded', overloaded: 'STATE.overloaded', down: 'STATE.down', unknown: 'STATE.unknown',
+  healthy: 'STATE.healthy',
+  degraded: 'STATE.degraded',
+  overloaded: 'STATE.overloaded',
+  down: 'STATE.down',
+  unknown: 'STATE.unknown',
 };
 const STAGE_WORDS: Record<IncidentStage, string> = {
-  investigating: 'stage.investigating', identified: 'stage.identified', monitoring: 'stage.monitoring', resolved: 'stage.resolved',
+  investigating: 'stage.investigating',
+  identified: 'stage.identified',
+  monitoring: 'stage.monitoring',
+  resolved: 'stage.resolved',
 };
 const KIND_WORDS: Record<'overloaded' | 'down' | 'degraded' | 'recovered' | 'flapping', string> = {
-  overloaded: 'mail.kind.overloaded', down: 'mail.kind.down', degraded: 'mail.kind.degraded', recovered: 'mail.kind.recovered', flapping: 'mail.kind.flapping',
+  overloaded: 'mail.kind.overloaded',
+  down: 'mail.kind.down',
+  degraded: 'mail.kind.degraded',
+  recovered: 'mail.kind.recovered',
+  flapping: 'mail.kind.flapping',
 };
 
 /** Pure: one mail for a group of notifications (one or several targets), in the context's language. */
@@ -59,15 +74,15 @@ export function renderMail(notices: readonly Notice[], context: RenderContext): 
   const sections = notices.map((n) => section(m, n, context));
   const from = context.region ? m.tr.t('mail.sentFrom', { region: context.region }) : m.tr.t('mail.sent');
   const footer = context.demo ? m.tr.t('mail.demoFooter', { sent: from }) : from;
-  const text = [...sections.map(plainSection), footer].join('\n\n') + '\n';
+  const text = `${[...sections.map(plainSection), footer].join('\n\n')}\n`;
   const html = [
     `<!doctype html><html lang="${m.tr.language}"><body style="font-family: sans-serif">`,
     ...sections.map(
       (s) =>
-        `<h3>${escape(s.title)}</h3><table cellpadding="4">${s.rows.map(([k, v]) => `<tr><th align="left">${escape(k)}</th><td>${escape(v)}</td></tr>`).join('')}</table>` +
-        (s.link ? `<p><a href="${escape(s.linkUrl!)}">${escape(s.linkUrl!)}</a></p>` : ''),
+        `<h3>${escapeHtml(s.title)}</h3><table cellpadding="4">${s.rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>` +
+        (s.link ? `<p><a href="${escapeHtml(s.linkUrl!)}">${escapeHtml(s.linkUrl!)}</a></p>` : ''),
     ),
-    `<p style="color:#666">${escape(footer)}</p>`,
+    `<p style="color:#666">${escapeHtml(footer)}</p>`,
     '</body></html>',
   ].join('\n');
   return { subject, text, html };
@@ -108,7 +123,8 @@ function groupSubject(m: MailWords, prefix: string, notices: readonly Notice[]):
   for (let shown = parts.length; shown > 0; shown--) {
     const rest = parts.length - shown;
     const list = parts.slice(0, shown).join(', ');
-    const subject = rest > 0 ? m.tr.t('mail.groupMore', { prefix, count: parts.length, list, rest }) : m.tr.t('mail.group', { prefix, count: parts.length, list });
+    const subject =
+      rest > 0 ? m.tr.t('mail.groupMore', { prefix, count: parts.length, list, rest }) : m.tr.t('mail.group', { prefix, count: parts.length, list });
     if (subject.length <= MAX_SUBJECT) return subject;
   }
   return m.tr.t('mail.groupTargets', { prefix, count: parts.length });
@@ -167,7 +183,11 @@ function headlineIn(m: MailWords, draft: AlertDraft): string {
     case 'flapping_ended':
       return tr.t('mail.headline.flappingEnded', { target, STATUS, lasted, count: episode?.changes ?? 0 });
     case 'green_while_failing':
-      return tr.t('mail.headline.greenWhileFailing', { target, STATUS, lasted: tr.duration((draft.at - (draft.discrepancy?.holdingSince ?? draft.since)) / 1000) });
+      return tr.t('mail.headline.greenWhileFailing', {
+        target,
+        STATUS,
+        lasted: tr.duration((draft.at - (draft.discrepancy?.holdingSince ?? draft.since)) / 1000),
+      });
     case 'official_incident':
     case 'official_resolved': {
       const note = draft.officialIncident;
@@ -182,7 +202,11 @@ function headlineIn(m: MailWords, draft: AlertDraft): string {
 
 function budgetWords(m: MailWords, draft: AlertDraft): { spent: string; perDay: string; until: string } {
   const usd = new Intl.NumberFormat(m.tr.language, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  return { spent: usd.format(draft.budget?.spentUsd ?? 0), perDay: usd.format(draft.budget?.perDayUsd ?? 0), until: time(draft.budget?.resumesAt ?? draft.at, m.zone) };
+  return {
+    spent: usd.format(draft.budget?.spentUsd ?? 0),
+    perDay: usd.format(draft.budget?.perDayUsd ?? 0),
+    until: time(draft.budget?.resumesAt ?? draft.at, m.zone),
+  };
 }
 
 /** The mail's "official status" line: what the target's status pages said at that moment. */
@@ -234,15 +258,24 @@ function plainSection(s: Section): string {
 
 /** How many columns a label takes in a fixed-width font: Hangul and other wide letters take two. */
 function columns(text: string): number {
-  return [...text].reduce((sum, c) => sum + (/[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/.test(c) ? 2 : 1), 0);
+  return [...text].reduce(
+    (sum, c) => sum + (/[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/.test(c) ? 2 : 1),
+    0,
+  );
 }
 
 function section(m: MailWords, notice: Notice, context: RenderContext): Section {
   const { tr, zone } = m;
   const { draft, target } = notice;
-  const who = target.name === target.id ? tr.t('mail.who', { target: target.id, model: target.model }) : tr.t('mail.whoNamed', { target: target.id, name: target.name, model: target.model });
+  const who =
+    target.name === target.id
+      ? tr.t('mail.who', { target: target.id, model: target.model })
+      : tr.t('mail.whoNamed', { target: target.id, name: target.name, model: target.model });
   const figures = draft.episode && draft.kind === 'recovered' ? draft.episode.worst.figures : draft.figures;
-  const label = draft.kind === 'recovered' ? tr.t('mail.row.atWorst') : tr.t('mail.row.last', { window: { duration: (parseDuration(figures.window ?? '5m') ?? 300_000) / 1000 } });
+  const label =
+    draft.kind === 'recovered'
+      ? tr.t('mail.row.atWorst')
+      : tr.t('mail.row.last', { window: { duration: (parseDuration(figures.window ?? '5m') ?? 300_000) / 1000 } });
   const advice = draft.advice;
   const reason = advice.reasonMessage ? tr.t(advice.reasonMessage.key, advice.reasonMessage.params) : advice.reason;
   const none = tr.t('value.none');
@@ -264,7 +297,10 @@ function section(m: MailWords, notice: Notice, context: RenderContext): Section 
   if (draft.episode && draft.kind !== 'recovered') rows.push([tr.t('mail.row.episodeStarted'), time(draft.episode.startedAt, zone)]);
   const note = draft.officialIncident;
   if (note) {
-    rows.push([tr.t('mail.row.officialIncident'), tr.t('mail.value.officialIncident', { title: note.title, impact: tr.t(OFFICIAL_KEYS[note.impact]), stage: tr.t(STAGE_WORDS[note.stage]) })]);
+    rows.push([
+      tr.t('mail.row.officialIncident'),
+      tr.t('mail.value.officialIncident', { title: note.title, impact: tr.t(OFFICIAL_KEYS[note.impact]), stage: tr.t(STAGE_WORDS[note.stage]) }),
+    ]);
     rows.push([tr.t('mail.row.providerBegan'), time(note.startedAt, zone)]);
     if (note.postedAt !== null) rows.push([tr.t('mail.row.providerPosted'), time(note.postedAt, zone)]);
     if (note.endedAt !== null) rows.push([tr.t('mail.row.providerEnded'), time(note.endedAt, zone)]);
@@ -296,7 +332,13 @@ function sectionTitle(m: MailWords, draft: AlertDraft, who: string): string {
       return tr.t('mail.title.flappingEnded', { who, STATUS, lasted, count: episode?.changes ?? 0 });
     case 'green_while_failing': {
       const sources = draft.discrepancy?.sources ?? [];
-      return tr.t('mail.title.greenWhileFailing', { who, STATUS, since: time(draft.discrepancy?.holdingSince ?? draft.since, zone), sources: sources.join(', ') || '?', count: sources.length });
+      return tr.t('mail.title.greenWhileFailing', {
+        who,
+        STATUS,
+        since: time(draft.discrepancy?.holdingSince ?? draft.since, zone),
+        sources: sources.join(', ') || '?',
+        count: sources.length,
+      });
     }
     case 'budget_exhausted':
       return tr.t('mail.title.budgetExhausted', { who, ...budgetWords(m, draft) });
@@ -318,14 +360,27 @@ function failing(figures: Figures | undefined): number | null {
 
 /** "2026-11-25 13:05:00 UTC", and with a zone "2026-11-25 13:05:00 UTC (2026-11-25 22:05 Asia/Seoul)". */
 function time(ms: number, zone: string | null = null): string {
-  const utc = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const utc = new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
   if (zone === null) return utc;
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(ms).map((p) => [p.type, p.value]),
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(ms)
+      .map((p) => [p.type, p.value]),
   );
   return `${utc} (${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${zone})`;
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -1,8 +1,7 @@
 import type { AlertDraft, AlertKind, AlertState, Episode, Moment } from '../domain/alert.js';
-import { holdsTraffic, TROUBLE, type HealthState } from '../domain/health.js';
+import { holdsTraffic, TROUBLE } from '../domain/health.js';
 import type { AlertKnobs } from '../config/alerts-schema.js';
 import { isFlapping, remember } from './flapping.js';
-
 
 export const INITIAL_ALERT_STATE: AlertState = { history: [], sampledAt: null, flapping: null, pending: null, open: null };
 
@@ -26,14 +25,23 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
   if (flapping || settling) {
     if (state.flapping) {
       const changed = observed && moment.status !== state.flapping.last && moment.status !== 'unknown';
-      const next = { ...state.flapping, changes: state.flapping.changes + (changed ? 1 : 0), last: moment.status === 'unknown' ? state.flapping.last : moment.status };
+      const next = {
+        ...state.flapping,
+        changes: state.flapping.changes + (changed ? 1 : 0),
+        last: moment.status === 'unknown' ? state.flapping.last : moment.status,
+      };
       return { state: { ...state, history, sampledAt, flapping: next, open: state.open && track(state.open, moment) }, drafts: [] };
     }
-    const open = state.open ? track(state.open, moment) : { status: moment.status, startedAt: moment.at, lastSentAt: moment.at, worst: { status: moment.status, figures: moment.figures } };
+    const open = state.open
+      ? track(state.open, moment)
+      : { status: moment.status, startedAt: moment.at, lastSentAt: moment.at, worst: { status: moment.status, figures: moment.figures } };
     // One FLAPPING notice per episode: flapping again after it settled into a bad state is held quietly.
     const notify = !state.open?.flapped;
     const flapped = { ...open, lastSentAt: notify ? moment.at : open.lastSentAt, flapped: true };
-    return { state: { history, sampledAt, flapping: { since: moment.at, changes: 0, last: moment.status }, pending: null, open: flapped }, drafts: notify ? [draft('flapping')] : [] };
+    return {
+      state: { history, sampledAt, flapping: { since: moment.at, changes: 0, last: moment.status }, pending: null, open: flapped },
+      drafts: notify ? [draft('flapping')] : [],
+    };
   }
 
   if (state.flapping) {
@@ -45,7 +53,15 @@ export function decide(state: AlertState, moment: Moment, observed: boolean, kno
       worst: open?.worst ?? { status: moment.status, figures: moment.figures },
       changes: state.flapping.changes,
     });
-    const stillBad = worthy ? { status: moment.status, startedAt: open?.startedAt ?? moment.at, lastSentAt: moment.at, worst: open?.worst ?? { status: moment.status, figures: moment.figures }, flapped: true } : null;
+    const stillBad = worthy
+      ? {
+          status: moment.status,
+          startedAt: open?.startedAt ?? moment.at,
+          lastSentAt: moment.at,
+          worst: open?.worst ?? { status: moment.status, figures: moment.figures },
+          flapped: true,
+        }
+      : null;
     return { state: { history, sampledAt, flapping: null, pending: null, open: stillBad }, drafts: [summary] };
   }
 
@@ -83,7 +99,9 @@ function recovered(moment: Moment, knobs: AlertKnobs): boolean {
 function track(open: Episode, moment: Moment): Episode {
   const worse =
     TROUBLE[moment.status] > TROUBLE[open.worst.status] ||
-    (TROUBLE[moment.status] === TROUBLE[open.worst.status] && TROUBLE[moment.status] > 0 && (moment.figures.successRate ?? 1) < (open.worst.figures.successRate ?? 1));
+    (TROUBLE[moment.status] === TROUBLE[open.worst.status] &&
+      TROUBLE[moment.status] > 0 &&
+      (moment.figures.successRate ?? 1) < (open.worst.figures.successRate ?? 1));
   const status = moment.status === 'unknown' ? open.status : moment.status;
   return { ...open, status, worst: worse ? { status: moment.status, figures: moment.figures } : open.worst };
 }

@@ -25,7 +25,10 @@ export function accessGuard(access: Access): MiddlewareHandler {
     if (access.password === null && access.apiToken === null) return next();
     if (access.password !== null && basic(header, access.user, access.password)) return next();
     if (access.apiToken !== null && bearer(header, access.apiToken)) return next();
-    const ways = [access.password !== null ? 'the dashboard user and password (basic auth)' : null, access.apiToken !== null ? '"Authorization: Bearer <MODELPULSE_API_TOKEN>"' : null].filter(Boolean);
+    const ways = [
+      access.password !== null ? 'the dashboard user and password (basic auth)' : null,
+      access.apiToken !== null ? '"Authorization: Bearer <MODELPULSE_API_TOKEN>"' : null,
+    ].filter(Boolean);
     return refuse(c, access.password !== null ? 'Basic realm="modelpulse", charset="UTF-8"' : 'Bearer', `modelpulse needs ${ways.join(' or ')}`);
   };
 }

@@ -73,7 +73,9 @@ export function createApp(deps: ApiDeps): Hono {
       service: 'modelpulse',
       demo,
       region: deps.region ?? null,
-      ...(demo ? { notice: 'DEMO MODE: targets are a built-in simulator, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs.' } : {}),
+      ...(demo
+        ? { notice: 'DEMO MODE: targets are a built-in simulator, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs.' }
+        : {}),
       dashboard: '/',
       routes: Object.keys(OPENAPI_DOCUMENT.paths),
     });
@@ -104,7 +106,12 @@ export function createApp(deps: ApiDeps): Hono {
     const where = `${c.req.method} ${new URL(c.req.url).pathname}`;
     // On one line, as every log line: the stack's frames joined by " | ".
     const told = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    log.error(`request ${id} ${where} failed: ${told.split('\n').map((line) => line.trim()).join(' | ')}`);
+    log.error(
+      `request ${id} ${where} failed: ${told
+        .split('\n')
+        .map((line) => line.trim())
+        .join(' | ')}`,
+    );
     return c.json({ error: `internal error; see the service log for request ${id}`, requestId: id }, 500);
   });
   return app;

@@ -119,7 +119,14 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
     const to = parsed.value.to ?? at;
     const from = parsed.value.from ?? to - DAY;
     if (from >= to) return c.json({ error: 'invalid query: from must be before to', problems: [{ parameter: 'from', message: 'must be before to' }] }, 400);
-    if (to - from > MAX_SPAN) return c.json({ error: 'invalid query: from: at most 5 years before to (a range spans at most 5 years)', problems: [{ parameter: 'from', message: 'at most 5 years before to' }] }, 400);
+    if (to - from > MAX_SPAN)
+      return c.json(
+        {
+          error: 'invalid query: from: at most 5 years before to (a range spans at most 5 years)',
+          problems: [{ parameter: 'from', message: 'at most 5 years before to' }],
+        },
+        400,
+      );
     const series = source.series({ targetId: id, from, to, stepMs: parsed.value.step ?? Math.max(60_000, Math.ceil((to - from) / 300)), now: at });
     return c.json({
       target: id,
@@ -159,7 +166,13 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
         state: i.state,
         worstState: i.worstState,
         cause: i.cause,
-        peak: { samples: i.peak.samples, successRate: i.peak.successRate, overloadRate: i.peak.overloadRate, rateLimitedRate: i.peak.rateLimitedRate, latencyMs: i.peak.latencyMs },
+        peak: {
+          samples: i.peak.samples,
+          successRate: i.peak.successRate,
+          overloadRate: i.peak.overloadRate,
+          rateLimitedRate: i.peak.rateLimitedRate,
+          latencyMs: i.peak.latencyMs,
+        },
         official: acknowledgementJson(acknowledged[n]!),
       })),
     });

@@ -37,7 +37,12 @@ const MAX_AGE_WITH_REPORTS_SECONDS = 5;
  * per target or when its data changed; the ETag covers what matters (not the clock fields). With
  * server.region set, every reply names the region whose view it gives.
  */
-export function healthRoutes(app: Hono, source: HealthSource, now: () => number, instance: { demo: boolean; region: string | null; reportsLive: boolean }): void {
+export function healthRoutes(
+  app: Hono,
+  source: HealthSource,
+  now: () => number,
+  instance: { demo: boolean; region: string | null; reportsLive: boolean },
+): void {
   const { demo, region } = instance;
   // Client reports can change a verdict at any second, not only at the next probe.
   const maxAgeCap = instance.reportsLive ? MAX_AGE_WITH_REPORTS_SECONDS : MAX_AGE_CAP_SECONDS;

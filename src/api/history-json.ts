@@ -8,5 +8,10 @@ export function weekHourJson(hour: WeekHour) {
 /** `nextQuietWindow`, in /health's advice and in the forecast. */
 export function quietWindowJson(window: UpcomingWindow | null) {
   if (!window) return null;
-  return { startsAt: new Date(window.startsAt).toISOString(), endsAt: new Date(window.endsAt).toISOString(), overloadRate: window.overloadRate, samples: window.samples };
+  return {
+    startsAt: new Date(window.startsAt).toISOString(),
+    endsAt: new Date(window.endsAt).toISOString(),
+    overloadRate: window.overloadRate,
+    samples: window.samples,
+  };
 }

@@ -33,7 +33,10 @@ export interface MetricsView {
  * names a request, an incident or an app's call, only targets, states, outcome classes, channels,
  * report apps and status sources.
  */
-export function createMetrics(view: MetricsView, instance: { version: string; region?: string | undefined; targetIds: readonly string[]; sourceIds?: readonly string[]; reportApps?: readonly string[] }) {
+export function createMetrics(
+  view: MetricsView,
+  instance: { version: string; region?: string | undefined; targetIds: readonly string[]; sourceIds?: readonly string[]; reportApps?: readonly string[] },
+) {
   const registry = new Registry();
   if (instance.region) registry.setDefaultLabels({ region: instance.region });
   new Gauge({
@@ -93,9 +96,19 @@ export function createMetrics(view: MetricsView, instance: { version: string; re
     });
   perTarget('modelpulse_target_send', 'What /health advises for each target: 1 send, 0 hold.', (t) => (t.send ? 1 : 0));
   perTarget('modelpulse_incident_open', '1 while the target has an open incident (overloaded, down or degraded), else 0.', (t) => (t.incidentOpen ? 1 : 0));
-  perTarget('modelpulse_probe_last_timestamp_seconds', 'When the last probe of each target finished, in Unix seconds (absent until the first since start).', (t) => (t.lastProbeAt === null ? null : t.lastProbeAt / 1000));
-  perTarget('modelpulse_probe_interval_seconds', 'The probe interval in force for each target, in seconds (stretched by a budget, halved while holding).', (t) => t.everyMs / 1000);
-  perTarget('modelpulse_probe_budget_exhausted', "1 once today's probe.budgetPerDay is spent (probes pause until UTC midnight), else 0.", (t) => (t.budgetExhausted ? 1 : 0));
+  perTarget(
+    'modelpulse_probe_last_timestamp_seconds',
+    'When the last probe of each target finished, in Unix seconds (absent until the first since start).',
+    (t) => (t.lastProbeAt === null ? null : t.lastProbeAt / 1000),
+  );
+  perTarget(
+    'modelpulse_probe_interval_seconds',
+    'The probe interval in force for each target, in seconds (stretched by a budget, halved while holding).',
+    (t) => t.everyMs / 1000,
+  );
+  perTarget('modelpulse_probe_budget_exhausted', "1 once today's probe.budgetPerDay is spent (probes pause until UTC midnight), else 0.", (t) =>
+    t.budgetExhausted ? 1 : 0,
+  );
   new Gauge({
     name: 'modelpulse_alert_outbox',
     help: 'Alert notifications by channel and delivery status (pending, sending, delivered, unconfirmed, ...).',

@@ -37,7 +37,13 @@ export function acknowledgementJson(ack: (Acknowledgement & { graded: boolean })
   if (!ack) return null;
   switch (ack.kind) {
     case 'acknowledged':
-      return { acknowledgedAt: iso(ack.acknowledgedAt), delayMinutes: ack.delayMinutes, incidentUrl: webUrl(ack.incidentUrl), source: ack.sourceId, graded: ack.graded };
+      return {
+        acknowledgedAt: iso(ack.acknowledgedAt),
+        delayMinutes: ack.delayMinutes,
+        incidentUrl: webUrl(ack.incidentUrl),
+        source: ack.sourceId,
+        graded: ack.graded,
+      };
     case 'never':
       // Only trouble the provider should have posted about counts as never acknowledged.
       return { acknowledgedAt: null, delayMinutes: ack.graded ? ack.delayMinutes : null, incidentUrl: null, source: null, graded: ack.graded };

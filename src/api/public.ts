@@ -11,6 +11,14 @@ export function publicTarget(target: Target) {
     baseUrl: target.baseUrl,
     probe: { every: formatDuration(target.probe.every), timeout: formatDuration(target.probe.timeout), kind: target.probe.kind },
     alternatives: target.alternatives,
-    ...(target.vertex ? { vertex: { project: target.vertex.project, location: target.vertex.location, credentials: target.vertex.credentials.kind === 'key' ? 'service-account key file' : 'application default credentials' } } : {}),
+    ...(target.vertex
+      ? {
+          vertex: {
+            project: target.vertex.project,
+            location: target.vertex.location,
+            credentials: target.vertex.credentials.kind === 'key' ? 'service-account key file' : 'application default credentials',
+          },
+        }
+      : {}),
   };
 }

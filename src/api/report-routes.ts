@@ -38,7 +38,14 @@ export const reportItem = z
     at: z
       .union([z.number().int({ error: AT }).min(0, { error: AT }), z.iso.datetime({ offset: true, error: AT })], { error: AT })
       .describe('When the call started: epoch ms or ISO 8601 with a zone; within the last 24 h.'),
-    status: z.number().int().min(100).max(599).nullable().optional().describe('HTTP status the model API answered; null when none came (network error, timeout).'),
+    status: z
+      .number()
+      .int()
+      .min(100)
+      .max(599)
+      .nullable()
+      .optional()
+      .describe('HTTP status the model API answered; null when none came (network error, timeout).'),
     apiStatus: z
       .string()
       .regex(/^[A-Z][A-Z_]{0,63}$/, 'expected an API error status like "UNAVAILABLE"')
@@ -46,7 +53,10 @@ export const reportItem = z
       .optional()
       .describe('The API error status, e.g. "UNAVAILABLE".'),
     outcome: z.enum(OUTCOME_CLASSES).optional().describe('The outcome class; needed when status and apiStatus cannot say (no status).'),
-    latencyMs: z.number().min(0).max(24 * HOUR, 'expected at most 24 h in milliseconds'),
+    latencyMs: z
+      .number()
+      .min(0)
+      .max(24 * HOUR, 'expected at most 24 h in milliseconds'),
     requestId: z
       .string()
       .min(1)
@@ -83,7 +93,8 @@ export function reportRoutes(app: Hono, sink: ReportSink, now: () => number): vo
       },
     }),
     async (c) => {
-      if (sink.tokens.length === 0) return c.json({ error: 'reports are not enabled: name the apps and their token variables under reports.tokens in the config' }, 403);
+      if (sink.tokens.length === 0)
+        return c.json({ error: 'reports are not enabled: name the apps and their token variables under reports.tokens in the config' }, 403);
       const reporter = whoReports(c.req.header('authorization') ?? '', sink.tokens);
       if (reporter === null) {
         sink.refused('unauthorized');
@@ -113,7 +124,10 @@ export function reportRoutes(app: Hono, sink: ReportSink, now: () => number): vo
         sink.refused('rate_limited');
         const seconds = Math.max(1, Math.ceil(bucket.waitFor(list.length, at) / 1000));
         c.header('Retry-After', String(seconds));
-        return c.json({ error: `rate limited: app "${reporter}" may send ${sink.perMinute} reports per minute; retry in ${seconds} s`, retryAfterSeconds: seconds }, 429);
+        return c.json(
+          { error: `rate limited: app "${reporter}" may send ${sink.perMinute} reports per minute; retry in ${seconds} s`, retryAfterSeconds: seconds },
+          429,
+        );
       }
       const known = new Set(sink.targetIds());
       const problems: Problem[] = [];
@@ -130,7 +144,10 @@ export function reportRoutes(app: Hono, sink: ReportSink, now: () => number): vo
         const more = problems.length - listed.length;
         return c.json(
           {
-            error: `${bad} of ${list.length} reports are invalid; nothing was stored (fix them and resend the batch): ${listed.slice(0, 3).map((p) => `${p.field}: ${p.message}`).join('; ')}${problems.length > 3 ? '; …' : ''}`,
+            error: `${bad} of ${list.length} reports are invalid; nothing was stored (fix them and resend the batch): ${listed
+              .slice(0, 3)
+              .map((p) => `${p.field}: ${p.message}`)
+              .join('; ')}${problems.length > 3 ? '; …' : ''}`,
             problems: listed,
             ...(more > 0 ? { moreProblems: more } : {}),
           },
@@ -165,7 +182,13 @@ function whoReports(header: string, tokens: ReadonlyArray<{ id: string; token: s
   return found;
 }
 
-function toReport(raw: unknown, index: number, reporter: string, known: ReadonlySet<string>, now: number): { outcome: Outcome; requestId: string | null } | { problems: Problem[] } {
+function toReport(
+  raw: unknown,
+  index: number,
+  reporter: string,
+  known: ReadonlySet<string>,
+  now: number,
+): { outcome: Outcome; requestId: string | null } | { problems: Problem[] } {
   const field = (path: ReadonlyArray<PropertyKey>) => `reports[${index}]${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
   const parsed = reportItem.safeParse(raw);
   if (!parsed.success) {
@@ -179,13 +202,25 @@ function toReport(raw: unknown, index: number, reporter: string, known: Readonly
   }
   const item = parsed.data;
   const problems: Problem[] = [];
-  if (!known.has(item.target)) problems.push({ index, field: field(['target']), message: `no target has id "${item.target.slice(0, 80)}"; known: ${[...known].join(', ')}` });
+  if (!known.has(item.target))
+    problems.push({ index, field: field(['target']), message: `no target has id "${item.target.slice(0, 80)}"; known: ${[...known].join(', ')}` });
   const at = typeof item.at === 'number' ? item.at : Date.parse(item.at);
   if (at < now - OLDEST_MS) problems.push({ index, field: field(['at']), message: 'more than 24 h ago: report calls as they happen' });
-  if (at > now + SKEW_MS) problems.push({ index, field: field(['at']), message: 'more than 5 min in the future: check the app\'s clock (or that "at" is in milliseconds)' });
-  else if (at + item.latencyMs > now + SKEW_MS) problems.push({ index, field: field(['latencyMs']), message: 'the call would end more than 5 min from now ("at" is when it started): check the app\'s clock, or that latencyMs is in milliseconds' });
+  if (at > now + SKEW_MS)
+    problems.push({ index, field: field(['at']), message: 'more than 5 min in the future: check the app\'s clock (or that "at" is in milliseconds)' });
+  else if (at + item.latencyMs > now + SKEW_MS)
+    problems.push({
+      index,
+      field: field(['latencyMs']),
+      message: 'the call would end more than 5 min from now ("at" is when it started): check the app\'s clock, or that latencyMs is in milliseconds',
+    });
   const cls = item.outcome ?? reportedClass(item.status ?? null, item.apiStatus ?? null);
-  if (cls === null) problems.push({ index, field: field(['status']), message: 'give the HTTP status (100–599), an API status like "UNAVAILABLE", or an outcome (one of ' + OUTCOME_CLASSES.join(', ') + ')' });
+  if (cls === null)
+    problems.push({
+      index,
+      field: field(['status']),
+      message: `give the HTTP status (100–599), an API status like "UNAVAILABLE", or an outcome (one of ${OUTCOME_CLASSES.join(', ')})`,
+    });
   if (problems.length > 0 || cls === null) return { problems };
   return {
     requestId: item.requestId ?? null,
@@ -206,4 +241,3 @@ function toReport(raw: unknown, index: number, reporter: string, known: Readonly
     },
   };
 }
-

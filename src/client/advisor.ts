@@ -56,7 +56,9 @@ export class Advisor {
     this.failures = advice ? 0 : this.failures + 1;
     const standsMs = !advice
       ? Math.min(MAX_FAILURE_CACHE_MS, DEFAULT_FRESH_MS * 2 ** (this.failures - 1))
-      : advice.send ? freshMs : Math.min(freshMs, holdWaitMs(advice));
+      : advice.send
+        ? freshMs
+        : Math.min(freshMs, holdWaitMs(advice));
     this.cached = { advice, until: this.now() + standsMs };
     return advice;
   }
@@ -89,7 +91,8 @@ function wellFormed(advice: Advice | undefined): Advice | null {
   const usable =
     advice !== undefined &&
     typeof advice.send === 'boolean' &&
-    typeof advice.timeoutSeconds === 'number' && advice.timeoutSeconds > 0 &&
+    typeof advice.timeoutSeconds === 'number' &&
+    advice.timeoutSeconds > 0 &&
     typeof advice.admitProbability === 'number' &&
     (advice.retryAfterSeconds === undefined || advice.retryAfterSeconds === null || typeof advice.retryAfterSeconds === 'number') &&
     (advice.alternative === null || typeof advice.alternative === 'string');

@@ -100,7 +100,12 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
   const reporter = options.reportToken ? new Reporter(options.modelpulseUrl, options.reportToken, baseFetch, now) : null;
 
   /** Where this attempt goes, under whose advice: the target, or the alternative while the target holds and it does not. */
-  const route = async (input: FetchInput, init: RequestInit | undefined, callerSignal: AbortSignal | undefined, waitUntil: number): Promise<Route | 'waited'> => {
+  const route = async (
+    input: FetchInput,
+    init: RequestInit | undefined,
+    callerSignal: AbortSignal | undefined,
+    waitUntil: number,
+  ): Promise<Route | 'waited'> => {
     const told = await adviceFor(options.target, callerSignal);
     if (!told || told.send) return { input, init, targetId: options.target, advice: told };
     const alternative = told.alternative;
@@ -141,11 +146,18 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
       } catch (error) {
         deadline?.cancel();
         // Our advised deadline ran out (not the caller's own abort): the model was too slow.
-        if (deadline?.signal.aborted && !callerSignal?.aborted) reporter?.add({ target: call.targetId, at: startedAt, status: null, outcome: 'timeout', latencyMs: now() - startedAt });
+        if (deadline?.signal.aborted && !callerSignal?.aborted)
+          reporter?.add({ target: call.targetId, at: startedAt, status: null, outcome: 'timeout', latencyMs: now() - startedAt });
         if (!isNetworkError(error)) throw error;
         failure = error;
       }
-      reporter?.add({ target: call.targetId, at: startedAt, status: response?.status ?? null, ...(response ? {} : { outcome: 'network' }), latencyMs: now() - startedAt });
+      reporter?.add({
+        target: call.targetId,
+        at: startedAt,
+        status: response?.status ?? null,
+        ...(response ? {} : { outcome: 'network' }),
+        latencyMs: now() - startedAt,
+      });
       if (response !== null && response.status !== 503 && response.status !== 429) {
         budget.succeeded();
         return handBack(response);
@@ -239,14 +251,23 @@ export function fullJitter(attempt: number, random: () => number): number {
 function isNetworkError(error: unknown): boolean {
   if (!(error instanceof TypeError)) return false;
   const code = (error as { cause?: { code?: unknown } }).cause?.code;
-  return error.message === 'fetch failed' || (typeof code === 'string' && /^(E(CONN|PIPE|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH|TIMEDOUT)|UND_ERR_)/.test(code));
+  return (
+    error.message === 'fetch failed' || (typeof code === 'string' && /^(E(CONN|PIPE|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH|TIMEDOUT)|UND_ERR_)/.test(code))
+  );
 }
 
 /** A body that can be sent again: none, text, bytes, a Blob, form data; a Request is cloned. Never a stream or an iterable. */
 function replayable(input: FetchInput, init: RequestInit | undefined): boolean {
   const body = init?.body;
   if (body === undefined || body === null) return !(input instanceof Request) || !input.bodyUsed;
-  return typeof body === 'string' || body instanceof URLSearchParams || body instanceof FormData || body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body);
+  return (
+    typeof body === 'string' ||
+    body instanceof URLSearchParams ||
+    body instanceof FormData ||
+    body instanceof Blob ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body)
+  );
 }
 
 /** How long, and how much, to read of a 503 or 429 body for its RetryInfo before giving up on it. */

@@ -149,4 +149,3 @@ export function targetAlerts(alerts: AlertsConfig, own: TargetAlertsConfig | und
     flap: alerts.flapping,
   };
 }
-

@@ -75,11 +75,30 @@ export function demoTargets(simulatorUrl: string): Target[] {
     price: resolvePrice(model, undefined),
     health: healthSchema.parse({}),
     alternatives: [],
-    alerts: { ...targetAlerts(alertsSchema.parse({}), undefined), pendingForMs: 10_000, recoveredForMs: 20_000, greenWhileFailing: true, officialIncidents: true },
+    alerts: {
+      ...targetAlerts(alertsSchema.parse({}), undefined),
+      pendingForMs: 10_000,
+      recoveredForMs: 20_000,
+      greenWhileFailing: true,
+      officialIncidents: true,
+    },
   });
   return [
-    { ...demo('demo-nano-banana', '[DEMO] Nano Banana via simulated Gemini API', 'gemini', 'gemini-2.5-flash-image', simulatorUrl, 'image'), alternatives: ['demo-nano-banana-pro'] },
-    { ...demo('demo-nano-banana-pro', '[DEMO] Nano Banana Pro via simulated relay', 'openai-compatible', 'gemini-3-pro-image-preview', `${simulatorUrl}/v1`, 'text'), alternatives: ['demo-nano-banana'] },
+    {
+      ...demo('demo-nano-banana', '[DEMO] Nano Banana via simulated Gemini API', 'gemini', 'gemini-2.5-flash-image', simulatorUrl, 'image'),
+      alternatives: ['demo-nano-banana-pro'],
+    },
+    {
+      ...demo(
+        'demo-nano-banana-pro',
+        '[DEMO] Nano Banana Pro via simulated relay',
+        'openai-compatible',
+        'gemini-3-pro-image-preview',
+        `${simulatorUrl}/v1`,
+        'text',
+      ),
+      alternatives: ['demo-nano-banana'],
+    },
   ];
 }
 

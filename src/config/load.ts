@@ -111,12 +111,15 @@ function validate(raw: unknown, fileLabel: string, lineOf: (path: Path) => numbe
 
 function describeIssue(issue: z.core.$ZodIssue, fileLabel: string, lineOf: (path: Path) => number | undefined): string {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys
-      .map((key) => locate(fileLabel, [...issue.path, key], lineOf, `unknown key "${key}"`))
-      .join('\n');
+    return issue.keys.map((key) => locate(fileLabel, [...issue.path, key], lineOf, `unknown key "${key}"`)).join('\n');
   }
   const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
-  return locate(fileLabel, issue.path, lineOf, missing ? `required, ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}` : issue.message);
+  return locate(
+    fileLabel,
+    issue.path,
+    lineOf,
+    missing ? `required, ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}` : issue.message,
+  );
 }
 
 function locate(fileLabel: string, path: Path, lineOf: (path: Path) => number | undefined, message: string): string {
@@ -126,9 +129,7 @@ function locate(fileLabel: string, path: Path, lineOf: (path: Path) => number | 
 }
 
 export function formatPath(path: Path): string {
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
-    .join('');
+  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`)).join('');
 }
 
 /** The source offset of the deepest node the path reaches, so a message can give a line. */
@@ -184,7 +185,8 @@ function envOverrides(server: ServiceConfig['server'], dataDir: string, env: Env
     throw new ConfigError('MODELPULSE_DATA_DIR: expected a directory path, got an empty value');
   }
   const region = env.MODELPULSE_REGION ?? server.region;
-  if (env.MODELPULSE_REGION !== undefined && !REGION.test(env.MODELPULSE_REGION)) throw new ConfigError(`MODELPULSE_REGION: ${REGION_MESSAGE}, got ${JSON.stringify(env.MODELPULSE_REGION)}`);
+  if (env.MODELPULSE_REGION !== undefined && !REGION.test(env.MODELPULSE_REGION))
+    throw new ConfigError(`MODELPULSE_REGION: ${REGION_MESSAGE}, got ${JSON.stringify(env.MODELPULSE_REGION)}`);
   return { server: { ...server, port, ...(region === undefined ? {} : { region }), auth: accessFromEnv(env) }, dataDir: env.MODELPULSE_DATA_DIR ?? dataDir };
 }
 
@@ -216,10 +218,15 @@ function vertexSettings(target: Config['targets'][number], where: string, env: E
   const base = { project: target.project!, location: target.location! };
   if (target.credentialsEnv === undefined) return { ...base, credentials: { kind: 'adc' } };
   const path = env[target.credentialsEnv];
-  if (!path) throw new ConfigError(`${where}.credentialsEnv: environment variable ${target.credentialsEnv} is not set (it names the service-account key file of target "${target.id}")`);
+  if (!path)
+    throw new ConfigError(
+      `${where}.credentialsEnv: environment variable ${target.credentialsEnv} is not set (it names the service-account key file of target "${target.id}")`,
+    );
   if (!/^[^\n{}"]{1,4096}$/.test(path)) {
     // The key's JSON itself where its path belongs: never quote any of it.
-    throw new ConfigError(`${where}.credentialsEnv: ${target.credentialsEnv} holds something that is not a file path (the key's JSON itself?); save the key to a file and set ${target.credentialsEnv} to its path`);
+    throw new ConfigError(
+      `${where}.credentialsEnv: ${target.credentialsEnv} holds something that is not a file path (the key's JSON itself?); save the key to a file and set ${target.credentialsEnv} to its path`,
+    );
   }
   let json: unknown;
   try {
@@ -231,13 +238,24 @@ function vertexSettings(target: Config['targets'][number], where: string, env: E
   const key = (json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {}) as Partial<Record<string, unknown>>;
   const text = (name: string) => (typeof key[name] === 'string' && key[name] !== '' ? (key[name] as string) : undefined);
   if (key.type !== 'service_account' || !text('client_email') || !text('private_key')?.includes('PRIVATE KEY')) {
-    throw new ConfigError(`${where}.credentialsEnv: the key file named by ${target.credentialsEnv} (…/${basename(path)}) is not a service-account key (expected "type": "service_account" with client_email and private_key)`);
+    throw new ConfigError(
+      `${where}.credentialsEnv: the key file named by ${target.credentialsEnv} (…/${basename(path)}) is not a service-account key (expected "type": "service_account" with client_email and private_key)`,
+    );
   }
   const tokenUri = text('token_uri');
   const privateKeyId = text('private_key_id');
   return {
     ...base,
-    credentials: { kind: 'key', path, key: { client_email: text('client_email')!, private_key: text('private_key')!, ...(privateKeyId ? { private_key_id: privateKeyId } : {}), ...(tokenUri ? { token_uri: tokenUri } : {}) } },
+    credentials: {
+      kind: 'key',
+      path,
+      key: {
+        client_email: text('client_email')!,
+        private_key: text('private_key')!,
+        ...(privateKeyId ? { private_key_id: privateKeyId } : {}),
+        ...(tokenUri ? { token_uri: tokenUri } : {}),
+      },
+    },
   };
 }
 
@@ -247,18 +265,24 @@ function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: 
     const vertex = target.provider === 'vertex' ? vertexSettings(target, `${label}: targets[${index}]`, env) : undefined;
     const apiKey = target.apiKeyEnv === undefined ? undefined : env[target.apiKeyEnv];
     if (!vertex && !apiKey) {
-      throw new ConfigError(`${label}: targets[${index}].apiKeyEnv: environment variable ${target.apiKeyEnv} is not set (target "${target.id}" needs its API key there)`);
+      throw new ConfigError(
+        `${label}: targets[${index}].apiKeyEnv: environment variable ${target.apiKeyEnv} is not set (target "${target.id}" needs its API key there)`,
+      );
     }
     const price = resolvePrice(target.model, target.price);
     if (target.probe.budgetPerDay !== undefined && price.inputPerMTokens + price.textOutputPerMTokens + price.imageOutputPerMTokens === 0) {
-      throw new ConfigError(`${label}: targets[${index}].probe.budgetPerDay: modelpulse has no price for model "${target.model}", so a budget could never be spent; set targets[${index}].price`);
+      throw new ConfigError(
+        `${label}: targets[${index}].probe.budgetPerDay: modelpulse has no price for model "${target.model}", so a budget could never be spent; set targets[${index}].price`,
+      );
     }
     return {
       id: target.id,
       name: target.name ?? target.id,
       provider: target.provider,
       model: target.model,
-      baseUrl: (target.baseUrl ?? (vertex ? vertexBaseUrl(vertex.location) : DEFAULT_BASE_URL[target.provider as Exclude<Target['provider'], 'vertex'>])).replace(/\/+$/, ''),
+      baseUrl: (
+        target.baseUrl ?? (vertex ? vertexBaseUrl(vertex.location) : DEFAULT_BASE_URL[target.provider as Exclude<Target['provider'], 'vertex'>])
+      ).replace(/\/+$/, ''),
       apiKey,
       ...(vertex ? { vertex } : {}),
       probe: target.probe,
@@ -290,7 +314,10 @@ function reportSettings(reports: ReportsConfig, label: string, env: Env): Report
     const field = `${label}: reports.tokens[${index}].tokenEnv`;
     if (!token) throw new ConfigError(`${field}: environment variable ${tokenEnv} is not set (app "${id}" reports with that token)`);
     if (token.trim().length < 16) throw new ConfigError(`${field}: expected a token of at least 16 characters in ${tokenEnv} (it is set, but shorter)`);
-    if (/\s/.test(token)) throw new ConfigError(`${field}: ${tokenEnv} contains whitespace (a trailing newline from a file?); a bearer token cannot, so no app could ever match it`);
+    if (/\s/.test(token))
+      throw new ConfigError(
+        `${field}: ${tokenEnv} contains whitespace (a trailing newline from a file?); a bearer token cannot, so no app could ever match it`,
+      );
     const twin = seen.get(token);
     if (twin) throw new ConfigError(`${field}: ${tokenEnv} holds the same token as app "${twin}"; each app needs its own, so reports stay apart`);
     seen.set(token, id);

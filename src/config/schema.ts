@@ -87,7 +87,8 @@ export const targetSchema = z
     if (target.provider === 'vertex') {
       if (target.project === undefined) missing('project', 'required for provider vertex: the Google Cloud project to call');
       if (target.location === undefined) missing('location', 'required for provider vertex: "global" or a region, like "us-central1"');
-      if (target.apiKeyEnv !== undefined) missing('apiKeyEnv', 'not used by provider vertex, which authenticates with OAuth (credentialsEnv, or Application Default Credentials)');
+      if (target.apiKeyEnv !== undefined)
+        missing('apiKeyEnv', 'not used by provider vertex, which authenticates with OAuth (credentialsEnv, or Application Default Credentials)');
       return;
     }
     if (target.apiKeyEnv === undefined) missing('apiKeyEnv', `required for provider ${target.provider}: the name of the environment variable holding the key`);
@@ -156,7 +157,8 @@ export const configSchema = z
     const ids = new Set(config.targets.map((t) => t.id));
     const sourceIds = new Set<string>();
     config.statusSources.forEach((source, index) => {
-      if (sourceIds.has(source.id)) ctx.addIssue({ code: 'custom', path: ['statusSources', index, 'id'], message: `duplicate status source id "${source.id}"` });
+      if (sourceIds.has(source.id))
+        ctx.addIssue({ code: 'custom', path: ['statusSources', index, 'id'], message: `duplicate status source id "${source.id}"` });
       sourceIds.add(source.id);
       source.targets.forEach((id, position) => {
         if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['statusSources', index, 'targets', position], message: `no target has id "${id}"` });

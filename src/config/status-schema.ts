@@ -14,11 +14,19 @@ export const statusSourceSchema = z
     kind: z.enum(SOURCE_KINDS),
     url: z
       .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-      .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'must not carry a user name or password (user:secret@host): it would be logged and shown; status pages are public'),
+      .refine(
+        (url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url),
+        'must not carry a user name or password (user:secret@host): it would be logged and shown; status pages are public',
+      ),
     every: duration(2 * SECOND, 24 * 60 * MINUTE).default(5 * MINUTE),
     timeout: duration(SECOND, 120 * SECOND).default(20 * SECOND),
     /** Larger bodies are cut off and recorded as a fetch error (Google's full feed is several MB). */
-    maxBytes: z.number().int().min(1024).max(256 * MIB).default(32 * MIB),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * MIB)
+      .default(32 * MIB),
     /** google-cloud: product titles or ids; none = every product. */
     products: z.array(z.string().trim().min(1, 'expected a product title or id, got a blank entry')).default([]),
     /** statuspage and feed: component names (a feed matches them in its text); none = the whole page. */

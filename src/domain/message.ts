@@ -22,4 +22,3 @@ export type MessageValue =
 export function message(key: string, params: Record<string, MessageValue> = {}): Message {
   return { key, params };
 }
-

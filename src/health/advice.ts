@@ -89,7 +89,6 @@ export function suggestedTimeout(input: Pick<AdviceInput, 'hour' | 'day' | 'prob
   return Math.min(TIMEOUT_MAX_SECONDS, Math.max(TIMEOUT_MIN_SECONDS, Math.ceil(base)));
 }
 
-
 /** One human sentence with figures, as words-to-be: shown in the reader's language. */
 export function reasonFor(input: AdviceInput): Message {
   const { tracker, lastTen, recent } = input;
@@ -113,19 +112,26 @@ export function reasonFor(input: AdviceInput): Message {
     }
     case 'rate_limited': {
       const count = lastTen.filter((o) => o.class === 'rate_limited').length;
-      return quoted('advice.rateLimited', 'advice.rateLimitedQuoted', [...lastTen].reverse().find((o) => o.class === 'rate_limited')?.message, { count, total });
+      return quoted('advice.rateLimited', 'advice.rateLimitedQuoted', [...lastTen].reverse().find((o) => o.class === 'rate_limited')?.message, {
+        count,
+        total,
+      });
     }
     case 'auth': {
       const status = String(cause.httpStatus ?? '?');
       // Vertex's credentials fail before any HTTP status of the model: no token, or a permission missing.
       if (cause.httpStatus === null && cause.message?.startsWith('OAuth token refused')) return message('advice.credentialsRefused', { quote: cause.message });
-      if (cause.httpStatus === 403 && /^Permission '[\w.]+' denied/.test(cause.message ?? '')) return message('advice.permissionMissing', { quote: cause.message! });
+      if (cause.httpStatus === 403 && /^Permission '[\w.]+' denied/.test(cause.message ?? ''))
+        return message('advice.permissionMissing', { quote: cause.message! });
       return quoted('advice.keyRejected', 'advice.keyRejectedQuoted', cause.message, { status });
     }
     case 'config':
       return quoted('advice.misconfigured', 'advice.misconfiguredQuoted', cause.message, { status: String(cause.httpStatus ?? '?') });
     case 'failing':
-      return quoted('advice.failing', 'advice.failingQuoted', latest?.message, { count: cause.run, dominant: { message: message(OUTCOME_KEYS[cause.dominant]) } });
+      return quoted('advice.failing', 'advice.failingQuoted', latest?.message, {
+        count: cause.run,
+        dominant: { message: message(OUTCOME_KEYS[cause.dominant]) },
+      });
     case 'errors':
       return message('advice.errors', {
         share: { percent: cause.share },

@@ -63,7 +63,10 @@ interface Watched extends HealthTarget {
 export class HealthEngine {
   private readonly watched = new Map<string, Watched>();
 
-  constructor(targets: readonly HealthTarget[], private readonly options: { demo: boolean; now: () => number }) {
+  constructor(
+    targets: readonly HealthTarget[],
+    private readonly options: { demo: boolean; now: () => number },
+  ) {
     const now = options.now();
     for (const entry of targets) {
       const probe = entry.target.probe;
@@ -149,7 +152,8 @@ export class HealthEngine {
     if (seen.source === 'probe') entry.lastProbe = newer(entry.lastProbe, seen);
     const recent = entry.recent.stats(entry.recentMs, now);
     const after = statusOf(entry.tracker);
-    const transition = after === before ? null : { targetId: outcome.targetId, at: entry.tracker.since, from: before, to: after, cause: entry.tracker.cause, figures: recent };
+    const transition =
+      after === before ? null : { targetId: outcome.targetId, at: entry.tracker.since, from: before, to: after, cause: entry.tracker.cause, figures: recent };
     return { tracker: entry.tracker, transition, figures: recent };
   }
 
@@ -179,7 +183,11 @@ export class HealthEngine {
       entry.tracker = tracker;
       entry.revision++;
       const after = statusOf(tracker);
-      if (after !== before) changes.push({ tracker, transition: { targetId, at: now, from: before, to: after, cause: tracker.cause, figures: entry.recent.stats(entry.recentMs, now) } });
+      if (after !== before)
+        changes.push({
+          tracker,
+          transition: { targetId, at: now, from: before, to: after, cause: tracker.cause, figures: entry.recent.stats(entry.recentMs, now) },
+        });
     }
     return changes;
   }
@@ -249,9 +257,18 @@ export class HealthEngine {
       status,
       since: new Date(statusSince(tracker)).toISOString(),
       advice,
-      observed: { window: formatDuration(entry.recentMs), samples: recent.samples, successRate: recent.successRate, overloadRate: recent.overloadRate, rateLimitedRate: recent.rateLimitedRate, latencyMs: recent.latencyMs },
+      observed: {
+        window: formatDuration(entry.recentMs),
+        samples: recent.samples,
+        successRate: recent.successRate,
+        overloadRate: recent.overloadRate,
+        rateLimitedRate: recent.rateLimitedRate,
+        latencyMs: recent.latencyMs,
+      },
       windows: { '1h': brief(hour), '24h': brief(day) },
-      lastProbe: probe ? { at: new Date(probe.at).toISOString(), outcome: probe.class, latencyMs: probe.latencyMs, httpStatus: probe.httpStatus, message: probe.message } : null,
+      lastProbe: probe
+        ? { at: new Date(probe.at).toISOString(), outcome: probe.class, latencyMs: probe.latencyMs, httpStatus: probe.httpStatus, message: probe.message }
+        : null,
       dataAgeSeconds: last ? Math.max(0, Math.round((now - last.at) / 1000)) : null,
       generatedAt: new Date(now).toISOString(),
       demo: this.options.demo,
@@ -263,11 +280,22 @@ export class HealthEngine {
    * five successes in the hour), else image canaries, which are such calls. Text canaries answer in
    * seconds while an image takes tens of seconds, so from them alone it is the probe's own deadline.
    */
-  private timingBasis(entry: Watched, now: number, hour: WindowStats, day: WindowStats, waited: number): { hour: WindowStats; day: WindowStats; slowestRecentMs: number; floorMs: number } {
+  private timingBasis(
+    entry: Watched,
+    now: number,
+    hour: WindowStats,
+    day: WindowStats,
+    waited: number,
+  ): { hour: WindowStats; day: WindowStats; slowestRecentMs: number; floorMs: number } {
     const reports = entry.recent.stats(WINDOWS['1h'], now, 'report');
     const cutOff = Math.max(0, ...entry.cutOff.filter((c) => c.endedAt >= now - entry.recentMs && c.endedAt <= now).map((c) => c.latencyMs));
     if (reports.counts.ok >= BASELINE_SAMPLES) {
-      return { hour: reports, day: reports, slowestRecentMs: Math.max(cutOff, entry.recent.slowestSuccess(now - entry.recentMs, now, 'report') ?? 0), floorMs: 0 };
+      return {
+        hour: reports,
+        day: reports,
+        slowestRecentMs: Math.max(cutOff, entry.recent.slowestSuccess(now - entry.recentMs, now, 'report') ?? 0),
+        floorMs: 0,
+      };
     }
     const slowest = Math.max(waited, cutOff, entry.recent.slowestSuccess(now - entry.recentMs, now) ?? 0);
     if (entry.target.probe.kind === 'image') return { hour, day, slowestRecentMs: slowest, floorMs: 0 };
@@ -316,7 +344,10 @@ export class HealthEngine {
     const kind = latest ? baselineOf(latest) : baselineOf({ source: 'probe', reporter: null });
     const baseline = entry.recent.calmMedian(BASELINE_SAMPLES, kind);
     const recent = [...entry.recent.lastN(RECENT_CALLS), ...(latest ? [latest] : [])];
-    const successes = recent.filter((o) => o.class === 'ok' && baselineOf(o) === kind).map((o) => o.latencyMs).sort((a, b) => a - b);
+    const successes = recent
+      .filter((o) => o.class === 'ok' && baselineOf(o) === kind)
+      .map((o) => o.latencyMs)
+      .sort((a, b) => a - b);
     return {
       slowAtMs: slowLine(baseline, entry.thresholds),
       recentFailures: recent.filter((o) => o.class !== 'ok').map((o) => o.class),
@@ -352,4 +383,3 @@ export function recentWindow(everyMs: number): number {
 export function staleAfter(everyMs: number, timeoutMs: number): number {
   return Math.max(3 * everyMs, everyMs + timeoutMs) + 5_000;
 }
-

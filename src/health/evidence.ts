@@ -98,7 +98,7 @@ export function initialCalm(): Mix {
 
 /** Learns observations into the calm baseline, forgetting old ones slowly. */
 export function learnCalm(calm: Mix, learned: Mix): Mix {
-  return added(scaled(calm, Math.pow(1 - 1 / CALM_MEMORY, totalOf(learned))), learned);
+  return added(scaled(calm, (1 - 1 / CALM_MEMORY) ** totalOf(learned)), learned);
 }
 
 /** The calm baseline's shares, never below the prior's failure shares. */

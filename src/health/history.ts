@@ -163,6 +163,6 @@ export function measuredBlocks(week: readonly WeekHour[]): MeasuredBlock[] {
   });
   if (blocks.some((b) => b.overloadRate === null)) return blocks;
   const ranked = [...blocks].sort((a, b) => b.overloadRate! - a.overloadRate!);
-  ranked.forEach((block, index) => (block.rank = index + 1));
+  for (const [index, block] of ranked.entries()) block.rank = index + 1;
   return blocks;
 }

@@ -21,7 +21,16 @@ export function applyTransition(open: Incident | null, transition: Transition): 
   const trouble = TROUBLE[transition.to] > 0;
   if (!open) {
     if (!trouble) return null;
-    return { id: null, targetId: transition.targetId, startedAt: transition.at, endedAt: null, state: transition.to, worstState: transition.to, cause: transition.cause, peak: transition.figures };
+    return {
+      id: null,
+      targetId: transition.targetId,
+      startedAt: transition.at,
+      endedAt: null,
+      state: transition.to,
+      worstState: transition.to,
+      cause: transition.cause,
+      peak: transition.figures,
+    };
   }
   if (transition.to === 'unknown') return { ...open, state: 'unknown' };
   if (transition.to === 'healthy') return { ...open, state: 'healthy' };
@@ -33,8 +42,8 @@ export function applyTransition(open: Incident | null, transition: Transition): 
     cause: worse ? transition.cause : open.cause,
     peak: worse ? transition.figures : open.peak,
   };
-}import type { Cause, HealthState, WindowStats } from '../domain/health.js';
-
+}
+import type { HealthState, WindowStats } from '../domain/health.js';
 
 /**
  * Pure: closes an incident whose target has been healthy, with no new change building, since

@@ -118,7 +118,19 @@ export function initialTracker(now: number): Tracker {
 /** Whether a persisted tracker has the shape this version writes (older shapes are rebuilt from data). */
 export function isTracker(value: unknown): value is Tracker {
   const t = value as Partial<Tracker> | null;
-  return !!t && t.version === 2 && HEALTH_STATES.includes(t.state as HealthState) && typeof t.since === 'number' && LEVELS.includes(t.level as Level) && !!t.calm && !!t.pending && !!t.episode && typeof t.calm.slow === 'number' && t.quietSince !== undefined && typeof t.cleanCalls === 'number';
+  return (
+    !!t &&
+    t.version === 2 &&
+    HEALTH_STATES.includes(t.state as HealthState) &&
+    typeof t.since === 'number' &&
+    LEVELS.includes(t.level as Level) &&
+    !!t.calm &&
+    !!t.pending &&
+    !!t.episode &&
+    typeof t.calm.slow === 'number' &&
+    t.quietSince !== undefined &&
+    typeof t.cleanCalls === 'number'
+  );
 }
 
 /** What /health shows: unknown while stale or never observed. */
@@ -197,7 +209,14 @@ export function stepInFlight(tracker: Tracker, startedAt: number, now: number, c
   const verdict = judged(tracker, { ...tracker, ...learn(tracker, 'slow', t) }, null, context, t);
   const quietSince = verdict.quietSince === null ? null : tracker.quietSince;
   if (verdict.state === tracker.state && verdict.cause.kind === tracker.cause.kind && quietSince === tracker.quietSince) return tracker;
-  return { ...tracker, state: verdict.state, since: verdict.state === tracker.state ? tracker.since : now, cause: verdict.cause, opens: verdict.opens, quietSince };
+  return {
+    ...tracker,
+    state: verdict.state,
+    since: verdict.state === tracker.state ? tracker.since : now,
+    cause: verdict.cause,
+    opens: verdict.opens,
+    quietSince,
+  };
 }
 
 /** Marks a tracker stale when no observation completed within staleAfterMs and none is in flight; keeps what it knew. */
@@ -290,7 +309,8 @@ function judged(before: Tracker, next: Tracker, latest: Observation | null, cont
 function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, context: Context, t: HealthThresholds): { state: HealthState; cause: Cause } {
   if (next.clientErrors >= t.clientErrorsForDown && latest) {
     // A refused key, a missing permission, or (Vertex) an OAuth token the exchange would not give.
-    const auth = latest.httpStatus === 401 || latest.httpStatus === 403 || /API_KEY|api key|PERMISSION_DENIED|^auth: /i.test(`${latest.detail} ${latest.message}`);
+    const auth =
+      latest.httpStatus === 401 || latest.httpStatus === 403 || /API_KEY|api key|PERMISSION_DENIED|^auth: /i.test(`${latest.detail} ${latest.message}`);
     return { state: 'down', cause: { kind: auth ? 'auth' : 'config', httpStatus: latest.httpStatus, message: latest.message } };
   }
   // From a cold start, failures before any success say nothing yet either way: still unknown.
@@ -330,7 +350,10 @@ function held(episode: Mix, seen: Mix, run: number, context: Context): { state: 
     case 'timeout':
       return { state: 'down', cause: { kind: 'failing', dominant: 'timeout', run } };
     case 'other':
-      return { state: 'down', cause: { kind: 'failing', dominant: mostFrequent(context.recentFailures.filter((c) => groupOf(c, 0, null) === 'other')) ?? 'server_error', run } };
+      return {
+        state: 'down',
+        cause: { kind: 'failing', dominant: mostFrequent(context.recentFailures.filter((c) => groupOf(c, 0, null) === 'other')) ?? 'server_error', run },
+      };
   }
 }
 

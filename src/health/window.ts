@@ -22,7 +22,6 @@ export interface Observation {
   calm: boolean;
 }
 
-
 const PROBES = 'probe';
 
 /** Whose latency an observation is judged against: the probes', or its reporting app's. */
@@ -170,16 +169,28 @@ export class RecentOutcomes {
   private dayStats(now: number): WindowStats {
     this.evict(now);
     const round = (v: number | null) => (v === null ? null : Math.round(v));
-    return summarize(LONGEST, { ...this.dayCounts }, {
-      p50: round(percentile(this.dayLatency, 0.5)),
-      p95: round(percentile(this.dayLatency, 0.95)),
-      p99: round(percentile(this.dayLatency, 0.99)),
-    });
+    return summarize(
+      LONGEST,
+      { ...this.dayCounts },
+      {
+        p50: round(percentile(this.dayLatency, 0.5)),
+        p95: round(percentile(this.dayLatency, 0.95)),
+        p99: round(percentile(this.dayLatency, 0.99)),
+      },
+    );
   }
 }
 
 function summarize(windowMs: number, counts: ClassCounts, latencyMs: WindowStats['latencyMs']): WindowStats {
   const samples = OUTCOME_CLASSES.reduce((sum, c) => sum + counts[c], 0);
   const rate = (n: number) => (samples === 0 ? null : n / samples);
-  return { windowMs, samples, counts, successRate: rate(counts.ok), overloadRate: rate(counts.overloaded), rateLimitedRate: rate(counts.rate_limited), latencyMs };
+  return {
+    windowMs,
+    samples,
+    counts,
+    successRate: rate(counts.ok),
+    overloadRate: rate(counts.overloaded),
+    rateLimitedRate: rate(counts.rate_limited),
+    latencyMs,
+  };
 }

@@ -83,7 +83,11 @@ export function parseErrorBody(body: string): ErrorBody {
     status: stringOr(field(error, 'status')) ?? (typeof code === 'string' && code !== '' ? code : null) ?? stringOr(field(error, 'type')),
     message: mapOr(stringOr(field(error, 'message')), shorten),
     reason: details.map((d) => stringOr(field(d, 'reason'))).find(Boolean) ?? null,
-    quotaId: details.flatMap((d) => asArray(field(d, 'violations'))).map((v) => stringOr(field(v, 'quotaId'))).find(Boolean) ?? null,
+    quotaId:
+      details
+        .flatMap((d) => asArray(field(d, 'violations')))
+        .map((v) => stringOr(field(v, 'quotaId')))
+        .find(Boolean) ?? null,
     retryDelayMs: details.map((d) => parseProtoDuration(stringOr(field(d, 'retryDelay')))).find((ms) => ms !== null) ?? null,
   };
 }

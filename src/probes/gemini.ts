@@ -69,10 +69,9 @@ export function evaluateGemini(json: unknown, kind: 'text' | 'image'): { verdict
   }
   if (texts.length > 0) return { verdict: verdict('ok', { detail }), usage };
   // The canary's own token cap ran out, perhaps while the model was still thinking: it was served.
-  if (finishReason === 'MAX_TOKENS') return { verdict: verdict('ok', { detail: 'finishReason: MAX_TOKENS (the canary\'s token cap)' }), usage };
+  if (finishReason === 'MAX_TOKENS') return { verdict: verdict('ok', { detail: "finishReason: MAX_TOKENS (the canary's token cap)" }), usage };
   return { verdict: verdict('bad_output', { message: 'no text in reply', detail }), usage };
 }
-
 
 function sumOrNull(a: number | null, b: number | null): number | null {
   return a === null && b === null ? null : (a ?? 0) + (b ?? 0);

@@ -8,9 +8,7 @@ export interface Timing {
   ttfbMs: number | null;
 }
 
-export type Exchange =
-  | ({ kind: 'reply' } & HttpReply & Timing)
-  | ({ kind: 'failed'; verdict: Verdict; httpStatus: number | null } & Timing);
+export type Exchange = ({ kind: 'reply' } & HttpReply & Timing) | ({ kind: 'failed'; verdict: Verdict; httpStatus: number | null } & Timing);
 
 export interface ExchangeOptions {
   timeoutMs: number;
@@ -56,7 +54,7 @@ export async function postJson(request: CanaryRequest, options: ExchangeOptions)
       return { kind: 'failed', verdict: verdict('bad_output', { message }), httpStatus: response.status, ...timing };
     }
     const replyHeaders: Record<string, string> = {};
-    response.headers.forEach((value, name) => (replyHeaders[name] = value));
+    for (const [name, value] of response.headers) replyHeaders[name] = value;
     return { kind: 'reply', status: response.status, headers: replyHeaders, body: text, ...timing };
   } catch (error) {
     const timing = { latencyMs: elapsed(), ttfbMs, httpStatus: null };

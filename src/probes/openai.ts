@@ -53,7 +53,7 @@ export function evaluateOpenAi(json: unknown, kind: 'text' | 'image'): { verdict
     return { verdict: verdict('bad_output', { message: text, detail }), usage };
   }
   if (found.text || found.images > 0) return { verdict: verdict('ok', { detail }), usage };
-  if (finish === 'length') return { verdict: verdict('ok', { detail: 'finish_reason: length (the canary\'s token cap)' }), usage };
+  if (finish === 'length') return { verdict: verdict('ok', { detail: "finish_reason: length (the canary's token cap)" }), usage };
   return { verdict: verdict('bad_output', { message: 'no text in reply', detail }), usage };
 }
 
@@ -80,4 +80,3 @@ function countImage(url: string, found: Found): void {
   if (data && sniffBase64Image(data.base64)) found.images++;
   else found.badImages++;
 }
-

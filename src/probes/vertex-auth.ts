@@ -32,7 +32,10 @@ export async function vertexToken(target: Target, timeoutMs: number, signal?: Ab
     if (clients.get(target.id) === entry) clients.delete(target.id);
   };
   try {
-    const token = await abortable(entry.client.then((client) => client.getAccessToken()), stop);
+    const token = await abortable(
+      entry.client.then((client) => client.getAccessToken()),
+      stop,
+    );
     if (token.token) return { ok: true, token: token.token };
     return { ok: false, verdict: authFailure('the token exchange returned no access token', null) };
   } catch (error) {
@@ -41,7 +44,10 @@ export async function vertexToken(target: Target, timeoutMs: number, signal?: Ab
       return { ok: false, verdict: verdict('timeout', { message: `no OAuth token within ${timeoutMs} ms`, detail: 'auth: token exchange timed out' }) };
     }
     if (signal?.aborted) return { ok: false, verdict: verdict('network', { message: 'aborted at shutdown', detail: 'aborted' }) };
-    const client = await entry.client.then(() => true, () => false);
+    const client = await entry.client.then(
+      () => true,
+      () => false,
+    );
     if (!client) forget();
     return { ok: false, verdict: describe(error) };
   }
@@ -49,7 +55,10 @@ export async function vertexToken(target: Target, timeoutMs: number, signal?: Ab
 
 function authClient(settings: VertexSettings): Promise<AuthClient> {
   if (settings.credentials.kind === 'adc') {
-    return new GoogleAuth({ scopes: [CLOUD_PLATFORM], clientOptions: { transporterOptions: { fetchImplementation: withoutRedirects((url) => url) } } }).getClient();
+    return new GoogleAuth({
+      scopes: [CLOUD_PLATFORM],
+      clientOptions: { transporterOptions: { fetchImplementation: withoutRedirects((url) => url) } },
+    }).getClient();
   }
   const { key } = settings.credentials;
   const tokenUri = key.token_uri && key.token_uri !== GOOGLE_TOKEN_URL ? key.token_uri : null;
@@ -77,7 +86,9 @@ function withoutRedirects(to: (url: string) => string) {
     const response = await fetch(url, { ...init, redirect: 'manual' });
     if (response.status < 300 || response.status >= 400) return response;
     await response.body?.cancel().catch(() => undefined);
-    throw new Error(`the token endpoint redirected (HTTP ${response.status}) to ${originOf(response.headers.get('location'), url)}; a grant is never sent on to another address`);
+    throw new Error(
+      `the token endpoint redirected (HTTP ${response.status}) to ${originOf(response.headers.get('location'), url)}; a grant is never sent on to another address`,
+    );
   };
 }
 
@@ -94,7 +105,8 @@ function describe(error: unknown): Verdict {
   const data = failed.response?.data;
   const reason = typeof data?.error === 'string' ? `${data.error}${typeof data.error_description === 'string' ? `: ${data.error_description}` : ''}` : null;
   const message = reason ?? (typeof failed.message === 'string' ? failed.message : String(error));
-  if (status !== null && status >= 500) return verdict('server_error', { apiStatus: 'UNAVAILABLE', message: shorten(`token endpoint: ${message}`), detail: 'auth: token endpoint failed' });
+  if (status !== null && status >= 500)
+    return verdict('server_error', { apiStatus: 'UNAVAILABLE', message: shorten(`token endpoint: ${message}`), detail: 'auth: token endpoint failed' });
   const code = status === null ? errorCode(error) : null;
   if (code !== null && NETWORK_CODES.test(code)) {
     return verdict('network', { message: shorten(`token endpoint unreachable: ${code}`), detail: 'auth: token endpoint unreachable' });
@@ -104,7 +116,11 @@ function describe(error: unknown): Verdict {
 }
 
 function authFailure(message: string, status: number | null): Verdict {
-  return verdict('client_error', { apiStatus: 'UNAUTHENTICATED', message: shorten(`OAuth token refused: ${message}${status === null ? '' : ` (HTTP ${status})`}`), detail: 'auth: token exchange failed' });
+  return verdict('client_error', {
+    apiStatus: 'UNAUTHENTICATED',
+    message: shorten(`OAuth token refused: ${message}${status === null ? '' : ` (HTTP ${status})`}`),
+    detail: 'auth: token exchange failed',
+  });
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -6,9 +6,7 @@ import { InputError } from './errors.js';
 const HOUR = 3_600_000;
 const MAX_LENGTH_MS = 31 * 24 * HOUR;
 
-export type ReplaySource =
-  | { kind: 'trace'; file: string }
-  | { kind: 'stored'; from: number; to: number; dataDir: string | null };
+export type ReplaySource = { kind: 'trace'; file: string } | { kind: 'stored'; from: number; to: number; dataDir: string | null };
 
 export interface ReplayOptions {
   source: ReplaySource;
@@ -81,7 +79,11 @@ function parse(argv: readonly string[]): Values {
     const message = error instanceof Error ? error.message : String(error);
     const named = /'(-[^' ]+)/.exec(message)?.[1];
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      throw new InputError(`${named ?? 'option'}: unknown option (known: ${Object.keys(OPTIONS).map((o) => `--${o}`).join(', ')})`);
+      throw new InputError(
+        `${named ?? 'option'}: unknown option (known: ${Object.keys(OPTIONS)
+          .map((o) => `--${o}`)
+          .join(', ')})`,
+      );
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const dash = message.includes('ambiguous') ? `; write a value starting with "-" as ${named}=-…` : '';
@@ -123,7 +125,8 @@ function lengthOf(values: Values, source: ReplaySource): number | null {
   if (values.hours !== undefined && values.until !== undefined) throw new InputError('--hours: give --hours or --until, not both');
   const ms = values.hours !== undefined ? (/^\d+(\.\d+)?$/.test(values.hours) ? Number(values.hours) * HOUR : NaN) : (parseDuration(values.until!) ?? NaN);
   const shown = JSON.stringify(values.hours ?? values.until);
-  if (!(ms > 0)) throw new InputError(`${option}: expected ${values.hours !== undefined ? 'a positive number of hours like 36' : 'a duration like "36h"'}, got ${shown}`);
+  if (!(ms > 0))
+    throw new InputError(`${option}: expected ${values.hours !== undefined ? 'a positive number of hours like 36' : 'a duration like "36h"'}, got ${shown}`);
   if (ms > MAX_LENGTH_MS) throw new InputError(`${option}: at most 31 days (744 hours), got ${shown}`);
   return ms;
 }

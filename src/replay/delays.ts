@@ -100,7 +100,11 @@ export interface IncidentMatch {
   endOffsetMs: number | null;
 }
 
-export function matchIncidents(stored: readonly IncidentSpan[], replayed: readonly IncidentSpan[], end: number): { matches: IncidentMatch[]; unmatched: IncidentSpan[] } {
+export function matchIncidents(
+  stored: readonly IncidentSpan[],
+  replayed: readonly IncidentSpan[],
+  end: number,
+): { matches: IncidentMatch[]; unmatched: IncidentSpan[] } {
   const used = new Set<IncidentSpan>();
   const overlaps = (a: IncidentSpan, b: IncidentSpan) => a.targetId === b.targetId && a.startedAt <= (b.endedAt ?? end) && b.startedAt <= (a.endedAt ?? end);
   const matches = stored.map((s): IncidentMatch => {

@@ -27,13 +27,14 @@ export function parseOverrides(sets: readonly string[]): Overrides {
     const equals = set.indexOf('=');
     if (equals <= 0) throw new InputError(`--set ${set}: expected key=value, like health.holdEvidence=12 or alerts.recoveredFor=10m`);
     const key = set.slice(0, equals).trim();
-    const value = valueOf(set.slice(equals + 1).trim());
+    const value = parsedValue(set.slice(equals + 1).trim());
     const [section, knob, ...rest] = key.split('.');
     if (section === 'health' && knob && rest.length === 0) overrides.health[knob] = value;
     else if (section === 'alerts' && knob === 'flapping' && rest.length === 1) overrides.flapping[rest[0]!] = value;
     else if (section === 'alerts' && knob === 'groupWait' && rest.length === 0) overrides.groupWait = value;
     else if (section === 'alerts' && knob && knob !== 'flapping' && rest.length === 0) overrides.alerts[knob] = value;
-    else if (section === 'health' || section === 'alerts') throw new InputError(`--set ${key}: unknown ${section} knob (${section} knobs: ${knobList(section)})`);
+    else if (section === 'health' || section === 'alerts')
+      throw new InputError(`--set ${key}: unknown ${section} knob (${section} knobs: ${knobList(section)})`);
     else throw new InputError(`--set ${key}: unknown section "${section}" (expected health.<knob> or alerts.<knob>)`);
     overrides.written.push(`${key}=${set.slice(equals + 1).trim()}`);
   }
@@ -96,7 +97,7 @@ function valueAt(given: Record<string, unknown>, path: ReadonlyArray<string | nu
   return value !== null && typeof value === 'object' ? undefined : value;
 }
 
-function valueOf(text: string): unknown {
+function parsedValue(text: string): unknown {
   if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
   if (text === 'true' || text === 'false') return text === 'true';
   return text;

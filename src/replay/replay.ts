@@ -60,7 +60,9 @@ export interface ReplayReport {
 /** Runs what the options ask for: one replay, or with --compare the same replay without and with the --set overrides. */
 export async function replay(options: ReplayOptions, env: Record<string, string | undefined>, cwd: string): Promise<ReplayReport> {
   const overrides = parseOverrides(options.sets);
-  return options.source.kind === 'trace' ? replayTrace(options, options.source.file, overrides, cwd) : replayStored(options, options.source, overrides, env, cwd);
+  return options.source.kind === 'trace'
+    ? replayTrace(options, options.source.file, overrides, cwd)
+    : replayStored(options, options.source, overrides, env, cwd);
 }
 
 async function replayTrace(options: ReplayOptions, file: string, overrides: Overrides, cwd: string): Promise<ReplayReport> {
@@ -80,7 +82,17 @@ async function replayTrace(options: ReplayOptions, file: string, overrides: Over
     const output = await runTrace({ trace: written, target: tuned, start, lengthMs, seed: options.seed, groupWaitMs, scheduler });
     const delays = delaysOf(troubles, end, tuned.id, output.changes, output.mails).map((d, i) => ({ targetId: tuned.id, trouble: troubles[i]!, delays: d }));
     const elapsedMs = performance.now() - began;
-    runs.push({ ...output, ...split(output.changes), label, targets: [described(tuned)], groupWaitMs, elapsedMs, delays, incidentMatches: [], newIncidents: [] });
+    runs.push({
+      ...output,
+      ...split(output.changes),
+      label,
+      targets: [described(tuned)],
+      groupWaitMs,
+      elapsedMs,
+      delays,
+      incidentMatches: [],
+      newIncidents: [],
+    });
   }
   const notes = [
     ...(written.timeScale === 1 ? [] : [`the trace's timeScale ${written.timeScale} (for the live simulator) is undone: offsets replay as written`]),
@@ -89,7 +101,8 @@ async function replayTrace(options: ReplayOptions, file: string, overrides: Over
   return {
     mode: 'trace',
     source: file,
-    timing: 'real ProbeScheduler: first probe within the jitter, then every interval ±10 % (at most ±15 s), confirmation probes a quarter interval after a failure',
+    timing:
+      'real ProbeScheduler: first probe within the jitter, then every interval ±10 % (at most ±15 s), confirmation probes a quarter interval after a failure',
     start,
     end,
     seed: options.seed,
@@ -111,7 +124,8 @@ async function replayStored(
   const { from, to } = source;
   const { config, targets } = replayConfig(env, cwd);
   const chosen = options.target === null ? targets : targets.filter((t) => t.id === options.target);
-  if (chosen.length === 0) throw new InputError(`--target: no configured target "${options.target}" (configured: ${targets.map((t) => t.id).join(', ') || 'none'})`);
+  if (chosen.length === 0)
+    throw new InputError(`--target: no configured target "${options.target}" (configured: ${targets.map((t) => t.id).join(', ') || 'none'})`);
   const probed = chosen.map((t) => ({ ...t, probe: { ...t.probe, every: options.everyMs ?? t.probe.every, timeout: options.timeoutMs ?? t.probe.timeout } }));
   const plans = variants(options, overrides).map(([label, set]) => ({ label, tuned: probed.map((t) => withOverrides(t, config.alerts.groupWaitMs, set)) }));
   const dataDir = resolve(cwd, source.dataDir ?? config.dataDir);
@@ -128,13 +142,22 @@ async function replayStored(
     // Later than a probe could have come: raw outcomes were pruned (retention.raw), or the target was added since.
     const late = oldest - from > staleAfter(target.probe.every, target.probe.timeout);
     if (!late) return [];
-    return [`${target.id}: the oldest stored outcome is from ${new Date(oldest).toISOString()} (added since, or older ones pruned by retention.raw); before that it replays as no data`];
+    return [
+      `${target.id}: the oldest stored outcome is from ${new Date(oldest).toISOString()} (added since, or older ones pruned by retention.raw); before that it replays as no data`,
+    ];
   });
   const runs: RunReport[] = [];
   for (const { label, tuned } of plans) {
     const groupWaitMs = tuned[0]!.groupWaitMs;
     const began = performance.now();
-    const output = await runStored({ targets: tuned.map((t) => t.target), outcomes: history.outcomes, start: from, end: to, groupWaitMs, votesPerMinute: config.reports?.votesPerMinute });
+    const output = await runStored({
+      targets: tuned.map((t) => t.target),
+      outcomes: history.outcomes,
+      start: from,
+      end: to,
+      groupWaitMs,
+      votesPerMinute: config.reports?.votesPerMinute,
+    });
     const { matches, unmatched } = matchIncidents(history.incidents, output.incidents, to);
     const elapsedMs = performance.now() - began;
     const targets = tuned.map((t) => described(t.target));

@@ -79,14 +79,16 @@ const DELAY_COLUMNS: Array<[keyof Delays, string]> = [
 ];
 
 function delayTable(run: RunReport, at: (ms: number) => string): string[] {
-  const lines = ['Delays (detect, hold, onset mail: from the trouble\'s start; recover, recovery mail: from its end; "—": not before the next trouble or the end)'];
+  const lines = [
+    'Delays (detect, hold, onset mail: from the trouble\'s start; recover, recovery mail: from its end; "—": not before the next trouble or the end)',
+  ];
   if (run.delays.length === 0) return [...lines, '  no trouble in the trace: nothing to detect'];
   const rows = run.delays.map((d) => [`${at(d.trouble.start)} → ${at(d.trouble.end)}`, ...DELAY_COLUMNS.map(([key]) => delay(d.delays[key]))]);
   return [...lines, ...table(['trouble', ...DELAY_COLUMNS.map(([, label]) => label)], rows)];
 }
 
 function incidentTable(run: RunReport, at: (ms: number) => string): string[] {
-  const lines = ['Incidents: stored (the service\'s own record) beside this replay\'s (offsets: replay minus stored)'];
+  const lines = ["Incidents: stored (the service's own record) beside this replay's (offsets: replay minus stored)"];
   if (run.incidentMatches.length === 0 && run.newIncidents.length === 0) return [...lines, '  none stored, none replayed'];
   const span = (i: IncidentSpan) => `${at(i.startedAt)} → ${i.endedAt === null ? 'open' : at(i.endedAt)} ${i.worstState}`;
   const rows = run.incidentMatches.map((m) => [
@@ -163,7 +165,12 @@ export function delay(ms: number | null): string {
 
 /** Offsets from the trace's start (its own clock) for a trace; UTC times for stored history. */
 function timeFormat(report: ReplayReport): (ms: number) => string {
-  if (report.mode === 'stored') return (ms) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  if (report.mode === 'stored')
+    return (ms) =>
+      new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
   return (ms) => `+${clock(Math.round((ms - report.start) / 1_000), true)}`;
 }
 

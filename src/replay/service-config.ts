@@ -28,7 +28,14 @@ function loadWithPlaceholders(env: Env, cwd: string): ServiceConfig {
     const missing = secretNames(env, cwd).filter((name) => !env[name]);
     if (missing.length === 0) throw new InputError(`configuration: ${error.message.split('\n')[0]}`);
   }
-  const filled = { ...env, ...Object.fromEntries(secretNames(env, cwd).filter((name) => !env[name]).map((name) => [name, `replay-placeholder-for-${name}`])) };
+  const filled = {
+    ...env,
+    ...Object.fromEntries(
+      secretNames(env, cwd)
+        .filter((name) => !env[name])
+        .map((name) => [name, `replay-placeholder-for-${name}`]),
+    ),
+  };
   try {
     return loadConfig(filled, cwd);
   } catch (error) {

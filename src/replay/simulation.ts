@@ -81,7 +81,16 @@ export class Simulation {
     this.store = options.dataDir === undefined ? new UnkeptOutcomes(this.dir) : new Store(this.dir);
     this.pipeline = new ObservationPipeline(this.store, targets, { demo: false, now });
     const settings = { dashboardUrl: null, groupWaitMs: this.groupWaitMs, email: null, webhook: null };
-    this.alerts = wireAlerts({ store: this.store, targets, engine: this.pipeline.engine, settings, notifiers: [this.capture()], secrets: [], now, log: silentLogger });
+    this.alerts = wireAlerts({
+      store: this.store,
+      targets,
+      engine: this.pipeline.engine,
+      settings,
+      notifiers: [this.capture()],
+      secrets: [],
+      now,
+      log: silentLogger,
+    });
     this.pipeline.onStep((targetId, at, observed) => this.alerts.alerting.evaluate(targetId, at, observed));
     this.pipeline.listen({
       transition: (t) => this.recording.changes.push({ targetId: t.targetId, at: t.at, from: t.from, to: t.to, cause: t.cause }),

@@ -88,7 +88,11 @@ export function probeCadence(input: CadenceInput): CadenceDecision {
 /** The most one canary can cost: a text canary's prompt plus its output cap (thinking included), or one image. */
 export function canaryCostCeiling(target: Target): number {
   const image = target.probe.kind === 'image';
-  return estimateCost(target.price, { inputTokens: CANARY_INPUT_TOKENS, outputTokens: image ? null : (target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS), images: image ? 1 : 0 });
+  return estimateCost(target.price, {
+    inputTokens: CANARY_INPUT_TOKENS,
+    outputTokens: image ? null : (target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS),
+    images: image ? 1 : 0,
+  });
 }
 
 /**

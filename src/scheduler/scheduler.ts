@@ -126,7 +126,13 @@ export class ProbeScheduler {
   }
 
   status(): PlanStatus[] {
-    return this.plans.map((p) => ({ targetId: p.target.id, dueAt: p.dueAt, running: p.running !== null, skippedOverlaps: p.skippedOverlaps, effectiveEveryMs: p.effectiveEveryMs }));
+    return this.plans.map((p) => ({
+      targetId: p.target.id,
+      dueAt: p.dueAt,
+      running: p.running !== null,
+      skippedOverlaps: p.skippedOverlaps,
+      effectiveEveryMs: p.effectiveEveryMs,
+    }));
   }
 
   inFlight(): number {

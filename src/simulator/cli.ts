@@ -13,6 +13,7 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the assignment inside the try below
   let values;
   try {
     ({ values } = parseArgs({

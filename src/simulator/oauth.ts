@@ -35,7 +35,8 @@ export class TokenEndpoint {
   grant(body: string): WireReply | null {
     this.exchanges++;
     if (this.fault === 'hang') return null;
-    if (this.fault === 'unavailable') return { status: 503, body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The token service is unavailable.' }) };
+    if (this.fault === 'unavailable')
+      return { status: 503, body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The token service is unavailable.' }) };
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== JWT_BEARER) return refused('unsupported_grant_type', 'Invalid grant_type.');
     const assertion = form.get('assertion') ?? '';

@@ -118,7 +118,10 @@ export function parseTrace(json: unknown): Trace {
   const result = traceSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const path = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
   throw new Error(`trace: ${path || '(root)'}: ${issue.message}`);
 }
 
@@ -161,7 +164,6 @@ export function conditionsAt(trace: Trace, startedAt: number, now: number): Cond
     segmentIndex: index,
   };
 }
-
 
 /** One scripted reply under these conditions: errors come fast (a tenth of the latency), successes take the latency. */
 export function drawReply(c: Conditions, random: () => number): { kind: ReplyKind; delayMs: number } {

@@ -105,15 +105,22 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const openai = url.pathname === '/v1/chat/completions';
     if (req.method !== 'POST' || (!gemini && !openai)) {
       if (req.method === 'GET' && url.pathname === '/') {
-        return send(res, { status: 200, headers: { 'content-type': 'text/plain' }, body: 'modelpulse simulator (DEMO): simulated Gemini API and OpenAI-compatible relay. Nothing here is a real model.\n' });
+        return send(res, {
+          status: 200,
+          headers: { 'content-type': 'text/plain' },
+          body: 'modelpulse simulator (DEMO): simulated Gemini API and OpenAI-compatible relay. Nothing here is a real model.\n',
+        });
       }
-      return send(res, { status: 404, body: JSON.stringify({ error: { code: 404, message: `simulator has no route ${req.method} ${url.pathname}`, status: 'NOT_FOUND' } }) });
+      return send(res, {
+        status: 404,
+        body: JSON.stringify({ error: { code: 404, message: `simulator has no route ${req.method} ${url.pathname}`, status: 'NOT_FOUND' } }),
+      });
     }
     const json = safeJson(body);
     const model = gemini ? decodeURIComponent(gemini[1]!) : String((json as { model?: unknown } | null)?.model ?? '');
     requests.push({ at: now(), model, protocol: gemini ? 'gemini' : 'openai' });
     const wantsImage = gemini ? JSON.stringify(json).includes('"IMAGE"') : JSON.stringify(json).includes('"image"');
-    const auth = gemini ? req.headers['x-goog-api-key'] ?? url.searchParams.get('key') : req.headers.authorization?.replace(/^Bearer\s+/i, '');
+    const auth = gemini ? (req.headers['x-goog-api-key'] ?? url.searchParams.get('key')) : req.headers.authorization?.replace(/^Bearer\s+/i, '');
     const choice: Choice = !auth
       ? { kind: gemini ? 'permission_denied' : 'bad_key', delayMs: 0 }
       : !SIMULATED_MODELS.includes(model)
@@ -123,7 +130,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
             return f ? choiceOf(f) : scripted();
           })();
     await answer(req, res, choice, () =>
-      gemini ? (geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, wantsImage, maxOutputTokensOf(json))) : openAiReply(choice.kind, model, wantsImage),
+      gemini
+        ? (geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, wantsImage, maxOutputTokensOf(json)))
+        : openAiReply(choice.kind, model, wantsImage),
     );
   }
 
@@ -173,8 +182,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       const drawn = scripted();
       return drawn.kind === 'overloaded' ? { ...drawn, kind: 'exhausted' } : drawn;
     };
-    const choice = !oauth.authorizes(req.headers.authorization) ? { kind: 'unauthenticated' as const, delayMs: 0 } : !SIMULATED_MODELS.includes(model) ? { kind: 'not_found' as const, delayMs: 0 } : forcedOrDrawn();
-    await answer(req, res, choice, () => geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, JSON.stringify(json).includes('"IMAGE"'), maxOutputTokensOf(json)));
+    const choice = !oauth.authorizes(req.headers.authorization)
+      ? { kind: 'unauthenticated' as const, delayMs: 0 }
+      : !SIMULATED_MODELS.includes(model)
+        ? { kind: 'not_found' as const, delayMs: 0 }
+        : forcedOrDrawn();
+    await answer(
+      req,
+      res,
+      choice,
+      () => geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, JSON.stringify(json).includes('"IMAGE"'), maxOutputTokensOf(json)),
+    );
   }
 
   function control(method: string, path: string, body: string, res: ServerResponse): void {
@@ -184,7 +202,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (typeof kind !== 'string' || !(REPLY_KINDS as readonly string[]).includes(kind)) {
         return send(res, { status: 400, body: JSON.stringify({ error: `kind must be one of ${REPLY_KINDS.join(', ')}` }) });
       }
-      api.force({ kind: kind as ReplyKind, model: json?.model as string | undefined, times: json?.times as number | undefined, delayMs: json?.delayMs as number | undefined });
+      api.force({
+        kind: kind as ReplyKind,
+        model: json?.model as string | undefined,
+        times: json?.times as number | undefined,
+        delayMs: json?.delayMs as number | undefined,
+      });
       return send(res, { status: 200, body: JSON.stringify({ forced: kind }) });
     }
     if (path === '/_simulator/force' && method === 'DELETE') {

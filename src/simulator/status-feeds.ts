@@ -207,8 +207,7 @@ function updateTime(ms: number): string {
 
 /** The incident's updates, newest first, as the HTML a Statuspage feed carries (before XML escaping). */
 function updatesHtml(incident: SimulatedIncident): string {
-  const one = (u: IncidentUpdate) =>
-    `<p><small>${updateTime(u.at)}</small><br><strong>${STAGE_LABEL[u.stage]}</strong> - ${escapeXml(u.body, false)}</p>`;
+  const one = (u: IncidentUpdate) => `<p><small>${updateTime(u.at)}</small><br><strong>${STAGE_LABEL[u.stage]}</strong> - ${escapeXml(u.body, false)}</p>`;
   return incident.updates.map(one).join('');
 }
 

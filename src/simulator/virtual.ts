@@ -75,12 +75,19 @@ function reply(target: Target, drawn: { kind: Parameters<typeof geminiError>[0];
   const timeoutMs = target.probe.timeout;
   const latencyMs = Math.round(drawn.delayMs);
   if (drawn.kind === 'hang' || latencyMs >= timeoutMs) {
-    return { kind: 'failed', verdict: verdict('timeout', { message: `no complete reply within ${timeoutMs} ms` }), httpStatus: null, latencyMs: timeoutMs, ttfbMs: null };
+    return {
+      kind: 'failed',
+      verdict: verdict('timeout', { message: `no complete reply within ${timeoutMs} ms` }),
+      httpStatus: null,
+      latencyMs: timeoutMs,
+      ttfbMs: null,
+    };
   }
   const wantsImage = target.probe.kind === 'image';
   const wire =
     target.provider === 'gemini'
-      ? (geminiError(drawn.kind, target.model) ?? geminiSuccess(drawn.kind, target.model, wantsImage, wantsImage ? null : (target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS)))
+      ? (geminiError(drawn.kind, target.model) ??
+        geminiSuccess(drawn.kind, target.model, wantsImage, wantsImage ? null : (target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS)))
       : openAiReply(drawn.kind, target.model, wantsImage);
   return { kind: 'reply', status: wire.status, headers: wire.headers ?? {}, body: wire.body, latencyMs, ttfbMs: latencyMs };
 }

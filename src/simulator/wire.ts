@@ -58,7 +58,10 @@ const quotaDetails = (quotaId: string, retryDelay: string, model: string) => [
       },
     ],
   },
-  { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] },
+  {
+    '@type': 'type.googleapis.com/google.rpc.Help',
+    links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+  },
   { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay },
 ];
 
@@ -70,41 +73,117 @@ export function geminiError(kind: ReplyKind, model: string): WireReply | null {
     case 'unavailable':
       return { status: 503, body: googleError(503, 'UNAVAILABLE', 'The service is currently unavailable.') };
     case 'rate_limited':
-      return { status: 429, body: googleError(429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota, please check your plan and billing details.', quotaDetails('GenerateRequestsPerMinutePerProjectPerModel', '37s', model)) };
+      return {
+        status: 429,
+        body: googleError(
+          429,
+          'RESOURCE_EXHAUSTED',
+          'You exceeded your current quota, please check your plan and billing details.',
+          quotaDetails('GenerateRequestsPerMinutePerProjectPerModel', '37s', model),
+        ),
+      };
     case 'quota_daily':
-      return { status: 429, body: googleError(429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota, please check your plan and billing details.', quotaDetails('GenerateRequestsPerDayPerProjectPerModel-FreeTier', '3600s', model)) };
+      return {
+        status: 429,
+        body: googleError(
+          429,
+          'RESOURCE_EXHAUSTED',
+          'You exceeded your current quota, please check your plan and billing details.',
+          quotaDetails('GenerateRequestsPerDayPerProjectPerModel-FreeTier', '3600s', model),
+        ),
+      };
     case 'internal':
-      return { status: 500, body: googleError(500, 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting') };
+      return {
+        status: 500,
+        body: googleError(
+          500,
+          'INTERNAL',
+          'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+        ),
+      };
     case 'deadline':
       return { status: 504, body: googleError(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.') };
     case 'bad_key':
       return {
         status: 400,
         body: googleError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
-          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: 'API_KEY_INVALID',
+            domain: 'googleapis.com',
+            metadata: { service: 'generativelanguage.googleapis.com' },
+          },
         ]),
       };
     case 'permission_denied':
-      return { status: 403, body: googleError(403, 'PERMISSION_DENIED', "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.") };
+      return {
+        status: 403,
+        body: googleError(
+          403,
+          'PERMISSION_DENIED',
+          "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+        ),
+      };
     case 'not_found':
-      return { status: 404, body: googleError(404, 'NOT_FOUND', `models/${model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`) };
+      return {
+        status: 404,
+        body: googleError(
+          404,
+          'NOT_FOUND',
+          `models/${model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`,
+        ),
+      };
     case 'bad_modalities':
-      return { status: 400, body: googleError(400, 'INVALID_ARGUMENT', 'The requested combination of response modalities (TEXT) is not supported by the model.') };
+      return {
+        status: 400,
+        body: googleError(400, 'INVALID_ARGUMENT', 'The requested combination of response modalities (TEXT) is not supported by the model.'),
+      };
     case 'exhausted':
-      return { status: 429, body: googleError(429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later. Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.') };
+      return {
+        status: 429,
+        body: googleError(
+          429,
+          'RESOURCE_EXHAUSTED',
+          'Resource exhausted. Please try again later. Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.',
+        ),
+      };
     case 'provisioned_exceeded':
       return { status: 429, body: googleError(429, 'RESOURCE_EXHAUSTED', 'Too many requests. Exceeded the Provisioned Throughput.') };
     case 'vertex_quota':
-      return { status: 429, body: googleError(429, 'RESOURCE_EXHAUSTED', `Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: ${model}. Please submit a quota increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.`) };
+      return {
+        status: 429,
+        body: googleError(
+          429,
+          'RESOURCE_EXHAUSTED',
+          `Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: ${model}. Please submit a quota increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.`,
+        ),
+      };
     case 'iam_denied':
       return {
         status: 403,
-        body: googleError(403, 'PERMISSION_DENIED', `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/publishers/google/models/${model}' (or it may not exist).`, [
-          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'aiplatform.googleapis.com', metadata: { permission: 'aiplatform.endpoints.predict' } },
-        ]),
+        body: googleError(
+          403,
+          'PERMISSION_DENIED',
+          `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/publishers/google/models/${model}' (or it may not exist).`,
+          [
+            {
+              '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+              reason: 'IAM_PERMISSION_DENIED',
+              domain: 'aiplatform.googleapis.com',
+              metadata: { permission: 'aiplatform.endpoints.predict' },
+            },
+          ],
+        ),
       };
     case 'unauthenticated':
-      return { status: 401, body: googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.') };
+      return {
+        status: 401,
+        body: googleError(
+          401,
+          'UNAUTHENTICATED',
+          'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        ),
+      };
     default:
       return null;
   }
@@ -130,7 +209,12 @@ export function geminiSuccess(kind: ReplyKind, model: string, wantsImage: boolea
       status: 200,
       body: JSON.stringify({
         candidates: [{ content: { role: 'model', parts: cut ? [] : [{ text: 'OK' }] }, finishReason: cut ? 'MAX_TOKENS' : 'STOP', index: 0 }],
-        usageMetadata: { promptTokenCount: 12, candidatesTokenCount: cut ? 0 : 3, thoughtsTokenCount: thoughts, totalTokenCount: 12 + thoughts + (cut ? 0 : 3) },
+        usageMetadata: {
+          promptTokenCount: 12,
+          candidatesTokenCount: cut ? 0 : 3,
+          thoughtsTokenCount: thoughts,
+          totalTokenCount: 12 + thoughts + (cut ? 0 : 3),
+        },
         modelVersion: model,
         responseId: `sim-${Math.random().toString(36).slice(2, 12)}`,
       }),
@@ -153,9 +237,7 @@ export function geminiSuccess(kind: ReplyKind, model: string, wantsImage: boolea
     case 'invalid_json':
       return { status: 200, body: '{"candidates": [{"content": ' };
     default:
-      return reply(
-        candidate(wantsImage ? [{ text: 'Here is a red square.' }, { inlineData: { mimeType: 'image/png', data: PNG_BASE64 } }] : [{ text: 'OK' }]),
-      );
+      return reply(candidate(wantsImage ? [{ text: 'Here is a red square.' }, { inlineData: { mimeType: 'image/png', data: PNG_BASE64 } }] : [{ text: 'OK' }]));
   }
 }
 
@@ -164,10 +246,15 @@ export function openAiReply(kind: ReplyKind, model: string, wantsImage: boolean)
   const google = geminiError(kind, model);
   if (google) {
     const upstream = JSON.parse(google.body).error as { message: string; status: string };
-    const code = google.status === 429 ? 'rate_limit_exceeded' : google.status === 401 || kind === 'bad_key' ? 'invalid_api_key' : upstream.status.toLowerCase();
+    const code =
+      google.status === 429 ? 'rate_limit_exceeded' : google.status === 401 || kind === 'bad_key' ? 'invalid_api_key' : upstream.status.toLowerCase();
     const status = kind === 'bad_key' ? 401 : google.status;
     const headers: Record<string, string> = status === 429 ? { 'retry-after': kind === 'quota_daily' ? '3600' : '37' } : {};
-    return { status, headers, body: JSON.stringify({ error: { message: upstream.message, type: status >= 500 ? 'upstream_error' : 'invalid_request_error', code, param: null } }) };
+    return {
+      status,
+      headers,
+      body: JSON.stringify({ error: { message: upstream.message, type: status >= 500 ? 'upstream_error' : 'invalid_request_error', code, param: null } }),
+    };
   }
   const message = (content: unknown, extra: Record<string, unknown> = {}, finish = 'stop'): WireReply => ({
     status: 200,

@@ -16,7 +16,7 @@ export function bucketOf(ms: number): number {
 }
 
 export function bucketValue(index: number): number {
-  return index === 0 ? 1 : Math.pow(GROWTH, index + 0.5);
+  return index === 0 ? 1 : GROWTH ** (index + 0.5);
 }
 
 export function addSample(histogram: Histogram, ms: number, count = 1): void {

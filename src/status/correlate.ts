@@ -26,9 +26,7 @@ export interface DiscrepancyInput {
   green: boolean | null;
 }
 
-export type DiscrepancyEvent =
-  | { kind: 'raised'; at: number; holdingSince: number }
-  | { kind: 'cleared'; at: number; by: 'acknowledged' | 'recovered' };
+export type DiscrepancyEvent = { kind: 'raised'; at: number; holdingSince: number } | { kind: 'cleared'; at: number; by: 'acknowledged' | 'recovered' };
 
 /**
  * Pure: "status page green while failing" is raised once a target has held traffic for `afterMs`
@@ -36,7 +34,11 @@ export type DiscrepancyEvent =
  * A page that admits trouble restarts the clock: raising again within the same run takes another
  * `afterMs` of green, so a page flapping with each poll never raises one flag per poll.
  */
-export function stepDiscrepancy(state: DiscrepancyState, input: DiscrepancyInput, afterMs: number): { state: DiscrepancyState; event: DiscrepancyEvent | null } {
+export function stepDiscrepancy(
+  state: DiscrepancyState,
+  input: DiscrepancyInput,
+  afterMs: number,
+): { state: DiscrepancyState; event: DiscrepancyEvent | null } {
   if (input.holding === null) return { state, event: null };
   if (!input.holding) {
     const event = state.raisedAt === null ? null : ({ kind: 'cleared', at: input.at, by: 'recovered' } as const);

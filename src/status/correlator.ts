@@ -126,7 +126,11 @@ export class OfficialCorrelator {
     const official = this.store.official.incidentsBetween(sourceId, from, now, MAX_OFFICIAL);
     const delays: number[] = [];
     for (const incident of graded) {
-      const ack = acknowledgement(incident, official.filter((i) => concerns(i, this.locationOf(incident.targetId))), now);
+      const ack = acknowledgement(
+        incident,
+        official.filter((i) => concerns(i, this.locationOf(incident.targetId))),
+        now,
+      );
       if (ack.kind !== 'pending') delays.push(ack.delayMinutes);
     }
     return { ...grade(delays), incidents: delays.length };

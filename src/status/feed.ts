@@ -1,7 +1,22 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { worstOfficial, type IncidentStage, type OfficialIncident, type OfficialReading } from '../domain/official.js';
-import { asArray, asObject, asText, DAY_MS, lookup, mentions, monthIndex, newestFirst, parseTime, PayloadError, quote,
-  readPayload, utcTime, zoneOffsetMinutes, type JsonObject } from './payload.js';
+import {
+  asArray,
+  asObject,
+  asText,
+  DAY_MS,
+  lookup,
+  mentions,
+  monthIndex,
+  newestFirst,
+  parseTime,
+  PayloadError,
+  quote,
+  readPayload,
+  utcTime,
+  zoneOffsetMinutes,
+  type JsonObject,
+} from './payload.js';
 
 /** A plain item older than this, or an open incident quiet for this long, no longer says the service is down. */
 const STALE_AFTER_MS = 7 * DAY_MS;
@@ -64,7 +79,9 @@ function readFeed(text: string, match: readonly string[], now: number): Official
  */
 function quietEnds(now: number): (entry: FeedIncident) => FeedIncident {
   return (entry) =>
-    entry.incident.endedAt === null && now - entry.lastActivity > STALE_AFTER_MS ? { ...entry, incident: { ...entry.incident, endedAt: entry.lastActivity } } : entry;
+    entry.incident.endedAt === null && now - entry.lastActivity > STALE_AFTER_MS
+      ? { ...entry, incident: { ...entry.incident, endedAt: entry.lastActivity } }
+      : entry;
 }
 
 function feedItems(text: string): JsonObject[] {
@@ -86,10 +103,16 @@ function feedItems(text: string): JsonObject[] {
   });
   const doc = asObject(parser.parse(body)) ?? {};
   const channel = asObject(asObject(doc.rss)?.channel);
-  if (channel) return asArray(channel.item).map(asObject).filter((item) => item !== null);
+  if (channel)
+    return asArray(channel.item)
+      .map(asObject)
+      .filter((item) => item !== null);
   const roots = [asObject(doc.feed), asObject(doc.RDF)];
   const root = roots.find((candidate) => candidate !== null);
-  if (root) return asArray(root.entry ?? root.item).map(asObject).filter((item) => item !== null);
+  if (root)
+    return asArray(root.entry ?? root.item)
+      .map(asObject)
+      .filter((item) => item !== null);
   const name = Object.keys(doc).find((key) => !key.startsWith('?')) ?? 'nothing';
   if (name.toLowerCase() === 'html') throw htmlPage();
   throw new PayloadError(`expected an RSS or Atom feed, got <${name}>: ${quote(body)}`);
@@ -106,7 +129,9 @@ function readItem(item: JsonObject, now: number): FeedIncident | null {
   const title = decodeEntities(textOf(item.title) ?? '');
   const updates = updated === null ? [] : readUpdates(html, updated);
   const itemDate = published ?? updated;
-  const body = decodeEntities(html.replace(/<[^<>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+  const body = decodeEntities(html.replace(/<[^<>]*>/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
   const word = leadingStageWord(title) ?? leadingStageWord(body);
   if (id === null) return null;
   let timeline: Dated;
@@ -202,8 +227,7 @@ function readUpdates(html: string, reference: number): Update[] {
 function nearestYear(at: (year: number) => number | null, reference: number): number | null {
   const year = new Date(reference).getUTCFullYear();
   const candidates = [year - 1, year, year + 1].map(at).filter((time) => time !== null);
-  return candidates.reduce<number | null>(
-    (best, time) => (best === null || Math.abs(time - reference) < Math.abs(best - reference) ? time : best), null);
+  return candidates.reduce<number | null>((best, time) => (best === null || Math.abs(time - reference) < Math.abs(best - reference) ? time : best), null);
 }
 
 /** The text of a parsed XML node: a string, or an element's #text; the first of repeated elements. */
@@ -227,7 +251,12 @@ function linkOf(value: unknown): string | null {
 }
 
 const NAMED_ENTITIES: Readonly<Record<string, string>> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
 };
 
 /** Decodes the HTML entities left after XML parsing (numeric ones, and a second level of escaping). */

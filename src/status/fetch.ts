@@ -126,7 +126,10 @@ export function where(url: string): string {
 
 /** A fetch error may quote the URL it was given: only the safe part of it stays in the message. */
 function scrub(message: string, url: string): string {
-  return message.split(url).join(where(url)).replace(/(\b[a-z]+:\/\/)[^\s/@]*@/gi, '$1');
+  return message
+    .split(url)
+    .join(where(url))
+    .replace(/(\b[a-z]+:\/\/)[^\s/@]*@/gi, '$1');
 }
 
 function reason(error: unknown): string {

@@ -1,7 +1,18 @@
-import { worstOfficial, type IncidentStage, type OfficialIncident, type OfficialReading, type OfficialStatus }
-  from '../domain/official.js';
-import { asArray, asObject, asText, lookup, matches, newestFirst, parseJsonBody, parseTime, PayloadError, quote,
-  readPayload, type JsonObject } from './payload.js';
+import { worstOfficial, type IncidentStage, type OfficialIncident, type OfficialReading, type OfficialStatus } from '../domain/official.js';
+import {
+  asArray,
+  asObject,
+  asText,
+  lookup,
+  matches,
+  newestFirst,
+  parseJsonBody,
+  parseTime,
+  PayloadError,
+  quote,
+  readPayload,
+  type JsonObject,
+} from './payload.js';
 
 const CLOUD_FEED = 'https://status.cloud.google.com/incidents.json';
 
@@ -85,7 +96,11 @@ function readIncident(value: unknown, pageUrl: string): GoogleIncident | null {
  */
 function locationsOf(entry: JsonObject, open: boolean): string[] {
   const lists = [entry.currently_affected_locations, latestUpdate(entry)?.affected_locations, entry.previously_affected_locations];
-  const named = lists.map((list) => asArray(list).map((location) => asText(asObject(location)?.id)).filter((id) => id !== null));
+  const named = lists.map((list) =>
+    asArray(list)
+      .map((location) => asText(asObject(location)?.id))
+      .filter((id) => id !== null),
+  );
   return [...new Set(open ? (named.find((ids) => ids.length > 0) ?? []) : named.flat())];
 }
 

@@ -129,7 +129,17 @@ export class OfficialMonitor {
       const events = this.merge(source, baselineAt, reading, at);
       if (fetched.kind === 'fresh') this.lastBody.set(source.id, fetched.text);
       const fresh = fetched.kind === 'fresh' ? fetched.validators : {};
-      this.settle(source, { ...record, ...fresh, status: reading.status, fetchedAt: at, attemptedAt, error: null, failingSince: null, baselineAt: baselineAt ?? at, scope });
+      this.settle(source, {
+        ...record,
+        ...fresh,
+        status: reading.status,
+        fetchedAt: at,
+        attemptedAt,
+        error: null,
+        failingSince: null,
+        baselineAt: baselineAt ?? at,
+        scope,
+      });
       for (const event of events) this.emit(event);
     } catch (error) {
       if (this.stop.signal.aborted) return;
@@ -152,7 +162,8 @@ export class OfficialMonitor {
     const kept = reading.incidents.filter((i) => i.endedAt === null || i.endedAt >= horizon);
     const listed = new Set(reading.incidents.map((i) => i.id));
     const resolved = (incident: StoredIncident, afterTheFact: boolean) => {
-      if (baseline !== null && !this.reopened.delete(key(source.id, incident.id))) events.push({ kind: 'resolved', sourceId: source.id, incident, at, afterTheFact });
+      if (baseline !== null && !this.reopened.delete(key(source.id, incident.id)))
+        events.push({ kind: 'resolved', sourceId: source.id, incident, at, afterTheFact });
     };
     this.store.transaction(() => {
       for (const incident of kept) {
@@ -197,7 +208,9 @@ export class OfficialMonitor {
 
 /** A digest, not the URL itself: a URL may carry a token, which never goes to the database. */
 function scopeOf(source: StatusSource): string {
-  return createHash('sha256').update(JSON.stringify([source.kind, source.url, [...source.match].sort()])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([source.kind, source.url, [...source.match].sort()]))
+    .digest('base64url');
 }
 
 function key(sourceId: string, incidentId: string): string {
@@ -205,7 +218,18 @@ function key(sourceId: string, incidentId: string): string {
 }
 
 function emptyRecord(sourceId: string): SourceRecord {
-  return { sourceId, status: 'unknown', fetchedAt: null, attemptedAt: null, error: null, failingSince: null, etag: null, lastModified: null, baselineAt: null, scope: null };
+  return {
+    sourceId,
+    status: 'unknown',
+    fetchedAt: null,
+    attemptedAt: null,
+    error: null,
+    failingSince: null,
+    etag: null,
+    lastModified: null,
+    baselineAt: null,
+    scope: null,
+  };
 }
 
 function describe(error: unknown): string {

@@ -88,9 +88,39 @@ export function monthIndex(name: string): number | null {
 }
 
 const ZONE_OFFSET_HOURS: Readonly<Record<string, number>> = {
-  utc: 0, ut: 0, gmt: 0, z: 0, wet: 0, bst: 1, west: 1, cet: 1, cest: 2, eet: 2, eest: 3, msk: 3, ist: 5.5,
-  sgt: 8, hkt: 8, awst: 8, jst: 9, kst: 9, aest: 10, aedt: 11, nzst: 12, nzdt: 13,
-  hst: -10, akst: -9, akdt: -8, pst: -8, pdt: -7, mst: -7, mdt: -6, cst: -6, cdt: -5, est: -5, edt: -4,
+  utc: 0,
+  ut: 0,
+  gmt: 0,
+  z: 0,
+  wet: 0,
+  bst: 1,
+  west: 1,
+  cet: 1,
+  cest: 2,
+  eet: 2,
+  eest: 3,
+  msk: 3,
+  ist: 5.5,
+  sgt: 8,
+  hkt: 8,
+  awst: 8,
+  jst: 9,
+  kst: 9,
+  aest: 10,
+  aedt: 11,
+  nzst: 12,
+  nzdt: 13,
+  hst: -10,
+  akst: -9,
+  akdt: -8,
+  pst: -8,
+  pdt: -7,
+  mst: -7,
+  mdt: -6,
+  cst: -6,
+  cdt: -5,
+  est: -5,
+  edt: -4,
 };
 
 /** Minutes east of UTC for a zone label such as "PST"; unknown labels count as UTC. */
@@ -99,8 +129,7 @@ export function zoneOffsetMinutes(label: string): number {
 }
 
 /** Epoch ms of a wall-clock time in a zone `offsetMinutes` east of UTC; null when a part is out of range. */
-export function utcTime(year: number, month: number, day: number, hour: number, minute: number, second: number,
-  offsetMinutes: number): number | null {
+export function utcTime(year: number, month: number, day: number, hour: number, minute: number, second: number, offsetMinutes: number): number | null {
   if (month < 0 || month > 11 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
   const time = Date.UTC(year, month, day, hour, minute, second) - offsetMinutes * 60_000;
   return Number.isFinite(time) ? time : null;

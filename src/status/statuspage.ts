@@ -1,7 +1,18 @@
-import { worstOfficial, type IncidentStage, type OfficialIncident, type OfficialReading, type OfficialStatus }
-  from '../domain/official.js';
-import { asArray, asObject, asText, lookup, matches, newestFirst, parseJsonBody, parseTime, PayloadError, quote,
-  readPayload, type JsonObject } from './payload.js';
+import { worstOfficial, type IncidentStage, type OfficialIncident, type OfficialReading, type OfficialStatus } from '../domain/official.js';
+import {
+  asArray,
+  asObject,
+  asText,
+  lookup,
+  matches,
+  newestFirst,
+  parseJsonBody,
+  parseTime,
+  PayloadError,
+  quote,
+  readPayload,
+  type JsonObject,
+} from './payload.js';
 
 const COMPONENT_STATUSES: Readonly<Record<string, OfficialStatus>> = {
   operational: 'operational',
@@ -58,7 +69,9 @@ function readPage(text: string, match: readonly string[]): OfficialReading {
     throw new PayloadError(`expected a Statuspage object with components or incidents, got ${quote(text)}`);
   }
   const pageUrl = asText(asObject(root.page)?.url)?.replace(/\/+$/, '') ?? null;
-  const components = asArray(root.components).map(readComponent).filter((component) => component !== null);
+  const components = asArray(root.components)
+    .map(readComponent)
+    .filter((component) => component !== null);
   const listed = asArray(root.incidents);
   const incidents = listed.map((value) => readIncident(value, pageUrl, null)).filter((entry) => entry !== null);
   if (listed.length > 0 && incidents.length === 0 && components.length === 0) {
@@ -86,7 +99,12 @@ function impactOf(entry: PageIncident): OfficialStatus {
 
 // A page without components (incidents.json) cannot be checked for names, so only a listed page is.
 function chosenComponents(components: Component[], match: readonly string[]): Component[] {
-  const named = components.filter((c) => matches(match, [c.id, c.name].filter((key) => key !== null)));
+  const named = components.filter((c) =>
+    matches(
+      match,
+      [c.id, c.name].filter((key) => key !== null),
+    ),
+  );
   if (named.length === 0 && components.length > 0) {
     const wanted = match.map((name) => JSON.stringify(name)).join(' or ');
     const listed = components.map((c) => c.name ?? c.id).filter((name) => name !== null);

@@ -78,7 +78,9 @@ export class AlertRecords {
       givenUp: db.prepare(`UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`),
       interrupted: db.prepare(`UPDATE notifications SET status = 'pending', last_error = ? WHERE status = 'sending'`),
       recent: db.prepare(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`),
-      counts: db.prepare(`SELECT channel, status, COUNT(*) AS count, MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM notifications GROUP BY channel, status`),
+      counts: db.prepare(
+        `SELECT channel, status, COUNT(*) AS count, MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM notifications GROUP BY channel, status`,
+      ),
       recentFor: db.prepare(`SELECT * FROM notifications WHERE target_id = ? ORDER BY id DESC LIMIT ?`),
       pruneSettled: db.prepare(`DELETE FROM notifications WHERE status IN ('delivered', 'unconfirmed', 'failed') AND created_at < ?`),
       forgetStates: db.prepare(`DELETE FROM alert_state WHERE updated_at < ? AND target_id NOT IN (SELECT target_id FROM target_state)`),
@@ -124,17 +126,23 @@ export class AlertRecords {
   }
 
   markDelivered(ids: readonly number[], deliveryId: string, subject: string, now: number): void {
-    this.db.transaction(() => ids.forEach((id) => this.statements.delivered.run(now, deliveryId, subject, id)))();
+    this.db.transaction(() => {
+      for (const id of ids) this.statements.delivered.run(now, deliveryId, subject, id);
+    })();
   }
 
   /** A failed attempt, to be retried; `refusedForGood` counts towards giving up, a passing fault starts that count over. */
   markFailed(ids: readonly number[], error: string, nextAttemptAt: number, refusedForGood = false): void {
-    this.db.transaction(() => ids.forEach((id) => this.statements.failed.run(refusedForGood ? 1 : 0, error, nextAttemptAt, id)))();
+    this.db.transaction(() => {
+      for (const id of ids) this.statements.failed.run(refusedForGood ? 1 : 0, error, nextAttemptAt, id);
+    })();
   }
 
   /** Refused for good: never tried again, listed as failed. */
   markGivenUp(ids: readonly number[], error: string): void {
-    this.db.transaction(() => ids.forEach((id) => this.statements.givenUp.run(error, id)))();
+    this.db.transaction(() => {
+      for (const id of ids) this.statements.givenUp.run(error, id);
+    })();
   }
 
   /**
@@ -151,7 +159,10 @@ export class AlertRecords {
     const rows = this.statements.counts.all() as Array<{ channel: string; status: DeliveryStatus; count: number; oldest: number | null }>;
     return [...new Set([...channels, ...rows.map((r) => r.channel)])].map((channel) => {
       const mine = rows.filter((r) => r.channel === channel);
-      const counts = Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, mine.find((r) => r.status === status)?.count ?? 0])) as Record<DeliveryStatus, number>;
+      const counts = Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, mine.find((r) => r.status === status)?.count ?? 0])) as Record<
+        DeliveryStatus,
+        number
+      >;
       return { channel, counts, oldestPendingAt: mine.find((r) => r.status === 'pending')?.oldest ?? null };
     });
   }
@@ -167,7 +178,9 @@ export class AlertRecords {
   list(limit: number, targetId?: string): Notification[] {
     const rows = (targetId === undefined ? this.statements.recent.all(limit) : this.statements.recentFor.all(targetId, limit)) as Row[];
     const ids = [...new Set(rows.map((r) => r.delivery_id).filter((id): id is string => id !== null))];
-    const sizes = new Map((this.statements.groupSizes.all(JSON.stringify(ids)) as Array<{ delivery_id: string; size: number }>).map((r) => [r.delivery_id, r.size]));
+    const sizes = new Map(
+      (this.statements.groupSizes.all(JSON.stringify(ids)) as Array<{ delivery_id: string; size: number }>).map((r) => [r.delivery_id, r.size]),
+    );
     return rows.map((row) => toNotification(row, row.delivery_id === null ? 0 : (sizes.get(row.delivery_id) ?? 1)));
   }
 }

@@ -57,6 +57,7 @@ async function main(argv: string[], env: Env, cwd: string): Promise<number> {
 }
 
 function parse(argv: string[]): { file: string; data: string | undefined } | 'help' {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the assignment inside the try below
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
@@ -78,6 +79,7 @@ function parse(argv: string[]): { file: string; data: string | undefined } | 'he
 /** The same configuration main() loads, for its data directory; --data skips it (no API keys needed then). */
 function locate(data: string | undefined, env: Env, cwd: string): Located {
   if (data !== undefined) return { path: resolve(cwd, data, DATABASE_FILE), hint: `data directory ${data}, given with --data` };
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the assignment inside the try below
   let config;
   try {
     config = loadConfig(env, cwd);
@@ -86,9 +88,11 @@ function locate(data: string | undefined, env: Env, cwd: string): Located {
     throw new UsageError(`configuration error (read to find the data directory; or pass --data DIR)\n${error.message}`);
   }
   const how =
-    env.MODELPULSE_DATA_DIR !== undefined ? 'from MODELPULSE_DATA_DIR'
-    : config.mode === 'file' ? `from ${config.origin}`
-    : 'by default, as no modelpulse.yaml is here';
+    env.MODELPULSE_DATA_DIR !== undefined
+      ? 'from MODELPULSE_DATA_DIR'
+      : config.mode === 'file'
+        ? `from ${config.origin}`
+        : 'by default, as no modelpulse.yaml is here';
   return {
     path: resolve(cwd, config.dataDir, DATABASE_FILE),
     hint: `data directory ${config.dataDir} ${how}; run this where the service runs, or pass --data DIR`,

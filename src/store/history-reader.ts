@@ -47,10 +47,14 @@ export function readStoredHistory(dataDir: string, targetIds: readonly string[],
       SELECT target_id, started_at, ended_at, worst_state FROM incidents
       WHERE target_id = ? AND started_at < ? AND (ended_at IS NULL OR ended_at >= ?) ORDER BY started_at`);
     const oldest = db.prepare('SELECT MIN(at) AS at FROM outcomes WHERE target_id = ?');
-    const present = db.prepare('SELECT DISTINCT target_id FROM outcomes WHERE at >= ? AND at < ? ORDER BY target_id').all(from, to) as Array<{ target_id: string }>;
+    const present = db.prepare('SELECT DISTINCT target_id FROM outcomes WHERE at >= ? AND at < ? ORDER BY target_id').all(from, to) as Array<{
+      target_id: string;
+    }>;
     return {
       // Rows written before client reports have no reporter column value: toOutcome leaves it out.
-      outcomes: targetIds.flatMap((id) => (outcomes.all(id, from, to) as OutcomeRow[]).map((row) => toOutcome({ ...row, reporter: row.reporter ?? null }))).sort((a, b) => a.at - b.at),
+      outcomes: targetIds
+        .flatMap((id) => (outcomes.all(id, from, to) as OutcomeRow[]).map((row) => toOutcome({ ...row, reporter: row.reporter ?? null })))
+        .sort((a, b) => a.at - b.at),
       incidents: targetIds.flatMap((id) =>
         (incidents.all(id, to, from) as Array<{ target_id: string; started_at: number; ended_at: number | null; worst_state: HealthState }>).map((row) => ({
           targetId: row.target_id,

@@ -155,7 +155,12 @@ export class Store {
   insertOutcomes(outcomes: readonly Outcome[]): void {
     if (outcomes.length === 0) return;
     this.db.transaction(() => {
-      for (const outcome of outcomes) this.statements.insertOutcome.run({ ...outcome, reporter: outcome.reporter ?? null, voted: outcome.voted === undefined ? null : Number(outcome.voted) });
+      for (const outcome of outcomes)
+        this.statements.insertOutcome.run({
+          ...outcome,
+          reporter: outcome.reporter ?? null,
+          voted: outcome.voted === undefined ? null : Number(outcome.voted),
+        });
       for (const grain of GRAIN_ORDER) this.mergeRollups(grain, aggregate(outcomes, grain));
     })();
   }
@@ -203,10 +208,7 @@ export class Store {
   series(query: SeriesQuery, retention: RetentionConfig): Series {
     const wanted = Math.max(query.stepMs, Math.ceil(Math.max(0, query.to - query.from) / MAX_SERIES_POINTS));
     const covers = (g: Grain) => query.from >= query.now - retention[g];
-    const grain =
-      [...GRAIN_ORDER].reverse().find((g) => GRAINS[g] <= Math.max(wanted, GRAINS.minute) && covers(g)) ??
-      GRAIN_ORDER.find(covers) ??
-      'day';
+    const grain = [...GRAIN_ORDER].reverse().find((g) => GRAINS[g] <= Math.max(wanted, GRAINS.minute) && covers(g)) ?? GRAIN_ORDER.find(covers) ?? 'day';
     const grainMs = GRAINS[grain];
     const stepMs = Math.ceil(Math.max(wanted, grainMs) / grainMs) * grainMs;
     const [all, bySource] = this.statements.range[grain];

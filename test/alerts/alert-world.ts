@@ -60,7 +60,9 @@ export function useAlertWorld(): () => Promise<AlertWorld> {
     const simulator = await startSimulator({ trace: presetTrace('healthy'), now: () => clock.now });
     closers.push(() => simulator.close());
     const steady = new Map<string, ReplyKind>(Object.values(MODELS).map((m) => [m, 'ok']));
-    const applySteady = () => steady.forEach((kind, model) => simulator.force({ kind, model, delayMs: 0 }));
+    const applySteady = () => {
+      for (const [model, kind] of steady) simulator.force({ kind, model, delayMs: 0 });
+    };
     const upstream: Upstream = {
       set(kind, model) {
         for (const m of steady.keys()) if (model === undefined || m === model) steady.set(m, kind);
@@ -84,7 +86,10 @@ export function useAlertWorld(): () => Promise<AlertWorld> {
         return { ...t, alerts: { ...t.alerts, ...alerts } };
       },
       start: async (targets, settings) => {
-        const service = await startTestService(fileConfig(dir, targets, { dashboardUrl: 'https://modelpulse.example.com', groupWaitMs: 30_000, ...settings }), clock);
+        const service = await startTestService(
+          fileConfig(dir, targets, { dashboardUrl: 'https://modelpulse.example.com', groupWaitMs: 30_000, ...settings }),
+          clock,
+        );
         closers.push(() => service.close());
         return service;
       },

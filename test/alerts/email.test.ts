@@ -64,7 +64,7 @@ describe('email alerts over real SMTP', () => {
     const [onset, recovery] = inbox.mails;
     expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/);
     expect((onset!.to as { value: Array<{ address: string }> }).value.map((a) => a.address)).toEqual(['oncall@example.com', 'team@example.com']);
-    expect(onset!.text).toContain("is OVERLOADED since");
+    expect(onset!.text).toContain('is OVERLOADED since');
     expect(onset!.text).toMatch(/503 share \(last 5 min\):\s+\d+% of \d+ calls/);
     expect(onset!.text).toMatch(/\/health advises:\s+hold, retry after 30 s/);
     expect(onset!.text).toContain('https://modelpulse.example.com/health/nano-banana-pro');
@@ -85,7 +85,9 @@ describe('email alerts over real SMTP', () => {
     const { inbox } = await episode(tempDir(), 'overloaded', undefined, 'Asia/Seoul');
     const [onset, recovery] = inbox.mails;
     expect(onset!.text).toMatch(/is OVERLOADED since 2026-11-25 13:0\d:\d\d UTC \(2026-11-25 22:0\d Asia\/Seoul\)\./);
-    expect(recovery!.text).toMatch(/\(2026-11-25 13:0\d:\d\d UTC \(2026-11-25 22:0\d Asia\/Seoul\) to 2026-11-25 13:\d\d:\d\d UTC \(2026-11-25 22:\d\d Asia\/Seoul\)\)/);
+    expect(recovery!.text).toMatch(
+      /\(2026-11-25 13:0\d:\d\d UTC \(2026-11-25 22:0\d Asia\/Seoul\) to 2026-11-25 13:\d\d:\d\d UTC \(2026-11-25 22:\d\d Asia\/Seoul\)\)/,
+    );
     expect(onset!.html).toContain('Asia/Seoul');
     // Without it, UTC only.
     const plain = await episode(tempDir(), 'overloaded');
@@ -126,7 +128,10 @@ describe('alert mails in Korean (alerts.language: ko, alerts.timeZone: Asia/Seou
       closers.push(() => simulator.close());
       const inbox = await startInbox({ auth: { user: 'alerts', pass: SMTP_PASSWORD } });
       closers.push(() => inbox.close());
-      const target = { ...simulatedTarget('nano-banana-pro', simulator.url, { model: 'gemini-3-pro-image-preview', every, timeout: 180_000 }), apiKey: API_KEY };
+      const target = {
+        ...simulatedTarget('nano-banana-pro', simulator.url, { model: 'gemini-3-pro-image-preview', every, timeout: 180_000 }),
+        apiKey: API_KEY,
+      };
       const config = fileConfig(tempDir(), [target], {
         dashboardUrl: 'https://modelpulse.example.com',
         groupWaitMs: 30_000,
@@ -168,23 +173,29 @@ describe('alert mails in Korean (alerts.language: ko, alerts.timeZone: Asia/Seou
       const [, utcDay, utcHour, utcMinute, seoulDay, seoulHour, seoulMinute] = since!;
       expect(Date.parse(`${seoulDay}T${seoulHour}:${seoulMinute}:00Z`) - Date.parse(`${utcDay}T${utcHour}:${utcMinute}:00Z`)).toBe(9 * 3_600_000);
       expect(onset!.text).toMatch(/503 비율\(최근 \d+분\):\s+호출 \d+번 중 \d+%/);
-      expect(onset!.text).toMatch(/\/health 권고:\s+보류, \d+초 뒤 다시 시도 — 최근 \d+번의 호출 중 \d+번이 503 응답을 받았습니다: 'The model is overloaded\. Please try again later\.'/);
+      expect(onset!.text).toMatch(
+        /\/health 권고:\s+보류, \d+초 뒤 다시 시도 — 최근 \d+번의 호출 중 \d+번이 503 응답을 받았습니다: 'The model is overloaded\. Please try again later\.'/,
+      );
       expect(onset!.text).toContain('실시간 권고: https://modelpulse.example.com/health/nano-banana-pro');
       expect(onset!.text).toContain('modelpulse가 보낸 메일입니다.');
       // The plain body's values line up in a fixed-width font, where a Hangul letter takes two columns.
-      const rows = (onset!.text as string).split('\n').filter((line) => /^  \S.*:\s{2,}\S/.test(line));
+      const rows = (onset!.text as string).split('\n').filter((line) => /^ {2}\S.*:\s{2,}\S/.test(line));
       const valueColumn = (line: string) => [.../^(.*?:\s{2,})/.exec(line)![1]!].reduce((n, c) => n + (/[\uAC00-\uD7A3]/.test(c) ? 2 : 1), 0);
       expect(rows.length).toBeGreaterThanOrEqual(4);
       expect(new Set(rows.map(valueColumn)).size, rows.join('\n')).toBe(1);
       expect(onset!.html).toContain('<html lang="ko">');
       expect(onset!.html).toContain(`${seoulDay} ${seoulHour}:${seoulMinute} Asia/Seoul)부터 과부하 상태입니다.`);
       expect(recovery!.subject).toMatch(/^\[modelpulse\] nano-banana-pro (\d+시간 )?\d+분 만에 복구 \(최악: 과부하, 실패 \d+%\)$/);
-      expect(recovery!.text).toMatch(/복구되었습니다\. 가장 나빴을 때 과부하 상태였고, .+ 동안\(2026-11-25 \d\d:\d\d:\d\d UTC \(2026-11-2\d \d\d:\d\d Asia\/Seoul\) ~ /);
+      expect(recovery!.text).toMatch(
+        /복구되었습니다\. 가장 나빴을 때 과부하 상태였고, .+ 동안\(2026-11-25 \d\d:\d\d:\d\d UTC \(2026-11-2\d \d\d:\d\d Asia\/Seoul\) ~ /,
+      );
       for (const mail of inbox.mails) {
         const whole = `${mail.subject}\n${mail.text}\n${mail.html}`;
         for (const secret of [SMTP_PASSWORD, API_KEY]) expect(whole).not.toContain(secret);
         // No English sentence left behind, beyond the upstream's own quoted message.
-        expect(whole.replace(/'The model is overloaded\. Please try again later\.'/g, '')).not.toMatch(/\b(calls|since|share|OVERLOADED|RECOVERED|advises|Sent by)\b/);
+        expect(whole.replace(/'The model is overloaded\. Please try again later\.'/g, '')).not.toMatch(
+          /\b(calls|since|share|OVERLOADED|RECOVERED|advises|Sent by)\b/,
+        );
       }
     }, 60_000);
   }

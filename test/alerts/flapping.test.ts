@@ -63,7 +63,9 @@ describe('a flapping target', { timeout: 60_000 }, () => {
       expect.stringMatching(/^\[modelpulse\] nano-banana-pro settled HEALTHY after flapping for \d+ min \(\d+ changes\)$/),
     ]);
     expect(inbox.mails[1]!.text).toContain('Per-change mails are held until it settles; one summary will follow.');
-    expect(inbox.mails[2]!.text).toMatch(/nano-banana-pro \(gemini-3-pro-image-preview\) has settled as HEALTHY after flapping for \d+ min with \d+ state changes\./);
+    expect(inbox.mails[2]!.text).toMatch(
+      /nano-banana-pro \(gemini-3-pro-image-preview\) has settled as HEALTHY after flapping for \d+ min with \d+ state changes\./,
+    );
     const changes = Number(/\((\d+) changes\)/.exec(inbox.mails[2]!.subject ?? '')![1]);
     expect(changes).toBeGreaterThanOrEqual(10);
   });
@@ -101,7 +103,10 @@ describe('a flapping target', { timeout: 60_000 }, () => {
     await flap(w, service, 14, 90_000, 90_000);
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 25 * MINUTE);
-    expect(subjects(inbox.mails).slice(1)).toEqual([FLAPPING, expect.stringMatching(/^\[modelpulse\] nano-banana-pro settled OVERLOADED after flapping for \d+ min/)]);
+    expect(subjects(inbox.mails).slice(1)).toEqual([
+      FLAPPING,
+      expect.stringMatching(/^\[modelpulse\] nano-banana-pro settled OVERLOADED after flapping for \d+ min/),
+    ]);
 
     w.upstream.set('ok');
     await runFor(service, w.clock, RECOVERED_FOR + 2 * MINUTE);

@@ -58,10 +58,9 @@ describe('grouping changes that land within the group wait', () => {
     const inbox = await startInbox();
     w.later(() => inbox.close());
     const ids = ['nano-banana', 'nano-banana-pro', 'flash-legacy'];
-    const service = await w.start(
-      [w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro), w.target('flash-legacy', MODELS.legacy)],
-      { email: emailSettings(inbox.port) },
-    );
+    const service = await w.start([w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro), w.target('flash-legacy', MODELS.legacy)], {
+      email: emailSettings(inbox.port),
+    });
     await runFor(service, w.clock, 2 * MINUTE);
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 3 * MINUTE);
@@ -86,7 +85,10 @@ describe('grouping changes that land within the group wait', () => {
     w.later(() => inbox.close());
     const ids = ['nano-banana-us', 'nano-banana-eu', 'nano-banana-pro', 'flash-legacy'];
     const models = [MODELS.flash, MODELS.flash, MODELS.pro, MODELS.legacy];
-    const service = await w.start(ids.map((id, i) => w.target(id, models[i]!)), { email: emailSettings(inbox.port) });
+    const service = await w.start(
+      ids.map((id, i) => w.target(id, models[i]!)),
+      { email: emailSettings(inbox.port) },
+    );
     await runFor(service, w.clock, 2 * MINUTE);
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 3 * MINUTE);

@@ -16,7 +16,11 @@ async function receiver(status: number): Promise<{ url: string; posts: number[];
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/gone`, posts, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/gone`,
+    posts,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function outboxMetric(url: string, channel: string, status: string): Promise<number> {
@@ -71,7 +75,14 @@ describe('a delivery refused for good', () => {
     expect(inbox.mails).toHaveLength(1);
   }, 60_000);
 
-  for (const [status, outcome] of [[404, 'failed'], [410, 'failed'], [400, 'failed'], [429, 'pending'], [408, 'pending'], [503, 'pending']] as const) {
+  for (const [status, outcome] of [
+    [404, 'failed'],
+    [410, 'failed'],
+    [400, 'failed'],
+    [429, 'pending'],
+    [408, 'pending'],
+    [503, 'pending'],
+  ] as const) {
     it(`gives a webhook answering ${status} ${outcome === 'failed' ? 'up after 3 attempts' : 'more tries'}`, async () => {
       const w = await begin();
       const hook = await receiver(status);

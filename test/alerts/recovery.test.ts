@@ -53,7 +53,10 @@ describe('the recovery mail', () => {
     const minutes = Math.round((Date.parse(incident!.endedAt!) - Date.parse(incident!.startedAt)) / MINUTE);
     // Both overloads and the healthy spell between: far longer than the relapse alone (about 3 min).
     expect(minutes).toBeGreaterThanOrEqual(7);
-    expect(subjects(inbox.mails)).toEqual([expect.stringMatching(ONSET), expect.stringMatching(new RegExp(`^\\[modelpulse\\] nano-banana-pro RECOVERED after ${minutes} min \\(worst: OVERLOADED, \\d+% failing\\)$`))]);
+    expect(subjects(inbox.mails)).toEqual([
+      expect.stringMatching(ONSET),
+      expect.stringMatching(new RegExp(`^\\[modelpulse\\] nano-banana-pro RECOVERED after ${minutes} min \\(worst: OVERLOADED, \\d+% failing\\)$`)),
+    ]);
     // The recovery is decided once the target has been healthy and quiet for recoveredFor: never
     // sooner, and no later than the first probe outcome that shows it (outcomes are stamped with
     // their completion, a few real milliseconds past the heartbeat that started them).

@@ -10,7 +10,8 @@ const RECOVERY = /^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min/;
  * episode's learned share (its nominal 83 % prior fades as 503s accumulate), so an all-503 episode
  * reads 90–99 %, never below.
  */
-const still = (minutes: number) => expect.stringMatching(new RegExp(`^\\[modelpulse\\] nano-banana-pro STILL OVERLOADED after ${minutes} min — (9\\d|100)% of calls answer 503$`));
+const still = (minutes: number) =>
+  expect.stringMatching(new RegExp(`^\\[modelpulse\\] nano-banana-pro STILL OVERLOADED after ${minutes} min — (9\\d|100)% of calls answer 503$`));
 
 describe('reminders while an incident goes on', { timeout: 40_000 }, () => {
   const begin = useAlertWorld();
@@ -27,13 +28,7 @@ describe('reminders while an incident goes on', { timeout: 40_000 }, () => {
     await runFor(service, w.clock, 3 * MINUTE);
 
     // Overloaded from about 13:02:06; onset at 13:03:06, then each 5 min after the last mail.
-    expect(subjects(inbox.mails)).toEqual([
-      expect.stringMatching(ONSET),
-      still(6),
-      still(11),
-      still(16),
-      expect.stringMatching(RECOVERY),
-    ]);
+    expect(subjects(inbox.mails)).toEqual([expect.stringMatching(ONSET), still(6), still(11), still(16), expect.stringMatching(RECOVERY)]);
     expect(inbox.mails[1]!.text).toMatch(/episode started:\s+2026-11-25 13:02:\d\d UTC/);
     const created = (await listedAlerts(service)).notifications
       .filter((n) => n.kind === 'overloaded' || n.kind === 'reminder')
@@ -74,6 +69,10 @@ describe('reminders while an incident goes on', { timeout: 40_000 }, () => {
     w.upstream.set('ok');
     await runFor(service, w.clock, 20 * MINUTE);
 
-    expect(subjects(inbox.mails)).toEqual([expect.stringMatching(ONSET), expect.stringMatching(/STILL OVERLOADED after 6 min/), expect.stringMatching(RECOVERY)]);
+    expect(subjects(inbox.mails)).toEqual([
+      expect.stringMatching(ONSET),
+      expect.stringMatching(/STILL OVERLOADED after 6 min/),
+      expect.stringMatching(RECOVERY),
+    ]);
   });
 });

@@ -7,7 +7,16 @@ import { decide, INITIAL_ALERT_STATE } from '../../src/alerts/rules.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);
-const knobs: AlertKnobs = { pendingForMs: MINUTE, minimumReminderIntervalMs: 0, recoveredForMs: 0, sendOnResolved: true, degraded: false, greenWhileFailing: false, officialIncidents: false, flap: DEFAULT_FLAP };
+const knobs: AlertKnobs = {
+  pendingForMs: MINUTE,
+  minimumReminderIntervalMs: 0,
+  recoveredForMs: 0,
+  sendOnResolved: true,
+  degraded: false,
+  greenWhileFailing: false,
+  officialIncidents: false,
+  flap: DEFAULT_FLAP,
+};
 
 /** Replays a status per observation (10 s apart) through the rules; returns the drafts in order. */
 function replay(statuses: HealthState[], options: Partial<AlertKnobs> = {}, start: AlertState = INITIAL_ALERT_STATE, t0 = T0) {
@@ -50,14 +59,27 @@ describe('alert rules', () => {
   });
 
   it('keeps one episode through escalation and stale data, quoting the worst moment on recovery', () => {
-    const { drafts } = replay([...run('healthy', 25), ...run('overloaded', 10), ...run('down', 10), ...run('unknown', 5), ...run('degraded', 3), ...run('healthy', 25)]);
+    const { drafts } = replay([
+      ...run('healthy', 25),
+      ...run('overloaded', 10),
+      ...run('down', 10),
+      ...run('unknown', 5),
+      ...run('degraded', 3),
+      ...run('healthy', 25),
+    ]);
     expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'recovered']);
     expect(drafts[1]!.episode!.worst.status).toBe('down');
   });
 
   it('sends a reminder at its interval while an incident goes on, and none when it is off', () => {
     const long = [...run('healthy', 25), ...run('overloaded', 6 * 60 * 2), ...run('healthy', 25)];
-    expect(replay(long, { minimumReminderIntervalMs: 30 * MINUTE }).drafts.map((d) => d.kind)).toEqual(['overloaded', 'reminder', 'reminder', 'reminder', 'recovered']);
+    expect(replay(long, { minimumReminderIntervalMs: 30 * MINUTE }).drafts.map((d) => d.kind)).toEqual([
+      'overloaded',
+      'reminder',
+      'reminder',
+      'reminder',
+      'recovered',
+    ]);
     expect(replay(long).drafts.map((d) => d.kind)).toEqual(['overloaded', 'recovered']);
   });
 
@@ -72,7 +94,10 @@ describe('alert rules', () => {
 
   it('sends no reminder while the target is healthy again and the recovery mail waits out recoveredFor', () => {
     // Healthy for 4 min of a 5 min recoveredFor, with reminders every minute: the episode is still open, yet nothing is mailed.
-    const { drafts } = replay([...run('healthy', 25), ...run('overloaded', 12), ...run('healthy', 24)], { minimumReminderIntervalMs: MINUTE, recoveredForMs: 5 * MINUTE });
+    const { drafts } = replay([...run('healthy', 25), ...run('overloaded', 12), ...run('healthy', 24)], {
+      minimumReminderIntervalMs: MINUTE,
+      recoveredForMs: 5 * MINUTE,
+    });
     expect(drafts.map((d) => d.kind)).toEqual(['overloaded']);
   });
 

@@ -93,7 +93,10 @@ describe('alert secrets stay secret', () => {
     expect(subjects(mailServer.mails)).toEqual([expect.stringMatching(/OVERLOADED/), expect.stringMatching(/RECOVERED/)]);
     const delivered = await listedAlerts(service);
     expect(delivered.notifications.every((n) => n.status === 'delivered' && n.lastError === null)).toBe(true);
-    const everythingSent = [...mailServer.mails.map((m) => `${m.subject}\n${m.text}\n${String(m.html)}\n${JSON.stringify(m.headerLines)}`), ...receiver.bodies].join('\n');
+    const everythingSent = [
+      ...mailServer.mails.map((m) => `${m.subject}\n${m.text}\n${String(m.html)}\n${JSON.stringify(m.headerLines)}`),
+      ...receiver.bodies,
+    ].join('\n');
     for (const text of [everythingSent, delivered.raw]) {
       expect(text).not.toContain(SMTP_PASSWORD);
       expect(text).not.toContain(WEBHOOK_SECRET);

@@ -77,7 +77,11 @@ describe('webhook alerts', () => {
       expect(verified('some-other-secret', request)).toBe(false);
       expect(verified(SECRET, { ...request, body: request.body.replace('nano-banana', 'nano-bananas') })).toBe(false);
     }
-    expect(payload(onset!)).toMatchObject({ service: 'modelpulse', demo: false, subject: expect.stringMatching(/^\[modelpulse\] 2 alerts: nano-banana OVERLOADED/) });
+    expect(payload(onset!)).toMatchObject({
+      service: 'modelpulse',
+      demo: false,
+      subject: expect.stringMatching(/^\[modelpulse\] 2 alerts: nano-banana OVERLOADED/),
+    });
     expect(payload(onset!).notifications.map((n) => [n.kind, n.targetId, n.target.model, n.status])).toEqual([
       ['overloaded', 'nano-banana', MODELS.flash, 'overloaded'],
       ['overloaded', 'nano-banana-pro', MODELS.pro, 'overloaded'],
@@ -114,7 +118,13 @@ describe('webhook alerts', () => {
     await runFor(service, w.clock, 2 * MINUTE + 30_000);
 
     const [failing] = (await listedAlerts(service)).notifications;
-    expect(failing).toMatchObject({ kind: 'overloaded', channel: 'webhook', status: 'pending', attempts: 3, lastError: 'webhook answered HTTP 500: receiver is having a bad day' });
+    expect(failing).toMatchObject({
+      kind: 'overloaded',
+      channel: 'webhook',
+      status: 'pending',
+      attempts: 3,
+      lastError: 'webhook answered HTTP 500: receiver is having a bad day',
+    });
     await runFor(service, w.clock, 3 * MINUTE);
 
     expect(receiver.received.map((r) => r.answered)).toEqual([500, 500, 500, 200]);

@@ -34,7 +34,19 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 const status = async (s: Service, path: string, authorization?: string, accept = 'application/json') =>
   (await fetch(`${s.url}${path}`, { headers: { accept, ...(authorization ? { authorization } : {}) } })).status;
 
-const READ_PATHS = ['/', '/targets/nano-banana', '/assets/app.js', '/api', '/api/targets', '/api/health', '/api/uptime', '/api/incidents', '/api/alerts', '/api/status-sources', '/metrics'];
+const READ_PATHS = [
+  '/',
+  '/targets/nano-banana',
+  '/assets/app.js',
+  '/api',
+  '/api/targets',
+  '/api/health',
+  '/api/uptime',
+  '/api/incidents',
+  '/api/alerts',
+  '/api/status-sources',
+  '/metrics',
+];
 
 describe('optional protection', () => {
   it('is open by default: every page, the read API and /health answer without credentials', async () => {
@@ -55,7 +67,9 @@ describe('optional protection', () => {
     const refused = await fetch(`${s.url}/api/targets`);
     expect(refused.headers.get('www-authenticate')).toMatch(/^Basic realm="modelpulse"/);
     const body = (await refused.json()) as { error: string };
-    expect(body.error).toMatch(/^unauthorized: modelpulse needs the dashboard user and password \(basic auth\) or "Authorization: Bearer <MODELPULSE_API_TOKEN>"$/);
+    expect(body.error).toMatch(
+      /^unauthorized: modelpulse needs the dashboard user and password \(basic auth\) or "Authorization: Bearer <MODELPULSE_API_TOKEN>"$/,
+    );
     expect(JSON.stringify(body)).not.toMatch(new RegExp(`${PASSWORD}|${API_TOKEN}`));
     expect(await status(s, '/healthz')).toBe(200);
     // Without a health token of its own, /health stays open for client apps.
@@ -79,12 +93,23 @@ describe('protection settings come from the environment', () => {
 
   it('reads the password, the user and both tokens, and is open without them', () => {
     expect(loadConfig(env({}), dir()).server.auth).toEqual({ user: 'admin', password: null, apiToken: null, healthToken: null });
-    const config = loadConfig(env({ MODELPULSE_DASHBOARD_USER: 'ops', MODELPULSE_DASHBOARD_PASSWORD: PASSWORD, MODELPULSE_API_TOKEN: API_TOKEN, MODELPULSE_HEALTH_TOKEN: HEALTH_TOKEN }), dir());
+    const config = loadConfig(
+      env({
+        MODELPULSE_DASHBOARD_USER: 'ops',
+        MODELPULSE_DASHBOARD_PASSWORD: PASSWORD,
+        MODELPULSE_API_TOKEN: API_TOKEN,
+        MODELPULSE_HEALTH_TOKEN: HEALTH_TOKEN,
+      }),
+      dir(),
+    );
     expect(config.server.auth).toEqual({ user: 'ops', password: PASSWORD, apiToken: API_TOKEN, healthToken: HEALTH_TOKEN });
   });
 
-  it.each(['MODELPULSE_DASHBOARD_PASSWORD', 'MODELPULSE_API_TOKEN', 'MODELPULSE_HEALTH_TOKEN'])('refuses a %s shorter than 8 characters, naming the variable but not the value', (name) => {
-    expect(() => loadConfig(env({ [name]: 'short7!' }), dir())).toThrow(new RegExp(`^${name}: expected a secret of at least 8 characters`));
-    expect(() => loadConfig(env({ [name]: 'short7!' }), dir())).not.toThrow(/short7!/);
-  });
+  it.each(['MODELPULSE_DASHBOARD_PASSWORD', 'MODELPULSE_API_TOKEN', 'MODELPULSE_HEALTH_TOKEN'])(
+    'refuses a %s shorter than 8 characters, naming the variable but not the value',
+    (name) => {
+      expect(() => loadConfig(env({ [name]: 'short7!' }), dir())).toThrow(new RegExp(`^${name}: expected a secret of at least 8 characters`));
+      expect(() => loadConfig(env({ [name]: 'short7!' }), dir())).not.toThrow(/short7!/);
+    },
+  );
 });

@@ -27,14 +27,21 @@ async function start(corsOrigins?: string[], healthToken?: string): Promise<Serv
   closers.push(() => simulator.close());
   const config = fileConfig(tempDir(), [simulatedTarget('pro', simulator.url, { every: 60_000, timeout: 180_000 })]);
   const auth = healthToken ? { password: null, user: 'admin', apiToken: null, healthToken } : undefined;
-  const service = await startTestService({ ...config, server: { ...config.server, ...(corsOrigins ? { corsOrigins } : {}), ...(auth ? { auth } : {}) } }, clock);
+  const service = await startTestService(
+    { ...config, server: { ...config.server, ...(corsOrigins ? { corsOrigins } : {}), ...(auth ? { auth } : {}) } },
+    clock,
+  );
   closers.push(() => service.close());
   return service;
 }
 
-const get = (service: Service, path: string, origin: string, headers: Record<string, string> = {}) => fetch(`${service.url}${path}`, { headers: { origin, ...headers } });
+const get = (service: Service, path: string, origin: string, headers: Record<string, string> = {}) =>
+  fetch(`${service.url}${path}`, { headers: { origin, ...headers } });
 const preflight = (service: Service, path: string, origin: string, method: string, headers = 'authorization') =>
-  fetch(`${service.url}${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
+  fetch(`${service.url}${path}`, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers },
+  });
 
 describe('CORS', () => {
   it('is closed unless configured: no read and no preflight grants another origin anything', async () => {
@@ -65,10 +72,13 @@ describe('CORS', () => {
     expect(asked.headers.get('access-control-allow-methods')?.split(',')).toEqual(['GET', 'HEAD']);
     expect((await get(service, '/health/pro', APP)).status).toBe(401);
 
-    for (const path of READS) expect((await get(service, path, OTHER, { authorization: `Bearer ${HEALTH_TOKEN}` })).headers.get('access-control-allow-origin'), path).toBeNull();
+    for (const path of READS)
+      expect((await get(service, path, OTHER, { authorization: `Bearer ${HEALTH_TOKEN}` })).headers.get('access-control-allow-origin'), path).toBeNull();
     expect((await preflight(service, '/health/pro', OTHER, 'GET')).headers.get('access-control-allow-origin')).toBeNull();
     // Writes stay same-origin: a preflight for a report is never granted POST.
-    expect((await preflight(service, '/api/reports', APP, 'POST', 'authorization, content-type')).headers.get('access-control-allow-methods')).not.toContain('POST');
+    expect((await preflight(service, '/api/reports', APP, 'POST', 'authorization, content-type')).headers.get('access-control-allow-methods')).not.toContain(
+      'POST',
+    );
   });
 
   it('"*" lets any origin read, without credentials', async () => {
@@ -84,7 +94,10 @@ describe('CORS', () => {
     ['ftp://app.example.com', 'another scheme'],
   ])('refuses %s (%s) in server.corsOrigins, naming the field', (origin) => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'modelpulse.yaml'), `server:\n  corsOrigins: ["${origin}"]\ntargets:\n  - { id: pro, model: gemini-3-pro-image-preview, apiKeyEnv: GEMINI_API_KEY }\n`);
+    writeFileSync(
+      join(dir, 'modelpulse.yaml'),
+      `server:\n  corsOrigins: ["${origin}"]\ntargets:\n  - { id: pro, model: gemini-3-pro-image-preview, apiKeyEnv: GEMINI_API_KEY }\n`,
+    );
     expect(configError(() => loadConfig({ GEMINI_API_KEY: 'test-key-1234' }, dir))).toMatch(/server\.corsOrigins\.0|server\.corsOrigins\[0\]/);
   });
 });

@@ -41,7 +41,12 @@ describe('/api/uptime', () => {
     expect(body.targets[0]!.uptime['30d']).toBeLessThan(1);
   });
 
-  it.each([['days=0', 'days'], ['days=366', 'days'], ['days=ninety', 'days'], ['span=1', 'span']])('answers ?%s with a 400 naming %s', async (query, parameter) => {
+  it.each([
+    ['days=0', 'days'],
+    ['days=366', 'days'],
+    ['days=ninety', 'days'],
+    ['span=1', 'span'],
+  ])('answers ?%s with a 400 naming %s', async (query, parameter) => {
     const s = await service();
     const reply = await fetch(`${s.url}/api/uptime?${query}`);
     expect(reply.status).toBe(400);
@@ -61,7 +66,10 @@ describe('the quiet-hour forecast', () => {
     // Sunday 00–04 UTC (one 503 hour, 0.8 %) is within the 2-point slack of the quietest run (01–05, none) and comes first.
     const next = { startsAt: '2026-11-22T00:00:00.000Z', endsAt: '2026-11-22T04:00:00.000Z', overloadRate: 8 / 960, samples: 960 };
     expect(await health()).toEqual(next);
-    const forecast = (await (await fetch(`${s.url}/api/targets/t/forecast`)).json()) as { cells: Array<{ samples: number; confidence: string; overloadRate: number }>; nextQuietWindow: unknown };
+    const forecast = (await (await fetch(`${s.url}/api/targets/t/forecast`)).json()) as {
+      cells: Array<{ samples: number; confidence: string; overloadRate: number }>;
+      nextQuietWindow: unknown;
+    };
     expect(forecast.cells).toHaveLength(168);
     expect(forecast.cells.every((c) => c.samples >= 200 && c.confidence === 'high')).toBe(true);
     expect(forecast.cells[6 * 24 + 1]!.overloadRate).toBe(0);
@@ -73,12 +81,30 @@ describe('the quiet-hour forecast', () => {
 describe('links from status pages', () => {
   const hostile = 'javascript:window.pwned=2';
   it('passes on only http(s) links: a javascript: or data: URL from a page becomes null', () => {
-    const incident = { id: 'x', title: 't', stage: 'investigating' as const, impact: 'degraded' as const, startedAt: NOW, endedAt: null, postedAt: NOW, affected: [] };
+    const incident = {
+      id: 'x',
+      title: 't',
+      stage: 'investigating' as const,
+      impact: 'degraded' as const,
+      startedAt: NOW,
+      endedAt: null,
+      postedAt: NOW,
+      affected: [],
+    };
     expect(officialIncidentJson({ ...incident, url: hostile }).url).toBeNull();
     expect(officialIncidentJson({ ...incident, url: 'data:text/html,<script>1</script>' }).url).toBeNull();
     expect(officialIncidentJson({ ...incident, url: 'https://status.example.com/incidents/x' }).url).toBe('https://status.example.com/incidents/x');
-    const summary = { status: 'degraded' as const, sourceId: 's', stale: false, incident: { title: 't', url: hostile, startedAt: NOW }, agrees: true, greenWhileFailingSince: null };
+    const summary = {
+      status: 'degraded' as const,
+      sourceId: 's',
+      stale: false,
+      incident: { title: 't', url: hostile, startedAt: NOW },
+      agrees: true,
+      greenWhileFailingSince: null,
+    };
     expect(officialJson(summary)!.incident!.url).toBeNull();
-    expect(acknowledgementJson({ kind: 'acknowledged', acknowledgedAt: NOW, delayMinutes: 5, incidentUrl: hostile, sourceId: 's', graded: true })!.incidentUrl).toBeNull();
+    expect(
+      acknowledgementJson({ kind: 'acknowledged', acknowledgedAt: NOW, delayMinutes: 5, incidentUrl: hostile, sourceId: 's', graded: true })!.incidentUrl,
+    ).toBeNull();
   });
 });

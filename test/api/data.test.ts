@@ -124,7 +124,8 @@ describe('/api/incidents', () => {
   /** When an outcome completed: the engine dates a change by it (start plus latency). */
   const doneAt = (o: Outcome) => o.at + o.latencyMs;
   /** The open incident of a target, as the API lists it; undefined when none is open. */
-  const openIncident = async (service: Service) => (await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`)).body.incidents.find((i) => i.endedAt === null);
+  const openIncident = async (service: Service) =>
+    (await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`)).body.incidents.find((i) => i.endedAt === null);
   const recoveredFor = (service: Service) => service.targets.find((t) => t.id === FLASH)!.alerts.recoveredForMs;
 
   /**
@@ -174,7 +175,13 @@ describe('/api/incidents', () => {
     // Healthy again does not end the incident yet: a relapse within recoveredFor would continue it.
     const stillOpen = await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`);
     expect(stillOpen.body.incidents).toHaveLength(1);
-    expect(stillOpen.body.incidents[0]).toMatchObject({ target: FLASH, startedAt: iso(doneAt(onset)), endedAt: null, state: 'healthy', worstState: 'overloaded' });
+    expect(stillOpen.body.incidents[0]).toMatchObject({
+      target: FLASH,
+      startedAt: iso(doneAt(onset)),
+      endedAt: null,
+      state: 'healthy',
+      worstState: 'overloaded',
+    });
 
     const quietSince = await waitForClose(service, clock);
     expect(quietSince).toBe(doneAt(recovery));

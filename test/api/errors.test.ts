@@ -21,7 +21,13 @@ describe('a request that fails inside the service', () => {
     closers.push(() => simulator.close());
     const logs: string[] = [];
     const target = { ...simulatedTarget('nano-banana-pro', simulator.url, { every: 60_000, timeout: 180_000 }), apiKey: KEY };
-    const service = await startService(fileConfig(tempDir(), [target]), { now: () => clock.now, autoStart: false, random: () => 0.5, shutdownGraceMs: 200, logWrite: (line) => logs.push(line) });
+    const service = await startService(fileConfig(tempDir(), [target]), {
+      now: () => clock.now,
+      autoStart: false,
+      random: () => 0.5,
+      shutdownGraceMs: 200,
+      logWrite: (line) => logs.push(line),
+    });
     closers.push(() => service.close());
     // A fault deep inside: the store cannot read its notifications, with the key in its message.
     service.store.alerts.list = () => {

@@ -30,7 +30,16 @@ export function closeAfterTest(close: () => Promise<void>): void {
 /** Demo mode without its made-up past: these tests count the probes they cause. */
 export async function startDemo(dataDir: string, clock: Clock, options: { demoHistory?: boolean; region?: string } = {}): Promise<Service> {
   const config: ServiceConfig = { ...demoConfig(), dataDir, server: { port: 0, host: '127.0.0.1', ...(options.region ? { region: options.region } : {}) } };
-  return track(await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, shutdownGraceMs: 200, demoHistory: options.demoHistory ?? false }));
+  return track(
+    await startService(config, {
+      now: () => clock.now,
+      autoStart: false,
+      log: silentLogger,
+      random: () => 0.5,
+      shutdownGraceMs: 200,
+      demoHistory: options.demoHistory ?? false,
+    }),
+  );
 }
 
 export function track(service: Service): Service {
@@ -88,13 +97,35 @@ export interface HealthSnapshotBody {
   target: string;
   status: string;
   since: string;
-  advice: { send: boolean; retryAfterSeconds: number | null; timeoutSeconds: number; reason: string; probeAllowed: boolean; admitProbability: number; alternative: string | null };
-  observed: { window: string; samples: number; successRate: number | null; overloadRate: number | null; rateLimitedRate: number | null; latencyMs: Record<string, number | null> };
+  advice: {
+    send: boolean;
+    retryAfterSeconds: number | null;
+    timeoutSeconds: number;
+    reason: string;
+    probeAllowed: boolean;
+    admitProbability: number;
+    alternative: string | null;
+  };
+  observed: {
+    window: string;
+    samples: number;
+    successRate: number | null;
+    overloadRate: number | null;
+    rateLimitedRate: number | null;
+    latencyMs: Record<string, number | null>;
+  };
   lastProbe: { at: string; outcome: string; httpStatus: number | null } | null;
   dataAgeSeconds: number | null;
   generatedAt: string;
   demo: boolean;
-  official: { status: string; source: string; stale: boolean; incident: { title: string; url: string | null; startedAt: string } | null; agrees: boolean | null; greenWhileFailingSince: string | null } | null;
+  official: {
+    status: string;
+    source: string;
+    stale: boolean;
+    incident: { title: string; url: string | null; startedAt: string } | null;
+    agrees: boolean | null;
+    greenWhileFailingSince: string | null;
+  } | null;
 }
 
 export interface HealthOverview {
@@ -121,7 +152,16 @@ export interface SeriesBody {
 
 export interface IncidentsBody {
   demo: boolean;
-  incidents: Array<{ id: number; target: string; startedAt: string; endedAt: string | null; durationSeconds: number; state: string; worstState: string; cause: { kind: string } }>;
+  incidents: Array<{
+    id: number;
+    target: string;
+    startedAt: string;
+    endedAt: string | null;
+    durationSeconds: number;
+    state: string;
+    worstState: string;
+    cause: { kind: string };
+  }>;
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();

@@ -83,12 +83,38 @@ describe('/health/{target}: send now or hold', () => {
     const body = reply.body;
     // name and windows are documented as optional properties of HealthSnapshot.
     expect(Object.keys(body).sort()).toEqual(
-      ['advice', 'dataAgeSeconds', 'demo', 'generatedAt', 'region', 'lastProbe', 'model', 'name', 'observed', 'official', 'provider', 'since', 'status', 'target', 'windows'].sort(),
+      [
+        'advice',
+        'dataAgeSeconds',
+        'demo',
+        'generatedAt',
+        'region',
+        'lastProbe',
+        'model',
+        'name',
+        'observed',
+        'official',
+        'provider',
+        'since',
+        'status',
+        'target',
+        'windows',
+      ].sort(),
     );
     // Demo mode maps the simulated Google Cloud feed to this target.
     expect(Object.keys(body.official ?? {}).sort()).toEqual(['agrees', 'greenWhileFailingSince', 'incident', 'source', 'stale', 'status']);
     expect(body.official?.source).toBe('demo-google-cloud');
-    expect(Object.keys(body.advice).sort()).toEqual(['admitProbability', 'alternative', 'nextQuietWindow', 'probeAllowed', 'reason', 'reasonMessage', 'retryAfterSeconds', 'send', 'timeoutSeconds']);
+    expect(Object.keys(body.advice).sort()).toEqual([
+      'admitProbability',
+      'alternative',
+      'nextQuietWindow',
+      'probeAllowed',
+      'reason',
+      'reasonMessage',
+      'retryAfterSeconds',
+      'send',
+      'timeoutSeconds',
+    ]);
     expect(Object.keys(body.observed).sort()).toEqual(['latencyMs', 'overloadRate', 'rateLimitedRate', 'samples', 'successRate', 'window']);
     expect(Object.keys(body.observed.latencyMs).sort()).toEqual(['p50', 'p95', 'p99']);
     const samples = service.store.outcomesSince(FLASH, 0).length;
@@ -189,7 +215,7 @@ describe('/health/{target}: send now or hold', () => {
     const clock = { now: START };
     const service = await startDemo(tempDir(), clock);
     upstream(service);
-    for (let second = 0; second < 3 * INTERVAL / 1_000; second++) {
+    for (let second = 0; second < (3 * INTERVAL) / 1_000; second++) {
       await beat(service, clock);
       const reply = await get(service, `/health/${PRO}`);
       const maxAge = /^max-age=(\d+)$/.exec(reply.headers.get('cache-control') ?? '');

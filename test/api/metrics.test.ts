@@ -79,7 +79,11 @@ describe('/metrics', () => {
     const families = await scrape(service);
     // Every class of every target has a series from the start, at 0 until it happens.
     expect(samplesOf(families, 'modelpulse_probe_outcomes_total')).toHaveLength(2 * OUTCOME_CLASSES.length);
-    const counted = Object.fromEntries(samplesOf(families, 'modelpulse_probe_outcomes_total').filter((s) => s.value > 0).map((s) => [`${s.labels.target} ${s.labels.outcome}`, s.value]));
+    const counted = Object.fromEntries(
+      samplesOf(families, 'modelpulse_probe_outcomes_total')
+        .filter((s) => s.value > 0)
+        .map((s) => [`${s.labels.target} ${s.labels.outcome}`, s.value]),
+    );
     const recorded: Record<string, number> = {};
     for (const id of [FLASH, PRO]) {
       for (const outcome of service.store.outcomesSince(id, 0)) recorded[`${id} ${outcome.class}`] = (recorded[`${id} ${outcome.class}`] ?? 0) + 1;
@@ -97,13 +101,21 @@ describe('/metrics', () => {
     const [count] = samplesOf(families, 'modelpulse_probe_latency_seconds', 'modelpulse_probe_latency_seconds_count').filter((s) => s.labels.target === FLASH);
     const [sum] = samplesOf(families, 'modelpulse_probe_latency_seconds', 'modelpulse_probe_latency_seconds_sum').filter((s) => s.labels.target === FLASH);
     expect(count?.value).toBe(okProbes.length);
-    expect(sum?.value).toBeCloseTo(okProbes.reduce((total, o) => total + o.latencyMs / 1000, 0), 6);
+    expect(sum?.value).toBeCloseTo(
+      okProbes.reduce((total, o) => total + o.latencyMs / 1000, 0),
+      6,
+    );
     expect(buckets.at(-1)?.labels.le).toBe('+Inf');
     expect(buckets.at(-1)?.value).toBe(okProbes.length);
     const values = buckets.map((b) => b.value);
     expect(values).toEqual([...values].sort((a, b) => a - b));
     // Pro has only failed: its histogram is there, all zeros, so a quantile reads no data rather than no series.
-    expect(families.get('modelpulse_probe_latency_seconds')!.samples.filter((s) => s.labels.target === PRO).every((s) => s.value === 0)).toBe(true);
+    expect(
+      families
+        .get('modelpulse_probe_latency_seconds')!
+        .samples.filter((s) => s.labels.target === PRO)
+        .every((s) => s.value === 0),
+    ).toBe(true);
   });
 
   it('shows each target in exactly one state, the one /health reports', async () => {
@@ -145,13 +157,33 @@ describe('/metrics', () => {
   it('counts the alert outbox per channel and delivery status, with the age of the oldest mail still waiting', async () => {
     const clock = { now: START };
     let up = false;
-    const mailer: Notifier = { channel: 'email', send: async () => { if (!up) throw new Error('SMTP 421 try later'); return { deliveryId: 'm1', subject: 's', response: '250 ok' }; } };
+    const mailer: Notifier = {
+      channel: 'email',
+      send: async () => {
+        if (!up) throw new Error('SMTP 421 try later');
+        return { deliveryId: 'm1', subject: 's', response: '250 ok' };
+      },
+    };
     const config: ServiceConfig = { ...demoConfig(), dataDir: tempDir(), server: { port: 0, host: '127.0.0.1' } };
-    const service = track(await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, shutdownGraceMs: 200, demoHistory: false, notifiers: [mailer] }));
+    const service = track(
+      await startService(config, {
+        now: () => clock.now,
+        autoStart: false,
+        log: silentLogger,
+        random: () => 0.5,
+        shutdownGraceMs: 200,
+        demoHistory: false,
+        notifiers: [mailer],
+      }),
+    );
     const check = async () => {
       const families = await scrape(service);
       const rows = service.store.alerts.list(10_000);
-      const counted = Object.fromEntries(samplesOf(families, 'modelpulse_alert_outbox').filter((s) => s.labels.channel === 'email').map((s) => [s.labels.status, s.value]));
+      const counted = Object.fromEntries(
+        samplesOf(families, 'modelpulse_alert_outbox')
+          .filter((s) => s.labels.channel === 'email')
+          .map((s) => [s.labels.status, s.value]),
+      );
       expect(counted).toEqual(Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, rows.filter((r) => r.status === status).length])));
       const pending = rows.filter((r) => r.status === 'pending').map((r) => r.createdAt);
       const oldest = samplesOf(families, 'modelpulse_alert_outbox_oldest_pending_seconds').find((s) => s.labels.channel === 'email')?.value;
@@ -186,7 +218,12 @@ describe('/metrics', () => {
   it('keeps the series per target fixed however long it runs and however many incidents it sees (the README counts them)', async () => {
     const clock = { now: START };
     const service = await overloadedPro(tempDir(), clock);
-    const perTarget = (families: Awaited<ReturnType<typeof scrape>>) => [...families.values()].flatMap((f) => f.samples).filter((s) => s.labels.target === PRO).map((s) => `${s.name}${JSON.stringify(s.labels)}`).sort();
+    const perTarget = (families: Awaited<ReturnType<typeof scrape>>) =>
+      [...families.values()]
+        .flatMap((f) => f.samples)
+        .filter((s) => s.labels.target === PRO)
+        .map((s) => `${s.name}${JSON.stringify(s.labels)}`)
+        .sort();
     const first = perTarget(await scrape(service));
     // The README's figure: states, send, incident, probe clock, interval and budget, outcome classes, spend, the histogram.
     expect(first).toHaveLength(HEALTH_STATES.length + 5 + OUTCOME_CLASSES.length + 1 + LATENCY_BUCKETS_SECONDS.length + 3);

@@ -84,9 +84,7 @@ function resolve(ref: string): unknown {
 function refsIn(node: unknown, at = '#'): Array<{ at: string; ref: string }> {
   if (Array.isArray(node)) return node.flatMap((item, i) => refsIn(item, `${at}/${i}`));
   if (node === null || typeof node !== 'object') return [];
-  return Object.entries(node).flatMap(([key, value]) =>
-    key === '$ref' && typeof value === 'string' ? [{ at, ref: value }] : refsIn(value, `${at}/${key}`),
-  );
+  return Object.entries(node).flatMap(([key, value]) => (key === '$ref' && typeof value === 'string' ? [{ at, ref: value }] : refsIn(value, `${at}/${key}`)));
 }
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -137,13 +135,25 @@ function violations(value: unknown, schema: Schema, at = '$'): string[] {
     const properties = shaped<Record<string, Schema>>(schema.properties ?? {});
     for (const [key, property] of Object.entries(properties)) if (key in object) found.push(...violations(object[key], property, `${at}.${key}`));
   }
-  if (Array.isArray(value) && schema.items) value.forEach((item, i) => found.push(...violations(item, shaped<Schema>(schema.items), `${at}[${i}]`)));
+  if (Array.isArray(value) && schema.items) {
+    for (const [i, item] of value.entries()) found.push(...violations(item, shaped<Schema>(schema.items), `${at}[${i}]`));
+  }
   return found;
 }
 
 /** A value for each documented query parameter that the route should accept. */
 function exampleQuery(parameters: Parameter[], now: number): string {
-  const examples: Record<string, string> = { from: new Date(now - 3_600_000).toISOString(), to: String(now), step: '5m', target: TARGET, limit: '10', days: '7', offset: '540', hours: '24', lang: 'ko' };
+  const examples: Record<string, string> = {
+    from: new Date(now - 3_600_000).toISOString(),
+    to: String(now),
+    step: '5m',
+    target: TARGET,
+    limit: '10',
+    days: '7',
+    offset: '540',
+    hours: '24',
+    lang: 'ko',
+  };
   const query = new URLSearchParams();
   for (const p of parameters.filter((p) => p.in === 'query')) {
     const example = examples[p.name];
@@ -173,14 +183,25 @@ describe('the OpenAPI document', () => {
     const app = createApp({
       mode: 'demo',
       now: () => START,
-      data: { targets: [], latestOutcome: unused, status: unused, series: unused, incidents: unused, notifications: unused, acknowledgements: unused, hourOfWeek: unused },
+      data: {
+        targets: [],
+        latestOutcome: unused,
+        status: unused,
+        series: unused,
+        incidents: unused,
+        notifications: unused,
+        acknowledgements: unused,
+        hourOfWeek: unused,
+      },
       health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused, official: unused, quietWindow: unused },
       status: { sources: unused },
       liveness: unused,
       metrics: unused,
     });
     // Middleware (the access guard) registers as ALL /*; it is not a route.
-    const registered = app.routes.filter((route) => route.method !== 'ALL').map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}')}`);
+    const registered = app.routes
+      .filter((route) => route.method !== 'ALL')
+      .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}')}`);
     const documented = operations().map(({ method, path }) => `${method} ${path}`);
     expect(registered.length).toBeGreaterThanOrEqual(9);
     expect(documented.sort()).toEqual([...new Set(registered)].sort());
@@ -207,7 +228,10 @@ describe('the OpenAPI document', () => {
       const url = `${service.url}${path.replace('{target}', TARGET)}`;
       const response = await fetch(url, { method: method.toUpperCase() });
       const documented = operation.responses[String(response.status)];
-      expect(documented, `${method.toUpperCase()} ${path} answered ${response.status}; documented: ${Object.keys(operation.responses).join(', ')}`).toBeDefined();
+      expect(
+        documented,
+        `${method.toUpperCase()} ${path} answered ${response.status}; documented: ${Object.keys(operation.responses).join(', ')}`,
+      ).toBeDefined();
       const schema = documented?.content?.['application/json']?.schema;
       if (!schema) continue;
       expect(response.headers.get('content-type'), `${method.toUpperCase()} ${path}`).toMatch(/^application\/json/);
@@ -261,7 +285,9 @@ describe('the OpenAPI document', () => {
     }
     const response = await fetch(`${service.url}/health/${TARGET}`);
     expect(response.status).toBe(503);
-    const documented = shaped<{ headers?: Record<string, unknown>; content: Record<string, { schema: Schema }> }>(DOCUMENT.paths['/health/{target}']!.get!.responses['503']);
+    const documented = shaped<{ headers?: Record<string, unknown>; content: Record<string, { schema: Schema }> }>(
+      DOCUMENT.paths['/health/{target}']!.get!.responses['503'],
+    );
     expect(Object.keys(documented.headers ?? {})).toEqual(['Retry-After']);
     expect(violations(Number(response.headers.get('retry-after')), { type: 'integer' })).toEqual([]);
     expect(violations(await response.json(), documented.content['application/json']!.schema)).toEqual([]);

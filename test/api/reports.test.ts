@@ -75,11 +75,15 @@ describe('POST /api/reports: who may report', () => {
   });
 
   it('is reachable with an app token while the dashboard is password-protected, and that token opens nothing else', async () => {
-    const w = await world({ config: { server: { port: 0, host: '127.0.0.1', auth: { user: 'admin', password: 'dashboard-secret', apiToken: null, healthToken: null } } } });
+    const w = await world({
+      config: { server: { port: 0, host: '127.0.0.1', auth: { user: 'admin', password: 'dashboard-secret', apiToken: null, healthToken: null } } },
+    });
     expect((await w.post(APP1, { reports: [call(T0, 503)] })).status).toBe(200);
     const volume = await fetch(`${w.service.url}/api/reports`, { headers: { authorization: `Bearer ${APP1}` } });
     expect(volume.status).toBe(401);
-    const admin = await fetch(`${w.service.url}/api/reports`, { headers: { authorization: `Basic ${Buffer.from('admin:dashboard-secret').toString('base64')}` } });
+    const admin = await fetch(`${w.service.url}/api/reports`, {
+      headers: { authorization: `Basic ${Buffer.from('admin:dashboard-secret').toString('base64')}` },
+    });
     expect(admin.status).toBe(200);
     expect(((await admin.json()) as { total: number }).total).toBe(1);
   });
@@ -131,13 +135,28 @@ describe('POST /api/reports: validation', () => {
   it('takes a full batch of 1000, with ISO times, API statuses and outcome classes, classified as the probes classify', async () => {
     const w = await world();
     const reports = Array.from({ length: 1_000 }, (_, i) =>
-      i % 4 === 0 ? call(T0 - i, 503) : i % 4 === 1 ? call(new Date(T0 - i).toISOString(), 429, { apiStatus: 'RESOURCE_EXHAUSTED' }) : i % 4 === 2 ? call(T0 - i, null, { outcome: 'network' }) : call(T0 - i, 200),
+      i % 4 === 0
+        ? call(T0 - i, 503)
+        : i % 4 === 1
+          ? call(new Date(T0 - i).toISOString(), 429, { apiStatus: 'RESOURCE_EXHAUSTED' })
+          : i % 4 === 2
+            ? call(T0 - i, null, { outcome: 'network' })
+            : call(T0 - i, 200),
     );
     const response = await w.post(APP1, { reports });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ accepted: 1_000, duplicates: 0 });
-    const volume = (await (await fetch(`${w.service.url}/api/reports`)).json()) as { reports: Array<{ app: string; target: string; total: number; counts: Record<string, number> }> };
-    expect(volume.reports).toEqual([expect.objectContaining({ app: 'app1', target: 'pro', total: 1_000, counts: expect.objectContaining({ overloaded: 250, rate_limited: 250, network: 250, ok: 250 }) })]);
+    const volume = (await (await fetch(`${w.service.url}/api/reports`)).json()) as {
+      reports: Array<{ app: string; target: string; total: number; counts: Record<string, number> }>;
+    };
+    expect(volume.reports).toEqual([
+      expect.objectContaining({
+        app: 'app1',
+        target: 'pro',
+        total: 1_000,
+        counts: expect.objectContaining({ overloaded: 250, rate_limited: 250, network: 250, ok: 250 }),
+      }),
+    ]);
   });
 });
 
@@ -191,7 +210,12 @@ describe('POST /api/reports: idempotency, rate limit, durability', () => {
 
 describe('reports feed health', () => {
   /** Each app reports one real call every `gapMs`, for `ms`, while the service keeps probing. */
-  async function traffic(w: Awaited<ReturnType<typeof world>>, apps: Array<{ token: string; status: number; gapMs: number }>, ms: number, until?: () => Promise<boolean>): Promise<number | null> {
+  async function traffic(
+    w: Awaited<ReturnType<typeof world>>,
+    apps: Array<{ token: string; status: number; gapMs: number }>,
+    ms: number,
+    until?: () => Promise<boolean>,
+  ): Promise<number | null> {
     const start = w.clock.now;
     const next = apps.map(() => start);
     for (let elapsed = 0; elapsed < ms; elapsed += 1_000) {
@@ -212,14 +236,37 @@ describe('reports feed health', () => {
       const w = await world({ every });
       await runFor(w.service, w.clock, 20 * MINUTE);
       // Real calls were fine for a while: 21 s image generations, which are not slow against the 2 ms canaries.
-      await traffic(w, [{ token: APP1, status: 200, gapMs: 10_000 }, { token: APP2, status: 200, gapMs: 10_000 }], 10 * MINUTE);
+      await traffic(
+        w,
+        [
+          { token: APP1, status: 200, gapMs: 10_000 },
+          { token: APP2, status: 200, gapMs: 10_000 },
+        ],
+        10 * MINUTE,
+      );
       expect(await w.health()).toMatchObject({ status: 'healthy', advice: { send: true } });
-      const held = await traffic(w, [{ token: APP1, status: 503, gapMs: 10_000 }, { token: APP2, status: 503, gapMs: 10_000 }], 10 * MINUTE, async () => !(await w.health()).advice.send);
+      const held = await traffic(
+        w,
+        [
+          { token: APP1, status: 503, gapMs: 10_000 },
+          { token: APP2, status: 503, gapMs: 10_000 },
+        ],
+        10 * MINUTE,
+        async () => !(await w.health()).advice.send,
+      );
       expect(held, 'time from the first failing report to a hold').not.toBeNull();
       expect(held!).toBeLessThanOrEqual(60_000);
       expect(held!).toBeLessThan(every);
       // And it lets traffic through again once the apps' calls succeed.
-      const sent = await traffic(w, [{ token: APP1, status: 200, gapMs: 10_000 }, { token: APP2, status: 200, gapMs: 10_000 }], 30 * MINUTE, async () => (await w.health()).advice.send);
+      const sent = await traffic(
+        w,
+        [
+          { token: APP1, status: 200, gapMs: 10_000 },
+          { token: APP2, status: 200, gapMs: 10_000 },
+        ],
+        30 * MINUTE,
+        async () => (await w.health()).advice.send,
+      );
       expect(sent, 'time from the first good report to send again').not.toBeNull();
     });
   }
@@ -249,11 +296,16 @@ describe('reports feed health', () => {
     expect(unfair.worst).toBe('overloaded');
   }, 120_000);
 
-  it('never lets an app\'s own 429s, 4xx, network errors or timeouts move health, and stores them all', async () => {
+  it("never lets an app's own 429s, 4xx, network errors or timeouts move health, and stores them all", async () => {
     const w = await world();
     await runFor(w.service, w.clock, 20 * MINUTE);
     for (let s = 0; s < 5 * 60; s += 5) {
-      const reports = [call(w.clock.now - 2_000, 429), call(w.clock.now - 2_000, 401), call(w.clock.now - 2_000, null, { outcome: 'network' }), call(w.clock.now - 2_000, null, { outcome: 'timeout' })];
+      const reports = [
+        call(w.clock.now - 2_000, 429),
+        call(w.clock.now - 2_000, 401),
+        call(w.clock.now - 2_000, null, { outcome: 'network' }),
+        call(w.clock.now - 2_000, null, { outcome: 'timeout' }),
+      ];
       const answer = (await (await w.post(APP1, { reports })).json()) as { accepted: number; counted: number };
       expect(answer).toMatchObject({ accepted: 4, counted: 0 });
       await runFor(w.service, w.clock, 5_000);
@@ -264,7 +316,10 @@ describe('reports feed health', () => {
   it('stores a report of a call that started over 5 minutes ago but does not let it vote', async () => {
     const w = await world();
     await runFor(w.service, w.clock, 5 * MINUTE);
-    const late = (await (await w.post(APP1, { reports: [call(w.clock.now - 6 * MINUTE, 503), call(w.clock.now - 4 * MINUTE, 503)] })).json()) as { accepted: number; counted: number };
+    const late = (await (await w.post(APP1, { reports: [call(w.clock.now - 6 * MINUTE, 503), call(w.clock.now - 4 * MINUTE, 503)] })).json()) as {
+      accepted: number;
+      counted: number;
+    };
     expect(late).toEqual({ accepted: 2, duplicates: 0, counted: 1 });
   });
 
@@ -315,7 +370,11 @@ describe('reports and the advice clients act on', () => {
       const read = async () => {
         const reply = await fetch(`${w.service.url}/health/pro`);
         const body = (await reply.json()) as { advice: { send: boolean; retryAfterSeconds: number | null } };
-        return { send: body.advice.send, retryAfter: body.advice.retryAfterSeconds, maxAge: Number(/max-age=(\d+)/.exec(reply.headers.get('cache-control') ?? '')![1]) };
+        return {
+          send: body.advice.send,
+          retryAfter: body.advice.retryAfterSeconds,
+          maxAge: Number(/max-age=(\d+)/.exec(reply.headers.get('cache-control') ?? '')![1]),
+        };
       };
       const due = () => w.service.scheduler.status()[0]!.dueAt;
       const calm = await read();
@@ -337,7 +396,11 @@ describe('reports and the advice clients act on', () => {
     const maxAge = async () => {
       const reply = await fetch(`${w.service.url}/health/pro`);
       const body = (await reply.json()) as { advice: { send: boolean; retryAfterSeconds: number | null } };
-      return { send: body.advice.send, retryAfter: body.advice.retryAfterSeconds, maxAge: Number(/max-age=(\d+)/.exec(reply.headers.get('cache-control') ?? '')![1]) };
+      return {
+        send: body.advice.send,
+        retryAfter: body.advice.retryAfterSeconds,
+        maxAge: Number(/max-age=(\d+)/.exec(reply.headers.get('cache-control') ?? '')![1]),
+      };
     };
     // Without reports it could be kept until the next canary, minutes away.
     const calm: number[] = [];
@@ -365,7 +428,10 @@ describe('POST /api/reports: a report cannot end in the future', () => {
     await runFor(w.service, w.clock, 20 * MINUTE);
     const response = await w.post(APP1, { reports: [call(w.clock.now, 200, { latencyMs: 86_400_000 })] });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { problems: Array<{ field: string; message: string }> }).problems[0]).toMatchObject({ field: 'reports[0].latencyMs', message: expect.stringMatching(/would end more than 5 min from now/) });
+    expect(((await response.json()) as { problems: Array<{ field: string; message: string }> }).problems[0]).toMatchObject({
+      field: 'reports[0].latencyMs',
+      message: expect.stringMatching(/would end more than 5 min from now/),
+    });
     const health = (await (await fetch(`${w.service.url}/health/pro`)).json()) as { windows: { '24h': { samples: number } } };
     expect(health.windows['24h'].samples).toBeGreaterThanOrEqual(19);
   });

@@ -70,20 +70,31 @@ describe('secrets', () => {
     await runFor(service, clock, 2 * INTERVAL);
     simulator.clearForced();
     simulator.force({ kind: 'bad_key', delayMs: 0 });
-    await runUntil(service, clock, () => stateOf(service, 'secret-image') === 'down' && stateOf(service, 'secret-echo') === 'down', 'both targets down with a rejected key');
+    await runUntil(
+      service,
+      clock,
+      () => stateOf(service, 'secret-image') === 'down' && stateOf(service, 'secret-echo') === 'down',
+      'both targets down with a rejected key',
+    );
 
     const paths: string[] = [];
     for (const path of Object.keys(OPENAPI_DOCUMENT.paths)) {
       if (path.includes('{target}')) for (const id of ['secret-image', 'secret-echo', 'nope']) paths.push(path.replace('{target}', id));
       else paths.push(path);
     }
-    paths.push('/api/incidents?target=secret-echo', '/api/incidents?target=nope', '/api/incidents?limit=0', '/api/targets/secret-echo/series?step=often', '/nope');
+    paths.push(
+      '/api/incidents?target=secret-echo',
+      '/api/incidents?target=nope',
+      '/api/incidents?limit=0',
+      '/api/targets/secret-echo/series?step=often',
+      '/nope',
+    );
 
     let echoedText = '';
     for (const path of paths.filter((p) => p !== '/api/events')) {
       const reply = await get(service, path);
       expect(reply.text, `body of ${path}`).not.toContain(SECRET);
-      reply.headers.forEach((value, name) => expect(value, `header ${name} of ${path}`).not.toContain(SECRET));
+      for (const [name, value] of reply.headers) expect(value, `header ${name} of ${path}`).not.toContain(SECRET);
       echoedText += reply.text;
     }
     // The event stream never ends: its first events are read, then it is let go.

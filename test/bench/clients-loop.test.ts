@@ -30,7 +30,10 @@ describe('the clients benchmark loop on a virtual clock', () => {
     const seen: string[] = [];
     actors(loop, 2, async (i) => {
       if (i === 0) {
-        const answer = await loop.io(async () => (await realDelay(30), 'answer'));
+        const answer = await loop.io(async () => {
+          await realDelay(30);
+          return 'answer';
+        });
         seen.push(`io ${answer} @${loop.now()}`);
         await Promise.resolve();
         await loop.io(async () => realDelay(10));
@@ -52,7 +55,10 @@ describe('the clients benchmark loop on a virtual clock', () => {
     const loop = new VirtualLoop({ now: 0 }, 1);
     const seen: string[] = [];
     actors(loop, 1, async () => {
-      void loop.io(async () => (await realDelay(30), seen.push(`report landed @${loop.now()}`)));
+      void loop.io(async () => {
+        await realDelay(30);
+        seen.push(`report landed @${loop.now()}`);
+      });
       await loop.sleep(1_000);
       seen.push(`next call @${loop.now()}`);
     });

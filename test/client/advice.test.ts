@@ -75,11 +75,18 @@ describe('createGuardedFetch while held', () => {
 });
 
 describe('createGuardedFetch routing to the alternative', () => {
-  const flashRoute = { flash: (input: Parameters<typeof fetch>[0], init?: RequestInit): [string, RequestInit | undefined] => [`${String(input)}?via=flash`, init] };
+  const flashRoute = {
+    flash: (input: Parameters<typeof fetch>[0], init?: RequestInit): [string, RequestInit | undefined] => [`${String(input)}?via=flash`, init],
+  };
 
   // The alternative's deadline shorter and longer than the held target's.
-  it.each([{ pro: 180, flash: 20 }, { pro: 60, flash: 300 }])('applies the alternative’s own deadline ($flash s, not $pro s) and asks about it once while fresh', async (deadline) => {
-    const mp = await modelpulse((_n, target) => (target === 'flash' ? { ...SEND, timeoutSeconds: deadline.flash } : { ...HOLD, timeoutSeconds: deadline.pro, alternative: 'flash', admitProbability: 0 }));
+  it.each([
+    { pro: 180, flash: 20 },
+    { pro: 60, flash: 300 },
+  ])('applies the alternative’s own deadline ($flash s, not $pro s) and asks about it once while fresh', async (deadline) => {
+    const mp = await modelpulse((_n, target) =>
+      target === 'flash' ? { ...SEND, timeoutSeconds: deadline.flash } : { ...HOLD, timeoutSeconds: deadline.pro, alternative: 'flash', admitProbability: 0 },
+    );
     const up = await model((n) => (n === 1 ? { status: 200 } : 'hang'));
     const t = clock();
     const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', reportToken: TOKEN, now: t.now, sleep: t.sleep, alternatives: flashRoute });
@@ -93,15 +100,24 @@ describe('createGuardedFetch routing to the alternative', () => {
     expect(up.seen.map((s) => s.path)).toEqual(['/x?via=flash', '/x?via=flash']);
     expect(mp.asks()).toEqual(['/health/pro', '/health/flash']);
     await guarded.flushReports();
-    expect(mp.reports).toEqual([expect.objectContaining({ target: 'flash', status: 200 }), expect.objectContaining({ target: 'flash', outcome: 'timeout', latencyMs: deadline.flash * 1_000 })]);
+    expect(mp.reports).toEqual([
+      expect.objectContaining({ target: 'flash', status: 200 }),
+      expect.objectContaining({ target: 'flash', outcome: 'timeout', latencyMs: deadline.flash * 1_000 }),
+    ]);
   });
 
   it('routes there when modelpulse cannot say about the alternative (fail open), but not when it says hold there too', async () => {
-    for (const [flash, routed] of [[SEND, true], [null, true], [{ ...HOLD, retryAfterSeconds: 10 }, false]] as const) {
+    for (const [flash, routed] of [
+      [SEND, true],
+      [null, true],
+      [{ ...HOLD, retryAfterSeconds: 10 }, false],
+    ] as const) {
       const mp = await modelpulse((_n, target) => (target === 'flash' ? flash : { ...HOLD, alternative: 'flash', admitProbability: 0 }));
       const up = await model(() => ({ status: 200 }));
       const t = clock();
-      const call = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxWaitMs: 0, now: t.now, sleep: t.sleep, alternatives: flashRoute })(`${up.url}/x`);
+      const call = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxWaitMs: 0, now: t.now, sleep: t.sleep, alternatives: flashRoute })(
+        `${up.url}/x`,
+      );
       if (routed) expect((await call).status).toBe(200);
       else await expect(call).rejects.toThrow(/hold pro \(retry after 30 s\): flash is held too/);
       expect(up.seen.map((s) => s.path)).toEqual(routed ? ['/x?via=flash'] : []);
@@ -113,11 +129,21 @@ describe('createGuardedFetch routing to the alternative', () => {
     const up = await model(() => ({ status: 200 }));
     const t = clock();
     const rolls = [0.9, 0.01];
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep, random: () => rolls.shift() ?? 0.9, alternatives: flashRoute });
+    const guarded = createGuardedFetch({
+      modelpulseUrl: mp.url,
+      target: 'pro',
+      now: t.now,
+      sleep: t.sleep,
+      random: () => rolls.shift() ?? 0.9,
+      alternatives: flashRoute,
+    });
     expect((await guarded(`${up.url}/x`)).status).toBe(200);
     expect(t.slept).toEqual([30_000]);
     expect(up.seen.map((s) => s.path)).toEqual(['/x']);
-    const error = await guarded(`${up.url}/x`).then(() => null, (e: unknown) => e);
+    const error = await guarded(`${up.url}/x`).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ModelPulseHoldError);
     expect(t.slept).toEqual([30_000, 30_000, 30_000]);
     expect(up.seen).toHaveLength(1);

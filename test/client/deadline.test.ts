@@ -8,24 +8,27 @@ const TOKEN = 'app1-report-token-0123456789';
 
 describe("the advised deadline runs on the guarded fetch's clock", () => {
   // An instant of an advised timeout, a short image deadline, and Pro's 180 s default.
-  it.each([0.2, 20, 180])('cuts a call that reaches an advised %d s: a TimeoutError, not retried, reported as a timeout with its latency', async (timeoutSeconds) => {
-    const mp = await modelpulse(() => ({ ...SEND, timeoutSeconds }));
-    const up = await model(() => 'hang');
-    const t = clock();
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', reportToken: TOKEN, now: t.now, sleep: t.sleep });
-    const call = guarded(`${up.url}/x`, { method: 'POST', body: '{}' });
-    await eventually(() => up.seen.length === 1);
-    t.advance(timeoutSeconds * 1_000 - 1);
-    expect(await standing(call)).toBe('pending');
-    t.advance(1);
-    const outcome = await standing(call);
-    expect(outcome).toEqual({ error: expect.objectContaining({ name: 'TimeoutError' }) });
-    expect(up.seen).toHaveLength(1);
-    expect(t.slept).toEqual([]);
-    expect(t.pending()).toBe(0);
-    await guarded.flushReports();
-    expect(mp.reports).toEqual([expect.objectContaining({ target: 'pro', status: null, outcome: 'timeout', latencyMs: timeoutSeconds * 1_000 })]);
-  });
+  it.each([0.2, 20, 180])(
+    'cuts a call that reaches an advised %d s: a TimeoutError, not retried, reported as a timeout with its latency',
+    async (timeoutSeconds) => {
+      const mp = await modelpulse(() => ({ ...SEND, timeoutSeconds }));
+      const up = await model(() => 'hang');
+      const t = clock();
+      const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', reportToken: TOKEN, now: t.now, sleep: t.sleep });
+      const call = guarded(`${up.url}/x`, { method: 'POST', body: '{}' });
+      await eventually(() => up.seen.length === 1);
+      t.advance(timeoutSeconds * 1_000 - 1);
+      expect(await standing(call)).toBe('pending');
+      t.advance(1);
+      const outcome = await standing(call);
+      expect(outcome).toEqual({ error: expect.objectContaining({ name: 'TimeoutError' }) });
+      expect(up.seen).toHaveLength(1);
+      expect(t.slept).toEqual([]);
+      expect(t.pending()).toBe(0);
+      await guarded.flushReports();
+      expect(mp.reports).toEqual([expect.objectContaining({ target: 'pro', status: null, outcome: 'timeout', latencyMs: timeoutSeconds * 1_000 })]);
+    },
+  );
 
   it('covers the body too: an answer whose body stalls after the headers is cut at the deadline', async () => {
     const mp = await modelpulse(() => ({ ...SEND, timeoutSeconds: 30 }));

@@ -23,7 +23,13 @@ export async function serve(handle: (req: IncomingMessage, res: ServerResponse, 
     handle(req, res, seen.length);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
@@ -77,7 +83,14 @@ export function model(reply: (n: number) => Reply) {
 
 export const overloaded = (retryDelay?: string) => ({
   status: 503,
-  body: { error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE', ...(retryDelay ? { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }] } : {}) } },
+  body: {
+    error: {
+      code: 503,
+      message: 'The model is overloaded. Please try again later.',
+      status: 'UNAVAILABLE',
+      ...(retryDelay ? { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }] } : {}),
+    },
+  },
 });
 
 export const T0 = Date.parse('2026-11-20T12:00:00Z');
@@ -108,8 +121,17 @@ export function clock(c = { now: T0 }) {
     }
     return new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
-      const timer = { at: c.now + ms, fire: () => { signal.removeEventListener('abort', cancel); resolve(); } };
-      const cancel = () => { timers.delete(timer); reject(signal.reason); };
+      const timer = {
+        at: c.now + ms,
+        fire: () => {
+          signal.removeEventListener('abort', cancel);
+          resolve();
+        },
+      };
+      const cancel = () => {
+        timers.delete(timer);
+        reject(signal.reason);
+      };
       signal.addEventListener('abort', cancel, { once: true });
       timers.add(timer);
     });
@@ -131,7 +153,13 @@ export async function standing<T>(promise: Promise<T>, withinMs = 300): Promise<
   let timer: ReturnType<typeof setTimeout> | undefined;
   const pending = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), withinMs)));
   try {
-    return await Promise.race([promise.then((value) => ({ value }), (error: unknown) => ({ error })), pending]);
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      pending,
+    ]);
   } finally {
     clearTimeout(timer);
   }

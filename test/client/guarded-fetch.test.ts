@@ -52,7 +52,8 @@ describe('createGuardedFetch while modelpulse says hold', () => {
     const mp = await modelpulse((_n, target) => (target === 'flash' ? SEND : { ...HOLD, alternative: 'flash' }));
     const up = await model(() => ({ status: 200 }));
     const guarded = createGuardedFetch({
-      modelpulseUrl: mp.url, target: 'pro',
+      modelpulseUrl: mp.url,
+      target: 'pro',
       alternatives: { flash: (input, init) => [String(input).replace('gemini-3-pro-image-preview', 'gemini-2.5-flash-image'), init] },
     });
     expect((await guarded(`${up.url}/v1beta/models/gemini-3-pro-image-preview:generateContent`, { method: 'POST', body: '{}' })).status).toBe(200);
@@ -71,13 +72,19 @@ describe('createGuardedFetch while modelpulse says hold', () => {
   });
 
   // maxWaitMs at its default and an edge: no wait at all.
-  for (const [maxWaitMs, sleeps] of [[60_000, [30_000, 30_000]], [0, []]] as const) {
+  for (const [maxWaitMs, sleeps] of [
+    [60_000, [30_000, 30_000]],
+    [0, []],
+  ] as const) {
     it(`rejects with ModelPulseHoldError and its retry time when the wait runs out (maxWaitMs ${maxWaitMs}), never calling the model`, async () => {
       const mp = await modelpulse(() => HOLD);
       const up = await model(() => ({ status: 200 }));
       const t = clock();
       const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxWaitMs, now: t.now, sleep: t.sleep, random: () => 0.9 });
-      const error = await guarded(`${up.url}/x`).then(() => null, (e: unknown) => e);
+      const error = await guarded(`${up.url}/x`).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ModelPulseHoldError);
       expect(error).toMatchObject({ target: 'pro', retryAfterSeconds: 30 });
       expect(t.slept).toEqual(sleeps);
@@ -102,7 +109,10 @@ describe('createGuardedFetch calling the model', () => {
     const mp = await modelpulse(() => SEND);
     const up = await model((n) => (n === 1 ? overloaded('7s') : n === 2 ? { status: 429, headers: { 'retry-after': '3' } } : { status: 200 }));
     const t = clock();
-    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(`${up.url}/x`, { method: 'POST', body: '{"contents":[]}' });
+    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(`${up.url}/x`, {
+      method: 'POST',
+      body: '{"contents":[]}',
+    });
     expect(response.status).toBe(200);
     expect(t.slept).toEqual([7_000, 3_000]);
     expect(up.seen).toHaveLength(3);
@@ -112,7 +122,9 @@ describe('createGuardedFetch calling the model', () => {
     const mp = await modelpulse(() => SEND);
     const up = await model(() => overloaded());
     const t = clock();
-    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 4, now: t.now, sleep: t.sleep, random: () => 0.5 })(`${up.url}/x`);
+    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 4, now: t.now, sleep: t.sleep, random: () => 0.5 })(
+      `${up.url}/x`,
+    );
     expect(response.status).toBe(503);
     expect(up.seen).toHaveLength(4);
     expect(t.slept).toEqual([500, 1_000, 2_000]);
@@ -141,30 +153,46 @@ describe('createGuardedFetch calling the model', () => {
     { share: '35 %', every: 3, tokenRatio: undefined, returned503: 'no' },
     { share: '50 %', every: 2, tokenRatio: undefined, returned503: 'no' },
     { share: '15 %', every: 7, tokenRatio: 0.1, returned503: 'some' },
-  ] as const)('at a steady $share 503 share the budget (tokenRatio $tokenRatio) hands the app $returned503 503s out of 200 calls', async ({ every, tokenRatio, returned503 }) => {
-    const mp = await modelpulse(() => SEND);
-    const up = await model((n) => (n % every === 0 ? overloaded() : { status: 200 }));
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', sleep: clock().sleep, ...(tokenRatio ? { retryThrottling: { tokenRatio } } : {}) });
-    let failed = 0;
-    for (let i = 0; i < 200; i++) if ((await guarded(`${up.url}/x`)).status === 503) failed++;
-    if (returned503 === 'no') expect(failed).toBe(0);
-    // gRPC's usual ratio stops retrying once more than about 9 % of attempts fail.
-    else expect(failed).toBeGreaterThan(10);
-  });
+  ] as const)(
+    'at a steady $share 503 share the budget (tokenRatio $tokenRatio) hands the app $returned503 503s out of 200 calls',
+    async ({ every, tokenRatio, returned503 }) => {
+      const mp = await modelpulse(() => SEND);
+      const up = await model((n) => (n % every === 0 ? overloaded() : { status: 200 }));
+      const guarded = createGuardedFetch({
+        modelpulseUrl: mp.url,
+        target: 'pro',
+        sleep: clock().sleep,
+        ...(tokenRatio ? { retryThrottling: { tokenRatio } } : {}),
+      });
+      let failed = 0;
+      for (let i = 0; i < 200; i++) if ((await guarded(`${up.url}/x`)).status === 503) failed++;
+      if (returned503 === 'no') expect(failed).toBe(0);
+      // gRPC's usual ratio stops retrying once more than about 9 % of attempts fail.
+      else expect(failed).toBeGreaterThan(10);
+    },
+  );
 
   it.each([{ maxTokens: 0 }, { tokenRatio: -1 }, { tokenRatio: Number.NaN }])('refuses a retry budget of %o, naming the field', (retryThrottling) => {
-    expect(() => createGuardedFetch({ modelpulseUrl: 'http://127.0.0.1:9', target: 'pro', retryThrottling })).toThrow(/retryThrottling\.(maxTokens|tokenRatio) must be a number above 0/);
+    expect(() => createGuardedFetch({ modelpulseUrl: 'http://127.0.0.1:9', target: 'pro', retryThrottling })).toThrow(
+      /retryThrottling\.(maxTokens|tokenRatio) must be a number above 0/,
+    );
   });
 
   it("applies the advised timeout as the call's deadline on real time by default (not retried), and a shorter signal of the caller wins", async () => {
     const mp = await modelpulse(() => ({ ...SEND, timeoutSeconds: 0.2 }));
     const up = await model(() => 'hang');
     const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 2 });
-    const timedOut = await guarded(`${up.url}/x`).then(() => null, (e: unknown) => e as Error);
+    const timedOut = await guarded(`${up.url}/x`).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(timedOut?.name).toBe('TimeoutError');
     expect(up.seen).toHaveLength(1);
     const callerAbort = new AbortController();
-    const call = guarded(`${up.url}/x`, { signal: callerAbort.signal }).then(() => null, (e: unknown) => e as Error);
+    const call = guarded(`${up.url}/x`, { signal: callerAbort.signal }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     callerAbort.abort();
     expect((await call)?.name).toBe('AbortError');
@@ -175,7 +203,10 @@ describe('createGuardedFetch calling the model', () => {
     const mp = await serve(() => {});
     const up = await model(() => ({ status: 200 }));
     const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro' });
-    const error = await guarded(`${up.url}/x`, { signal: AbortSignal.timeout(100) }).then(() => null, (e: unknown) => e as Error);
+    const error = await guarded(`${up.url}/x`, { signal: AbortSignal.timeout(100) }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(error?.name).toBe('TimeoutError');
     expect(up.seen).toHaveLength(0);
   });
@@ -197,19 +228,34 @@ describe('createGuardedFetch calling the model', () => {
     const up = await model(() => overloaded());
     const t = clock();
     const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep });
-    const stream = new ReadableStream({ start(controller) { controller.enqueue(new TextEncoder().encode('{"contents":[]}')); controller.close(); } });
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"contents":[]}'));
+        controller.close();
+      },
+    });
     const response = await guarded(`${up.url}/x`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
     expect(response.status).toBe(503);
     expect(up.seen).toHaveLength(1);
-    const bad = await guarded('not a url').then(() => null, (e: unknown) => e as Error);
+    const bad = await guarded('not a url').then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(bad).toBeInstanceOf(TypeError);
     expect(t.slept).toEqual([]);
   });
 
   it("fails open on advice it cannot act on (a wrong token's 401, an unknown target, a malformed body)", async () => {
     const up = await model(() => ({ status: 200 }));
-    for (const answer of [{ status: 401, body: { error: 'unauthorized' } }, { status: 404, body: { error: 'unknown target' } }, { status: 200, body: { advice: { send: false } } }]) {
-      const mp = await serve((_req, res) => { res.writeHead(answer.status, { 'content-type': 'application/json' }); res.end(JSON.stringify(answer.body)); });
+    for (const answer of [
+      { status: 401, body: { error: 'unauthorized' } },
+      { status: 404, body: { error: 'unknown target' } },
+      { status: 200, body: { advice: { send: false } } },
+    ]) {
+      const mp = await serve((_req, res) => {
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer.body));
+      });
       expect((await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxWaitMs: 0 })(`${up.url}/x`)).status).toBe(200);
     }
   });
@@ -236,10 +282,14 @@ describe('createGuardedFetch against a real modelpulse and the simulated Gemini 
   it('a plain Gemini generateContent call goes through while healthy, and is held once the model overloads', async () => {
     const T0 = Date.parse('2026-11-20T12:00:00Z');
     const c = { now: T0 };
-    const trace = parseTrace({ loop: false, latencyScale: 0.0001, segments: [
-      { start: '0s', duration: '10m', latency: { median: '20s', p95: '35s' } },
-      { start: '10m', duration: '60m', p503: 0.95, latency: { median: '60s', p95: '100s' } },
-    ] });
+    const trace = parseTrace({
+      loop: false,
+      latencyScale: 0.0001,
+      segments: [
+        { start: '0s', duration: '10m', latency: { median: '20s', p95: '35s' } },
+        { start: '10m', duration: '60m', p503: 0.95, latency: { median: '60s', p95: '100s' } },
+      ],
+    });
     const simulator = await startSimulator({ trace, now: () => c.now, random: () => 0.37 });
     closers.push(() => simulator.close());
     const target = simulatedTarget('pro', simulator.url, { every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' });
@@ -263,7 +313,12 @@ describe('createGuardedFetch against a real modelpulse and the simulated Gemini 
     expect(healthy.status).toBe(200);
     expect(((await healthy.json()) as { candidates?: unknown[] }).candidates?.length).toBeGreaterThan(0);
     await runTo(20);
-    const held = await call(createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', maxWaitMs: 0, now: () => c.now, sleep: clock(c).sleep, random: () => 0.99 })).then(() => null, (e: unknown) => e);
+    const held = await call(
+      createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', maxWaitMs: 0, now: () => c.now, sleep: clock(c).sleep, random: () => 0.99 }),
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(held).toBeInstanceOf(ModelPulseHoldError);
     expect((held as ModelPulseHoldError).retryAfterSeconds).toBeGreaterThan(0);
   }, 60_000);
@@ -275,18 +330,36 @@ describe('createGuardedFetch reports every call when given a report token', () =
   it('reports each attempt, retries included, to a real modelpulse, which stores them under the app and target', async () => {
     const T0 = Date.parse('2026-11-20T12:00:00Z');
     const c = { now: T0 };
-    const simulator = await startSimulator({ trace: parseTrace({ loop: true, latencyScale: 0.0001, segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }] }), now: () => c.now, random: () => 0.5 });
+    const simulator = await startSimulator({
+      trace: parseTrace({ loop: true, latencyScale: 0.0001, segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }] }),
+      now: () => c.now,
+      random: () => 0.5,
+    });
     closers.push(() => simulator.close());
     const target = simulatedTarget('pro', simulator.url, { every: 60_000, timeout: 180_000 });
-    const service = await startTestService({ ...fileConfig(tempDir(), [target]), reports: { tokens: [{ id: 'app1', token: TOKEN }], perMinute: 6_000, votesPerMinute: 6 } }, c);
+    const service = await startTestService(
+      { ...fileConfig(tempDir(), [target]), reports: { tokens: [{ id: 'app1', token: TOKEN }], perMinute: 6_000, votesPerMinute: 6 } },
+      c,
+    );
     closers.push(() => service.close());
     const upstream = await model((n) => (n <= 2 ? { status: 503, body: overloaded() } : { status: 200 }));
-    const guarded = createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', reportToken: TOKEN, now: () => c.now, sleep: clock(c).sleep, random: () => 0 });
+    const guarded = createGuardedFetch({
+      modelpulseUrl: service.url,
+      target: 'pro',
+      reportToken: TOKEN,
+      now: () => c.now,
+      sleep: clock(c).sleep,
+      random: () => 0,
+    });
     const response = await guarded(`${upstream.url}/generate`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(200);
     await guarded.flushReports();
-    const volume = (await (await fetch(`${service.url}/api/reports`)).json()) as { reports: Array<{ app: string; target: string; total: number; counts: Record<string, number> }> };
-    expect(volume.reports).toEqual([expect.objectContaining({ app: 'app1', target: 'pro', total: 3, counts: expect.objectContaining({ overloaded: 2, ok: 1 }) })]);
+    const volume = (await (await fetch(`${service.url}/api/reports`)).json()) as {
+      reports: Array<{ app: string; target: string; total: number; counts: Record<string, number> }>;
+    };
+    expect(volume.reports).toEqual([
+      expect.objectContaining({ app: 'app1', target: 'pro', total: 3, counts: expect.objectContaining({ overloaded: 2, ok: 1 }) }),
+    ]);
   });
 
   it('resends a batch modelpulse could not take with the same request ids, drops one it refuses for good, and never delays the call', async () => {
@@ -347,7 +420,10 @@ describe('createGuardedFetch reports every call when given a report token', () =
     await guarded.flushReports();
     pro = { ...SEND, timeoutSeconds: 30 };
     t.advance(2_000);
-    const cut = guarded(`${upstream.url}/y`).then(() => null, (e: unknown) => e as Error);
+    const cut = guarded(`${upstream.url}/y`).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     await eventually(() => upstream.seen.length === 2);
     t.advance(30_000);
     expect((await cut)?.name).toBe('TimeoutError');

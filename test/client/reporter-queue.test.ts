@@ -26,7 +26,7 @@ describe('client Reporter', () => {
     // Three image calls in parallel that end together (a burst), then the app goes quiet.
     const calls = [guarded('http://model/a'), guarded('http://model/b'), guarded('http://model/c')];
     while (upstreamGates.length < 3) await new Promise((r) => setTimeout(r, 5));
-    upstreamGates.forEach((open) => open());
+    for (const open of upstreamGates) open();
     await Promise.all(calls);
     release();
     await new Promise((r) => setTimeout(r, 50));

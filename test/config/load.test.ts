@@ -13,7 +13,6 @@ const FAKE_KEY = 'AIzaSyFAKE0modelpulse0LEAK0CANARY000000';
 /** YAML written one line per argument, so a test's expected line numbers can be read off the call. */
 const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 
-
 const parse = (text: string, env: Record<string, string> = {}) => parseConfigText(text, 'modelpulse.yaml', env);
 
 const TWO_TARGETS = yaml(
@@ -49,7 +48,10 @@ describe('config file defaults', () => {
 
   it('points each provider at its public base URL unless one is given, without a trailing slash', () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'modelpulse.yaml'), `${TWO_TARGETS}${yaml('  - id: own-relay', '    provider: openai-compatible', '    model: m', '    apiKeyEnv: RELAY_KEY', '    baseUrl: http://127.0.0.1:8787/v1/')}`);
+    writeFileSync(
+      join(dir, 'modelpulse.yaml'),
+      `${TWO_TARGETS}${yaml('  - id: own-relay', '    provider: openai-compatible', '    model: m', '    apiKeyEnv: RELAY_KEY', '    baseUrl: http://127.0.0.1:8787/v1/')}`,
+    );
     const config = loadConfig({ GEMINI_API_KEY: 'k1', RELAY_KEY: 'k2' }, dir);
 
     expect(config.targets.map((t) => [t.id, t.baseUrl])).toEqual([
@@ -261,7 +263,11 @@ describe('environment overrides', () => {
   });
 
   it('applies the overrides in demo and Gemini-defaults modes too', () => {
-    expect(loadConfig({ PORT: '4000', MODELPULSE_DATA_DIR: '/tmp/demo' }, tempDir())).toMatchObject({ mode: 'demo', server: { port: 4000 }, dataDir: '/tmp/demo' });
+    expect(loadConfig({ PORT: '4000', MODELPULSE_DATA_DIR: '/tmp/demo' }, tempDir())).toMatchObject({
+      mode: 'demo',
+      server: { port: 4000 },
+      dataDir: '/tmp/demo',
+    });
     expect(loadConfig({ GEMINI_API_KEY: 'k1', PORT: '4001' }, tempDir())).toMatchObject({ mode: 'gemini-defaults', server: { port: 4001 } });
   });
 
@@ -278,8 +284,12 @@ describe('environment overrides', () => {
   it.each(['Europe West', 'eu_west', '-eu', ''])('rejects the region %j, naming the field', (region) => {
     const dir = tempDir();
     writeFileSync(join(dir, 'modelpulse.yaml'), yaml('server:', `  region: ${JSON.stringify(region)}`, TWO_TARGETS));
-    expect(configError(() => loadConfig({ GEMINI_API_KEY: 'k1', RELAY_KEY: 'k2' }, dir))).toMatch(/server\.region: expected a region name of lowercase letters, digits and hyphens/);
-    expect(configError(() => loadConfig({ MODELPULSE_REGION: region }, tempDir()))).toBe(`MODELPULSE_REGION: expected a region name of lowercase letters, digits and hyphens, like "europe-west4", got ${JSON.stringify(region)}`);
+    expect(configError(() => loadConfig({ GEMINI_API_KEY: 'k1', RELAY_KEY: 'k2' }, dir))).toMatch(
+      /server\.region: expected a region name of lowercase letters, digits and hyphens/,
+    );
+    expect(configError(() => loadConfig({ MODELPULSE_REGION: region }, tempDir()))).toBe(
+      `MODELPULSE_REGION: expected a region name of lowercase letters, digits and hyphens, like "europe-west4", got ${JSON.stringify(region)}`,
+    );
   });
 
   it('takes alerts.language en or ko (English when unset), and names the field for another', () => {
@@ -290,7 +300,9 @@ describe('environment overrides', () => {
 
   it('takes alerts.timeZone as an IANA zone, and names the field for one that is not', () => {
     expect(parse(yaml('alerts:', '  timeZone: Asia/Seoul', TWO_TARGETS)).alerts.timeZone).toBe('Asia/Seoul');
-    expect(configError(() => parse(yaml('alerts:', '  timeZone: KST+9', TWO_TARGETS)))).toMatch(/^modelpulse\.yaml: alerts\.timeZone: expected an IANA time zone name, like "Asia\/Seoul"/);
+    expect(configError(() => parse(yaml('alerts:', '  timeZone: KST+9', TWO_TARGETS)))).toMatch(
+      /^modelpulse\.yaml: alerts\.timeZone: expected an IANA time zone name, like "Asia\/Seoul"/,
+    );
   });
 
   it.each(['http', '70000', '-1', '80.5'])('rejects PORT=%s, naming PORT and the value', (port) => {
@@ -317,7 +329,14 @@ describe('the API key stays out of error messages', () => {
   });
 
   it('when a second target lacks its key', () => {
-    const message = loadError([...target, '    apiKeyEnv: GEMINI_API_KEY', '  - id: relay', '    provider: openai-compatible', '    model: m', '    apiKeyEnv: RELAY_KEY']);
+    const message = loadError([
+      ...target,
+      '    apiKeyEnv: GEMINI_API_KEY',
+      '  - id: relay',
+      '    provider: openai-compatible',
+      '    model: m',
+      '    apiKeyEnv: RELAY_KEY',
+    ]);
 
     expect(message).toContain('RELAY_KEY');
     expect(message).not.toContain(FAKE_KEY);
@@ -368,7 +387,9 @@ describe('report tokens', () => {
 
   it('names the field when a token variable is unset, too short, or shared by two apps, and never quotes the token', () => {
     const two = withReports('  tokens:', '    - id: app1', '      tokenEnv: APP1_TOKEN', '    - id: app2', '      tokenEnv: APP2_TOKEN');
-    expect(configError(() => load(two, { APP1_TOKEN: TOKEN }))).toBe('modelpulse.yaml: reports.tokens[1].tokenEnv: environment variable APP2_TOKEN is not set (app "app2" reports with that token)');
+    expect(configError(() => load(two, { APP1_TOKEN: TOKEN }))).toBe(
+      'modelpulse.yaml: reports.tokens[1].tokenEnv: environment variable APP2_TOKEN is not set (app "app2" reports with that token)',
+    );
     const short = configError(() => load(two, { APP1_TOKEN: TOKEN, APP2_TOKEN: 'short-secret' }));
     expect(short).toMatch(/reports\.tokens\[1\]\.tokenEnv: expected a token of at least 16 characters in APP2_TOKEN/);
     expect(short).not.toContain('short-secret');
@@ -394,9 +415,20 @@ describe('probe budgets', () => {
   const tempDir = useTempDir();
   it('refuses a budget for a model it has no price for, naming the field, and takes one with a price set', () => {
     const dir = tempDir();
-    const target = (...extra: string[]) => yaml('targets:', '  - id: relay', '    provider: openai-compatible', '    model: some-new-model', '    apiKeyEnv: K', '    probe: { budgetPerDay: 1 }', ...extra);
+    const target = (...extra: string[]) =>
+      yaml(
+        'targets:',
+        '  - id: relay',
+        '    provider: openai-compatible',
+        '    model: some-new-model',
+        '    apiKeyEnv: K',
+        '    probe: { budgetPerDay: 1 }',
+        ...extra,
+      );
     writeFileSync(join(dir, 'modelpulse.yaml'), target());
-    expect(configError(() => loadConfig({ K: 'k' }, dir))).toMatch(/targets\[0\]\.probe\.budgetPerDay: modelpulse has no price for model "some-new-model".*set targets\[0\]\.price/);
+    expect(configError(() => loadConfig({ K: 'k' }, dir))).toMatch(
+      /targets\[0\]\.probe\.budgetPerDay: modelpulse has no price for model "some-new-model".*set targets\[0\]\.price/,
+    );
     writeFileSync(join(dir, 'modelpulse.yaml'), target('    price: { inputPerMTokens: 1, textOutputPerMTokens: 4 }'));
     expect(loadConfig({ K: 'k' }, dir).targets[0]!.probe.budgetPerDay).toBe(1);
   });

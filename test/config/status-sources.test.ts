@@ -31,7 +31,6 @@ const FILE = 'modelpulse.yaml: ';
 const parse = (text: string) => parseConfigText(text, 'modelpulse.yaml', ENV);
 const errorIn = (text: string) => configError(() => parse(text));
 
-
 describe('status sources in the config file', () => {
   const tempDir = useTempDir();
 
@@ -49,12 +48,7 @@ describe('status sources in the config file', () => {
   });
 
   it('fills the documented defaults: every 5 min, 20 s timeout, 32 MiB cap, the whole page', () => {
-    const config = load(
-      'statusSources:',
-      '  - id: provider-page',
-      '    kind: statuspage',
-      '    url: https://status.example.com/api/v2/summary.json',
-    );
+    const config = load('statusSources:', '  - id: provider-page', '    kind: statuspage', '    url: https://status.example.com/api/v2/summary.json');
 
     expect(config.statusSources).toEqual([
       {
@@ -134,7 +128,7 @@ describe('status source errors name the field, the line and what was expected', 
 
   const notHttp = ['ftp://status.example.com/feed.rss', 'status.example.com/feed.rss', 'file:///etc/passwd'];
   it.each(notHttp)('rejects the URL %s: only http(s) pages are polled', (url) => {
-    expect(errorIn(oneSource('feed', url))).toBe(FILE + 'statusSources[0].url: expected an http(s) URL (line 13)');
+    expect(errorIn(oneSource('feed', url))).toBe(`${FILE}statusSources[0].url: expected an http(s) URL (line 13)`);
   });
 
   it('refuses a URL carrying a user name or password, which would be logged and shown, and never repeats it', () => {
@@ -144,7 +138,10 @@ describe('status source errors name the field, the line and what was expected', 
     expect(message).not.toContain('tok-SECRET-4242');
   });
 
-  it.each([['components', 'statuspage'], ['products', 'google-cloud']])('rejects a blank entry in %s, which would match nothing', (field, kind) => {
+  it.each([
+    ['components', 'statuspage'],
+    ['products', 'google-cloud'],
+  ])('rejects a blank entry in %s, which would match nothing', (field, kind) => {
     const text = oneSource(kind, 'https://status.example.com/x.json', `    ${field}:`, "      - '  '");
 
     expect(errorIn(text)).toMatch(new RegExp(`^modelpulse\\.yaml: statusSources\\[0\\]\\.${field}\\[0\\]: expected a .*, got a blank entry \\(line 15\\)$`));
@@ -153,7 +150,7 @@ describe('status source errors name the field, the line and what was expected', 
   it('refuses a poll interval below 2 s, saying the range', () => {
     const text = oneSource('feed', 'https://status.example.com/history.rss', '    every: 1s');
 
-    expect(errorIn(text)).toBe(FILE + 'statusSources[0].every: expected a duration between 2s and 1d, got "1s" (line 14)');
+    expect(errorIn(text)).toBe(`${FILE}statusSources[0].every: expected a duration between 2s and 1d, got "1s" (line 14)`);
   });
 
   it('rejects two sources with the same id, pointing at the second', () => {
@@ -168,7 +165,7 @@ describe('status source errors name the field, the line and what was expected', 
       '    url: https://status.example.com/api/v2/summary.json', // 16
     );
 
-    expect(errorIn(text)).toBe(FILE + 'statusSources[1].id: duplicate status source id "provider" (line 14)');
+    expect(errorIn(text)).toBe(`${FILE}statusSources[1].id: duplicate status source id "provider" (line 14)`);
   });
 
   it('rejects a target id that no target has, pointing at the misspelt entry', () => {
@@ -180,31 +177,31 @@ describe('status source errors name the field, the line and what was expected', 
       '      - nano-banan', //        16
     );
 
-    expect(errorIn(text)).toBe(FILE + 'statusSources[0].targets[1]: no target has id "nano-banan" (line 16)');
+    expect(errorIn(text)).toBe(`${FILE}statusSources[0].targets[1]: no target has id "nano-banan" (line 16)`);
   });
 
   it('rejects products on a statuspage source: it filters by components', () => {
     const text = oneSource('statuspage', 'https://status.example.com/api/v2/summary.json', '    products: [Images]');
 
-    expect(errorIn(text)).toBe(FILE + 'statusSources[0].products: a statuspage source filters by components, not products (line 14)');
+    expect(errorIn(text)).toBe(`${FILE}statusSources[0].products: a statuspage source filters by components, not products (line 14)`);
   });
 
   it('rejects products on a feed source as well', () => {
     const text = oneSource('feed', 'https://status.example.com/history.atom', '    products: [Images]');
 
-    expect(errorIn(text)).toBe(FILE + 'statusSources[0].products: a feed source filters by components, not products (line 14)');
+    expect(errorIn(text)).toBe(`${FILE}statusSources[0].products: a feed source filters by components, not products (line 14)`);
   });
 
   it('rejects components on a google-cloud source: it filters by products', () => {
     const text = oneSource('google-cloud', 'https://status.cloud.google.com/incidents.json', '    components: [Gemini]');
 
-    expect(errorIn(text)).toBe(FILE + 'statusSources[0].components: a google-cloud source filters by products, not components (line 14)');
+    expect(errorIn(text)).toBe(`${FILE}statusSources[0].components: a google-cloud source filters by products, not components (line 14)`);
   });
 
   it('rejects a misspelt key instead of ignoring it', () => {
     const text = oneSource('feed', 'https://status.example.com/history.rss', '    interval: 5m');
 
-    expect(errorIn(text)).toBe(FILE + 'statusSources[0].interval: unknown key "interval" (line 14)');
+    expect(errorIn(text)).toBe(`${FILE}statusSources[0].interval: unknown key "interval" (line 14)`);
   });
 
   it('rejects a misspelt officialStatus key and an out-of-range discrepancyAfter', () => {
@@ -257,8 +254,7 @@ describe('alert knobs for official status', () => {
     return loadConfig(ENV, dir);
   }
 
-  const knobs = (config: ServiceConfig) =>
-    config.targets.map((t) => [t.id, t.alerts.greenWhileFailing, t.alerts.officialIncidents]);
+  const knobs = (config: ServiceConfig) => config.targets.map((t) => [t.id, t.alerts.greenWhileFailing, t.alerts.officialIncidents]);
 
   it('are off by default', () => {
     expect(knobs(load(...TARGETS))).toEqual([
@@ -275,14 +271,7 @@ describe('alert knobs for official status', () => {
   });
 
   it('let a target override the top level, either way', () => {
-    const config = load(
-      'alerts:',
-      '  officialIncidents: true',
-      ...TARGETS,
-      '    alerts:',
-      '      greenWhileFailing: true',
-      '      officialIncidents: false',
-    );
+    const config = load('alerts:', '  officialIncidents: true', ...TARGETS, '    alerts:', '      greenWhileFailing: true', '      officialIncidents: false');
 
     expect(knobs(config)).toEqual([
       ['nano-banana', false, true],

@@ -125,9 +125,10 @@ function describe(t: Totals): string {
 
 /** How many stored report outcomes carry each latency (the test gives every report its own). */
 export function reportsByLatency(db: Database.Database): Map<number, number> {
-  const rows = db
-    .prepare(`SELECT latency_ms, COUNT(*) AS n FROM outcomes WHERE source = 'report' GROUP BY latency_ms`)
-    .all() as Array<{ latency_ms: number; n: number }>;
+  const rows = db.prepare(`SELECT latency_ms, COUNT(*) AS n FROM outcomes WHERE source = 'report' GROUP BY latency_ms`).all() as Array<{
+    latency_ms: number;
+    n: number;
+  }>;
   return new Map(rows.map((r) => [r.latency_ms, r.n]));
 }
 
@@ -145,9 +146,14 @@ export interface OutboxRow {
 }
 
 export function outboxRows(db: Database.Database): OutboxRow[] {
-  const rows = db
-    .prepare(`SELECT id, target_id, kind, status, claim, delivery_id FROM notifications ORDER BY id`)
-    .all() as Array<{ id: number; target_id: string; kind: AlertKind; status: DeliveryStatus; claim: string | null; delivery_id: string | null }>;
+  const rows = db.prepare(`SELECT id, target_id, kind, status, claim, delivery_id FROM notifications ORDER BY id`).all() as Array<{
+    id: number;
+    target_id: string;
+    kind: AlertKind;
+    status: DeliveryStatus;
+    claim: string | null;
+    delivery_id: string | null;
+  }>;
   return rows.map((r) => ({ id: r.id, targetId: r.target_id, kind: r.kind, status: r.status, claim: r.claim, deliveryId: r.delivery_id }));
 }
 

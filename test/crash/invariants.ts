@@ -19,8 +19,7 @@ const everMigrated = new Set<string>();
  * nothing can have been acknowledged by then.
  */
 export function expectConsistent(dataDir: string, reporter: CrashReporter, when: string): OutboxRow[] {
-  const fresh =
-    !existsSync(join(dataDir, DATABASE_FILE)) || readDatabase(dataDir, (db) => integrity(db) === 'ok' && schemaVersion(db) < MIGRATIONS.length);
+  const fresh = !existsSync(join(dataDir, DATABASE_FILE)) || readDatabase(dataDir, (db) => integrity(db) === 'ok' && schemaVersion(db) < MIGRATIONS.length);
   if (fresh && !everMigrated.has(dataDir)) {
     expect(reporter.acknowledged.size, `${when}: reports acknowledged before the database was made`).toBe(0);
     return [];
@@ -35,13 +34,22 @@ export function expectConsistent(dataDir: string, reporter: CrashReporter, when:
       .filter((latency) => stored.get(latency) !== 1)
       .map((latency) => `${reporter.sent.get(latency)!.requestId} stored ${stored.get(latency) ?? 0} times`);
     expect(lost, `${when}: acknowledged reports not stored exactly once`).toEqual([]);
-    expect([...stored].filter(([, n]) => n > 1), `${when}: reports stored twice`).toEqual([]);
-    expect([...stored.keys()].filter((latency) => !reporter.sent.has(latency)), `${when}: reports nobody sent`).toEqual([]);
+    expect(
+      [...stored].filter(([, n]) => n > 1),
+      `${when}: reports stored twice`,
+    ).toEqual([]);
+    expect(
+      [...stored.keys()].filter((latency) => !reporter.sent.has(latency)),
+      `${when}: reports nobody sent`,
+    ).toEqual([]);
     const ids = reportIds(db);
     const forgotten = [...reporter.acknowledged].map((l) => reporter.sent.get(l)!.requestId).filter((id) => !ids.has(id));
     expect(forgotten, `${when}: request ids not kept`).toEqual([]);
     const rows = outboxRows(db);
-    expect(rows.filter((r) => r.status === 'failed' || r.status === 'unconfirmed'), `${when}: notifications given up`).toEqual([]);
+    expect(
+      rows.filter((r) => r.status === 'failed' || r.status === 'unconfirmed'),
+      `${when}: notifications given up`,
+    ).toEqual([]);
     return rows;
   });
 }
@@ -53,8 +61,14 @@ export function expectConsistent(dataDir: string, reporter: CrashReporter, when:
  */
 export function expectOneMessageIdPerNotification(inbox: Inbox, rows: readonly OutboxRow[]): { mails: number; resent: number } {
   const messageId = (claim: string | null) => `<modelpulse.${claim}@${MAIL_DOMAIN}>`;
-  expect(rows.filter((r) => r.status !== 'delivered'), 'notifications not delivered').toEqual([]);
-  expect(rows.filter((r) => r.deliveryId !== messageId(r.claim)), 'rows delivered under another id than their claim').toEqual([]);
+  expect(
+    rows.filter((r) => r.status !== 'delivered'),
+    'notifications not delivered',
+  ).toEqual([]);
+  expect(
+    rows.filter((r) => r.deliveryId !== messageId(r.claim)),
+    'rows delivered under another id than their claim',
+  ).toEqual([]);
   const copies = new Map<string, ParsedMail[]>();
   for (const mail of [...inbox.mails, ...inbox.held]) {
     const id = mail.messageId ?? '(none)';
@@ -62,8 +76,14 @@ export function expectOneMessageIdPerNotification(inbox: Inbox, rows: readonly O
   }
   const answered = new Set(inbox.mails.map((m) => m.messageId));
   const claims = new Set(rows.map((r) => messageId(r.claim)));
-  expect([...copies.keys()].filter((id) => !claims.has(id)), 'mails under a Message-ID no notification holds').toEqual([]);
-  expect([...claims].filter((id) => !answered.has(id)), 'delivered notifications whose mail never arrived').toEqual([]);
+  expect(
+    [...copies.keys()].filter((id) => !claims.has(id)),
+    'mails under a Message-ID no notification holds',
+  ).toEqual([]);
+  expect(
+    [...claims].filter((id) => !answered.has(id)),
+    'delivered notifications whose mail never arrived',
+  ).toEqual([]);
   const sameMail = (mail: ParsedMail) => JSON.stringify([mail.subject, mail.text, mail.html]);
   const differing = [...copies].filter(([, mails]) => new Set(mails.map(sameMail)).size > 1).map(([id]) => id);
   expect(differing, 'one Message-ID, different mails').toEqual([]);

@@ -12,7 +12,9 @@ import { outcome } from '../helpers/outcomes.js';
 /** `count` probe outcomes spread evenly over [from, to), round-robin over the targets; one in five a 503. */
 export function spreadOutcomes(targets: readonly string[], from: number, to: number, count: number): Outcome[] {
   const step = (to - from) / count;
-  return Array.from({ length: count }, (_, i) => outcome(targets[i % targets.length]!, Math.floor(from + i * step), i % 5 === 0 ? 'overloaded' : 'ok', 200 + (i % 997)));
+  return Array.from({ length: count }, (_, i) =>
+    outcome(targets[i % targets.length]!, Math.floor(from + i * step), i % 5 === 0 ? 'overloaded' : 'ok', 200 + (i % 997)),
+  );
 }
 
 /** Writes outcomes through the Store, as the service does (raw rows and every rollup grain together), in batches. */
@@ -47,7 +49,8 @@ export function primeOldSchema(dataDir: string, version: number, outcomes: reado
         const upsert = db.prepare(`
           INSERT INTO rollup_${grain} (target_id, source, bucket, ${columns.join(', ')}, cost_usd, latency_sum_ms, hist)
           VALUES (?, ?, ?, ${columns.map(() => '?').join(', ')}, ?, ?, ?)`);
-        for (const r of aggregate(outcomes, grain)) upsert.run(r.targetId, r.source, r.bucket, ...OUTCOME_CLASSES.map((c) => r.counts[c]), r.costUsd, r.latencySumMs, encodeHistogram(r.latency));
+        for (const r of aggregate(outcomes, grain))
+          upsert.run(r.targetId, r.source, r.bucket, ...OUTCOME_CLASSES.map((c) => r.counts[c]), r.costUsd, r.latencySumMs, encodeHistogram(r.latency));
       }
     })();
   } finally {

@@ -20,7 +20,9 @@ export function spawnService(env: Record<string, string>, cwd: string): ServiceP
   child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
   // 'close', not 'exit': by then everything it wrote has been read.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output, spawnedAt: Date.now(), exited };
 }
 
@@ -31,9 +33,12 @@ export async function listening(service: ServiceProcess, timeoutMs = 15_000): Pr
     const url = /modelpulse listening on (http:\/\/\S+)/.exec(service.output.stdout)?.[1];
     if (url) return url;
     if (service.child.exitCode !== null || service.child.signalCode !== null) {
-      throw new Error(`the service exited (${service.child.exitCode ?? service.child.signalCode}) before listening:\n${service.output.stdout}\n${service.output.stderr}`);
+      throw new Error(
+        `the service exited (${service.child.exitCode ?? service.child.signalCode}) before listening:\n${service.output.stdout}\n${service.output.stderr}`,
+      );
     }
-    if (Date.now() - started > timeoutMs) throw new Error(`the service did not listen within ${timeoutMs} ms:\n${service.output.stdout}\n${service.output.stderr}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`the service did not listen within ${timeoutMs} ms:\n${service.output.stdout}\n${service.output.stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

@@ -163,9 +163,13 @@ describe('a service killed with SIGKILL at start', () => {
     await sigkill(service);
     const killed = look();
     const phase =
-      killed.oldLeft === old.length ? (walAtKill > 64 * 1024 ? 'inside the prune (rolled back)' : 'before the prune')
-      : service.output.stdout.includes('listening on') ? 'after the start'
-      : 'after the prune committed, before listening';
+      killed.oldLeft === old.length
+        ? walAtKill > 64 * 1024
+          ? 'inside the prune (rolled back)'
+          : 'before the prune'
+        : service.output.stdout.includes('listening on')
+          ? 'after the start'
+          : 'after the prune committed, before listening';
     const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
     console.log(`retention kill: ${phase} (WAL ${kib(walAtKill)} of a ${kib(walLimit)} limit, ${Date.now() - service.spawnedAt} ms after spawn)`);
     expect(killed.integrity).toBe('ok');
@@ -221,7 +225,12 @@ describe('a service killed with SIGKILL at start', () => {
       const killed = look();
       const after = `${Date.now() - service.spawnedAt} ms after spawn${service.output.stdout.includes('listening on') ? ', listening' : ''}`;
       const next = killed.version + 1;
-      const phase = killed.version === MIGRATIONS.length ? 'after the migrations' : kill === 0 ? `inside migration ${next}, rolled back` : `before or inside migration ${next}`;
+      const phase =
+        killed.version === MIGRATIONS.length
+          ? 'after the migrations'
+          : kill === 0
+            ? `inside migration ${next}, rolled back`
+            : `before or inside migration ${next}`;
       seen.push(`v${killed.version}: ${phase} (${after})`);
       expect(killed.integrity).toBe('ok');
       expect(killed.version, 'schema version never goes back').toBeGreaterThanOrEqual(version);

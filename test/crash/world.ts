@@ -53,7 +53,12 @@ export function writeCrashConfig(dir: string, c: CrashConfig): Record<string, st
     '  dashboardUrl: http://modelpulse.test',
     ...(c.smtpPort === undefined
       ? []
-      : ['  email:', '    to: [oncall@example.com]', `    from: modelpulse@${MAIL_DOMAIN}`, `    smtp: { host: 127.0.0.1, port: ${c.smtpPort}, timeout: 60s }`]),
+      : [
+          '  email:',
+          '    to: [oncall@example.com]',
+          `    from: modelpulse@${MAIL_DOMAIN}`,
+          `    smtp: { host: 127.0.0.1, port: ${c.smtpPort}, timeout: 60s }`,
+        ]),
     'reports:',
     '  tokens:',
     '    - id: app1',

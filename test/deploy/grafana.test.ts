@@ -191,7 +191,9 @@ describe(`${DASHBOARD_FILE} is a provisionable Grafana dashboard`, () => {
       parseYaml(read('deploy/grafana/provisioning/dashboards/modelpulse.yml')),
     );
     const current = dashboard().templating.list.find((v) => v.name === 'datasource')!.current;
-    expect(datasources.datasources).toEqual([expect.objectContaining({ name: 'Prometheus', type: 'prometheus', url: 'http://prometheus:9090', uid: current?.value })]);
+    expect(datasources.datasources).toEqual([
+      expect.objectContaining({ name: 'Prometheus', type: 'prometheus', url: 'http://prometheus:9090', uid: current?.value }),
+    ]);
     expect(providers.providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }) })]);
   });
 });
@@ -260,7 +262,10 @@ describe(`${DASHBOARD_FILE} reads only what modelpulse exports`, () => {
     const exported = new Set([...(await scrapeAfterProbes()).values()].flatMap((f) => f.samples.map((s) => s.name)));
     const plain = namesRead(dashboard()).filter((name) => !name.includes(':'));
     expect(plain.length).toBeGreaterThan(5);
-    expect(plain.filter((name) => !exported.has(name)), 'read by the dashboard, not in /metrics').toEqual([]);
+    expect(
+      plain.filter((name) => !exported.has(name)),
+      'read by the dashboard, not in /metrics',
+    ).toEqual([]);
   });
 
   it('can filter every series it reads by region, because each carries the server.region label', async () => {
@@ -277,6 +282,9 @@ describe(`${DASHBOARD_FILE} reads only what modelpulse exports`, () => {
     if (!existsSync(join(root, RULES_FILE))) throw new Error(`${RULES_FILE} does not exist, yet the dashboard reads the recording rules ${rules.join(', ')}`);
     const file = shaped<{ groups?: Array<{ rules?: Array<{ record?: string }> }> }>(parseYaml(read(RULES_FILE)));
     const recorded = new Set((file.groups ?? []).flatMap((g) => g.rules ?? []).flatMap((r) => (r.record ? [r.record] : [])));
-    expect(rules.filter((name) => !recorded.has(name)), `read by the dashboard, no record: in ${RULES_FILE}`).toEqual([]);
+    expect(
+      rules.filter((name) => !recorded.has(name)),
+      `read by the dashboard, no record: in ${RULES_FILE}`,
+    ).toEqual([]);
   });
 });

@@ -13,7 +13,6 @@ import { fileConfig } from '../helpers/service.js';
 import { startInbox, type Inbox } from '../helpers/smtp.js';
 import { simulatedTarget } from '../helpers/targets.js';
 import { useTempDir } from '../helpers/tmp.js';
-import { waitFor } from '../helpers/wait.js';
 
 // The shipped integration files, checked and run by Debian's prometheus (with promtool) and
 // prometheus-alertmanager (with amtool); .ci/run installs them.
@@ -60,8 +59,13 @@ describe('the shipped Prometheus and Alertmanager files', () => {
   });
 
   it('are what deploy/docker-compose.yml mounts: every file it names exists, and Grafana reads the shipped dashboard', () => {
-    const compose = parse(readFileSync(join(ROOT, 'deploy/docker-compose.yml'), 'utf8')) as { services: Record<string, { volumes?: string[] }>; secrets: Record<string, { file: string }> };
-    const mounts = Object.values(compose.services).flatMap((service) => service.volumes ?? []).map((volume) => volume.split(':'));
+    const compose = parse(readFileSync(join(ROOT, 'deploy/docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { volumes?: string[] }>;
+      secrets: Record<string, { file: string }>;
+    };
+    const mounts = Object.values(compose.services)
+      .flatMap((service) => service.volumes ?? [])
+      .map((volume) => volume.split(':'));
     const files = mounts.filter(([source]) => source!.startsWith('.')).map(([source, target]) => ({ source: join(ROOT, 'deploy', source!), target: target! }));
     expect(files.length).toBeGreaterThanOrEqual(5);
     for (const { source } of files) expect(existsSync(source), source).toBe(true);
@@ -69,10 +73,14 @@ describe('the shipped Prometheus and Alertmanager files', () => {
     expect(files.find((f) => f.source.endsWith('modelpulse.rules.yml'))?.target).toBe('/etc/prometheus/modelpulse.rules.yml');
     expect(files.find((f) => f.source.endsWith('alertmanager.yml'))?.target).toBe('/etc/alertmanager/alertmanager.yml');
     // The provisioning's dashboard folder is where the compose puts the dashboard.
-    const provider = parse(readFileSync(join(ROOT, 'deploy/grafana/provisioning/dashboards/modelpulse.yml'), 'utf8')) as { providers: Array<{ options: { path: string } }> };
+    const provider = parse(readFileSync(join(ROOT, 'deploy/grafana/provisioning/dashboards/modelpulse.yml'), 'utf8')) as {
+      providers: Array<{ options: { path: string } }>;
+    };
     expect(files.find((f) => f.source.endsWith('grafana/modelpulse.json'))?.target.startsWith(`${provider.providers[0]!.options.path}/`)).toBe(true);
     // The SMTP password comes from a secret at the path the shipped Alertmanager config reads.
-    expect((parse(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as { global: Record<string, string> }).global.smtp_auth_password_file).toBe(`/run/secrets/${Object.keys(compose.secrets)[0]}`);
+    expect((parse(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as { global: Record<string, string> }).global.smtp_auth_password_file).toBe(
+      `/run/secrets/${Object.keys(compose.secrets)[0]}`,
+    );
   });
 
   it('pass their promtool unit tests, which fail once a rule loses its delay or its threshold', async () => {
@@ -82,12 +90,24 @@ describe('the shipped Prometheus and Alertmanager files', () => {
     // The same tests against broken copies of the rules: each break must be caught.
     const shipped = readFileSync(RULES, 'utf8');
     const breaks: Array<[string, string, string]> = [
-      ['ModelOverloaded without its pending delay', 'expr: modelpulse_target_state{state="overloaded"} == 1\n        for: 1m', 'expr: modelpulse_target_state{state="overloaded"} == 1\n        for: 0m'],
-      ['ModelOverloaded resolving at once', 'keep_firing_for: 3m\n        labels:\n          severity: warning', 'keep_firing_for: 0s\n        labels:\n          severity: warning'],
+      [
+        'ModelOverloaded without its pending delay',
+        'expr: modelpulse_target_state{state="overloaded"} == 1\n        for: 1m',
+        'expr: modelpulse_target_state{state="overloaded"} == 1\n        for: 0m',
+      ],
+      [
+        'ModelOverloaded resolving at once',
+        'keep_firing_for: 3m\n        labels:\n          severity: warning',
+        'keep_firing_for: 0s\n        labels:\n          severity: warning',
+      ],
       ['ProbeStalled at 3 intervals', '> 6 * modelpulse_probe_interval_seconds', '> 3 * modelpulse_probe_interval_seconds'],
       ['OutboxStuck at 5 min', 'modelpulse_alert_outbox_oldest_pending_seconds > 900', 'modelpulse_alert_outbox_oldest_pending_seconds > 300'],
       ['ProbeStalled while a spent budget pauses probes', '\n            unless on (job, instance, target) modelpulse_probe_budget_exhausted == 1', ''],
-      ['a 5-minute success share of NaN when no probe landed', '{outcome="ok"}[5m]))\n            / (sum without (outcome) (rate(modelpulse_probe_outcomes_total[5m])) > 0)', '{outcome="ok"}[5m]))\n            / sum without (outcome) (rate(modelpulse_probe_outcomes_total[5m]))'],
+      [
+        'a 5-minute success share of NaN when no probe landed',
+        '{outcome="ok"}[5m]))\n            / (sum without (outcome) (rate(modelpulse_probe_outcomes_total[5m])) > 0)',
+        '{outcome="ok"}[5m]))\n            / sum without (outcome) (rate(modelpulse_probe_outcomes_total[5m]))',
+      ],
       ['ModelpulseDown never firing', 'expr: up{job="modelpulse"} == 0', 'expr: up{job="modelpulse"} == 2'],
     ];
     for (const [name, from, to] of breaks) {
@@ -194,14 +214,28 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
     am.route = { ...am.route, group_wait: '1s', group_interval: '2s' };
     writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
 
-    const amProcess = background('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
+    const amProcess = background('prometheus-alertmanager', [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'am')}`,
+      `--web.listen-address=127.0.0.1:${amPort}`,
+      '--cluster.listen-address=',
+    ]);
     stops.push(() => void amProcess.process.kill());
     alertmanager = { output: amProcess.output };
-    const promProcess = background('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
+    const promProcess = background('prometheus', [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ]);
     stops.push(() => void promProcess.process.kill());
     prometheus = { url: `http://127.0.0.1:${promPort}`, output: promProcess.output };
     await until(async () => ((await fetch(`http://127.0.0.1:${amPort}/-/ready`)).ok ? true : null), 'Alertmanager ready', 20_000, alertmanager.output);
-    await until(async () => ((await query('up')).filter((s) => s.value[1] === '1').length === 2 ? true : null), 'Prometheus scraping both instances', 20_000, prometheus.output);
+    await until(
+      async () => ((await query('up')).filter((s) => s.value[1] === '1').length === 2 ? true : null),
+      'Prometheus scraping both instances',
+      20_000,
+      prometheus.output,
+    );
     // node-cron's heartbeat, once a second, as autoStart would run it.
     const heartbeat = setInterval(() => {
       eu.service.tick();
@@ -229,7 +263,12 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
 
     // 1. modelpulse holds traffic in europe-west4, and Prometheus fires the alert for that region only.
     await until(async () => (eu.service.pipeline.engine.status('pro') === 'overloaded' ? true : null), 'europe-west4 to hold pro', 30_000);
-    const alerts = await until(async () => ((await firing('ModelOverloaded')).length > 0 ? firing('ModelOverloaded') : null), 'ModelOverloaded to fire', 20_000, prometheus.output);
+    const alerts = await until(
+      async () => ((await firing('ModelOverloaded')).length > 0 ? firing('ModelOverloaded') : null),
+      'ModelOverloaded to fire',
+      20_000,
+      prometheus.output,
+    );
     expect(alerts.map((a) => [a.metric.region, a.metric.target, a.metric.severity])).toEqual([['europe-west4', 'pro', 'warning']]);
     expect(us.service.pipeline.engine.status('pro')).toBe('healthy');
 
@@ -237,7 +276,9 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
     // run so far, which is shorter than the rule's 5 min (the instance's database is new). Read once
     // 30 probes are in, so that the second between a scrape and the query is a probe at most.
     const seriesUntil = async (to: number) => {
-      const body = (await (await fetch(`${eu.service.url}/api/targets/pro/series?from=${new Date(to - 3_600_000).toISOString()}&to=${new Date(to).toISOString()}&step=60s`)).json()) as { points: Array<{ samples: number; counts: { overloaded: number } }> };
+      const body = (await (
+        await fetch(`${eu.service.url}/api/targets/pro/series?from=${new Date(to - 3_600_000).toISOString()}&to=${new Date(to).toISOString()}&step=60s`)
+      ).json()) as { points: Array<{ samples: number; counts: { overloaded: number } }> };
       return { samples: body.points.reduce((n, p) => n + p.samples, 0), overloaded: body.points.reduce((n, p) => n + p.counts.overloaded, 0) };
     };
     await until(async () => ((await seriesUntil(Date.now())).samples >= 30 ? true : null), '30 probes', 40_000);
@@ -246,7 +287,10 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
     expect(recorded).toHaveLength(1);
     const share = counted.overloaded / counted.samples;
     expect(share).toBeGreaterThan(0.4);
-    expect(Math.abs(Number(recorded[0]!.value[1]) - share), `Prometheus ${recorded[0]!.value[1]} against ${counted.overloaded}/${counted.samples}`).toBeLessThan(0.05);
+    expect(
+      Math.abs(Number(recorded[0]!.value[1]) - share),
+      `Prometheus ${recorded[0]!.value[1]} against ${counted.overloaded}/${counted.samples}`,
+    ).toBeLessThan(0.05);
     expect(eu.service.pipeline.engine.status('pro')).toBe('overloaded');
 
     // 3. Alertmanager mails it once, to the on-call receiver.
@@ -262,7 +306,10 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
     await until(async () => ((await firing('ModelOverloaded')).length === 0 ? true : null), 'ModelOverloaded to resolve', 20_000, prometheus.output);
     await until(async () => inbox.mails.find((m) => /RESOLVED/.test(m.subject ?? '')) ?? null, 'the RESOLVED mail', 20_000, alertmanager.output);
     // Grouped by alertname, region and target (the rest of the labels follow in parentheses).
-    expect(inbox.mails.map((m) => m.subject!.replace(/ \(.*\)$/, ''))).toEqual(['[FIRING:1] ModelOverloaded europe-west4 pro', '[RESOLVED] ModelOverloaded europe-west4 pro']);
+    expect(inbox.mails.map((m) => m.subject!.replace(/ \(.*\)$/, ''))).toEqual([
+      '[FIRING:1] ModelOverloaded europe-west4 pro',
+      '[RESOLVED] ModelOverloaded europe-west4 pro',
+    ]);
     expect(inbox.mails.every((m) => !m.subject!.includes('us-central1'))).toBe(true);
   }, 180_000);
 });

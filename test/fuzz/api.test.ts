@@ -54,13 +54,24 @@ function registeredRoutes(): Array<{ method: string; path: string }> {
   const app = createApp({
     mode: 'demo',
     now: () => START,
-    data: { targets: [], latestOutcome: unused, status: unused, series: unused, incidents: unused, notifications: unused, acknowledgements: unused, hourOfWeek: unused },
+    data: {
+      targets: [],
+      latestOutcome: unused,
+      status: unused,
+      series: unused,
+      incidents: unused,
+      notifications: unused,
+      acknowledgements: unused,
+      hourOfWeek: unused,
+    },
     health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused, official: unused, quietWindow: unused },
     status: { sources: unused },
     liveness: unused,
     metrics: unused,
   });
-  const routes = app.routes.filter((route) => route.method !== 'ALL').map((route) => ({ method: route.method, path: route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}') }));
+  const routes = app.routes
+    .filter((route) => route.method !== 'ALL')
+    .map((route) => ({ method: route.method, path: route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}') }));
   return routes.filter((route, index) => routes.findIndex((r) => r.method === route.method && r.path === route.path) === index);
 }
 
@@ -92,14 +103,68 @@ function isDuration(schema: Schema | undefined): boolean {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const text = (maxLength = 30) => fc.oneof(fc.string({ unit: 'grapheme', maxLength }), fc.string({ unit: 'binary', maxLength }));
-const HUGE_NUMBERS = ['9'.repeat(400), `-${'9'.repeat(30)}`, '1e309', '-1e309', '18446744073709551616', '9007199254740993', '0x7fffffff', '-0', '00000000000000000001'];
-const GARBAGE_TIMES = [
-  '2026-02-30T00:00:00Z', '2026-13-01', '2026-11-25T25:61:00Z', 'yesterday', 'now', '', ' ', 'NaN', 'Infinity', '1e12', '-1', '0',
-  '+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '+275760-09-13T00:00:00.001Z', '275760-09-13', 'Tue, 01 Jan 2030 00:00:00 GMT',
-  '2026', '999999999999999', '9999999999999999', '8640000000000000', '-8640000000000000', '1970-01-01T00:00:00Z', '2026-11-25T13:00:00+14:00',
-  '2026-11-25T13:00:00.123456789Z', '２０２６-01-01', '2026-11-25T13:00:00Z&x=1',
+const HUGE_NUMBERS = [
+  '9'.repeat(400),
+  `-${'9'.repeat(30)}`,
+  '1e309',
+  '-1e309',
+  '18446744073709551616',
+  '9007199254740993',
+  '0x7fffffff',
+  '-0',
+  '00000000000000000001',
 ];
-const DURATIONS = ['1m', '5m', '7m', '13m', '1h', '1d', '7d', '1w', '1y', '59s', '0s', '0m', '-5m', '1.5h', '99999y', `${'9'.repeat(30)}y`, '5 m', '5M', '1e3m', ''];
+const GARBAGE_TIMES = [
+  '2026-02-30T00:00:00Z',
+  '2026-13-01',
+  '2026-11-25T25:61:00Z',
+  'yesterday',
+  'now',
+  '',
+  ' ',
+  'NaN',
+  'Infinity',
+  '1e12',
+  '-1',
+  '0',
+  '+275760-09-13T00:00:00.000Z',
+  '-271821-04-20T00:00:00.000Z',
+  '+275760-09-13T00:00:00.001Z',
+  '275760-09-13',
+  'Tue, 01 Jan 2030 00:00:00 GMT',
+  '2026',
+  '999999999999999',
+  '9999999999999999',
+  '8640000000000000',
+  '-8640000000000000',
+  '1970-01-01T00:00:00Z',
+  '2026-11-25T13:00:00+14:00',
+  '2026-11-25T13:00:00.123456789Z',
+  '２０２６-01-01',
+  '2026-11-25T13:00:00Z&x=1',
+];
+const DURATIONS = [
+  '1m',
+  '5m',
+  '7m',
+  '13m',
+  '1h',
+  '1d',
+  '7d',
+  '1w',
+  '1y',
+  '59s',
+  '0s',
+  '0m',
+  '-5m',
+  '1.5h',
+  '99999y',
+  `${'9'.repeat(30)}y`,
+  '5 m',
+  '5M',
+  '1e3m',
+  '',
+];
 
 /** Values for one documented query parameter: ones it must take, and anything at all. */
 function valuesFor(parameter: Parameter): { valid: fc.Arbitrary<string>; any: fc.Arbitrary<string> } {
@@ -110,15 +175,24 @@ function valuesFor(parameter: Parameter): { valid: fc.Arbitrary<string>; any: fc
     const min = schema.minimum ?? -1_000_000;
     const max = schema.maximum ?? 1_000_000;
     valid = fc.integer({ min, max }).map(String);
-    edges = fc.oneof(fc.integer({ min: min - 1_000, max: max + 1_000 }).map(String), fc.constantFrom(...HUGE_NUMBERS, '1.5', '1e2', '+5', ' 5', '5 ', '１', '1,000', `${min - 1}`, `${max + 1}`));
+    edges = fc.oneof(
+      fc.integer({ min: min - 1_000, max: max + 1_000 }).map(String),
+      fc.constantFrom(...HUGE_NUMBERS, '1.5', '1e2', '+5', ' 5', '5 ', '１', '1,000', `${min - 1}`, `${max + 1}`),
+    );
   } else if (schema?.enum) {
     valid = fc.constantFrom(...schema.enum);
     edges = fc.constantFrom('', 'EN', 'xx', `${schema.enum[0]} `, schema.enum.join(','));
   } else if (isInstant(schema)) {
     valid = fc.integer({ min: START - 4 * 365 * DAY, max: START - 60_000 }).chain((ms) => fc.constantFrom(String(ms), iso(ms)));
-    edges = fc.oneof(fc.constantFrom(...GARBAGE_TIMES), fc.integer({ min: TIME_MIN, max: TIME_MAX }).chain((ms) => fc.constantFrom(String(ms), iso(ms))));
+    edges = fc.oneof(
+      fc.constantFrom(...GARBAGE_TIMES),
+      fc.integer({ min: TIME_MIN, max: TIME_MAX }).chain((ms) => fc.constantFrom(String(ms), iso(ms))),
+    );
   } else if (isDuration(schema)) {
-    valid = fc.oneof(fc.integer({ min: 1, max: 100_000 }).map((n) => `${n}m`), fc.constantFrom('1h', '1d', '1w', '1y', '90s'));
+    valid = fc.oneof(
+      fc.integer({ min: 1, max: 100_000 }).map((n) => `${n}m`),
+      fc.constantFrom('1h', '1d', '1w', '1y', '90s'),
+    );
     edges = fc.constantFrom(...DURATIONS);
   } else {
     valid = fc.constantFrom(FLASH, PRO);
@@ -137,8 +211,37 @@ function queryFor(route: Route): fc.Arbitrary<Array<[string, string]>> {
 
 const PATH_VALUES = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(FLASH, PRO, 'app.js', 'style.css', 'chart.umd.min.js', 'i18n/ko.json') },
-  { weight: 3, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }).filter((id) => id !== '.' && id !== '..').map(encodeURIComponent) },
-  { weight: 2, arbitrary: fc.constantFrom('%', '%2', '%ZZ', '%00', '%FF', '%C3%28', '%E2%82', '%E0%A4%A', '%2F', 'a%2Fb', '%25', '%20', '+', ';x=1', `${FLASH}%00`, FLASH.toUpperCase(), 'x'.repeat(3_000), '..%2F..%2Fpackage.json', '%5C..%5C') },
+  {
+    weight: 3,
+    arbitrary: fc
+      .string({ unit: 'grapheme', maxLength: 40 })
+      .filter((id) => id !== '.' && id !== '..')
+      .map(encodeURIComponent),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '%',
+      '%2',
+      '%ZZ',
+      '%00',
+      '%FF',
+      '%C3%28',
+      '%E2%82',
+      '%E0%A4%A',
+      '%2F',
+      'a%2Fb',
+      '%25',
+      '%20',
+      '+',
+      ';x=1',
+      `${FLASH}%00`,
+      FLASH.toUpperCase(),
+      'x'.repeat(3_000),
+      '..%2F..%2Fpackage.json',
+      '%5C..%5C',
+    ),
+  },
 );
 
 /** Percent-decoded as the server decodes: an escape that does not decode (%ZZ, broken UTF-8) stays as written. */
@@ -229,14 +332,20 @@ describe('every GET route, with fuzzed query parameters', () => {
 
   it('derives its routes from the app and finds each in the OpenAPI document, so a new route is fuzzed too', () => {
     expect(GET_ROUTES.length).toBeGreaterThanOrEqual(20);
-    expect(WITH_QUERY.map((route) => route.path)).toEqual(expect.arrayContaining(['/api/targets/{target}/series', '/api/incidents', '/api/alerts', '/api/uptime']));
+    expect(WITH_QUERY.map((route) => route.path)).toEqual(
+      expect.arrayContaining(['/api/targets/{target}/series', '/api/incidents', '/api/alerts', '/api/uptime']),
+    );
     expect(WITH_TIME_RANGE.length).toBeGreaterThanOrEqual(2);
     expect(WRITE_ROUTES).toEqual(expect.arrayContaining([{ method: 'POST', path: '/api/reports' }]));
   });
 
   it('takes every valid value of every documented query parameter', async () => {
     const service = await startDemo(tempDir(), { now: START }, { demoHistory: true });
-    const one = fc.constantFrom(...WITH_QUERY).chain((route) => fc.constantFrom(...route.query).chain((p) => fc.record({ route: fc.constant(route), name: fc.constant(p.name), value: valuesFor(p).valid })));
+    const one = fc
+      .constantFrom(...WITH_QUERY)
+      .chain((route) =>
+        fc.constantFrom(...route.query).chain((p) => fc.record({ route: fc.constant(route), name: fc.constant(p.name), value: valuesFor(p).valid })),
+      );
     const targetId = fc.constantFrom(FLASH, PRO);
     await fc.assert(
       fc.asyncProperty(one, targetId, async ({ route, name, value }, id) => {
@@ -249,11 +358,17 @@ describe('every GET route, with fuzzed query parameters', () => {
 
   it('never fails and names each bad parameter, for any values, repeats and unknown names', async () => {
     const service = await startDemo(tempDir(), { now: START }, { demoHistory: true });
-    const request = fc.constantFrom(...GET_ROUTES).chain((route) => fc.record({ route: fc.constant(route), pairs: queryFor(route), id: fc.constantFrom(FLASH, PRO) }));
+    const request = fc
+      .constantFrom(...GET_ROUTES)
+      .chain((route) => fc.record({ route: fc.constant(route), pairs: queryFor(route), id: fc.constantFrom(FLASH, PRO) }));
     await fc.assert(
       fc.asyncProperty(request, async ({ route, pairs, id }) => {
         const answer = await ask(service.url, `${route.path.replace(/\{[^}]+\}/g, id)}${encodeQuery(pairs)}`);
-        expectDocumentedAnswer(route, answer, pairs.map(([name]) => name));
+        expectDocumentedAnswer(
+          route,
+          answer,
+          pairs.map(([name]) => name),
+        );
       }),
       { numRuns: 250, seed: SEED },
     );
@@ -262,7 +377,32 @@ describe('every GET route, with fuzzed query parameters', () => {
 
   it('never fails on raw query strings: broken percent-escapes, bare names, stray = and &', async () => {
     const service = await startDemo(tempDir(), { now: START }, { demoHistory: true });
-    const rawPiece = fc.constantFrom('%', '%2', '%ZZ', '%00', '%FF', '%C3%28', '%E2%82', '%2B', '+', '%26', '&', '=', '==', '%3D', ';', '%25', '%7F', '%EF%BF%BF', '1', '-1', '2026-11-25T13:00:00Z', '5m', 'en', FLASH);
+    const rawPiece = fc.constantFrom(
+      '%',
+      '%2',
+      '%ZZ',
+      '%00',
+      '%FF',
+      '%C3%28',
+      '%E2%82',
+      '%2B',
+      '+',
+      '%26',
+      '&',
+      '=',
+      '==',
+      '%3D',
+      ';',
+      '%25',
+      '%7F',
+      '%EF%BF%BF',
+      '1',
+      '-1',
+      '2026-11-25T13:00:00Z',
+      '5m',
+      'en',
+      FLASH,
+    );
     const request = fc.constantFrom(...WITH_QUERY).chain((route) => {
       const name = fc.oneof(fc.constantFrom(...route.query.map((p) => p.name)), rawPiece);
       return fc.record({ route: fc.constant(route), raw: fc.array(fc.tuple(name, fc.array(rawPiece, { maxLength: 4 })), { maxLength: 4 }) });
@@ -297,12 +437,23 @@ describe('every GET route, with fuzzed query parameters', () => {
         const to = Math.min(TIME_MAX, from + span);
         // Epoch milliseconds are read up to 15 digits; beyond that only the ISO form can say it.
         const at = (ms: number) => (asIso || ms < 0 || ms >= 1e15 ? iso(ms) : String(ms));
-        const pairs: Array<[string, string]> = [['from', at(from)], ['to', at(to)]];
+        const pairs: Array<[string, string]> = [
+          ['from', at(from)],
+          ['to', at(to)],
+        ];
         if (step !== null && route.query.some((p) => p.name === 'step')) pairs.push(['step', step]);
         const answer = await ask(service.url, `${route.path.replace(/\{[^}]+\}/g, PRO)}${encodeQuery(pairs)}`);
-        expectDocumentedAnswer(route, answer, pairs.map(([name]) => name));
+        expectDocumentedAnswer(
+          route,
+          answer,
+          pairs.map(([name]) => name),
+        );
       }),
-      { numRuns: 150, seed: SEED, examples: [[{ route: WITH_TIME_RANGE.find((r) => r.path.endsWith('/series'))!, from: 0, span: 6 * 366 * DAY, step: null, asIso: false }]] },
+      {
+        numRuns: 150,
+        seed: SEED,
+        examples: [[{ route: WITH_TIME_RANGE.find((r) => r.path.endsWith('/series'))!, from: 0, span: 6 * 366 * DAY, step: null, asIso: false }]],
+      },
     );
   }, 60_000);
 
@@ -326,7 +477,8 @@ describe('every GET route, with fuzzed query parameters', () => {
 
 describe('POST /api/reports, fuzzed', () => {
   const tempDir = useTempDir();
-  const send = (url: string, body: RequestBody | null, headers: Record<string, string>) => fetch(`${url}/api/reports`, { method: 'POST', headers, ...(body === null ? {} : { body }) });
+  const send = (url: string, body: RequestBody | null, headers: Record<string, string>) =>
+    fetch(`${url}/api/reports`, { method: 'POST', headers, ...(body === null ? {} : { body }) });
   const json = { 'content-type': 'application/json', authorization: `Bearer ${APP1}` };
 
   async function reporting() {
@@ -377,11 +529,20 @@ describe('POST /api/reports, fuzzed', () => {
 
   it('refuses a batch with one report spoilt, naming that report and its field, and stores none of the batch', async () => {
     const w = await reporting();
-    type Spoil = { kind: 'drop'; field: string } | { kind: 'wrongType'; field: string; value: unknown } | { kind: 'unknownField'; field: string; value: unknown };
+    type Spoil =
+      | { kind: 'drop'; field: string }
+      | { kind: 'wrongType'; field: string; value: unknown }
+      | { kind: 'unknownField'; field: string; value: unknown };
     const REQUIRED = ['target', 'at', 'latencyMs'];
     const typed: Record<string, fc.Arbitrary<unknown>> = {
       target: fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string()), fc.constant({})),
-      at: fc.oneof(fc.boolean(), fc.constant(null), fc.array(fc.integer()), fc.constant({}), fc.constantFrom(-1, 1.5, 'yesterday', '2026-11-30', '2026-11-30T08:00:00', '')),
+      at: fc.oneof(
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(fc.integer()),
+        fc.constant({}),
+        fc.constantFrom(-1, 1.5, 'yesterday', '2026-11-30', '2026-11-30T08:00:00', ''),
+      ),
       status: fc.oneof(fc.string(), fc.boolean(), fc.array(fc.integer()), fc.constant({}), fc.constantFrom(99, 600, 200.5, -1)),
       apiStatus: fc.oneof(fc.integer(), fc.boolean(), fc.constant({}), fc.constantFrom('unavailable', '', 'A'.repeat(65), '503')),
       outcome: fc.oneof(fc.integer(), fc.boolean(), fc.constant({}), fc.constantFrom('OK', 'fine', '')),
@@ -391,7 +552,12 @@ describe('POST /api/reports, fuzzed', () => {
     const spoil: fc.Arbitrary<Spoil> = fc.oneof(
       fc.constantFrom(...REQUIRED).map((field) => ({ kind: 'drop' as const, field })),
       fc.constantFrom(...Object.keys(typed)).chain((field) => typed[field]!.map((value) => ({ kind: 'wrongType' as const, field, value }))),
-      fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((key) => !(key in typed) && key !== '__proto__'), fc.jsonValue({ maxDepth: 1 })).map(([field, value]) => ({ kind: 'unknownField' as const, field, value })),
+      fc
+        .tuple(
+          fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((key) => !(key in typed) && key !== '__proto__'),
+          fc.jsonValue({ maxDepth: 1 }),
+        )
+        .map(([field, value]) => ({ kind: 'unknownField' as const, field, value })),
     );
     const batch = fc.record({ size: fc.integer({ min: 1, max: 5 }), spoiltAt: fc.nat(), spoil });
     let round = 0;
@@ -407,7 +573,10 @@ describe('POST /api/reports, fuzzed', () => {
         const reply = await expectClearAnswer(await send(w.url, JSON.stringify({ reports }), json), JSON.stringify(change));
         expect(reply.status, JSON.stringify(change)).toBe(400);
         expect(reply.problems.map((p) => p.index)).toEqual(reply.problems.map(() => index));
-        expect(reply.problems.map((p) => p.field), JSON.stringify(change)).toContain(`reports[${index}].${change.field}`);
+        expect(
+          reply.problems.map((p) => p.field),
+          JSON.stringify(change),
+        ).toContain(`reports[${index}].${change.field}`);
         expect(reply.error).toMatch(new RegExp(`^1 of ${size} reports are invalid; nothing was stored`));
         expect(await storedTotal(w.url)).toBe(before);
       }),
@@ -420,9 +589,17 @@ describe('POST /api/reports, fuzzed', () => {
     const w = await reporting();
     const field = fc.oneof(
       fc.record({ status: fc.oneof(fc.integer({ min: 0, max: 1_000 }), fc.constant(null)) }),
-      fc.record({ apiStatus: fc.oneof(fc.constantFrom('UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'X', 'A_B'), fc.string({ maxLength: 70 }), fc.constant(null)) }),
+      fc.record({
+        apiStatus: fc.oneof(fc.constantFrom('UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'X', 'A_B'), fc.string({ maxLength: 70 }), fc.constant(null)),
+      }),
       fc.record({ outcome: fc.constantFrom(...OUTCOME_CLASSES) }),
-      fc.record({ at: fc.oneof(fc.integer({ min: w.clock.now - 2 * DAY, max: w.clock.now + DAY }), fc.integer({ min: TIME_MIN, max: TIME_MAX }), fc.constantFrom(0, Number.MAX_SAFE_INTEGER, 1e21)) }),
+      fc.record({
+        at: fc.oneof(
+          fc.integer({ min: w.clock.now - 2 * DAY, max: w.clock.now + DAY }),
+          fc.integer({ min: TIME_MIN, max: TIME_MAX }),
+          fc.constantFrom(0, Number.MAX_SAFE_INTEGER, 1e21),
+        ),
+      }),
       fc.record({ at: fc.integer({ min: w.clock.now - 2 * DAY, max: w.clock.now + DAY }).map((ms) => iso(ms).replace('Z', '+09:00')) }),
       fc.record({ latencyMs: fc.oneof(fc.double({ min: 0, max: 2 * DAY, noNaN: true }), fc.constantFrom(0, 0.1, 5e-324)) }),
       fc.record({ requestId: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 128 }) }),
@@ -449,12 +626,38 @@ describe('POST /api/reports, fuzzed', () => {
       fc.nat({ max: valid.length - 1 }).map((cut) => valid.slice(0, cut)),
       fc.string({ unit: 'binary', maxLength: 200 }),
       fc.uint8Array({ maxLength: 200 }),
-      fc.constantFrom('', ' ', 'null', '[]', '{}', '{"reports":null}', '{"reports":{}}', '{"reports":[1e400]}', `{"reports":[${JSON.stringify(w.call(0)).replace('1200', '1e400')}]}`, '\uFEFF{}', '{"reports":[]}garbage', 'reports=1'),
+      fc.constantFrom(
+        '',
+        ' ',
+        'null',
+        '[]',
+        '{}',
+        '{"reports":null}',
+        '{"reports":{}}',
+        '{"reports":[1e400]}',
+        `{"reports":[${JSON.stringify(w.call(0)).replace('1200', '1e400')}]}`,
+        '\uFEFF{}',
+        '{"reports":[]}garbage',
+        'reports=1',
+      ),
       fc.constant(null),
     );
-    const contentType = fc.option(fc.constantFrom('application/json', 'application/json; charset=utf-16', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', '*/*', 'garbage;;='));
+    const contentType = fc.option(
+      fc.constantFrom(
+        'application/json',
+        'application/json; charset=utf-16',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/octet-stream',
+        '*/*',
+        'garbage;;=',
+      ),
+    );
     const APP_TOKEN = [`Bearer ${APP1}`, `bearer ${APP1}`, `Bearer  ${APP1}`];
-    const authorization = fc.option(fc.constantFrom(...APP_TOKEN, 'Bearer', 'Basic YWRtaW46eA==', `Bearer ${APP1}x`, `Bearer ${APP1.slice(0, -1)}`, `Token ${APP1}`, `${APP1}`));
+    const authorization = fc.option(
+      fc.constantFrom(...APP_TOKEN, 'Bearer', 'Basic YWRtaW46eA==', `Bearer ${APP1}x`, `Bearer ${APP1.slice(0, -1)}`, `Token ${APP1}`, `${APP1}`),
+    );
     await fc.assert(
       fc.asyncProperty(body, contentType, authorization, async (payload, type, auth) => {
         const headers: Record<string, string> = { ...(type === null ? {} : { 'content-type': type }), ...(auth === null ? {} : { authorization: auth }) };

@@ -40,7 +40,17 @@ const VALID: Json = {
   dataDir: './data',
   scheduler: { maxConcurrent: 8, maxJitter: '15s' },
   retention: { raw: '7d', minute: '2d', hour: '90d', day: '5y' },
-  health: { holdEvidence: 10.5, downEvidence: 25, degradeEvidence: 10.5, recoverEvidence: 8, holdShare: 0.5, degradedErrorShare: 0.15, clientErrorsForDown: 2, slowFactor: 2.5, slowMin: '30s' },
+  health: {
+    holdEvidence: 10.5,
+    downEvidence: 25,
+    degradeEvidence: 10.5,
+    recoverEvidence: 8,
+    holdShare: 0.5,
+    degradedErrorShare: 0.15,
+    clientErrorsForDown: 2,
+    slowFactor: 2.5,
+    slowMin: '30s',
+  },
   alerts: {
     dashboardUrl: 'https://status.example.com',
     pendingFor: '1m',
@@ -74,14 +84,53 @@ const VALID: Json = {
       price: { inputPerMTokens: 0.3, textOutputPerMTokens: 2.5, imageOutputPerMTokens: 30, assumedImageTokens: 1290 },
       health: { holdShare: 0.6 },
       alternatives: ['relay'],
-      alerts: { enabled: true, pendingFor: '2m', minimumReminderInterval: '1h', recoveredFor: '5m', sendOnResolved: true, degraded: true, greenWhileFailing: true, officialIncidents: true, budgetExhausted: false },
+      alerts: {
+        enabled: true,
+        pendingFor: '2m',
+        minimumReminderInterval: '1h',
+        recoveredFor: '5m',
+        sendOnResolved: true,
+        degraded: true,
+        greenWhileFailing: true,
+        officialIncidents: true,
+        budgetExhausted: false,
+      },
     },
-    { id: 'relay', provider: 'openai-compatible', model: 'gemini-3-pro-image-preview', baseUrl: 'http://127.0.0.1:8787/v1', apiKeyEnv: 'RELAY_KEY', alternatives: ['nano-banana'] },
-    { id: 'vertex-pro', provider: 'vertex', model: 'gemini-3-pro-image-preview', project: 'my-project-123', location: 'us-central1', credentialsEnv: 'GOOGLE_APPLICATION_CREDENTIALS' },
+    {
+      id: 'relay',
+      provider: 'openai-compatible',
+      model: 'gemini-3-pro-image-preview',
+      baseUrl: 'http://127.0.0.1:8787/v1',
+      apiKeyEnv: 'RELAY_KEY',
+      alternatives: ['nano-banana'],
+    },
+    {
+      id: 'vertex-pro',
+      provider: 'vertex',
+      model: 'gemini-3-pro-image-preview',
+      project: 'my-project-123',
+      location: 'us-central1',
+      credentialsEnv: 'GOOGLE_APPLICATION_CREDENTIALS',
+    },
   ],
   statusSources: [
-    { id: 'google-cloud', kind: 'google-cloud', url: 'https://status.cloud.google.com/incidents.json', every: '5m', timeout: '20s', maxBytes: 33_554_432, products: ['Vertex Gemini API'], targets: ['nano-banana', 'vertex-pro'] },
-    { id: 'relay-page', kind: 'statuspage', url: 'https://status.relay.example.com/api/v2/summary.json', components: ['Image generation API'], targets: ['relay'] },
+    {
+      id: 'google-cloud',
+      kind: 'google-cloud',
+      url: 'https://status.cloud.google.com/incidents.json',
+      every: '5m',
+      timeout: '20s',
+      maxBytes: 33_554_432,
+      products: ['Vertex Gemini API'],
+      targets: ['nano-banana', 'vertex-pro'],
+    },
+    {
+      id: 'relay-page',
+      kind: 'statuspage',
+      url: 'https://status.relay.example.com/api/v2/summary.json',
+      components: ['Image generation API'],
+      targets: ['relay'],
+    },
   ],
   officialStatus: { discrepancyAfter: '10m' },
   reports: { tokens: [{ id: 'app1', tokenEnv: 'MODELPULSE_REPORT_TOKEN_APP1' }], perMinute: 6_000, votesPerMinute: 6 },
@@ -113,13 +162,15 @@ function nodesOf(value: Json, path: Path = []): Array<{ path: Path; value: Json 
 function withValue(document: Json, path: Path, value: unknown): Json {
   const copy = structuredClone(document);
   let node = copy as Record<string | number, unknown>;
-  path.slice(0, -1).forEach((part) => (node = node[part] as Record<string | number, unknown>));
+  for (const part of path.slice(0, -1)) node = node[part] as Record<string | number, unknown>;
   Object.defineProperty(node, path[path.length - 1]!, { value, enumerable: true, writable: true, configurable: true });
   return copy;
 }
 
 const NODES = nodesOf(VALID).filter((node) => node.path.length > 0);
-const OBJECT_PATHS = nodesOf(VALID).filter((node) => node.value !== null && typeof node.value === 'object' && !Array.isArray(node.value)).map((node) => node.path);
+const OBJECT_PATHS = nodesOf(VALID)
+  .filter((node) => node.value !== null && typeof node.value === 'object' && !Array.isArray(node.value))
+  .map((node) => node.path);
 const DURATIONS = NODES.filter((node) => typeof node.value === 'string' && parseDuration(node.value) !== null);
 const FIELD_NAMES = new Set(declaredFields(configSchema, '').map((field) => field.split('.').pop()!.replace('[]', '')));
 
@@ -131,7 +182,15 @@ function useLoader() {
   return () => {
     const dir = tempDir();
     const keyPath = join(dir, 'vertex-key.json');
-    writeFileSync(keyPath, JSON.stringify({ type: 'service_account', client_email: 'prober@my-project-123.iam.gserviceaccount.com', private_key: PRIVATE_KEY, private_key_id: 'fake-key-id-SECRET912' }));
+    writeFileSync(
+      keyPath,
+      JSON.stringify({
+        type: 'service_account',
+        client_email: 'prober@my-project-123.iam.gserviceaccount.com',
+        private_key: PRIVATE_KEY,
+        private_key_id: 'fake-key-id-SECRET912',
+      }),
+    );
     const env: Record<string, string> = { ...SECRETS, SMTP_USER: 'monitor@example.com', GOOGLE_APPLICATION_CREDENTIALS: keyPath };
     return {
       dir,
@@ -181,18 +240,82 @@ const KINDS: Record<string, fc.Arbitrary<unknown>> = {
   object: fc.dictionary(wellFormed(8), jsonLeaf, { maxKeys: 3 }),
 };
 const kindOf = (value: Json) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
-const wrongTypeFor = (value: Json) => fc.oneof(...Object.entries(KINDS).filter(([kind]) => kind !== kindOf(value)).map(([, values]) => values));
+const wrongTypeFor = (value: Json) =>
+  fc.oneof(
+    ...Object.entries(KINDS)
+      .filter(([kind]) => kind !== kindOf(value))
+      .map(([, values]) => values),
+  );
 
 const MALFORMED_DURATIONS = fc.oneof(
-  fc.constantFrom('-5m', 'NaN', 'Infinity', 'Infinitys', '5 minutes', '', ' ', '1e3s', '５m', '٣s', '0x10s', '5m5s', '1.5.5s', '5M', '∞', '.5s', '5.s', 'm', '99999y', `${'9'.repeat(400)}y`),
+  fc.constantFrom(
+    '-5m',
+    'NaN',
+    'Infinity',
+    'Infinitys',
+    '5 minutes',
+    '',
+    ' ',
+    '1e3s',
+    '５m',
+    '٣s',
+    '0x10s',
+    '5m5s',
+    '1.5.5s',
+    '5M',
+    '∞',
+    '.5s',
+    '5.s',
+    'm',
+    '99999y',
+    `${'9'.repeat(400)}y`,
+  ),
   fc.string({ unit: 'grapheme', maxLength: 12 }).filter((text) => parseDuration(text) === null),
 );
 
 const EDGE_VALUES: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(0, -0, -1, 1, 0.5, 1.5, 65_535, 65_536, 1e308, -1e308, Infinity, -Infinity, NaN, 2 ** 53 + 2, 1e-300),
-  fc.constantFrom('0s', '0ms', '1ms', '-5m', '99999y', '', ' ', 'NaN', 'null', '~', 'true', 'x'.repeat(20_000), '日本語', 'e\u0301', '\u202emodelpulse', '🦀🦀', '\u0000', 'a\nb', "'", '"', 'key: value', '- item'),
-  fc.constantFrom('http://', 'https://user:pw@host/x', 'javascript:alert(1)', 'ftp://example.com', '${GEMINI_API_KEY}', '${SMTP_PASSWORD}', '${UNSET_VARIABLE}', '$${GEMINI_API_KEY}', '${}', '${1X}'),
-  fc.constantFrom([], {}, Array.from({ length: 1_000 }, () => 'x')),
+  fc.constantFrom(
+    '0s',
+    '0ms',
+    '1ms',
+    '-5m',
+    '99999y',
+    '',
+    ' ',
+    'NaN',
+    'null',
+    '~',
+    'true',
+    'x'.repeat(20_000),
+    '日本語',
+    'e\u0301',
+    '\u202emodelpulse',
+    '🦀🦀',
+    '\u0000',
+    'a\nb',
+    "'",
+    '"',
+    'key: value',
+    '- item',
+  ),
+  fc.constantFrom(
+    'http://',
+    'https://user:pw@host/x',
+    'javascript:alert(1)',
+    'ftp://example.com',
+    '${GEMINI_API_KEY}',
+    '${SMTP_PASSWORD}',
+    '${UNSET_VARIABLE}',
+    '$${GEMINI_API_KEY}',
+    '${}',
+    '${1X}',
+  ),
+  fc.constantFrom(
+    [],
+    {},
+    Array.from({ length: 1_000 }, () => 'x'),
+  ),
   fc.boolean(),
   fc.constant(null),
   fc.jsonValue({ maxDepth: 4 }),
@@ -236,7 +359,58 @@ describe('the config loader on arbitrary documents', () => {
   }, 60_000);
 
   it('loads or clearly refuses YAML built from its own tokens: anchors, tags, flow collections, env references', () => {
-    const tokens = ['targets:', 'server:', 'health:', '\n', '\n  ', '\n    ', '- ', ': ', '? ', '&a ', '*a', '&b ', '*b', '<<: ', '!!binary ', '!!set ', '!!str ', '!!int ', '!custom ', '{', '}', '[', ']', ', ', '"', "'", '|', '>', '# note', '---\n', '...\n', '%YAML 1.2\n', '~', 'null', '.nan', '.inf', '-.inf', '0x1F', '1e400', '5m', '-5m', 'id', 'nano-banana', '${GEMINI_API_KEY}', '${SMTP_PASSWORD}', '${UNSET_VARIABLE}', '\t', '\\', '\u0000', '🦀'];
+    const tokens = [
+      'targets:',
+      'server:',
+      'health:',
+      '\n',
+      '\n  ',
+      '\n    ',
+      '- ',
+      ': ',
+      '? ',
+      '&a ',
+      '*a',
+      '&b ',
+      '*b',
+      '<<: ',
+      '!!binary ',
+      '!!set ',
+      '!!str ',
+      '!!int ',
+      '!custom ',
+      '{',
+      '}',
+      '[',
+      ']',
+      ', ',
+      '"',
+      "'",
+      '|',
+      '>',
+      '# note',
+      '---\n',
+      '...\n',
+      '%YAML 1.2\n',
+      '~',
+      'null',
+      '.nan',
+      '.inf',
+      '-.inf',
+      '0x1F',
+      '1e400',
+      '5m',
+      '-5m',
+      'id',
+      'nano-banana',
+      '${GEMINI_API_KEY}',
+      '${SMTP_PASSWORD}',
+      '${UNSET_VARIABLE}',
+      '\t',
+      '\\',
+      '\u0000',
+      '🦀',
+    ];
     const world = loader();
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...tokens), { maxLength: 60 }), (parts) => expectLoadedOrClearlyRefused(world.load(parts.join('')))),
@@ -272,10 +446,14 @@ describe('the config loader on arbitrary documents', () => {
     );
   }, 60_000);
 
-  it('loads or clearly refuses documents shaped like a config, with the schema\'s own keys holding anything', () => {
+  it("loads or clearly refuses documents shaped like a config, with the schema's own keys holding anything", () => {
     const world = loader();
     const anything = fc.jsonValue({ maxDepth: 3 });
-    const target = fc.dictionary(fc.constantFrom(...Object.keys(targetSchema.shape)), fc.oneof(anything, fc.constantFrom('gemini', 'vertex', 'GEMINI_API_KEY', 'nano-banana')), { maxKeys: 8 });
+    const target = fc.dictionary(
+      fc.constantFrom(...Object.keys(targetSchema.shape)),
+      fc.oneof(anything, fc.constantFrom('gemini', 'vertex', 'GEMINI_API_KEY', 'nano-banana')),
+      { maxKeys: 8 },
+    );
     const top = fc.dictionary(fc.constantFrom(...Object.keys(configSchema.shape)), anything, { maxKeys: 5 });
     const documents = fc.tuple(top, fc.array(target, { maxLength: 3 })).map(([rest, targets]) => yamlOf({ ...rest, targets }));
     fc.assert(
@@ -322,7 +500,24 @@ describe('the config loader on a valid config with one field spoilt', () => {
   it('refuses a key it does not know anywhere, naming where it sits and the key', () => {
     const world = loader();
     const unknownKey = fc
-      .oneof(wellFormed(16), fc.constantFrom('constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', 'overloadAfter', 'minSamples', '', ' ', '<<', 'Targets', 'target', 'évery'))
+      .oneof(
+        wellFormed(16),
+        fc.constantFrom(
+          'constructor',
+          'toString',
+          'hasOwnProperty',
+          'valueOf',
+          'prototype',
+          'overloadAfter',
+          'minSamples',
+          '',
+          ' ',
+          '<<',
+          'Targets',
+          'target',
+          'évery',
+        ),
+      )
       .filter((key) => !FIELD_NAMES.has(key));
     fc.assert(
       fc.property(fc.constantFrom(...OBJECT_PATHS), unknownKey, jsonLeaf, (path, key, value) => {
@@ -334,7 +529,14 @@ describe('the config loader on a valid config with one field spoilt', () => {
         const atParent = verdict.message.split('\n').some((line) => line.startsWith(`${FILE}: ${formatPath(path)}: `) && line.includes(JSON.stringify(key)));
         expect(atKey || atParent, verdict.message).toBe(true);
       }),
-      { numRuns: RUNS, seed: SEED, examples: [[['health'], 'constructor', 1], [['targets', 0, 'health'], 'valueOf', 0]] },
+      {
+        numRuns: RUNS,
+        seed: SEED,
+        examples: [
+          [['health'], 'constructor', 1],
+          [['targets', 0, 'health'], 'valueOf', 0],
+        ],
+      },
     );
   }, 60_000);
 
@@ -348,7 +550,10 @@ describe('the config loader on a valid config with one field spoilt', () => {
         // An id is referred to elsewhere (alternatives, status sources): changing it may spoil those instead.
         if (path[path.length - 1] === 'id') return;
         const around = path.map((_, length) => path.slice(0, path.length - length));
-        expect(around.some((at) => names(verdict.message, at, true)), verdict.message).toBe(true);
+        expect(
+          around.some((at) => names(verdict.message, at, true)),
+          verdict.message,
+        ).toBe(true);
       }),
       { numRuns: RUNS, seed: SEED },
     );
@@ -357,7 +562,10 @@ describe('the config loader on a valid config with one field spoilt', () => {
 
 describe('environment references and secrets in config errors', () => {
   const loader = useLoader();
-  const variable = fc.oneof(fc.constantFrom(...Object.keys(SECRETS), 'SMTP_USER', 'GOOGLE_APPLICATION_CREDENTIALS'), fc.constantFrom('UNSET_VARIABLE', 'unset_lower', '_'));
+  const variable = fc.oneof(
+    fc.constantFrom(...Object.keys(SECRETS), 'SMTP_USER', 'GOOGLE_APPLICATION_CREDENTIALS'),
+    fc.constantFrom('UNSET_VARIABLE', 'unset_lower', '_'),
+  );
   const around = fc.constantFrom('', '5', 's', 'x-', '/', ' ');
 
   it('substitutes ${VAR} anywhere: an unset variable is named with the field, and no secret value ever appears in a message', () => {
@@ -388,7 +596,16 @@ describe('environment references and secrets in config errors', () => {
 
 describe('environment overrides', () => {
   const loader = useLoader();
-  const OVERRIDES = ['PORT', 'MODELPULSE_REGION', 'MODELPULSE_DATA_DIR', 'MODELPULSE_DASHBOARD_USER', 'MODELPULSE_DASHBOARD_PASSWORD', 'MODELPULSE_API_TOKEN', 'MODELPULSE_HEALTH_TOKEN', 'MODELPULSE_CONFIG'];
+  const OVERRIDES = [
+    'PORT',
+    'MODELPULSE_REGION',
+    'MODELPULSE_DATA_DIR',
+    'MODELPULSE_DASHBOARD_USER',
+    'MODELPULSE_DASHBOARD_PASSWORD',
+    'MODELPULSE_API_TOKEN',
+    'MODELPULSE_HEALTH_TOKEN',
+    'MODELPULSE_CONFIG',
+  ];
   const values = fc.oneof(
     fc.string({ unit: 'grapheme', maxLength: 24 }),
     fc.integer({ min: -100_000, max: 10_000_000 }).map(String),
@@ -406,7 +623,14 @@ describe('environment overrides', () => {
         const label = name === 'MODELPULSE_CONFIG' && verdict.message.startsWith(`${value}: `) ? value : name;
         expectClearRefusal(verdict.message, label);
       }),
-      { numRuns: RUNS, seed: SEED, examples: [['MODELPULSE_CONFIG', '.'], ['MODELPULSE_CONFIG', 'sub/']] },
+      {
+        numRuns: RUNS,
+        seed: SEED,
+        examples: [
+          ['MODELPULSE_CONFIG', '.'],
+          ['MODELPULSE_CONFIG', 'sub/'],
+        ],
+      },
     );
   }, 60_000);
 });

@@ -28,7 +28,11 @@ async function health(service: Service): Promise<HealthBody> {
 /** Every stored probe of the target, in the order written (row id), read over a connection of its own. */
 function stored(service: Service): Array<{ at: number; class: string; latency_ms: number }> {
   const db = new Database(service.store.path, { readonly: true });
-  const rows = db.prepare(`SELECT at, class, latency_ms FROM outcomes WHERE target_id = ? ORDER BY id`).all(ID) as Array<{ at: number; class: string; latency_ms: number }>;
+  const rows = db.prepare(`SELECT at, class, latency_ms FROM outcomes WHERE target_id = ? ORDER BY id`).all(ID) as Array<{
+    at: number;
+    class: string;
+    latency_ms: number;
+  }>;
   db.close();
   return rows;
 }
@@ -101,7 +105,9 @@ describe.each([
     const now = await health(service);
     expect(now.status).toBe('healthy');
     expect(Date.parse(now.since)).toBeLessThanOrEqual(w.clock.now);
-    const body = (await (await fetch(`${service.url}/api/incidents?target=${ID}`)).json()) as { incidents: Array<{ startedAt: string; endedAt: string | null }> };
+    const body = (await (await fetch(`${service.url}/api/incidents?target=${ID}`)).json()) as {
+      incidents: Array<{ startedAt: string; endedAt: string | null }>;
+    };
     expect(body.incidents).toHaveLength(1);
     const [incident] = body.incidents;
     expect(incident!.endedAt).not.toBeNull();

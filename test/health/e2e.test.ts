@@ -21,7 +21,14 @@ const INTERVAL = 5_000;
 
 async function start(dataDir: string, clock: { now: number }, options: Pick<ServiceOptions, 'probe'> = {}): Promise<Service> {
   const config: ServiceConfig = { ...demoConfig(), dataDir, server: { port: 0, host: '127.0.0.1' } };
-  const service = await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, shutdownGraceMs: 200, ...options });
+  const service = await startService(config, {
+    now: () => clock.now,
+    autoStart: false,
+    log: silentLogger,
+    random: () => 0.5,
+    shutdownGraceMs: 200,
+    ...options,
+  });
   services.push(service);
   return service;
 }
@@ -130,7 +137,13 @@ describe('/health end to end over loopback', () => {
     expect(second.pipeline.engine.tracker(TARGET)!.quietSince).toBe(quietSince);
     const body = await incidents(second);
     expect(body).toHaveLength(1);
-    expect(body[0]).toMatchObject({ id: opened[0]!.id, startedAt: opened[0]!.startedAt, worstState: 'overloaded', state: 'healthy', endedAt: new Date(quietSince!).toISOString() });
+    expect(body[0]).toMatchObject({
+      id: opened[0]!.id,
+      startedAt: opened[0]!.startedAt,
+      worstState: 'overloaded',
+      state: 'healthy',
+      endedAt: new Date(quietSince!).toISOString(),
+    });
   });
 
   // No data: the upstream hangs and the probe in flight never lands, its deadline and the grace after it long past.
@@ -147,7 +160,7 @@ describe('/health end to end over loopback', () => {
     force(service, 'hang');
     let startedAt: number | null = null;
     for (let second = 0; startedAt === null; second++) {
-      expect(second, 'a probe to start').toBeLessThan(2 * INTERVAL / 1_000);
+      expect(second, 'a probe to start').toBeLessThan((2 * INTERVAL) / 1_000);
       clock.now += 1_000;
       if (service.tick().includes(TARGET)) startedAt = clock.now;
     }
@@ -182,7 +195,9 @@ describe('/health end to end over loopback', () => {
     const clock = { now: Date.UTC(2026, 10, 25, 17, 0, 0) };
     const upstream = hangingUpstream(clock);
     let hanging = false;
-    const service = await start(tempDir(), clock, { probe: (target, signal) => (hanging ? upstream.probe(target, signal) : runProbe(target, () => clock.now, signal)) });
+    const service = await start(tempDir(), clock, {
+      probe: (target, signal) => (hanging ? upstream.probe(target, signal) : runProbe(target, () => clock.now, signal)),
+    });
     force(service, 'overloaded');
     await runFor(service, clock, 15_000);
     expect(await healthStatus(service)).toBe(503);

@@ -14,7 +14,11 @@ const EVERY = 10_000;
 function harness(ids: string[] = ['pro'], alternatives: Record<string, string[]> = {}) {
   const clock = { now: T0 };
   const engine = new HealthEngine(
-    ids.map((id) => ({ target: simulatedTarget(id, 'http://127.0.0.1:9', { every: EVERY, timeout: 60_000 }), thresholds: DEFAULT_THRESHOLDS, alternatives: alternatives[id] ?? [] })),
+    ids.map((id) => ({
+      target: simulatedTarget(id, 'http://127.0.0.1:9', { every: EVERY, timeout: 60_000 }),
+      thresholds: DEFAULT_THRESHOLDS,
+      alternatives: alternatives[id] ?? [],
+    })),
     { demo: false, now: () => clock.now },
   );
   const transitions: Transition[] = [];
@@ -72,7 +76,10 @@ describe('health state machine', () => {
     const { script, transitions } = harness();
     script('pro', repeat<OutcomeClass>('ok', 30));
     const random = seededRandom(9);
-    script('pro', Array.from({ length: 400 }, (): OutcomeClass => (random() < 0.85 ? 'overloaded' : 'ok')));
+    script(
+      'pro',
+      Array.from({ length: 400 }, (): OutcomeClass => (random() < 0.85 ? 'overloaded' : 'ok')),
+    );
     expect(transitions.map((t) => `${t.from}->${t.to}`)).toEqual(['unknown->healthy', 'healthy->overloaded']);
   });
 
@@ -171,7 +178,21 @@ describe('health state machine', () => {
 
   it('turns degraded on an elevated error share, without 503s dominating', () => {
     const { script } = harness();
-    const mixed: OutcomeClass[] = ['ok', 'server_error', 'ok', 'ok', 'server_error', 'ok', 'ok', 'server_error', 'ok', 'ok', 'server_error', 'ok', 'server_error'];
+    const mixed: OutcomeClass[] = [
+      'ok',
+      'server_error',
+      'ok',
+      'ok',
+      'server_error',
+      'ok',
+      'ok',
+      'server_error',
+      'ok',
+      'ok',
+      'server_error',
+      'ok',
+      'server_error',
+    ];
     const degraded = script('pro', [...repeat<OutcomeClass>('ok', 10), ...mixed, ...mixed]);
     expect(degraded.status).toBe('degraded');
     expect(degraded.advice.send).toBe(true);
@@ -252,10 +273,13 @@ describe('overload runs', () => {
   });
 });
 
-describe('the advised timeout comes from calls like the apps\' own', () => {
+describe("the advised timeout comes from calls like the apps' own", () => {
   const engineFor = (kind: 'text' | 'image') => {
     const clock = { now: T0 };
-    const engine = new HealthEngine([{ target: simulatedTarget('pro', 'http://127.0.0.1:9', { every: 60_000, timeout: 180_000, kind }), thresholds: DEFAULT_THRESHOLDS, alternatives: [] }], { demo: false, now: () => clock.now });
+    const engine = new HealthEngine(
+      [{ target: simulatedTarget('pro', 'http://127.0.0.1:9', { every: 60_000, timeout: 180_000, kind }), thresholds: DEFAULT_THRESHOLDS, alternatives: [] }],
+      { demo: false, now: () => clock.now },
+    );
     const probe = (latencyMs: number) => {
       clock.now += 60_000;
       engine.observe(outcome('pro', clock.now - latencyMs, 'ok', latencyMs));
@@ -270,7 +294,7 @@ describe('the advised timeout comes from calls like the apps\' own', () => {
     expect(engine.snapshot('pro', clock.now)!.advice.timeoutSeconds).toBe(180);
   });
 
-  it('draws it from the apps\' reported calls once five succeeded in the hour', () => {
+  it("draws it from the apps' reported calls once five succeeded in the hour", () => {
     const { engine, clock, probe, report } = engineFor('text');
     for (let i = 0; i < 30; i++) {
       probe(2_000);
@@ -295,7 +319,10 @@ describe('the end of an overload', () => {
   for (const every of [60_000, 300_000]) {
     it(`is healthy again within 8 clean calls after a ragged end (ok, ok, 503, 503), not an hour of "degraded" (probes every ${every / 60_000} min)`, () => {
       const clock = { now: T0 };
-      const engine = new HealthEngine([{ target: simulatedTarget('pro', 'http://127.0.0.1:9', { every, timeout: 180_000 }), thresholds: DEFAULT_THRESHOLDS, alternatives: [] }], { demo: false, now: () => clock.now });
+      const engine = new HealthEngine(
+        [{ target: simulatedTarget('pro', 'http://127.0.0.1:9', { every, timeout: 180_000 }), thresholds: DEFAULT_THRESHOLDS, alternatives: [] }],
+        { demo: false, now: () => clock.now },
+      );
       const feed = (cls: OutcomeClass) => {
         clock.now += every;
         engine.observe(outcome('pro', clock.now, cls, cls === 'ok' ? 2_000 : 500));

@@ -7,11 +7,34 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const NOW = Date.parse('2026-11-20T12:00:00Z');
 
-const point = (t: number, ok: number, overloaded: number, p95: number | null = 20_000) => ({ t, samples: ok + overloaded, counts: { ...emptyCounts(), ok, overloaded }, latencyMs: { p95 } });
-const hour = (samples: number, overloaded: number, p95Ms: number | null = 20_000): WeekHour => ({ samples, counts: { ...emptyCounts(), ok: samples - overloaded, overloaded }, p95Ms });
+const point = (t: number, ok: number, overloaded: number, p95: number | null = 20_000) => ({
+  t,
+  samples: ok + overloaded,
+  counts: { ...emptyCounts(), ok, overloaded },
+  latencyMs: { p95 },
+});
+const hour = (samples: number, overloaded: number, p95Ms: number | null = 20_000): WeekHour => ({
+  samples,
+  counts: { ...emptyCounts(), ok: samples - overloaded, overloaded },
+  p95Ms,
+});
 const incident = (startedAt: number, endedAt: number | null): Incident => ({
-  id: 1, targetId: 't', startedAt, endedAt, state: 'healthy', worstState: 'overloaded', cause: { kind: 'overload', share: 0.9, run: 5 },
-  peak: { windowMs: 600_000, samples: 10, counts: emptyCounts(), successRate: 0.1, overloadRate: 0.9, rateLimitedRate: 0, latencyMs: { p50: null, p95: null, p99: null } },
+  id: 1,
+  targetId: 't',
+  startedAt,
+  endedAt,
+  state: 'healthy',
+  worstState: 'overloaded',
+  cause: { kind: 'overload', share: 0.9, run: 5 },
+  peak: {
+    windowMs: 600_000,
+    samples: 10,
+    counts: emptyCounts(),
+    successRate: 0.1,
+    overloadRate: 0.9,
+    rateLimitedRate: 0,
+    latencyMs: { p50: null, p95: null, p99: null },
+  },
 });
 
 describe('the uptime bar', () => {

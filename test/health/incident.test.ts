@@ -40,7 +40,13 @@ function replay(changes: Transition[], recoveredFor = 0, end = Infinity): Incide
 
 describe('incidents', () => {
   it('opens once when a target leaves healthy and closes once it has been healthy for recoveredFor, ending when it became healthy', () => {
-    const changes = [change('unknown', 'healthy', 1), change('healthy', 'degraded', 2), change('degraded', 'overloaded', 3), change('overloaded', 'degraded', 4), change('degraded', 'healthy', 5)];
+    const changes = [
+      change('unknown', 'healthy', 1),
+      change('healthy', 'degraded', 2),
+      change('degraded', 'overloaded', 3),
+      change('overloaded', 'degraded', 4),
+      change('degraded', 'healthy', 5),
+    ];
     expect(replay(changes, 100, 104)[0]).toMatchObject({ endedAt: null, state: 'healthy' });
     const incidents = replay(changes, 100, 105);
     expect(incidents).toHaveLength(1);
@@ -49,7 +55,11 @@ describe('incidents', () => {
   });
 
   it('continues the same incident when the target relapses sooner than recoveredFor', () => {
-    const incidents = replay([change('healthy', 'overloaded', 10), change('overloaded', 'healthy', 20), change('healthy', 'overloaded', 119), change('overloaded', 'healthy', 130)], 100, 230);
+    const incidents = replay(
+      [change('healthy', 'overloaded', 10), change('overloaded', 'healthy', 20), change('healthy', 'overloaded', 119), change('overloaded', 'healthy', 130)],
+      100,
+      230,
+    );
     expect(incidents.map((i) => [i.startedAt, i.endedAt])).toEqual([[10, 130]]);
   });
 
@@ -82,6 +92,9 @@ describe('incidents', () => {
 
   it('starts a new incident after a recovery that lasted recoveredFor', () => {
     const incidents = replay([change('healthy', 'down', 1), change('down', 'healthy', 2), change('healthy', 'overloaded', 102)], 100);
-    expect(incidents.map((i) => [i.startedAt, i.endedAt])).toEqual([[1, 2], [102, null]]);
+    expect(incidents.map((i) => [i.startedAt, i.endedAt])).toEqual([
+      [1, 2],
+      [102, null],
+    ]);
   });
 });

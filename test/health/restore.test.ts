@@ -19,9 +19,26 @@ describe('restoring the health memory', () => {
     const old = new Store(dir);
     // An hour of history: ten minutes of 503s forty to fifty minutes ago, healthy since.
     old.insertOutcomes(Array.from({ length: 60 }, (_, k) => outcome('pro', T - (60 - k) * MINUTE, k >= 10 && k < 20 ? 'overloaded' : 'ok', 12_000)));
-    const oldShape = { state: 'overloaded', since: T - 50 * MINUTE, cause: { kind: 'overload', share: 0.9, run: 5 }, stale: null, runs: { ok: 0, busy: 5, busy503: 5, failure: 5, clientError: 0 }, opens: 1, lastAt: T - 41 * MINUTE };
+    const oldShape = {
+      state: 'overloaded',
+      since: T - 50 * MINUTE,
+      cause: { kind: 'overload', share: 0.9, run: 5 },
+      stale: null,
+      runs: { ok: 0, busy: 5, busy503: 5, failure: 5, clientError: 0 },
+      opens: 1,
+      lastAt: T - 41 * MINUTE,
+    };
     const peak = new RecentOutcomes().stats(300_000, 0);
-    old.health.saveStep('pro', oldShape, T - 41 * MINUTE, null, { id: null, targetId: 'pro', startedAt: T - 50 * MINUTE, endedAt: null, state: 'overloaded', worstState: 'overloaded', cause: { kind: 'overload', share: 0.9, run: 5 }, peak });
+    old.health.saveStep('pro', oldShape, T - 41 * MINUTE, null, {
+      id: null,
+      targetId: 'pro',
+      startedAt: T - 50 * MINUTE,
+      endedAt: null,
+      state: 'overloaded',
+      worstState: 'overloaded',
+      cause: { kind: 'overload', share: 0.9, run: 5 },
+      peak,
+    });
     old.close();
 
     const store = new Store(dir);

@@ -10,7 +10,11 @@ export const KEY_MARKER = 'modelpulse-test-private-key-id-LEAK-CANARY';
  * A real service-account key made for the test (an RSA key from node:crypto) whose token_uri is the
  * simulator's token endpoint, registered there: google-auth-library does the real exchange on loopback.
  */
-export function serviceAccountKey(simulator: Simulator, dir: string, email = 'prober@modelpulse-test.iam.gserviceaccount.com'): { path: string; privateKey: string; email: string } {
+export function serviceAccountKey(
+  simulator: Simulator,
+  dir: string,
+  email = 'prober@modelpulse-test.iam.gserviceaccount.com',
+): { path: string; privateKey: string; email: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   simulator.oauth.addAccount(email, publicKey.export({ type: 'spki', format: 'pem' }).toString());

@@ -23,7 +23,15 @@ export function fileConfig(dataDir: string, targets: Target[], alerts: Partial<A
 }
 
 export async function startTestService(config: ServiceConfig, clock: { now: number }, options: ServiceOptions = {}): Promise<Service> {
-  return startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, shutdownGraceMs: 200, dataDirLock: { waitMs: 0 }, ...options });
+  return startService(config, {
+    now: () => clock.now,
+    autoStart: false,
+    log: silentLogger,
+    random: () => 0.5,
+    shutdownGraceMs: 200,
+    dataDirLock: { waitMs: 0 },
+    ...options,
+  });
 }
 
 /** Runs the heartbeat once per simulated second for `ms`, letting probes land and alert rounds finish. */

@@ -23,7 +23,9 @@ function codeFiles(dir: string): string[] {
   });
 }
 
-const NAMESPACES = Object.keys(en).map((key) => key.split('.')[0]!).filter((ns, i, all) => all.indexOf(ns) === i);
+const NAMESPACES = Object.keys(en)
+  .map((key) => key.split('.')[0]!)
+  .filter((ns, i, all) => all.indexOf(ns) === i);
 const SOURCES = () => [...codeFiles('web'), ...codeFiles('src')].map((file) => ({ file, text: readFileSync(join(ROOT, file), 'utf8') }));
 
 /** Every quoted string in the code that looks like a catalog key (a known namespace, then a dot). */
@@ -66,7 +68,10 @@ describe('the message catalogs', () => {
       for (const [key, entry] of Object.entries(CATALOGS[language]!)) {
         if (typeof entry === 'string') continue;
         expect(entry.other, `${language} ${key}`).toBeTypeOf('string');
-        expect(Object.keys(entry).every((form) => new Intl.PluralRules(language).resolvedOptions().pluralCategories.includes(form as Intl.LDMLPluralRule)), `${language} ${key}`).toBe(true);
+        expect(
+          Object.keys(entry).every((form) => new Intl.PluralRules(language).resolvedOptions().pluralCategories.includes(form as Intl.LDMLPluralRule)),
+          `${language} ${key}`,
+        ).toBe(true);
       }
     }
   });
@@ -80,9 +85,15 @@ describe('the message catalogs', () => {
   it('are looked up by whole keys only: no key is built at run time, and every key asked for by name exists', () => {
     // A key built from parts (`dash.state.${s}`) would hide from both checks above.
     const built = new RegExp(`\`(?:${NAMESPACES.join('|')})\\.[A-Za-z0-9_.]*\\$\\{`);
-    expect(SOURCES().filter(({ text }) => built.test(text)).map(({ file }) => file)).toEqual([]);
+    expect(
+      SOURCES()
+        .filter(({ text }) => built.test(text))
+        .map(({ file }) => file),
+    ).toEqual([]);
     // Whatever namespace it names, a key passed to t(), tNodes() or message() must be in the catalog.
-    const asked = SOURCES().flatMap(({ file, text }) => [...text.matchAll(/\b(?:t|tNodes|message)\(\s*['"`]([A-Za-z]\w*\.[\w.]+)['"`]/g)].map((m) => ({ file, key: m[1]! })));
+    const asked = SOURCES().flatMap(({ file, text }) =>
+      [...text.matchAll(/\b(?:t|tNodes|message)\(\s*['"`]([A-Za-z]\w*\.[\w.]+)['"`]/g)].map((m) => ({ file, key: m[1]! })),
+    );
     expect(asked.length).toBeGreaterThan(100);
     expect(asked.filter(({ key }) => !(key in en))).toEqual([]);
   });
@@ -93,14 +104,21 @@ describe('the message catalogs', () => {
     covers(OUTCOME_KEYS, OUTCOME_CLASSES);
     covers(OFFICIAL_KEYS, OFFICIAL_STATUSES);
     covers(DELIVERY_KEYS, DELIVERY_STATUSES);
-    covers(FOLK_KEYS, FOLK_BLOCKS.map((b) => b.folk));
+    covers(
+      FOLK_KEYS,
+      FOLK_BLOCKS.map((b) => b.folk),
+    );
     covers(CHANNEL_KEYS, ['email', 'webhook', 'log']);
-    for (const map of [STATE_KEYS, OUTCOME_KEYS, OFFICIAL_KEYS, DELIVERY_KEYS, FOLK_KEYS, CHANNEL_KEYS]) for (const key of Object.values(map)) expect(en).toHaveProperty([key]);
+    for (const map of [STATE_KEYS, OUTCOME_KEYS, OFFICIAL_KEYS, DELIVERY_KEYS, FOLK_KEYS, CHANNEL_KEYS])
+      for (const key of Object.values(map)) expect(en).toHaveProperty([key]);
   });
 
   it('leave no English in the Korean catalog beyond names, units and codes', () => {
-    const latin = Object.entries(ko).filter(([key, entry]) =>
-      !key.startsWith('language.') && templates(entry).some((t) => !/[\uAC00-\uD7A3]/.test(t) && /[a-z]{4,}/i.test(t.replace(/\{\w+\}|modelpulse|GMT|UTC|HTTP|API|p\d\d/g, ''))));
+    const latin = Object.entries(ko).filter(
+      ([key, entry]) =>
+        !key.startsWith('language.') &&
+        templates(entry).some((t) => !/[\uAC00-\uD7A3]/.test(t) && /[a-z]{4,}/i.test(t.replace(/\{\w+\}|modelpulse|GMT|UTC|HTTP|API|p\d\d/g, ''))),
+    );
     expect(latin.map(([key]) => key)).toEqual([]);
   });
 });
@@ -120,8 +138,13 @@ describe('a translator', () => {
     expect(english.t('advice.errors', params)).toBe('About 42% of calls are failing (1,234 of 2,000 in the last 5 min); sending, with errors to expect.');
     expect(korean.t('advice.errors', params)).toBe('호출의 약 42%가 실패하고 있습니다(최근 5분 동안 2,000번 중 1,234번). 오류를 감안하고 보내세요.');
     expect(korean.t('advice.slow', { p50: { ms: 61_400 }, baseline: { ms: 7_250 } })).toContain('61초가 걸립니다(24시간 중앙값 7.3초)');
-    expect(korean.t('advice.failing', { count: 4, dominant: { message: { key: 'class.timeout', params: {} } } })).toBe('최근 4번의 호출이 모두 실패했고, 대부분 시간 초과입니다.');
-    expect([3 * 3600 + 5 * 60, 50 * 3600].map((s) => [english.duration(s), korean.duration(s)])).toEqual([['3 h 5 min', '3시간 5분'], ['2 d 2 h', '2일 2시간']]);
+    expect(korean.t('advice.failing', { count: 4, dominant: { message: { key: 'class.timeout', params: {} } } })).toBe(
+      '최근 4번의 호출이 모두 실패했고, 대부분 시간 초과입니다.',
+    );
+    expect([3 * 3600 + 5 * 60, 50 * 3600].map((s) => [english.duration(s), korean.duration(s)])).toEqual([
+      ['3 h 5 min', '3시간 5분'],
+      ['2 d 2 h', '2일 2시간'],
+    ]);
   });
 
   it('refuses an unknown key or a missing figure instead of showing a hole', () => {

@@ -262,25 +262,69 @@ describe('reading the wait an upstream asks for', () => {
 });
 
 // Vertex AI's error bodies (the same envelope as the Gemini API, other meanings for 429).
-const VERTEX_SHARED = google(429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later. Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.');
+const VERTEX_SHARED = google(
+  429,
+  'RESOURCE_EXHAUSTED',
+  'Resource exhausted. Please try again later. Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.',
+);
 const VERTEX_PROVISIONED = google(429, 'RESOURCE_EXHAUSTED', 'Too many requests. Exceeded the Provisioned Throughput.');
 const VERTEX_QUOTA = google(
   429,
   'RESOURCE_EXHAUSTED',
   'Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: gemini-2.5-flash-image. Please submit a quota increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.',
 );
-const VERTEX_IAM = google(403, 'PERMISSION_DENIED', "Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/projects/p1/locations/us-central1/publishers/google/models/gemini-2.5-flash-image' (or it may not exist).", [
-  { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'aiplatform.googleapis.com', metadata: { permission: 'aiplatform.endpoints.predict' } },
-]);
+const VERTEX_IAM = google(
+  403,
+  'PERMISSION_DENIED',
+  "Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/projects/p1/locations/us-central1/publishers/google/models/gemini-2.5-flash-image' (or it may not exist).",
+  [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'IAM_PERMISSION_DENIED',
+      domain: 'aiplatform.googleapis.com',
+      metadata: { permission: 'aiplatform.endpoints.predict' },
+    },
+  ],
+);
 
 describe('classifying Vertex AI error replies', () => {
   it.each([
-    { name: "429 'Resource exhausted. Please try again later.' is the shared pool out of capacity: overloaded", body: VERTEX_SHARED, status: 429, expected: { class: 'overloaded', apiStatus: 'RESOURCE_EXHAUSTED', detail: 'shared capacity exhausted (Vertex 429)' } },
-    { name: "429 'Exceeded the Provisioned Throughput' is the caller's own reserved capacity: rate_limited", body: VERTEX_PROVISIONED, status: 429, expected: { class: 'rate_limited', detail: 'provisioned throughput exceeded' } },
-    { name: "429 'Quota exceeded for aiplatform.googleapis.com/…' is the caller's own quota: rate_limited, naming the metric", body: VERTEX_QUOTA, status: 429, expected: { class: 'rate_limited', detail: 'aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model' } },
-    { name: '503 UNAVAILABLE keeps its meaning: overloaded', body: google(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'), status: 503, expected: { class: 'overloaded', apiStatus: 'UNAVAILABLE' } },
-    { name: '504 DEADLINE_EXCEEDED keeps its meaning: a server error', body: google(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.'), status: 504, expected: { class: 'server_error', apiStatus: 'DEADLINE_EXCEEDED' } },
-    { name: '403 for a missing IAM permission is a client error naming IAM_PERMISSION_DENIED', body: VERTEX_IAM, status: 403, expected: { class: 'client_error', apiStatus: 'PERMISSION_DENIED', detail: 'IAM_PERMISSION_DENIED' } },
+    {
+      name: "429 'Resource exhausted. Please try again later.' is the shared pool out of capacity: overloaded",
+      body: VERTEX_SHARED,
+      status: 429,
+      expected: { class: 'overloaded', apiStatus: 'RESOURCE_EXHAUSTED', detail: 'shared capacity exhausted (Vertex 429)' },
+    },
+    {
+      name: "429 'Exceeded the Provisioned Throughput' is the caller's own reserved capacity: rate_limited",
+      body: VERTEX_PROVISIONED,
+      status: 429,
+      expected: { class: 'rate_limited', detail: 'provisioned throughput exceeded' },
+    },
+    {
+      name: "429 'Quota exceeded for aiplatform.googleapis.com/…' is the caller's own quota: rate_limited, naming the metric",
+      body: VERTEX_QUOTA,
+      status: 429,
+      expected: { class: 'rate_limited', detail: 'aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model' },
+    },
+    {
+      name: '503 UNAVAILABLE keeps its meaning: overloaded',
+      body: google(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'),
+      status: 503,
+      expected: { class: 'overloaded', apiStatus: 'UNAVAILABLE' },
+    },
+    {
+      name: '504 DEADLINE_EXCEEDED keeps its meaning: a server error',
+      body: google(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.'),
+      status: 504,
+      expected: { class: 'server_error', apiStatus: 'DEADLINE_EXCEEDED' },
+    },
+    {
+      name: '403 for a missing IAM permission is a client error naming IAM_PERMISSION_DENIED',
+      body: VERTEX_IAM,
+      status: 403,
+      expected: { class: 'client_error', apiStatus: 'PERMISSION_DENIED', detail: 'IAM_PERMISSION_DENIED' },
+    },
   ] as const)('$name', ({ body, status, expected }) => {
     expect(classifyErrorReply(reply(status, body), NOW, 'vertex')).toMatchObject(expected);
   });
@@ -289,6 +333,8 @@ describe('classifying Vertex AI error replies', () => {
     expect(classifyErrorReply(reply(429, VERTEX_SHARED), NOW, 'gemini').class).toBe('rate_limited');
     expect(classifyErrorReply(reply(429, VERTEX_SHARED), NOW).class).toBe('rate_limited');
     // A Vertex 429 that also carries quota violations is the caller's quota, whatever its wording.
-    expect(classifyErrorReply(reply(429, google(429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later.', QUOTA_DETAILS)), NOW, 'vertex')).toMatchObject({ class: 'rate_limited', detail: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', retryAfterMs: 37_000 });
+    expect(
+      classifyErrorReply(reply(429, google(429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later.', QUOTA_DETAILS)), NOW, 'vertex'),
+    ).toMatchObject({ class: 'rate_limited', detail: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', retryAfterMs: 37_000 });
   });
 });

@@ -37,7 +37,17 @@ function makeTarget(provider: Provider, baseUrl: string, options: TargetOptions 
     price: resolvePrice(model, undefined),
     health: DEFAULT_THRESHOLDS,
     alternatives: [],
-    alerts: { enabled: true, pendingForMs: 60_000, minimumReminderIntervalMs: 0, recoveredForMs: 0, sendOnResolved: true, degraded: false, greenWhileFailing: false, officialIncidents: false, flap: DEFAULT_FLAP },
+    alerts: {
+      enabled: true,
+      pendingForMs: 60_000,
+      minimumReminderIntervalMs: 0,
+      recoveredForMs: 0,
+      sendOnResolved: true,
+      degraded: false,
+      greenWhileFailing: false,
+      officialIncidents: false,
+      flap: DEFAULT_FLAP,
+    },
   };
 }
 
@@ -332,10 +342,18 @@ describe('the text canary token cap (thinking included)', () => {
         req.resume();
         req.on('end', () => {
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: finish }], usage: { prompt_tokens: 12, completion_tokens: 250 } }));
+          res.end(
+            JSON.stringify({
+              choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: finish }],
+              usage: { prompt_tokens: 12, completion_tokens: 250 },
+            }),
+          );
         });
       });
-    for (const [finish, cls] of [['length', 'ok'], ['stop', 'bad_output']] as const) {
+    for (const [finish, cls] of [
+      ['length', 'ok'],
+      ['stop', 'bad_output'],
+    ] as const) {
       const server = reply(finish);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {

@@ -5,8 +5,20 @@ import { parseTrace } from '../../src/simulator/scenario.js';
 
 const T = Date.UTC(2026, 0, 5);
 const MIN = 60_000;
-const seg = (start: string, duration: string, p503: number, extra: Record<string, number> = {}) => ({ start, duration, p503, ...extra, latency: { median: '12s', p95: '25s' } });
-const change = (minute: number, from: StateChange['from'], to: StateChange['to']): StateChange => ({ targetId: 'x', at: T + minute * MIN, from, to, cause: { kind: 'none' } });
+const seg = (start: string, duration: string, p503: number, extra: Record<string, number> = {}) => ({
+  start,
+  duration,
+  p503,
+  ...extra,
+  latency: { median: '12s', p95: '25s' },
+});
+const change = (minute: number, from: StateChange['from'], to: StateChange['to']): StateChange => ({
+  targetId: 'x',
+  at: T + minute * MIN,
+  from,
+  to,
+  cause: { kind: 'none' },
+});
 const mail = (minute: number, kind: Mail['notices'][number]['kind'], status: Mail['notices'][number]['status']): Mail => ({
   sentAt: T + minute * MIN,
   notices: [{ targetId: 'x', kind, status, decidedAt: T + minute * MIN }],
@@ -37,7 +49,12 @@ describe('trouble in a trace', () => {
 describe('delays of one stretch of trouble', () => {
   const trouble = { start: T + 60 * MIN, end: T + 120 * MIN, share: 0.95 };
   it('counts detection and hold from its start, recovery and the recovery mail from its end', () => {
-    const changes = [change(0, 'unknown', 'healthy'), change(61, 'healthy', 'degraded'), change(63, 'degraded', 'overloaded'), change(124, 'overloaded', 'healthy')];
+    const changes = [
+      change(0, 'unknown', 'healthy'),
+      change(61, 'healthy', 'degraded'),
+      change(63, 'degraded', 'overloaded'),
+      change(124, 'overloaded', 'healthy'),
+    ];
     const mails = [mail(65, 'overloaded', 'overloaded'), mail(128, 'recovered', 'healthy')];
     expect(delaysFor(trouble, T + 300 * MIN, T + 300 * MIN, 'x', changes, mails)).toEqual({
       detectMs: 1 * MIN,
@@ -52,7 +69,13 @@ describe('delays of one stretch of trouble', () => {
     const early = [change(0, 'unknown', 'healthy'), change(58, 'healthy', 'overloaded'), change(110, 'overloaded', 'healthy')];
     expect(delaysFor(trouble, T + 300 * MIN, T + 300 * MIN, 'x', early, [])).toMatchObject({ detectMs: -2 * MIN, holdMs: -2 * MIN, recoverMs: -10 * MIN });
     const missed = [change(0, 'unknown', 'healthy'), change(130, 'healthy', 'overloaded')];
-    expect(delaysFor(trouble, T + 125 * MIN, T + 300 * MIN, 'x', missed, [])).toEqual({ detectMs: null, holdMs: null, recoverMs: null, onsetMailMs: null, recoveryMailMs: null });
+    expect(delaysFor(trouble, T + 125 * MIN, T + 300 * MIN, 'x', missed, [])).toEqual({
+      detectMs: null,
+      holdMs: null,
+      recoverMs: null,
+      onsetMailMs: null,
+      recoveryMailMs: null,
+    });
   });
 
   it('cannot see recovery when the trouble lasts to the end of the run', () => {
@@ -62,9 +85,18 @@ describe('delays of one stretch of trouble', () => {
 });
 
 describe('stored incidents beside replayed ones', () => {
-  it('pairs overlapping incidents of the same target and lists the replay\'s extra ones', () => {
-    const span = (targetId: string, from: number, to: number | null) => ({ targetId, startedAt: T + from * MIN, endedAt: to === null ? null : T + to * MIN, worstState: 'overloaded' as const });
-    const { matches, unmatched } = matchIncidents([span('x', 10, 40), span('x', 100, null)], [span('y', 10, 40), span('x', 12, 38), span('x', 200, 210)], T + 300 * MIN);
+  it("pairs overlapping incidents of the same target and lists the replay's extra ones", () => {
+    const span = (targetId: string, from: number, to: number | null) => ({
+      targetId,
+      startedAt: T + from * MIN,
+      endedAt: to === null ? null : T + to * MIN,
+      worstState: 'overloaded' as const,
+    });
+    const { matches, unmatched } = matchIncidents(
+      [span('x', 10, 40), span('x', 100, null)],
+      [span('y', 10, 40), span('x', 12, 38), span('x', 200, 210)],
+      T + 300 * MIN,
+    );
     expect(matches.map((m) => [m.replayed?.startedAt ?? null, m.startOffsetMs, m.endOffsetMs])).toEqual([
       [T + 12 * MIN, 2 * MIN, -2 * MIN],
       [T + 200 * MIN, 100 * MIN, null],

@@ -29,8 +29,16 @@ async function refuses(argv: string[], what: RegExp, files: Record<string, strin
 
 describe('replay refuses bad input with one line naming the field, exit code 2', () => {
   it.each([
-    ['a probability above 1', { segments: [{ start: '0s', duration: '1h', p503: 1.5, latency: { median: '12s', p95: '25s' } }] }, /--trace trace\.json: segments\[0\]\.p503: /],
-    ['a duration that is not one', { segments: [{ start: '0s', duration: 'soon', latency: { median: '12s', p95: '25s' } }] }, /segments\[0\]\.duration: expected a duration like "30s", got "soon"/],
+    [
+      'a probability above 1',
+      { segments: [{ start: '0s', duration: '1h', p503: 1.5, latency: { median: '12s', p95: '25s' } }] },
+      /--trace trace\.json: segments\[0\]\.p503: /,
+    ],
+    [
+      'a duration that is not one',
+      { segments: [{ start: '0s', duration: 'soon', latency: { median: '12s', p95: '25s' } }] },
+      /segments\[0\]\.duration: expected a duration like "30s", got "soon"/,
+    ],
     ['a misspelt field', { segments: [{ start: '0s', duration: '1h', p530: 0.2, latency: { median: '12s', p95: '25s' } }] }, /segments\[0\]: .*p530/],
     ['no segments', { segments: [] }, /segments: /],
   ])('a malformed trace: %s', async (_, trace, what) => {

@@ -124,7 +124,13 @@ describe('replaying a trace through the real engine and alert rules', () => {
   it('replays the shipped trace file in its own time (its timeScale of 60 undone) at well under a few seconds a day', async () => {
     const started = performance.now();
     let stdout = '';
-    const code = await main({ argv: ['--trace', 'src/simulator/traces/overload-afternoon.json', '--json'], env: {}, cwd: process.cwd(), stdout: (t) => (stdout += t), stderr: () => undefined });
+    const code = await main({
+      argv: ['--trace', 'src/simulator/traces/overload-afternoon.json', '--json'],
+      env: {},
+      cwd: process.cwd(),
+      stdout: (t) => (stdout += t),
+      stderr: () => undefined,
+    });
     const elapsed = performance.now() - started;
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as ReplayReport;

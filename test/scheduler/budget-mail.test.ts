@@ -24,7 +24,13 @@ async function world(budgetPerDay: number, start: number, dataDir: string, mails
   const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
   running.push(simulator);
   const target = simulatedTarget('flash', simulator.url, { every: MINUTE, timeout: 180_000, kind: 'image' });
-  const notifier: Notifier = { channel: 'capture', send: async (notices) => (mails.push(...notices), { deliveryId: String(mails.length), subject: '', response: '250' }) };
+  const notifier: Notifier = {
+    channel: 'capture',
+    send: async (notices) => {
+      mails.push(...notices);
+      return { deliveryId: String(mails.length), subject: '', response: '250' };
+    },
+  };
   const service = await startTestService(fileConfig(dataDir, [{ ...target, probe: { ...target.probe, budgetPerDay } }]), clock, { notifiers: [notifier] });
   running.push(service);
   const runUntil = async (until: number) => {

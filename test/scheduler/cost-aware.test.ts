@@ -26,7 +26,14 @@ afterEach(async () => {
 
 const HEALTHY: TraceFile['segments'] = [{ start: '0s', duration: '3d', latency: { median: '2s', p95: '3s' } }];
 
-async function world(options: { every: number; kind: 'text' | 'image'; budgetPerDay?: number; segments?: TraceFile['segments']; start?: number; dataDir?: string }) {
+async function world(options: {
+  every: number;
+  kind: 'text' | 'image';
+  budgetPerDay?: number;
+  segments?: TraceFile['segments'];
+  start?: number;
+  dataDir?: string;
+}) {
   const clock = { now: options.start ?? MIDNIGHT };
   const trace = parseTrace({ loop: false, latencyScale: 0.001, segments: options.segments ?? HEALTHY });
   const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
@@ -34,9 +41,18 @@ async function world(options: { every: number; kind: 'text' | 'image'; budgetPer
   const target = simulatedTarget('flash', simulator.url, { every: options.every, timeout: 180_000, kind: options.kind });
   const withBudget = { ...target, probe: { ...target.probe, ...(options.budgetPerDay === undefined ? {} : { budgetPerDay: options.budgetPerDay }) } };
   const mails: Notice[] = [];
-  const notifier: Notifier = { channel: 'capture', send: async (notices) => (mails.push(...notices), { deliveryId: String(mails.length), subject: '', response: '250' }) };
+  const notifier: Notifier = {
+    channel: 'capture',
+    send: async (notices) => {
+      mails.push(...notices);
+      return { deliveryId: String(mails.length), subject: '', response: '250' };
+    },
+  };
   const dataDir = options.dataDir ?? tempDir();
-  const config: ServiceConfig = { ...fileConfig(dataDir, [withBudget]), reports: { tokens: [{ id: 'app1', token: APP }], perMinute: 6_000, votesPerMinute: 6 } };
+  const config: ServiceConfig = {
+    ...fileConfig(dataDir, [withBudget]),
+    reports: { tokens: [{ id: 'app1', token: APP }], perMinute: 6_000, votesPerMinute: 6 },
+  };
   const service = await startTestService(config, clock, { notifiers: [notifier] });
   running.push(service);
   /** Runs the heartbeat from one due probe to the next (at least a second apart, and every `stepMs`) until `until`. */
@@ -51,7 +67,14 @@ async function world(options: { every: number; kind: 'text' | 'image'; budgetPer
     }
   };
   const probes = (from: number, to: number) => service.store.outcomesSince('flash', from).filter((o) => o.source === 'probe' && o.at < to);
-  const spend = async (days = 3) => (await (await fetch(`${service.url}/api/spend?days=${days}`)).json()) as { targets: Array<{ budgetPerDayUsd: number | null; today: { everySeconds: number; spentTodayUsd: number; budgetExhausted: boolean; skippedToday: { budget: number; reports: number } }; days: Array<{ day: string; costUsd: number; probes: number }> }> };
+  const spend = async (days = 3) =>
+    (await (await fetch(`${service.url}/api/spend?days=${days}`)).json()) as {
+      targets: Array<{
+        budgetPerDayUsd: number | null;
+        today: { everySeconds: number; spentTodayUsd: number; budgetExhausted: boolean; skippedToday: { budget: number; reports: number } };
+        days: Array<{ day: string; costUsd: number; probes: number }>;
+      }>;
+    };
   return { clock, service, mails, runUntil, probes, spend, dataDir };
 }
 
@@ -160,7 +183,7 @@ describe('no canaries while client reports cover a healthy target', () => {
     await w.runUntil(MIDNIGHT + 90 * MINUTE, 5_000, report);
     const covered = w.probes(MIDNIGHT + 40 * MINUTE, MIDNIGHT + 90 * MINUTE).length;
     // Per minute, at most a quarter of the canaries, but never none: one in five still runs.
-    expect(covered / 50).toBeLessThanOrEqual((withoutReports / 20) / 4);
+    expect(covered / 50).toBeLessThanOrEqual(withoutReports / 20 / 4);
     expect(covered).toBeGreaterThanOrEqual(8);
     expect(((await (await fetch(`${w.service.url}/health/flash`)).json()) as { status: string }).status).toBe('healthy');
     expect((await w.spend(1)).targets[0]!.today.skippedToday.reports).toBeGreaterThan(30);

@@ -94,10 +94,7 @@ describe('probe scheduler', () => {
   });
 
   it('never starts more probes than the global cap; the rest wait for a free slot', async () => {
-    const { sim, scheduler, outcomes } = await setUp(
-      (url) => ['a', 'b', 'c'].map((id) => simulatedTarget(id, url, { every: 60_000 })),
-      2,
-    );
+    const { sim, scheduler, outcomes } = await setUp((url) => ['a', 'b', 'c'].map((id) => simulatedTarget(id, url, { every: 60_000 })), 2);
     sim.clearForced();
     sim.force({ kind: 'ok', delayMs: 100 });
     expect(scheduler.tick()).toHaveLength(2);

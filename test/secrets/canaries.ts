@@ -75,7 +75,8 @@ export function leaksIn(sink: string, text: string, options: { allowed?: readonl
     rest = rest.split(value).join('[found]');
   }
   const head = rest.indexOf(CANARY);
-  if (head >= 0) found.push({ sink, form: `the head of a secret (${CANARY}…)`, excerpt: rest.slice(Math.max(0, head - 60), head + 80).replace(/[^\x20-\x7e]/g, '.') });
+  if (head >= 0)
+    found.push({ sink, form: `the head of a secret (${CANARY}…)`, excerpt: rest.slice(Math.max(0, head - 60), head + 80).replace(/[^\x20-\x7e]/g, '.') });
   return found;
 }
 
@@ -85,7 +86,11 @@ export function describeLeaks(leaks: readonly Leak[]): string {
   for (const leak of leaks) byForm.set(leak.form, [...(byForm.get(leak.form) ?? []), leak]);
   return [...byForm]
     .map(([form, found]) => {
-      const sinks = found.slice(0, 4).map((l) => l.sink).join('; ') + (found.length > 4 ? `; and ${found.length - 4} more` : '');
+      const sinks =
+        found
+          .slice(0, 4)
+          .map((l) => l.sink)
+          .join('; ') + (found.length > 4 ? `; and ${found.length - 4} more` : '');
       return `${form} in ${sinks}: …${found[0]!.excerpt}…`;
     })
     .join('\n');

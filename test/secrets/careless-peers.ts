@@ -37,7 +37,7 @@ export async function startEchoingUpstream() {
       const openai = req.url?.endsWith('/chat/completions') ?? false;
       const credential = String(req.headers['x-goog-api-key'] ?? req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '');
       state.credentialsSeen.add(credential);
-      const model = openai ? String((JSON.parse(body) as { model?: string }).model) : /models\/([^/:]+):/.exec(req.url ?? '')?.[1] ?? 'unknown';
+      const model = openai ? String((JSON.parse(body) as { model?: string }).model) : (/models\/([^/:]+):/.exec(req.url ?? '')?.[1] ?? 'unknown');
       const json = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(payload));
@@ -95,7 +95,8 @@ export async function startCarelessReceiver(secret: string) {
       const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
       state.received.push({ path: req.url ?? '', headers, body });
       if (state.mode === 'accept') return res.writeHead(204).end();
-      if (state.mode === 'echo-500') return res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'could not verify', headers, body }));
+      if (state.mode === 'echo-500')
+        return res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'could not verify', headers, body }));
       // Should the error text be cut to 200 characters before it is scrubbed, the cut falls inside the secret.
       const preamble = `signature mismatch for ${req.headers['x-modelpulse-signature']} at ${req.headers['x-modelpulse-timestamp']}; `;
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`${preamble.padEnd(171, '.')}secret in use is ${secret}`);

@@ -29,7 +29,7 @@ export function captureProcessOutput(): { lines: string[]; restore(): void } {
     restore() {
       process.stdout.write = out;
       process.stderr.write = err;
-      consoleMethods.forEach((m, i) => (console[m] = originals[i]!));
+      for (const [i, m] of consoleMethods.entries()) console[m] = originals[i]!;
     },
   };
 }
@@ -87,7 +87,8 @@ export function getRoutes(targetIds: readonly string[], now: number): Route[] {
     for (const url of expanded) {
       urls.set(url, { path: url, template: path });
       for (const p of params.filter((p) => p.in === 'query')) {
-        for (const value of queryValues(p, ids, now)) urls.set(`${url}?${p.name}=${encodeURIComponent(value)}`, { path: `${url}?${p.name}=${encodeURIComponent(value)}`, template: path });
+        for (const value of queryValues(p, ids, now))
+          urls.set(`${url}?${p.name}=${encodeURIComponent(value)}`, { path: `${url}?${p.name}=${encodeURIComponent(value)}`, template: path });
       }
     }
   }

@@ -34,8 +34,20 @@ const CREDENTIALS = {
 const WHILE_FAILING = ['/api/alerts', '/api/targets', '/api/health', '/health', '/health/{target}', '/api/incidents', '/metrics'];
 
 /** Starts the service as main does, but on the injected clock and with its own (redacting) logger writing to `logs`. */
-async function start(config: ServiceConfig, clock: { now: number }, logs: string[], demo: Pick<ServiceOptions, 'demoHistory' | 'demoTrace'> = {}): Promise<Service> {
-  const options: ServiceOptions = { now: () => clock.now, autoStart: false, logWrite: (line) => void logs.push(line), random: () => 0.5, shutdownGraceMs: 200, dataDirLock: { waitMs: 0 } };
+async function start(
+  config: ServiceConfig,
+  clock: { now: number },
+  logs: string[],
+  demo: Pick<ServiceOptions, 'demoHistory' | 'demoTrace'> = {},
+): Promise<Service> {
+  const options: ServiceOptions = {
+    now: () => clock.now,
+    autoStart: false,
+    logWrite: (line) => void logs.push(line),
+    random: () => 0.5,
+    shutdownGraceMs: 200,
+    dataDirLock: { waitMs: 0 },
+  };
   const service = await startService(config, { ...options, ...demo });
   closeAfterTest(() => service.close());
   return service;
@@ -56,7 +68,9 @@ const kindsOf = (samples: readonly Sample[]) => [...new Set(samples.map((s) => s
 
 /** A mail as text: every header line as sent, subject, text and HTML bodies, and attachments. */
 function mailText(mail: ParsedMail): string {
-  return [...mail.headerLines.map((h) => h.line), mail.subject, mail.text, String(mail.html), ...mail.attachments.map((a) => a.content.toString('utf8'))].join('\n');
+  return [...mail.headerLines.map((h) => h.line), mail.subject, mail.text, String(mail.html), ...mail.attachments.map((a) => a.content.toString('utf8'))].join(
+    '\n',
+  );
 }
 
 async function post(base: string, path: string, headers: Record<string, string>, body: unknown): Promise<string> {
@@ -106,7 +120,10 @@ describe('secret sweep', () => {
       const ids = service.targets.map((t) => t.id);
       const wrong = [bearer(FAKE.MODELPULSE_HEALTH_TOKEN), basic(DASHBOARD_USER, FAKE.MODELPULSE_API_TOKEN), bearer(FAKE.SMTP_PASSWORD)];
       samples.push(...(await crawl(service.url, getRoutes(ids, clock.now), CREDENTIALS, wrong)));
-      samples.push({ sink: 'POST /api/reports (reporting off)', text: await post(service.url, '/api/reports', { authorization: bearer(FAKE.REPORT_TOKEN_APP1) }, { reports: [] }) });
+      samples.push({
+        sink: 'POST /api/reports (reporting off)',
+        text: await post(service.url, '/api/reports', { authorization: bearer(FAKE.REPORT_TOKEN_APP1) }, { reports: [] }),
+      });
       samples.push(...dataDirBytes(service.config.dataDir, 'data dir while running'));
       await service.close();
       samples.push(...dataDirBytes(service.config.dataDir, 'data dir after close'));
@@ -149,7 +166,9 @@ describe('secret sweep', () => {
       const second = () => startService(config, { now: () => clock.now, autoStart: false, logWrite: (l) => void logs.push(l), dataDirLock: { waitMs: 0 } });
       samples.push(await thrown('a second instance on the same data dir', second));
       const report = async (label: string, authorization: string, target: string) => {
-        const body = { reports: [{ target, at: clock.now - 1_000, status: 503, apiStatus: 'UNAVAILABLE', latencyMs: 900, requestId: `${label}-${clock.now}` }] };
+        const body = {
+          reports: [{ target, at: clock.now - 1_000, status: 503, apiStatus: 'UNAVAILABLE', latencyMs: 900, requestId: `${label}-${clock.now}` }],
+        };
         samples.push({ sink: `POST /api/reports (${label})`, text: await post(service.url, '/api/reports', { authorization }, body) });
       };
       upstream('ok');
@@ -221,7 +240,15 @@ describe('secret sweep', () => {
 describe('secret sweep of configuration errors', () => {
   const tempDir = useTempDir();
   const relay = (...fields: string[]) =>
-    ['targets:', '  - id: relay', '    provider: openai-compatible', '    model: gemini-3-pro-image-preview', '    baseUrl: https://relay.example.com/v1', ...fields.map((f) => `    ${f}`), ''].join('\n');
+    [
+      'targets:',
+      '  - id: relay',
+      '    provider: openai-compatible',
+      '    model: gemini-3-pro-image-preview',
+      '    baseUrl: https://relay.example.com/v1',
+      ...fields.map((f) => `    ${f}`),
+      '',
+    ].join('\n');
   const keyed = relay('apiKeyEnv: RELAY_API_KEY');
   const smtp = '{ host: smtp.example.com, userEnv: SMTP_USER, passwordEnv: SMTP_PASSWORD }';
   const cases: Array<{ name: string; yaml: string; says: string; env?: Record<string, string> }> = [
@@ -235,7 +262,11 @@ describe('secret sweep of configuration errors', () => {
       yaml: relay('apiKeyEnv: ${RELAY_API_KEY}'),
       says: 'expected the name of an environment variable',
     },
-    { name: 'a key given under a key the schema does not know', yaml: relay('apiKeyEnv: RELAY_API_KEY', 'apiKey: ${RELAY_API_KEY}'), says: 'unknown key "apiKey"' },
+    {
+      name: 'a key given under a key the schema does not know',
+      yaml: relay('apiKeyEnv: RELAY_API_KEY', 'apiKey: ${RELAY_API_KEY}'),
+      says: 'unknown key "apiKey"',
+    },
     {
       name: 'the SMTP password substituted into the sender address',
       yaml: `alerts:\n  email: { to: [oncall@example.com], from: "\${SMTP_PASSWORD}", smtp: ${smtp} }\n${keyed}`,
@@ -263,7 +294,11 @@ describe('secret sweep of configuration errors', () => {
       env: { MODELPULSE_DASHBOARD_USER: `${DASHBOARD_USER}:${FAKE.MODELPULSE_DASHBOARD_PASSWORD}` },
       says: 'expected a user name without',
     },
-    { name: 'a syntax error on the line that substitutes a key', yaml: relay('apiKeyEnv: RELAY_API_KEY', 'name: relay ${GEMINI_API_KEY}: "'), says: 'YAML syntax error at line 7' },
+    {
+      name: 'a syntax error on the line that substitutes a key',
+      yaml: relay('apiKeyEnv: RELAY_API_KEY', 'name: relay ${GEMINI_API_KEY}: "'),
+      says: 'YAML syntax error at line 7',
+    },
   ];
 
   it.each(cases)('quotes no secret: $name', ({ yaml, says, env }) => {
@@ -280,8 +315,14 @@ describe('secret sweep of configuration errors', () => {
     // A key file's JSON as some tools write it, without the certificate URLs after the private key.
     const [head, tail] = ['MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw', 'ggSjAgEAAoIBAQC7'];
     const privateKey = `-----BEGIN PRIVATE KEY-----\n${head}/${tail}\n-----END PRIVATE KEY-----\n`;
-    const key = { type: 'service_account', private_key_id: KEY_MARKER, private_key: privateKey, client_email: 'prober@modelpulse-test.iam.gserviceaccount.com' };
-    const target = '{ id: vertex, provider: vertex, project: modelpulse-test, location: us-central1, model: gemini-2.5-flash-image, credentialsEnv: VERTEX_SERVICE_ACCOUNT }';
+    const key = {
+      type: 'service_account',
+      private_key_id: KEY_MARKER,
+      private_key: privateKey,
+      client_email: 'prober@modelpulse-test.iam.gserviceaccount.com',
+    };
+    const target =
+      '{ id: vertex, provider: vertex, project: modelpulse-test, location: us-central1, model: gemini-2.5-flash-image, credentialsEnv: VERTEX_SERVICE_ACCOUNT }';
     writeFileSync(join(dir, 'modelpulse.yaml'), `targets:\n  - ${target}\n`);
     const message = configError(() => loadConfig({ VERTEX_SERVICE_ACCOUNT: JSON.stringify(key), PORT: '0' }, dir));
     expect(message).toMatch(/credentialsEnv: VERTEX_SERVICE_ACCOUNT holds something that is not a file path .* save the key to a file/);

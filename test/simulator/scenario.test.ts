@@ -111,7 +111,11 @@ describe('trace files', () => {
   });
 
   it.each([
-    ['probabilities summing over 1', [segment('0s', '1m', 0), { ...segment('1m', '1m', 0.6), p429: 0.5 }], 'trace: segments[1]: p503 + p429 + p500 + pHang must not exceed 1'],
+    [
+      'probabilities summing over 1',
+      [segment('0s', '1m', 0), { ...segment('1m', '1m', 0.6), p429: 0.5 }],
+      'trace: segments[1]: p503 + p429 + p500 + pHang must not exceed 1',
+    ],
     ['a latency that is not a duration', [segment('0s', '1m', 0, 'fast')], 'trace: segments[0].latency.median: expected a duration like "30s", got "fast"'],
     ['a start that is not a duration', { segments: [segment('soon', '1m', 0)] }, 'trace: segments[0].start: expected a duration like "30s", got "soon"'],
     ['an unknown segment key', [{ ...segment('0s', '1m', 0), p504: 0.1 }], 'trace: segments[0]: Unrecognized key: "p504"'],

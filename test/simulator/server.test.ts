@@ -69,7 +69,13 @@ const generate = (sim: Simulator, model = FLASH, request: unknown = textRequest,
   call<GeminiBody>(sim, 'POST', `/v1beta/models/${model}:generateContent`, request, headers);
 
 const chat = (sim: Simulator, request: Record<string, unknown> = {}, headers: Record<string, string> = { authorization: 'Bearer test-key' }) =>
-  call<ChatBody>(sim, 'POST', '/v1/chat/completions', { model: PRO, messages: [{ role: 'user', content: 'Reply with the single word OK.' }], ...request }, headers);
+  call<ChatBody>(
+    sim,
+    'POST',
+    '/v1/chat/completions',
+    { model: PRO, messages: [{ role: 'user', content: 'Reply with the single word OK.' }], ...request },
+    headers,
+  );
 
 async function statuses(calls: number, send: () => Promise<Reply<unknown>>): Promise<number[]> {
   const seen: number[] = [];
@@ -221,7 +227,7 @@ describe('simulated OpenAI-compatible relay', () => {
 
     const { body } = await chat(sim, { modalities: ['image', 'text'] });
 
-    const data = /data:image\/png;base64,([A-Za-z0-9+/=]+)/.exec(body.choices[0]?.message.content ?? "")?.[1];
+    const data = /data:image\/png;base64,([A-Za-z0-9+/=]+)/.exec(body.choices[0]?.message.content ?? '')?.[1];
     expect(Buffer.from(data ?? '', 'base64').subarray(0, 8)).toEqual(PNG_SIGNATURE);
   });
 

@@ -604,10 +604,20 @@ describe('status-page fault modes', () => {
     const h = await harness(burst());
     h.sim.statusFault('hang');
     // The body is awaited too: on a loaded machine the request may reach the server after the switch to drip.
-    const hanging = fetch(`${h.sim.url}${GOOGLE}`).then((r) => r.text()).then(() => 'answered', () => 'cut');
+    const hanging = fetch(`${h.sim.url}${GOOGLE}`)
+      .then((r) => r.text())
+      .then(
+        () => 'answered',
+        () => 'cut',
+      );
     await pause(50);
     h.sim.statusFault('drip');
-    const dripping = fetch(`${h.sim.url}${SUMMARY}`).then((r) => r.text()).then(() => 'finished', () => 'cut');
+    const dripping = fetch(`${h.sim.url}${SUMMARY}`)
+      .then((r) => r.text())
+      .then(
+        () => 'finished',
+        () => 'cut',
+      );
     await pause(50);
 
     const closing = h.sim.close().then(() => 'closed');

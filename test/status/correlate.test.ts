@@ -124,7 +124,13 @@ describe('acknowledgement delay', () => {
 
   it("runs from our onset to the provider's post, not to its back-dated begin", () => {
     const ack = acknowledgement(ours, [incident({})], T0 + 100 * MINUTE);
-    expect(ack).toEqual({ kind: 'acknowledged', acknowledgedAt: T0 + 30 * MINUTE, delayMinutes: 25, incidentUrl: 'https://status.cloud.google.com/incidents/i1', sourceId: 'google-cloud' });
+    expect(ack).toEqual({
+      kind: 'acknowledged',
+      acknowledgedAt: T0 + 30 * MINUTE,
+      delayMinutes: 25,
+      incidentUrl: 'https://status.cloud.google.com/incidents/i1',
+      sourceId: 'google-cloud',
+    });
   });
 
   it('uses when we first saw it when the feed gives no post time', () => {
@@ -159,7 +165,9 @@ describe('acknowledgement delay', () => {
     expect(acknowledgement(open, [], T0 + 239 * MINUTE)).toEqual({ kind: 'pending' });
     expect(acknowledgement(open, [], T0 + 240 * MINUTE)).toEqual({ kind: 'never', delayMinutes: 240 });
     // An ongoing episode is acknowledged by an incident that began after our onset.
-    expect(acknowledgement(open, [incident({ startedAt: T0 + 200 * MINUTE, postedAt: T0 + 250 * MINUTE, firstSeenAt: T0 + 250 * MINUTE })], T0 + 260 * MINUTE)).toMatchObject({ kind: 'acknowledged', delayMinutes: 250 });
+    expect(
+      acknowledgement(open, [incident({ startedAt: T0 + 200 * MINUTE, postedAt: T0 + 250 * MINUTE, firstSeenAt: T0 + 250 * MINUTE })], T0 + 260 * MINUTE),
+    ).toMatchObject({ kind: 'acknowledged', delayMinutes: 250 });
   });
 });
 
@@ -182,7 +190,15 @@ describe('acknowledgement grade', () => {
   });
 });
 
-const view = (over: Partial<OfficialView>): OfficialView => ({ sourceId: 's', status: 'operational', stale: false, fetchedAt: T0, error: null, open: [], ...over });
+const view = (over: Partial<OfficialView>): OfficialView => ({
+  sourceId: 's',
+  status: 'operational',
+  stale: false,
+  fetchedAt: T0,
+  error: null,
+  open: [],
+  ...over,
+});
 
 describe('official summary for a target', () => {
   it('is null without a mapped source', () => {
@@ -193,7 +209,12 @@ describe('official summary for a target', () => {
     const green = summarize([view({ sourceId: 'a' }), view({ sourceId: 'b' })], { troubled: true }, T0);
     expect(green).toMatchObject({ status: 'operational', agrees: false, incident: null, greenWhileFailingSince: T0 });
     const red = summarize([view({ sourceId: 'a' }), view({ sourceId: 'b', status: 'partial_outage', open: [incident({})] })], { troubled: true }, null);
-    expect(red).toMatchObject({ status: 'partial_outage', sourceId: 'b', agrees: true, incident: { title: 'Vertex Gemini API elevated errors', startedAt: T0 } });
+    expect(red).toMatchObject({
+      status: 'partial_outage',
+      sourceId: 'b',
+      agrees: true,
+      incident: { title: 'Vertex Gemini API elevated errors', startedAt: T0 },
+    });
   });
 
   it('cannot agree or disagree when the page is unknown or our data is stale', () => {

@@ -18,20 +18,56 @@ afterEach(() => {
 });
 
 const SOURCE: StatusSource = {
-  id: 'google-cloud', kind: 'google-cloud', url: 'https://status.cloud.google.com/incidents.json', everyMs: 5 * MINUTE,
-  timeoutMs: 20_000, maxBytes: 1 << 20, match: ['Vertex Gemini API'], targets: ['vertex-us', 'vertex-eu', 'gemini'],
+  id: 'google-cloud',
+  kind: 'google-cloud',
+  url: 'https://status.cloud.google.com/incidents.json',
+  everyMs: 5 * MINUTE,
+  timeoutMs: 20_000,
+  maxBytes: 1 << 20,
+  match: ['Vertex Gemini API'],
+  targets: ['vertex-us', 'vertex-eu', 'gemini'],
 };
-const LOCATIONS = new Map([['vertex-us', 'us-central1'], ['vertex-eu', 'europe-west4']]);
-const peak = { windowMs: 600_000, samples: 10, counts: {} as Incident['peak']['counts'], successRate: 0.1, overloadRate: 0.9, rateLimitedRate: 0, latencyMs: { p50: null, p95: null, p99: null } };
+const LOCATIONS = new Map([
+  ['vertex-us', 'us-central1'],
+  ['vertex-eu', 'europe-west4'],
+]);
+const peak = {
+  windowMs: 600_000,
+  samples: 10,
+  counts: {} as Incident['peak']['counts'],
+  successRate: 0.1,
+  overloadRate: 0.9,
+  rateLimitedRate: 0,
+  latencyMs: { p50: null, p95: null, p99: null },
+};
 
 /** The same hour of overload on every target, and one resolved Vertex Gemini API incident posted 10 min after onset. */
 function history(locations: string[] | undefined): { store: Store; correlator: OfficialCorrelator } {
   const store = new Store(tempDir());
   cleanups.push(() => store.close());
   for (const targetId of SOURCE.targets) {
-    store.health.saveStep(targetId, {}, ONSET, null, { id: null, targetId, startedAt: ONSET, endedAt: ONSET + 60 * MINUTE, state: 'healthy', worstState: 'overloaded', cause: { kind: 'overload', share: 0.9, run: 10 }, peak });
+    store.health.saveStep(targetId, {}, ONSET, null, {
+      id: null,
+      targetId,
+      startedAt: ONSET,
+      endedAt: ONSET + 60 * MINUTE,
+      state: 'healthy',
+      worstState: 'overloaded',
+      cause: { kind: 'overload', share: 0.9, run: 10 },
+      peak,
+    });
   }
-  const incident = { id: 'g1', title: 'Vertex Gemini API errors', stage: 'resolved' as const, impact: 'partial_outage' as const, startedAt: ONSET, endedAt: ONSET + 60 * MINUTE, postedAt: ONSET + 10 * MINUTE, url: null, affected: ['Vertex Gemini API'] };
+  const incident = {
+    id: 'g1',
+    title: 'Vertex Gemini API errors',
+    stage: 'resolved' as const,
+    impact: 'partial_outage' as const,
+    startedAt: ONSET,
+    endedAt: ONSET + 60 * MINUTE,
+    postedAt: ONSET + 10 * MINUTE,
+    url: null,
+    affected: ['Vertex Gemini API'],
+  };
   store.official.saveIncident('google-cloud', locations === undefined ? incident : { ...incident, locations }, ONSET + 12 * MINUTE);
   const monitor = new OfficialMonitor([SOURCE], store.official, { now: () => NOW, log: silentLogger, keepMs: 90 * DAY });
   return { store, correlator: new OfficialCorrelator(SOURCE.targets, monitor, store, 10 * MINUTE, () => null, LOCATIONS) };

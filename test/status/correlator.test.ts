@@ -18,10 +18,24 @@ afterEach(() => {
 });
 
 const SOURCE: StatusSource = {
-  id: 'google-cloud', kind: 'google-cloud', url: 'https://status.cloud.google.com/incidents.json', everyMs: 5 * MINUTE,
-  timeoutMs: 20_000, maxBytes: 1 << 20, match: [], targets: ['t'],
+  id: 'google-cloud',
+  kind: 'google-cloud',
+  url: 'https://status.cloud.google.com/incidents.json',
+  everyMs: 5 * MINUTE,
+  timeoutMs: 20_000,
+  maxBytes: 1 << 20,
+  match: [],
+  targets: ['t'],
 };
-const peak = { windowMs: 600_000, samples: 10, counts: {} as Incident['peak']['counts'], successRate: 0.1, overloadRate: 0.9, rateLimitedRate: 0, latencyMs: { p50: null, p95: null, p99: null } };
+const peak = {
+  windowMs: 600_000,
+  samples: 10,
+  counts: {} as Incident['peak']['counts'],
+  successRate: 0.1,
+  overloadRate: 0.9,
+  rateLimitedRate: 0,
+  latencyMs: { p50: null, p95: null, p99: null },
+};
 
 function store(): Store {
   const s = new Store(tempDir());
@@ -31,8 +45,31 @@ function store(): Store {
 
 /** One of our overload episodes, an hour long, and the provider's post about it `lateMinutes` after onset. */
 function episode(s: Store, startedAt: number, lateMinutes: number, n: number): void {
-  s.health.saveStep('t', {}, startedAt, null, { id: null, targetId: 't', startedAt, endedAt: startedAt + 60 * MINUTE, state: 'healthy', worstState: 'overloaded', cause: { kind: 'overload', share: 0.9, run: 10 }, peak });
-  s.official.saveIncident('google-cloud', { id: `g${n}`, title: 'Vertex Gemini API errors', stage: 'resolved', impact: 'partial_outage', startedAt, endedAt: startedAt + 60 * MINUTE, postedAt: startedAt + lateMinutes * MINUTE, url: null, affected: [] }, startedAt + lateMinutes * MINUTE);
+  s.health.saveStep('t', {}, startedAt, null, {
+    id: null,
+    targetId: 't',
+    startedAt,
+    endedAt: startedAt + 60 * MINUTE,
+    state: 'healthy',
+    worstState: 'overloaded',
+    cause: { kind: 'overload', share: 0.9, run: 10 },
+    peak,
+  });
+  s.official.saveIncident(
+    'google-cloud',
+    {
+      id: `g${n}`,
+      title: 'Vertex Gemini API errors',
+      stage: 'resolved',
+      impact: 'partial_outage',
+      startedAt,
+      endedAt: startedAt + 60 * MINUTE,
+      postedAt: startedAt + lateMinutes * MINUTE,
+      url: null,
+      affected: [],
+    },
+    startedAt + lateMinutes * MINUTE,
+  );
 }
 
 describe('the acknowledgement grade', () => {
@@ -59,7 +96,12 @@ describe('the official line of /health', () => {
     const clock = { now: NOW };
     let up = true;
     const page = async () => (up ? new Response('[]', { status: 200 }) : new Response('down', { status: 502 }));
-    const monitor = new OfficialMonitor([SOURCE], s.official, { now: () => clock.now, log: silentLogger, keepMs: 90 * DAY, fetch: { fetch: page, sleep: async () => {}, attempts: 1 } });
+    const monitor = new OfficialMonitor([SOURCE], s.official, {
+      now: () => clock.now,
+      log: silentLogger,
+      keepMs: 90 * DAY,
+      fetch: { fetch: page, sleep: async () => {}, attempts: 1 },
+    });
     const correlator = new OfficialCorrelator(['t'], monitor, s, 10 * MINUTE, () => ({ holding: true, troubled: true, since: NOW }));
     const heartbeat = async (minute: number) => {
       clock.now = NOW + minute * MINUTE;

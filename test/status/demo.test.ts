@@ -26,7 +26,10 @@ describe('demo mode', () => {
     const clock = { now: T0 };
     // The demo's own schedule; replies come at once instead of after the demo's scaled latencies.
     const demoTrace = { ...presetTrace('demo'), latencyScale: 0.0001 };
-    service = await startService({ ...demoConfig(), dataDir: tempDir(), server: { port: 0, host: '127.0.0.1' } }, { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, demoTrace, statusFetch: { sleep: async () => {} } });
+    service = await startService(
+      { ...demoConfig(), dataDir: tempDir(), server: { port: 0, host: '127.0.0.1' } },
+      { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, demoTrace, statusFetch: { sleep: async () => {} } },
+    );
     const seen: Array<{ at: number; status: string; official: Official }> = [];
     for (let second = 0; second <= 300; second++) {
       service.tick();
@@ -46,13 +49,18 @@ describe('demo mode', () => {
     expect(posted!.at - firstHold!.at).toBeGreaterThanOrEqual(45_000);
     expect(flagged.every((s) => s.at < posted!.at)).toBe(true);
 
-    const incidents = (await (await fetch(`${service.url}/api/incidents?target=${FLASH}`)).json()) as { incidents: Array<{ official: { delayMinutes: number | null; acknowledgedAt: string | null } | null }> };
+    const incidents = (await (await fetch(`${service.url}/api/incidents?target=${FLASH}`)).json()) as {
+      incidents: Array<{ official: { delayMinutes: number | null; acknowledgedAt: string | null } | null }>;
+    };
     expect(incidents.incidents.some((i) => (i.official?.delayMinutes ?? 0) >= 0.75)).toBe(true);
     const alerts = (await (await fetch(`${service.url}/api/alerts`)).json()) as { notifications: Array<{ kind: string; headline: string }> };
     const kinds = alerts.notifications.map((n) => n.kind);
     expect(kinds).toContain('green_while_failing');
     expect(kinds).toContain('official_incident');
-    const sources = (await (await fetch(`${service.url}/api/status-sources`)).json()) as { demo: boolean; sources: Array<{ id: string; incidents: unknown[]; error: string | null }> };
+    const sources = (await (await fetch(`${service.url}/api/status-sources`)).json()) as {
+      demo: boolean;
+      sources: Array<{ id: string; incidents: unknown[]; error: string | null }>;
+    };
     expect(sources.demo).toBe(true);
     expect(sources.sources.map((s) => [s.id, s.error, s.incidents.length > 0])).toEqual([
       ['demo-google-cloud', null, true],

@@ -36,9 +36,22 @@ describe('"green while failing" mails under a flapping outage', () => {
       const { trace, endMinute } = flapping(calmMinutes);
       const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.37 });
       closers.push(() => simulator.close());
-      const target = { ...simulatedTarget('t', simulator.url, { every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }), alerts: targetAlerts(alertsSchema.parse({}), { greenWhileFailing: true }) };
-      const source = resolveSource(statusSourceSchema.parse({ id: 'g', kind: 'google-cloud', url: `${simulator.url}/status/google-cloud/incidents.json`, products: ['Vertex Gemini API'], targets: ['t'] }));
-      const service = await startTestService({ ...fileConfig(tempDir(), [target]), statusSources: [source], discrepancyAfterMs: 10 * MINUTE }, clock, { statusFetch: { sleep: async () => {} } });
+      const target = {
+        ...simulatedTarget('t', simulator.url, { every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
+        alerts: targetAlerts(alertsSchema.parse({}), { greenWhileFailing: true }),
+      };
+      const source = resolveSource(
+        statusSourceSchema.parse({
+          id: 'g',
+          kind: 'google-cloud',
+          url: `${simulator.url}/status/google-cloud/incidents.json`,
+          products: ['Vertex Gemini API'],
+          targets: ['t'],
+        }),
+      );
+      const service = await startTestService({ ...fileConfig(tempDir(), [target]), statusSources: [source], discrepancyAfterMs: 10 * MINUTE }, clock, {
+        statusFetch: { sleep: async () => {} },
+      });
       closers.push(() => service.close());
       while (clock.now < T0 + (endMinute + 10) * MINUTE) {
         service.tick();

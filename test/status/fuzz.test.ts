@@ -52,44 +52,88 @@ const names = fc.array(fc.oneof(fc.string({ maxLength: 12 }), knownNames), { max
 
 describe.each(KINDS)('the %s parser on arbitrary input', (kind) => {
   it('reads or refuses any string', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), names, (text, match) => {
-      readingOrPayloadError(kind, text, match);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), names, (text, match) => {
+        readingOrPayloadError(kind, text, match);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('reads or refuses any JSON document', () => {
-    const documents = fc.oneof(fc.json(), fc.anything().map((value) => JSON.stringify(value) ?? 'undefined'));
-    fc.assert(fc.property(documents, names, (text, match) => {
-      readingOrPayloadError(kind, text, match);
-    }), { numRuns: RUNS });
+    const documents = fc.oneof(
+      fc.json(),
+      fc.anything().map((value) => JSON.stringify(value) ?? 'undefined'),
+    );
+    fc.assert(
+      fc.property(documents, names, (text, match) => {
+        readingOrPayloadError(kind, text, match);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });
 
-const GOOGLE_KEYS = ['id', 'number', 'begin', 'created', 'end', 'external_desc', 'title', 'current_title', 'severity',
-  'status_impact', 'affected_products', 'most_recent_update', 'updates', 'uri'];
-const STATUSPAGE_KEYS = ['id', 'name', 'status', 'impact', 'created_at', 'updated_at', 'started_at', 'resolved_at',
-  'shortlink', 'components', 'group_id', 'scheduled_for'];
+const GOOGLE_KEYS = [
+  'id',
+  'number',
+  'begin',
+  'created',
+  'end',
+  'external_desc',
+  'title',
+  'current_title',
+  'severity',
+  'status_impact',
+  'affected_products',
+  'most_recent_update',
+  'updates',
+  'uri',
+];
+const STATUSPAGE_KEYS = [
+  'id',
+  'name',
+  'status',
+  'impact',
+  'created_at',
+  'updated_at',
+  'started_at',
+  'resolved_at',
+  'shortlink',
+  'components',
+  'group_id',
+  'scheduled_for',
+];
 
 describe('the JSON parsers on payloads shaped like the real ones', () => {
   const records = (keys: string[]) => fc.array(fc.dictionary(fc.constantFrom(...keys), jsonish), { maxLength: 6 });
 
   it('reads or refuses Google incidents with any of their fields missing or of any type', () => {
-    fc.assert(fc.property(records(GOOGLE_KEYS), names, (incidents, match) => {
-      readingOrPayloadError('google-cloud', JSON.stringify(incidents), match);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(records(GOOGLE_KEYS), names, (incidents, match) => {
+        readingOrPayloadError('google-cloud', JSON.stringify(incidents), match);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('reads or refuses Statuspage pages with any of their fields missing or of any type', () => {
-    const page = fc.record({
-      page: fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.record({ url: fc.oneof(fc.webUrl(), jsonish) })),
-      status: fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.record({ indicator: jsonish })),
-      components: records(STATUSPAGE_KEYS),
-      incidents: records(STATUSPAGE_KEYS),
-      scheduled_maintenances: records(STATUSPAGE_KEYS),
-    }, { requiredKeys: [] });
-    fc.assert(fc.property(page, names, (body, match) => {
-      readingOrPayloadError('statuspage', JSON.stringify(body), match);
-    }), { numRuns: RUNS });
+    const page = fc.record(
+      {
+        page: fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.record({ url: fc.oneof(fc.webUrl(), jsonish) })),
+        status: fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.record({ indicator: jsonish })),
+        components: records(STATUSPAGE_KEYS),
+        incidents: records(STATUSPAGE_KEYS),
+        scheduled_maintenances: records(STATUSPAGE_KEYS),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(page, names, (body, match) => {
+        readingOrPayloadError('statuspage', JSON.stringify(body), match);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });
 
@@ -150,29 +194,37 @@ describe('the parsers on mutated real and recorded payloads', () => {
   ];
 
   it.each(jsonSources)('reads or refuses %s payloads with keys deleted and values replaced', (kind, source) => {
-    fc.assert(fc.property(mutations, names, (changes, match) => {
-      readingOrPayloadError(kind, mutate(source, changes), match);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(mutations, names, (changes, match) => {
+        readingOrPayloadError(kind, mutate(source, changes), match);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
-  const feeds = [firstItems(read(SAMPLES, 'streamyard-history.atom'), '</entry>', '</feed>'),
-    firstItems(read(SAMPLES, 'parse-history.rss'), '</item>', '</channel></rss>')];
+  const feeds = [
+    firstItems(read(SAMPLES, 'streamyard-history.atom'), '</entry>', '</feed>'),
+    firstItems(read(SAMPLES, 'parse-history.rss'), '</item>', '</channel></rss>'),
+  ];
   const splice = fc.record({ at: fc.nat(), cut: fc.nat({ max: 40 }), insert: fc.string({ maxLength: 10 }) });
 
   const numbered = feeds.map((feed, index) => [index, feed] as const);
 
   it.each(numbered)('reads or refuses real feed %i with random splices', (_index, feed) => {
-    fc.assert(fc.property(fc.array(splice, { minLength: 1, maxLength: 4 }), (splices) => {
-      let text = feed;
-      for (const { at, cut, insert } of splices) {
-        const start = at % (text.length + 1);
-        text = text.slice(0, start) + insert + text.slice(start + cut);
-      }
-      readingOrPayloadError('feed', text);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.array(splice, { minLength: 1, maxLength: 4 }), (splices) => {
+        let text = feed;
+        for (const { at, cut, insert } of splices) {
+          const start = at % (text.length + 1);
+          text = text.slice(0, start) + insert + text.slice(start + cut);
+        }
+        readingOrPayloadError('feed', text);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
-  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const update = fc
     .tuple(
       fc.constantFrom('Jan', 'Feb', 'Dec', 'December', 'Foo'),
@@ -182,10 +234,12 @@ describe('the parsers on mutated real and recorded payloads', () => {
       fc.constantFrom('UTC', 'PST', 'CEST', 'XYZ', ''),
       fc.constantFrom('Resolved', 'Update', 'In progress', 'Completed', 'Postmortem', 'Weird', ''),
     )
-    .map(([month, day, hour, minute, zone, word]) =>
-      `<p><small>${month} <var data-var='date'>${day}</var>, ` +
-      `<var data-var='time'>${hour}:${String(minute).padStart(2, '0')}</var> ${zone}</small>` +
-      `<br><strong>${word}</strong> - text</p>`);
+    .map(
+      ([month, day, hour, minute, zone, word]) =>
+        `<p><small>${month} <var data-var='date'>${day}</var>, ` +
+        `<var data-var='time'>${hour}:${String(minute).padStart(2, '0')}</var> ${zone}</small>` +
+        `<br><strong>${word}</strong> - text</p>`,
+    );
   const updates = fc.array(update, { maxLength: 3 }).map((paragraphs) => paragraphs.join(''));
   const textNode = fc.oneof(fc.string({ maxLength: 20 }), timeLike, updates);
 
@@ -193,10 +247,13 @@ describe('the parsers on mutated real and recorded payloads', () => {
     const parts = feed.split(/(<[^>]*>)/);
     const texts = parts.flatMap((part, index) => (part.startsWith('<') || part.trim() === '' ? [] : [index]));
     const edits = fc.array(fc.tuple(fc.nat(), textNode), { minLength: 1, maxLength: 6 });
-    fc.assert(fc.property(edits, (changes) => {
-      const copy = [...parts];
-      for (const [pick, text] of changes) copy[texts[pick % texts.length]!] = escape(text);
-      readingOrPayloadError('feed', copy.join(''));
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(edits, (changes) => {
+        const copy = [...parts];
+        for (const [pick, text] of changes) copy[texts[pick % texts.length]!] = escapeXml(text);
+        readingOrPayloadError('feed', copy.join(''));
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -35,9 +35,25 @@ describe('the real Google Cloud incidents.json of July 2022', () => {
       url: 'https://status.cloud.google.com/incidents/XdQANahFJvMuxxkgA34K',
       affected: ['Vertex AI Online Prediction', 'Cloud Machine Learning'],
       locations: [
-        'asia-east1', 'asia-east2', 'asia-northeast1', 'asia-northeast3', 'asia-south1', 'asia-southeast1', 'australia-southeast1',
-        'europe-west1', 'europe-west2', 'europe-west3', 'europe-west4', 'europe-west6', 'northamerica-northeast1',
-        'northamerica-northeast2', 'us-central1', 'us-east1', 'us-east4', 'us-west1', 'us-west2',
+        'asia-east1',
+        'asia-east2',
+        'asia-northeast1',
+        'asia-northeast3',
+        'asia-south1',
+        'asia-southeast1',
+        'australia-southeast1',
+        'europe-west1',
+        'europe-west2',
+        'europe-west3',
+        'europe-west4',
+        'europe-west6',
+        'northamerica-northeast1',
+        'northamerica-northeast2',
+        'us-central1',
+        'us-east1',
+        'us-east4',
+        'us-west1',
+        'us-west2',
       ],
     });
   });
@@ -57,11 +73,7 @@ describe('the real Google Cloud incidents.json of July 2022', () => {
 
   it('keeps only the incidents of a chosen product, matched by title whatever its case', () => {
     const filestore = parseGoogleCloud(SAMPLE, ['cloud filestore'], NOW);
-    expect(filestore.incidents.map((incident) => incident.id)).toEqual([
-      'Lvd7FBrPJmL7oxhqrDwt',
-      'fc7GCA6kAgnBihezUAkx',
-      '6sfxucMj6DuhVzmj9Xr8',
-    ]);
+    expect(filestore.incidents.map((incident) => incident.id)).toEqual(['Lvd7FBrPJmL7oxhqrDwt', 'fc7GCA6kAgnBihezUAkx', '6sfxucMj6DuhVzmj9Xr8']);
     expect(filestore.incidents.every((incident) => incident.affected.includes('Cloud Filestore'))).toBe(true);
     const vertex = parseGoogleCloud(SAMPLE, ['Vertex AI Online Prediction'], NOW);
     expect(vertex.incidents.map((incident) => incident.id)).toEqual(['XdQANahFJvMuxxkgA34K']);
@@ -81,9 +93,7 @@ describe('a current Google Cloud feed with ongoing incidents', () => {
   const byId = (id: string) => reading.incidents.find((incident) => incident.id === id);
 
   it('names an incident by its current title, not its first title or description', () => {
-    expect(byId('gemini429ongoing00001')?.title).toBe(
-      'Vertex Gemini API customers see elevated 429 and 503 errors in us-central1',
-    );
+    expect(byId('gemini429ongoing00001')?.title).toBe('Vertex Gemini API customers see elevated 429 and 503 errors in us-central1');
     const withoutCurrent = CURRENT.replace(/"current_title": "[^"]*",/, '');
     const older = parseGoogleCloud(withoutCurrent, [], NOW).incidents.find((i) => i.id === 'gemini429ongoing00001');
     expect(older?.title).toBe('Vertex Gemini API: elevated errors');
@@ -163,7 +173,10 @@ describe('a current Google Cloud feed with ongoing incidents', () => {
 
   // Unreadable times skip the incident rather than guess; a payload with nothing usable is an error.
   it('skips an incident whose begin or end cannot be read, and refuses a feed where none can', () => {
-    const bad = [{ ...ongoing, id: 'badbegin', begin: 'soon' }, { ...ongoing, id: 'badend', end: 'later' }];
+    const bad = [
+      { ...ongoing, id: 'badbegin', begin: 'soon' },
+      { ...ongoing, id: 'badend', end: 'later' },
+    ];
     const body = JSON.stringify([...bad, JSON.parse(CURRENT)[3]]);
     expect(parseGoogleCloud(body, [], NOW).incidents.map((incident) => incident.id)).toEqual(['geminipostedlater0004']);
     expect(() => parseGoogleCloud(JSON.stringify(bad), [], NOW)).toThrow(/none of the 2 incidents/);

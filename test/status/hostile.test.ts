@@ -18,14 +18,25 @@ describe('a hostile status page', () => {
   });
 
   it('still reads update lines whose blanks are runs of spaces, tabs and newlines', () => {
-    const updates = '&lt;small&gt;Nov   20,\n\t08:30   UTC&lt;/small&gt;\n&lt;br&gt;  &lt;strong&gt;Resolved&lt;/strong&gt; - fixed. &lt;small&gt;Nov 20, 08:00 UTC&lt;/small&gt;&lt;br&gt;&lt;strong&gt;Investigating&lt;/strong&gt; - looking.';
-    expect(parseFeed(rss(updates), [], NOW).incidents[0]).toMatchObject({ stage: 'resolved', startedAt: Date.parse('2026-11-20T08:00:00Z'), endedAt: Date.parse('2026-11-20T08:30:00Z') });
+    const updates =
+      '&lt;small&gt;Nov   20,\n\t08:30   UTC&lt;/small&gt;\n&lt;br&gt;  &lt;strong&gt;Resolved&lt;/strong&gt; - fixed. &lt;small&gt;Nov 20, 08:00 UTC&lt;/small&gt;&lt;br&gt;&lt;strong&gt;Investigating&lt;/strong&gt; - looking.';
+    expect(parseFeed(rss(updates), [], NOW).incidents[0]).toMatchObject({
+      stage: 'resolved',
+      startedAt: Date.parse('2026-11-20T08:00:00Z'),
+      endedAt: Date.parse('2026-11-20T08:30:00Z'),
+    });
   });
 
   it('never repeats a password or token from the URL in a fetch error', async () => {
     const source: StatusSource = {
-      id: 'relay', kind: 'statuspage', url: 'https://reader:tok-SECRET-4242@127.0.0.1:9/api/v2/summary.json?key=also-secret',
-      everyMs: 300_000, timeoutMs: 2_000, maxBytes: 1 << 20, match: [], targets: ['t'],
+      id: 'relay',
+      kind: 'statuspage',
+      url: 'https://reader:tok-SECRET-4242@127.0.0.1:9/api/v2/summary.json?key=also-secret',
+      everyMs: 300_000,
+      timeoutMs: 2_000,
+      maxBytes: 1 << 20,
+      match: [],
+      targets: ['t'],
     };
     const error = await fetchStatusPage(source, { etag: null, lastModified: null }, { sleep: async () => {}, attempts: 1 }).then(
       () => null,

@@ -49,14 +49,30 @@ async function world(everyMs: number, feed: GoogleIncidentSpec[], mail: { offici
   const failing = new Set<string>();
   const state: World['feed'] = [...feed];
   const source: StatusSource = {
-    id: SOURCE, kind: 'google-cloud', url: 'https://status.cloud.google.com/incidents.json', everyMs: 5 * MINUTE,
-    timeoutMs: 2_000, maxBytes: 1 << 20, match: ['Vertex Gemini API'], targets: TARGETS,
+    id: SOURCE,
+    kind: 'google-cloud',
+    url: 'https://status.cloud.google.com/incidents.json',
+    everyMs: 5 * MINUTE,
+    timeoutMs: 2_000,
+    maxBytes: 1 << 20,
+    match: ['Vertex Gemini API'],
+    targets: TARGETS,
   };
   const page = async () => new Response(JSON.stringify(state.map(googleIncident)), { status: 200, headers: { 'content-type': 'application/json' } });
-  const targets = TARGETS.map((id) => target(id, everyMs)).map((t) => (t.id === mail.officialIncidentsFor ? { ...t, alerts: { ...t.alerts, officialIncidents: true } } : t));
+  const targets = TARGETS.map((id) => target(id, everyMs)).map((t) =>
+    t.id === mail.officialIncidentsFor ? { ...t, alerts: { ...t.alerts, officialIncidents: true } } : t,
+  );
   const config = { ...fileConfig(tempDir(), targets), statusSources: [source], discrepancyAfterMs: 10 * MINUTE };
   const service = await startTestService(config, clock, {
-    notifiers: [{ channel: 'capture', send: async (notices) => { mail.sent?.push(notices.map((n) => `${n.draft.kind} ${n.target.id}`)); return { deliveryId: 'c', subject: '', response: '250' }; } }],
+    notifiers: [
+      {
+        channel: 'capture',
+        send: async (notices) => {
+          mail.sent?.push(notices.map((n) => `${n.draft.kind} ${n.target.id}`));
+          return { deliveryId: 'c', subject: '', response: '250' };
+        },
+      },
+    ],
     statusFetch: { fetch: page, sleep: async () => {} },
     probe: async (t) => outcome(t.id, clock.now, failing.has(t.id) ? 'overloaded' : 'ok', 800),
   });
@@ -138,7 +154,9 @@ describe('"green while failing" and acknowledgement per location', () => {
       w.failing.clear();
       await runTo(w, 70);
       const acknowledged = async (id: string) => {
-        const body = (await (await fetch(`${w.service.url}/api/incidents?target=${id}`)).json()) as { incidents: Array<{ official: { acknowledgedAt: string | null; graded: boolean } | null }> };
+        const body = (await (await fetch(`${w.service.url}/api/incidents?target=${id}`)).json()) as {
+          incidents: Array<{ official: { acknowledgedAt: string | null; graded: boolean } | null }>;
+        };
         const graded = body.incidents.filter((i) => i.official?.graded);
         expect(graded.length, id).toBeGreaterThan(0);
         return graded.map((i) => i.official!.acknowledgedAt);

@@ -117,9 +117,26 @@ describe('which incidents concern a target', () => {
 
 describe("a Google Cloud source's view at one location", () => {
   const incident = (id: string, locations: string[], over: Partial<OfficialIncident> = {}): OfficialIncident => ({
-    id, title: id, stage: 'investigating', impact: 'partial_outage', startedAt: NOW, endedAt: null, postedAt: NOW, url: null, affected: [], locations, ...over,
+    id,
+    title: id,
+    stage: 'investigating',
+    impact: 'partial_outage',
+    startedAt: NOW,
+    endedAt: null,
+    postedAt: NOW,
+    url: null,
+    affected: [],
+    locations,
+    ...over,
   });
-  const view = (open: OfficialIncident[], status: OfficialView['status']): OfficialView => ({ sourceId: 'google-cloud', status, stale: false, fetchedAt: NOW, error: null, open });
+  const view = (open: OfficialIncident[], status: OfficialView['status']): OfficialView => ({
+    sourceId: 'google-cloud',
+    status,
+    stale: false,
+    fetchedAt: NOW,
+    error: null,
+    open,
+  });
 
   it('keeps the incidents there and the status they make: operational where none is', () => {
     const whole = view([incident('us', ['us-central1'], { impact: 'major_outage' }), incident('eu', ['europe-west4'])], 'major_outage');
@@ -144,12 +161,31 @@ describe('stored incident locations', () => {
   it('keeps them across a restart, and updates them as the page does', () => {
     const dir = tempDir();
     const first = new Store(dir);
-    first.official.saveIncident('google-cloud', { id: 'i1', title: 't', stage: 'investigating', impact: 'partial_outage', startedAt: NOW, endedAt: null, postedAt: NOW, url: null, affected: [], locations: ['us-central1'] }, NOW);
+    first.official.saveIncident(
+      'google-cloud',
+      {
+        id: 'i1',
+        title: 't',
+        stage: 'investigating',
+        impact: 'partial_outage',
+        startedAt: NOW,
+        endedAt: null,
+        postedAt: NOW,
+        url: null,
+        affected: [],
+        locations: ['us-central1'],
+      },
+      NOW,
+    );
     first.close();
     const again = new Store(dir);
     cleanups.push(() => again.close());
     expect(again.official.incident('google-cloud', 'i1')?.locations).toEqual(['us-central1']);
-    again.official.saveIncident('google-cloud', { ...again.official.incident('google-cloud', 'i1')!, locations: ['us-central1', 'europe-west4'] }, NOW + MINUTE);
+    again.official.saveIncident(
+      'google-cloud',
+      { ...again.official.incident('google-cloud', 'i1')!, locations: ['us-central1', 'europe-west4'] },
+      NOW + MINUTE,
+    );
     expect(again.official.openIncidents('google-cloud')[0]?.locations).toEqual(['us-central1', 'europe-west4']);
   });
 
@@ -160,8 +196,10 @@ describe('stored incident locations', () => {
     const old = new Database(join(dir, DATABASE_FILE));
     for (const sql of MIGRATIONS.slice(0, mine)) old.exec(sql);
     old.pragma(`user_version = ${mine}`);
-    old.prepare(`INSERT INTO official_incidents (source_id, incident_id, title, stage, impact, started_at, ended_at, posted_at, first_seen_at, updated_at, url, affected)
-      VALUES ('google-cloud', 'old', 'Vertex Gemini API errors', 'investigating', 'partial_outage', ?, NULL, ?, ?, ?, NULL, '["Vertex Gemini API"]')`).run(NOW, NOW, NOW, NOW);
+    old
+      .prepare(`INSERT INTO official_incidents (source_id, incident_id, title, stage, impact, started_at, ended_at, posted_at, first_seen_at, updated_at, url, affected)
+      VALUES ('google-cloud', 'old', 'Vertex Gemini API errors', 'investigating', 'partial_outage', ?, NULL, ?, ?, ?, NULL, '["Vertex Gemini API"]')`)
+      .run(NOW, NOW, NOW, NOW);
     old.close();
     const store = new Store(dir);
     cleanups.push(() => store.close());

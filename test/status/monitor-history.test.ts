@@ -21,14 +21,19 @@ function harness(source: StatusSource, body: (poll: number) => { text: string; e
   const asked: Array<string | null> = [];
   let polls = 0;
   const pageFetch: typeof fetch = async (_url, init) => {
-    const ifNoneMatch = (init?.headers as Record<string, string>)['if-none-match'] ?? null;
+    const ifNoneMatch = (init?.headers as Record<string, string> | undefined)?.['if-none-match'] ?? null;
     asked.push(ifNoneMatch);
     const answer = body(polls++);
     const unchanged = answer.etag !== undefined && ifNoneMatch === answer.etag;
     return new Response(unchanged ? null : answer.text, { status: unchanged ? 304 : 200, headers: answer.etag ? { etag: answer.etag } : {} });
   };
   const make = (s: StatusSource) => {
-    const monitor = new OfficialMonitor([s], store.official, { now: () => clock.now, log: silentLogger, keepMs, fetch: { fetch: pageFetch, sleep: async () => {}, attempts: 1 } });
+    const monitor = new OfficialMonitor([s], store.official, {
+      now: () => clock.now,
+      log: silentLogger,
+      keepMs,
+      fetch: { fetch: pageFetch, sleep: async () => {}, attempts: 1 },
+    });
     monitor.listen((event) => events.push(event));
     return monitor;
   };
@@ -41,18 +46,32 @@ function harness(source: StatusSource, body: (poll: number) => { text: string; e
 }
 
 const STATUSPAGE: StatusSource = {
-  id: 'relay', kind: 'statuspage', url: 'https://status.relay.example/api/v2/summary.json',
-  everyMs: 5 * MINUTE, timeoutMs: 20_000, maxBytes: 1 << 20, match: ['Images'], targets: ['t'],
+  id: 'relay',
+  kind: 'statuspage',
+  url: 'https://status.relay.example/api/v2/summary.json',
+  everyMs: 5 * MINUTE,
+  timeoutMs: 20_000,
+  maxBytes: 1 << 20,
+  match: ['Images'],
+  targets: ['t'],
 };
 
 function summary(incidents: Array<{ id: string; components: string[] }>): string {
-  const components = [{ id: 'c1', name: 'Images', status: 'operational' }, { id: 'c2', name: 'Chat', status: incidents.length ? 'degraded_performance' : 'operational' }];
+  const components = [
+    { id: 'c1', name: 'Images', status: 'operational' },
+    { id: 'c2', name: 'Chat', status: incidents.length ? 'degraded_performance' : 'operational' },
+  ];
   return JSON.stringify({
     page: { id: 'p', name: 'Relay', url: 'https://status.relay.example' },
     status: { indicator: incidents.length ? 'minor' : 'none', description: '' },
     components,
     incidents: incidents.map((i) => ({
-      id: i.id, name: `Incident ${i.id}`, status: 'investigating', impact: 'minor', created_at: iso(T0), started_at: iso(T0),
+      id: i.id,
+      name: `Incident ${i.id}`,
+      status: 'investigating',
+      impact: 'minor',
+      created_at: iso(T0),
+      started_at: iso(T0),
       components: i.components.map((name) => components.find((c) => c.name === name)!),
     })),
   });
@@ -88,12 +107,27 @@ describe('official incident history', () => {
     it(`history pruned after ${keepDays} days never comes back as news, however long the feed keeps listing it`, async () => {
       const begin = T0 + 2 * DAY;
       const incident = {
-        id: 'g1', number: '1', begin: iso(begin), created: iso(begin + 5 * MINUTE), end: iso(begin + HOUR), modified: iso(begin + HOUR),
-        external_desc: 'Vertex Gemini API elevated errors', updates: [{ status: 'AVAILABLE', text: 'Resolved.', when: iso(begin + HOUR) }],
-        most_recent_update: { status: 'AVAILABLE', text: 'Resolved.', when: iso(begin + HOUR) }, status_impact: 'SERVICE_DISRUPTION', severity: 'medium',
-        affected_products: [{ title: 'Vertex Gemini API', id: 'Z0FZJAMvEB4j3NbCJs6B' }], uri: 'incidents/g1',
+        id: 'g1',
+        number: '1',
+        begin: iso(begin),
+        created: iso(begin + 5 * MINUTE),
+        end: iso(begin + HOUR),
+        modified: iso(begin + HOUR),
+        external_desc: 'Vertex Gemini API elevated errors',
+        updates: [{ status: 'AVAILABLE', text: 'Resolved.', when: iso(begin + HOUR) }],
+        most_recent_update: { status: 'AVAILABLE', text: 'Resolved.', when: iso(begin + HOUR) },
+        status_impact: 'SERVICE_DISRUPTION',
+        severity: 'medium',
+        affected_products: [{ title: 'Vertex Gemini API', id: 'Z0FZJAMvEB4j3NbCJs6B' }],
+        uri: 'incidents/g1',
       };
-      const google: StatusSource = { ...STATUSPAGE, id: 'google-cloud', kind: 'google-cloud', url: 'https://status.cloud.google.com/incidents.json', match: ['Vertex Gemini API'] };
+      const google: StatusSource = {
+        ...STATUSPAGE,
+        id: 'google-cloud',
+        kind: 'google-cloud',
+        url: 'https://status.cloud.google.com/incidents.json',
+        match: ['Vertex Gemini API'],
+      };
       const h = harness(google, () => ({ text: JSON.stringify(h.clock.now > begin + 30 * MINUTE ? [incident] : []) }), keepDays * DAY);
       await h.poll(); // the baseline: an empty feed
       h.clock.now = begin + 2 * HOUR;
@@ -110,7 +144,8 @@ describe('official incident history', () => {
   }
 
   it('a feed item left open ends a week after its last update even while the page answers 304 Not Modified', async () => {
-    const feed = `<?xml version="1.0"?><rss version="2.0"><channel><title>Relay status</title><item><guid>r1</guid><title>Investigating: image errors</title>` +
+    const feed =
+      `<?xml version="1.0"?><rss version="2.0"><channel><title>Relay status</title><item><guid>r1</guid><title>Investigating: image errors</title>` +
       `<pubDate>${new Date(T0).toUTCString()}</pubDate><description>Looking into it.</description></item></channel></rss>`;
     const source: StatusSource = { ...STATUSPAGE, kind: 'feed', url: 'https://status.relay.example/history.rss', match: [], everyMs: 12 * HOUR };
     const h = harness(source, () => ({ text: feed, etag: '"same"' }));

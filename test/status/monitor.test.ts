@@ -52,7 +52,10 @@ async function world(): Promise<World> {
   const store = new Store(tempDir());
   const events: OfficialEvent[] = [];
   const responses: number[] = [];
-  cleanups.push(() => simulator.close(), () => store.close());
+  cleanups.push(
+    () => simulator.close(),
+    () => store.close(),
+  );
   const counting: typeof fetch = async (input, init) => {
     const response = await fetch(input, init);
     responses.push(response.status);
@@ -65,7 +68,11 @@ async function world(): Promise<World> {
     events,
     responses,
     monitor(sources) {
-      const monitor = new OfficialMonitor(sources, store.official, { now: () => clock.now, log: silentLogger, fetch: { fetch: counting, sleep: async () => {}, attempts: 2 } });
+      const monitor = new OfficialMonitor(sources, store.official, {
+        now: () => clock.now,
+        log: silentLogger,
+        fetch: { fetch: counting, sleep: async () => {}, attempts: 2 },
+      });
       monitor.listen((event) => events.push(event));
       cleanups.push(() => monitor.close());
       return monitor;
@@ -79,7 +86,17 @@ async function world(): Promise<World> {
 }
 
 function source(simulator: Simulator, format: (typeof FORMATS)[number], over: Partial<StatusSource> = {}): StatusSource {
-  return { id: `sim-${format.kind}`, kind: format.kind, url: `${simulator.url}${format.path}`, everyMs: 5 * MINUTE, timeoutMs: 2_000, maxBytes: 1024 * 1024, match: format.match, targets: ['t'], ...over };
+  return {
+    id: `sim-${format.kind}`,
+    kind: format.kind,
+    url: `${simulator.url}${format.path}`,
+    everyMs: 5 * MINUTE,
+    timeoutMs: 2_000,
+    maxBytes: 1024 * 1024,
+    match: format.match,
+    targets: ['t'],
+    ...over,
+  };
 }
 
 describe('polling an official status page', () => {

@@ -34,7 +34,14 @@ const trace = (lag: string) =>
 
 interface HealthBody {
   status: string;
-  official: { status: string; source: string; stale: boolean; incident: { title: string; startedAt: string } | null; agrees: boolean | null; greenWhileFailingSince: string | null } | null;
+  official: {
+    status: string;
+    source: string;
+    stale: boolean;
+    incident: { title: string; startedAt: string } | null;
+    agrees: boolean | null;
+    greenWhileFailingSince: string | null;
+  } | null;
 }
 
 async function world(lag: string, everyMs: number, query = ''): Promise<{ service: Service; simulator: Simulator; clock: { now: number } }> {
@@ -79,7 +86,13 @@ describe('official status beside what we observe', () => {
     it(`probed every ${everyMs / 1000} s: flags "green while failing", clears it when the provider posts, and measures the delay`, async () => {
       const { service, clock } = await world('30m', everyMs);
       await runTo(service, clock, 9);
-      expect((await health(service)).official).toMatchObject({ status: 'operational', source: SOURCE, stale: false, agrees: true, greenWhileFailingSince: null });
+      expect((await health(service)).official).toMatchObject({
+        status: 'operational',
+        source: SOURCE,
+        stale: false,
+        agrees: true,
+        greenWhileFailingSince: null,
+      });
 
       // Holding under a green page: flagged once the hold has lasted 10 min, not before.
       let flaggedAt: number | null = null;
@@ -101,7 +114,12 @@ describe('official status beside what we observe', () => {
       await runTo(service, clock, 46);
       const acknowledged = await health(service);
       expect(acknowledged.status).toMatch(/overloaded|down/);
-      expect(acknowledged.official).toMatchObject({ status: 'major_outage', agrees: true, greenWhileFailingSince: null, incident: { startedAt: new Date(T0 + 10 * MINUTE).toISOString() } });
+      expect(acknowledged.official).toMatchObject({
+        status: 'major_outage',
+        agrees: true,
+        greenWhileFailingSince: null,
+        incident: { startedAt: new Date(T0 + 10 * MINUTE).toISOString() },
+      });
       const [discrepancy] = service.store.official.discrepancies(TARGET, 0);
       expect(discrepancy).toMatchObject({ clearedBy: 'acknowledged', raisedAt: flaggedAt });
 
@@ -109,21 +127,46 @@ describe('official status beside what we observe', () => {
       // Our incident's acknowledgement runs from our onset to the post at minute 40.
       await runTo(service, clock, 106);
       const incidents = (await (await fetch(`${service.url}/api/incidents?target=${TARGET}`)).json()) as {
-        incidents: Array<{ startedAt: string; endedAt: string | null; official: { acknowledgedAt: string | null; delayMinutes: number | null; graded: boolean } | null }>;
+        incidents: Array<{
+          startedAt: string;
+          endedAt: string | null;
+          official: { acknowledgedAt: string | null; delayMinutes: number | null; graded: boolean } | null;
+        }>;
       };
       const episode = incidents.incidents.find((i) => i.endedAt !== null && i.official?.graded);
       expect(episode).toBeDefined();
       const onset = Date.parse(episode!.startedAt);
       expect(onset).toBeGreaterThanOrEqual(T0 + 10 * MINUTE);
-      expect(episode!.official).toMatchObject({ acknowledgedAt: new Date(T0 + 40 * MINUTE).toISOString(), delayMinutes: Math.round((T0 + 40 * MINUTE - onset) / 6_000) / 10 });
+      expect(episode!.official).toMatchObject({
+        acknowledgedAt: new Date(T0 + 40 * MINUTE).toISOString(),
+        delayMinutes: Math.round((T0 + 40 * MINUTE - onset) / 6_000) / 10,
+      });
 
       const sources = (await (await fetch(`${service.url}/api/status-sources`)).json()) as {
-        sources: Array<{ id: string; status: string; stale: boolean; grade: string | null; ackDelayMinutes: number | null; incidents: Array<{ title: string; status: string; impact: string; startedAt: string; endedAt: string | null; url: string | null }> }>;
+        sources: Array<{
+          id: string;
+          status: string;
+          stale: boolean;
+          grade: string | null;
+          ackDelayMinutes: number | null;
+          incidents: Array<{ title: string; status: string; impact: string; startedAt: string; endedAt: string | null; url: string | null }>;
+        }>;
       };
       const [only] = sources.sources;
-      expect(only).toMatchObject({ id: SOURCE, status: 'operational', stale: false, grade: grade([episode!.official!.delayMinutes!]).grade, ackDelayMinutes: episode!.official!.delayMinutes });
+      expect(only).toMatchObject({
+        id: SOURCE,
+        status: 'operational',
+        stale: false,
+        grade: grade([episode!.official!.delayMinutes!]).grade,
+        ackDelayMinutes: episode!.official!.delayMinutes,
+      });
       expect(only!.incidents).toHaveLength(1);
-      expect(only!.incidents[0]).toMatchObject({ status: 'resolved', impact: 'major_outage', startedAt: new Date(T0 + 10 * MINUTE).toISOString(), endedAt: new Date(T0 + 70 * MINUTE).toISOString() });
+      expect(only!.incidents[0]).toMatchObject({
+        status: 'resolved',
+        impact: 'major_outage',
+        startedAt: new Date(T0 + 10 * MINUTE).toISOString(),
+        endedAt: new Date(T0 + 70 * MINUTE).toISOString(),
+      });
       expect(only!.incidents[0]!.url).toMatch(/^http/);
     });
   }
@@ -138,7 +181,9 @@ describe('official status beside what we observe', () => {
     const pending = (await (await fetch(`${service.url}/api/status-sources`)).json()) as { sources: Array<{ grade: string | null }> };
     expect(pending.sources[0]!.grade).toBeNull();
     await runTo(service, clock, 260);
-    const late = (await (await fetch(`${service.url}/api/status-sources`)).json()) as { sources: Array<{ grade: string | null; ackDelayMinutes: number | null }> };
+    const late = (await (await fetch(`${service.url}/api/status-sources`)).json()) as {
+      sources: Array<{ grade: string | null; ackDelayMinutes: number | null }>;
+    };
     expect(late.sources[0]).toMatchObject({ grade: 'F', ackDelayMinutes: 240 });
   });
 

@@ -127,7 +127,9 @@ describe('backing up the live database', () => {
 
   it('names the problem: a missing database, a file that is not one, a destination directory that does not exist', async () => {
     const dir = tempDir();
-    await expect(backupDatabase(join(dir, 'nowhere', DATABASE_FILE), join(dir, 'copy.sqlite'))).rejects.toThrow(`no database at ${join(dir, 'nowhere', DATABASE_FILE)}`);
+    await expect(backupDatabase(join(dir, 'nowhere', DATABASE_FILE), join(dir, 'copy.sqlite'))).rejects.toThrow(
+      `no database at ${join(dir, 'nowhere', DATABASE_FILE)}`,
+    );
     writeFileSync(join(dir, 'notes.txt'), 'not a database, just text that is long enough to fill a header '.repeat(20));
     await expect(backupDatabase(join(dir, 'notes.txt'), join(dir, 'copy.sqlite'))).rejects.toThrow(`${join(dir, 'notes.txt')} is not an SQLite database`);
     new Store(join(dir, 'data')).close();
@@ -146,7 +148,9 @@ describe('backing up the live database', () => {
     const destination = join(dir, 'backup.sqlite');
     writeFileSync(destination, 'yesterday’s backup');
 
-    await expect(backupDatabase(join(dir, 'data', DATABASE_FILE), destination)).rejects.toThrow(/failed PRAGMA integrity_check \(.*outcomes_by_target_time.*\); .*backup\.sqlite was left as it was/);
+    await expect(backupDatabase(join(dir, 'data', DATABASE_FILE), destination)).rejects.toThrow(
+      /failed PRAGMA integrity_check \(.*outcomes_by_target_time.*\); .*backup\.sqlite was left as it was/,
+    );
     expect(readFileSync(destination, 'utf8')).toBe('yesterday’s backup');
     expect(readdirSync(dir).sort()).toEqual(['backup.sqlite', 'data']);
   });
@@ -178,7 +182,15 @@ describe('npm run backup', () => {
     const service = await w.start([w.target(PRO, MODELS.pro)], {});
     await runFor(service, w.clock, MINUTE);
     const cwd = tempDir();
-    const config = ['dataDir: ' + JSON.stringify(w.dir), 'targets:', `  - id: ${PRO}`, '    provider: gemini', `    model: ${MODELS.pro}`, '    apiKeyEnv: GEMINI_API_KEY', ''];
+    const config = [
+      `dataDir: ${JSON.stringify(w.dir)}`,
+      'targets:',
+      `  - id: ${PRO}`,
+      '    provider: gemini',
+      `    model: ${MODELS.pro}`,
+      '    apiKeyEnv: GEMINI_API_KEY',
+      '',
+    ];
     writeFileSync(join(cwd, 'modelpulse.yaml'), config.join('\n'));
     mkdirSync(join(cwd, 'backups'));
 

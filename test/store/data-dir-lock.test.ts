@@ -37,7 +37,10 @@ describe('one writer per data dir', () => {
     const dir = tempDir();
     const clock = { now: Date.UTC(2026, 10, 25, 13, 0, 0) };
     const first = await service(dir, clock);
-    const refused = await service(dir, clock).then(() => null, (error: unknown) => error);
+    const refused = await service(dir, clock).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(DataDirInUse);
     expect((refused as Error).message).toBe(
       `the data dir ${dir} is in use by another modelpulse (this process): its lock ${join(dir, 'modelpulse.lock')} is held. ` +
@@ -71,7 +74,10 @@ describe('one writer per data dir', () => {
     // Renewed just now, naming this host and our own pid (two containers on one host, both pid 1): not taken.
     const renewed = tempDir();
     leftBy(renewed, { pid: process.pid, host: hostname() }, 0);
-    const refused = await service(renewed, clock).then(() => null, (error: unknown) => error);
+    const refused = await service(renewed, clock).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(DataDirInUse);
   });
 
@@ -80,7 +86,12 @@ describe('one writer per data dir', () => {
     const clock = { now: Date.UTC(2026, 10, 25, 13, 0, 0) };
     let lostWith: Error | null = null;
     const logs: string[] = [];
-    const first = await service(dir, clock, { staleMs: 2_000 }, { onLockLost: (error) => (lostWith = error), logWrite: (line) => logs.push(line), log: undefined });
+    const first = await service(
+      dir,
+      clock,
+      { staleMs: 2_000 },
+      { onLockLost: (error) => (lostWith = error), logWrite: (line) => logs.push(line), log: undefined },
+    );
     // Another instance's doing: the lock goes, and a new one appears that this one did not make.
     rmSync(join(dir, 'modelpulse.lock'), { recursive: true, force: true });
     mkdirSync(join(dir, 'modelpulse.lock'));
@@ -96,7 +107,10 @@ describe('one writer per data dir', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     closers.push(() => new Promise((resolve) => busy.close(() => resolve())));
     const port = (busy.address() as AddressInfo).port;
-    const failed = await service(dir, clock, {}, {}, port).then(() => null, (error: unknown) => error);
+    const failed = await service(dir, clock, {}, {}, port).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(String(failed)).toContain('EADDRINUSE');
     await expect(service(dir, clock)).resolves.toBeTruthy();
   });
@@ -107,15 +121,26 @@ describe('one writer per data dir', () => {
     mkdirSync(lock, { recursive: true });
     writeFileSync(join(dir, 'modelpulse.lock.holder'), JSON.stringify({ pid: 1, host: 'another-container' }));
     const clock = { now: Date.UTC(2026, 10, 25, 13, 0, 0) };
-    const refused = await service(dir, clock).then(() => null, (error: unknown) => error);
+    const refused = await service(dir, clock).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect((refused as Error).message).toContain('in use by another modelpulse (pid 1 on another-container)');
   });
 
   it('makes `npm start` of a second process on the same dir exit 1 with that message', async () => {
     const dir = tempDir();
-    const start = () => spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', PORT: '0', MODELPULSE_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const start = () =>
+      spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', PORT: '0', MODELPULSE_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
     const first = start();
-    closers.push(() => new Promise((resolve) => (first.exitCode !== null ? resolve() : (first.once('exit', () => resolve()), first.kill('SIGTERM')))));
+    closers.push(
+      () =>
+        new Promise((resolve) => {
+          if (first.exitCode !== null) return resolve();
+          first.once('exit', () => resolve());
+          first.kill('SIGTERM');
+        }),
+    );
     await new Promise<void>((resolve, reject) => {
       let out = '';
       first.stdout.on('data', (chunk: Buffer) => {

@@ -34,7 +34,12 @@ describe('the hour-of-week fold of the hour rollups', () => {
   });
 
   // The zone offsets at their edges: UTC−12 and UTC+14, and Seoul (UTC+9).
-  for (const [offsetMinutes, index] of [[0, 6 * 24 + 1], [540, 6 * 24 + 10], [-720, 5 * 24 + 13], [840, 6 * 24 + 15]] as const) {
+  for (const [offsetMinutes, index] of [
+    [0, 6 * 24 + 1],
+    [540, 6 * 24 + 10],
+    [-720, 5 * 24 + 13],
+    [840, 6 * 24 + 15],
+  ] as const) {
     it(`shifts the hours ${offsetMinutes} minutes east of UTC`, () => {
       const store = new Store(tempDir());
       stores.push(store);

@@ -36,9 +36,17 @@ function incident(targetId: string, startedAt: number): Incident {
 function census(path: string) {
   const db = new Database(path, { readonly: true });
   const perTarget = (table: string) =>
-    new Map((db.prepare(`SELECT target_id, COUNT(*) AS n FROM ${table} GROUP BY target_id`).all() as Array<{ target_id: string; n: number }>).map((r) => [r.target_id, r.n]));
-  const byStatus = new Map((db.prepare(`SELECT status, COUNT(*) AS n FROM notifications GROUP BY status`).all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
-  const ids = (table: string) => (db.prepare(`SELECT target_id FROM ${table} ORDER BY target_id`).all() as Array<{ target_id: string }>).map((r) => r.target_id);
+    new Map(
+      (db.prepare(`SELECT target_id, COUNT(*) AS n FROM ${table} GROUP BY target_id`).all() as Array<{ target_id: string; n: number }>).map((r) => [
+        r.target_id,
+        r.n,
+      ]),
+    );
+  const byStatus = new Map(
+    (db.prepare(`SELECT status, COUNT(*) AS n FROM notifications GROUP BY status`).all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]),
+  );
+  const ids = (table: string) =>
+    (db.prepare(`SELECT target_id FROM ${table} ORDER BY target_id`).all() as Array<{ target_id: string }>).map((r) => r.target_id);
   const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
   const rollups = Object.fromEntries(GRAIN_ORDER.map((g) => [g, perTarget(`rollup_${g}`)]));
   const outcomes = perTarget('outcomes');
@@ -89,10 +97,21 @@ describe('retention covers every table', () => {
       for (const target of live) store.health.saveStep(target, { t: day }, start + DAY - PROBE_EVERY, null, null);
       // Each day the kept target has a short incident (a transition out and back) and one mail that goes out.
       const opened = store.health.saveStep(KEPT, { t: day }, start + HOUR, transition(KEPT, start + HOUR), incident(KEPT, start + HOUR))!;
-      store.health.saveStep(KEPT, { t: day }, start + 2 * HOUR, { ...transition(KEPT, start + 2 * HOUR), from: 'degraded', to: 'healthy' }, { ...opened, endedAt: start + 2 * HOUR });
+      store.health.saveStep(
+        KEPT,
+        { t: day },
+        start + 2 * HOUR,
+        { ...transition(KEPT, start + 2 * HOUR), from: 'degraded', to: 'healthy' },
+        { ...opened, endedAt: start + 2 * HOUR },
+      );
       store.alerts.enqueue([{ targetId: KEPT, kind: 'overloaded' } as AlertDraft], ['email'], start + HOUR);
       const group = store.alerts.claimGroup('email', start + HOUR, 0);
-      store.alerts.markDelivered(group.map((n) => n.id), `<d${day}>`, 'subject', start + HOUR);
+      store.alerts.markDelivered(
+        group.map((n) => n.id),
+        `<d${day}>`,
+        'subject',
+        start + HOUR,
+      );
       store.prune(start + DAY, retention);
     }
 

@@ -47,7 +47,11 @@ describe('outcome store', () => {
       expect(point.samples).toBe(inHour.length);
       expect(point.counts.overloaded).toBe(inHour.filter((o) => o.class === 'overloaded').length);
       const latencies = inHour.filter((o) => o.class === 'ok').map((o) => o.latencyMs);
-      for (const [q, key] of [[0.5, 'p50'], [0.95, 'p95'], [0.99, 'p99']] as const) {
+      for (const [q, key] of [
+        [0.5, 'p50'],
+        [0.95, 'p95'],
+        [0.99, 'p99'],
+      ] as const) {
         const exact = exactPercentile(latencies, q);
         expect(Math.abs(point.latencyMs[key]! - exact) / exact).toBeLessThanOrEqual(0.05);
       }

@@ -42,10 +42,19 @@ async function twoRegions(everyMs: number, tokenTtlSeconds?: number) {
     `    probe: { every: ${every}, timeout: 180s }`,
     `    alternatives: [${alternative}]`,
   ];
-  writeFileSync(join(dir, 'modelpulse.yaml'), ['targets:', ...region('pro-us-central1', 'us-central1', 'pro-europe-west4'), ...region('pro-europe-west4', 'europe-west4', 'pro-us-central1')].join('\n'));
+  writeFileSync(
+    join(dir, 'modelpulse.yaml'),
+    ['targets:', ...region('pro-us-central1', 'us-central1', 'pro-europe-west4'), ...region('pro-europe-west4', 'europe-west4', 'pro-us-central1')].join('\n'),
+  );
   const { targets } = loadConfig({ GOOGLE_APPLICATION_CREDENTIALS: key.path }, dir);
   const logs: string[] = [];
-  const service: Service = await startService(fileConfig(join(dir, 'data'), targets), { now: () => clock.now, autoStart: false, random: () => 0.5, shutdownGraceMs: 200, logWrite: (line) => logs.push(line) });
+  const service: Service = await startService(fileConfig(join(dir, 'data'), targets), {
+    now: () => clock.now,
+    autoStart: false,
+    random: () => 0.5,
+    shutdownGraceMs: 200,
+    logWrite: (line) => logs.push(line),
+  });
   closers.push(() => service.close());
   const run = async (ms: number) => {
     for (let elapsed = 0; elapsed < ms; elapsed += 1_000) {
@@ -55,7 +64,8 @@ async function twoRegions(everyMs: number, tokenTtlSeconds?: number) {
       clock.now += 1_000;
     }
   };
-  const health = async (id: string) => (await (await fetch(`${service.url}/health/${id}`)).json()) as { status: string; advice: { send: boolean; alternative: string | null } };
+  const health = async (id: string) =>
+    (await (await fetch(`${service.url}/health/${id}`)).json()) as { status: string; advice: { send: boolean; alternative: string | null } };
   return { clock, simulator, service, key, dir, logs, run, health };
 }
 
@@ -85,9 +95,14 @@ describe('Vertex AI in two regions', () => {
     await w.run(2 * MINUTE);
     w.simulator.force({ kind: 'iam_denied', location: 'europe-west4' });
     await w.run(5 * MINUTE);
-    const eu = (await (await fetch(`${w.service.url}/health/pro-europe-west4`)).json()) as { status: string; advice: { reason: string; alternative: string | null } };
+    const eu = (await (await fetch(`${w.service.url}/health/pro-europe-west4`)).json()) as {
+      status: string;
+      advice: { reason: string; alternative: string | null };
+    };
     expect(eu.status).toBe('down');
-    expect(eu.advice.reason).toMatch(/^A permission is missing \(HTTP 403: Permission 'aiplatform\.endpoints\.predict' denied .*\); grant it to the service account/);
+    expect(eu.advice.reason).toMatch(
+      /^A permission is missing \(HTTP 403: Permission 'aiplatform\.endpoints\.predict' denied .*\); grant it to the service account/,
+    );
     expect(eu.advice.alternative).toBe('pro-us-central1');
   });
 
@@ -103,7 +118,16 @@ describe('Vertex AI in two regions', () => {
     const pemLines = w.key.privateKey.split('\n').filter((line) => line.length > 40);
     const leaks = (text: string) => [KEY_MARKER, ...pemLines, 'PRIVATE KEY', 'ya29.'].filter((secret) => text.includes(secret));
     const replies: string[] = [];
-    for (const path of ['/health', '/health/pro-us-central1', '/api/health', '/api/targets', '/api/incidents', '/api/alerts', '/metrics', '/api/targets/pro-us-central1/series']) {
+    for (const path of [
+      '/health',
+      '/health/pro-us-central1',
+      '/api/health',
+      '/api/targets',
+      '/api/incidents',
+      '/api/alerts',
+      '/metrics',
+      '/api/targets/pro-us-central1/series',
+    ]) {
       const response = await fetch(`${w.service.url}${path}`);
       // A held target's /health answers 503, by design.
       expect([200, 503], path).toContain(response.status);
@@ -115,12 +139,16 @@ describe('Vertex AI in two regions', () => {
     expect(leaks(w.logs.join(''))).toEqual([]);
     const data = join(w.dir, 'data');
     // Every file of it (the one-writer lock is a directory, empty).
-    const files = readdirSync(data, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(data, e.name)).toString('latin1'));
+    const files = readdirSync(data, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => readFileSync(join(data, e.name)).toString('latin1'));
     expect(files.join('').length).toBeGreaterThan(10_000);
     expect(leaks(files.join(''))).toEqual([]);
     // The refused exchange shows as the key's fault, not as overload.
     const refused = (await (await fetch(`${w.service.url}/health/pro-europe-west4`)).json()) as { status: string; advice: { reason: string } };
     expect(refused.status).toBe('down');
-    expect(refused.advice.reason).toMatch(/^The credentials were refused \(OAuth token refused: invalid_grant: Invalid JWT Signature\. \(HTTP 400\)\); fix the service account/);
+    expect(refused.advice.reason).toMatch(
+      /^The credentials were refused \(OAuth token refused: invalid_grant: Invalid JWT Signature\. \(HTTP 400\)\); fix the service account/,
+    );
   });
 });

@@ -26,7 +26,6 @@ async function simulator(tokenTtlSeconds?: number): Promise<Simulator> {
   return started;
 }
 
-
 /** One Vertex target from a config file's lines (after `targets:`), resolved with env. */
 function vertexTargets(lines: string[], env: Record<string, string> = {}): Target[] {
   const dir = tempDir();
@@ -45,22 +44,51 @@ const target = (id: string, location: string, extra: string[] = []) => [
 
 describe('Vertex AI targets: configuration and URLs', () => {
   it('calls the global endpoint for location global and the regional host for a region; baseUrl overrides the host', () => {
-    const [global, regional, overridden] = vertexTargets([...target('pro-global', 'global'), ...target('pro-us', 'us-central1'), ...target('pro-eu', 'europe-west4', ['    baseUrl: http://127.0.0.1:9999/'])]);
-    expect(canaryRequest(global!).url).toBe('https://aiplatform.googleapis.com/v1/projects/modelpulse-test/locations/global/publishers/google/models/gemini-3-pro-image-preview:generateContent');
-    expect(canaryRequest(regional!).url).toBe('https://us-central1-aiplatform.googleapis.com/v1/projects/modelpulse-test/locations/us-central1/publishers/google/models/gemini-3-pro-image-preview:generateContent');
-    expect(canaryRequest(overridden!).url).toBe('http://127.0.0.1:9999/v1/projects/modelpulse-test/locations/europe-west4/publishers/google/models/gemini-3-pro-image-preview:generateContent');
+    const [global, regional, overridden] = vertexTargets([
+      ...target('pro-global', 'global'),
+      ...target('pro-us', 'us-central1'),
+      ...target('pro-eu', 'europe-west4', ['    baseUrl: http://127.0.0.1:9999/']),
+    ]);
+    expect(canaryRequest(global!).url).toBe(
+      'https://aiplatform.googleapis.com/v1/projects/modelpulse-test/locations/global/publishers/google/models/gemini-3-pro-image-preview:generateContent',
+    );
+    expect(canaryRequest(regional!).url).toBe(
+      'https://us-central1-aiplatform.googleapis.com/v1/projects/modelpulse-test/locations/us-central1/publishers/google/models/gemini-3-pro-image-preview:generateContent',
+    );
+    expect(canaryRequest(overridden!).url).toBe(
+      'http://127.0.0.1:9999/v1/projects/modelpulse-test/locations/europe-west4/publishers/google/models/gemini-3-pro-image-preview:generateContent',
+    );
     // The same generateContent body as the Gemini API, and no key in any header.
-    expect(canaryRequest(global!).body).toEqual({ contents: [{ role: 'user', parts: [{ text: expect.any(String) }] }], generationConfig: { maxOutputTokens: 250 } });
+    expect(canaryRequest(global!).body).toEqual({
+      contents: [{ role: 'user', parts: [{ text: expect.any(String) }] }],
+      generationConfig: { maxOutputTokens: 250 },
+    });
     expect(canaryRequest(global!).headers).toEqual({});
     expect(global!.vertex).toEqual({ project: 'modelpulse-test', location: 'global', credentials: { kind: 'adc' } });
   });
 
   it.each([
-    { name: 'a Vertex target without project and location', lines: ['  - id: a', '    provider: vertex', '    model: m'], error: /targets\[0\]\.project: required for provider vertex[\s\S]*targets\[0\]\.location: required for provider vertex/ },
-    { name: 'an API key on a Vertex target', lines: [...target('a', 'global'), '    apiKeyEnv: GEMINI_API_KEY'], error: /targets\[0\]\.apiKeyEnv: not used by provider vertex/ },
-    { name: 'a Vertex field on a Gemini API target', lines: ['  - id: a', '    provider: gemini', '    model: m', '    apiKeyEnv: K', '    location: us-central1'], error: /targets\[0\]\.location: only for provider vertex, not gemini/ },
+    {
+      name: 'a Vertex target without project and location',
+      lines: ['  - id: a', '    provider: vertex', '    model: m'],
+      error: /targets\[0\]\.project: required for provider vertex[\s\S]*targets\[0\]\.location: required for provider vertex/,
+    },
+    {
+      name: 'an API key on a Vertex target',
+      lines: [...target('a', 'global'), '    apiKeyEnv: GEMINI_API_KEY'],
+      error: /targets\[0\]\.apiKeyEnv: not used by provider vertex/,
+    },
+    {
+      name: 'a Vertex field on a Gemini API target',
+      lines: ['  - id: a', '    provider: gemini', '    model: m', '    apiKeyEnv: K', '    location: us-central1'],
+      error: /targets\[0\]\.location: only for provider vertex, not gemini/,
+    },
     { name: 'a location that is not one', lines: target('a', 'US Central'), error: /targets\[0\]\.location: expected "global" or a region/ },
-    { name: 'an unset credentialsEnv variable', lines: target('a', 'global', ['    credentialsEnv: VERTEX_KEY_FILE']), error: /targets\[0\]\.credentialsEnv: environment variable VERTEX_KEY_FILE is not set/ },
+    {
+      name: 'an unset credentialsEnv variable',
+      lines: target('a', 'global', ['    credentialsEnv: VERTEX_KEY_FILE']),
+      error: /targets\[0\]\.credentialsEnv: environment variable VERTEX_KEY_FILE is not set/,
+    },
   ])('refuses $name, naming the field', ({ lines, error }) => {
     expect(configError(() => vertexTargets(lines, { K: 'k' }))).toMatch(error);
   });
@@ -70,7 +98,9 @@ describe('Vertex AI targets: configuration and URLs', () => {
     const sim = await simulator();
     const real = serviceAccountKey(sim, dir);
     const lines = target('a', 'global', ['    credentialsEnv: VERTEX_KEY_FILE']);
-    expect(configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'missing.json') }))).toMatch(/credentialsEnv: the key file named by VERTEX_KEY_FILE \(…\/missing\.json\) cannot be read \(ENOENT\)/);
+    expect(configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'missing.json') }))).toMatch(
+      /credentialsEnv: the key file named by VERTEX_KEY_FILE \(…\/missing\.json\) cannot be read \(ENOENT\)/,
+    );
     writeFileSync(join(dir, 'broken.json'), `{ "private_key": "${real.privateKey.slice(0, 200)}`);
     const broken = configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'broken.json') }));
     expect(broken).toMatch(/named by VERTEX_KEY_FILE \(…\/broken\.json\) is not JSON/);
@@ -81,7 +111,11 @@ describe('Vertex AI targets: configuration and URLs', () => {
     expect(configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'null.json') }))).toMatch(/\(…\/null\.json\) is not a service-account key/);
     for (const message of [broken, user]) expect(message).not.toContain('PRIVATE KEY');
     const [ok] = vertexTargets(lines, { VERTEX_KEY_FILE: real.path });
-    expect(ok!.vertex!.credentials).toMatchObject({ kind: 'key', path: real.path, key: { client_email: real.email, private_key_id: KEY_MARKER, token_uri: `${sim.url}/token` } });
+    expect(ok!.vertex!.credentials).toMatchObject({
+      kind: 'key',
+      path: real.path,
+      key: { client_email: real.email, private_key_id: KEY_MARKER, token_uri: `${sim.url}/token` },
+    });
   });
 });
 
@@ -89,7 +123,10 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
   /** A Vertex target on the simulator, authenticating with a fresh key whose token_uri is the simulator. */
   async function vertexOn(sim: Simulator, id: string, location = 'us-central1'): Promise<Target> {
     const key = serviceAccountKey(sim, tempDir(), `${id}@modelpulse-test.iam.gserviceaccount.com`);
-    const [found] = vertexTargets(target(id, location, [`    baseUrl: ${sim.url}`, '    credentialsEnv: VERTEX_KEY_FILE', '    probe: { every: 60s, timeout: 10s }']), { VERTEX_KEY_FILE: key.path });
+    const [found] = vertexTargets(
+      target(id, location, [`    baseUrl: ${sim.url}`, '    credentialsEnv: VERTEX_KEY_FILE', '    probe: { every: 60s, timeout: 10s }']),
+      { VERTEX_KEY_FILE: key.path },
+    );
     return found!;
   }
   const probe = (t: Target) => runProbe(t, Date.now);
@@ -141,7 +178,11 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
       });
     });
     const key = t.vertex!.credentials.kind === 'key' ? t.vertex!.credentials.key : null;
-    const moved: Target = { ...t, id: 'unreachable-2', vertex: { ...t.vertex!, credentials: { kind: 'key', path: 'x', key: { ...key!, token_uri: `http://127.0.0.1:${closed}/token` } } } };
+    const moved: Target = {
+      ...t,
+      id: 'unreachable-2',
+      vertex: { ...t.vertex!, credentials: { kind: 'key', path: 'x', key: { ...key!, token_uri: `http://127.0.0.1:${closed}/token` } } },
+    };
     const outcome = await probe(moved);
     expect(outcome).toMatchObject({ class: 'network', detail: 'auth: token endpoint unreachable', message: 'token endpoint unreachable: ECONNREFUSED' });
     expect(sim.requests).toHaveLength(0);
@@ -166,7 +207,14 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
     await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
     try {
       const key = t.vertex!.credentials.kind === 'key' ? t.vertex!.credentials.key : null;
-      const moved: Target = { ...t, id: 'redirected-2', vertex: { ...t.vertex!, credentials: { kind: 'key', path: 'x', key: { ...key!, token_uri: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/token` } } } };
+      const moved: Target = {
+        ...t,
+        id: 'redirected-2',
+        vertex: {
+          ...t.vertex!,
+          credentials: { kind: 'key', path: 'x', key: { ...key!, token_uri: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/token` } },
+        },
+      };
       const outcome = await probe(moved);
       expect(grants).toEqual([]);
       expect(outcome).toMatchObject({ class: 'client_error', detail: 'auth: token exchange failed' });
@@ -254,6 +302,8 @@ describe("the README's Vertex example", () => {
       ['nano-banana-pro-us-central1', 'us-central1', ['nano-banana-pro-europe-west4'], 1],
       ['nano-banana-pro-europe-west4', 'europe-west4', ['nano-banana-pro-us-central1'], 1],
     ]);
-    expect(canaryRequest(targets[0]!).url).toBe('https://us-central1-aiplatform.googleapis.com/v1/projects/my-project-123/locations/us-central1/publishers/google/models/gemini-3-pro-image-preview:generateContent');
+    expect(canaryRequest(targets[0]!).url).toBe(
+      'https://us-central1-aiplatform.googleapis.com/v1/projects/my-project-123/locations/us-central1/publishers/google/models/gemini-3-pro-image-preview:generateContent',
+    );
   });
 });

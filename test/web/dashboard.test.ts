@@ -26,7 +26,9 @@ describe('the overview', () => {
 
     // Hover, then keyboard: the day's figures appear under the bar.
     await page.locator(`${card(PRO)} .bar .cell[data-day="2026-11-19"]`).hover();
-    expect(await page.locator(`${card(PRO)} .day-detail`).textContent()).toMatch(/^Thu, Nov 19: \d+(\.\d)?% up · \d+(\.\d)?% 503 · p95 \d+(\.\d)? s · no incidents$/);
+    expect(await page.locator(`${card(PRO)} .day-detail`).textContent()).toMatch(
+      /^Thu, Nov 19: \d+(\.\d)?% up · \d+(\.\d)?% 503 · p95 \d+(\.\d)? s · no incidents$/,
+    );
     await page.locator(`${card(PRO)} .bar`).focus();
     await page.keyboard.press('End');
     await page.keyboard.press('ArrowLeft');
@@ -50,7 +52,7 @@ describe('the overview', () => {
       await w.runTo(45);
       await expect.poll(() => page.locator(`${card(PRO)} .badge`).textContent(), { timeout: 10_000 }).toBe('Overloaded');
       expect(await page.locator(`${card(PRO)} .day-detail`).textContent()).toMatch(/^Wed, Nov 18:/);
-      expect(await inPage<string>(page, "document.activeElement.dataset.focusKey")).toBe(`bar:${PRO}`);
+      expect(await inPage<string>(page, 'document.activeElement.dataset.focusKey')).toBe(`bar:${PRO}`);
       expect(await page.locator(`${card(PRO)} .advice`).textContent()).toMatch(/^Hold · retry after/);
       expect(await inPage(page, 'window.stayed')).toBe(true);
       expect(await page.locator('#freshness').textContent()).toMatch(/^Live · updated/);
@@ -68,7 +70,9 @@ describe('the overview', () => {
     await w.runTo(50);
     await expect.poll(() => page.locator(`${card(PRO)} .flag`).count(), { timeout: 10_000 }).toBe(0);
     // Posted 30 min after the trouble began, which is some minutes after our onset.
-    await expect.poll(() => page.locator(`${card(PRO)} .ack`).textContent()).toMatch(/^Our incident since 12:1\d UTC: provider posted (2\d|3\d) min after onset$/);
+    await expect
+      .poll(() => page.locator(`${card(PRO)} .ack`).textContent())
+      .toMatch(/^Our incident since 12:1\d UTC: provider posted (2\d|3\d) min after onset$/);
     expect(await page.locator(`${card(PRO)} .official`).textContent()).toMatch(/Status page: (degraded|partial outage|major outage)/);
   }, 120_000);
 });
@@ -97,7 +101,9 @@ describe('the target detail', () => {
     expect(await row.locator('.badge').textContent()).toBe('Overloaded');
     expect(await row.textContent()).toMatch(/after onset|before we saw it/);
     // How it is probed and what that costs: the interval in force (the 1 min halved while it holds traffic), the budget, today and the week.
-    expect(await page.locator('p.probing').textContent()).toMatch(/^Canaries every 30 s · budget \$1\.00 a day · \$0\.\d{4} spent today \(\d+ probes\) · \$0\.\d{4} over the last 7 days$/);
+    expect(await page.locator('p.probing').textContent()).toMatch(
+      /^Canaries every 30 s · budget \$1\.00 a day · \$0\.\d{4} spent today \(\d+ probes\) · \$0\.\d{4} over the last 7 days$/,
+    );
     await screenshot(page, 'detail');
 
     // The p95 heatmap and another range redraw in place.
@@ -109,7 +115,9 @@ describe('the target detail', () => {
     // Over 90 days the five days without probes break the lines instead of being bridged.
     await page.getByRole('button', { name: '90 d' }).click();
     await expect.poll(() => page.locator('#latency-chart').getAttribute('aria-label')).toMatch(/90 d$/);
-    expect(await inPage<number>(page, "window.Chart.getChart(document.querySelector('#latency-chart')).data.datasets[0].data.filter((p) => p.y === null).length")).toBeGreaterThanOrEqual(1);
+    expect(
+      await inPage<number>(page, "window.Chart.getChart(document.querySelector('#latency-chart')).data.datasets[0].data.filter((p) => p.y === null).length"),
+    ).toBeGreaterThanOrEqual(1);
     // Leaving and coming back lets go of the charts: two while a target shows, none on the overview.
     for (let round = 0; round < 3; round++) {
       await page.locator('.crumbs a').click();
@@ -117,7 +125,7 @@ describe('the target detail', () => {
       expect(await inPage<number>(page, 'Object.keys(window.Chart.instances).length')).toBe(0);
       await page.locator(`${card(PRO)} h2 a`).click();
       await page.waitForSelector('#latency-chart');
-      await page.waitForFunction("Object.keys(window.Chart.instances).length === 2");
+      await page.waitForFunction('Object.keys(window.Chart.instances).length === 2');
     }
     expect(errors).toEqual([]);
   }, 120_000);
@@ -167,7 +175,9 @@ describe('every page, for everyone', () => {
     await page.waitForSelector('main[data-view="overview"]');
     await page.route('**/api/incidents**', (route) => route.fulfill({ status: 500, body: '{"error":"internal error"}' }));
     await w.runTo(10);
-    await expect.poll(() => page.locator('#freshness').textContent(), { timeout: 10_000 }).toMatch(/^Update failed \(\/api\/incidents\?limit=200: HTTP 500\) · showing data from/);
+    await expect
+      .poll(() => page.locator('#freshness').textContent(), { timeout: 10_000 })
+      .toMatch(/^Update failed \(\/api\/incidents\?limit=200: HTTP 500\) · showing data from/);
     expect(await page.locator('main h1').textContent()).toBe('Model status');
     expect(await page.locator('article.card').count()).toBe(3);
     await page.unroute('**/api/incidents**');
@@ -182,13 +192,31 @@ describe('every page, for everyone', () => {
     const reached: string[] = [];
     for (let i = 0; i < 18; i++) {
       await page.keyboard.press('Tab');
-      reached.push(await inPage<string>(page, `(() => {
+      reached.push(
+        await inPage<string>(
+          page,
+          `(() => {
         const el = document.activeElement;
         return el.classList.contains('bar') ? 'bar:' + el.closest('article').getAttribute('data-target') : el.tagName.toLowerCase() + ':' + el.textContent.trim().slice(0, 30);
-      })()`));
+      })()`,
+        ),
+      );
     }
     expect(reached[0]).toBe('a:Skip to content');
-    expect(reached).toEqual(expect.arrayContaining(['a:Incidents', 'a:Alerts', 'button:English', 'button:한국어', 'button:Local (UTC)', 'button:UTC', `bar:${PRO}`, `bar:${FLASH}`, `bar:${RELAY}`, 'a:Nano Banana Pro']));
+    expect(reached).toEqual(
+      expect.arrayContaining([
+        'a:Incidents',
+        'a:Alerts',
+        'button:English',
+        'button:한국어',
+        'button:Local (UTC)',
+        'button:UTC',
+        `bar:${PRO}`,
+        `bar:${FLASH}`,
+        `bar:${RELAY}`,
+        'a:Nano Banana Pro',
+      ]),
+    );
     await page.keyboard.press('Shift+Tab');
     // Following a card link by keyboard opens the detail, where the range buttons take focus.
     await page.locator(`${card(PRO)} h2 a`).focus();

@@ -15,28 +15,50 @@ const clockAt = (iso: string, offsetMinutes: number) => {
   const shifted = new Date(Date.parse(iso) + offsetMinutes * MINUTE);
   return `${pad(shifted.getUTCHours())}:${pad(shifted.getUTCMinutes())}`;
 };
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface Hours {
   offsetMinutes: number;
   cells: unknown[];
   quietest: { start: number; hours: number } | null;
 }
-interface Health { targets: Array<{ target: string; since: string | null }> }
-interface Alerts { notifications: Array<{ target: string; headline: string; grouped: boolean; channel: string; createdAt: string }> }
+interface Health {
+  targets: Array<{ target: string; since: string | null }>;
+}
+interface Alerts {
+  notifications: Array<{ target: string; headline: string; grouped: boolean; channel: string; createdAt: string }>;
+}
 
 const pressed = (page: Page, selector: string) => page.locator(selector).getAttribute('aria-pressed');
 
 /** What a Korean page may show in Latin letters: names, ids and models, what upstreams and status pages wrote, units and codes. */
 const AS_WRITTEN = [
-  'Nano Banana Pro', 'Nano Banana', RELAY, PRO, FLASH, 'gemini-3-pro-image-preview', 'gemini-2.5-flash-image', 'gemini', 'google-cloud', 'modelpulse',
-  "The model is overloaded. Please try again later.", 'Elevated error rates for image generation', 'Asia/Seoul', 'English', 'GMT', 'UTC', 'HTTP',
+  'Nano Banana Pro',
+  'Nano Banana',
+  RELAY,
+  PRO,
+  FLASH,
+  'gemini-3-pro-image-preview',
+  'gemini-2.5-flash-image',
+  'gemini',
+  'google-cloud',
+  'modelpulse',
+  'The model is overloaded. Please try again later.',
+  'Elevated error rates for image generation',
+  'Asia/Seoul',
+  'English',
+  'GMT',
+  'UTC',
+  'HTTP',
 ];
 
 /** Words of four or more Latin letters on the page (text, titles and labels) beyond what it must show as written. */
 async function englishLeft(page: Page): Promise<string[]> {
-  const text = await inPage<string>(page, `document.title + ' ' + document.body.innerText + ' ' + [...document.querySelectorAll('[title], [aria-label]')]
-    .map((el) => (el.getAttribute('title') ?? '') + ' ' + (el.getAttribute('aria-label') ?? '')).join(' ')`);
+  const text = await inPage<string>(
+    page,
+    `document.title + ' ' + document.body.innerText + ' ' + [...document.querySelectorAll('[title], [aria-label]')]
+    .map((el) => (el.getAttribute('title') ?? '') + ' ' + (el.getAttribute('aria-label') ?? '')).join(' ')`,
+  );
   const rest = AS_WRITTEN.reduce((left, written) => left.split(written).join(' '), text);
   return [...new Set(rest.match(/[A-Za-z]{4,}/g) ?? [])];
 }
@@ -63,7 +85,7 @@ describe('a reader in Seoul', () => {
     expect(since).toBeTruthy();
     const seoulClock = clockAt(since!, SEOUL_OFFSET_MINUTES);
     expect(seoulClock).toMatch(/^21:0\d$/);
-    expect(await page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^${escape(seoulClock)} GMT\\+9부터\\(`));
+    expect(await page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^${escapeRegExp(seoulClock)} GMT\\+9부터\\(`));
     await screenshot(page, 'locale-overview-ko');
     expect(await englishLeft(page)).toEqual([]);
 
@@ -74,7 +96,7 @@ describe('a reader in Seoul', () => {
     expect(await page.locator('nav a').allTextContents()).toEqual(['Overview', 'Incidents', 'Alerts']);
     expect(await page.locator(`${card(PRO)} .badge`).textContent()).toBe('Healthy');
     // The zone is still Seoul's: only the words changed.
-    expect(await page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^Since ${escape(seoulClock)} GMT\\+9`, 'i'));
+    expect(await page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^Since ${escapeRegExp(seoulClock)} GMT\\+9`, 'i'));
     await page.reload();
     await page.waitForSelector('main[data-view="overview"]');
     await expect.poll(() => page.locator('main h1').textContent()).toBe('Model status');
@@ -93,7 +115,7 @@ describe('a reader in Seoul', () => {
     await expect.poll(() => english.page.locator(`${card(PRO)} .badge`).textContent()).toBe('Healthy');
     expect(await english.page.locator('main h1').textContent()).toBe('Model status');
     expect(await inPage<string>(english.page, 'document.documentElement.lang')).toBe('en');
-    expect(await english.page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^Since ${escape(clockAt(since!, 0))} UTC`, 'i'));
+    expect(await english.page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^Since ${escapeRegExp(clockAt(since!, 0))} UTC`, 'i'));
     expect(english.errors).toEqual([]);
   }, 120_000);
 
@@ -163,7 +185,7 @@ describe('a reader in Seoul', () => {
     await page.waitForSelector('main[data-view="overview"]');
     const since = (await w.api<Health>('/api/health')).targets.find((t) => t.target === FLASH)?.since;
     expect(since).toBeTruthy();
-    expect(await page.locator(`${card(FLASH)} .since`).textContent()).toMatch(new RegExp(`^${escape(clockAt(since!, 0))} UTC부터\\(`));
+    expect(await page.locator(`${card(FLASH)} .since`).textContent()).toMatch(new RegExp(`^${escapeRegExp(clockAt(since!, 0))} UTC부터\\(`));
 
     // English on the detail page, in the same browser.
     await page.locator(`${card(PRO)} h2 a`).click();

@@ -57,7 +57,7 @@ describe('the dashboard with months of data', () => {
       console.log(
         `first chart drawn ${sorted[2]} ms after navigation (median of ${figures.join(', ')} ms; goal 1000 ms), ` +
           `overview with ${TARGETS} cards and 90-day bars ready by ${overviewMs} ms; ` +
-          `${TARGETS} targets × 90 days at 10 s (${Math.round((TARGETS * 90 * DAY) / 10_000 / 1e6 * 10) / 10} M probes) seeded in ${Math.round(seededMs)} ms`,
+          `${TARGETS} targets × 90 days at 10 s (${Math.round(((TARGETS * 90 * DAY) / 10_000 / 1e6) * 10) / 10} M probes) seeded in ${Math.round(seededMs)} ms`,
       );
     } finally {
       await service.close();

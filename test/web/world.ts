@@ -27,16 +27,17 @@ export const RELAY = 'pro_via_openrouter_relay.europe_west4.primary';
 export const GAP = { from: Math.floor(T0 / DAY) * DAY - 44 * DAY, to: Math.floor(T0 / DAY) * DAY - 39 * DAY };
 
 /** Calm for 10 min, 90 % 503s for an hour, calm after; the provider posts `lag` after it began. */
-const trace = (lag: string) => parseTrace({
-  loop: false,
-  latencyScale: 0.0001,
-  official: { lag },
-  segments: [
-    { start: '0s', duration: '10m', latency: { median: '20s', p95: '35s' } },
-    { start: '10m', duration: '60m', p503: 0.9, latency: { median: '60s', p95: '100s' } },
-    { start: '70m', duration: '200m', latency: { median: '20s', p95: '35s' } },
-  ],
-});
+const trace = (lag: string) =>
+  parseTrace({
+    loop: false,
+    latencyScale: 0.0001,
+    official: { lag },
+    segments: [
+      { start: '0s', duration: '10m', latency: { median: '20s', p95: '35s' } },
+      { start: '10m', duration: '60m', p503: 0.9, latency: { median: '60s', p95: '100s' } },
+      { start: '70m', duration: '200m', latency: { median: '20s', p95: '35s' } },
+    ],
+  });
 
 export interface World {
   service: Service;
@@ -79,8 +80,14 @@ export function useDashboardWorld(): (proEveryMs?: number, lag?: string, access?
       simulatedTarget(RELAY, simulator.url, { every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
     ];
     const source: StatusSource = {
-      id: 'google-cloud', kind: 'google-cloud', url: `${simulator.url}/status/google-cloud/incidents.json`, everyMs: 5 * MINUTE,
-      timeoutMs: 2_000, maxBytes: 1 << 20, match: ['Vertex Gemini API'], targets: [PRO, FLASH],
+      id: 'google-cloud',
+      kind: 'google-cloud',
+      url: `${simulator.url}/status/google-cloud/incidents.json`,
+      everyMs: 5 * MINUTE,
+      timeoutMs: 2_000,
+      maxBytes: 1 << 20,
+      match: ['Vertex Gemini API'],
+      targets: [PRO, FLASH],
     };
     const base = fileConfig(tempDir(), targets);
     const config = { ...base, server: { ...base.server, auth: access }, statusSources: [source], discrepancyAfterMs: 10 * MINUTE };

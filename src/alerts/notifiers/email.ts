@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { SmtpSettings } from '../../config/target.js';
-import { renderMail, type Notice, type RenderContext } from '../render.js';
+import { renderMail, type RenderContext } from '../render.js';
 import { PermanentRefusal, type Notifier } from './notifier.js';
 
 export interface EmailSettings {
@@ -45,8 +45,18 @@ export function emailNotifier(settings: EmailSettings, context: RenderContext): 
       await transport.verify();
     },
     async sendTest({ subject, text }) {
-      const info = (await transport.sendMail({ from: settings.from, to: settings.to, subject, text })) as { messageId?: string; response?: string; accepted?: unknown[]; rejected?: unknown[] };
-      return { response: info.response ?? '', messageId: info.messageId ?? '', accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String) };
+      const info = (await transport.sendMail({ from: settings.from, to: settings.to, subject, text })) as {
+        messageId?: string;
+        response?: string;
+        accepted?: unknown[];
+        rejected?: unknown[];
+      };
+      return {
+        response: info.response ?? '',
+        messageId: info.messageId ?? '',
+        accepted: (info.accepted ?? []).map(String),
+        rejected: (info.rejected ?? []).map(String),
+      };
     },
     close() {
       transport.close();

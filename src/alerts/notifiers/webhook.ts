@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { redact } from '../../log.js';
-import { headline, renderMail, type Notice, type RenderContext } from '../render.js';
+import { headline, renderMail, type RenderContext } from '../render.js';
 import { PermanentRefusal, type Notifier } from './notifier.js';
 
 export interface WebhookSettings {
@@ -18,7 +18,11 @@ export function sign(secret: string, timestamp: string, body: string): string {
 }
 
 /** A JSON POST per group; any 2xx is delivery. */
-export function webhookNotifier(settings: WebhookSettings, context: RenderContext, now: () => number): Notifier & { sendTest(message: string): Promise<string> } {
+export function webhookNotifier(
+  settings: WebhookSettings,
+  context: RenderContext,
+  now: () => number,
+): Notifier & { sendTest(message: string): Promise<string> } {
   const post = async (payload: unknown): Promise<string> => {
     const body = JSON.stringify(payload);
     const timestamp = String(Math.floor(now() / 1000));

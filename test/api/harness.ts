@@ -1,3 +1,4 @@
+import { createApp } from '../../src/api/app.js';
 import { demoConfig } from '../../src/config/defaults.js';
 import type { ServiceConfig } from '../../src/config/target.js';
 import { silentLogger } from '../../src/log.js';
@@ -224,4 +225,33 @@ export function parsePrometheus(text: string): Map<string, Family> {
 
 export function samplesOf(families: Map<string, Family>, family: string, name = family): Sample[] {
   return (families.get(family)?.samples ?? []).filter((s) => s.name === name);
+}
+
+/** The routes the app registers (listing them calls no dependency), in the OpenAPI spelling: /api/targets/{target}/series. */
+export function registeredRoutes(): Array<{ method: string; path: string }> {
+  const unused = (): never => {
+    throw new Error('listing routes calls no dependency');
+  };
+  const app = createApp({
+    mode: 'demo',
+    now: () => START,
+    data: {
+      targets: [],
+      latestOutcome: unused,
+      status: unused,
+      series: unused,
+      incidents: unused,
+      notifications: unused,
+      acknowledgements: unused,
+      hourOfWeek: unused,
+    },
+    health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused, official: unused, quietWindow: unused },
+    status: { sources: unused },
+    liveness: unused,
+    metrics: unused,
+  });
+  const routes = app.routes
+    .filter((route) => route.method !== 'ALL')
+    .map((route) => ({ method: route.method, path: route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}') }));
+  return routes.filter((route, index) => routes.findIndex((r) => r.method === route.method && r.path === route.path) === index);
 }

@@ -1,12 +1,11 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app.js';
 import { OPENAPI_DOCUMENT } from '../../src/api/openapi.js';
 import { MAX_BATCH } from '../../src/api/report-routes.js';
 import { OUTCOME_CLASSES } from '../../src/domain/outcome.js';
 import type { Service } from '../../src/service.js';
 import type { Simulator } from '../../src/simulator/server.js';
-import { closeAll, FLASH, PRO, shaped, START, startDemo } from '../api/harness.js';
+import { closeAll, FLASH, PRO, registeredRoutes, shaped, START, startDemo } from '../api/harness.js';
 import { APP1, world } from '../helpers/report-world.js';
 import { useTempDir } from '../helpers/tmp.js';
 
@@ -45,35 +44,6 @@ interface Operation {
   responses: Record<string, { content?: Record<string, unknown> }>;
 }
 const PATHS = shaped<Record<string, Partial<Record<string, Operation>>>>(OPENAPI_DOCUMENT.paths);
-
-/** The routes the app registers (listing them calls no dependency), in the OpenAPI spelling: /api/targets/{target}/series. */
-function registeredRoutes(): Array<{ method: string; path: string }> {
-  const unused = (): never => {
-    throw new Error('listing routes calls no dependency');
-  };
-  const app = createApp({
-    mode: 'demo',
-    now: () => START,
-    data: {
-      targets: [],
-      latestOutcome: unused,
-      status: unused,
-      series: unused,
-      incidents: unused,
-      notifications: unused,
-      acknowledgements: unused,
-      hourOfWeek: unused,
-    },
-    health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused, official: unused, quietWindow: unused },
-    status: { sources: unused },
-    liveness: unused,
-    metrics: unused,
-  });
-  const routes = app.routes
-    .filter((route) => route.method !== 'ALL')
-    .map((route) => ({ method: route.method, path: route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}') }));
-  return routes.filter((route, index) => routes.findIndex((r) => r.method === route.method && r.path === route.path) === index);
-}
 
 interface Route {
   path: string;

@@ -73,8 +73,9 @@ function median(values: number[]): number {
 
 /**
  * A year of 20 targets probed every 10 s, run through the store day by day with retention after
- * each simulated day, as the hourly job would leave it. Days still inside the raw window go
- * through insertOutcomes (raw rows and every rollup grain); older days are written as the rollups
+ * each simulated day, as the hourly job would leave it. The last 10 days (the raw window and three
+ * more, whose raw rows retention then deletes) go through insertOutcomes (raw rows and every rollup
+ * grain); older days are written as the rollups
  * their outcomes would have left (their raw rows would be pruned anyway, and 63 million inserts
  * would take the benchmark half an hour). Each day also writes what the service keeps besides:
  * a transition, an incident and a delivered mail per target.
@@ -89,7 +90,8 @@ export function benchYear(dir: string): Figure[] {
   for (let d = 0; d < DAYS; d++) {
     const day = START + d * DAY;
     const end = day + DAY;
-    const raw = end > START + DAYS * DAY - retention.raw;
+    // Raw outcomes for the raw window and three days more, so the last days' retention deletes raw rows as it does every hour.
+    const raw = end > START + DAYS * DAY - retention.raw - 3 * DAY;
     for (const id of ids) {
       if (raw) {
         const rows: Outcome[] = [];

@@ -50,6 +50,13 @@ export class ObservationPipeline {
    */
   private reconcile(now: number): void {
     for (const [targetId, open] of [...this.open]) {
+      if (!this.targets.has(targetId)) {
+        // A target removed from the config in the middle of an incident: it ends with the last call seen.
+        const last = this.store.latestOutcome(targetId);
+        this.store.health.endIncident({ ...open, endedAt: Math.max(open.startedAt, last ? last.at + last.latencyMs : open.startedAt) });
+        this.open.delete(targetId);
+        continue;
+      }
       const tracker = this.engine.tracker(targetId);
       const status = tracker && statusOf(tracker);
       if (!tracker || !status || status === 'unknown' || status === open.state) continue;

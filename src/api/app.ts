@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { silentLogger, type Logger } from '../log.js';
@@ -54,17 +54,22 @@ export function createApp(deps: ApiDeps): Hono {
   const log = deps.log ?? silentLogger;
   // Every reply names its request (X-Request-Id), so a user's report of a failure finds its log line.
   app.use('*', requestId());
-  // Before the guard: a preflight carries no credentials, and is answered here for the origins allowed.
+  // Before the guard, for the origins allowed only: their preflight carries no credentials. Any other
+  // request (no Origin, another origin) goes on to the guard and the routes as if CORS were not there.
   const origins = deps.corsOrigins ?? [];
   if (origins.length > 0) {
+    const anyOrigin = origins.includes('*');
+    const allowed = (origin: string | undefined) => origin !== undefined && (anyOrigin || origins.includes(origin.toLowerCase()));
     const readOnly = cors({
-      origin: (origin) => (origins.includes('*') ? '*' : origins.includes(origin) ? origin : null),
+      origin: (origin) => (anyOrigin ? '*' : origin),
       allowMethods: ['GET', 'HEAD'],
       allowHeaders: ['Authorization', 'If-None-Match'],
       exposeHeaders: ['Retry-After', 'ETag', 'X-Request-Id'],
       maxAge: 600,
     });
-    for (const path of ['/health', '/health/*', '/healthz', '/api/*']) app.use(path, readOnly);
+    const forAllowed: MiddlewareHandler = (c, next) => (allowed(c.req.header('origin')) ? readOnly(c, next) : next());
+    // '/health/*' also matches /health itself.
+    for (const path of ['/health/*', '/healthz', '/api/*']) app.use(path, forAllowed);
   }
   app.use('*', accessGuard(deps.access ?? OPEN));
 

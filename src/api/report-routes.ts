@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { OUTCOME_CLASSES, type Outcome } from '../domain/outcome.js';
+import { CLOCK_SKEW_MS, OUTCOME_CLASSES, type Outcome } from '../domain/outcome.js';
 import { reportedClass } from '../health/reports.js';
 import { TokenBucket } from '../stats/bucket.js';
 import type { ReportVolume } from '../store/report-records.js';
@@ -26,8 +26,6 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const HOUR = 3_600_000;
 /** A report of a call older than this is history, not news: refused, so apps notice a clock or queue problem. */
 const OLDEST_MS = 24 * HOUR;
-/** Clocks drift; a call a little in the future is accepted. */
-const SKEW_MS = 5 * 60_000;
 const LISTED_PROBLEMS = 50;
 
 const AT = 'expected the call\'s start as epoch milliseconds or an ISO 8601 time with a zone, like "2026-11-30T12:00:00Z"';
@@ -206,9 +204,9 @@ function toReport(
     problems.push({ index, field: field(['target']), message: `no target has id "${item.target.slice(0, 80)}"; known: ${[...known].join(', ')}` });
   const at = typeof item.at === 'number' ? item.at : Date.parse(item.at);
   if (at < now - OLDEST_MS) problems.push({ index, field: field(['at']), message: 'more than 24 h ago: report calls as they happen' });
-  if (at > now + SKEW_MS)
+  if (at > now + CLOCK_SKEW_MS)
     problems.push({ index, field: field(['at']), message: 'more than 5 min in the future: check the app\'s clock (or that "at" is in milliseconds)' });
-  else if (at + item.latencyMs > now + SKEW_MS)
+  else if (at + item.latencyMs > now + CLOCK_SKEW_MS)
     problems.push({
       index,
       field: field(['latencyMs']),

@@ -123,7 +123,12 @@ export const configSchema = z
         region: z.string().regex(REGION, REGION_MESSAGE).optional(),
         /** Browser origins allowed to read /health and the read API from their own pages; none by default (CORS closed). */
         corsOrigins: z
-          .array(z.string().regex(ORIGIN, 'expected an origin like "https://app.example.com" (scheme and host, no path), or "*"'))
+          .array(
+            z
+              .string()
+              .regex(ORIGIN, 'expected an origin like "https://app.example.com" (scheme and host, no path), or "*"')
+              .transform((origin) => origin.toLowerCase()),
+          )
           .max(50)
           .optional(),
       })

@@ -3,6 +3,13 @@ export const OUTCOME_CLASSES = ['ok', 'overloaded', 'rate_limited', 'timeout', '
 export type OutcomeClass = (typeof OUTCOME_CLASSES)[number];
 export type OutcomeSource = 'probe' | 'report';
 
+/**
+ * How far ahead of our clock a client's report may end (its clock drifts): the reports route
+ * refuses one further ahead, and every health window reaches this far past now, so an accepted
+ * report always counts.
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
 /** One observed call to an upstream model. */
 export interface Outcome {
   targetId: string;

@@ -1,6 +1,6 @@
 import type { HealthState, Transition, WindowStats } from '../domain/health.js';
 import type { Target } from '../config/target.js';
-import type { Outcome } from '../domain/outcome.js';
+import { CLOCK_SKEW_MS, type Outcome } from '../domain/outcome.js';
 import { advise, type Advice } from './advice.js';
 import type { HealthThresholds } from '../config/health-schema.js';
 import { expire, initialTracker, isTracker, statusOf, statusSince, step, stepInFlight, unsettled, type Context, type Tracker } from './state.js';
@@ -117,10 +117,10 @@ export class HealthEngine {
     if (entry) entry.staleAfterMs = staleAfter(Math.max(everyMs, entry.target.probe.every), entry.target.probe.timeout);
   }
 
-  /** How many client reports that moved health started in [from, to] (scans back from the newest only that far). */
-  reportsSince(targetId: string, from: number, to: number): number {
+  /** How many client reports that moved health started since `from` as of now (scans back from the newest only that far). */
+  reportsSince(targetId: string, from: number, now: number): number {
     const entry = this.watched.get(targetId);
-    return entry ? entry.recent.since(from, to).filter((o) => o.source === 'report').length : 0;
+    return entry ? entry.recent.since(from, now).filter((o) => o.source === 'report').length : 0;
   }
 
   /** A probe of this target started: until it lands, the target is not stale, and a long wait is evidence of slowness. */
@@ -145,7 +145,7 @@ export class HealthEngine {
     entry.revision++;
     const now = Math.max(outcome.at + outcome.latencyMs, this.options.now());
     entry.recent.evict(now);
-    entry.tracker = step(entry.tracker, observation, this.context(entry, observation), entry.thresholds);
+    entry.tracker = step(entry.tracker, observation, this.context(entry, observation, now), entry.thresholds);
     // Only what the target did while calm makes its latency baseline: a slow episode never teaches it to be slow.
     const seen = { ...observation, calm: entry.tracker.level === 'calm' };
     entry.recent.add(seen);
@@ -177,7 +177,8 @@ export class HealthEngine {
     const changes: Array<{ tracker: Tracker; transition: Transition }> = [];
     for (const [targetId, entry] of this.watched) {
       const before = statusOf(entry.tracker);
-      const counted = entry.inFlight === null ? entry.tracker : stepInFlight(entry.tracker, entry.inFlight, now, this.context(entry, null), entry.thresholds);
+      const counted =
+        entry.inFlight === null ? entry.tracker : stepInFlight(entry.tracker, entry.inFlight, now, this.context(entry, null, now), entry.thresholds);
       const tracker = expire(counted, now, entry.staleAfterMs, this.probing(entry, now));
       if (tracker === entry.tracker) continue;
       entry.tracker = tracker;
@@ -239,14 +240,14 @@ export class HealthEngine {
       recent,
       hour: timing.hour,
       day: timing.day,
-      lastTen: entry.recent.lastN(10),
+      lastTen: entry.recent.lastN(10, now),
       probeTimeoutMs: entry.target.probe.timeout,
       slowestRecentMs: timing.slowestRecentMs,
       timeoutFloorMs: timing.floorMs,
       now,
       alternatives,
     });
-    const last = entry.recent.last();
+    const last = entry.recent.last(now);
     const probe = entry.lastProbe && entry.lastProbe.at >= now - WINDOWS['24h'] ? entry.lastProbe : null;
     const brief = (w: WindowStats) => ({ samples: w.samples, successRate: w.successRate, overloadRate: w.overloadRate, latencyMs: w.latencyMs });
     return {
@@ -339,11 +340,11 @@ export class HealthEngine {
   }
 
   /** What the state machine needs besides the tracker, including `latest` (not yet in the window). */
-  private context(entry: Watched, latest: Observation | null): Context {
+  private context(entry: Watched, latest: Observation | null, now: number): Context {
     // A report is slow against its app's own calls, a probe (or one in flight) against the canaries.
     const kind = latest ? baselineOf(latest) : baselineOf({ source: 'probe', reporter: null });
     const baseline = entry.recent.calmMedian(BASELINE_SAMPLES, kind);
-    const recent = [...entry.recent.lastN(RECENT_CALLS), ...(latest ? [latest] : [])];
+    const recent = [...entry.recent.lastN(RECENT_CALLS, now), ...(latest ? [latest] : [])];
     const successes = recent
       .filter((o) => o.class === 'ok' && baselineOf(o) === kind)
       .map((o) => o.latencyMs)
@@ -357,8 +358,12 @@ export class HealthEngine {
   }
 }
 
+/**
+ * The later of two canaries. Probes never overlap, so a kept one that started after the new one
+ * ended (beyond the clock skew) was seen before the clock went back: the new one is the latest.
+ */
 function newer(kept: Observation | null, seen: Observation): Observation {
-  return kept && kept.at > seen.at ? kept : seen;
+  return kept && kept.at > seen.at && kept.at <= seen.at + seen.latencyMs + CLOCK_SKEW_MS ? kept : seen;
 }
 
 /** A success at least this slow counts as slow: slowFactor × the calm median, at least slowMin; null without a baseline. */

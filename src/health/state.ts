@@ -1,6 +1,6 @@
 import type { HealthThresholds } from '../config/health-schema.js';
 import { HEALTH_STATES, holdsTraffic, type Cause, type HealthState } from '../domain/health.js';
-import type { OutcomeClass } from '../domain/outcome.js';
+import { CLOCK_SKEW_MS, type OutcomeClass } from '../domain/outcome.js';
 import {
   accumulate,
   added,
@@ -158,21 +158,16 @@ export interface Context {
 }
 
 /**
- * How far before the tracker's times a probe may start before the clock is taken to have gone
- * back: a probe never overlaps its target's previous one, but a client report may end up to 5 min
- * ahead of our clock (the reports route's skew allowance), and its end sets lastAt too.
- */
-const CLOCK_SLACK_MS = 5 * 60_000;
-
-/**
- * A probe is timed by our own clock. One that started well before what the tracker remembers
- * (its state's start, its last observation) means the clock went back (an NTP step, a restored
- * VM): those times are pulled back to the probe's start, so nothing reads "since" a moment still
+ * A probe is timed by our own clock, and its end is our clock as it lands: every time the tracker
+ * remembers is at most CLOCK_SKEW_MS past it (a client report may end that far ahead; a probe
+ * overlapping reports, or one as slow as its 600 s deadline, is within it). One that ends before
+ * the tracker's times by more than that means the clock went back (an NTP step, a restored VM):
+ * those times are pulled back to the probe's start, so nothing reads "since" a moment still
  * ahead, a state change is dated when it happened, and staleness counts again. Pure.
  */
 function rebased(tracker: Tracker, observation: Observation): Tracker {
   const latest = Math.max(tracker.since, tracker.lastAt ?? -Infinity, tracker.quietSince ?? -Infinity);
-  if (observation.source !== 'probe' || observation.at + CLOCK_SLACK_MS >= latest) return tracker;
+  if (observation.source !== 'probe' || observation.at + observation.latencyMs + CLOCK_SKEW_MS >= latest) return tracker;
   const at = observation.at;
   return {
     ...tracker,

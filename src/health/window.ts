@@ -1,5 +1,5 @@
 import type { WindowStats } from '../domain/health.js';
-import { OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../domain/outcome.js';
+import { CLOCK_SKEW_MS, OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../domain/outcome.js';
 import { addSample, percentile, totalCount, type Histogram } from '../stats/histogram.js';
 import type { ClassCounts } from '../domain/outcome.js';
 import { emptyCounts } from '../stats/counts.js';
@@ -95,29 +95,34 @@ export class RecentOutcomes {
     }
   }
 
-  last(): Observation | undefined {
-    return this.head < this.items.length ? this.items[this.items.length - 1] : undefined;
-  }
-
-  /** The most recent n observations, newest last. */
-  lastN(n: number): Observation[] {
-    return this.items.slice(Math.max(this.head, this.items.length - n));
-  }
-
   /**
-   * The observations in [from, to], oldest first. `to` matters after the clock went back: what was
-   * seen before the jump lies "ahead" of now, and is not part of the last five minutes.
+   * Every read below ends at `now` plus the skew a client's report is allowed (an accepted report
+   * always counts). Only after the clock went back does it leave anything out: what was seen
+   * before the jump lies "ahead" of now, and is neither the latest call nor in the last minutes.
    */
-  since(from: number, to = Infinity): Observation[] {
+  last(now: number): Observation | undefined {
+    const i = this.newestAtOrBefore(now);
+    return i >= this.head ? this.items[i] : undefined;
+  }
+
+  /** The most recent n observations as of now, newest last. */
+  lastN(n: number, now: number): Observation[] {
+    const end = this.newestAtOrBefore(now) + 1;
+    return this.items.slice(Math.max(this.head, end - n), end);
+  }
+
+  /** The observations that started in [from, now], oldest first. */
+  since(from: number, now: number): Observation[] {
     const result: Observation[] = [];
-    for (let i = this.newestAtOrBefore(to); i >= this.head && this.items[i]!.at >= from; i--) result.push(this.items[i]!);
+    for (let i = this.newestAtOrBefore(now); i >= this.head && this.items[i]!.at >= from; i--) result.push(this.items[i]!);
     return result.reverse();
   }
 
-  /** The index of the newest observation not after `to` (below head: none). */
-  private newestAtOrBefore(to: number): number {
+  /** The index of the newest observation not ahead of now (below head: none). */
+  private newestAtOrBefore(now: number): number {
+    const end = now + CLOCK_SKEW_MS;
     let i = this.items.length - 1;
-    while (i >= this.head && this.items[i]!.at > to) i--;
+    while (i >= this.head && this.items[i]!.at > end) i--;
     return i;
   }
 
@@ -155,10 +160,10 @@ export class RecentOutcomes {
     return calm;
   }
 
-  /** The longest successful call (of one source, or any) that started in [from, to], or null. */
-  slowestSuccess(from: number, to: number, source?: OutcomeSource): number | null {
+  /** The longest successful call (of one source, or any) that started in [from, now], or null. */
+  slowestSuccess(from: number, now: number, source?: OutcomeSource): number | null {
     let slowest: number | null = null;
-    for (let i = this.newestAtOrBefore(to); i >= this.head && this.items[i]!.at >= from; i--) {
+    for (let i = this.newestAtOrBefore(now); i >= this.head && this.items[i]!.at >= from; i--) {
       const row = this.items[i]!;
       if (source !== undefined && row.source !== source) continue;
       if (row.class === 'ok' && (slowest === null || row.latencyMs > slowest)) slowest = row.latencyMs;

@@ -76,6 +76,11 @@ export class HealthRecords {
     )();
   }
 
+  /** Ends an incident as it is (a target no longer watched); the tracker is left alone. */
+  endIncident(incident: Incident & { endedAt: number }): void {
+    this.statements.updateIncident.run({ ...incident, cause: JSON.stringify(incident.cause), peak: JSON.stringify(incident.peak) });
+  }
+
   openIncidents(): Map<string, Incident> {
     return new Map((this.statements.openIncidents.all() as IncidentRow[]).map((row) => [row.target_id, toIncident(row)]));
   }

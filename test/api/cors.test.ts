@@ -74,11 +74,31 @@ describe('CORS', () => {
 
     for (const path of READS)
       expect((await get(service, path, OTHER, { authorization: `Bearer ${HEALTH_TOKEN}` })).headers.get('access-control-allow-origin'), path).toBeNull();
-    expect((await preflight(service, '/health/pro', OTHER, 'GET')).headers.get('access-control-allow-origin')).toBeNull();
+    // Another origin's preflight, or an OPTIONS with no Origin at all, goes on to the guard like any request.
+    const elsewhere = await preflight(service, '/health/pro', OTHER, 'GET');
+    expect(elsewhere.status).toBe(401);
+    expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await fetch(`${service.url}/health/pro`, { method: 'OPTIONS' })).status).toBe(401);
+    // /health itself is covered once: one Vary, one grant.
+    const overview = await get(service, '/health', APP, { authorization: `Bearer ${HEALTH_TOKEN}` });
+    expect(overview.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(overview.headers.get('vary')).toBe('Origin');
     // Writes stay same-origin: a preflight for a report is never granted POST.
     expect((await preflight(service, '/api/reports', APP, 'POST', 'authorization, content-type')).headers.get('access-control-allow-methods')).not.toContain(
       'POST',
     );
+  });
+
+  it('matches a configured origin written in capitals, as browsers send it in lower case', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'modelpulse.yaml'),
+      `server:\n  corsOrigins: ["https://App.Example.com"]\ntargets:\n  - { id: pro, provider: gemini, model: gemini-3-pro-image-preview, apiKeyEnv: GEMINI_API_KEY }\n`,
+    );
+    const corsOrigins = loadConfig({ GEMINI_API_KEY: 'test-key-1234' }, dir).server.corsOrigins;
+    expect(corsOrigins).toEqual([APP]);
+    const service = await start(corsOrigins);
+    expect((await get(service, '/health/pro', APP)).headers.get('access-control-allow-origin')).toBe(APP);
   });
 
   it('"*" lets any origin read, without credentials', async () => {
@@ -96,7 +116,7 @@ describe('CORS', () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, 'modelpulse.yaml'),
-      `server:\n  corsOrigins: ["${origin}"]\ntargets:\n  - { id: pro, model: gemini-3-pro-image-preview, apiKeyEnv: GEMINI_API_KEY }\n`,
+      `server:\n  corsOrigins: ["${origin}"]\ntargets:\n  - { id: pro, provider: gemini, model: gemini-3-pro-image-preview, apiKeyEnv: GEMINI_API_KEY }\n`,
     );
     expect(configError(() => loadConfig({ GEMINI_API_KEY: 'test-key-1234' }, dir))).toMatch(/server\.corsOrigins\.0|server\.corsOrigins\[0\]/);
   });

@@ -1,8 +1,12 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_THRESHOLDS } from '../../src/config/health-schema.js';
 import { parseDuration } from '../../src/config/duration.js';
+import { CLOCK_SKEW_MS } from '../../src/domain/outcome.js';
+import { HealthEngine } from '../../src/health/engine.js';
 import type { Service } from '../../src/service.js';
 import { MODELS, useAlertWorld, type AlertWorld } from '../alerts/alert-world.js';
+import { outcome } from '../helpers/outcomes.js';
 import { runFor } from '../helpers/service.js';
 import { simulatedTarget } from '../helpers/targets.js';
 
@@ -18,7 +22,8 @@ interface HealthBody {
   dataAgeSeconds: number | null;
   observed: { window: string; samples: number; overloadRate: number | null };
   windows: Record<'1h' | '24h', { samples: number }>;
-  advice: { send: boolean; retryAfterSeconds: number | null; timeoutSeconds: number | null };
+  advice: { send: boolean; reason: string; retryAfterSeconds: number | null; timeoutSeconds: number | null };
+  lastProbe: { at: string; outcome: string };
 }
 
 async function health(service: Service): Promise<HealthBody> {
@@ -76,12 +81,17 @@ describe.each([
     expect(now.status).toBe('overloaded');
     expect(now.advice.send).toBe(false);
     expect(now.advice.retryAfterSeconds).toBeGreaterThan(0);
-    // The recent window ends at the clock as it reads now: what was seen in the hour "ahead" is not in it.
+    // The recent window ends at the clock as it reads now (plus the 5 min a client report may be ahead): the rest of the hour "ahead" is not in it.
     const windowMs = parseDuration(now.observed.window)!;
-    const recent = rows.filter((r) => r.at >= w.clock.now - windowMs && r.at <= w.clock.now);
+    const recent = rows.filter((r) => r.at >= w.clock.now - windowMs && r.at <= w.clock.now + CLOCK_SKEW_MS);
     expect(now.observed.samples).toBe(recent.length);
     expect(now.observed.overloadRate).toBeCloseTo(recent.filter((r) => r.class === 'overloaded').length / recent.length, 6);
     expect(now.dataAgeSeconds).toBeGreaterThanOrEqual(0);
+    // The latest call is the latest one made, not one seen before the jump (now "ahead").
+    expect(now.dataAgeSeconds).toBeLessThanOrEqual(every / 1_000);
+    expect(now.lastProbe.outcome).toBe('overloaded');
+    expect(Date.parse(now.lastProbe.at)).toBeLessThanOrEqual(w.clock.now);
+    expect(now.advice.reason).toMatch(/503/);
     expect(Date.parse(now.since)).toBeLessThanOrEqual(w.clock.now);
     // Nothing lost: the day window counts every probe, and the minute series holds each once, in one point per minute.
     expect(now.windows['24h'].samples).toBe(rows.length);
@@ -134,5 +144,47 @@ describe.each([
     expect(woke.length).toBeGreaterThanOrEqual(3);
     expect(woke.length).toBeLessThanOrEqual(5);
     expect((await health(service)).status).toBe('healthy');
+  });
+});
+
+/**
+ * A client's clock may run up to 5 min ahead (the reports route accepts that), and a probe may take
+ * up to its deadline: neither is a clock jump, and neither takes reports out of the figures.
+ */
+describe.each([
+  ['180 s', 180 * SECOND],
+  ['600 s (the longest allowed)', 600 * SECOND],
+])('client reports ahead of our clock, with a %s probe timeout', (_name, timeout) => {
+  it.each([
+    ['in step with ours', 0],
+    ['90 s ahead', 90 * SECOND],
+    ['4 min ahead', 4 * MINUTE],
+  ])('with the client clock %s, an onset its reports show keeps its time when a slow probe lands, and the reports count in /health', (_clock, ahead) => {
+    const clock = { now: Date.UTC(2026, 10, 25, 0, 0, 0) };
+    const target = simulatedTarget(ID, 'http://127.0.0.1:9', { every: MINUTE, timeout });
+    const engine = new HealthEngine([{ target, thresholds: DEFAULT_THRESHOLDS, alternatives: [] }], { demo: false, now: () => clock.now });
+    for (let i = 0; i < 30; i++) {
+      clock.now += MINUTE;
+      engine.observe(outcome(ID, clock.now - 20 * SECOND, 'ok', 20 * SECOND));
+    }
+    const started = clock.now + MINUTE;
+    engine.started(ID, started);
+    // While the probe is out, the app's calls fail; its reports carry its own clock.
+    const landing = started + timeout - 10 * SECOND;
+    clock.now = landing - 20 * SECOND;
+    for (let i = 0; i < 8; i++) engine.observe(outcome(ID, clock.now + ahead - (8 - i) * SECOND, 'overloaded', SECOND, { source: 'report', reporter: 'app' }));
+    const onset = engine.tracker(ID)!;
+    expect(onset.state).toBe('overloaded');
+
+    clock.now = landing;
+    engine.observe(outcome(ID, started, 'overloaded', landing - started));
+    const after = engine.tracker(ID)!;
+    expect(after.since).toBe(onset.since);
+    expect(after.lastAt).toBeGreaterThanOrEqual(onset.lastAt!);
+    const snapshot = engine.snapshot(ID, clock.now)!;
+    expect(Date.parse(snapshot.since)).toBe(onset.since);
+    // The eight reports and the probe are in the short window, whatever the client's clock says.
+    expect(snapshot.observed.samples).toBeGreaterThanOrEqual(9);
+    expect(snapshot.observed.overloadRate).toBeGreaterThan(0.5);
   });
 });

@@ -4,10 +4,34 @@ import { advance, T0, withService } from './detection.js';
 import type { Figure } from './store.js';
 
 const HOUR = 3_600_000;
-const quiet = (start: string, duration: string) => ({ start, duration, p503: 0.01, p429: 0, latency: { median: '12s', p95: '25s' } });
-const overload = (start: string, duration: string) => ({ start, duration, p503: 0.9, p429: 0.03, latency: { median: '60s', p95: '100s' } });
-const hard = (start: string, duration: string) => ({ start, duration, p503: 1, p429: 0, latency: { median: '60s', p95: '100s' } });
-const calm = (start: string, duration: string) => ({ start, duration, p503: 0, p429: 0, latency: { median: '12s', p95: '25s' } });
+const quiet = (start: string, duration: string) => ({
+  start,
+  duration,
+  p503: 0.01,
+  p429: 0,
+  latency: { median: '12s', p95: '25s' },
+});
+const overload = (start: string, duration: string) => ({
+  start,
+  duration,
+  p503: 0.9,
+  p429: 0.03,
+  latency: { median: '60s', p95: '100s' },
+});
+const hard = (start: string, duration: string) => ({
+  start,
+  duration,
+  p503: 1,
+  p429: 0,
+  latency: { median: '60s', p95: '100s' },
+});
+const calm = (start: string, duration: string) => ({
+  start,
+  duration,
+  p503: 0,
+  p429: 0,
+  latency: { median: '12s', p95: '25s' },
+});
 
 /** 24 h at 10 s probes: three overloads (20, 45 and 30 min) and one hour flipping every 2 minutes. */
 function dayWithIncidents() {
@@ -42,10 +66,15 @@ export async function alertBenchmarks(): Promise<Figure[]> {
       return { deliveryId: String(subjects.length), subject: mail.subject, response: 'captured' };
     },
   };
-  await withService(dayWithIncidents(), 31, (service, clock) => advance(service, clock, T0 + 24 * HOUR + 10 * 60_000, () => undefined), {
-    alerts: true,
-    notifiers: [capture],
-  });
+  await withService(
+    dayWithIncidents(),
+    31,
+    (service, clock) => advance(service, clock, T0 + 24 * HOUR + 10 * 60_000, () => undefined),
+    {
+      alerts: true,
+      notifiers: [capture],
+    },
+  );
   if (process.env.MODELPULSE_BENCH_VERBOSE) for (const subject of subjects) process.stdout.write(`  ${subject}\n`);
   return [
     {

@@ -29,7 +29,10 @@ interface Client {
  * cap), then gives the job up; "health" asks /health before every call, waits and asks again every
  * second while held, and sends when told.
  */
-export async function clientRun(strategy: 'backoff' | 'health', options: { clients: number; cycles: number; seed: number }): Promise<ClientRun> {
+export async function clientRun(
+  strategy: 'backoff' | 'health',
+  options: { clients: number; cycles: number; seed: number },
+): Promise<ClientRun> {
   const warmup = 30 * MINUTE;
   const cycles = (healthy: typeof HEALTHY, overload: typeof OVERLOAD, offset: number) =>
     Array.from({ length: options.cycles }, (_, cycle) => [
@@ -37,44 +40,53 @@ export async function clientRun(strategy: 'backoff' | 'health', options: { clien
       { start: `${offset + cycle * 15 + 10}m`, duration: '5m', ...overload },
     ]).flat();
   const trace = parseTrace({ loop: false, segments: cycles(HEALTHY, OVERLOAD, 0) });
-  const canary = [{ start: '0s', duration: `${warmup / 1000}s`, ...CANARY_HEALTHY }, ...cycles(CANARY_HEALTHY, CANARY_OVERLOAD, warmup / MINUTE)];
+  const canary = [
+    { start: '0s', duration: `${warmup / 1000}s`, ...CANARY_HEALTHY },
+    ...cycles(CANARY_HEALTHY, CANARY_OVERLOAD, warmup / MINUTE),
+  ];
   const random = seededRandom(options.seed + 100);
   const run: ClientRun = { images: 0, calls: 0, wasted503: 0 };
-  await withWorld({ everyMs: 2_000, timeoutMs: 180_000, segments: canary, seed: options.seed, checkpointMs: 1_000 }, async (world) => {
-    const begin = WORLD_T0 + warmup;
-    const end = begin + options.cycles * 15 * MINUTE;
-    await world.run(begin);
-    const clients: Client[] = Array.from({ length: options.clients }, (_, i) => ({ nextAt: begin + i * 700, attempt: 0 }));
-    await world.run(end, (now) => {
-      for (const client of clients) {
-        while (client.nextAt <= now) {
-          if (strategy === 'health' && !world.service.pipeline.engine.snapshot(TARGET, client.nextAt)!.advice.send) {
-            client.nextAt += 1_000;
-            continue;
-          }
-          const reply = drawReply(conditionsAt(trace, begin, client.nextAt), random);
-          const latency = reply.kind === 'hang' ? 180_000 : Math.round(reply.delayMs);
-          run.calls++;
-          if (reply.kind === 'ok') {
-            run.images++;
-            client.attempt = 0;
-            client.nextAt += latency;
-            continue;
-          }
-          if (reply.kind === 'overloaded') run.wasted503++;
-          client.attempt++;
-          if (strategy === 'health') {
-            client.nextAt += latency;
-          } else if (client.attempt >= 5) {
-            client.attempt = 0;
-            client.nextAt += latency;
-          } else {
-            client.nextAt += latency + Math.floor(random() * Math.min(60_000, 1_000 * 2 ** client.attempt));
+  await withWorld(
+    { everyMs: 2_000, timeoutMs: 180_000, segments: canary, seed: options.seed, checkpointMs: 1_000 },
+    async (world) => {
+      const begin = WORLD_T0 + warmup;
+      const end = begin + options.cycles * 15 * MINUTE;
+      await world.run(begin);
+      const clients: Client[] = Array.from({ length: options.clients }, (_, i) => ({
+        nextAt: begin + i * 700,
+        attempt: 0,
+      }));
+      await world.run(end, (now) => {
+        for (const client of clients) {
+          while (client.nextAt <= now) {
+            if (strategy === 'health' && !world.service.pipeline.engine.snapshot(TARGET, client.nextAt)!.advice.send) {
+              client.nextAt += 1_000;
+              continue;
+            }
+            const reply = drawReply(conditionsAt(trace, begin, client.nextAt), random);
+            const latency = reply.kind === 'hang' ? 180_000 : Math.round(reply.delayMs);
+            run.calls++;
+            if (reply.kind === 'ok') {
+              run.images++;
+              client.attempt = 0;
+              client.nextAt += latency;
+              continue;
+            }
+            if (reply.kind === 'overloaded') run.wasted503++;
+            client.attempt++;
+            if (strategy === 'health') {
+              client.nextAt += latency;
+            } else if (client.attempt >= 5) {
+              client.attempt = 0;
+              client.nextAt += latency;
+            } else {
+              client.nextAt += latency + Math.floor(random() * Math.min(60_000, 1_000 * 2 ** client.attempt));
+            }
           }
         }
-      }
-    });
-  });
+      });
+    },
+  );
   return run;
 }
 

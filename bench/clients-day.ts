@@ -77,12 +77,17 @@ export function dayTrace(latencyShare: number, day: readonly Stretch[] = OVERLOA
 
 /** The share of 503s over the day, weighted by time, for the table's header. */
 export function mean503(day: readonly Stretch[] = OVERLOAD_DAY, background = 1): number {
-  return withBackground(day, background).reduce((sum, s) => sum + s.p503 * (clockMs(s.to) - clockMs(s.from)), 0) / (24 * HOUR);
+  return (
+    withBackground(day, background).reduce((sum, s) => sum + s.p503 * (clockMs(s.to) - clockMs(s.from)), 0) /
+    (24 * HOUR)
+  );
 }
 
 /** The day with its background 503 shares (outside the overload episodes) scaled by `factor`, for the sensitivity run (--background). */
 function withBackground(day: readonly Stretch[], factor: number): readonly Stretch[] {
-  return factor === 1 ? day : day.map((s) => (s.p503 >= EPISODE_SHARE ? s : { ...s, p503: Math.min(0.79, s.p503 * factor) }));
+  return factor === 1
+    ? day
+    : day.map((s) => (s.p503 >= EPISODE_SHARE ? s : { ...s, p503: Math.min(0.79, s.p503 * factor) }));
 }
 
 /** A stretch with this share of 503s or more is an overload episode. */

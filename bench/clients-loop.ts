@@ -40,7 +40,8 @@ export class VirtualLoop {
   readonly now = (): number => this.clock.now;
 
   /** The injectable sleep: resolves at now + ms on the virtual clock; rejects at once if the signal aborts. */
-  readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> => this.until(this.clock.now + Math.max(0, Math.round(ms)), signal);
+  readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+    this.until(this.clock.now + Math.max(0, Math.round(ms)), signal);
 
   until(at: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -108,7 +109,9 @@ export class VirtualLoop {
         continue;
       }
       if (Date.now() - since > STUCK_MS)
-        throw new Error(`virtual loop: ${this.actors - this.finished - this.timers.length} actor(s) neither wait on the virtual clock nor finish`);
+        throw new Error(
+          `virtual loop: ${this.actors - this.finished - this.timers.length} actor(s) neither wait on the virtual clock nor finish`,
+        );
       await nextTurn();
     }
   }

@@ -1,4 +1,10 @@
-import { createGuardedFetch, fullJitter, ModelPulseHoldError, type Advice, type FetchInput } from '../src/client/index.js';
+import {
+  createGuardedFetch,
+  fullJitter,
+  ModelPulseHoldError,
+  type Advice,
+  type FetchInput,
+} from '../src/client/index.js';
 import { seededRandom } from '../src/simulator/random.js';
 import { conditionsAt, drawReply, type Trace } from '../src/simulator/scenario.js';
 import { EPISODE_SHARE } from './clients-day.js';
@@ -82,7 +88,10 @@ const FLASH_URL = `https://generativelanguage.googleapis.com/v1beta/models/${FLA
 const REQUEST: RequestInit = {
   method: 'POST',
   headers: { 'content-type': 'application/json', 'x-goog-api-key': 'bench-key' },
-  body: JSON.stringify({ contents: [{ parts: [{ text: 'a banana in a tuxedo' }] }], generationConfig: { responseModalities: ['TEXT', 'IMAGE'] } }),
+  body: JSON.stringify({
+    contents: [{ parts: [{ text: 'a banana in a tuxedo' }] }],
+    generationConfig: { responseModalities: ['TEXT', 'IMAGE'] },
+  }),
 };
 const BACKOFF_ATTEMPTS = 5;
 /** The /health-gated client asks again after the advised retry-after, but at least this often. */
@@ -119,7 +128,12 @@ export function emptyTally(): Tally {
  * think time) and returns what reads their open jobs at the end. Each client has its own seeded
  * dice for the upstream's replies and its own for jitter and think times.
  */
-export function startCrowd(population: Population, crowd: Crowd, setup: CrowdSetup, tally: Tally): { close(now: number): void; failures: unknown[] } {
+export function startCrowd(
+  population: Population,
+  crowd: Crowd,
+  setup: CrowdSetup,
+  tally: Tally,
+): { close(now: number): void; failures: unknown[] } {
   const wanting = new Map<number, number>();
   const failures: unknown[] = [];
   for (let i = 0; i < crowd.clients; i++) {
@@ -179,7 +193,8 @@ function strategy(
       return async () => {
         for (let attempt = 1; ; attempt++) {
           const response = await model(MODEL_URL, REQUEST);
-          if (response.status === 200 || attempt >= BACKOFF_ATTEMPTS || !retryable(response.status)) return delivered(response);
+          if (response.status === 200 || attempt >= BACKOFF_ATTEMPTS || !retryable(response.status))
+            return delivered(response);
           await response.arrayBuffer();
           await setup.loop.sleep(fullJitter(attempt, random));
         }
@@ -189,7 +204,12 @@ function strategy(
         for (;;) {
           const advice = await ask(loopback, setup.serviceUrl);
           if (advice === null || advice.send) break;
-          await setup.loop.sleep(Math.min(GATE_RECHECK_CAP_MS, advice.retryAfterSeconds === null ? HOLD_POLL_MS : advice.retryAfterSeconds * 1_000));
+          await setup.loop.sleep(
+            Math.min(
+              GATE_RECHECK_CAP_MS,
+              advice.retryAfterSeconds === null ? HOLD_POLL_MS : advice.retryAfterSeconds * 1_000,
+            ),
+          );
         }
         return delivered(await model(MODEL_URL, REQUEST));
       };
@@ -213,7 +233,14 @@ function strategy(
         ...(setup.reportToken === null ? {} : { reportToken: setup.reportToken }),
         // The same request body, sent to Flash's endpoint.
         ...(withFlash
-          ? { alternatives: { [FLASH_TARGET]: (_input: FetchInput, init?: RequestInit): [FetchInput, RequestInit | undefined] => [FLASH_URL, init] } }
+          ? {
+              alternatives: {
+                [FLASH_TARGET]: (_input: FetchInput, init?: RequestInit): [FetchInput, RequestInit | undefined] => [
+                  FLASH_URL,
+                  init,
+                ],
+              },
+            }
           : {}),
       });
       return async () => {
@@ -222,10 +249,14 @@ function strategy(
         } catch (error) {
           if (error instanceof ModelPulseHoldError) {
             tally.holdErrors++;
-            return { image: false, retryAfterMs: error.retryAfterSeconds === null ? null : error.retryAfterSeconds * 1_000 };
+            return {
+              image: false,
+              retryAfterMs: error.retryAfterSeconds === null ? null : error.retryAfterSeconds * 1_000,
+            };
           }
           // A call cut at the advised deadline, or a connection that failed through every retry: no image this time.
-          if (isTimeout(error) || (error instanceof TypeError && error.message === 'fetch failed')) return { image: false, retryAfterMs: null };
+          if (isTimeout(error) || (error instanceof TypeError && error.message === 'fetch failed'))
+            return { image: false, retryAfterMs: null };
           throw error;
         }
       };
@@ -281,7 +312,10 @@ function upstreamFetch(setup: CrowdSetup, trace: Trace, model: string, tally: Ta
     }
     // The guarded fetch hands every 200 to its caller, so each is one delivered image.
     if (isFlash && wire.status === 200) tally.flash.images++;
-    return new Response(wire.body, { status: wire.status, headers: { 'content-type': 'application/json; charset=UTF-8', ...wire.headers } });
+    return new Response(wire.body, {
+      status: wire.status,
+      headers: { 'content-type': 'application/json; charset=UTF-8', ...wire.headers },
+    });
   };
 }
 
@@ -305,9 +339,15 @@ function loopbackFetch(loop: VirtualLoop, tally: Tally, seen: Seen) {
       } else if (path === '/api/reports') {
         tally.reportPosts++;
         if (response.status === 200 && body !== null)
-          tally.reportsAccepted += Number((JSON.parse(Buffer.from(body).toString()) as { accepted?: number }).accepted ?? 0);
+          tally.reportsAccepted += Number(
+            (JSON.parse(Buffer.from(body).toString()) as { accepted?: number }).accepted ?? 0,
+          );
       }
-      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      return new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     });
 }
 

@@ -47,7 +47,10 @@ export async function runPopulation(population: Population, crowd: Crowd): Promi
     const changes: string[] = [];
     world.service.pipeline.listen({
       transition: (t) => {
-        if (t.at >= DAY_START) changes.push(`${t.targetId === FLASH_TARGET ? 'flash ' : ''}${new Date(t.at).toISOString().slice(11, 16)} ${t.from}→${t.to}`);
+        if (t.at >= DAY_START)
+          changes.push(
+            `${t.targetId === FLASH_TARGET ? 'flash ' : ''}${new Date(t.at).toISOString().slice(11, 16)} ${t.from}→${t.to}`,
+          );
       },
     });
     const loop = new VirtualLoop(world.clock, crowd.clients);
@@ -65,8 +68,11 @@ export async function runPopulation(population: Population, crowd: Crowd): Promi
     await loop.drive(DAY_START + DAY_MS, world.outside);
     actors.close(world.clock.now);
     if (actors.failures.length > 0)
-      throw new Error(`bench clients: ${population}: a client failed: ${String(actors.failures[0])}`, { cause: actors.failures[0] });
-    const ofDay = (target: string) => world.service.store.outcomesSince(target, DAY_START).filter((o) => o.at < DAY_START + DAY_MS);
+      throw new Error(`bench clients: ${population}: a client failed: ${String(actors.failures[0])}`, {
+        cause: actors.failures[0],
+      });
+    const ofDay = (target: string) =>
+      world.service.store.outcomesSince(target, DAY_START).filter((o) => o.at < DAY_START + DAY_MS);
     const outcomes = ofDay(TARGET);
     const flashOutcomes = withFlash ? ofDay(FLASH_TARGET) : [];
     const probes = [...outcomes, ...flashOutcomes].filter((o) => o.source === 'probe');

@@ -75,14 +75,20 @@ export async function startClientsWorld(options: {
     origin: 'bench clients',
     maxJitterMs: 15_000,
     // What `reports: { tokens: [{ id: bench, tokenEnv: … }] }` resolves to, with the other knobs at their defaults.
-    reports: { tokens: options.reportToken === null ? [] : [{ id: 'bench', token: options.reportToken }], perMinute: 6_000, votesPerMinute: 6 },
+    reports: {
+      tokens: options.reportToken === null ? [] : [{ id: 'bench', token: options.reportToken }],
+      perMinute: 6_000,
+      votesPerMinute: 6,
+    },
   });
   const service = await startService(config, {
     now: () => clock.now,
     autoStart: false,
     log: silentLogger,
     random: seededRandom(options.seed + 1),
-    notifiers: [{ channel: 'capture', send: async () => ({ deliveryId: 'bench', subject: '', response: '250 captured' }) }],
+    notifiers: [
+      { channel: 'capture', send: async () => ({ deliveryId: 'bench', subject: '', response: '250 captured' }) },
+    ],
     probe: (t, signal) => (t.id === FLASH_TARGET && flashUpstream ? flashUpstream : upstream).probe(t, signal),
     shutdownGraceMs: 0,
   });

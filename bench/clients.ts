@@ -19,7 +19,9 @@ async function runAll(crowd: Crowd): Promise<PopulationRun[]> {
       const worker = new Worker(new URL('./clients-worker.js', import.meta.url), { workerData: { population, crowd } });
       worker.once('message', (run: PopulationRun) => resolve(run));
       worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`bench clients: the ${population} worker exited with ${code} before answering`)));
+      worker.once('exit', (code) =>
+        reject(new Error(`bench clients: the ${population} worker exited with ${code} before answering`)),
+      );
     });
   return Promise.all(POPULATIONS.map(one));
 }
@@ -59,7 +61,9 @@ export async function clientsTable(crowd: Crowd = DEFAULT_CROWD, detail = false)
         t.holdErrors,
         t.halfOpenSends,
         `${t.cutAtDeadline} (${t.pastDeadline})`,
-        run.population === 'guardedAlt' ? `flash: ${t.flash.calls} calls, ${t.flash.overloaded} 503s, ${t.flash.images} images` : '0 (none configured)',
+        run.population === 'guardedAlt'
+          ? `flash: ${t.flash.calls} calls, ${t.flash.overloaded} 503s, ${t.flash.images} images`
+          : '0 (none configured)',
         `${t.reportsAccepted} / ${run.reportsStored} (${t.reportPosts})${run.flashReportsStored > 0 ? ` [${run.flashReportsStored} flash]` : ''}`,
         run.flashProbes > 0 ? `${run.probes} (${run.flashProbes} flash)` : run.probes,
         `$${run.probeSpendUsd.toFixed(4)}`,
@@ -84,7 +88,12 @@ function against(run: PopulationRun, baseline: PopulationRun, label: string): st
   const images = run.tally.images / Math.max(1, baseline.tally.images);
   const p95 = (timeToImage(run, 0.95) ?? NaN) / (timeToImage(baseline, 0.95) ?? NaN);
   const goals = [
-    { name: 'calls wasted on 503s', figure: `${(fewer503 * 100).toFixed(1)} % fewer`, goal: '≥ 80 % fewer', met: fewer503 >= 0.8 },
+    {
+      name: 'calls wasted on 503s',
+      figure: `${(fewer503 * 100).toFixed(1)} % fewer`,
+      goal: '≥ 80 % fewer',
+      met: fewer503 >= 0.8,
+    },
     { name: 'images delivered', figure: `${images.toFixed(2)}×`, goal: '≥ 1.00×', met: images >= 1 },
     { name: 'p95 time-to-image', figure: `${p95.toFixed(2)}×`, goal: '≤ 1.00×, no worse', met: p95 <= 1 },
   ];
@@ -93,7 +102,9 @@ function against(run: PopulationRun, baseline: PopulationRun, label: string): st
   const ceiling = baseline.tally.overloaded === 0 ? 0 : 1 - outside(run) / baseline.tally.overloaded;
   return [
     `${label}: ${goals.map((g) => `${g.name} ${g.figure} (goal ${g.goal}: ${g.met ? 'met' : 'MISSED'})`).join('; ')}`,
-    ...goals.filter((g) => !g.met).map((g) => `note: goal missed — ${g.name}: ${g.figure} against population 1, goal ${g.goal}`),
+    ...goals
+      .filter((g) => !g.met)
+      .map((g) => `note: goal missed — ${g.name}: ${g.figure} against population 1, goal ${g.goal}`),
     `  of which outside the overload episodes: ${outside(run)} 503s against backoff's ${outside(baseline)} there; with not one inside, this run would have had ${(ceiling * 100).toFixed(1)} % fewer`,
   ];
 }
@@ -101,14 +112,18 @@ function against(run: PopulationRun, baseline: PopulationRun, label: string): st
 function details(runs: readonly PopulationRun[]): string[] {
   const lines = ['', `per UTC hour, calls / 503s / images: ${runs.map((r) => LABELS[r.population]).join(' ; ')}`];
   for (let hour = 0; hour < 24; hour++) {
-    lines.push(`${String(hour).padStart(2, '0')}h | ${runs.map((r) => Object.values(r.tally.hours[hour]!).join(' / ')).join(' | ')}`);
+    lines.push(
+      `${String(hour).padStart(2, '0')}h | ${runs.map((r) => Object.values(r.tally.hours[hour]!).join(' / ')).join(' | ')}`,
+    );
   }
   for (const run of runs) lines.push(`service state changes (${run.population}): ${run.changes.join(', ') || 'none'}`);
   for (const run of runs.filter((r) => r.tally.asks > 0)) {
     const advised = Object.entries(run.tally.timeoutAdvice)
       .sort((a, b) => b[1] - a[1])
       .slice(0, 5);
-    lines.push(`advised timeoutSeconds (${run.population}), most asked first: ${advised.map(([s, n]) => `${s} s × ${n}`).join(', ')}`);
+    lines.push(
+      `advised timeoutSeconds (${run.population}), most asked first: ${advised.map(([s, n]) => `${s} s × ${n}`).join(', ')}`,
+    );
   }
   return lines;
 }
@@ -119,12 +134,14 @@ export function crowdFromArgs(args: readonly string[]): Crowd {
     const found = args.find((a) => a.startsWith(`--${name}=`));
     if (found === undefined) return undefined;
     const value = Number(found.slice(name.length + 3));
-    if (!Number.isInteger(value) || value < 1) throw new Error(`bench clients: --${name} expects a whole number ≥ 1, got "${found}"`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`bench clients: --${name} expects a whole number ≥ 1, got "${found}"`);
     return value;
   };
   const background = args.find((a) => a.startsWith('--background='));
   const factor = background === undefined ? DEFAULT_CROWD.background : Number(background.slice('--background='.length));
-  if (!Number.isFinite(factor) || factor < 0 || factor > 2) throw new Error(`bench clients: --background expects a factor from 0 to 2, got "${background}"`);
+  if (!Number.isFinite(factor) || factor < 0 || factor > 2)
+    throw new Error(`bench clients: --background expects a factor from 0 to 2, got "${background}"`);
   return {
     ...DEFAULT_CROWD,
     clients: flag('clients') ?? DEFAULT_CROWD.clients,

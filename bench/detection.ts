@@ -25,7 +25,11 @@ export async function withService<T>(
 ): Promise<T> {
   const clock = { now: T0 };
   const dir = mkdtempSync(join(tmpdir(), 'modelpulse-bench-detect-'));
-  const simulator = await startSimulator({ trace: parseTrace({ latencyScale: 0.000_01, ...trace }), now: () => clock.now, random: seededRandom(seed) });
+  const simulator = await startSimulator({
+    trace: parseTrace({ latencyScale: 0.000_01, ...trace }),
+    now: () => clock.now,
+    random: seededRandom(seed),
+  });
   const target: Target = {
     id: ID,
     name: ID,
@@ -39,7 +43,11 @@ export async function withService<T>(
     alternatives: [],
     alerts: { ...targetAlerts(alertsSchema.parse({}), undefined), enabled: options.alerts ?? false },
   };
-  const config = benchConfig(dir, [target], { origin: 'bench', maxJitterMs: 0, dashboardUrl: 'https://modelpulse.example.com' });
+  const config = benchConfig(dir, [target], {
+    origin: 'bench',
+    maxJitterMs: 0,
+    dashboardUrl: 'https://modelpulse.example.com',
+  });
   const service = await startService(config, {
     now: () => clock.now,
     autoStart: false,
@@ -57,7 +65,12 @@ export async function withService<T>(
 }
 
 /** Moves the clock from due probe to due probe (at whole seconds, as the heartbeat would), letting each land. */
-export async function advance(service: Service, clock: { now: number }, until: number, each: () => void): Promise<void> {
+export async function advance(
+  service: Service,
+  clock: { now: number },
+  until: number,
+  each: () => void,
+): Promise<void> {
   while (clock.now < until) {
     service.tick();
     while (service.scheduler.inFlight() > 0) await new Promise((resolve) => setImmediate(resolve));

@@ -19,11 +19,16 @@ if (kind === 'baseline') {
   // The same JSON a real /health/{id} returned (passed in by the benchmark), so the comparison measures our work, not body size.
   const body = JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>;
   app.get('/health/:target', (c) => c.json(body));
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.stdout.write(`http://127.0.0.1:${info.port}\n`));
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+    process.stdout.write(`http://127.0.0.1:${info.port}\n`),
+  );
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 } else if (kind === 'health') {
   const dataDir = mkdtempSync(join(tmpdir(), 'modelpulse-bench-http-'));
-  const service = await startService({ ...demoConfig(), dataDir, server: { port: 0, host: '127.0.0.1' } }, { log: silentLogger });
+  const service = await startService(
+    { ...demoConfig(), dataDir, server: { port: 0, host: '127.0.0.1' } },
+    { log: silentLogger },
+  );
   process.stdout.write(`${service.url}\n`);
   process.on('SIGTERM', () => void service.close().then(() => process.exit(0)));
 } else {

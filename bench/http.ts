@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Figure } from './store.js';
 
 async function startServer(kind: 'baseline' | 'health', body = '') {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'http-server.js'), kind, body], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'http-server.js'), kind, body], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim().split('\n')[0]!));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
@@ -35,7 +37,8 @@ export async function httpBenchmarks(): Promise<Figure[]> {
     await load(baseUrl, { duration: 2 });
     // Alternate the two, three rounds each, and compare medians: one noisy round can't decide the ratio.
     const rounds: Array<{ ours: autocannon.Result; bare: autocannon.Result }> = [];
-    for (let round = 0; round < 3; round++) rounds.push({ ours: await load(healthUrl, { duration: 4 }), bare: await load(baseUrl, { duration: 4 }) });
+    for (let round = 0; round < 3; round++)
+      rounds.push({ ours: await load(healthUrl, { duration: 4 }), bare: await load(baseUrl, { duration: 4 }) });
     const ours = medianBy(
       rounds.map((r) => r.ours),
       (r) => r.requests.average,
@@ -53,7 +56,10 @@ export async function httpBenchmarks(): Promise<Figure[]> {
         value: ours.requests.average,
         unit: 'req/s',
         goal: 'ratio >= 0.90',
-        baseline: { name: `bare Hono route returning the same JSON as a constant (${sample.length} bytes)`, value: bare.requests.average },
+        baseline: {
+          name: `bare Hono route returning the same JSON as a constant (${sample.length} bytes)`,
+          value: bare.requests.average,
+        },
         ratio: ours.requests.average / bare.requests.average,
       },
       {

@@ -48,7 +48,9 @@ function syntheticOutcome(targetId: string, at: number, random: () => number): O
 /** 20 targets at a 10 s cadence, time-ordered, as the scheduler would produce them. */
 function outcomeStream(count: number, targets: number, start: number): Outcome[] {
   const random = seededRandom(42);
-  return Array.from({ length: count }, (_, i) => syntheticOutcome(`target-${i % targets}`, start + Math.floor(i / targets) * 10 * SECOND, random));
+  return Array.from({ length: count }, (_, i) =>
+    syntheticOutcome(`target-${i % targets}`, start + Math.floor(i / targets) * 10 * SECOND, random),
+  );
 }
 
 function timed(run: () => void): number {
@@ -64,7 +66,8 @@ function median(values: number[]): number {
 
 function benchInserts(dir: string): Figure {
   const outcomes = outcomeStream(200_000, 20, NOW - 2 * DAY);
-  const batches = (rows: Outcome[]) => Array.from({ length: Math.ceil(rows.length / 1_000) }, (_, i) => rows.slice(i * 1_000, (i + 1) * 1_000));
+  const batches = (rows: Outcome[]) =>
+    Array.from({ length: Math.ceil(rows.length / 1_000) }, (_, i) => rows.slice(i * 1_000, (i + 1) * 1_000));
   const store = new Store(dir, { fileName: 'insert.sqlite' });
   const ours = timed(() => {
     for (const batch of batches(outcomes)) store.insertOutcomes(batch);
@@ -106,9 +109,18 @@ function syntheticRollups(targetId: string, grain: Grain, from: number, to: numb
   const perBucket = size / (10 * SECOND);
   const rollups: Rollup[] = [];
   for (let bucket = Math.floor(from / size) * size; bucket < to; bucket += size) {
-    const rollup: Rollup = { targetId, source: 'probe', bucket, counts: emptyCounts(), costUsd: 0, latencySumMs: 0, latency: new Map() };
+    const rollup: Rollup = {
+      targetId,
+      source: 'probe',
+      bucket,
+      counts: emptyCounts(),
+      costUsd: 0,
+      latencySumMs: 0,
+      latency: new Map(),
+    };
     const samples = Math.min(perBucket, 400);
-    for (let i = 0; i < samples; i++) addSample(rollup.latency, sampleLatency(14_000, 40_000, random), Math.round(perBucket / samples));
+    for (let i = 0; i < samples; i++)
+      addSample(rollup.latency, sampleLatency(14_000, 40_000, random), Math.round(perBucket / samples));
     rollup.counts.ok = Math.round(perBucket * 0.92);
     rollup.counts.overloaded = perBucket - rollup.counts.ok;
     rollups.push(rollup);

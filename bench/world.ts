@@ -66,7 +66,11 @@ export interface World {
 export async function withWorld<T>(spec: WorldSpec, body: (world: World) => Promise<T>): Promise<T> {
   const clock = { now: WORLD_T0 };
   const dir = mkdtempSync(join(tmpdir(), 'modelpulse-world-'));
-  const upstream = virtualUpstream({ trace: parseTrace({ loop: false, segments: spec.segments }), now: () => clock.now, random: seededRandom(spec.seed) });
+  const upstream = virtualUpstream({
+    trace: parseTrace({ loop: false, segments: spec.segments }),
+    now: () => clock.now,
+    random: seededRandom(spec.seed),
+  });
   const mails: Notice[][] = [];
   const notifier: Notifier = {
     channel: 'capture',
@@ -106,7 +110,11 @@ export async function withWorld<T>(spec: WorldSpec, body: (world: World) => Prom
       await landed();
       await service.alertsDelivered();
       each?.(clock.now);
-      const due = Math.min(...service.scheduler.status().map((s) => s.dueAt), upstream.nextCompletion() ?? Infinity, clock.now + checkpointMs);
+      const due = Math.min(
+        ...service.scheduler.status().map((s) => s.dueAt),
+        upstream.nextCompletion() ?? Infinity,
+        clock.now + checkpointMs,
+      );
       clock.now = Math.max(clock.now + 1_000, Math.ceil(due / 1_000) * 1_000);
     }
   };

@@ -50,8 +50,17 @@ function dayOfRollups(targetId: string, grain: Grain, day: number, random: () =>
   const drawn = Math.min(perBucket, 60);
   const rollups: Rollup[] = [];
   for (let bucket = day; bucket < day + DAY; bucket += size) {
-    const rollup: Rollup = { targetId, source: 'probe', bucket, counts: emptyCounts(), costUsd: 0, latencySumMs: 0, latency: new Map() };
-    for (let i = 0; i < drawn; i++) addSample(rollup.latency, sampleLatency(14_000, 40_000, random), Math.round(perBucket / drawn));
+    const rollup: Rollup = {
+      targetId,
+      source: 'probe',
+      bucket,
+      counts: emptyCounts(),
+      costUsd: 0,
+      latencySumMs: 0,
+      latency: new Map(),
+    };
+    for (let i = 0; i < drawn; i++)
+      addSample(rollup.latency, sampleLatency(14_000, 40_000, random), Math.round(perBucket / drawn));
     rollup.counts.overloaded = Math.round(perBucket * 0.08);
     rollup.counts.ok = perBucket - rollup.counts.overloaded;
     rollup.costUsd = rollup.counts.ok * 0.0001;
@@ -110,7 +119,16 @@ export function benchYear(dir: string): Figure[] {
         { day: d },
         at,
         { targetId: id, at, from: 'healthy', to: 'overloaded', cause, figures },
-        { id: null, targetId: id, startedAt: at, endedAt: null, state: 'overloaded', worstState: 'overloaded', cause, peak: figures },
+        {
+          id: null,
+          targetId: id,
+          startedAt: at,
+          endedAt: null,
+          state: 'overloaded',
+          worstState: 'overloaded',
+          cause,
+          peak: figures,
+        },
       );
       store.health.saveStep(
         id,
@@ -217,7 +235,8 @@ function rawBytesPerRow(dir: string): number {
   );
   const random = seededRandom(7);
   bare.transaction(() => {
-    for (let i = 0; i < 100_000; i++) insert.run(outcome(`target-${i % TARGETS}`, START + Math.floor(i / TARGETS) * CADENCE, random));
+    for (let i = 0; i < 100_000; i++)
+      insert.run(outcome(`target-${i % TARGETS}`, START + Math.floor(i / TARGETS) * CADENCE, random));
   })();
   bare.exec('VACUUM');
   bare.close();

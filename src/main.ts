@@ -35,7 +35,9 @@ async function main(): Promise<void> {
     service.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        process.stderr.write(`modelpulse: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `modelpulse: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
         process.exit(1);
       },
     );

@@ -38,7 +38,8 @@ export class ObservationPipeline {
     this.targets = new Map(targets.map((t) => [t.id, t]));
     const now = options.now();
     const trackers = store.health.trackers();
-    for (const target of targets) this.engine.restore(target.id, trackers.get(target.id), store.healthOutcomesSince(target.id, now - DAY));
+    for (const target of targets)
+      this.engine.restore(target.id, trackers.get(target.id), store.healthOutcomesSince(target.id, now - DAY));
     this.open = store.health.openIncidents();
     this.reconcile(now);
   }
@@ -53,14 +54,24 @@ export class ObservationPipeline {
       if (!this.targets.has(targetId)) {
         // A target removed from the config in the middle of an incident: it ends with the last call seen.
         const last = this.store.latestOutcome(targetId);
-        this.store.health.endIncident({ ...open, endedAt: Math.max(open.startedAt, last ? last.at + last.latencyMs : open.startedAt) });
+        this.store.health.endIncident({
+          ...open,
+          endedAt: Math.max(open.startedAt, last ? last.at + last.latencyMs : open.startedAt),
+        });
         this.open.delete(targetId);
         continue;
       }
       const tracker = this.engine.tracker(targetId);
       const status = tracker && statusOf(tracker);
       if (!tracker || !status || status === 'unknown' || status === open.state) continue;
-      const transition: Transition = { targetId, at: now, from: open.state, to: status, cause: tracker.cause, figures: this.engine.figures(targetId, now) };
+      const transition: Transition = {
+        targetId,
+        at: now,
+        from: open.state,
+        to: status,
+        cause: tracker.cause,
+        figures: this.engine.figures(targetId, now),
+      };
       this.store.transaction(() => this.persist(targetId, tracker, now, transition));
     }
   }
@@ -105,7 +116,9 @@ export class ObservationPipeline {
   ): { accepted: number; duplicates: number; counted: number } {
     const at = this.options.now();
     const { fresh, counted, steps } = this.store.transaction(() => {
-      const claimed = reports.filter(({ requestId }) => requestId === null || this.store.reports.claim(reporter, requestId, at));
+      const claimed = reports.filter(
+        ({ requestId }) => requestId === null || this.store.reports.claim(reporter, requestId, at),
+      );
       // Whether each votes is decided (in arrival order) and stored with it, so a restart rebuilds the same health.
       const fresh = claimed.map(({ outcome }) => ({ ...outcome, voted: votes(outcome) }));
       this.store.insertOutcomes(fresh);
@@ -124,7 +137,8 @@ export class ObservationPipeline {
     const now = Math.max(outcome.at + outcome.latencyMs, this.options.now());
     const stepped = result && this.persist(outcome.targetId, result.tracker, now, result.transition, result.figures);
     const closed = result && this.recovered(outcome.targetId, result.tracker, now);
-    const incident = (closed && this.persist(outcome.targetId, result.tracker, now, null, undefined, closed)) ?? stepped;
+    const incident =
+      (closed && this.persist(outcome.targetId, result.tracker, now, null, undefined, closed)) ?? stepped;
     for (const run of this.steps) run(outcome.targetId, now, true);
     return result && { ...result, incident };
   }
@@ -142,7 +156,8 @@ export class ObservationPipeline {
     for (const targetId of [...this.open.keys()]) {
       const tracker = this.engine.tracker(targetId);
       const closed = tracker && this.recovered(targetId, tracker, now);
-      if (tracker && closed) this.store.transaction(() => this.persist(targetId, tracker, now, null, undefined, closed));
+      if (tracker && closed)
+        this.store.transaction(() => this.persist(targetId, tracker, now, null, undefined, closed));
     }
   }
 
@@ -152,7 +167,16 @@ export class ObservationPipeline {
    */
   private recovered(targetId: string, tracker: Tracker, now: number): Incident | null {
     const open = this.open.get(targetId);
-    return (open && closeIfRecovered(open, tracker.quietSince, Math.min(now, tracker.lastAt ?? now), this.recoveredFor(targetId))) ?? null;
+    return (
+      (open &&
+        closeIfRecovered(
+          open,
+          tracker.quietSince,
+          Math.min(now, tracker.lastAt ?? now),
+          this.recoveredFor(targetId),
+        )) ??
+      null
+    );
   }
 
   /** How long healthy must last before an incident ends: the alert knob, so incidents and mails agree. */
@@ -160,9 +184,22 @@ export class ObservationPipeline {
     return this.targets.get(targetId)?.alerts.recoveredForMs ?? 0;
   }
 
-  private persist(targetId: string, tracker: Tracker, at: number, transition: Transition | null, figures?: WindowStats, closed?: Incident): Incident | null {
+  private persist(
+    targetId: string,
+    tracker: Tracker,
+    at: number,
+    transition: Transition | null,
+    figures?: WindowStats,
+    closed?: Incident,
+  ): Incident | null {
     const open = this.open.get(targetId) ?? null;
-    const next = closed ?? (transition ? applyTransition(open, transition) : open && figures ? applyObservation(open, statusOf(tracker), figures) : null);
+    const next =
+      closed ??
+      (transition
+        ? applyTransition(open, transition)
+        : open && figures
+          ? applyObservation(open, statusOf(tracker), figures)
+          : null);
     const saved = this.store.health.saveStep(targetId, tracker, at, transition, next);
     if (saved && saved.endedAt === null) this.open.set(targetId, saved);
     else if (saved) this.open.delete(targetId);

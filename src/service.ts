@@ -29,7 +29,13 @@ import { Store } from './store/store.js';
 import { GRADE_WINDOW_MS } from './status/correlate.js';
 import { ReportVotes } from './health/reports.js';
 import { NO_REPORTS } from './config/reports-schema.js';
-import { canaryCostCeiling, COVERING_REPORTS, MAX_REPORT_SKIPS_IN_ROW, probeCadence, Spend } from './scheduler/budget.js';
+import {
+  canaryCostCeiling,
+  COVERING_REPORTS,
+  MAX_REPORT_SKIPS_IN_ROW,
+  probeCadence,
+  Spend,
+} from './scheduler/budget.js';
 import { DAY_MS, utcMidnight } from './stats/days.js';
 
 export interface ServiceOptions {
@@ -88,12 +94,15 @@ const REPORT_VOTE_WINDOW_MS = 5 * 60_000;
 export async function startService(config: ServiceConfig, options: ServiceOptions = {}): Promise<Service> {
   const now = options.now ?? Date.now;
   const autoStart = options.autoStart ?? true;
-  const simulator = config.mode === 'demo' ? await startSimulator({ trace: options.demoTrace ?? presetTrace('demo'), now }) : null;
+  const simulator =
+    config.mode === 'demo' ? await startSimulator({ trace: options.demoTrace ?? presetTrace('demo'), now }) : null;
   const targets = simulator ? demoTargets(simulator.url) : config.targets;
   const access = config.server.auth;
   const reportSettings = config.reports ?? NO_REPORTS;
   const vertexKeys = targets.flatMap((t) =>
-    t.vertex?.credentials.kind === 'key' ? [t.vertex.credentials.key.private_key, t.vertex.credentials.key.private_key_id] : [],
+    t.vertex?.credentials.kind === 'key'
+      ? [t.vertex.credentials.key.private_key, t.vertex.credentials.key.private_key_id]
+      : [],
   );
   const secrets = [
     ...targets.map((t) => t.apiKey),
@@ -132,13 +141,22 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   }
   const pipeline = new ObservationPipeline(store, targets, { demo: config.mode === 'demo', now });
   const sources = simulator ? demoSources(simulator.url) : config.statusSources;
-  const official = new OfficialMonitor(sources, store.official, { now, log, fetch: options.statusFetch, keepMs: config.retention.hour });
+  const official = new OfficialMonitor(sources, store.official, {
+    now,
+    log,
+    fetch: options.statusFetch,
+    keepMs: config.retention.hour,
+  });
   const reading = (targetId: string): TargetReading | null => {
     const tracker = pipeline.engine.tracker(targetId);
     const status = pipeline.engine.status(targetId);
     if (!tracker || !status) return null;
     const known = status !== 'unknown';
-    return { holding: known ? holdsTraffic(status) && !isOurFault(tracker.cause) : null, troubled: known ? status !== 'healthy' : null, since: tracker.since };
+    return {
+      holding: known ? holdsTraffic(status) && !isOurFault(tracker.cause) : null,
+      troubled: known ? status !== 'healthy' : null,
+      since: tracker.since,
+    };
   };
   // Each Vertex target's location: Google Cloud incidents count for it (in /health and in mails) only there.
   const locations = vertexLocations(targets);
@@ -152,7 +170,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   );
   // When each target's last probe finished, from the store at start, so a stall right after a restart still shows.
   const lastProbeAt = new Map<string, number>();
-  for (const [targetId, outcome] of latest) if (outcome.source === 'probe') lastProbeAt.set(targetId, outcome.at + outcome.latencyMs);
+  for (const [targetId, outcome] of latest)
+    if (outcome.source === 'probe') lastProbeAt.set(targetId, outcome.at + outcome.latencyMs);
   const metrics = createMetrics(
     {
       targets: () => {
@@ -189,7 +208,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     else log.info(`status ${event.sourceId}: official incident ${event.kind}: "${event.incident.title}"`);
   });
   // Each target's spend today (restored from the rollups after a restart) and the expected cost of its next probe.
-  const spends = new Map(targets.map((t) => [t.id, new Spend(canaryCostCeiling(t), now(), spentToday(store, t.id, now(), config.retention))]));
+  const spends = new Map(
+    targets.map((t) => [
+      t.id,
+      new Spend(canaryCostCeiling(t), now(), spentToday(store, t.id, now(), config.retention)),
+    ]),
+  );
   pipeline.listen({
     outcome: (outcome) => {
       if (outcome.source === 'probe') {
@@ -206,7 +230,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const votes = new ReportVotes(reportSettings.votesPerMinute);
   const voting = (outcome: Outcome) => {
     // A report of a call that started long ago is history: stored, but too late to vote.
-    const admitted = outcome.at >= now() - REPORT_VOTE_WINDOW_MS && votes.admit(outcome.reporter ?? 'unknown', outcome.targetId, outcome.class, now());
+    const admitted =
+      outcome.at >= now() - REPORT_VOTE_WINDOW_MS &&
+      votes.admit(outcome.reporter ?? 'unknown', outcome.targetId, outcome.class, now());
     if (admitted) metrics.voted(outcome);
     return admitted;
   };
@@ -217,7 +243,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     onOutcome: (outcome) => pipeline.record(outcome),
     onStart: (target, at) => pipeline.started(target.id, at),
     onDone: (target) => pipeline.done(target.id),
-    onError: (target, error) => log.error(`probe ${target.id}: recording failed: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (target, error) =>
+      log.error(`probe ${target.id}: recording failed: ${error instanceof Error ? error.message : String(error)}`),
     now,
     random: options.random,
     maxConcurrent: config.scheduler.maxConcurrent,
@@ -251,11 +278,19 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       log.info(
         `probe ${target.id}: budget of $${target.probe.budgetPerDay} spent ($${spend.spentToday.toFixed(4)} today); no probes until ${new Date(resumesAt).toISOString()}`,
       );
-      budgetRunOut.push({ targetId: target.id, at, budget: { perDayUsd: target.probe.budgetPerDay ?? 0, spentUsd: spend.spentToday, resumesAt } });
+      budgetRunOut.push({
+        targetId: target.id,
+        at,
+        budget: { perDayUsd: target.probe.budgetPerDay ?? 0, spentUsd: spend.spentToday, resumesAt },
+      });
     },
   });
   /** Budgets that ran out during a tick, mailed once the alerting is wired (the tick's next step). */
-  const budgetRunOut: Array<{ targetId: string; at: number; budget: { perDayUsd: number; spentUsd: number; resumesAt: number } }> = [];
+  const budgetRunOut: Array<{
+    targetId: string;
+    at: number;
+    budget: { perDayUsd: number; spentUsd: number; resumesAt: number };
+  }> = [];
 
   const liveness = (): Liveness => {
     const checks: Liveness['checks'] = {};
@@ -266,10 +301,17 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       checks.database = { ok: false, detail: error instanceof Error ? error.message : String(error) };
     }
     const lastTick = scheduler.lastTickAt;
-    const alive = !(options.watchHeartbeat ?? autoStart) || (lastTick !== null && now() - lastTick < HEARTBEAT_STALE_MS);
+    const alive =
+      !(options.watchHeartbeat ?? autoStart) || (lastTick !== null && now() - lastTick < HEARTBEAT_STALE_MS);
     checks.scheduler = alive
       ? { ok: true }
-      : { ok: false, detail: lastTick === null ? 'scheduler has not ticked yet' : `last tick ${Math.round((now() - lastTick) / 1000)} s ago` };
+      : {
+          ok: false,
+          detail:
+            lastTick === null
+              ? 'scheduler has not ticked yet'
+              : `last tick ${Math.round((now() - lastTick) / 1000)} s ago`,
+        };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
 
@@ -279,7 +321,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const refoldWeeks = (at: number) => {
     if (at - weeksAt < 3_600_000) return;
     weeksAt = at;
-    for (const target of targets) weeks.set(target.id, store.hourOfWeek(target.id, at - FORECAST_DAYS * 86_400_000, at));
+    for (const target of targets)
+      weeks.set(target.id, store.hourOfWeek(target.id, at - FORECAST_DAYS * 86_400_000, at));
   };
   refoldWeeks(now());
 
@@ -347,7 +390,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     },
   });
   const server = await new Promise<Server>((resolve, reject) => {
-    const created = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(created as Server)) as Server;
+    const created = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () =>
+      resolve(created as Server),
+    ) as Server;
     created.once('error', reject);
   }).catch(async (error: unknown) => {
     // A port in use: the start fails, and the data dir is free again.
@@ -360,7 +405,13 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
   const notifiers =
-    options.notifiers ?? notifiersFor(config.alerts, { dashboardUrl: url, demo: config.mode === 'demo', region: config.server.region ?? null }, log, now);
+    options.notifiers ??
+    notifiersFor(
+      config.alerts,
+      { dashboardUrl: url, demo: config.mode === 'demo', region: config.server.region ?? null },
+      log,
+      now,
+    );
   const alerts = wireAlerts({
     store,
     targets,
@@ -398,18 +449,28 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const tick = () => {
     const started = scheduler.tick();
     try {
-      for (const run of budgetRunOut.splice(0)) store.transaction(() => alerts.alerting.notifyBudget(run.targetId, run.at, run.budget));
+      for (const run of budgetRunOut.splice(0))
+        store.transaction(() => alerts.alerting.notifyBudget(run.targetId, run.at, run.budget));
       pipeline.refresh(now());
       refoldWeeks(now());
       official.tick(now());
       store.transaction(() => {
         for (const event of correlator.step(now())) {
-          log.info(`status ${event.targetId}: "status page green while failing" ${event.kind}${event.kind === 'cleared' ? ` (${event.by})` : ''}`);
+          log.info(
+            `status ${event.targetId}: "status page green while failing" ${event.kind}${event.kind === 'cleared' ? ` (${event.by})` : ''}`,
+          );
           if (event.kind === 'raised')
-            alerts.alerting.notifyDiscrepancy(event.targetId, event.at, { holdingSince: event.holdingSince, sources: event.sources });
+            alerts.alerting.notifyDiscrepancy(event.targetId, event.at, {
+              holdingSince: event.holdingSince,
+              sources: event.sources,
+            });
         }
       });
-      alertRound = alerts.tick(now()).catch((error: unknown) => log.error(`alerts failed: ${error instanceof Error ? error.message : String(error)}`));
+      alertRound = alerts
+        .tick(now())
+        .catch((error: unknown) =>
+          log.error(`alerts failed: ${error instanceof Error ? error.message : String(error)}`),
+        );
     } catch (error) {
       log.error(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -427,7 +488,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         () => {
           const pruned = store.prune(now(), config.retention);
           if (pruned.outcomes + pruned.rollups + pruned.records > 0) {
-            log.info(`retention: removed ${pruned.outcomes} outcomes, ${pruned.rollups} rollup rows and ${pruned.records} history records`);
+            log.info(
+              `retention: removed ${pruned.outcomes} outcomes, ${pruned.rollups} rollup rows and ${pruned.records} history records`,
+            );
           }
         },
         { name: 'modelpulse-retention' },
@@ -454,7 +517,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     })());
 
   lost = (error) => {
-    log.error(`data dir lock lost (${error.message}): another modelpulse may be writing to ${config.dataDir}; this one stops`);
+    log.error(
+      `data dir lock lost (${error.message}): another modelpulse may be writing to ${config.dataDir}; this one stops`,
+    );
     void close().then(() => options.onLockLost?.(error));
   };
 

@@ -8,7 +8,11 @@ import { waitFor } from './helpers/wait.js';
 const MAIN = join(import.meta.dirname, '..', 'dist', 'src', 'main.js');
 
 function run(env: Record<string, string>, cwd: string) {
-  const child = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
@@ -39,14 +43,20 @@ describe('modelpulse process', () => {
     );
     const { output, exited } = run({ GEMINI_API_KEY: 'AIza-test-SECRET-0000' }, dir);
     expect(await exited).toBe(2);
-    expect(output.stderr).toContain('modelpulse.yaml: targets[0].probe.every: expected a duration like "30s", got "often" (line 7)');
+    expect(output.stderr).toContain(
+      'modelpulse.yaml: targets[0].probe.every: expected a duration like "30s", got "often" (line 7)',
+    );
     expect(output.stderr + output.stdout).not.toContain('AIza-test-SECRET-0000');
   });
 
   it('starts in labelled demo mode with no configuration, serves /healthz, and exits cleanly on SIGTERM', async () => {
     const dir = tempDir();
     const { child, output, exited } = run({ PORT: '0', MODELPULSE_DATA_DIR: join(dir, 'data') }, dir);
-    const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(output.stdout)?.[1], 'the listening line', 10_000);
+    const url = await waitFor(
+      () => /listening on (http:\/\/\S+)/.exec(output.stdout)?.[1],
+      'the listening line',
+      10_000,
+    );
     expect(output.stdout).toContain('DEMO MODE');
     const healthz = await fetch(`${url}/healthz`);
     expect(healthz.status).toBe(200);

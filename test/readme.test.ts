@@ -6,7 +6,8 @@ import { parseTrace, traceLength } from '../src/simulator/scenario.js';
 
 const root = join(import.meta.dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const blocks = (lang: string) => [...readme.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
+const blocks = (lang: string) =>
+  [...readme.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
 
 describe('README stays true', () => {
   it('its example configuration is valid as written', () => {
@@ -21,7 +22,9 @@ describe('README stays true', () => {
       .map((text) => JSON.parse(text) as unknown)
       .find((json) => (json as { segments?: unknown }).segments);
     expect(traceLength(parseTrace(trace))).toBe(24 * 3_600_000);
-    const shipped = JSON.parse(readFileSync(join(root, 'src/simulator/traces/overload-afternoon.json'), 'utf8')) as unknown;
+    const shipped = JSON.parse(
+      readFileSync(join(root, 'src/simulator/traces/overload-afternoon.json'), 'utf8'),
+    ) as unknown;
     expect(parseTrace(shipped).segments).toHaveLength(3);
   });
 
@@ -35,7 +38,8 @@ describe('README stays true', () => {
 
 describe('README.ko.md stays true', () => {
   const korean = readFileSync(join(root, 'README.ko.md'), 'utf8');
-  const koBlocks = (lang: string) => [...korean.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
+  const koBlocks = (lang: string) =>
+    [...korean.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
 
   it('gives the same two commands as the README, and is linked from its top', () => {
     const [start, test] = blocks('sh');

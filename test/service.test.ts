@@ -16,7 +16,12 @@ function demo(dataDir: string): ServiceConfig {
 }
 
 async function start(config: ServiceConfig, clock: { now: number }): Promise<Service> {
-  const service = await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0 });
+  const service = await startService(config, {
+    now: () => clock.now,
+    autoStart: false,
+    log: silentLogger,
+    random: () => 0,
+  });
   services.push(service);
   return service;
 }

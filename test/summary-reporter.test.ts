@@ -19,7 +19,9 @@ describe('CI summary line', () => {
     writeFileSync(join(dir, 'vitest.config.mjs'), config);
     for (const [name, source] of Object.entries(files)) writeFileSync(join(dir, name), source);
     // The child must not think it runs inside this worker.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST') && key !== 'TEST'));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST') && key !== 'TEST'),
+    );
     const args = [VITEST, 'run', '--root', dir, `--reporter=${REPORTER}`];
     const output = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
       execFile(process.execPath, args, { cwd: dir, env }, (_error, stdout, stderr) => resolve({ stdout, stderr }));

@@ -19,7 +19,13 @@ import {
   tNodes,
 } from './views.js';
 
-const RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 };
+const RANGES = {
+  '1h': 3_600_000,
+  '24h': 86_400_000,
+  '7d': 7 * 86_400_000,
+  '30d': 30 * 86_400_000,
+  '90d': 90 * 86_400_000,
+};
 /** Without the event stream, the page polls this often. */
 const POLL_MS = 10_000;
 /** The uptime bars change slowly: refetched at most this often. */
@@ -95,7 +101,10 @@ async function showOverview() {
   const latestOf = (id) => incidents.incidents.find((i) => i.target === id);
   const pick = (id) => (day) => state.selectedDay.set(id, day);
   const cards = state.targets.map((t) =>
-    card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow, latestOf(t.id), { selectedDay: state.selectedDay.get(t.id), onSelect: pick(t.id) }),
+    card(t, state.health.get(t.id), uptimeOf(t.id), state.serverNow, latestOf(t.id), {
+      selectedDay: state.selectedDay.get(t.id),
+      onSelect: pick(t.id),
+    }),
   );
   replaceMain(h('h1', {}, t('dash.overview.title')), h('div', { class: 'cards' }, cards));
   main().dataset.view = 'overview';
@@ -114,9 +123,12 @@ function replaceMain(...children) {
  * has it again in the new content. Read at the moment of replacing, so a user who moved on meanwhile keeps their place.
  */
 function keepingFocus(container, replace) {
-  const key = container.contains(document.activeElement) ? document.activeElement.closest('[data-focus-key]')?.dataset.focusKey : undefined;
+  const key = container.contains(document.activeElement)
+    ? document.activeElement.closest('[data-focus-key]')?.dataset.focusKey
+    : undefined;
   replace();
-  if (key && !container.contains(document.activeElement)) container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
+  if (key && !container.contains(document.activeElement))
+    container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
 }
 
 async function showTarget(id) {
@@ -192,7 +204,11 @@ async function showTarget(id) {
         h(
           'div',
           { class: 'chart' },
-          h('canvas', { id: 'latency-chart', role: 'img', 'aria-label': t('dash.detail.latencyLabel', { range: rangeWords(state.range) }) }),
+          h('canvas', {
+            id: 'latency-chart',
+            role: 'img',
+            'aria-label': t('dash.detail.latencyLabel', { range: rangeWords(state.range) }),
+          }),
         ),
       ),
       h(
@@ -202,7 +218,11 @@ async function showTarget(id) {
         h(
           'div',
           { class: 'chart' },
-          h('canvas', { id: 'outcome-chart', role: 'img', 'aria-label': t('dash.detail.outcomesLabel', { range: rangeWords(state.range) }) }),
+          h('canvas', {
+            id: 'outcome-chart',
+            role: 'img',
+            'aria-label': t('dash.detail.outcomesLabel', { range: rangeWords(state.range) }),
+          }),
         ),
       ),
       h('div', { 'data-slot': 'bands' }),
@@ -229,9 +249,12 @@ async function showTarget(id) {
       ? h(
           'p',
           { class: 'muted' },
-          [target.model, target.provider, t('dash.detail.since', { ago: ago(health.since ?? new Date(to).toISOString(), to) }), reasonText(health.advice)].join(
-            ' · ',
-          ),
+          [
+            target.model,
+            target.provider,
+            t('dash.detail.since', { ago: ago(health.since ?? new Date(to).toISOString(), to) }),
+            reasonText(health.advice),
+          ].join(' · '),
         )
       : null,
     health ? officialLine(health.official, to) : null,
@@ -247,7 +270,13 @@ async function showTarget(id) {
   const bands = sources.sources
     .filter((s) => s.targets.includes(id))
     .flatMap((s) =>
-      s.incidents.map((i) => ({ source: s.id, title: i.title, url: i.url, start: Date.parse(i.startedAt), end: i.endedAt ? Date.parse(i.endedAt) : to })),
+      s.incidents.map((i) => ({
+        source: s.id,
+        title: i.title,
+        url: i.url,
+        start: Date.parse(i.startedAt),
+        end: i.endedAt ? Date.parse(i.endedAt) : to,
+      })),
     )
     .filter((b) => b.end >= from && b.start <= to);
   state.bands = bands;
@@ -262,7 +291,14 @@ async function showTarget(id) {
             'ul',
             {},
             bands.map((b, n) =>
-              h('li', { 'data-band': b.source }, tNodes('dash.bands.item', { title: outLink(b.url, b.title, `band:${b.source}:${n}`), source: b.source })),
+              h(
+                'li',
+                { 'data-band': b.source },
+                tNodes('dash.bands.item', {
+                  title: outLink(b.url, b.title, `band:${b.source}:${n}`),
+                  source: b.source,
+                }),
+              ),
             ),
           ),
         )
@@ -374,7 +410,16 @@ function listen() {
 
 document.addEventListener('click', (event) => {
   const link = event.target.closest?.('a[href^="/"]');
-  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || link.target) return;
+  if (
+    !link ||
+    event.defaultPrevented ||
+    event.button !== 0 ||
+    event.metaKey ||
+    event.ctrlKey ||
+    event.shiftKey ||
+    link.target
+  )
+    return;
   event.preventDefault();
   if (link.getAttribute('href') !== location.pathname) history.pushState(null, '', link.getAttribute('href'));
   route().then(() => document.getElementById('main').focus({ preventScroll: true }));
@@ -422,11 +467,13 @@ async function applyPreferences() {
   document.documentElement.lang = state.language;
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   document.querySelector('nav').setAttribute('aria-label', t('dash.nav.label'));
-  document
-    .getElementById('demo-banner')
-    .replaceChildren(
-      ...tNodes('dash.demo', { demo: h('strong', {}, t('dash.demo.title')), key: h('code', {}, 'GEMINI_API_KEY'), file: h('code', {}, 'modelpulse.yaml') }),
-    );
+  document.getElementById('demo-banner').replaceChildren(
+    ...tNodes('dash.demo', {
+      demo: h('strong', {}, t('dash.demo.title')),
+      key: h('code', {}, 'GEMINI_API_KEY'),
+      file: h('code', {}, 'modelpulse.yaml'),
+    }),
+  );
   preferenceControls(local);
 }
 
@@ -500,4 +547,6 @@ async function start() {
 }
 
 // In English: the catalog itself may be what failed to load.
-start().catch((error) => replaceMain(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, String(error.message ?? error))));
+start().catch((error) =>
+  replaceMain(h('h1', {}, 'Cannot reach modelpulse'), h('p', { role: 'alert' }, String(error.message ?? error))),
+);

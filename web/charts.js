@@ -1,7 +1,16 @@
 // Chart.js on its fast paths: pre-parsed {x, y} points, no animation, LTTB decimation on lines.
 import { moment, offsetMinutes, t, tick } from './format.js';
 
-const OUTCOME_CLASSES = ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'];
+const OUTCOME_CLASSES = [
+  'ok',
+  'overloaded',
+  'rate_limited',
+  'timeout',
+  'server_error',
+  'client_error',
+  'network',
+  'bad_output',
+];
 const OUTCOME_KEYS = {
   ok: 'dash.chart.ok',
   overloaded: 'dash.chart.overloaded',

@@ -12,18 +12,48 @@ function build() {
   const base = { hourCycle: 'h23', timeZone: zone };
   return {
     clock: new Intl.DateTimeFormat(locale, { ...base, hour: '2-digit', minute: '2-digit' }),
-    dayAndClock: new Intl.DateTimeFormat(locale, { ...base, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
+    dayAndClock: new Intl.DateTimeFormat(locale, {
+      ...base,
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    }),
     dayOfMonth: new Intl.DateTimeFormat(locale, { timeZone: zone, month: 'short', day: 'numeric' }),
-    full: new Intl.DateTimeFormat(locale, { ...base, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
+    full: new Intl.DateTimeFormat(locale, {
+      ...base,
+      year: 'numeric',
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    }),
     zoneName: new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' }),
     ymd: new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }),
-    wallClock: new Intl.DateTimeFormat('en-CA', { ...base, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }),
+    wallClock: new Intl.DateTimeFormat('en-CA', {
+      ...base,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    }),
     // Uptime days are UTC days, as the server counts them.
     utcDay: new Intl.DateTimeFormat(locale, { weekday: 'short', month: 'short', day: 'numeric', timeZone: 'UTC' }),
     weekday: new Intl.DateTimeFormat(locale, { weekday: 'short', timeZone: 'UTC' }),
     relative: new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' }),
-    cents: new Intl.NumberFormat(locale, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 }),
-    fraction: new Intl.NumberFormat(locale, { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: 4 }),
+    cents: new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency: 'USD',
+      minimumFractionDigits: 2,
+      maximumFractionDigits: 2,
+    }),
+    fraction: new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency: 'USD',
+      minimumFractionDigits: 4,
+      maximumFractionDigits: 4,
+    }),
   };
 }
 
@@ -49,7 +79,13 @@ export function zoneLabel(ms = Date.now()) {
 export function offsetMinutes(ms) {
   if (zone === 'UTC') return 0;
   const parts = Object.fromEntries(formats.wallClock.formatToParts(ms).map((p) => [p.type, p.value]));
-  const local = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
+  const local = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+  );
   return Math.round((local - Math.floor(ms / 60_000) * 60_000) / 60_000);
 }
 
@@ -169,7 +205,12 @@ export const DELIVERY_KEYS = {
   unconfirmed: 'dash.delivery.unconfirmed',
   failed: 'dash.delivery.failed',
 };
-export const FOLK_KEYS = { low: 'dash.folk.low', medium: 'dash.folk.medium', peak: 'dash.folk.peak', high: 'dash.folk.high' };
+export const FOLK_KEYS = {
+  low: 'dash.folk.low',
+  medium: 'dash.folk.medium',
+  peak: 'dash.folk.peak',
+  high: 'dash.folk.high',
+};
 
 /** A word of one of the maps above, or the raw value when the server sends one we do not know. */
 export function word(keys, value) {

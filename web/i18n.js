@@ -33,13 +33,18 @@ export function pickLanguage(/** @type {readonly string[]} */ preferred) {
 export function translator(catalog, locale) {
   const plurals = new Intl.PluralRules(locale);
   const numbers = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
-  const percents = [0, 1].map((digits) => new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: digits }));
+  const percents = [0, 1].map(
+    (digits) => new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: digits }),
+  );
 
   /** @param {string} key @param {Params} [params] */
   function t(key, params = {}) {
     const entry = catalog[key];
     if (entry === undefined) throw new Error(`no message "${key}" in the ${locale} catalog`);
-    const template = typeof entry === 'string' ? entry : (entry[/** @type {'one' | 'other'} */ (plurals.select(Number(params.count)))] ?? entry.other);
+    const template =
+      typeof entry === 'string'
+        ? entry
+        : (entry[/** @type {'one' | 'other'} */ (plurals.select(Number(params.count)))] ?? entry.other);
     return template.replace(/\{(\w+)\}/g, (_slot, name) => {
       const value = params[name];
       if (value === undefined || value === null) throw new Error(`message "${key}" needs {${name}}`);
@@ -59,7 +64,9 @@ export function translator(catalog, locale) {
 
   /** A share from 0 to 1 as a percentage with up to `digits` decimals; `none` when unknown. */
   function percent(/** @type {number | null | undefined} */ share, digits = 1, none = '–') {
-    return share === null || share === undefined ? none : /** @type {Intl.NumberFormat} */ (percents[digits === 0 ? 0 : 1]).format(share);
+    return share === null || share === undefined
+      ? none
+      : /** @type {Intl.NumberFormat} */ (percents[digits === 0 ? 0 : 1]).format(share);
   }
 
   /** A length of time in words, to the nearest minute past the first: "45 s", "12 min", "3 h 5 min", "2 d 4 h" ("45초", "3시간 5분"). */

@@ -74,7 +74,12 @@ export function outLink(url, text, focusKey) {
 }
 
 export function badge(state) {
-  return h('span', { class: `badge state-${state}`, 'data-state': state }, h('span', { class: 'dot', 'aria-hidden': 'true' }), word(STATE_KEYS, state));
+  return h(
+    'span',
+    { class: `badge state-${state}`, 'data-state': state },
+    h('span', { class: 'dot', 'aria-hidden': 'true' }),
+    word(STATE_KEYS, state),
+  );
 }
 
 function adviceLine(advice) {
@@ -84,7 +89,10 @@ function adviceLine(advice) {
     ? tNodes('dash.advice.use', {
         alternative: h(
           'a',
-          { href: `/targets/${encodeURIComponent(advice.alternative)}`, 'data-focus-key': `alternative:${advice.alternative}` },
+          {
+            href: `/targets/${encodeURIComponent(advice.alternative)}`,
+            'data-focus-key': `alternative:${advice.alternative}`,
+          },
           advice.alternative,
         ),
       })
@@ -94,7 +102,9 @@ function adviceLine(advice) {
     { class: 'advice hold' },
     dotted([
       h('strong', {}, t('dash.advice.hold')),
-      advice.retryAfterSeconds !== null ? t('dash.advice.retryAfter', { wait: duration(advice.retryAfterSeconds) }) : null,
+      advice.retryAfterSeconds !== null
+        ? t('dash.advice.retryAfter', { wait: duration(advice.retryAfterSeconds) })
+        : null,
       timeout,
       alternative,
     ]),
@@ -112,7 +122,14 @@ export function officialLine(official, nowMs) {
   return h(
     'div',
     { class: 'official' },
-    h('p', {}, tNodes(official.stale ? 'dash.official.statusStale' : 'dash.official.status', { status, source: official.source })),
+    h(
+      'p',
+      {},
+      tNodes(official.stale ? 'dash.official.statusStale' : 'dash.official.status', {
+        status,
+        source: official.source,
+      }),
+    ),
     official.incident
       ? h(
           'p',
@@ -124,7 +141,11 @@ export function officialLine(official, nowMs) {
         )
       : null,
     official.greenWhileFailingSince
-      ? h('p', { class: 'flag', role: 'status' }, t('dash.official.greenWhileFailing', { since: when(official.greenWhileFailingSince, nowMs) }))
+      ? h(
+          'p',
+          { class: 'flag', role: 'status' },
+          t('dash.official.greenWhileFailing', { since: when(official.greenWhileFailingSince, nowMs) }),
+        )
       : null,
   );
 }
@@ -142,7 +163,13 @@ function dayText(d) {
   const incidents = d.incidents.length
     ? t('dash.day.incidents', { count: d.incidents.length, worst: word(STATE_KEYS, worstOf(d.incidents)) })
     : t('dash.day.noIncidents');
-  return t('dash.day.figures', { day: day(d.day), uptime: share(d.uptime), overload: share(d.overloadRate), p95: latency(d.p95Ms), incidents });
+  return t('dash.day.figures', {
+    day: day(d.day),
+    uptime: share(d.uptime),
+    overload: share(d.overloadRate),
+    p95: latency(d.p95Ms),
+    incidents,
+  });
 }
 
 const RANK = { down: 4, overloaded: 3, degraded: 2, unknown: 1, healthy: 0 };
@@ -169,7 +196,13 @@ export function uptimeBar(days, focusKey, selectedDay, onSelect) {
   );
   const bar = h(
     'div',
-    { class: 'bar', tabindex: 0, role: 'group', 'data-focus-key': focusKey, 'aria-label': t('dash.bar.label', { count: days.length }) },
+    {
+      class: 'bar',
+      tabindex: 0,
+      role: 'group',
+      'data-focus-key': focusKey,
+      'aria-label': t('dash.bar.label', { count: days.length }),
+    },
     cells,
   );
   function show(i) {
@@ -195,7 +228,12 @@ export function uptimeBar(days, focusKey, selectedDay, onSelect) {
     'div',
     { class: 'uptime-bar' },
     bar,
-    h('div', { class: 'bar-ends', 'aria-hidden': 'true' }, h('span', {}, t('dash.bar.start', { count: days.length })), h('span', {}, t('dash.bar.today'))),
+    h(
+      'div',
+      { class: 'bar-ends', 'aria-hidden': 'true' },
+      h('span', {}, t('dash.bar.start', { count: days.length })),
+      h('span', {}, t('dash.bar.today')),
+    ),
     detail,
   );
 }
@@ -229,14 +267,23 @@ export function card(target, health, uptime, nowMs, latestIncident, bar = {}) {
       h(
         'h2',
         { id: `title-${target.id}` },
-        h('a', { href: `/targets/${encodeURIComponent(target.id)}`, 'data-focus-key': `title:${target.id}` }, target.name ?? target.id),
+        h(
+          'a',
+          { href: `/targets/${encodeURIComponent(target.id)}`, 'data-focus-key': `title:${target.id}` },
+          target.name ?? target.id,
+        ),
       ),
       badge(state),
     ),
     h(
       'p',
       { class: 'since muted' },
-      dotted([health?.since ? t('dash.card.since', { when: when(health.since, nowMs), ago: ago(health.since, nowMs) }) : t('dash.card.noData'), target.model]),
+      dotted([
+        health?.since
+          ? t('dash.card.since', { when: when(health.since, nowMs), ago: ago(health.since, nowMs) })
+          : t('dash.card.noData'),
+        target.model,
+      ]),
     ),
     h(
       'dl',
@@ -247,12 +294,21 @@ export function card(target, health, uptime, nowMs, latestIncident, bar = {}) {
         h('dt', {}, t('dash.card.overload', { window: windowWords(observed?.window) })),
         h('dd', { 'data-figure': 'overload' }, share(observed?.overloadRate)),
       ),
-      h('div', {}, h('dt', {}, t('dash.card.p95')), h('dd', { 'data-figure': 'p95' }, latency(observed?.latencyMs?.p95))),
+      h(
+        'div',
+        {},
+        h('dt', {}, t('dash.card.p95')),
+        h('dd', { 'data-figure': 'p95' }, latency(observed?.latencyMs?.p95)),
+      ),
       h(
         'div',
         {},
         h('dt', {}, t('dash.card.lastProbe')),
-        h('dd', {}, last ? dotted([word(OUTCOME_KEYS, last.outcome), latency(last.latencyMs), ago(last.at, nowMs)]) : '–'),
+        h(
+          'dd',
+          {},
+          last ? dotted([word(OUTCOME_KEYS, last.outcome), latency(last.latencyMs), ago(last.at, nowMs)]) : '–',
+        ),
       ),
     ),
     health ? adviceLine(health.advice) : null,
@@ -265,7 +321,11 @@ export function card(target, health, uptime, nowMs, latestIncident, bar = {}) {
           h(
             'p',
             { class: 'uptime-figures' },
-            t('dash.card.uptime', { day: share(uptime.uptime['24h']), month: share(uptime.uptime['30d']), quarter: share(uptime.uptime['90d']) }),
+            t('dash.card.uptime', {
+              day: share(uptime.uptime['24h']),
+              month: share(uptime.uptime['30d']),
+              quarter: share(uptime.uptime['90d']),
+            }),
           ),
           uptimeBar(uptime.days, `bar:${target.id}`, bar.selectedDay, bar.onSelect),
         )
@@ -302,8 +362,16 @@ export function heatmap(hours, metric, nowMs) {
       Array.from({ length: 24 }, (_, hour) => {
         const v = values[d * 24 + hour];
         // A square-root scale: small shares (the quiet hours this map is for) still differ from nothing at all.
-        const level = v === null ? 'nodata' : String(max > 0 && v > 0 ? Math.min(4, 1 + Math.floor(Math.sqrt(v / max) * 3.999)) : 0);
-        const text = t('dash.heat.cell', { day: name, time: clockOf(hour, minutes), zone, value: v === null ? t('dash.heat.noData') : label(v) });
+        const level =
+          v === null
+            ? 'nodata'
+            : String(max > 0 && v > 0 ? Math.min(4, 1 + Math.floor(Math.sqrt(v / max) * 3.999)) : 0);
+        const text = t('dash.heat.cell', {
+          day: name,
+          time: clockOf(hour, minutes),
+          zone,
+          value: v === null ? t('dash.heat.noData') : label(v),
+        });
         return h('td', { class: `heat l${level}`, title: text }, h('span', { class: 'sr-only' }, text));
       }),
     ),
@@ -317,7 +385,12 @@ export function heatmap(hours, metric, nowMs) {
   return h(
     'div',
     { class: 'heatmap-wrap' },
-    h('table', { class: 'heatmap', 'aria-label': t('dash.heat.label', { metric: metricName(metric), zone }) }, h('thead', {}, head), h('tbody', {}, rows)),
+    h(
+      'table',
+      { class: 'heatmap', 'aria-label': t('dash.heat.label', { metric: metricName(metric), zone }) },
+      h('thead', {}, head),
+      h('tbody', {}, rows),
+    ),
   );
 }
 
@@ -327,10 +400,18 @@ export function quietSentence(hours, nowMs) {
   const strong = h(
     'strong',
     {},
-    t('dash.quiet.window', { window: weekWindow(q.start, q.hours, pastTheHour(hours)), zone: zoneLabel(nowMs), share: share(q.overloadRate) }),
+    t('dash.quiet.window', {
+      window: weekWindow(q.start, q.hours, pastTheHour(hours)),
+      zone: zoneLabel(nowMs),
+      share: share(q.overloadRate),
+    }),
   );
   const days = Math.round((Date.parse(hours.to) - Date.parse(hours.from)) / 86_400_000);
-  return h('p', { class: 'quietest', 'data-start': q.start }, tNodes('dash.quiet.sentence', { window: strong, count: q.samples, days }));
+  return h(
+    'p',
+    { class: 'quietest', 'data-start': q.start },
+    tNodes('dash.quiet.sentence', { window: strong, count: q.samples, days }),
+  );
 }
 
 /**
@@ -344,7 +425,14 @@ export function folkTable(hours, offsetMinutes, nowMs) {
     // A block that ends at midnight ends at 24, as the folk table has it.
     return end && minutes === 0 ? '24' : hourOfDay(Math.floor(minutes / 60), minutes % 60);
   };
-  const rank = (r) => (r === null ? '–' : r === 1 ? t('dash.folk.busiest') : r === 4 ? t('dash.folk.quietest') : t('dash.folk.rankN', { rank: r }));
+  const rank = (r) =>
+    r === null
+      ? '–'
+      : r === 1
+        ? t('dash.folk.busiest')
+        : r === 4
+          ? t('dash.folk.quietest')
+          : t('dash.folk.rankN', { rank: r });
   return h(
     'table',
     { class: 'folk', 'data-offset': offsetMinutes },
@@ -355,7 +443,9 @@ export function folkTable(hours, offsetMinutes, nowMs) {
       h(
         'tr',
         {},
-        [t('dash.folk.hours', { zone }), t('dash.folk.says'), t('dash.folk.measured'), t('dash.folk.rank')].map((text) => h('th', { scope: 'col' }, text)),
+        [t('dash.folk.hours', { zone }), t('dash.folk.says'), t('dash.folk.measured'), t('dash.folk.rank')].map(
+          (text) => h('th', { scope: 'col' }, text),
+        ),
       ),
     ),
     h(
@@ -377,7 +467,13 @@ export function folkTable(hours, offsetMinutes, nowMs) {
 
 export function incidentTable(incidents, nowMs, withTarget) {
   if (incidents.length === 0) return h('p', { class: 'muted' }, t('dash.incidents.none'));
-  const heads = ['dash.incidents.started', 'dash.incidents.duration', 'dash.incidents.worst', 'dash.incidents.cause', 'dash.incidents.acknowledged'];
+  const heads = [
+    'dash.incidents.started',
+    'dash.incidents.duration',
+    'dash.incidents.worst',
+    'dash.incidents.cause',
+    'dash.incidents.acknowledged',
+  ];
   return h(
     'div',
     { class: 'table-wrap' },
@@ -401,9 +497,25 @@ export function incidentTable(incidents, nowMs, withTarget) {
           h(
             'tr',
             {},
-            withTarget ? h('td', {}, h('a', { href: `/targets/${encodeURIComponent(i.target)}`, 'data-focus-key': `incident:${i.id}` }, i.target)) : null,
+            withTarget
+              ? h(
+                  'td',
+                  {},
+                  h(
+                    'a',
+                    { href: `/targets/${encodeURIComponent(i.target)}`, 'data-focus-key': `incident:${i.id}` },
+                    i.target,
+                  ),
+                )
+              : null,
             h('td', {}, when(i.startedAt, nowMs)),
-            h('td', {}, i.endedAt ? duration(i.durationSeconds) : t('dash.incidents.ongoing', { lasted: duration(i.durationSeconds) })),
+            h(
+              'td',
+              {},
+              i.endedAt
+                ? duration(i.durationSeconds)
+                : t('dash.incidents.ongoing', { lasted: duration(i.durationSeconds) }),
+            ),
             h('td', {}, badge(i.worstState)),
             h('td', {}, causeText(i.cause)),
             h('td', {}, ackText(i.official)),
@@ -437,7 +549,8 @@ function causeText(cause) {
 
 function ackText(official) {
   if (!official) return t('dash.ack.noSource');
-  if (official.acknowledgedAt === null) return official.delayMinutes === null ? t('dash.ack.notPosted') : t('dash.ack.never');
+  if (official.acknowledgedAt === null)
+    return official.delayMinutes === null ? t('dash.ack.notPosted') : t('dash.ack.never');
   const d = official.delayMinutes;
   const text = d <= 0 ? t('dash.ack.before') : t('dash.ack.after', { delay: duration(d * 60) });
   return outLink(official.incidentUrl, text, `ack:${official.source}:${official.acknowledgedAt}`);
@@ -445,7 +558,13 @@ function ackText(official) {
 
 export function alertTable(notifications, nowMs) {
   if (notifications.length === 0) return h('p', { class: 'muted' }, t('dash.alerts.none'));
-  const heads = ['dash.alerts.when', 'dash.alerts.target', 'dash.alerts.alert', 'dash.alerts.channel', 'dash.alerts.delivery'];
+  const heads = [
+    'dash.alerts.when',
+    'dash.alerts.target',
+    'dash.alerts.alert',
+    'dash.alerts.channel',
+    'dash.alerts.delivery',
+  ];
   return h(
     'div',
     { class: 'table-wrap' },
@@ -471,13 +590,22 @@ export function alertTable(notifications, nowMs) {
             h('td', {}, when(n.createdAt, nowMs)),
             h('td', {}, n.target),
             // A grouped mail's subject names all its alerts: the row's own headline comes first.
-            h('td', {}, n.headline, n.grouped ? h('span', { class: 'muted subject' }, ' ', t('dash.alerts.subject', { subject: n.subject })) : null),
+            h(
+              'td',
+              {},
+              n.headline,
+              n.grouped
+                ? h('span', { class: 'muted subject' }, ' ', t('dash.alerts.subject', { subject: n.subject }))
+                : null,
+            ),
             h('td', {}, word(CHANNEL_KEYS, n.channel)),
             h(
               'td',
               { class: `delivery ${n.status}` },
               dotted([
-                n.attempts > 1 ? t('dash.alerts.attempts', { status: word(DELIVERY_KEYS, n.status), count: n.attempts }) : word(DELIVERY_KEYS, n.status),
+                n.attempts > 1
+                  ? t('dash.alerts.attempts', { status: word(DELIVERY_KEYS, n.status), count: n.attempts })
+                  : word(DELIVERY_KEYS, n.status),
                 n.lastError && n.status !== 'delivered' ? n.lastError : null,
               ]),
             ),
@@ -505,10 +633,14 @@ export function probingLine(probing, spend, nowMs) {
   return h(
     'p',
     { class: 'muted probing' },
-    probing.budgetExhausted ? [h('strong', {}, t('dash.probing.exhausted', { until: when(nextUtcMidnight, nowMs) })), ' '] : null,
+    probing.budgetExhausted
+      ? [h('strong', {}, t('dash.probing.exhausted', { until: when(nextUtcMidnight, nowMs) })), ' ']
+      : null,
     dotted([
       t('dash.probing.every', { every: duration(probing.everySeconds) }),
-      probing.budgetPerDayUsd === null ? t('dash.probing.noBudget') : t('dash.probing.budget', { amount: usd(probing.budgetPerDayUsd) }),
+      probing.budgetPerDayUsd === null
+        ? t('dash.probing.noBudget')
+        : t('dash.probing.budget', { amount: usd(probing.budgetPerDayUsd) }),
       today,
       week,
     ]).join(''),

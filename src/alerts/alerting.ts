@@ -60,7 +60,8 @@ export class Alerting {
     if (!target?.alerts.enabled || target.alerts.budgetExhausted === false) return;
     // Once a UTC day, restarts included: the spend (and so the exhaustion) comes back from the rollups.
     const day = utcDayOf(at);
-    if (this.records.list(50, targetId).some((n) => n.kind === 'budget_exhausted' && utcDayOf(n.createdAt) === day)) return;
+    if (this.records.list(50, targetId).some((n) => n.kind === 'budget_exhausted' && utcDayOf(n.createdAt) === day))
+      return;
     const moment = this.moment(targetId, at);
     if (moment) this.records.enqueue([{ ...moment, kind: 'budget_exhausted', budget }], this.channels, at);
   }
@@ -85,7 +86,8 @@ export class Alerting {
       status: snapshot.status,
       // Healthy counts from when it was also quiet (no change building), as incidents do.
       since: snapshot.status === 'healthy' ? (tracker.quietSince ?? now) : Date.parse(snapshot.since),
-      quietForMs: tracker.quietSince === null ? 0 : Math.max(0, Math.min(now, tracker.lastAt ?? now) - tracker.quietSince),
+      quietForMs:
+        tracker.quietSince === null ? 0 : Math.max(0, Math.min(now, tracker.lastAt ?? now) - tracker.quietSince),
       cause: tracker.cause,
       figures: {
         samples: snapshot.observed.samples,

@@ -51,7 +51,9 @@ export function notifiersFor(
 export function alertSecrets(settings: AlertSettings): string[] {
   const smtp = settings.email?.smtp;
   const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-  const password = smtp?.password ? [smtp.password, base64(smtp.password), base64(`\0${smtp.user ?? ''}\0${smtp.password}`)] : [];
+  const password = smtp?.password
+    ? [smtp.password, base64(smtp.password), base64(`\0${smtp.user ?? ''}\0${smtp.password}`)]
+    : [];
   return [...password, settings.webhook?.secret].filter((s): s is string => typeof s === 'string');
 }
 
@@ -69,7 +71,10 @@ export function wireAlerts(options: {
 }): AlertWiring {
   const { store, targets, settings, notifiers, log, now } = options;
   const interrupted = store.alerts.settleInterrupted();
-  if (interrupted > 0) log.warn(`alerts: ${interrupted} notification(s) were being sent when the service stopped; sending them again with the same Message-ID`);
+  if (interrupted > 0)
+    log.warn(
+      `alerts: ${interrupted} notification(s) were being sent when the service stopped; sending them again with the same Message-ID`,
+    );
   const channels = notifiers.map((n) => n.channel);
   const alerting = new Alerting(store.alerts, targets, options.engine, channels, options.official);
   const outbox = new OutboxSender(store.alerts, notifiers, {

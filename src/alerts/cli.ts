@@ -46,7 +46,9 @@ async function main(): Promise<number> {
       say(`SMTP ${where}: connection and login OK`);
       const result = await email.sendTest(mail);
       say(`SMTP ${where} answered: ${result.response}`);
-      say(`  message id ${result.messageId}; accepted: ${result.accepted.join(', ') || 'none'}; rejected: ${result.rejected.join(', ') || 'none'}`);
+      say(
+        `  message id ${result.messageId}; accepted: ${result.accepted.join(', ') || 'none'}; rejected: ${result.rejected.join(', ') || 'none'}`,
+      );
       if (result.accepted.length === 0) failed = true;
     } catch (error) {
       failed = true;

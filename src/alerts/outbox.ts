@@ -79,7 +79,9 @@ export class OutboxSender {
       const result = await notifier.send(notices, group[0]!.claim!);
       if (this.abandoned) return;
       this.records.markDelivered(ids, result.deliveryId, result.subject, this.options.now());
-      this.options.log.info(`alert ${notifier.channel}: delivered ${ids.length} notification(s) "${result.subject}" (${result.response})`);
+      this.options.log.info(
+        `alert ${notifier.channel}: delivered ${ids.length} notification(s) "${result.subject}" (${result.response})`,
+      );
     } catch (error) {
       if (this.abandoned) return;
       const attempts = Math.max(...group.map((n) => n.attempts)) + 1;
@@ -88,7 +90,9 @@ export class OutboxSender {
       const refusals = forGood ? Math.max(...group.map((n) => n.refusals)) + 1 : 0;
       if (refusals >= PERMANENT_ATTEMPTS) {
         this.records.markGivenUp(ids, message);
-        this.options.log.error(`alert ${notifier.channel}: delivery refused for good ${refusals} times in a row, marked failed: ${message}`);
+        this.options.log.error(
+          `alert ${notifier.channel}: delivery refused for good ${refusals} times in a row, marked failed: ${message}`,
+        );
         return;
       }
       this.records.markFailed(ids, message, this.options.now() + retryDelay(attempts), forGood);

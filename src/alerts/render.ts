@@ -70,7 +70,8 @@ const KIND_WORDS: Record<'overloaded' | 'down' | 'degraded' | 'recovered' | 'fla
 export function renderMail(notices: readonly Notice[], context: RenderContext): RenderedMail {
   const m = mailWords(context);
   const prefix = subjectPrefix(context);
-  const subject = notices.length === 1 ? `${prefix} ${headlineIn(m, notices[0]!.draft)}` : groupSubject(m, prefix, notices);
+  const subject =
+    notices.length === 1 ? `${prefix} ${headlineIn(m, notices[0]!.draft)}` : groupSubject(m, prefix, notices);
   const sections = notices.map((n) => section(m, n, context));
   const from = context.region ? m.tr.t('mail.sentFrom', { region: context.region }) : m.tr.t('mail.sent');
   const footer = context.demo ? m.tr.t('mail.demoFooter', { sent: from }) : from;
@@ -90,12 +91,19 @@ export function renderMail(notices: readonly Notice[], context: RenderContext): 
 
 /** "[modelpulse]", "[modelpulse DEMO europe-west4]": what every subject starts with. */
 export function subjectPrefix(context: Pick<RenderContext, 'demo' | 'region' | 'language'>): string {
-  const tags = ['modelpulse', context.demo ? messages(context.language ?? 'en').t('mail.demoTag') : null, context.region ?? null];
+  const tags = [
+    'modelpulse',
+    context.demo ? messages(context.language ?? 'en').t('mail.demoTag') : null,
+    context.region ?? null,
+  ];
   return `[${tags.filter(Boolean).join(' ')}]`;
 }
 
 /** The test mail of `npm run alerts:test`, in the configured language. */
-export function renderTestMail(context: RenderContext, about: { origin: string; targets: readonly string[] }): { subject: string; text: string } {
+export function renderTestMail(
+  context: RenderContext,
+  about: { origin: string; targets: readonly string[] },
+): { subject: string; text: string } {
   const { t } = messages(context.language ?? 'en');
   const text = [
     t('mail.test.body'),
@@ -119,12 +127,16 @@ function mailWords(context: Pick<RenderContext, 'language' | 'timeZone'>): MailW
 
 /** "[modelpulse] 3 alerts: a OVERLOADED, b DOWN, c RECOVERED"; past the length limit, "and N more" (never cut mid-word). */
 function groupSubject(m: MailWords, prefix: string, notices: readonly Notice[]): string {
-  const parts = notices.map((n) => m.tr.t('mail.groupPart', { target: n.draft.targetId, kind: kindWord(m.tr, n.draft) }));
+  const parts = notices.map((n) =>
+    m.tr.t('mail.groupPart', { target: n.draft.targetId, kind: kindWord(m.tr, n.draft) }),
+  );
   for (let shown = parts.length; shown > 0; shown--) {
     const rest = parts.length - shown;
     const list = parts.slice(0, shown).join(', ');
     const subject =
-      rest > 0 ? m.tr.t('mail.groupMore', { prefix, count: parts.length, list, rest }) : m.tr.t('mail.group', { prefix, count: parts.length, list });
+      rest > 0
+        ? m.tr.t('mail.groupMore', { prefix, count: parts.length, list, rest })
+        : m.tr.t('mail.group', { prefix, count: parts.length, list });
     if (subject.length <= MAX_SUBJECT) return subject;
   }
   return m.tr.t('mail.groupTargets', { prefix, count: parts.length });
@@ -191,8 +203,16 @@ function headlineIn(m: MailWords, draft: AlertDraft): string {
     case 'official_incident':
     case 'official_resolved': {
       const note = draft.officialIncident;
-      const params = { source: note?.sourceId ?? '?', title: note?.title ?? '?', impact: tr.t(OFFICIAL_KEYS[note?.impact ?? 'unknown']) };
-      if (draft.kind === 'official_incident') return tr.t(note?.afterTheFact ? 'mail.headline.officialIncidentLate' : 'mail.headline.officialIncident', params);
+      const params = {
+        source: note?.sourceId ?? '?',
+        title: note?.title ?? '?',
+        impact: tr.t(OFFICIAL_KEYS[note?.impact ?? 'unknown']),
+      };
+      if (draft.kind === 'official_incident')
+        return tr.t(
+          note?.afterTheFact ? 'mail.headline.officialIncidentLate' : 'mail.headline.officialIncident',
+          params,
+        );
       return tr.t(note?.afterTheFact ? 'mail.headline.officialResolvedLate' : 'mail.headline.officialResolved', params);
     }
     case 'budget_exhausted':
@@ -201,7 +221,12 @@ function headlineIn(m: MailWords, draft: AlertDraft): string {
 }
 
 function budgetWords(m: MailWords, draft: AlertDraft): { spent: string; perDay: string; until: string } {
-  const usd = new Intl.NumberFormat(m.tr.language, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const usd = new Intl.NumberFormat(m.tr.language, {
+    style: 'currency',
+    currency: 'USD',
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+  });
   return {
     spent: usd.format(draft.budget?.spentUsd ?? 0),
     perDay: usd.format(draft.budget?.perDayUsd ?? 0),
@@ -210,14 +235,26 @@ function budgetWords(m: MailWords, draft: AlertDraft): { spent: string; perDay: 
 }
 
 /** The mail's "official status" line: what the target's status pages said at that moment. */
-export function officialLine(official: OfficialSummary | null | undefined, context: Pick<RenderContext, 'language' | 'timeZone'> = {}): string {
+export function officialLine(
+  official: OfficialSummary | null | undefined,
+  context: Pick<RenderContext, 'language' | 'timeZone'> = {},
+): string {
   const { tr, zone } = mailWords(context);
   if (official === undefined) return tr.t('mail.official.notRecorded');
   if (official === null) return tr.t('mail.official.none');
   const status = tr.t(OFFICIAL_KEYS[official.status]);
-  const parts = [tr.t(official.stale ? 'mail.official.statusStale' : 'mail.official.status', { status, source: official.sourceId })];
-  if (official.incident) parts.push(tr.t('mail.official.incident', { title: official.incident.title, since: time(official.incident.startedAt, zone) }));
-  if (official.greenWhileFailingSince !== null) parts.push(tr.t('mail.official.greenWhileFailing', { since: time(official.greenWhileFailingSince, zone) }));
+  const parts = [
+    tr.t(official.stale ? 'mail.official.statusStale' : 'mail.official.status', { status, source: official.sourceId }),
+  ];
+  if (official.incident)
+    parts.push(
+      tr.t('mail.official.incident', {
+        title: official.incident.title,
+        since: time(official.incident.startedAt, zone),
+      }),
+    );
+  if (official.greenWhileFailingSince !== null)
+    parts.push(tr.t('mail.official.greenWhileFailing', { since: time(official.greenWhileFailingSince, zone) }));
   else if (official.agrees === false) parts.push(tr.t('mail.official.disagrees'));
   return parts.join(' — ');
 }
@@ -230,7 +267,10 @@ function causeWords(tr: Translator, draft: AlertDraft): string {
     case 'config':
       return tr.t('mail.cause.config', { status: String(cause.httpStatus ?? '?') });
     case 'failing':
-      return tr.t('mail.cause.failing', { count: cause.run, dominant: { message: message(OUTCOME_KEYS[cause.dominant]) } });
+      return tr.t('mail.cause.failing', {
+        count: cause.run,
+        dominant: { message: message(OUTCOME_KEYS[cause.dominant]) },
+      });
     case 'errors':
       return tr.t('mail.cause.errors', { share: { percent: cause.share } });
     case 'slow':
@@ -253,13 +293,20 @@ interface Section {
 
 function plainSection(s: Section): string {
   const width = Math.max(...s.rows.map(([k]) => columns(k))) + 3;
-  return [s.title, '', ...s.rows.map(([k, v]) => `  ${k}:${' '.repeat(width - columns(k) - 1)}${v}`), ...(s.link ? ['', s.link] : [])].join('\n');
+  return [
+    s.title,
+    '',
+    ...s.rows.map(([k, v]) => `  ${k}:${' '.repeat(width - columns(k) - 1)}${v}`),
+    ...(s.link ? ['', s.link] : []),
+  ].join('\n');
 }
 
 /** How many columns a label takes in a fixed-width font: Hangul and other wide letters take two. */
 function columns(text: string): number {
   return [...text].reduce(
-    (sum, c) => sum + (/[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/.test(c) ? 2 : 1),
+    (sum, c) =>
+      sum +
+      (/[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/.test(c) ? 2 : 1),
     0,
   );
 }
@@ -280,8 +327,15 @@ function section(m: MailWords, notice: Notice, context: RenderContext): Section 
   const reason = advice.reasonMessage ? tr.t(advice.reasonMessage.key, advice.reasonMessage.params) : advice.reason;
   const none = tr.t('value.none');
   const rows: Array<[string, string]> = [
-    [tr.t('mail.row.overload', { label }), tr.t('mail.value.overload', { share: { percent: figures.overloadRate }, count: figures.samples })],
-    ...(figures.rateLimitedRate ? ([[tr.t('mail.row.rateLimited', { label }), tr.percent(figures.rateLimitedRate, 0, none)]] as Array<[string, string]>) : []),
+    [
+      tr.t('mail.row.overload', { label }),
+      tr.t('mail.value.overload', { share: { percent: figures.overloadRate }, count: figures.samples }),
+    ],
+    ...(figures.rateLimitedRate
+      ? ([[tr.t('mail.row.rateLimited', { label }), tr.percent(figures.rateLimitedRate, 0, none)]] as Array<
+          [string, string]
+        >)
+      : []),
     [tr.t('mail.row.success', { label }), tr.percent(figures.successRate, 0, none)],
     [tr.t('mail.row.p95', { label }), figures.p95Ms === null ? none : tr.seconds(figures.p95Ms)],
     [
@@ -294,12 +348,17 @@ function section(m: MailWords, notice: Notice, context: RenderContext): Section 
     ],
   ];
   if (advice.alternative) rows.push([tr.t('mail.row.alternative'), advice.alternative]);
-  if (draft.episode && draft.kind !== 'recovered') rows.push([tr.t('mail.row.episodeStarted'), time(draft.episode.startedAt, zone)]);
+  if (draft.episode && draft.kind !== 'recovered')
+    rows.push([tr.t('mail.row.episodeStarted'), time(draft.episode.startedAt, zone)]);
   const note = draft.officialIncident;
   if (note) {
     rows.push([
       tr.t('mail.row.officialIncident'),
-      tr.t('mail.value.officialIncident', { title: note.title, impact: tr.t(OFFICIAL_KEYS[note.impact]), stage: tr.t(STAGE_WORDS[note.stage]) }),
+      tr.t('mail.value.officialIncident', {
+        title: note.title,
+        impact: tr.t(OFFICIAL_KEYS[note.impact]),
+        stage: tr.t(STAGE_WORDS[note.stage]),
+      }),
     ]);
     rows.push([tr.t('mail.row.providerBegan'), time(note.startedAt, zone)]);
     if (note.postedAt !== null) rows.push([tr.t('mail.row.providerPosted'), time(note.postedAt, zone)]);
@@ -309,7 +368,12 @@ function section(m: MailWords, notice: Notice, context: RenderContext): Section 
   }
   rows.push([tr.t('mail.row.official'), officialLine(draft.official, context)]);
   const linkUrl = context.dashboardUrl ? `${context.dashboardUrl}/health/${encodeURIComponent(target.id)}` : null;
-  return { title: sectionTitle(m, draft, who), rows, link: linkUrl ? tr.t('mail.liveAdvice', { url: linkUrl }) : null, linkUrl };
+  return {
+    title: sectionTitle(m, draft, who),
+    rows,
+    link: linkUrl ? tr.t('mail.liveAdvice', { url: linkUrl }) : null,
+    linkUrl,
+  };
 }
 
 function sectionTitle(m: MailWords, draft: AlertDraft, who: string): string {
@@ -343,14 +407,22 @@ function sectionTitle(m: MailWords, draft: AlertDraft, who: string): string {
     case 'budget_exhausted':
       return tr.t('mail.title.budgetExhausted', { who, ...budgetWords(m, draft) });
     default:
-      return draft.officialIncident ? officialTitle(tr, draft) : tr.t('mail.title.state', { who, STATUS, since: time(draft.since, zone) });
+      return draft.officialIncident
+        ? officialTitle(tr, draft)
+        : tr.t('mail.title.state', { who, STATUS, since: time(draft.since, zone) });
   }
 }
 
 function officialTitle(tr: Translator, draft: AlertDraft): string {
   const note = draft.officialIncident!;
-  const params = { source: note.sourceId, title: note.title, target: draft.targetId, impact: tr.t(OFFICIAL_KEYS[note.impact]) };
-  if (draft.kind === 'official_resolved') return tr.t(note.afterTheFact ? 'mail.title.officialResolvedLate' : 'mail.title.officialResolved', params);
+  const params = {
+    source: note.sourceId,
+    title: note.title,
+    target: draft.targetId,
+    impact: tr.t(OFFICIAL_KEYS[note.impact]),
+  };
+  if (draft.kind === 'official_resolved')
+    return tr.t(note.afterTheFact ? 'mail.title.officialResolvedLate' : 'mail.title.officialResolved', params);
   return tr.t('mail.title.officialIncident', params);
 }
 

@@ -20,7 +20,11 @@ export function accessGuard(access: Access): MiddlewareHandler {
     const header = c.req.header('authorization') ?? '';
     if (path === '/health' || path.startsWith('/health/')) {
       if (access.healthToken === null || bearer(header, access.healthToken)) return next();
-      return refuse(c, 'Bearer', 'this /health needs the client token: send "Authorization: Bearer <MODELPULSE_HEALTH_TOKEN>"');
+      return refuse(
+        c,
+        'Bearer',
+        'this /health needs the client token: send "Authorization: Bearer <MODELPULSE_HEALTH_TOKEN>"',
+      );
     }
     if (access.password === null && access.apiToken === null) return next();
     if (access.password !== null && basic(header, access.user, access.password)) return next();
@@ -29,7 +33,11 @@ export function accessGuard(access: Access): MiddlewareHandler {
       access.password !== null ? 'the dashboard user and password (basic auth)' : null,
       access.apiToken !== null ? '"Authorization: Bearer <MODELPULSE_API_TOKEN>"' : null,
     ].filter(Boolean);
-    return refuse(c, access.password !== null ? 'Basic realm="modelpulse", charset="UTF-8"' : 'Bearer', `modelpulse needs ${ways.join(' or ')}`);
+    return refuse(
+      c,
+      access.password !== null ? 'Basic realm="modelpulse", charset="UTF-8"' : 'Bearer',
+      `modelpulse needs ${ways.join(' or ')}`,
+    );
   };
 }
 

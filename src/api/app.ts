@@ -59,7 +59,8 @@ export function createApp(deps: ApiDeps): Hono {
   const origins = deps.corsOrigins ?? [];
   if (origins.length > 0) {
     const anyOrigin = origins.includes('*');
-    const allowed = (origin: string | undefined) => origin !== undefined && (anyOrigin || origins.includes(origin.toLowerCase()));
+    const allowed = (origin: string | undefined) =>
+      origin !== undefined && (anyOrigin || origins.includes(origin.toLowerCase()));
     const readOnly = cors({
       origin: (origin) => (anyOrigin ? '*' : origin),
       allowMethods: ['GET', 'HEAD'],
@@ -79,7 +80,10 @@ export function createApp(deps: ApiDeps): Hono {
       demo,
       region: deps.region ?? null,
       ...(demo
-        ? { notice: 'DEMO MODE: targets are a built-in simulator, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs.' }
+        ? {
+            notice:
+              'DEMO MODE: targets are a built-in simulator, not real models. Set GEMINI_API_KEY or write modelpulse.yaml to monitor real APIs.',
+          }
         : {}),
       dashboard: '/',
       routes: Object.keys(OPENAPI_DOCUMENT.paths),
@@ -92,11 +96,21 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json({ status: liveness.ok ? 'ok' : 'failing', demo, checks: liveness.checks }, liveness.ok ? 200 : 503);
   });
 
-  healthRoutes(app, deps.health, deps.now, { demo, region: deps.region ?? null, reportsLive: (deps.reports?.tokens.length ?? 0) > 0 });
+  healthRoutes(app, deps.health, deps.now, {
+    demo,
+    region: deps.region ?? null,
+    reportsLive: (deps.reports?.tokens.length ?? 0) > 0,
+  });
   dataRoutes(app, deps.data, deps.now, demo);
   statusRoutes(app, deps.status, deps.now, demo);
   reportRoutes(app, deps.reports ?? NO_SINK, deps.now);
-  dashboardRoutes(app, { data: deps.data, health: deps.health, now: deps.now, demo, closing: deps.closing ?? new AbortController().signal });
+  dashboardRoutes(app, {
+    data: deps.data,
+    health: deps.health,
+    now: deps.now,
+    demo,
+    closing: deps.closing ?? new AbortController().signal,
+  });
 
   app.get('/metrics', async (c) => {
     const { contentType, body } = await deps.metrics();

@@ -1,7 +1,14 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { confidenceOf, measuredBlocks, quietestWindow, uptimeDays, uptimeOf, type WeekHour } from '../health/history.js';
+import {
+  confidenceOf,
+  measuredBlocks,
+  quietestWindow,
+  uptimeDays,
+  uptimeOf,
+  type WeekHour,
+} from '../health/history.js';
 import type { DataSource } from './data-routes.js';
 import type { HealthSource } from './health-routes.js';
 import { quietWindowJson, weekHourJson } from './history-json.js';
@@ -61,7 +68,11 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
           uptime: { '24h': uptimeOf(lastDay), '30d': uptimeOf(since(30)), '90d': uptimeOf(since(90)) },
           days: uptimeDays(daily, incidents, at, days).map((d) => ({
             ...d,
-            incidents: d.incidents.map((i) => ({ ...i, startedAt: iso(i.startedAt), endedAt: i.endedAt === null ? null : iso(i.endedAt) })),
+            incidents: d.incidents.map((i) => ({
+              ...i,
+              startedAt: iso(i.startedAt),
+              endedAt: i.endedAt === null ? null : iso(i.endedAt),
+            })),
           })),
         };
       }),
@@ -109,7 +120,8 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
       const seen = new Map<string, string>();
-      const fingerprint = (id: string, at: number) => `${health.revision(id)}|${JSON.stringify(health.official(id, at))}`;
+      const fingerprint = (id: string, at: number) =>
+        `${health.revision(id)}|${JSON.stringify(health.official(id, at))}`;
       let lastWrite = Date.now();
       const stop = () => stream.abort();
       deps.closing.addEventListener('abort', stop, { once: true });

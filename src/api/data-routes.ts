@@ -41,7 +41,9 @@ export interface Probing {
   nextProbeAt: number;
 }
 
-export const spendQuery = z.object({ days: wholeNumber(1, 365, 'expected whole days from 1 to 365').optional() }).strict();
+export const spendQuery = z
+  .object({ days: wholeNumber(1, 365, 'expected whole days from 1 to 365').optional() })
+  .strict();
 
 const DAY = 86_400_000;
 const MAX_SPAN = 5 * 366 * DAY;
@@ -103,7 +105,11 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
           target: target.id,
           budgetPerDayUsd: probing?.budgetPerDayUsd ?? null,
           today: probingJson(probing),
-          days: series.points.map((p) => ({ day: new Date(p.t).toISOString().slice(0, 10), costUsd: round6(p.costUsd), probes: p.samples })),
+          days: series.points.map((p) => ({
+            day: new Date(p.t).toISOString().slice(0, 10),
+            costUsd: round6(p.costUsd),
+            probes: p.samples,
+          })),
           totalUsd: round6(series.points.reduce((sum, p) => sum + p.costUsd, 0)),
         };
       }),
@@ -118,7 +124,14 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
     const at = now();
     const to = parsed.value.to ?? at;
     const from = parsed.value.from ?? to - DAY;
-    if (from >= to) return c.json({ error: 'invalid query: from must be before to', problems: [{ parameter: 'from', message: 'must be before to' }] }, 400);
+    if (from >= to)
+      return c.json(
+        {
+          error: 'invalid query: from must be before to',
+          problems: [{ parameter: 'from', message: 'must be before to' }],
+        },
+        400,
+      );
     if (to - from > MAX_SPAN)
       return c.json(
         {
@@ -127,7 +140,13 @@ export function dataRoutes(app: Hono, source: DataSource, now: () => number, dem
         },
         400,
       );
-    const series = source.series({ targetId: id, from, to, stepMs: parsed.value.step ?? Math.max(60_000, Math.ceil((to - from) / 300)), now: at });
+    const series = source.series({
+      targetId: id,
+      from,
+      to,
+      stepMs: parsed.value.step ?? Math.max(60_000, Math.ceil((to - from) / 300)),
+      now: at,
+    });
     return c.json({
       target: id,
       demo,

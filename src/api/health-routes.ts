@@ -55,7 +55,12 @@ export function healthRoutes(
     const health = source.snapshot(id, at);
     if (!health) return undefined;
     const nextQuietWindow = quietWindowJson(source.quietWindow(id, at));
-    const snapshot = { ...health, region, advice: { ...health.advice, nextQuietWindow }, official: officialJson(source.official(id, at)) };
+    const snapshot = {
+      ...health,
+      region,
+      advice: { ...health.advice, nextQuietWindow },
+      official: officialJson(source.official(id, at)),
+    };
     const { generatedAt: _generated, dataAgeSeconds: _age, ...stable } = snapshot;
     const etag = `W/"${createHash('sha1').update(JSON.stringify(stable)).digest('base64url').slice(0, 22)}"`;
     const advice = snapshot.advice;
@@ -69,7 +74,14 @@ export function healthRoutes(
       'Cache-Control': `max-age=${Math.max(0, Math.min(maxAgeCap, holdFor, fresh))}`,
     };
     if (!advice.send && advice.retryAfterSeconds !== null) headers['Retry-After'] = String(advice.retryAfterSeconds);
-    const entry: Cached = { key, body: JSON.stringify(snapshot), etag, status: advice.send ? 200 : 503, headers, snapshot };
+    const entry: Cached = {
+      key,
+      body: JSON.stringify(snapshot),
+      etag,
+      status: advice.send ? 200 : 503,
+      headers,
+      snapshot,
+    };
     cache.set(id, entry);
     return entry;
   };
@@ -84,7 +96,13 @@ export function healthRoutes(
       demo,
       region,
       generatedAt: new Date(at).toISOString(),
-      targets: targets.map((t) => ({ target: t.target, status: t.status, send: t.advice.send, since: t.since, retryAfterSeconds: t.advice.retryAfterSeconds })),
+      targets: targets.map((t) => ({
+        target: t.target,
+        status: t.status,
+        send: t.advice.send,
+        since: t.since,
+        retryAfterSeconds: t.advice.retryAfterSeconds,
+      })),
     });
   });
 
@@ -92,7 +110,11 @@ export function healthRoutes(
   app.get('/api/health', (c) => {
     const at = now();
     c.header('Cache-Control', 'no-cache');
-    return c.json({ demo, generatedAt: new Date(at).toISOString(), targets: source.ids().map((id) => current(id, at)!.snapshot) });
+    return c.json({
+      demo,
+      generatedAt: new Date(at).toISOString(),
+      targets: source.ids().map((id) => current(id, at)!.snapshot),
+    });
   });
 
   app.get('/health/:target', (c) => {
@@ -100,7 +122,8 @@ export function healthRoutes(
     const entry = current(id, now());
     if (!entry) return unknownTarget(c, id, source.ids());
     // A precondition only applies to a success (RFC 9110 §13.2.1): a held target always answers 503.
-    if (entry.status === 200 && matches(c.req.header('if-none-match'), entry.etag)) return c.body(null, 304, entry.headers);
+    if (entry.status === 200 && matches(c.req.header('if-none-match'), entry.etag))
+      return c.body(null, 304, entry.headers);
     return c.body(entry.body, entry.status, entry.headers);
   });
 }

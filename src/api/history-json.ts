@@ -2,7 +2,11 @@ import type { UpcomingWindow, WeekHour } from '../health/history.js';
 
 /** An hour of the week as the heatmap and the forecast list it. */
 export function weekHourJson(hour: WeekHour) {
-  return { samples: hour.samples, overloadRate: hour.samples ? hour.counts.overloaded / hour.samples : null, p95Ms: hour.p95Ms };
+  return {
+    samples: hour.samples,
+    overloadRate: hour.samples ? hour.counts.overloaded / hour.samples : null,
+    p95Ms: hour.p95Ms,
+  };
 }
 
 /** `nextQuietWindow`, in /health's advice and in the forecast. */

@@ -35,7 +35,13 @@ export interface MetricsView {
  */
 export function createMetrics(
   view: MetricsView,
-  instance: { version: string; region?: string | undefined; targetIds: readonly string[]; sourceIds?: readonly string[]; reportApps?: readonly string[] },
+  instance: {
+    version: string;
+    region?: string | undefined;
+    targetIds: readonly string[];
+    sourceIds?: readonly string[];
+    reportApps?: readonly string[];
+  },
 ) {
   const registry = new Registry();
   if (instance.region) registry.setDefaultLabels({ region: instance.region });
@@ -75,12 +81,17 @@ export function createMetrics(
     registers: [registry],
     collect() {
       for (const { targetId, state } of view.targets()) {
-        for (const candidate of HEALTH_STATES) this.set({ target: targetId, state: candidate }, candidate === state ? 1 : 0);
+        for (const candidate of HEALTH_STATES)
+          this.set({ target: targetId, state: candidate }, candidate === state ? 1 : 0);
       }
     },
   });
   /** A gauge with one series per target, read at each scrape; a target whose value is null has none. */
-  const perTarget = (name: string, help: string, read: (target: ReturnType<MetricsView['targets']>[number]) => number | null) =>
+  const perTarget = (
+    name: string,
+    help: string,
+    read: (target: ReturnType<MetricsView['targets']>[number]) => number | null,
+  ) =>
     new Gauge({
       name,
       help,
@@ -95,7 +106,11 @@ export function createMetrics(
       },
     });
   perTarget('modelpulse_target_send', 'What /health advises for each target: 1 send, 0 hold.', (t) => (t.send ? 1 : 0));
-  perTarget('modelpulse_incident_open', '1 while the target has an open incident (overloaded, down or degraded), else 0.', (t) => (t.incidentOpen ? 1 : 0));
+  perTarget(
+    'modelpulse_incident_open',
+    '1 while the target has an open incident (overloaded, down or degraded), else 0.',
+    (t) => (t.incidentOpen ? 1 : 0),
+  );
   perTarget(
     'modelpulse_probe_last_timestamp_seconds',
     'When the last probe of each target finished, in Unix seconds (absent until the first since start).',
@@ -106,8 +121,10 @@ export function createMetrics(
     'The probe interval in force for each target, in seconds (stretched by a budget, halved while holding).',
     (t) => t.everyMs / 1000,
   );
-  perTarget('modelpulse_probe_budget_exhausted', "1 once today's probe.budgetPerDay is spent (probes pause until UTC midnight), else 0.", (t) =>
-    t.budgetExhausted ? 1 : 0,
+  perTarget(
+    'modelpulse_probe_budget_exhausted',
+    "1 once today's probe.budgetPerDay is spent (probes pause until UTC midnight), else 0.",
+    (t) => (t.budgetExhausted ? 1 : 0),
   );
   new Gauge({
     name: 'modelpulse_alert_outbox',
@@ -115,7 +132,8 @@ export function createMetrics(
     labelNames: ['channel', 'status'] as const,
     registers: [registry],
     collect() {
-      for (const { channel, counts } of view.outbox()) for (const [status, count] of Object.entries(counts)) this.set({ channel, status }, count);
+      for (const { channel, counts } of view.outbox())
+        for (const [status, count] of Object.entries(counts)) this.set({ channel, status }, count);
     },
   });
   new Gauge({
@@ -134,7 +152,8 @@ export function createMetrics(
     registers: [registry],
     collect() {
       for (const { sourceId, status: shown } of view.official()) {
-        for (const candidate of OFFICIAL_STATUSES) this.set({ source: sourceId, status: candidate }, candidate === shown ? 1 : 0);
+        for (const candidate of OFFICIAL_STATUSES)
+          this.set({ source: sourceId, status: candidate }, candidate === shown ? 1 : 0);
       }
     },
   });
@@ -174,7 +193,8 @@ export function createMetrics(
   return {
     registry,
     reported(outcomes: readonly Outcome[]): void {
-      for (const outcome of outcomes) reports.inc({ app: outcome.reporter ?? 'unknown', target: outcome.targetId, outcome: outcome.class });
+      for (const outcome of outcomes)
+        reports.inc({ app: outcome.reporter ?? 'unknown', target: outcome.targetId, outcome: outcome.class });
     },
     voted(outcome: Outcome): void {
       votes.inc({ app: outcome.reporter ?? 'unknown', target: outcome.targetId });

@@ -12,7 +12,9 @@ export function officialJson(summary: OfficialSummary | null) {
     status: summary.status,
     source: summary.sourceId,
     stale: summary.stale,
-    incident: summary.incident ? { title: summary.incident.title, url: webUrl(summary.incident.url), startedAt: iso(summary.incident.startedAt) } : null,
+    incident: summary.incident
+      ? { title: summary.incident.title, url: webUrl(summary.incident.url), startedAt: iso(summary.incident.startedAt) }
+      : null,
     agrees: summary.agrees,
     greenWhileFailingSince: iso(summary.greenWhileFailingSince),
   };
@@ -46,7 +48,13 @@ export function acknowledgementJson(ack: (Acknowledgement & { graded: boolean })
       };
     case 'never':
       // Only trouble the provider should have posted about counts as never acknowledged.
-      return { acknowledgedAt: null, delayMinutes: ack.graded ? ack.delayMinutes : null, incidentUrl: null, source: null, graded: ack.graded };
+      return {
+        acknowledgedAt: null,
+        delayMinutes: ack.graded ? ack.delayMinutes : null,
+        incidentUrl: null,
+        source: null,
+        graded: ack.graded,
+      };
     case 'pending':
       return { acknowledgedAt: null, delayMinutes: null, incidentUrl: null, source: null, graded: ack.graded };
   }

@@ -8,14 +8,33 @@ import { DELIVERY_STATUSES } from '../store/alert-records.js';
 /** The public contract, OpenAPI 3.1. A test checks that every route is described here and every path answers. */
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
-const targetParam = { name: 'target', in: 'path', required: true, schema: { type: 'string' }, description: 'Target id, as in /api/targets.' };
+const targetParam = {
+  name: 'target',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'Target id, as in /api/targets.',
+};
 const nullableNumber = { type: ['number', 'null'] };
-const latency = { type: 'object', properties: { p50: nullableNumber, p95: nullableNumber, p99: nullableNumber }, required: ['p50', 'p95', 'p99'] };
+const latency = {
+  type: 'object',
+  properties: { p50: nullableNumber, p95: nullableNumber, p99: nullableNumber },
+  required: ['p50', 'p95', 'p99'],
+};
 const status = { type: 'string', enum: ['unknown', 'healthy', 'degraded', 'overloaded', 'down'] };
-const officialStatus = { type: 'string', enum: ['operational', 'degraded', 'partial_outage', 'major_outage', 'maintenance', 'unknown'] };
+const officialStatus = {
+  type: 'string',
+  enum: ['operational', 'degraded', 'partial_outage', 'major_outage', 'maintenance', 'unknown'],
+};
 const nullableTime = { type: ['string', 'null'], format: 'date-time' };
-const page = { description: 'The dashboard page (text/html); it reads the JSON API.', content: { 'text/html': { schema: { type: 'string' } } } };
-const outcomeClass = { type: 'string', enum: ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'] };
+const page = {
+  description: 'The dashboard page (text/html); it reads the JSON API.',
+  content: { 'text/html': { schema: { type: 'string' } } },
+};
+const outcomeClass = {
+  type: 'string',
+  enum: ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'],
+};
 
 /** A request body's schema from the zod schema the route checks it with (its input side, without $schema). */
 function bodySchema(schema: z.ZodType): Record<string, unknown> {
@@ -28,7 +47,8 @@ export const OPENAPI_DOCUMENT = {
   info: {
     title: 'modelpulse',
     version: '0.2.0',
-    description: 'Health of generative image model APIs as observed by canary probes: ask /health/{target} before you send.',
+    description:
+      'Health of generative image model APIs as observed by canary probes: ask /health/{target} before you send.',
   },
   paths: {
     '/': {
@@ -37,17 +57,31 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           '200': {
             description: 'text/html when the request accepts it; otherwise the service name, demo notice and routes.',
-            content: { 'application/json': { schema: { type: 'object' } }, 'text/html': { schema: { type: 'string' } } },
+            content: {
+              'application/json': { schema: { type: 'object' } },
+              'text/html': { schema: { type: 'string' } },
+            },
           },
         },
       },
     },
-    '/api': { get: { summary: 'Service index', responses: { '200': json({ type: 'object' }, 'Service name, demo notice, the dashboard path and routes.') } } },
+    '/api': {
+      get: {
+        summary: 'Service index',
+        responses: { '200': json({ type: 'object' }, 'Service name, demo notice, the dashboard path and routes.') },
+      },
+    },
     '/targets/{target}': {
       get: {
         summary: 'Dashboard: one target in detail',
         parameters: [targetParam],
-        responses: { '200': page, '404': { description: 'The page, saying the target is unknown.', content: { 'text/html': { schema: { type: 'string' } } } } },
+        responses: {
+          '200': page,
+          '404': {
+            description: 'The page, saying the target is unknown.',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     '/incidents': { get: { summary: 'Dashboard: incidents across targets', responses: { '200': page } } },
@@ -55,9 +89,19 @@ export const OPENAPI_DOCUMENT = {
     '/assets/{name}': {
       get: {
         summary: "The dashboard's scripts, styles and Chart.js (served from the package, never a CDN)",
-        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string', examples: ['app.js', 'style.css', 'chart.umd.min.js'] } }],
+        parameters: [
+          {
+            name: 'name',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', examples: ['app.js', 'style.css', 'chart.umd.min.js'] },
+          },
+        ],
         responses: {
-          '200': { description: 'The file.', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } },
+          '200': {
+            description: 'The file.',
+            content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } },
+          },
           '404': json(error, 'No such asset.'),
         },
       },
@@ -103,10 +147,14 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/targets/{target}/hours': {
       get: {
-        summary: 'Hour-of-week heatmap: 503 share and p95 per hour of the week, the quietest 4-hour window, and the folk table measured',
+        summary:
+          'Hour-of-week heatmap: 503 share and p95 per hour of the week, the quietest 4-hour window, and the folk table measured',
         parameters: [
           targetParam,
-          ...queryParameters(hoursQuery, { days: 'History to fold, default 28 days.', offset: 'Minutes east of UTC for the hours, default 0.' }),
+          ...queryParameters(hoursQuery, {
+            days: 'History to fold, default 28 days.',
+            offset: 'Minutes east of UTC for the hours, default 0.',
+          }),
         ],
         responses: {
           '200': json({ $ref: '#/components/schemas/HourOfWeek' }, '168 cells, Monday 00:00 first.'),
@@ -117,7 +165,8 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/targets/{target}/forecast': {
       get: {
-        summary: 'Quiet-hour forecast: the 168 hour-of-week cells (UTC, last 28 days) with 503 share, p95, samples and a confidence, and the next quiet window',
+        summary:
+          'Quiet-hour forecast: the 168 hour-of-week cells (UTC, last 28 days) with 503 share, p95, samples and a confidence, and the next quiet window',
         parameters: [targetParam],
         responses: {
           '200': json(
@@ -143,7 +192,8 @@ export const OPENAPI_DOCUMENT = {
                       confidence: {
                         type: 'string',
                         enum: ['none', 'low', 'medium', 'high'],
-                        description: "From the width of the 503 share's 90 % Wilson interval: ≤ 0.1 high, ≤ 0.25 medium.",
+                        description:
+                          "From the width of the 503 share's 90 % Wilson interval: ≤ 0.1 high, ≤ 0.25 medium.",
                       },
                     },
                   },
@@ -159,7 +209,8 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/events': {
       get: {
-        summary: "Server-sent events: 'hello' on connect, then 'change' with the target ids whose health or official status changed",
+        summary:
+          "Server-sent events: 'hello' on connect, then 'change' with the target ids whose health or official status changed",
         responses: {
           '200': {
             description: 'An event stream; a comment line pings an idle connection every 15 s.',
@@ -188,7 +239,10 @@ export const OPENAPI_DOCUMENT = {
               properties: {
                 status: { ...status, description: 'The worst status of all targets.' },
                 demo: { type: 'boolean' },
-                region: { type: ['string', 'null'], description: 'server.region of the instance that answers; null when unset.' },
+                region: {
+                  type: ['string', 'null'],
+                  description: 'server.region of the instance that answers; null when unset.',
+                },
                 generatedAt: { type: 'string', format: 'date-time' },
                 targets: {
                   type: 'array',
@@ -220,7 +274,9 @@ export const OPENAPI_DOCUMENT = {
           '404': json(error, 'Unknown target; knownTargets lists the ids.'),
           '503': {
             ...json({ $ref: '#/components/schemas/HealthSnapshot' }, 'Advice says hold; Retry-After gives seconds.'),
-            headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait before asking again.' } },
+            headers: {
+              'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait before asking again.' },
+            },
           },
         },
       },
@@ -230,7 +286,10 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Targets with status and last outcome',
         responses: {
           '200': json(
-            { type: 'object', properties: { demo: { type: 'boolean' }, targets: { type: 'array', items: { type: 'object' } } } },
+            {
+              type: 'object',
+              properties: { demo: { type: 'boolean' }, targets: { type: 'array', items: { type: 'object' } } },
+            },
             'Targets (never their keys).',
           ),
         },
@@ -260,7 +319,13 @@ export const OPENAPI_DOCUMENT = {
         parameters: queryParameters(incidentQuery),
         responses: {
           '200': json(
-            { type: 'object', properties: { demo: { type: 'boolean' }, incidents: { type: 'array', items: { $ref: '#/components/schemas/Incident' } } } },
+            {
+              type: 'object',
+              properties: {
+                demo: { type: 'boolean' },
+                incidents: { type: 'array', items: { $ref: '#/components/schemas/Incident' } },
+              },
+            },
             'Newest first.',
           ),
           '400': json(error, 'Bad query parameters.'),
@@ -276,7 +341,10 @@ export const OPENAPI_DOCUMENT = {
           '200': json(
             {
               type: 'object',
-              properties: { demo: { type: 'boolean' }, notifications: { type: 'array', items: { $ref: '#/components/schemas/Notification' } } },
+              properties: {
+                demo: { type: 'boolean' },
+                notifications: { type: 'array', items: { $ref: '#/components/schemas/Notification' } },
+              },
             },
             'Newest first.',
           ),
@@ -287,10 +355,17 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/status-sources': {
       get: {
-        summary: 'Official status pages: what each says, how fresh, its incidents (open and last 90 days) and acknowledgement grade',
+        summary:
+          'Official status pages: what each says, how fresh, its incidents (open and last 90 days) and acknowledgement grade',
         responses: {
           '200': json(
-            { type: 'object', properties: { demo: { type: 'boolean' }, sources: { type: 'array', items: { $ref: '#/components/schemas/StatusSource' } } } },
+            {
+              type: 'object',
+              properties: {
+                demo: { type: 'boolean' },
+                sources: { type: 'array', items: { $ref: '#/components/schemas/StatusSource' } },
+              },
+            },
             'In configuration order.',
           ),
         },
@@ -299,12 +374,18 @@ export const OPENAPI_DOCUMENT = {
     '/metrics': {
       get: {
         summary: 'Prometheus metrics',
-        responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        responses: {
+          '200': {
+            description: 'Prometheus text exposition format.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     '/api/spend': {
       get: {
-        summary: 'Probe spend per target: the budget, today so far (interval in force, probes, skips, whether the budget ran out) and each UTC day',
+        summary:
+          'Probe spend per target: the budget, today so far (interval in force, probes, skips, whether the budget ran out) and each UTC day',
         parameters: queryParameters(spendQuery, { days: 'UTC days back, today included (default 30).' }),
         responses: {
           '200': json(
@@ -323,7 +404,14 @@ export const OPENAPI_DOCUMENT = {
                       today: { type: ['object', 'null'] },
                       days: {
                         type: 'array',
-                        items: { type: 'object', properties: { day: { type: 'string' }, costUsd: { type: 'number' }, probes: { type: 'integer' } } },
+                        items: {
+                          type: 'object',
+                          properties: {
+                            day: { type: 'string' },
+                            costUsd: { type: 'number' },
+                            probes: { type: 'integer' },
+                          },
+                        },
                       },
                       totalUsd: { type: 'number' },
                     },
@@ -339,7 +427,8 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/reports': {
       post: {
-        summary: 'Report real calls (apps): up to 1000 per request, written to disk before the 200; each app has its own bearer token (reports.tokens)',
+        summary:
+          'Report real calls (apps): up to 1000 per request, written to disk before the 200; each app has its own bearer token (reports.tokens)',
         requestBody: {
           required: true,
           content: {
@@ -355,7 +444,10 @@ export const OPENAPI_DOCUMENT = {
               properties: {
                 accepted: { type: 'integer' },
                 duplicates: { type: 'integer' },
-                counted: { type: 'integer', description: 'How many moved health (fair share per app, and only ok, overloaded and server_error).' },
+                counted: {
+                  type: 'integer',
+                  description: 'How many moved health (fair share per app, and only ok, overloaded and server_error).',
+                },
               },
               required: ['accepted', 'duplicates', 'counted'],
             },
@@ -368,7 +460,10 @@ export const OPENAPI_DOCUMENT = {
                 error: { type: 'string' },
                 problems: {
                   type: 'array',
-                  items: { type: 'object', properties: { index: { type: 'integer' }, field: { type: 'string' }, message: { type: 'string' } } },
+                  items: {
+                    type: 'object',
+                    properties: { index: { type: 'integer' }, field: { type: 'string' }, message: { type: 'string' } },
+                  },
                 },
               },
             },
@@ -401,7 +496,9 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
-    '/api/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1.') } } },
+    '/api/openapi.json': {
+      get: { summary: 'This document', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1.') } },
+    },
   },
   components: {
     schemas: {
@@ -411,7 +508,10 @@ export const OPENAPI_DOCUMENT = {
         properties: {
           error: { type: 'string' },
           knownTargets: { type: 'array', items: { type: 'string' } },
-          problems: { type: 'array', items: { type: 'object', properties: { parameter: { type: 'string' }, message: { type: 'string' } } } },
+          problems: {
+            type: 'array',
+            items: { type: 'object', properties: { parameter: { type: 'string' }, message: { type: 'string' } } },
+          },
         },
       },
       Uptime: {
@@ -497,7 +597,14 @@ export const OPENAPI_DOCUMENT = {
           },
         },
       },
-      Liveness: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'failing'] }, demo: { type: 'boolean' }, checks: { type: 'object' } } },
+      Liveness: {
+        type: 'object',
+        properties: {
+          status: { type: 'string', enum: ['ok', 'failing'] },
+          demo: { type: 'boolean' },
+          checks: { type: 'object' },
+        },
+      },
       Advice: {
         type: 'object',
         required: [
@@ -518,12 +625,18 @@ export const OPENAPI_DOCUMENT = {
           reason: { type: 'string', description: 'Why, in English.' },
           reasonMessage: {
             type: 'object',
-            description: 'The reason as a key of the message catalogs (/assets/i18n/en.json, ko.json) and its figures, to show it in another language.',
+            description:
+              'The reason as a key of the message catalogs (/assets/i18n/en.json, ko.json) and its figures, to show it in another language.',
             required: ['key', 'params'],
             properties: { key: { type: 'string' }, params: { type: 'object' } },
           },
           probeAllowed: { type: 'boolean', description: 'While holding, a few callers may still try (half-open).' },
-          admitProbability: { type: 'number', minimum: 0, maximum: 1, description: 'Send anyway when Math.random() < this.' },
+          admitProbability: {
+            type: 'number',
+            minimum: 0,
+            maximum: 1,
+            description: 'Send anyway when Math.random() < this.',
+          },
           alternative: { type: ['string', 'null'], description: 'A configured alternative target that says send.' },
           nextQuietWindow: { $ref: '#/components/schemas/QuietWindow' },
         },
@@ -558,7 +671,10 @@ export const OPENAPI_DOCUMENT = {
         ],
         properties: {
           target: { type: 'string' },
-          region: { type: ['string', 'null'], description: 'server.region of the instance that answers (its probes and its clients); null when unset.' },
+          region: {
+            type: ['string', 'null'],
+            description: 'server.region of the instance that answers (its probes and its clients); null when unset.',
+          },
           name: { type: 'string' },
           model: { type: 'string' },
           provider: { type: 'string' },
@@ -572,7 +688,8 @@ export const OPENAPI_DOCUMENT = {
                 type: 'string',
                 pattern: '^[0-9]+(ms|s|m|h|d|w|y)$',
                 examples: ['5m', '20m'],
-                description: 'The short window the figures cover, as a duration: 5 min, or ten probe intervals when probes are sparser.',
+                description:
+                  'The short window the figures cover, as a duration: 5 min, or ten probe intervals when probes are sparser.',
               },
               samples: { type: 'integer' },
               successRate: nullableNumber,
@@ -602,16 +719,28 @@ export const OPENAPI_DOCUMENT = {
             properties: {
               status: officialStatus,
               source: { type: 'string' },
-              stale: { type: 'boolean', description: 'The last poll failed or is overdue; status is the last known one (unknown after 3 polls).' },
+              stale: {
+                type: 'boolean',
+                description:
+                  'The last poll failed or is overdue; status is the last known one (unknown after 3 polls).',
+              },
               incident: {
                 type: ['object', 'null'],
-                properties: { title: { type: 'string' }, url: { type: ['string', 'null'] }, startedAt: { type: 'string', format: 'date-time' } },
+                properties: {
+                  title: { type: 'string' },
+                  url: { type: ['string', 'null'] },
+                  startedAt: { type: 'string', format: 'date-time' },
+                },
               },
               agrees: {
                 type: ['boolean', 'null'],
-                description: 'False when we see trouble and the page says operational, or the reverse; null when either is unknown.',
+                description:
+                  'False when we see trouble and the page says operational, or the reverse; null when either is unknown.',
               },
-              greenWhileFailingSince: { ...nullableTime, description: 'Set while "status page green while failing" is raised.' },
+              greenWhileFailingSince: {
+                ...nullableTime,
+                description: 'Set while "status page green while failing" is raised.',
+              },
             },
           },
         },
@@ -632,7 +761,19 @@ export const OPENAPI_DOCUMENT = {
       },
       StatusSource: {
         type: 'object',
-        required: ['id', 'kind', 'url', 'targets', 'status', 'fetchedAt', 'stale', 'error', 'incidents', 'grade', 'ackDelayMinutes'],
+        required: [
+          'id',
+          'kind',
+          'url',
+          'targets',
+          'status',
+          'fetchedAt',
+          'stale',
+          'error',
+          'incidents',
+          'grade',
+          'ackDelayMinutes',
+        ],
         properties: {
           id: { type: 'string' },
           kind: { type: 'string', enum: ['google-cloud', 'statuspage', 'feed'] },
@@ -646,9 +787,13 @@ export const OPENAPI_DOCUMENT = {
           grade: {
             type: ['string', 'null'],
             enum: ['A', 'B', 'C', 'D', 'F', null],
-            description: 'Median acknowledgement delay over 90 days: A < 15 min, B < 30 min, C < 2 h, D < 4 h, F beyond.',
+            description:
+              'Median acknowledgement delay over 90 days: A < 15 min, B < 30 min, C < 2 h, D < 4 h, F beyond.',
           },
-          ackDelayMinutes: { ...nullableNumber, description: 'That median, in minutes (a provider ahead of us counts as 0).' },
+          ackDelayMinutes: {
+            ...nullableNumber,
+            description: 'That median, in minutes (a provider ahead of us counts as 0).',
+          },
           gradedIncidents: { type: 'integer' },
         },
       },
@@ -700,7 +845,11 @@ export const OPENAPI_DOCUMENT = {
             ],
           },
           headline: { type: 'string', description: 'In the language of ?lang (default en).' },
-          grouped: { type: 'boolean', description: 'True when the mail went out grouped with other alerts: its subject names them, not this headline.' },
+          grouped: {
+            type: 'boolean',
+            description:
+              'True when the mail went out grouped with other alerts: its subject names them, not this headline.',
+          },
           channel: { type: 'string', enum: ['email', 'webhook', 'log'] },
           status: { type: 'string', enum: [...DELIVERY_STATUSES] },
           attempts: { type: 'integer' },
@@ -730,13 +879,15 @@ export const OPENAPI_DOCUMENT = {
               acknowledgedAt: nullableTime,
               delayMinutes: {
                 ...nullableNumber,
-                description: 'From our onset to the provider posting; negative when it posted first; 240 when never (graded incidents only).',
+                description:
+                  'From our onset to the provider posting; negative when it posted first; 240 when never (graded incidents only).',
               },
               incidentUrl: { type: ['string', 'null'] },
               source: { type: ['string', 'null'] },
               graded: {
                 type: 'boolean',
-                description: 'Counts toward the grade: held traffic for a provider-side cause, past officialStatus.discrepancyAfter.',
+                description:
+                  'Counts toward the grade: held traffic for a provider-side cause, past officialStatus.discrepancyAfter.',
               },
             },
           },

@@ -9,14 +9,19 @@ export function publicTarget(target: Target) {
     provider: target.provider,
     model: target.model,
     baseUrl: target.baseUrl,
-    probe: { every: formatDuration(target.probe.every), timeout: formatDuration(target.probe.timeout), kind: target.probe.kind },
+    probe: {
+      every: formatDuration(target.probe.every),
+      timeout: formatDuration(target.probe.timeout),
+      kind: target.probe.kind,
+    },
     alternatives: target.alternatives,
     ...(target.vertex
       ? {
           vertex: {
             project: target.vertex.project,
             location: target.vertex.location,
-            credentials: target.vertex.credentials.kind === 'key' ? 'service-account key file' : 'application default credentials',
+            credentials:
+              target.vertex.credentials.kind === 'key' ? 'service-account key file' : 'application default credentials',
           },
         }
       : {}),

@@ -8,7 +8,10 @@ export const instant = z
   .transform((text, ctx) => {
     const ms = /^\d{1,15}$/.test(text) ? Number(text) : Date.parse(text);
     if (Number.isNaN(ms)) {
-      ctx.addIssue({ code: 'custom', message: `expected an ISO 8601 time like "2026-11-25T12:00:00Z" or epoch milliseconds, got ${JSON.stringify(text)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected an ISO 8601 time like "2026-11-25T12:00:00Z" or epoch milliseconds, got ${JSON.stringify(text)}`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -21,7 +24,10 @@ export const step = z
   .transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === null || ms < 60_000) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration of at least "1m", like "5m" or "1h", got ${JSON.stringify(text)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration of at least "1m", like "5m" or "1h", got ${JSON.stringify(text)}`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -45,14 +51,26 @@ export const limit = wholeNumber(1, 1000);
  * document cannot drift from what the route takes. Each parameter's schema is its input side
  * (query text), typed as its metadata says (an integer, a time); `descriptions` say what each means here.
  */
-export function queryParameters(schema: z.ZodObject, descriptions: Record<string, string> = {}): Array<Record<string, unknown>> {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+export function queryParameters(
+  schema: z.ZodObject,
+  descriptions: Record<string, string> = {},
+): Array<Record<string, unknown>> {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
   return Object.entries(json.properties ?? {}).map(([name, property]) => {
     // The text's pattern says nothing more of a number than its bounds do.
     const { pattern, ...rest } = property;
     const typed = rest.type === 'integer' ? rest : property;
     const text = descriptions[name];
-    return { name, in: 'query', required: json.required?.includes(name) ?? false, schema: typed, ...(text === undefined ? {} : { description: text }) };
+    return {
+      name,
+      in: 'query',
+      required: json.required?.includes(name) ?? false,
+      schema: typed,
+      ...(text === undefined ? {} : { description: text }),
+    };
   });
 }
 

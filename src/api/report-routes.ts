@@ -15,7 +15,10 @@ export interface ReportSink {
   perMinute: number;
   targetIds(): readonly string[];
   /** Stores the batch (on disk when it returns) and feeds health; duplicates by request id are skipped. */
-  submit(reporter: string, reports: ReadonlyArray<{ outcome: Outcome; requestId: string | null }>): { accepted: number; duplicates: number; counted: number };
+  submit(
+    reporter: string,
+    reports: ReadonlyArray<{ outcome: Outcome; requestId: string | null }>,
+  ): { accepted: number; duplicates: number; counted: number };
   volume(from: number, to: number): ReportVolume[];
   /** A refused request, for /metrics. */
   refused(reason: 'unauthorized' | 'invalid' | 'rate_limited' | 'too_large'): void;
@@ -28,13 +31,16 @@ const HOUR = 3_600_000;
 const OLDEST_MS = 24 * HOUR;
 const LISTED_PROBLEMS = 50;
 
-const AT = 'expected the call\'s start as epoch milliseconds or an ISO 8601 time with a zone, like "2026-11-30T12:00:00Z"';
+const AT =
+  'expected the call\'s start as epoch milliseconds or an ISO 8601 time with a zone, like "2026-11-30T12:00:00Z"';
 
 export const reportItem = z
   .object({
     target: z.string().min(1, 'expected a target id').describe('Target id.'),
     at: z
-      .union([z.number().int({ error: AT }).min(0, { error: AT }), z.iso.datetime({ offset: true, error: AT })], { error: AT })
+      .union([z.number().int({ error: AT }).min(0, { error: AT }), z.iso.datetime({ offset: true, error: AT })], {
+        error: AT,
+      })
       .describe('When the call started: epoch ms or ISO 8601 with a zone; within the last 24 h.'),
     status: z
       .number()
@@ -50,7 +56,10 @@ export const reportItem = z
       .nullable()
       .optional()
       .describe('The API error status, e.g. "UNAVAILABLE".'),
-    outcome: z.enum(OUTCOME_CLASSES).optional().describe('The outcome class; needed when status and apiStatus cannot say (no status).'),
+    outcome: z
+      .enum(OUTCOME_CLASSES)
+      .optional()
+      .describe('The outcome class; needed when status and apiStatus cannot say (no status).'),
     latencyMs: z
       .number()
       .min(0)
@@ -60,14 +69,18 @@ export const reportItem = z
       .min(1)
       .max(128)
       .optional()
-      .describe('Idempotency: a report whose id this app already sent is skipped (remembered as long as raw outcomes).'),
+      .describe(
+        'Idempotency: a report whose id this app already sent is skipped (remembered as long as raw outcomes).',
+      ),
   })
   .strict();
 
 /** The body of POST /api/reports as documented (each report is checked on its own, so each problem is named). */
 export const reportBatch = z.object({ reports: z.array(reportItem).min(1).max(MAX_BATCH) });
 
-export const volumeQuery = z.object({ hours: wholeNumber(1, 2160, 'expected whole hours from 1 to 2160').optional() }).strict();
+export const volumeQuery = z
+  .object({ hours: wholeNumber(1, 2160, 'expected whole hours from 1 to 2160').optional() })
+  .strict();
 
 interface Problem {
   index: number;
@@ -87,17 +100,32 @@ export function reportRoutes(app: Hono, sink: ReportSink, now: () => number): vo
         sink.refused('too_large');
         // The rest of the body is never read, so the connection cannot carry another request.
         c.header('Connection', 'close');
-        return c.json({ error: `body too large: at most ${MAX_BODY_BYTES / 1024 / 1024} MiB (${MAX_BATCH} reports per request)` }, 413);
+        return c.json(
+          { error: `body too large: at most ${MAX_BODY_BYTES / 1024 / 1024} MiB (${MAX_BATCH} reports per request)` },
+          413,
+        );
       },
     }),
     async (c) => {
       if (sink.tokens.length === 0)
-        return c.json({ error: 'reports are not enabled: name the apps and their token variables under reports.tokens in the config' }, 403);
+        return c.json(
+          {
+            error:
+              'reports are not enabled: name the apps and their token variables under reports.tokens in the config',
+          },
+          403,
+        );
       const reporter = whoReports(c.req.header('authorization') ?? '', sink.tokens);
       if (reporter === null) {
         sink.refused('unauthorized');
         c.header('WWW-Authenticate', 'Bearer');
-        return c.json({ error: 'unauthorized: send "Authorization: Bearer <token>" with the token of an app named under reports.tokens' }, 401);
+        return c.json(
+          {
+            error:
+              'unauthorized: send "Authorization: Bearer <token>" with the token of an app named under reports.tokens',
+          },
+          401,
+        );
       }
       let body: unknown;
       try {
@@ -106,14 +134,20 @@ export function reportRoutes(app: Hono, sink: ReportSink, now: () => number): vo
         sink.refused('invalid');
         return c.json({ error: 'body is not JSON: expected {"reports": [ ... ]}' }, 400);
       }
-      const list = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as { reports?: unknown }).reports : undefined;
+      const list =
+        body !== null && typeof body === 'object' && !Array.isArray(body)
+          ? (body as { reports?: unknown }).reports
+          : undefined;
       if (!Array.isArray(list) || list.length === 0) {
         sink.refused('invalid');
         return c.json({ error: 'expected {"reports": [ ... ]} with 1 to 1000 reports' }, 400);
       }
       if (list.length > MAX_BATCH) {
         sink.refused('too_large');
-        return c.json({ error: `too many reports in one request: ${list.length}; send at most ${MAX_BATCH} per request` }, 413);
+        return c.json(
+          { error: `too many reports in one request: ${list.length}; send at most ${MAX_BATCH} per request` },
+          413,
+        );
       }
       const at = now();
       let bucket = buckets.get(reporter);
@@ -123,7 +157,10 @@ export function reportRoutes(app: Hono, sink: ReportSink, now: () => number): vo
         const seconds = Math.max(1, Math.ceil(bucket.waitFor(list.length, at) / 1000));
         c.header('Retry-After', String(seconds));
         return c.json(
-          { error: `rate limited: app "${reporter}" may send ${sink.perMinute} reports per minute; retry in ${seconds} s`, retryAfterSeconds: seconds },
+          {
+            error: `rate limited: app "${reporter}" may send ${sink.perMinute} reports per minute; retry in ${seconds} s`,
+            retryAfterSeconds: seconds,
+          },
           429,
         );
       }
@@ -167,7 +204,13 @@ export function reportRoutes(app: Hono, sink: ReportSink, now: () => number): vo
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       apps: sink.tokens.map((t) => t.id),
-      reports: volume.map((v) => ({ app: v.reporter, target: v.targetId, total: v.total, counts: v.counts, lastAt: new Date(v.lastAt).toISOString() })),
+      reports: volume.map((v) => ({
+        app: v.reporter,
+        target: v.targetId,
+        total: v.total,
+        counts: v.counts,
+        lastAt: new Date(v.lastAt).toISOString(),
+      })),
       total: volume.reduce((sum, v) => sum + v.total, 0),
     });
   });
@@ -187,7 +230,8 @@ function toReport(
   known: ReadonlySet<string>,
   now: number,
 ): { outcome: Outcome; requestId: string | null } | { problems: Problem[] } {
-  const field = (path: ReadonlyArray<PropertyKey>) => `reports[${index}]${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
+  const field = (path: ReadonlyArray<PropertyKey>) =>
+    `reports[${index}]${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
   const parsed = reportItem.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -201,16 +245,26 @@ function toReport(
   const item = parsed.data;
   const problems: Problem[] = [];
   if (!known.has(item.target))
-    problems.push({ index, field: field(['target']), message: `no target has id "${item.target.slice(0, 80)}"; known: ${[...known].join(', ')}` });
+    problems.push({
+      index,
+      field: field(['target']),
+      message: `no target has id "${item.target.slice(0, 80)}"; known: ${[...known].join(', ')}`,
+    });
   const at = typeof item.at === 'number' ? item.at : Date.parse(item.at);
-  if (at < now - OLDEST_MS) problems.push({ index, field: field(['at']), message: 'more than 24 h ago: report calls as they happen' });
+  if (at < now - OLDEST_MS)
+    problems.push({ index, field: field(['at']), message: 'more than 24 h ago: report calls as they happen' });
   if (at > now + CLOCK_SKEW_MS)
-    problems.push({ index, field: field(['at']), message: 'more than 5 min in the future: check the app\'s clock (or that "at" is in milliseconds)' });
+    problems.push({
+      index,
+      field: field(['at']),
+      message: 'more than 5 min in the future: check the app\'s clock (or that "at" is in milliseconds)',
+    });
   else if (at + item.latencyMs > now + CLOCK_SKEW_MS)
     problems.push({
       index,
       field: field(['latencyMs']),
-      message: 'the call would end more than 5 min from now ("at" is when it started): check the app\'s clock, or that latencyMs is in milliseconds',
+      message:
+        'the call would end more than 5 min from now ("at" is when it started): check the app\'s clock, or that latencyMs is in milliseconds',
     });
   const cls = item.outcome ?? reportedClass(item.status ?? null, item.apiStatus ?? null);
   if (cls === null)

@@ -17,7 +17,9 @@ const TYPES: Record<string, string> = {
 /** web/ beside src/ when run from source, or beside dist/ when run compiled (as in the Docker image). */
 export function webDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const found = [join(here, '../../web'), join(here, '../../../web')].find((dir) => existsSync(join(dir, 'index.html')));
+  const found = [join(here, '../../web'), join(here, '../../../web')].find((dir) =>
+    existsSync(join(dir, 'index.html')),
+  );
   if (!found) throw new Error(`the dashboard's files (web/index.html) are missing next to ${here}`);
   return found;
 }
@@ -30,7 +32,16 @@ export function webDir(): string {
 export function webRoutes(app: Hono, index: (c: Context) => Response, knownTargets: () => string[]): void {
   const dir = webDir();
   const files = new Map<string, { body: Buffer; type: string }>();
-  for (const name of ['index.html', 'app.js', 'charts.js', 'views.js', 'format.js', 'i18n.js', 'style.css', ...LANGUAGES.map((l) => `i18n/${l}.json`)]) {
+  for (const name of [
+    'index.html',
+    'app.js',
+    'charts.js',
+    'views.js',
+    'format.js',
+    'i18n.js',
+    'style.css',
+    ...LANGUAGES.map((l) => `i18n/${l}.json`),
+  ]) {
     const path = join(dir, name);
     if (existsSync(path)) files.set(name, { body: readFileSync(path), type: TYPES[extname(name)]! });
   }

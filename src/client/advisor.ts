@@ -24,7 +24,9 @@ const MAX_FAILURE_CACHE_MS = 60_000;
 
 /** How long a held call waits before asking again: the advised retry time, at least HOLD_MIN_WAIT_MS. */
 export function holdWaitMs(advice: Advice): number {
-  return advice.retryAfterSeconds === null ? HOLD_POLL_MS : Math.max(HOLD_MIN_WAIT_MS, advice.retryAfterSeconds * 1_000);
+  return advice.retryAfterSeconds === null
+    ? HOLD_POLL_MS
+    : Math.max(HOLD_MIN_WAIT_MS, advice.retryAfterSeconds * 1_000);
 }
 
 /**
@@ -77,7 +79,10 @@ export class Advisor {
       }
       const body = (await response.json()) as { advice?: Advice };
       const maxAge = /max-age=(\d+)/.exec(response.headers.get('cache-control') ?? '');
-      return { advice: wellFormed(body.advice), freshMs: maxAge ? Math.max(1_000, Number(maxAge[1]) * 1_000) : DEFAULT_FRESH_MS };
+      return {
+        advice: wellFormed(body.advice),
+        freshMs: maxAge ? Math.max(1_000, Number(maxAge[1]) * 1_000) : DEFAULT_FRESH_MS,
+      };
     } catch {
       return { advice: null, freshMs: 0 };
     } finally {
@@ -94,7 +99,9 @@ function wellFormed(advice: Advice | undefined): Advice | null {
     typeof advice.timeoutSeconds === 'number' &&
     advice.timeoutSeconds > 0 &&
     typeof advice.admitProbability === 'number' &&
-    (advice.retryAfterSeconds === undefined || advice.retryAfterSeconds === null || typeof advice.retryAfterSeconds === 'number') &&
+    (advice.retryAfterSeconds === undefined ||
+      advice.retryAfterSeconds === null ||
+      typeof advice.retryAfterSeconds === 'number') &&
     (advice.alternative === null || typeof advice.alternative === 'string');
   return usable ? { ...advice, retryAfterSeconds: advice.retryAfterSeconds ?? null } : null;
 }

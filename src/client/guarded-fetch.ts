@@ -60,7 +60,9 @@ export class ModelPulseHoldError extends Error {
     readonly retryAfterSeconds: number | null,
     readonly reason: string,
   ) {
-    super(`modelpulse says hold ${target}${retryAfterSeconds === null ? '' : ` (retry after ${retryAfterSeconds} s)`}: ${reason}`);
+    super(
+      `modelpulse says hold ${target}${retryAfterSeconds === null ? '' : ` (retry after ${retryAfterSeconds} s)`}: ${reason}`,
+    );
   }
 }
 
@@ -97,7 +99,9 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
     return abortable(advisor.advice(), callerSignal);
   };
   const budget = retryBudget(options.retryThrottling);
-  const reporter = options.reportToken ? new Reporter(options.modelpulseUrl, options.reportToken, baseFetch, now) : null;
+  const reporter = options.reportToken
+    ? new Reporter(options.modelpulseUrl, options.reportToken, baseFetch, now)
+    : null;
 
   /** Where this attempt goes, under whose advice: the target, or the alternative while the target holds and it does not. */
   const route = async (
@@ -121,7 +125,8 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
     if (random() < told.admitProbability) return { input, init, targetId: options.target, advice: told };
     const left = waitUntil - now();
     const why = mapper ? `${alternative} is held too` : 'no alternative mapped';
-    if (left <= 0) throw new ModelPulseHoldError(options.target, told.retryAfterSeconds, `${why}, and the wait ran out`);
+    if (left <= 0)
+      throw new ModelPulseHoldError(options.target, told.retryAfterSeconds, `${why}, and the wait ran out`);
     await sleep(Math.min(left, holdWaitMs(told)), callerSignal);
     return 'waited';
   };
@@ -136,18 +141,30 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
       attempt++;
       // The advised timeout is the call's deadline, body included: a call that reaches it is not retried.
       const deadline = call.advice ? deadlineOn(background, Math.ceil(call.advice.timeoutSeconds * 1_000)) : null;
-      const signal = deadline && callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : (deadline?.signal ?? callerSignal);
+      const signal =
+        deadline && callerSignal
+          ? AbortSignal.any([callerSignal, deadline.signal])
+          : (deadline?.signal ?? callerSignal);
       const handBack = (response: Response) => (deadline ? untilBodyEnds(response, deadline.cancel) : response);
       let response: Response | null = null;
       let failure: unknown = null;
       const startedAt = now();
       try {
-        response = await baseFetch(call.input instanceof Request ? call.input.clone() : call.input, { ...call.init, ...(signal ? { signal } : {}) });
+        response = await baseFetch(call.input instanceof Request ? call.input.clone() : call.input, {
+          ...call.init,
+          ...(signal ? { signal } : {}),
+        });
       } catch (error) {
         deadline?.cancel();
         // Our advised deadline ran out (not the caller's own abort): the model was too slow.
         if (deadline?.signal.aborted && !callerSignal?.aborted)
-          reporter?.add({ target: call.targetId, at: startedAt, status: null, outcome: 'timeout', latencyMs: now() - startedAt });
+          reporter?.add({
+            target: call.targetId,
+            at: startedAt,
+            status: null,
+            outcome: 'timeout',
+            latencyMs: now() - startedAt,
+          });
         if (!isNetworkError(error)) throw error;
         failure = error;
       }
@@ -211,7 +228,11 @@ function untilBodyEnds(response: Response, done: () => void): Response {
       return reader.cancel(reason);
     },
   });
-  const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  const copy = new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
   // A new Response starts with no URL: keep the one the caller would have seen.
   Object.defineProperties(copy, { url: { value: response.url }, redirected: { value: response.redirected } });
   return copy;
@@ -235,7 +256,8 @@ function retryBudget(config: GuardedFetchOptions['retryThrottling']) {
 
 function positive(value: number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`createGuardedFetch: ${name} must be a number above 0, got ${String(value)}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`createGuardedFetch: ${name} must be a number above 0, got ${String(value)}`);
   return value;
 }
 
@@ -252,7 +274,9 @@ function isNetworkError(error: unknown): boolean {
   if (!(error instanceof TypeError)) return false;
   const code = (error as { cause?: { code?: unknown } }).cause?.code;
   return (
-    error.message === 'fetch failed' || (typeof code === 'string' && /^(E(CONN|PIPE|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH|TIMEDOUT)|UND_ERR_)/.test(code))
+    error.message === 'fetch failed' ||
+    (typeof code === 'string' &&
+      /^(E(CONN|PIPE|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH|TIMEDOUT)|UND_ERR_)/.test(code))
   );
 }
 
@@ -289,7 +313,9 @@ async function serverDelayMs(response: Response, now: () => number): Promise<num
     const text = await readBriefly(response.clone());
     if (text === null) return null;
     const parsed = JSON.parse(text) as unknown;
-    const body = (Array.isArray(parsed) ? parsed[0] : parsed) as { error?: { details?: Array<{ '@type'?: string; retryDelay?: string }> } } | undefined;
+    const body = (Array.isArray(parsed) ? parsed[0] : parsed) as
+      | { error?: { details?: Array<{ '@type'?: string; retryDelay?: string }> } }
+      | undefined;
     const info = body?.error?.details?.find((d) => d['@type']?.endsWith('google.rpc.RetryInfo'));
     const match = /^(\d+(?:\.\d+)?)s$/.exec(info?.retryDelay ?? '');
     return match ? Math.round(Number(match[1]) * 1_000) : null;

@@ -36,7 +36,11 @@ export class Reporter {
   ) {}
 
   add(report: Report): void {
-    this.queue.push({ ...report, latencyMs: Math.max(0, Math.round(report.latencyMs)), requestId: globalThis.crypto.randomUUID() });
+    this.queue.push({
+      ...report,
+      latencyMs: Math.max(0, Math.round(report.latencyMs)),
+      requestId: globalThis.crypto.randomUUID(),
+    });
     if (this.queue.length > REPORT_QUEUE_MAX) this.queue.splice(0, this.queue.length - REPORT_QUEUE_MAX);
     if (this.now() >= this.pausedUntil) void this.kick();
   }
@@ -66,7 +70,8 @@ export class Reporter {
   private async send(): Promise<void> {
     // modelpulse refuses a report of a call more than 24 h old (and the whole batch with it): drop those first.
     const oldest = this.now() - REPORT_MAX_AGE_MS;
-    if (this.queue.some((r) => r.at < oldest)) this.queue.splice(0, this.queue.length, ...this.queue.filter((r) => r.at >= oldest));
+    if (this.queue.some((r) => r.at < oldest))
+      this.queue.splice(0, this.queue.length, ...this.queue.filter((r) => r.at >= oldest));
     const batch = this.queue.splice(0, 1_000);
     if (batch.length === 0) return;
     try {

@@ -9,7 +9,8 @@ export function deadlineOn(sleep: Sleep, ms: number): { signal: AbortSignal; can
   const over = new AbortController();
   sleep(ms, over.signal).then(
     () => {
-      if (!over.signal.aborted) timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+      if (!over.signal.aborted)
+        timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
     },
     () => {},
   );

@@ -135,7 +135,10 @@ function isTimeZone(zone: string): boolean {
 export type TargetAlertsConfig = z.output<typeof targetAlertsSchema>;
 
 /** A target's alert knobs: its own overrides over the top-level defaults. */
-export function targetAlerts(alerts: AlertsConfig, own: TargetAlertsConfig | undefined): AlertKnobs & { enabled: boolean } {
+export function targetAlerts(
+  alerts: AlertsConfig,
+  own: TargetAlertsConfig | undefined,
+): AlertKnobs & { enabled: boolean } {
   return {
     enabled: own?.enabled ?? true,
     pendingForMs: own?.pendingFor ?? alerts.pendingFor,

@@ -49,7 +49,9 @@ export const GEMINI_DEFAULTS: ConfigFile = {
 
 /** The demo's base settings; its targets point at the built-in simulator once it listens. */
 export function demoConfig(): ServiceConfig {
-  const parsed = configSchema.parse({ targets: [{ id: 'placeholder', provider: 'gemini', model: 'x', apiKeyEnv: 'X' }] });
+  const parsed = configSchema.parse({
+    targets: [{ id: 'placeholder', provider: 'gemini', model: 'x', apiKeyEnv: 'X' }],
+  });
   return {
     ...parsed,
     mode: 'demo',
@@ -64,7 +66,14 @@ export function demoConfig(): ServiceConfig {
 
 /** Two simulated targets probed every few seconds, so overload comes and goes within two minutes. */
 export function demoTargets(simulatorUrl: string): Target[] {
-  const demo = (id: string, name: string, provider: Target['provider'], model: string, baseUrl: string, kind: 'text' | 'image'): Target => ({
+  const demo = (
+    id: string,
+    name: string,
+    provider: Target['provider'],
+    model: string,
+    baseUrl: string,
+    kind: 'text' | 'image',
+  ): Target => ({
     id,
     name,
     provider,
@@ -85,7 +94,14 @@ export function demoTargets(simulatorUrl: string): Target[] {
   });
   return [
     {
-      ...demo('demo-nano-banana', '[DEMO] Nano Banana via simulated Gemini API', 'gemini', 'gemini-2.5-flash-image', simulatorUrl, 'image'),
+      ...demo(
+        'demo-nano-banana',
+        '[DEMO] Nano Banana via simulated Gemini API',
+        'gemini',
+        'gemini-2.5-flash-image',
+        simulatorUrl,
+        'image',
+      ),
       alternatives: ['demo-nano-banana-pro'],
     },
     {
@@ -104,7 +120,13 @@ export function demoTargets(simulatorUrl: string): Target[] {
 
 /** The simulator's three status pages, each speaking for a demo target; their incidents arrive late on purpose. */
 export function demoSources(simulatorUrl: string): StatusSource[] {
-  const source = (id: string, kind: StatusSource['kind'], path: string, match: string[], targets: string[]): StatusSource => ({
+  const source = (
+    id: string,
+    kind: StatusSource['kind'],
+    path: string,
+    match: string[],
+    targets: string[],
+  ): StatusSource => ({
     id,
     kind,
     url: `${simulatorUrl}${path}`,
@@ -115,8 +137,20 @@ export function demoSources(simulatorUrl: string): StatusSource[] {
     targets,
   });
   return [
-    source('demo-google-cloud', 'google-cloud', '/status/google-cloud/incidents.json', ['Vertex Gemini API'], ['demo-nano-banana']),
-    source('demo-statuspage', 'statuspage', '/status/statuspage/api/v2/summary.json', ['Image generation API'], ['demo-nano-banana-pro']),
+    source(
+      'demo-google-cloud',
+      'google-cloud',
+      '/status/google-cloud/incidents.json',
+      ['Vertex Gemini API'],
+      ['demo-nano-banana'],
+    ),
+    source(
+      'demo-statuspage',
+      'statuspage',
+      '/status/statuspage/api/v2/summary.json',
+      ['Image generation API'],
+      ['demo-nano-banana-pro'],
+    ),
     source('demo-feed', 'feed', '/status/feed/history.atom', [], ['demo-nano-banana-pro']),
   ];
 }

@@ -37,7 +37,10 @@ export function durationSchema(min = 0, max = Number.MAX_SAFE_INTEGER) {
       return z.NEVER;
     }
     if (ms < min || ms > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration between ${formatDuration(min)} and ${formatDuration(max)}, got ${JSON.stringify(text)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration between ${formatDuration(min)} and ${formatDuration(max)}, got ${JSON.stringify(text)}`,
+      });
       return z.NEVER;
     }
     return ms;

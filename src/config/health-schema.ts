@@ -56,7 +56,12 @@ const REPLACED: Record<string, string> = {
 function withoutReplacedKnobs(raw: unknown, ctx: z.RefinementCtx): unknown {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   for (const key of Object.keys(raw)) {
-    if (Object.hasOwn(REPLACED, key)) ctx.addIssue({ code: 'custom', path: [key], message: `was replaced by ${REPLACED[key]} (see README "Health states")` });
+    if (Object.hasOwn(REPLACED, key))
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `was replaced by ${REPLACED[key]} (see README "Health states")`,
+      });
   }
   return raw;
 }
@@ -74,7 +79,10 @@ const knobsSchema = z
     slowMin: duration(0, 600 * SECOND).default(DEFAULT_THRESHOLDS.slowMin),
   })
   .strict()
-  .refine((h) => h.degradedErrorShare < h.holdShare, { message: 'degradedErrorShare must be below holdShare', path: ['degradedErrorShare'] });
+  .refine((h) => h.degradedErrorShare < h.holdShare, {
+    message: 'degradedErrorShare must be below holdShare',
+    path: ['degradedErrorShare'],
+  });
 
 /** Health knobs, named for what they do; defaults beside them. */
 export const healthSchema = z.preprocess(withoutReplacedKnobs, knobsSchema);

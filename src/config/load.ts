@@ -4,7 +4,15 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import type { z } from 'zod';
 import { demoConfig, GEMINI_DEFAULTS } from './defaults.js';
 import { resolvePrice } from './pricing.js';
-import { configSchema, DEFAULT_BASE_URL, REGION, REGION_MESSAGE, targetHealth, vertexBaseUrl, type Config } from './schema.js';
+import {
+  configSchema,
+  DEFAULT_BASE_URL,
+  REGION,
+  REGION_MESSAGE,
+  targetHealth,
+  vertexBaseUrl,
+  type Config,
+} from './schema.js';
 import { targetAlerts, type AlertsConfig } from './alerts-schema.js';
 import { resolveSource } from './status-schema.js';
 import type { ReportsConfig, ReportSettings } from './reports-schema.js';
@@ -34,16 +42,25 @@ export function loadConfig(env: Env, cwd: string): ServiceConfig {
     if (explicit && !existsSync(path)) throw new ConfigError(`MODELPULSE_CONFIG: no such file: ${path}`);
     if (existsSync(path)) {
       const text = readConfigFile(path, explicit ? 'MODELPULSE_CONFIG' : label);
-      for (const [, name] of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) if (env[name!]) referenced.push(env[name!]!);
+      for (const [, name] of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g))
+        if (env[name!]) referenced.push(env[name!]!);
       return resolveConfig(parseConfigText(text, label, env), 'file', label, path, env);
     }
     if (env.GEMINI_API_KEY) {
       const config = validate(GEMINI_DEFAULTS, 'built-in Gemini defaults', () => undefined);
-      return resolveConfig(config, 'gemini-defaults', 'built-in Gemini defaults', 'built-in defaults for the real Gemini API (GEMINI_API_KEY is set)', env);
+      return resolveConfig(
+        config,
+        'gemini-defaults',
+        'built-in Gemini defaults',
+        'built-in defaults for the real Gemini API (GEMINI_API_KEY is set)',
+        env,
+      );
     }
     return demoWithEnv(env);
   } catch (error) {
-    throw error instanceof ConfigError ? new ConfigError(redact(error.message, asQuoted([...secretLookingValues(env), ...referenced]))) : error;
+    throw error instanceof ConfigError
+      ? new ConfigError(redact(error.message, asQuoted([...secretLookingValues(env), ...referenced])))
+      : error;
   }
 }
 
@@ -77,7 +94,9 @@ export function parseConfigText(text: string, fileLabel: string, env: Env): Conf
   const syntax = doc.errors[0];
   if (syntax) {
     const at = lineCounter.linePos(syntax.pos[0]);
-    throw new ConfigError(`${fileLabel}: YAML syntax error at line ${at.line}, column ${at.col}: ${firstLine(syntax.message)}`);
+    throw new ConfigError(
+      `${fileLabel}: YAML syntax error at line ${at.line}, column ${at.col}: ${firstLine(syntax.message)}`,
+    );
   }
   const lineOf = (path: Path) => {
     const offset = nodeOffset(doc, path);
@@ -98,7 +117,9 @@ function documentValue(doc: Document, fileLabel: string): unknown {
   try {
     return doc.toJS() ?? {};
   } catch (error) {
-    throw new ConfigError(`${fileLabel}: YAML cannot be expanded: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+    throw new ConfigError(
+      `${fileLabel}: YAML cannot be expanded: ${firstLine(error instanceof Error ? error.message : String(error))}`,
+    );
   }
 }
 
@@ -118,7 +139,9 @@ function describeIssue(issue: z.core.$ZodIssue, fileLabel: string, lineOf: (path
     fileLabel,
     issue.path,
     lineOf,
-    missing ? `required, ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}` : issue.message,
+    missing
+      ? `required, ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}`
+      : issue.message,
   );
 }
 
@@ -129,7 +152,9 @@ function locate(fileLabel: string, path: Path, lineOf: (path: Path) => number | 
 }
 
 export function formatPath(path: Path): string {
-  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`)).join('');
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
+    .join('');
 }
 
 /** The source offset of the deepest node the path reaches, so a message can give a line. */
@@ -163,20 +188,29 @@ function substituteEnv(value: unknown, path: PropertyKey[], context: Substitutio
   if (typeof value === 'string') {
     return value.replace(VARIABLE, (_, name: string) => {
       const found = context.env[name];
-      if (found === undefined) throw new ConfigError(locate(context.fileLabel, path, context.lineOf, `environment variable ${name} is not set`));
+      if (found === undefined)
+        throw new ConfigError(
+          locate(context.fileLabel, path, context.lineOf, `environment variable ${name} is not set`),
+        );
       context.substituted.push(found);
       return found;
     });
   }
   if (Array.isArray(value)) return value.map((item, index) => substituteEnv(item, [...path, index], context));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, [...path, key], context)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, substituteEnv(item, [...path, key], context)]),
+    );
   }
   return value;
 }
 
 /** PORT, MODELPULSE_REGION and MODELPULSE_DATA_DIR win over the file. */
-function envOverrides(server: ServiceConfig['server'], dataDir: string, env: Env): Pick<ServiceConfig, 'server' | 'dataDir'> {
+function envOverrides(
+  server: ServiceConfig['server'],
+  dataDir: string,
+  env: Env,
+): Pick<ServiceConfig, 'server' | 'dataDir'> {
   const badPort = () => new ConfigError(`PORT: expected a port number 0–65535, got ${JSON.stringify(env.PORT)}`);
   if (env.PORT !== undefined && !/^\d{1,5}$/.test(env.PORT.trim())) throw badPort();
   const port = env.PORT === undefined ? server.port : Number(env.PORT);
@@ -187,7 +221,10 @@ function envOverrides(server: ServiceConfig['server'], dataDir: string, env: Env
   const region = env.MODELPULSE_REGION ?? server.region;
   if (env.MODELPULSE_REGION !== undefined && !REGION.test(env.MODELPULSE_REGION))
     throw new ConfigError(`MODELPULSE_REGION: ${REGION_MESSAGE}, got ${JSON.stringify(env.MODELPULSE_REGION)}`);
-  return { server: { ...server, port, ...(region === undefined ? {} : { region }), auth: accessFromEnv(env) }, dataDir: env.MODELPULSE_DATA_DIR ?? dataDir };
+  return {
+    server: { ...server, port, ...(region === undefined ? {} : { region }), auth: accessFromEnv(env) },
+    dataDir: env.MODELPULSE_DATA_DIR ?? dataDir,
+  };
 }
 
 /** Optional protection, from the environment only: a password or token never sits in a file. */
@@ -195,12 +232,19 @@ function accessFromEnv(env: Env): Access {
   const secret = (name: string): string | null => {
     const value = env[name];
     if (value === undefined) return null;
-    if (value.trim().length < 8) throw new ConfigError(`${name}: expected a secret of at least 8 characters (it is set, but shorter)`);
+    if (value.trim().length < 8)
+      throw new ConfigError(`${name}: expected a secret of at least 8 characters (it is set, but shorter)`);
     return value;
   };
   const user = env.MODELPULSE_DASHBOARD_USER ?? 'admin';
-  if (user.trim() === '' || user.includes(':')) throw new ConfigError('MODELPULSE_DASHBOARD_USER: expected a user name without ":"');
-  return { user, password: secret('MODELPULSE_DASHBOARD_PASSWORD'), apiToken: secret('MODELPULSE_API_TOKEN'), healthToken: secret('MODELPULSE_HEALTH_TOKEN') };
+  if (user.trim() === '' || user.includes(':'))
+    throw new ConfigError('MODELPULSE_DASHBOARD_USER: expected a user name without ":"');
+  return {
+    user,
+    password: secret('MODELPULSE_DASHBOARD_PASSWORD'),
+    apiToken: secret('MODELPULSE_API_TOKEN'),
+    healthToken: secret('MODELPULSE_HEALTH_TOKEN'),
+  };
 }
 
 function demoWithEnv(env: Env): ServiceConfig {
@@ -232,11 +276,19 @@ function vertexSettings(target: Config['targets'][number], where: string, env: E
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    const why = error instanceof SyntaxError ? 'is not JSON' : `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
-    throw new ConfigError(`${where}.credentialsEnv: the key file named by ${target.credentialsEnv} (…/${basename(path)}) ${why}`);
+    const why =
+      error instanceof SyntaxError
+        ? 'is not JSON'
+        : `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    throw new ConfigError(
+      `${where}.credentialsEnv: the key file named by ${target.credentialsEnv} (…/${basename(path)}) ${why}`,
+    );
   }
-  const key = (json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {}) as Partial<Record<string, unknown>>;
-  const text = (name: string) => (typeof key[name] === 'string' && key[name] !== '' ? (key[name] as string) : undefined);
+  const key = (json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {}) as Partial<
+    Record<string, unknown>
+  >;
+  const text = (name: string) =>
+    typeof key[name] === 'string' && key[name] !== '' ? (key[name] as string) : undefined;
   if (key.type !== 'service_account' || !text('client_email') || !text('private_key')?.includes('PRIVATE KEY')) {
     throw new ConfigError(
       `${where}.credentialsEnv: the key file named by ${target.credentialsEnv} (…/${basename(path)}) is not a service-account key (expected "type": "service_account" with client_email and private_key)`,
@@ -262,7 +314,8 @@ function vertexSettings(target: Config['targets'][number], where: string, env: E
 /** Resolves a validated config: env overrides, each target's key from the environment, alert delivery. */
 function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: string, env: Env): ServiceConfig {
   const targets = config.targets.map((target, index): Target => {
-    const vertex = target.provider === 'vertex' ? vertexSettings(target, `${label}: targets[${index}]`, env) : undefined;
+    const vertex =
+      target.provider === 'vertex' ? vertexSettings(target, `${label}: targets[${index}]`, env) : undefined;
     const apiKey = target.apiKeyEnv === undefined ? undefined : env[target.apiKeyEnv];
     if (!vertex && !apiKey) {
       throw new ConfigError(
@@ -270,7 +323,10 @@ function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: 
       );
     }
     const price = resolvePrice(target.model, target.price);
-    if (target.probe.budgetPerDay !== undefined && price.inputPerMTokens + price.textOutputPerMTokens + price.imageOutputPerMTokens === 0) {
+    if (
+      target.probe.budgetPerDay !== undefined &&
+      price.inputPerMTokens + price.textOutputPerMTokens + price.imageOutputPerMTokens === 0
+    ) {
       throw new ConfigError(
         `${label}: targets[${index}].probe.budgetPerDay: modelpulse has no price for model "${target.model}", so a budget could never be spent; set targets[${index}].price`,
       );
@@ -281,7 +337,10 @@ function resolveConfig(config: Config, mode: ConfigMode, label: string, origin: 
       provider: target.provider,
       model: target.model,
       baseUrl: (
-        target.baseUrl ?? (vertex ? vertexBaseUrl(vertex.location) : DEFAULT_BASE_URL[target.provider as Exclude<Target['provider'], 'vertex'>])
+        target.baseUrl ??
+        (vertex
+          ? vertexBaseUrl(vertex.location)
+          : DEFAULT_BASE_URL[target.provider as Exclude<Target['provider'], 'vertex'>])
       ).replace(/\/+$/, ''),
       apiKey,
       ...(vertex ? { vertex } : {}),
@@ -312,14 +371,23 @@ function reportSettings(reports: ReportsConfig, label: string, env: Env): Report
   const tokens = reports.tokens.map(({ id, tokenEnv }, index) => {
     const token = env[tokenEnv];
     const field = `${label}: reports.tokens[${index}].tokenEnv`;
-    if (!token) throw new ConfigError(`${field}: environment variable ${tokenEnv} is not set (app "${id}" reports with that token)`);
-    if (token.trim().length < 16) throw new ConfigError(`${field}: expected a token of at least 16 characters in ${tokenEnv} (it is set, but shorter)`);
+    if (!token)
+      throw new ConfigError(
+        `${field}: environment variable ${tokenEnv} is not set (app "${id}" reports with that token)`,
+      );
+    if (token.trim().length < 16)
+      throw new ConfigError(
+        `${field}: expected a token of at least 16 characters in ${tokenEnv} (it is set, but shorter)`,
+      );
     if (/\s/.test(token))
       throw new ConfigError(
         `${field}: ${tokenEnv} contains whitespace (a trailing newline from a file?); a bearer token cannot, so no app could ever match it`,
       );
     const twin = seen.get(token);
-    if (twin) throw new ConfigError(`${field}: ${tokenEnv} holds the same token as app "${twin}"; each app needs its own, so reports stay apart`);
+    if (twin)
+      throw new ConfigError(
+        `${field}: ${tokenEnv} holds the same token as app "${twin}"; each app needs its own, so reports stay apart`,
+      );
     seen.set(token, id);
     return { id, token };
   });
@@ -356,7 +424,9 @@ function alertSettings(alerts: AlertsConfig, label: string, env: Env): AlertSett
           },
         }
       : null,
-    webhook: webhook ? { url: webhook.url, secret: secret('webhook.secretEnv', webhook.secretEnv), timeoutMs: webhook.timeout } : null,
+    webhook: webhook
+      ? { url: webhook.url, secret: secret('webhook.secretEnv', webhook.secretEnv), timeoutMs: webhook.timeout }
+      : null,
   };
 }
 

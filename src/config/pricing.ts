@@ -10,9 +10,24 @@ export interface Price {
 
 /** Public list prices (USD) used when a target sets none; keep them current in the README too. */
 export const DEFAULT_PRICES: Record<string, Price> = {
-  'gemini-2.5-flash-image': { inputPerMTokens: 0.3, textOutputPerMTokens: 2.5, imageOutputPerMTokens: 30, assumedImageTokens: 1290 },
-  'gemini-3-pro-image-preview': { inputPerMTokens: 2, textOutputPerMTokens: 12, imageOutputPerMTokens: 120, assumedImageTokens: 1120 },
-  'gemini-2.0-flash-preview-image-generation': { inputPerMTokens: 0.1, textOutputPerMTokens: 0.4, imageOutputPerMTokens: 30, assumedImageTokens: 1290 },
+  'gemini-2.5-flash-image': {
+    inputPerMTokens: 0.3,
+    textOutputPerMTokens: 2.5,
+    imageOutputPerMTokens: 30,
+    assumedImageTokens: 1290,
+  },
+  'gemini-3-pro-image-preview': {
+    inputPerMTokens: 2,
+    textOutputPerMTokens: 12,
+    imageOutputPerMTokens: 120,
+    assumedImageTokens: 1120,
+  },
+  'gemini-2.0-flash-preview-image-generation': {
+    inputPerMTokens: 0.1,
+    textOutputPerMTokens: 0.4,
+    imageOutputPerMTokens: 30,
+    assumedImageTokens: 1290,
+  },
 };
 
 const FREE: Price = { inputPerMTokens: 0, textOutputPerMTokens: 0, imageOutputPerMTokens: 0, assumedImageTokens: 0 };

@@ -11,7 +11,9 @@ export const reportsSchema = z
         z
           .object({
             id: z.string().regex(ID, 'expected lower-case letters, digits, ".", "_" or "-" (at most 63), like "app1"'),
-            tokenEnv: z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "MODELPULSE_REPORT_TOKEN_APP1"'),
+            tokenEnv: z
+              .string()
+              .regex(ENV_NAME, 'expected the name of an environment variable, like "MODELPULSE_REPORT_TOKEN_APP1"'),
           })
           .strict(),
       )
@@ -28,7 +30,12 @@ export const reportsSchema = z
   .superRefine((reports, ctx) => {
     const seen = new Set<string>();
     reports.tokens.forEach((token, index) => {
-      if (seen.has(token.id)) ctx.addIssue({ code: 'custom', path: ['tokens', index, 'id'], message: `duplicate report token id "${token.id}"` });
+      if (seen.has(token.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tokens', index, 'id'],
+          message: `duplicate report token id "${token.id}"`,
+        });
       seen.add(token.id);
     });
   });

@@ -61,17 +61,25 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const targetSchema = z
   .object({
-    id: z.string().regex(ID, 'expected lower-case letters, digits, ".", "_" or "-" (at most 63), like "nano-banana-pro"'),
+    id: z
+      .string()
+      .regex(ID, 'expected lower-case letters, digits, ".", "_" or "-" (at most 63), like "nano-banana-pro"'),
     name: z.string().min(1).optional(),
     provider: z.enum(PROVIDERS),
     model: z.string().min(1),
     baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
     /** Gemini API and relays: the name of the variable holding the key. */
-    apiKeyEnv: z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "GEMINI_API_KEY"').optional(),
+    apiKeyEnv: z
+      .string()
+      .regex(ENV_NAME, 'expected the name of an environment variable, like "GEMINI_API_KEY"')
+      .optional(),
     /** Vertex AI: the Google Cloud project, the location (global or a region), and the variable naming a service-account key file (else Application Default Credentials). */
     project: z.string().regex(PROJECT_ID, 'expected a Google Cloud project id, like "my-project-123"').optional(),
     location: z.string().regex(VERTEX_LOCATION, 'expected "global" or a region, like "us-central1"').optional(),
-    credentialsEnv: z.string().regex(ENV_NAME, 'expected the name of an environment variable, like "GOOGLE_APPLICATION_CREDENTIALS"').optional(),
+    credentialsEnv: z
+      .string()
+      .regex(ENV_NAME, 'expected the name of an environment variable, like "GOOGLE_APPLICATION_CREDENTIALS"')
+      .optional(),
     probe: probeSchema.default(() => probeSchema.parse({})),
     price: priceSchema.optional(),
     /** Health knobs for this target; unset ones come from the top-level `health`. */
@@ -85,13 +93,22 @@ export const targetSchema = z
   .superRefine((target, ctx) => {
     const missing = (path: string, why: string) => ctx.addIssue({ code: 'custom', path: [path], message: why });
     if (target.provider === 'vertex') {
-      if (target.project === undefined) missing('project', 'required for provider vertex: the Google Cloud project to call');
-      if (target.location === undefined) missing('location', 'required for provider vertex: "global" or a region, like "us-central1"');
+      if (target.project === undefined)
+        missing('project', 'required for provider vertex: the Google Cloud project to call');
+      if (target.location === undefined)
+        missing('location', 'required for provider vertex: "global" or a region, like "us-central1"');
       if (target.apiKeyEnv !== undefined)
-        missing('apiKeyEnv', 'not used by provider vertex, which authenticates with OAuth (credentialsEnv, or Application Default Credentials)');
+        missing(
+          'apiKeyEnv',
+          'not used by provider vertex, which authenticates with OAuth (credentialsEnv, or Application Default Credentials)',
+        );
       return;
     }
-    if (target.apiKeyEnv === undefined) missing('apiKeyEnv', `required for provider ${target.provider}: the name of the environment variable holding the key`);
+    if (target.apiKeyEnv === undefined)
+      missing(
+        'apiKeyEnv',
+        `required for provider ${target.provider}: the name of the environment variable holding the key`,
+      );
     for (const key of ['project', 'location', 'credentialsEnv'] as const) {
       if (target[key] !== undefined) missing(key, `only for provider vertex, not ${target.provider}`);
     }
@@ -163,10 +180,19 @@ export const configSchema = z
     const sourceIds = new Set<string>();
     config.statusSources.forEach((source, index) => {
       if (sourceIds.has(source.id))
-        ctx.addIssue({ code: 'custom', path: ['statusSources', index, 'id'], message: `duplicate status source id "${source.id}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['statusSources', index, 'id'],
+          message: `duplicate status source id "${source.id}"`,
+        });
       sourceIds.add(source.id);
       source.targets.forEach((id, position) => {
-        if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['statusSources', index, 'targets', position], message: `no target has id "${id}"` });
+        if (!ids.has(id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['statusSources', index, 'targets', position],
+            message: `no target has id "${id}"`,
+          });
       });
     });
     config.targets.forEach((target, index) => {

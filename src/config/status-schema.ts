@@ -37,10 +37,18 @@ export const statusSourceSchema = z
   .strict()
   .superRefine((source, ctx) => {
     if (source.kind === 'google-cloud' && source.components.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['components'], message: 'a google-cloud source filters by products, not components' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['components'],
+        message: 'a google-cloud source filters by products, not components',
+      });
     }
     if (source.kind !== 'google-cloud' && source.products.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['products'], message: `a ${source.kind} source filters by components, not products` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['products'],
+        message: `a ${source.kind} source filters by components, not products`,
+      });
     }
   });
 

@@ -72,7 +72,12 @@ export interface OfficialIncidentNote {
 export interface AlertDraft extends Moment {
   kind: AlertKind;
   /** For recovery, reminder and flapping summaries: the episode this closes or continues. */
-  episode?: { startedAt: number; durationMs: number; worst: { status: HealthState; figures: Figures }; changes?: number };
+  episode?: {
+    startedAt: number;
+    durationMs: number;
+    worst: { status: HealthState; figures: Figures };
+    changes?: number;
+  };
   officialIncident?: OfficialIncidentNote;
   /** For green_while_failing: since when the target has held traffic, and the pages that say operational. */
   discrepancy?: { holdingSince: number; sources: string[] };

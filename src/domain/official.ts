@@ -1,5 +1,12 @@
 /** What a provider's status page says, in one vocabulary whatever its format. */
-export const OFFICIAL_STATUSES = ['operational', 'degraded', 'partial_outage', 'major_outage', 'maintenance', 'unknown'] as const;
+export const OFFICIAL_STATUSES = [
+  'operational',
+  'degraded',
+  'partial_outage',
+  'major_outage',
+  'maintenance',
+  'unknown',
+] as const;
 export type OfficialStatus = (typeof OFFICIAL_STATUSES)[number];
 
 /** Where an official incident stands in its own lifecycle (not how bad it is). */

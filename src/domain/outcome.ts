@@ -1,4 +1,13 @@
-export const OUTCOME_CLASSES = ['ok', 'overloaded', 'rate_limited', 'timeout', 'server_error', 'client_error', 'network', 'bad_output'] as const;
+export const OUTCOME_CLASSES = [
+  'ok',
+  'overloaded',
+  'rate_limited',
+  'timeout',
+  'server_error',
+  'client_error',
+  'network',
+  'bad_output',
+] as const;
 
 export type OutcomeClass = (typeof OUTCOME_CLASSES)[number];
 export type OutcomeSource = 'probe' | 'report';

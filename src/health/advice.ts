@@ -58,7 +58,15 @@ export function advise(input: AdviceInput): Advice {
   const timeoutSeconds = suggestedTimeout(input);
   const holding = holdsTraffic(input.status);
   if (!holding) {
-    return { send: true, retryAfterSeconds: null, timeoutSeconds, ...reason(input), probeAllowed: true, admitProbability: 1, alternative: null };
+    return {
+      send: true,
+      retryAfterSeconds: null,
+      timeoutSeconds,
+      ...reason(input),
+      probeAllowed: true,
+      admitProbability: 1,
+      alternative: null,
+    };
   }
   const cause = input.tracker.cause;
   const configFault = isOurFault(cause);
@@ -82,9 +90,15 @@ export function advise(input: AdviceInput): Advice {
  * the short window (so a degraded, slow target gets a deadline its calls can meet); the probe
  * deadline when nothing succeeded yet.
  */
-export function suggestedTimeout(input: Pick<AdviceInput, 'hour' | 'day' | 'probeTimeoutMs' | 'slowestRecentMs' | 'timeoutFloorMs'>): number {
-  const p99 = input.hour.counts.ok >= 5 ? input.hour.latencyMs.p99 : input.day.counts.ok >= 5 ? input.day.latencyMs.p99 : null;
-  const measured = p99 === null && input.slowestRecentMs === 0 ? input.probeTimeoutMs / 1000 : (Math.max(p99 ?? 0, input.slowestRecentMs) * 1.5) / 1000;
+export function suggestedTimeout(
+  input: Pick<AdviceInput, 'hour' | 'day' | 'probeTimeoutMs' | 'slowestRecentMs' | 'timeoutFloorMs'>,
+): number {
+  const p99 =
+    input.hour.counts.ok >= 5 ? input.hour.latencyMs.p99 : input.day.counts.ok >= 5 ? input.day.latencyMs.p99 : null;
+  const measured =
+    p99 === null && input.slowestRecentMs === 0
+      ? input.probeTimeoutMs / 1000
+      : (Math.max(p99 ?? 0, input.slowestRecentMs) * 1.5) / 1000;
   const base = Math.max(measured, (input.timeoutFloorMs ?? 0) / 1000);
   return Math.min(TIMEOUT_MAX_SECONDS, Math.max(TIMEOUT_MIN_SECONDS, Math.ceil(base)));
 }
@@ -100,33 +114,49 @@ export function reasonFor(input: AdviceInput): Message {
     return message('advice.stale', { ago: { duration: Math.max(0, Math.round((input.now - tracker.lastAt) / 1000)) } });
   }
   const latest = lastTen[lastTen.length - 1];
-  const quoted = (plain: string, withQuote: string, quote: string | null | undefined, params: Record<string, MessageValue>) =>
-    quote ? message(withQuote, { ...params, quote }) : message(plain, params);
+  const quoted = (
+    plain: string,
+    withQuote: string,
+    quote: string | null | undefined,
+    params: Record<string, MessageValue>,
+  ) => (quote ? message(withQuote, { ...params, quote }) : message(plain, params));
   switch (cause.kind) {
     case 'overload': {
       const overloaded = lastTen.filter((o) => o.class === 'overloaded');
       const newest = overloaded[overloaded.length - 1];
       // Vertex's shared pool answers its overload with 429 RESOURCE_EXHAUSTED, not 503.
       const code = newest?.httpStatus === 429 ? '429' : '503';
-      return quoted('advice.overload', 'advice.overloadQuoted', newest?.message, { count: overloaded.length, total, code });
+      return quoted('advice.overload', 'advice.overloadQuoted', newest?.message, {
+        count: overloaded.length,
+        total,
+        code,
+      });
     }
     case 'rate_limited': {
       const count = lastTen.filter((o) => o.class === 'rate_limited').length;
-      return quoted('advice.rateLimited', 'advice.rateLimitedQuoted', [...lastTen].reverse().find((o) => o.class === 'rate_limited')?.message, {
-        count,
-        total,
-      });
+      return quoted(
+        'advice.rateLimited',
+        'advice.rateLimitedQuoted',
+        [...lastTen].reverse().find((o) => o.class === 'rate_limited')?.message,
+        {
+          count,
+          total,
+        },
+      );
     }
     case 'auth': {
       const status = String(cause.httpStatus ?? '?');
       // Vertex's credentials fail before any HTTP status of the model: no token, or a permission missing.
-      if (cause.httpStatus === null && cause.message?.startsWith('OAuth token refused')) return message('advice.credentialsRefused', { quote: cause.message });
+      if (cause.httpStatus === null && cause.message?.startsWith('OAuth token refused'))
+        return message('advice.credentialsRefused', { quote: cause.message });
       if (cause.httpStatus === 403 && /^Permission '[\w.]+' denied/.test(cause.message ?? ''))
         return message('advice.permissionMissing', { quote: cause.message! });
       return quoted('advice.keyRejected', 'advice.keyRejectedQuoted', cause.message, { status });
     }
     case 'config':
-      return quoted('advice.misconfigured', 'advice.misconfiguredQuoted', cause.message, { status: String(cause.httpStatus ?? '?') });
+      return quoted('advice.misconfigured', 'advice.misconfiguredQuoted', cause.message, {
+        status: String(cause.httpStatus ?? '?'),
+      });
     case 'failing':
       return quoted('advice.failing', 'advice.failingQuoted', latest?.message, {
         count: cause.run,
@@ -140,11 +170,16 @@ export function reasonFor(input: AdviceInput): Message {
         window: { duration: recent.windowMs / 1000 },
       });
     case 'slow':
-      return message(input.status === 'degraded' ? 'advice.slowDegraded' : 'advice.slow', { p50: { ms: cause.p50Ms }, baseline: { ms: cause.baselineMs } });
+      return message(input.status === 'degraded' ? 'advice.slowDegraded' : 'advice.slow', {
+        p50: { ms: cause.p50Ms },
+        baseline: { ms: cause.baselineMs },
+      });
     case 'none': {
       const ok = lastTen.filter((o) => o.class === 'ok').length;
       const median = recent.latencyMs.p50;
-      return median === null ? message('advice.calm', { ok, total }) : message('advice.calmMedian', { ok, total, median: { ms: median } });
+      return median === null
+        ? message('advice.calm', { ok, total })
+        : message('advice.calmMedian', { ok, total, median: { ms: median } });
     }
   }
 }

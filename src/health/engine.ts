@@ -3,7 +3,18 @@ import type { Target } from '../config/target.js';
 import { CLOCK_SKEW_MS, type Outcome } from '../domain/outcome.js';
 import { advise, type Advice } from './advice.js';
 import type { HealthThresholds } from '../config/health-schema.js';
-import { expire, initialTracker, isTracker, statusOf, statusSince, step, stepInFlight, unsettled, type Context, type Tracker } from './state.js';
+import {
+  expire,
+  initialTracker,
+  isTracker,
+  statusOf,
+  statusSince,
+  step,
+  stepInFlight,
+  unsettled,
+  type Context,
+  type Tracker,
+} from './state.js';
 import { baselineOf, observe, RecentOutcomes, WINDOWS, type Observation } from './window.js';
 import { percentileOfSorted } from '../stats/shares.js';
 import { formatDuration } from '../config/duration.js';
@@ -25,8 +36,17 @@ export interface HealthSnapshot {
     rateLimitedRate: number | null;
     latencyMs: WindowStats['latencyMs'];
   };
-  windows: Record<'1h' | '24h', { samples: number; successRate: number | null; overloadRate: number | null; latencyMs: WindowStats['latencyMs'] }>;
-  lastProbe: { at: string; outcome: Outcome['class']; latencyMs: number; httpStatus: number | null; message: string | null } | null;
+  windows: Record<
+    '1h' | '24h',
+    { samples: number; successRate: number | null; overloadRate: number | null; latencyMs: WindowStats['latencyMs'] }
+  >;
+  lastProbe: {
+    at: string;
+    outcome: Outcome['class'];
+    latencyMs: number;
+    httpStatus: number | null;
+    message: string | null;
+  } | null;
   dataAgeSeconds: number | null;
   generatedAt: string;
   demo: boolean;
@@ -153,7 +173,16 @@ export class HealthEngine {
     const recent = entry.recent.stats(entry.recentMs, now);
     const after = statusOf(entry.tracker);
     const transition =
-      after === before ? null : { targetId: outcome.targetId, at: entry.tracker.since, from: before, to: after, cause: entry.tracker.cause, figures: recent };
+      after === before
+        ? null
+        : {
+            targetId: outcome.targetId,
+            at: entry.tracker.since,
+            from: before,
+            to: after,
+            cause: entry.tracker.cause,
+            figures: recent,
+          };
     return { tracker: entry.tracker, transition, figures: recent };
   }
 
@@ -178,7 +207,9 @@ export class HealthEngine {
     for (const [targetId, entry] of this.watched) {
       const before = statusOf(entry.tracker);
       const counted =
-        entry.inFlight === null ? entry.tracker : stepInFlight(entry.tracker, entry.inFlight, now, this.context(entry, null, now), entry.thresholds);
+        entry.inFlight === null
+          ? entry.tracker
+          : stepInFlight(entry.tracker, entry.inFlight, now, this.context(entry, null, now), entry.thresholds);
       const tracker = expire(counted, now, entry.staleAfterMs, this.probing(entry, now));
       if (tracker === entry.tracker) continue;
       entry.tracker = tracker;
@@ -187,7 +218,14 @@ export class HealthEngine {
       if (after !== before)
         changes.push({
           tracker,
-          transition: { targetId, at: now, from: before, to: after, cause: tracker.cause, figures: entry.recent.stats(entry.recentMs, now) },
+          transition: {
+            targetId,
+            at: now,
+            from: before,
+            to: after,
+            cause: tracker.cause,
+            figures: entry.recent.stats(entry.recentMs, now),
+          },
         });
     }
     return changes;
@@ -231,7 +269,8 @@ export class HealthEngine {
     const hour = entry.recent.stats(WINDOWS['1h'], now);
     const day = entry.recent.stats(WINDOWS['24h'], now);
     const slowAt = slowLine(entry.recent.calmMedian(BASELINE_SAMPLES), entry.thresholds);
-    const waited = entry.inFlight !== null && slowAt !== null && now - entry.inFlight >= slowAt ? now - entry.inFlight : 0;
+    const waited =
+      entry.inFlight !== null && slowAt !== null && now - entry.inFlight >= slowAt ? now - entry.inFlight : 0;
     const alternatives = this.rankedAlternatives(entry, now);
     const timing = this.timingBasis(entry, now, hour, day, waited);
     const advice = advise({
@@ -249,7 +288,12 @@ export class HealthEngine {
     });
     const last = entry.recent.last(now);
     const probe = entry.lastProbe && entry.lastProbe.at >= now - WINDOWS['24h'] ? entry.lastProbe : null;
-    const brief = (w: WindowStats) => ({ samples: w.samples, successRate: w.successRate, overloadRate: w.overloadRate, latencyMs: w.latencyMs });
+    const brief = (w: WindowStats) => ({
+      samples: w.samples,
+      successRate: w.successRate,
+      overloadRate: w.overloadRate,
+      latencyMs: w.latencyMs,
+    });
     return {
       target: entry.target.id,
       name: entry.target.name,
@@ -268,7 +312,13 @@ export class HealthEngine {
       },
       windows: { '1h': brief(hour), '24h': brief(day) },
       lastProbe: probe
-        ? { at: new Date(probe.at).toISOString(), outcome: probe.class, latencyMs: probe.latencyMs, httpStatus: probe.httpStatus, message: probe.message }
+        ? {
+            at: new Date(probe.at).toISOString(),
+            outcome: probe.class,
+            latencyMs: probe.latencyMs,
+            httpStatus: probe.httpStatus,
+            message: probe.message,
+          }
         : null,
       dataAgeSeconds: last ? Math.max(0, Math.round((now - last.at) / 1000)) : null,
       generatedAt: new Date(now).toISOString(),
@@ -289,7 +339,10 @@ export class HealthEngine {
     waited: number,
   ): { hour: WindowStats; day: WindowStats; slowestRecentMs: number; floorMs: number } {
     const reports = entry.recent.stats(WINDOWS['1h'], now, 'report');
-    const cutOff = Math.max(0, ...entry.cutOff.filter((c) => c.endedAt >= now - entry.recentMs && c.endedAt <= now).map((c) => c.latencyMs));
+    const cutOff = Math.max(
+      0,
+      ...entry.cutOff.filter((c) => c.endedAt >= now - entry.recentMs && c.endedAt <= now).map((c) => c.latencyMs),
+    );
     if (reports.counts.ok >= BASELINE_SAMPLES) {
       return {
         hour: reports,
@@ -320,9 +373,17 @@ export class HealthEngine {
         const hour = other?.recent.stats(WINDOWS['1h'], now);
         const window = hour && hour.samples >= RANKING_SAMPLES ? hour : other?.recent.stats(WINDOWS['24h'], now);
         const success = window?.successRate ?? 0;
-        return { id, send: this.sends(id, now), success: Math.round(success * 20) / 20, p50: window?.latencyMs.p50 ?? Infinity, order };
+        return {
+          id,
+          send: this.sends(id, now),
+          success: Math.round(success * 20) / 20,
+          p50: window?.latencyMs.p50 ?? Infinity,
+          order,
+        };
       });
-    ranked.sort((a, b) => Number(b.send) - Number(a.send) || b.success - a.success || a.p50 - b.p50 || a.order - b.order);
+    ranked.sort(
+      (a, b) => Number(b.send) - Number(a.send) || b.success - a.success || a.p50 - b.p50 || a.order - b.order,
+    );
     return ranked.map(({ id, send }) => ({ id, send }));
   }
 

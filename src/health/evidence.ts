@@ -34,7 +34,14 @@ export const NOMINAL: Record<Exclude<Level, 'calm'>, Mix> = {
  * assumed to have: two 503s (or 429s) in a row from a target that never failed are not yet an
  * overload (or a rate limit); two timeouts of a deadline far past its usual latency are a hang.
  */
-export const CALM_PRIOR: Mix = { ok: 0.962, slow: 0.02, overloaded: 0.005, rate_limited: 0.006, timeout: 0.003, other: 0.004 };
+export const CALM_PRIOR: Mix = {
+  ok: 0.962,
+  slow: 0.02,
+  overloaded: 0.005,
+  rate_limited: 0.006,
+  timeout: 0.003,
+  other: 0.004,
+};
 const CALM_PRIOR_WEIGHT = 200;
 /** The calm baseline remembers about this many observations. */
 const CALM_MEMORY = 1_000;

@@ -38,7 +38,12 @@ export function uptimeOf(points: readonly Pick<HistoryPoint, 'samples' | 'counts
 }
 
 /** The last `days` UTC days up to and including today, oldest first, from day-step points and the incidents over them. */
-export function uptimeDays(points: readonly HistoryPoint[], incidents: readonly Incident[], now: number, days: number): UptimeDay[] {
+export function uptimeDays(
+  points: readonly HistoryPoint[],
+  incidents: readonly Incident[],
+  now: number,
+  days: number,
+): UptimeDay[] {
   const today = Math.floor(now / DAY) * DAY;
   const byDay = new Map(points.map((p) => [Math.floor(p.t / DAY) * DAY, p]));
   return Array.from({ length: days }, (_, i) => {
@@ -83,7 +88,10 @@ export function quietestWindow(week: readonly WeekHour[], hours: number): QuietW
   for (let start = 0; start < week.length; start++) {
     const run = runAt(week, start, hours);
     if (!run) continue;
-    const better = !best || run.overloadRate < best.overloadRate - 1e-12 || (Math.abs(run.overloadRate - best.overloadRate) <= 1e-12 && run.p95 < best.p95);
+    const better =
+      !best ||
+      run.overloadRate < best.overloadRate - 1e-12 ||
+      (Math.abs(run.overloadRate - best.overloadRate) <= 1e-12 && run.p95 < best.p95);
     if (better) best = run;
   }
   if (!best) return null;
@@ -113,7 +121,12 @@ export interface UpcomingWindow {
  * (folded in UTC): the one under way now (its start is then in the past), or the first one ahead.
  * When to send batch work.
  */
-export function nextQuietWindow(week: readonly WeekHour[], now: number, hours: number, slack = 0.02): UpcomingWindow | null {
+export function nextQuietWindow(
+  week: readonly WeekHour[],
+  now: number,
+  hours: number,
+  slack = 0.02,
+): UpcomingWindow | null {
   const quietest = quietestWindow(week, hours);
   if (!quietest) return null;
   const hourStart = Math.floor(now / HOUR) * HOUR;
@@ -122,7 +135,12 @@ export function nextQuietWindow(week: readonly WeekHour[], now: number, hours: n
   for (let k = 1 - hours; k < week.length; k++) {
     const run = runAt(week, (((index + k) % week.length) + week.length) % week.length, hours);
     if (run && run.overloadRate <= quietest.overloadRate + slack) {
-      return { startsAt: hourStart + k * HOUR, endsAt: hourStart + (k + hours) * HOUR, overloadRate: run.overloadRate, samples: run.samples };
+      return {
+        startsAt: hourStart + k * HOUR,
+        endsAt: hourStart + (k + hours) * HOUR,
+        overloadRate: run.overloadRate,
+        samples: run.samples,
+      };
     }
   }
   return null;
@@ -159,7 +177,14 @@ export function measuredBlocks(week: readonly WeekHour[]): MeasuredBlock[] {
     const hours = week.filter((_, index) => index % 24 >= from && index % 24 < to);
     const samples = hours.reduce((sum, h) => sum + h.samples, 0);
     const overloaded = hours.reduce((sum, h) => sum + h.counts.overloaded, 0);
-    return { from, to, folk, samples, overloadRate: samples === 0 ? null : overloaded / samples, rank: null as number | null };
+    return {
+      from,
+      to,
+      folk,
+      samples,
+      overloadRate: samples === 0 ? null : overloaded / samples,
+      rank: null as number | null,
+    };
   });
   if (blocks.some((b) => b.overloadRate === null)) return blocks;
   const ranked = [...blocks].sort((a, b) => b.overloadRate! - a.overloadRate!);

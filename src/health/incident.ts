@@ -49,7 +49,12 @@ import type { HealthState, WindowStats } from '../domain/health.js';
  * Pure: closes an incident whose target has been healthy, with no new change building, since
  * `quietSince` for recoveredForMs; null when it stays open. A 503 blip in that time restarts the wait.
  */
-export function closeIfRecovered(open: Incident, quietSince: number | null, now: number, recoveredForMs: number): Incident | null {
+export function closeIfRecovered(
+  open: Incident,
+  quietSince: number | null,
+  now: number,
+  recoveredForMs: number,
+): Incident | null {
   if (open.state !== 'healthy' || quietSince === null || now - quietSince < recoveredForMs) return null;
   // Never before it started, though the clock went back in between.
   return { ...open, endedAt: Math.max(quietSince, open.startedAt) };

@@ -167,7 +167,8 @@ export interface Context {
  */
 function rebased(tracker: Tracker, observation: Observation): Tracker {
   const latest = Math.max(tracker.since, tracker.lastAt ?? -Infinity, tracker.quietSince ?? -Infinity);
-  if (observation.source !== 'probe' || observation.at + observation.latencyMs + CLOCK_SKEW_MS >= latest) return tracker;
+  if (observation.source !== 'probe' || observation.at + observation.latencyMs + CLOCK_SKEW_MS >= latest)
+    return tracker;
   const at = observation.at;
   return {
     ...tracker,
@@ -199,11 +200,19 @@ export function step(previous: Tracker, observation: Observation, context: Conte
  * account now, before its timeout fires. Only the verdict is kept; the evidence learns the call
  * when its outcome lands, so nothing is counted twice. Pure.
  */
-export function stepInFlight(tracker: Tracker, startedAt: number, now: number, context: Context, t: HealthThresholds): Tracker {
-  if (context.slowAtMs === null || now - startedAt < context.slowAtMs || tracker.state === 'unknown' || tracker.stale) return tracker;
+export function stepInFlight(
+  tracker: Tracker,
+  startedAt: number,
+  now: number,
+  context: Context,
+  t: HealthThresholds,
+): Tracker {
+  if (context.slowAtMs === null || now - startedAt < context.slowAtMs || tracker.state === 'unknown' || tracker.stale)
+    return tracker;
   const verdict = judged(tracker, { ...tracker, ...learn(tracker, 'slow', t) }, null, context, t);
   const quietSince = verdict.quietSince === null ? null : tracker.quietSince;
-  if (verdict.state === tracker.state && verdict.cause.kind === tracker.cause.kind && quietSince === tracker.quietSince) return tracker;
+  if (verdict.state === tracker.state && verdict.cause.kind === tracker.cause.kind && quietSince === tracker.quietSince)
+    return tracker;
   return {
     ...tracker,
     state: verdict.state,
@@ -247,7 +256,11 @@ function threshold(level: Level, t: HealthThresholds): number {
 }
 
 /** Weighs one observation against every other level; moves to the level whose evidence is strongest past its threshold. */
-function learn(tracker: Tracker, group: Group, t: HealthThresholds): Pick<Tracker, 'level' | 'calm' | 'pending' | 'episode' | 'evidence'> {
+function learn(
+  tracker: Tracker,
+  group: Group,
+  t: HealthThresholds,
+): Pick<Tracker, 'level' | 'calm' | 'pending' | 'episode' | 'evidence'> {
   const current = currentShares(tracker);
   const evidence: Partial<Record<Level, Cusum>> = {};
   let change: { level: Level; margin: number } | null = null;
@@ -256,7 +269,12 @@ function learn(tracker: Tracker, group: Group, t: HealthThresholds): Pick<Tracke
     const alternative = level === 'calm' ? calmShares(tracker.calm) : NOMINAL[level];
     // Straight back to calm only from a hold that has shown what it is: a few successes right after
     // three 503s may be a 33 % error rate, not a recovery (the errors level can still take them).
-    if (level === 'calm' && HOLD_LEVELS.has(tracker.level) && totalOf(everything(tracker)) - EPISODE_PRIOR_WEIGHT < YOUNG_EPISODE) continue;
+    if (
+      level === 'calm' &&
+      HOLD_LEVELS.has(tracker.level) &&
+      totalOf(everything(tracker)) - EPISODE_PRIOR_WEIGHT < YOUNG_EPISODE
+    )
+      continue;
     const cusum = accumulate(tracker.evidence[level] ?? emptyCusum(), group, alternative, current);
     if (cusum.score > 0) evidence[level] = cusum;
     const margin = cusum.score / threshold(level, t);
@@ -269,23 +287,56 @@ function learn(tracker: Tracker, group: Group, t: HealthThresholds): Pick<Tracke
     // `pending` while evidence for a change is building, and is folded in once none is.
     const pending = { ...tracker.pending };
     pending[group] += 1;
-    if (building(evidence, t)) return { level: tracker.level, calm: tracker.calm, pending, episode: tracker.episode, evidence };
-    if (tracker.level === 'calm') return { level: 'calm', calm: learnCalm(tracker.calm, pending), pending: emptyMix(), episode: tracker.episode, evidence };
-    return { level: tracker.level, calm: tracker.calm, pending: emptyMix(), episode: added(tracker.episode, pending), evidence };
+    if (building(evidence, t))
+      return { level: tracker.level, calm: tracker.calm, pending, episode: tracker.episode, evidence };
+    if (tracker.level === 'calm')
+      return {
+        level: 'calm',
+        calm: learnCalm(tracker.calm, pending),
+        pending: emptyMix(),
+        episode: tracker.episode,
+        evidence,
+      };
+    return {
+      level: tracker.level,
+      calm: tracker.calm,
+      pending: emptyMix(),
+      episode: added(tracker.episode, pending),
+      evidence,
+    };
   }
   const run = evidence[change.level]!.run;
-  if (change.level === 'calm') return { level: 'calm', calm: learnCalm(tracker.calm, run), pending: emptyMix(), episode: emptyMix(), evidence: {} };
+  if (change.level === 'calm')
+    return {
+      level: 'calm',
+      calm: learnCalm(tracker.calm, run),
+      pending: emptyMix(),
+      episode: emptyMix(),
+      evidence: {},
+    };
   // Out of a hold into a milder level, the run's failures are the hold's ragged tail, already
   // counted there: the new episode starts from the successes that ended the hold, and learns its
   // own failures (if any) from here. Else a hold that ends "ok, ok, 503, 503, ok" seeds a 30 %
   // error rate that takes dozens of clean calls to outlive.
   const leavingHold = HOLD_LEVELS.has(tracker.level) && !HOLD_LEVELS.has(change.level);
   const seed = leavingHold ? { ...emptyMix(), ok: run.ok, slow: run.slow } : run;
-  return { level: change.level, calm: tracker.calm, pending: emptyMix(), episode: episodeCounts(change.level, seed), evidence: {} };
+  return {
+    level: change.level,
+    calm: tracker.calm,
+    pending: emptyMix(),
+    episode: episodeCounts(change.level, seed),
+    evidence: {},
+  };
 }
 
 /** The verdict for the evidence in `next`, with since and opens carried from `before`. */
-function judged(before: Tracker, next: Tracker, latest: Observation | null, context: Context, t: HealthThresholds): Tracker {
+function judged(
+  before: Tracker,
+  next: Tracker,
+  latest: Observation | null,
+  context: Context,
+  t: HealthThresholds,
+): Tracker {
   const verdict = verdictOf(before, next, latest, context, t);
   const changed = verdict.state !== before.state;
   const entering = changed && holdsTraffic(verdict.state);
@@ -301,15 +352,27 @@ function judged(before: Tracker, next: Tracker, latest: Observation | null, cont
   };
 }
 
-function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, context: Context, t: HealthThresholds): { state: HealthState; cause: Cause } {
+function verdictOf(
+  before: Tracker,
+  next: Tracker,
+  latest: Observation | null,
+  context: Context,
+  t: HealthThresholds,
+): { state: HealthState; cause: Cause } {
   if (next.clientErrors >= t.clientErrorsForDown && latest) {
     // A refused key, a missing permission, or (Vertex) an OAuth token the exchange would not give.
     const auth =
-      latest.httpStatus === 401 || latest.httpStatus === 403 || /API_KEY|api key|PERMISSION_DENIED|^auth: /i.test(`${latest.detail} ${latest.message}`);
-    return { state: 'down', cause: { kind: auth ? 'auth' : 'config', httpStatus: latest.httpStatus, message: latest.message } };
+      latest.httpStatus === 401 ||
+      latest.httpStatus === 403 ||
+      /API_KEY|api key|PERMISSION_DENIED|^auth: /i.test(`${latest.detail} ${latest.message}`);
+    return {
+      state: 'down',
+      cause: { kind: auth ? 'auth' : 'config', httpStatus: latest.httpStatus, message: latest.message },
+    };
   }
   // From a cold start, failures before any success say nothing yet either way: still unknown.
-  if (before.state === 'unknown' && next.level === 'calm' && next.failures > 0) return { state: 'unknown', cause: { kind: 'none' } };
+  if (before.state === 'unknown' && next.level === 'calm' && next.failures > 0)
+    return { state: 'unknown', cause: { kind: 'none' } };
   if (next.level !== 'calm') {
     // The evidence tests use only what proved not to be a change; the verdict uses all it has seen,
     // so a wrong first guess (errors, when it is an overload) does not hide a run of 503s.
@@ -323,12 +386,22 @@ function verdictOf(before: Tracker, next: Tracker, latest: Observation | null, c
       : observedFailureLowerBound(next) >= t.holdShare;
     if (holds) return held(episode, observed(next), next.failures, context);
     const wasErrors = before.state === 'degraded' && before.cause.kind === 'errors';
-    if (failure >= t.degradedErrorShare || ((wasErrors || wasHolding) && failure >= t.degradedErrorShare * SHARE_HYSTERESIS)) {
+    if (
+      failure >= t.degradedErrorShare ||
+      ((wasErrors || wasHolding) && failure >= t.degradedErrorShare * SHARE_HYSTERESIS)
+    ) {
       return { state: 'degraded', cause: { kind: 'errors', share: failure } };
     }
   }
   if (next.level !== 'calm' && slowShare(everything(next)) >= 0.5) {
-    return { state: 'degraded', cause: { kind: 'slow', p50Ms: context.recentP50Ms ?? context.slowAtMs ?? 0, baselineMs: context.baselineP50Ms ?? 0 } };
+    return {
+      state: 'degraded',
+      cause: {
+        kind: 'slow',
+        p50Ms: context.recentP50Ms ?? context.slowAtMs ?? 0,
+        baselineMs: context.baselineP50Ms ?? 0,
+      },
+    };
   }
   return { state: 'healthy', cause: { kind: 'none' } };
 }
@@ -347,7 +420,12 @@ function held(episode: Mix, seen: Mix, run: number, context: Context): { state: 
     case 'other':
       return {
         state: 'down',
-        cause: { kind: 'failing', dominant: mostFrequent(context.recentFailures.filter((c) => groupOf(c, 0, null) === 'other')) ?? 'server_error', run },
+        cause: {
+          kind: 'failing',
+          dominant:
+            mostFrequent(context.recentFailures.filter((c) => groupOf(c, 0, null) === 'other')) ?? 'server_error',
+          run,
+        },
       };
   }
 }

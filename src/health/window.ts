@@ -1,5 +1,11 @@
 import type { WindowStats } from '../domain/health.js';
-import { CLOCK_SKEW_MS, OUTCOME_CLASSES, type Outcome, type OutcomeClass, type OutcomeSource } from '../domain/outcome.js';
+import {
+  CLOCK_SKEW_MS,
+  OUTCOME_CLASSES,
+  type Outcome,
+  type OutcomeClass,
+  type OutcomeSource,
+} from '../domain/outcome.js';
 import { addSample, percentile, totalCount, type Histogram } from '../stats/histogram.js';
 import type { ClassCounts } from '../domain/outcome.js';
 import { emptyCounts } from '../stats/counts.js';
@@ -78,7 +84,8 @@ export class RecentOutcomes {
     }
     this.dayCounts[observation.class]++;
     if (observation.class === 'ok') addSample(this.dayLatency, observation.latencyMs);
-    if (observation.class === 'ok' && observation.calm) addSample(this.calmOf(baselineOf(observation)), observation.latencyMs);
+    if (observation.class === 'ok' && observation.calm)
+      addSample(this.calmOf(baselineOf(observation)), observation.latencyMs);
   }
 
   /** Drops what fell out of the 24 h window. */
@@ -114,7 +121,8 @@ export class RecentOutcomes {
   /** The observations that started in [from, now], oldest first. */
   since(from: number, now: number): Observation[] {
     const result: Observation[] = [];
-    for (let i = this.newestAtOrBefore(now); i >= this.head && this.items[i]!.at >= from; i--) result.push(this.items[i]!);
+    for (let i = this.newestAtOrBefore(now); i >= this.head && this.items[i]!.at >= from; i--)
+      result.push(this.items[i]!);
     return result.reverse();
   }
 

@@ -15,11 +15,18 @@ const MAX_MESSAGE = 300;
  * Classifies a non-2xx reply from any provider, from its status and its error body
  * (Google `{error:{code,message,status,details}}` or OpenAI `{error:{message,type,code}}`).
  */
-export function classifyErrorReply(reply: HttpReply, now: number, dialect: 'gemini' | 'vertex' | 'openai' = 'gemini'): Verdict {
+export function classifyErrorReply(
+  reply: HttpReply,
+  now: number,
+  dialect: 'gemini' | 'vertex' | 'openai' = 'gemini',
+): Verdict {
   const error = parseErrorBody(reply.body);
   const fields = { apiStatus: error.status, message: error.message };
   const status = reply.status;
-  if (status === 503 || (status >= 500 && (error.status === 'UNAVAILABLE' || OVERLOAD_TEXT.test(error.message ?? '')))) {
+  if (
+    status === 503 ||
+    (status >= 500 && (error.status === 'UNAVAILABLE' || OVERLOAD_TEXT.test(error.message ?? '')))
+  ) {
     return verdict('overloaded', { ...fields, retryAfterMs: retryAfterHeader(reply.headers, now) });
   }
   if (status === 429) {
@@ -42,11 +49,16 @@ const VERTEX_QUOTA = /Quota exceeded for (aiplatform\.googleapis\.com\/[\w./-]+)
  * the caller's limit (Google does not count it against the SLA). The caller's own Provisioned
  * Throughput and the caller's own quota are rate limits.
  */
-function vertex429(error: ErrorBody, fields: { apiStatus: string | null; message: string | null }, retryAfterMs: number | null): Verdict {
+function vertex429(
+  error: ErrorBody,
+  fields: { apiStatus: string | null; message: string | null },
+  retryAfterMs: number | null,
+): Verdict {
   const message = error.message ?? '';
   const quota = VERTEX_QUOTA.exec(message);
   if (quota) return verdict('rate_limited', { ...fields, detail: quota[1]!, retryAfterMs });
-  if (VERTEX_PROVISIONED.test(message)) return verdict('rate_limited', { ...fields, detail: 'provisioned throughput exceeded', retryAfterMs });
+  if (VERTEX_PROVISIONED.test(message))
+    return verdict('rate_limited', { ...fields, detail: 'provisioned throughput exceeded', retryAfterMs });
   if (VERTEX_SHARED_CAPACITY.test(message) && error.quotaId === null) {
     return verdict('overloaded', { ...fields, detail: 'shared capacity exhausted (Vertex 429)', retryAfterMs });
   }
@@ -80,7 +92,10 @@ export function parseErrorBody(body: string): ErrorBody {
   const details = asArray(field(error, 'details'));
   const code = field(error, 'code');
   return {
-    status: stringOr(field(error, 'status')) ?? (typeof code === 'string' && code !== '' ? code : null) ?? stringOr(field(error, 'type')),
+    status:
+      stringOr(field(error, 'status')) ??
+      (typeof code === 'string' && code !== '' ? code : null) ??
+      stringOr(field(error, 'type')),
     message: mapOr(stringOr(field(error, 'message')), shorten),
     reason: details.map((d) => stringOr(field(d, 'reason'))).find(Boolean) ?? null,
     quotaId:
@@ -88,7 +103,8 @@ export function parseErrorBody(body: string): ErrorBody {
         .flatMap((d) => asArray(field(d, 'violations')))
         .map((v) => stringOr(field(v, 'quotaId')))
         .find(Boolean) ?? null,
-    retryDelayMs: details.map((d) => parseProtoDuration(stringOr(field(d, 'retryDelay')))).find((ms) => ms !== null) ?? null,
+    retryDelayMs:
+      details.map((d) => parseProtoDuration(stringOr(field(d, 'retryDelay')))).find((ms) => ms !== null) ?? null,
   };
 }
 

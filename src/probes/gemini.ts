@@ -42,7 +42,9 @@ export function evaluateGemini(json: unknown, kind: 'text' | 'image'): { verdict
   const metadata = field(json, 'usageMetadata') ?? field(json, 'usage_metadata');
   const candidate = asArray(field(json, 'candidates'))[0];
   const parts = asArray(field(field(candidate, 'content'), 'parts'));
-  const texts = parts.map((part) => stringOr(field(part, 'text'))).filter((text): text is string => text !== null && text.trim() !== '');
+  const texts = parts
+    .map((part) => stringOr(field(part, 'text')))
+    .filter((text): text is string => text !== null && text.trim() !== '');
   const inline = parts.map((part) => field(part, 'inlineData') ?? field(part, 'inline_data')).filter(Boolean);
   const images = inline.filter((data) => {
     const mime = stringOr(field(data, 'mimeType')) ?? stringOr(field(data, 'mime_type')) ?? '';
@@ -52,14 +54,23 @@ export function evaluateGemini(json: unknown, kind: 'text' | 'image'): { verdict
   const count = (camel: string, snake: string) => numberOr(field(metadata, camel)) ?? numberOr(field(metadata, snake));
   const usage: Usage = {
     inputTokens: count('promptTokenCount', 'prompt_token_count'),
-    outputTokens: sumOrNull(count('candidatesTokenCount', 'candidates_token_count'), count('thoughtsTokenCount', 'thoughts_token_count')),
+    outputTokens: sumOrNull(
+      count('candidatesTokenCount', 'candidates_token_count'),
+      count('thoughtsTokenCount', 'thoughts_token_count'),
+    ),
     images: images.length,
   };
   const finishReason = stringOr(field(candidate, 'finishReason')) ?? stringOr(field(candidate, 'finish_reason'));
   const blockReason = stringOr(field(field(json, 'promptFeedback'), 'blockReason'));
   if (!candidate) {
     const detail = blockReason ? `blockReason: ${blockReason}` : null;
-    return { verdict: verdict('bad_output', { message: blockReason ? 'prompt blocked, no candidates' : 'no candidates in reply', detail }), usage };
+    return {
+      verdict: verdict('bad_output', {
+        message: blockReason ? 'prompt blocked, no candidates' : 'no candidates in reply',
+        detail,
+      }),
+      usage,
+    };
   }
   const detail = finishReason ? `finishReason: ${finishReason}` : null;
   if (kind === 'image') {
@@ -69,7 +80,8 @@ export function evaluateGemini(json: unknown, kind: 'text' | 'image'): { verdict
   }
   if (texts.length > 0) return { verdict: verdict('ok', { detail }), usage };
   // The canary's own token cap ran out, perhaps while the model was still thinking: it was served.
-  if (finishReason === 'MAX_TOKENS') return { verdict: verdict('ok', { detail: "finishReason: MAX_TOKENS (the canary's token cap)" }), usage };
+  if (finishReason === 'MAX_TOKENS')
+    return { verdict: verdict('ok', { detail: "finishReason: MAX_TOKENS (the canary's token cap)" }), usage };
   return { verdict: verdict('bad_output', { message: 'no text in reply', detail }), usage };
 }
 

@@ -8,7 +8,9 @@ export interface Timing {
   ttfbMs: number | null;
 }
 
-export type Exchange = ({ kind: 'reply' } & HttpReply & Timing) | ({ kind: 'failed'; verdict: Verdict; httpStatus: number | null } & Timing);
+export type Exchange =
+  | ({ kind: 'reply' } & HttpReply & Timing)
+  | ({ kind: 'failed'; verdict: Verdict; httpStatus: number | null } & Timing);
 
 export interface ExchangeOptions {
   timeoutMs: number;
@@ -45,7 +47,13 @@ export async function postJson(request: CanaryRequest, options: ExchangeOptions)
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel().catch(() => undefined);
       const message = `redirected (HTTP ${response.status}) to ${originOf(response.headers.get('location'), url)}; probes never follow redirects: check the target's baseUrl`;
-      return { kind: 'failed', verdict: verdict('client_error', { message, detail: 'redirect' }), httpStatus: response.status, latencyMs: elapsed(), ttfbMs };
+      return {
+        kind: 'failed',
+        verdict: verdict('client_error', { message, detail: 'redirect' }),
+        httpStatus: response.status,
+        latencyMs: elapsed(),
+        ttfbMs,
+      };
     }
     const text = await readCapped(response, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
     const timing = { latencyMs: elapsed(), ttfbMs };
@@ -59,12 +67,26 @@ export async function postJson(request: CanaryRequest, options: ExchangeOptions)
   } catch (error) {
     const timing = { latencyMs: elapsed(), ttfbMs, httpStatus: null };
     if (deadline.signal.aborted) {
-      return { kind: 'failed', verdict: verdict('timeout', { message: `no complete reply within ${options.timeoutMs} ms` }), ...timing };
+      return {
+        kind: 'failed',
+        verdict: verdict('timeout', { message: `no complete reply within ${options.timeoutMs} ms` }),
+        ...timing,
+      };
     }
-    if (options.signal?.aborted) return { kind: 'failed', verdict: verdict('network', { message: 'aborted at shutdown', detail: 'aborted' }), ...timing };
+    if (options.signal?.aborted)
+      return {
+        kind: 'failed',
+        verdict: verdict('network', { message: 'aborted at shutdown', detail: 'aborted' }),
+        ...timing,
+      };
     const code = errorCode(error);
-    if (code && UNDICI_TIMEOUTS.has(code)) return { kind: 'failed', verdict: verdict('timeout', { message: code, detail: code }), ...timing };
-    return { kind: 'failed', verdict: verdict('network', { message: networkMessage(error, code), detail: code }), ...timing };
+    if (code && UNDICI_TIMEOUTS.has(code))
+      return { kind: 'failed', verdict: verdict('timeout', { message: code, detail: code }), ...timing };
+    return {
+      kind: 'failed',
+      verdict: verdict('network', { message: networkMessage(error, code), detail: code }),
+      ...timing,
+    };
   } finally {
     clearTimeout(timer);
   }

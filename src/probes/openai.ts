@@ -53,7 +53,8 @@ export function evaluateOpenAi(json: unknown, kind: 'text' | 'image'): { verdict
     return { verdict: verdict('bad_output', { message: text, detail }), usage };
   }
   if (found.text || found.images > 0) return { verdict: verdict('ok', { detail }), usage };
-  if (finish === 'length') return { verdict: verdict('ok', { detail: "finish_reason: length (the canary's token cap)" }), usage };
+  if (finish === 'length')
+    return { verdict: verdict('ok', { detail: "finish_reason: length (the canary's token cap)" }), usage };
   return { verdict: verdict('bad_output', { message: 'no text in reply', detail }), usage };
 }
 

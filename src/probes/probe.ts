@@ -36,10 +36,22 @@ export async function runProbe(target: Target, now: () => number, signal?: Abort
     const token = await vertexToken(target, target.probe.timeout, signal);
     if (!token.ok) {
       const latencyMs = Math.round(performance.now() - started);
-      return { targetId: target.id, source: 'probe', at, latencyMs, ttfbMs: null, ...token.verdict, httpStatus: null, costUsd: 0 };
+      return {
+        targetId: target.id,
+        source: 'probe',
+        at,
+        latencyMs,
+        ttfbMs: null,
+        ...token.verdict,
+        httpStatus: null,
+        costUsd: 0,
+      };
     }
     const left = Math.max(1, target.probe.timeout - (performance.now() - started));
-    const exchange = await postJson({ ...request, headers: { ...request.headers, authorization: `Bearer ${token.token}` } }, { timeoutMs: left, signal });
+    const exchange = await postJson(
+      { ...request, headers: { ...request.headers, authorization: `Bearer ${token.token}` } },
+      { timeoutMs: left, signal },
+    );
     return outcomeOf(target, scrubbed(exchange, token.token), at, now());
   }
   const exchange = await postJson(request, { timeoutMs: target.probe.timeout, signal });
@@ -55,18 +67,32 @@ export function canaryRequest(target: Target): CanaryRequest {
 export function outcomeOf(target: Target, raw: Exchange, at: number, now: number): Outcome {
   const protocol = PROTOCOLS[target.provider];
   const exchange = scrubbed(raw, target.apiKey);
-  const base = { targetId: target.id, source: 'probe' as const, at, latencyMs: exchange.latencyMs, ttfbMs: exchange.ttfbMs };
+  const base = {
+    targetId: target.id,
+    source: 'probe' as const,
+    at,
+    latencyMs: exchange.latencyMs,
+    ttfbMs: exchange.ttfbMs,
+  };
   if (exchange.kind === 'failed') {
     return { ...base, ...redacted(exchange.verdict, target), httpStatus: exchange.httpStatus, costUsd: 0 };
   }
   if (exchange.status < 200 || exchange.status >= 300) {
-    return { ...base, ...redacted(classifyErrorReply(exchange, now, protocol.dialect), target), httpStatus: exchange.status, costUsd: 0 };
+    return {
+      ...base,
+      ...redacted(classifyErrorReply(exchange, now, protocol.dialect), target),
+      httpStatus: exchange.status,
+      costUsd: 0,
+    };
   }
   let judged: { verdict: Verdict; usage: Usage };
   try {
     judged = protocol.evaluate(JSON.parse(exchange.body), target.probe.kind);
   } catch {
-    judged = { verdict: verdict('bad_output', { message: `HTTP ${exchange.status} with a body that is not JSON` }), usage: NO_USAGE };
+    judged = {
+      verdict: verdict('bad_output', { message: `HTTP ${exchange.status} with a body that is not JSON` }),
+      usage: NO_USAGE,
+    };
   }
   return {
     ...base,

@@ -41,9 +41,16 @@ export async function vertexToken(target: Target, timeoutMs: number, signal?: Ab
   } catch (error) {
     if (deadline.aborted) {
       forget();
-      return { ok: false, verdict: verdict('timeout', { message: `no OAuth token within ${timeoutMs} ms`, detail: 'auth: token exchange timed out' }) };
+      return {
+        ok: false,
+        verdict: verdict('timeout', {
+          message: `no OAuth token within ${timeoutMs} ms`,
+          detail: 'auth: token exchange timed out',
+        }),
+      };
     }
-    if (signal?.aborted) return { ok: false, verdict: verdict('network', { message: 'aborted at shutdown', detail: 'aborted' }) };
+    if (signal?.aborted)
+      return { ok: false, verdict: verdict('network', { message: 'aborted at shutdown', detail: 'aborted' }) };
     const client = await entry.client.then(
       () => true,
       () => false,
@@ -71,7 +78,9 @@ function authClient(settings: VertexSettings): Promise<AuthClient> {
       eagerRefreshThresholdMillis: REFRESH_BEFORE_EXPIRY_MS,
       // The library always posts grants to Google's endpoint; a key that names another (a private
       // or test endpoint) has its grants sent there, as the key file says.
-      transporterOptions: { fetchImplementation: withoutRedirects((url) => (tokenUri && url === GOOGLE_TOKEN_URL ? tokenUri : url)) },
+      transporterOptions: {
+        fetchImplementation: withoutRedirects((url) => (tokenUri && url === GOOGLE_TOKEN_URL ? tokenUri : url)),
+      },
     }),
   );
 }
@@ -93,23 +102,38 @@ function withoutRedirects(to: (url: string) => string) {
 }
 
 /** Socket-level codes: the token endpoint could not be reached at all. */
-const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+)$/;
+const NETWORK_CODES =
+  /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+)$/;
 
 /**
  * What a failed exchange says, in our words: the grant refused (or no credentials at all), the
  * endpoint failing or unreachable, or a key that cannot sign.
  */
 function describe(error: unknown): Verdict {
-  const failed = error as { status?: number; response?: { status?: number; data?: { error?: unknown; error_description?: unknown } }; message?: unknown };
+  const failed = error as {
+    status?: number;
+    response?: { status?: number; data?: { error?: unknown; error_description?: unknown } };
+    message?: unknown;
+  };
   const status = failed.response?.status ?? (typeof failed.status === 'number' ? failed.status : null);
   const data = failed.response?.data;
-  const reason = typeof data?.error === 'string' ? `${data.error}${typeof data.error_description === 'string' ? `: ${data.error_description}` : ''}` : null;
+  const reason =
+    typeof data?.error === 'string'
+      ? `${data.error}${typeof data.error_description === 'string' ? `: ${data.error_description}` : ''}`
+      : null;
   const message = reason ?? (typeof failed.message === 'string' ? failed.message : String(error));
   if (status !== null && status >= 500)
-    return verdict('server_error', { apiStatus: 'UNAVAILABLE', message: shorten(`token endpoint: ${message}`), detail: 'auth: token endpoint failed' });
+    return verdict('server_error', {
+      apiStatus: 'UNAVAILABLE',
+      message: shorten(`token endpoint: ${message}`),
+      detail: 'auth: token endpoint failed',
+    });
   const code = status === null ? errorCode(error) : null;
   if (code !== null && NETWORK_CODES.test(code)) {
-    return verdict('network', { message: shorten(`token endpoint unreachable: ${code}`), detail: 'auth: token endpoint unreachable' });
+    return verdict('network', {
+      message: shorten(`token endpoint unreachable: ${code}`),
+      detail: 'auth: token endpoint unreachable',
+    });
   }
   if (code?.startsWith('ERR_OSSL')) return authFailure(`the private key cannot sign (${code})`, null);
   return authFailure(message, status);

@@ -6,7 +6,9 @@ import { InputError } from './errors.js';
 const HOUR = 3_600_000;
 const MAX_LENGTH_MS = 31 * 24 * HOUR;
 
-export type ReplaySource = { kind: 'trace'; file: string } | { kind: 'stored'; from: number; to: number; dataDir: string | null };
+export type ReplaySource =
+  | { kind: 'trace'; file: string }
+  | { kind: 'stored'; from: number; to: number; dataDir: string | null };
 
 export interface ReplayOptions {
   source: ReplaySource;
@@ -55,7 +57,8 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions | 'help'
   const source = sourceOf(values);
   const lengthMs = lengthOf(values, source);
   const sets = values.set ?? [];
-  if (values.compare && sets.length === 0) throw new InputError('--compare: needs at least one --set key=value to compare against');
+  if (values.compare && sets.length === 0)
+    throw new InputError('--compare: needs at least one --set key=value to compare against');
   return {
     source,
     target: values.target ?? null,
@@ -69,7 +72,9 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions | 'help'
   };
 }
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>
+>['values'];
 
 function parse(argv: readonly string[]): Values {
   try {
@@ -90,7 +95,9 @@ function parse(argv: readonly string[]): Values {
       throw new InputError(`${named ?? 'option'}: expects a value${dash}`);
     }
     if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-      throw new InputError(`${/'([^']*)'/.exec(message)?.[1] ?? 'argument'}: unexpected argument (options start with --)`);
+      throw new InputError(
+        `${/'([^']*)'/.exec(message)?.[1] ?? 'argument'}: unexpected argument (options start with --)`,
+      );
     }
     throw new InputError(message.split('\n')[0] ?? message);
   }
@@ -98,9 +105,11 @@ function parse(argv: readonly string[]): Values {
 
 function sourceOf(values: Values): ReplaySource {
   const stored = values.from !== undefined || values.to !== undefined;
-  if (values.trace !== undefined && stored) throw new InputError('--trace: replays a trace file; --from/--to replay stored history; use one or the other');
+  if (values.trace !== undefined && stored)
+    throw new InputError('--trace: replays a trace file; --from/--to replay stored history; use one or the other');
   if (values.trace !== undefined) {
-    if (values.data !== undefined) throw new InputError('--data: only with --from/--to (a trace needs no data directory)');
+    if (values.data !== undefined)
+      throw new InputError('--data: only with --from/--to (a trace needs no data directory)');
     return { kind: 'trace', file: values.trace };
   }
   if (!stored) throw new InputError('expected --trace FILE, or --from ISO and --to ISO (see --help)');
@@ -114,19 +123,31 @@ function sourceOf(values: Values): ReplaySource {
 
 function instant(option: string, text: string): number {
   const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(at)) throw new InputError(`--${option}: expected an ISO date-time like 2026-03-01T12:00:00Z, got ${JSON.stringify(text)}`);
+  if (Number.isNaN(at))
+    throw new InputError(
+      `--${option}: expected an ISO date-time like 2026-03-01T12:00:00Z, got ${JSON.stringify(text)}`,
+    );
   return at;
 }
 
 function lengthOf(values: Values, source: ReplaySource): number | null {
   if (values.hours === undefined && values.until === undefined) return null;
   const option = values.hours !== undefined ? '--hours' : '--until';
-  if (source.kind === 'stored') throw new InputError(`${option}: only with --trace (stored history runs from --from to --to)`);
-  if (values.hours !== undefined && values.until !== undefined) throw new InputError('--hours: give --hours or --until, not both');
-  const ms = values.hours !== undefined ? (/^\d+(\.\d+)?$/.test(values.hours) ? Number(values.hours) * HOUR : NaN) : (parseDuration(values.until!) ?? NaN);
+  if (source.kind === 'stored')
+    throw new InputError(`${option}: only with --trace (stored history runs from --from to --to)`);
+  if (values.hours !== undefined && values.until !== undefined)
+    throw new InputError('--hours: give --hours or --until, not both');
+  const ms =
+    values.hours !== undefined
+      ? /^\d+(\.\d+)?$/.test(values.hours)
+        ? Number(values.hours) * HOUR
+        : NaN
+      : (parseDuration(values.until!) ?? NaN);
   const shown = JSON.stringify(values.hours ?? values.until);
   if (!(ms > 0))
-    throw new InputError(`${option}: expected ${values.hours !== undefined ? 'a positive number of hours like 36' : 'a duration like "36h"'}, got ${shown}`);
+    throw new InputError(
+      `${option}: expected ${values.hours !== undefined ? 'a positive number of hours like 36' : 'a duration like "36h"'}, got ${shown}`,
+    );
   if (ms > MAX_LENGTH_MS) throw new InputError(`${option}: at most 31 days (744 hours), got ${shown}`);
   return ms;
 }
@@ -141,6 +162,7 @@ function probeDuration(option: 'every' | 'timeout', text: string): number {
 
 function seedOf(text: string | undefined): number {
   if (text === undefined) return 1;
-  if (!/^\d{1,9}$/.test(text)) throw new InputError(`--seed: expected a whole number like 1, got ${JSON.stringify(text)}`);
+  if (!/^\d{1,9}$/.test(text))
+    throw new InputError(`--seed: expected a whole number like 1, got ${JSON.stringify(text)}`);
   return Number(text);
 }

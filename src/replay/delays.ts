@@ -54,7 +54,14 @@ export function troubleSpans(trace: Trace, start: number, end: number): Trouble[
  * The delays of one target's verdicts and mails for one stretch of trouble; `until` is where the
  * next stretch begins (or the run ends), `runEnd` where recovery can no longer be seen.
  */
-export function delaysFor(trouble: Trouble, until: number, runEnd: number, targetId: string, changes: readonly StateChange[], mails: readonly Mail[]): Delays {
+export function delaysFor(
+  trouble: Trouble,
+  until: number,
+  runEnd: number,
+  targetId: string,
+  changes: readonly StateChange[],
+  mails: readonly Mail[],
+): Delays {
   const own = changes.filter((c) => c.targetId === targetId).sort((a, b) => a.at - b.at);
   const troubled = (s: HealthState) => s === 'degraded' || holdsTraffic(s);
   const reached = (test: (s: HealthState) => boolean): number | null => {
@@ -74,9 +81,14 @@ export function delaysFor(trouble: Trouble, until: number, runEnd: number, targe
   }
   const mailUntil = until >= runEnd ? Infinity : until;
   const sent = (from: number, test: (n: Mail['notices'][number]) => boolean) =>
-    mails.find((m) => m.sentAt >= from && m.sentAt < mailUntil && m.notices.some((n) => n.targetId === targetId && test(n)))?.sentAt ?? null;
+    mails.find(
+      (m) => m.sentAt >= from && m.sentAt < mailUntil && m.notices.some((n) => n.targetId === targetId && test(n)),
+    )?.sentAt ?? null;
   const onsetAt = sent(trouble.start, (n) => ONSET_MAILS.has(n.kind));
-  const recoveryAt = onsetAt === null ? null : sent(onsetAt, (n) => n.kind === 'recovered' || (n.kind === 'flapping_ended' && n.status === 'healthy'));
+  const recoveryAt =
+    onsetAt === null
+      ? null
+      : sent(onsetAt, (n) => n.kind === 'recovered' || (n.kind === 'flapping_ended' && n.status === 'healthy'));
   return {
     detectMs,
     holdMs: reached(holdsTraffic),
@@ -87,8 +99,16 @@ export function delaysFor(trouble: Trouble, until: number, runEnd: number, targe
 }
 
 /** Each stretch with the delays of one run, each measured up to where the next stretch begins. */
-export function delaysOf(troubles: readonly Trouble[], runEnd: number, targetId: string, changes: readonly StateChange[], mails: readonly Mail[]): Delays[] {
-  return troubles.map((trouble, index) => delaysFor(trouble, troubles[index + 1]?.start ?? runEnd, runEnd, targetId, changes, mails));
+export function delaysOf(
+  troubles: readonly Trouble[],
+  runEnd: number,
+  targetId: string,
+  changes: readonly StateChange[],
+  mails: readonly Mail[],
+): Delays[] {
+  return troubles.map((trouble, index) =>
+    delaysFor(trouble, troubles[index + 1]?.start ?? runEnd, runEnd, targetId, changes, mails),
+  );
 }
 
 /** A stored incident beside the replay's own incident that overlaps it, if any. */
@@ -106,7 +126,8 @@ export function matchIncidents(
   end: number,
 ): { matches: IncidentMatch[]; unmatched: IncidentSpan[] } {
   const used = new Set<IncidentSpan>();
-  const overlaps = (a: IncidentSpan, b: IncidentSpan) => a.targetId === b.targetId && a.startedAt <= (b.endedAt ?? end) && b.startedAt <= (a.endedAt ?? end);
+  const overlaps = (a: IncidentSpan, b: IncidentSpan) =>
+    a.targetId === b.targetId && a.startedAt <= (b.endedAt ?? end) && b.startedAt <= (a.endedAt ?? end);
   const matches = stored.map((s): IncidentMatch => {
     const replay = replayed.find((r) => !used.has(r) && overlaps(s, r)) ?? null;
     if (replay) used.add(replay);

@@ -18,14 +18,21 @@ export interface Overrides {
 
 export const NO_OVERRIDES: Overrides = { written: [], health: {}, alerts: {}, flapping: {} };
 
-const ALERT_KNOBS = [...Object.keys(targetAlertsSchema.shape), 'groupWait', 'flapping.window', 'flapping.high', 'flapping.low'];
+const ALERT_KNOBS = [
+  ...Object.keys(targetAlertsSchema.shape),
+  'groupWait',
+  'flapping.window',
+  'flapping.high',
+  'flapping.low',
+];
 
 /** Reads `health.holdEvidence=8`, `alerts.recoveredFor=10m`, `alerts.flapping.high=0.4`; values are checked by withOverrides. */
 export function parseOverrides(sets: readonly string[]): Overrides {
   const overrides: Overrides = { written: [], health: {}, alerts: {}, flapping: {} };
   for (const set of sets) {
     const equals = set.indexOf('=');
-    if (equals <= 0) throw new InputError(`--set ${set}: expected key=value, like health.holdEvidence=12 or alerts.recoveredFor=10m`);
+    if (equals <= 0)
+      throw new InputError(`--set ${set}: expected key=value, like health.holdEvidence=12 or alerts.recoveredFor=10m`);
     const key = set.slice(0, equals).trim();
     const value = parsedValue(set.slice(equals + 1).trim());
     const [section, knob, ...rest] = key.split('.');
@@ -42,15 +49,25 @@ export function parseOverrides(sets: readonly string[]): Overrides {
 }
 
 /** The target with its health and alert knobs overridden, validated merged with its own by the real schemas. */
-export function withOverrides(target: Target, groupWaitMs: number, overrides: Overrides): { target: Target; groupWaitMs: number } {
+export function withOverrides(
+  target: Target,
+  groupWaitMs: number,
+  overrides: Overrides,
+): { target: Target; groupWaitMs: number } {
   if (overrides.written.length === 0) return { target, groupWaitMs };
-  const health = check('health', healthSchema.safeParse({ ...written(target.health), ...overrides.health }), overrides.health);
+  const health = check(
+    'health',
+    healthSchema.safeParse({ ...written(target.health), ...overrides.health }),
+    overrides.health,
+  );
   const own = check('alerts', targetAlertsSchema.safeParse(overrides.alerts), overrides.alerts);
   const group = check(
     'alerts',
     alertsSchema.safeParse({
       ...(overrides.groupWait === undefined ? {} : { groupWait: overrides.groupWait }),
-      ...(Object.keys(overrides.flapping).length === 0 ? {} : { flapping: { ...target.alerts.flap, ...overrides.flapping } }),
+      ...(Object.keys(overrides.flapping).length === 0
+        ? {}
+        : { flapping: { ...target.alerts.flap, ...overrides.flapping } }),
     }),
     { groupWait: overrides.groupWait, flapping: overrides.flapping },
   );
@@ -67,7 +84,8 @@ export function withOverrides(target: Target, groupWaitMs: number, overrides: Ov
  */
 function withKnobs(knobs: Target['alerts'], own: TargetAlertsConfig): Target['alerts'] {
   const named: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(own)) if (value !== undefined) named[`${key}Ms` in knobs ? `${key}Ms` : key] = value;
+  for (const [key, value] of Object.entries(own))
+    if (value !== undefined) named[`${key}Ms` in knobs ? `${key}Ms` : key] = value;
   return Object.assign({ ...knobs }, named);
 }
 
@@ -81,19 +99,24 @@ function check<T>(section: 'health' | 'alerts', result: z.ZodSafeParseResult<T>,
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const where = [...issue.path, issue.keys[0] ?? '?'];
-    throw new InputError(`--set ${section}.${formatPath(where)}: unknown ${section} knob (${section} knobs: ${knobList(section)})`);
+    throw new InputError(
+      `--set ${section}.${formatPath(where)}: unknown ${section} knob (${section} knobs: ${knobList(section)})`,
+    );
   }
   const message = issue.message.replace(/^Invalid input: /, '');
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
   const field = `${section}.${formatPath(path)}`;
   const value = valueAt(given, path);
   // A value the user wrote is quoted back; a check across fields names the field it failed on.
-  throw new InputError(value === undefined ? `--set: ${field}: ${message}` : `--set ${field}=${String(value)}: ${message}`);
+  throw new InputError(
+    value === undefined ? `--set: ${field}: ${message}` : `--set ${field}=${String(value)}: ${message}`,
+  );
 }
 
 function valueAt(given: Record<string, unknown>, path: ReadonlyArray<string | number>): unknown {
   let value: unknown = given;
-  for (const part of path) value = value && typeof value === 'object' ? (value as Record<string | number, unknown>)[part] : undefined;
+  for (const part of path)
+    value = value && typeof value === 'object' ? (value as Record<string | number, unknown>)[part] : undefined;
   return value !== null && typeof value === 'object' ? undefined : value;
 }
 

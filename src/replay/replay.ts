@@ -32,7 +32,13 @@ export interface RunReport extends Omit<RunOutput, 'changes'> {
   /** Every state change after the first verdicts. */
   changes: StateChange[];
   label: 'as configured' | 'with --set';
-  targets: Array<{ id: string; everyMs: number; timeoutMs: number; health: Target['health']; alerts: Target['alerts'] }>;
+  targets: Array<{
+    id: string;
+    everyMs: number;
+    timeoutMs: number;
+    health: Target['health'];
+    alerts: Target['alerts'];
+  }>;
   groupWaitMs: number;
   elapsedMs: number;
   /** Trace: per target, one entry per stretch of trouble. */
@@ -58,17 +64,29 @@ export interface ReplayReport {
 }
 
 /** Runs what the options ask for: one replay, or with --compare the same replay without and with the --set overrides. */
-export async function replay(options: ReplayOptions, env: Record<string, string | undefined>, cwd: string): Promise<ReplayReport> {
+export async function replay(
+  options: ReplayOptions,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<ReplayReport> {
   const overrides = parseOverrides(options.sets);
   return options.source.kind === 'trace'
     ? replayTrace(options, options.source.file, overrides, cwd)
     : replayStored(options, options.source, overrides, env, cwd);
 }
 
-async function replayTrace(options: ReplayOptions, file: string, overrides: Overrides, cwd: string): Promise<ReplayReport> {
+async function replayTrace(
+  options: ReplayOptions,
+  file: string,
+  overrides: Overrides,
+  cwd: string,
+): Promise<ReplayReport> {
   const target = traceTarget(options.target ?? 'replay', options.everyMs, options.timeoutMs);
   // Every --set is checked before anything runs, so a typo does not wait for the first run to finish.
-  const plans = variants(options, overrides).map(([label, set]) => ({ label, ...withOverrides(target, alertsSchema.parse({}).groupWait, set) }));
+  const plans = variants(options, overrides).map(([label, set]) => ({
+    label,
+    ...withOverrides(target, alertsSchema.parse({}).groupWait, set),
+  }));
   const written = readTrace(resolve(cwd, file), file);
   const trace = inTraceTime(written);
   const lengthMs = options.lengthMs ?? Math.min(traceLength(trace), MAX_DEFAULT_LENGTH_MS);
@@ -79,8 +97,20 @@ async function replayTrace(options: ReplayOptions, file: string, overrides: Over
   for (const { label, target: tuned, groupWaitMs } of plans) {
     const began = performance.now();
     const scheduler = configSchema.shape.scheduler.parse(undefined);
-    const output = await runTrace({ trace: written, target: tuned, start, lengthMs, seed: options.seed, groupWaitMs, scheduler });
-    const delays = delaysOf(troubles, end, tuned.id, output.changes, output.mails).map((d, i) => ({ targetId: tuned.id, trouble: troubles[i]!, delays: d }));
+    const output = await runTrace({
+      trace: written,
+      target: tuned,
+      start,
+      lengthMs,
+      seed: options.seed,
+      groupWaitMs,
+      scheduler,
+    });
+    const delays = delaysOf(troubles, end, tuned.id, output.changes, output.mails).map((d, i) => ({
+      targetId: tuned.id,
+      trouble: troubles[i]!,
+      delays: d,
+    }));
     const elapsedMs = performance.now() - began;
     runs.push({
       ...output,
@@ -95,8 +125,12 @@ async function replayTrace(options: ReplayOptions, file: string, overrides: Over
     });
   }
   const notes = [
-    ...(written.timeScale === 1 ? [] : [`the trace's timeScale ${written.timeScale} (for the live simulator) is undone: offsets replay as written`]),
-    ...(trace.latencyScale === 1 ? [] : [`latencies replay at ${trace.latencyScale} × as written (the trace's latencyScale × timeScale)`]),
+    ...(written.timeScale === 1
+      ? []
+      : [`the trace's timeScale ${written.timeScale} (for the live simulator) is undone: offsets replay as written`]),
+    ...(trace.latencyScale === 1
+      ? []
+      : [`latencies replay at ${trace.latencyScale} × as written (the trace's latencyScale × timeScale)`]),
   ];
   return {
     mode: 'trace',
@@ -125,20 +159,31 @@ async function replayStored(
   const { config, targets } = replayConfig(env, cwd);
   const chosen = options.target === null ? targets : targets.filter((t) => t.id === options.target);
   if (chosen.length === 0)
-    throw new InputError(`--target: no configured target "${options.target}" (configured: ${targets.map((t) => t.id).join(', ') || 'none'})`);
-  const probed = chosen.map((t) => ({ ...t, probe: { ...t.probe, every: options.everyMs ?? t.probe.every, timeout: options.timeoutMs ?? t.probe.timeout } }));
-  const plans = variants(options, overrides).map(([label, set]) => ({ label, tuned: probed.map((t) => withOverrides(t, config.alerts.groupWaitMs, set)) }));
+    throw new InputError(
+      `--target: no configured target "${options.target}" (configured: ${targets.map((t) => t.id).join(', ') || 'none'})`,
+    );
+  const probed = chosen.map((t) => ({
+    ...t,
+    probe: { ...t.probe, every: options.everyMs ?? t.probe.every, timeout: options.timeoutMs ?? t.probe.timeout },
+  }));
+  const plans = variants(options, overrides).map(([label, set]) => ({
+    label,
+    tuned: probed.map((t) => withOverrides(t, config.alerts.groupWaitMs, set)),
+  }));
   const dataDir = resolve(cwd, source.dataDir ?? config.dataDir);
   const ids = probed.map((t) => t.id);
   const history = readHistory(dataDir, ids, from, to);
   if (history.outcomes.length === 0) {
     const range = `${new Date(from).toISOString()} to ${new Date(to).toISOString()}`;
     const present = history.present.join(', ') || 'none';
-    throw new InputError(`--from/--to: no stored outcomes of ${ids.join(', ')} from ${range} in ${dataDir} (targets with outcomes then: ${present})`);
+    throw new InputError(
+      `--from/--to: no stored outcomes of ${ids.join(', ')} from ${range} in ${dataDir} (targets with outcomes then: ${present})`,
+    );
   }
   const notes = probed.flatMap((target) => {
     const oldest = history.oldest.get(target.id) ?? null;
-    if (oldest === null || !history.outcomes.some((o) => o.targetId === target.id)) return [`${target.id}: no stored outcomes in the range`];
+    if (oldest === null || !history.outcomes.some((o) => o.targetId === target.id))
+      return [`${target.id}: no stored outcomes in the range`];
     // Later than a probe could have come: raw outcomes were pruned (retention.raw), or the target was added since.
     const late = oldest - from > staleAfter(target.probe.every, target.probe.timeout);
     if (!late) return [];
@@ -161,7 +206,17 @@ async function replayStored(
     const { matches, unmatched } = matchIncidents(history.incidents, output.incidents, to);
     const elapsedMs = performance.now() - began;
     const targets = tuned.map((t) => described(t.target));
-    runs.push({ ...output, ...split(output.changes), label, targets, groupWaitMs, elapsedMs, delays: [], incidentMatches: matches, newIncidents: unmatched });
+    runs.push({
+      ...output,
+      ...split(output.changes),
+      label,
+      targets,
+      groupWaitMs,
+      elapsedMs,
+      delays: [],
+      incidentMatches: matches,
+      newIncidents: unmatched,
+    });
   }
   return {
     mode: 'stored',
@@ -193,7 +248,10 @@ export function split(changes: readonly StateChange[]): { firstVerdicts: StateCh
 
 /** The runs to make: with --compare, first without the overrides. */
 function variants(options: ReplayOptions, overrides: Overrides): Array<['as configured' | 'with --set', Overrides]> {
-  const tuned: ['as configured' | 'with --set', Overrides] = [overrides.written.length > 0 ? 'with --set' : 'as configured', overrides];
+  const tuned: ['as configured' | 'with --set', Overrides] = [
+    overrides.written.length > 0 ? 'with --set' : 'as configured',
+    overrides,
+  ];
   return options.compare ? [['as configured', NO_OVERRIDES], tuned] : [tuned];
 }
 
@@ -213,7 +271,9 @@ function readTrace(path: string, file: string): Trace {
   try {
     return parseTrace(json);
   } catch (error) {
-    throw new InputError(`--trace ${file}: ${(error instanceof Error ? error.message : String(error)).replace(/^trace: /, '')}`);
+    throw new InputError(
+      `--trace ${file}: ${(error instanceof Error ? error.message : String(error)).replace(/^trace: /, '')}`,
+    );
   }
 }
 
@@ -236,5 +296,11 @@ export function traceTarget(id: string, everyMs: number | null, timeoutMs: numbe
 }
 
 function described(target: Target): RunReport['targets'][number] {
-  return { id: target.id, everyMs: target.probe.every, timeoutMs: target.probe.timeout, health: target.health, alerts: target.alerts };
+  return {
+    id: target.id,
+    everyMs: target.probe.every,
+    timeoutMs: target.probe.timeout,
+    health: target.health,
+    alerts: target.alerts,
+  };
 }

@@ -25,7 +25,9 @@ export function reportJson(report: ReplayReport): string {
 function header(report: ReplayReport, at: (ms: number) => string): string[] {
   const first = report.runs[0]!;
   const what = report.mode === 'trace' ? `trace ${report.source}` : `stored history in ${report.source}`;
-  const targets = first.targets.map((t) => `${t.id} (probe every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)})`).join(', ');
+  const targets = first.targets
+    .map((t) => `${t.id} (probe every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)})`)
+    .join(', ');
   const seed = report.seed === null ? '' : `, seed ${report.seed}`;
   const knobs = `${report.mode === 'trace' ? 'built-in defaults' : 'as the service loads them'}${report.overrides.length ? `; --set ${report.overrides.join(' --set ')}` : ''}`;
   const lines = [
@@ -37,7 +39,9 @@ function header(report: ReplayReport, at: (ms: number) => string): string[] {
   ];
   for (const note of report.notes) lines.push(`  note:         ${note}`);
   if (report.mode === 'trace') {
-    const spans = report.troubles.map((t) => `${at(t.start)} → ${at(t.end)} (${formatDuration(t.end - t.start)}, ${percent(t.share)} failing)`);
+    const spans = report.troubles.map(
+      (t) => `${at(t.start)} → ${at(t.end)} (${formatDuration(t.end - t.start)}, ${percent(t.share)} failing)`,
+    );
     lines.push(`  trouble:      ${spans.length ? spans.join('; ') : 'none (no segment fails 30 % or more)'}`);
   } else {
     lines.push(`  stored:       ${report.storedIncidents.length} incident(s) in the span`);
@@ -46,16 +50,21 @@ function header(report: ReplayReport, at: (ms: number) => string): string[] {
 }
 
 function runSection(report: ReplayReport, run: RunReport, at: (ms: number) => string): string[] {
-  const skipped = run.skippedOverlaps > 0 ? ` (${run.skippedOverlaps} probes skipped: the one before was still running)` : '';
+  const skipped =
+    run.skippedOverlaps > 0 ? ` (${run.skippedOverlaps} probes skipped: the one before was still running)` : '';
   const counts = `${run.changes.length} state change(s) after the first verdict, ${run.mails.length} mail(s)`;
-  const lines = [`== ${run.label}: ${run.probes} outcomes${skipped}, ${counts}; ran in ${(run.elapsedMs / 1000).toFixed(2)} s`];
+  const lines = [
+    `== ${run.label}: ${run.probes} outcomes${skipped}, ${counts}; ran in ${(run.elapsedMs / 1000).toFixed(2)} s`,
+  ];
   const many = run.targets.length > 1;
   const who = (id: string) => (many ? `${id}: ` : '');
   lines.push('State changes');
   for (const c of run.firstVerdicts) lines.push(`  ${at(c.at)}  ${who(c.targetId)}${c.from} → ${c.to} (first verdict)`);
   if (run.changes.length === 0) lines.push('  none after the first verdict');
   for (const c of run.changes) lines.push(`  ${at(c.at)}  ${who(c.targetId)}${c.from} → ${c.to}${causeText(c.cause)}`);
-  lines.push('Advice (/health after each observation: send or hold, retryAfterSeconds; timeoutSeconds over the stretch; --json lists each change)');
+  lines.push(
+    'Advice (/health after each observation: send or hold, retryAfterSeconds; timeoutSeconds over the stretch; --json lists each change)',
+  );
   if (run.advice.length === 0) lines.push('  none');
   for (const stretch of adviceStretches(run.advice)) {
     const a = stretch.first;
@@ -83,14 +92,19 @@ function delayTable(run: RunReport, at: (ms: number) => string): string[] {
     'Delays (detect, hold, onset mail: from the trouble\'s start; recover, recovery mail: from its end; "—": not before the next trouble or the end)',
   ];
   if (run.delays.length === 0) return [...lines, '  no trouble in the trace: nothing to detect'];
-  const rows = run.delays.map((d) => [`${at(d.trouble.start)} → ${at(d.trouble.end)}`, ...DELAY_COLUMNS.map(([key]) => delay(d.delays[key]))]);
+  const rows = run.delays.map((d) => [
+    `${at(d.trouble.start)} → ${at(d.trouble.end)}`,
+    ...DELAY_COLUMNS.map(([key]) => delay(d.delays[key])),
+  ]);
   return [...lines, ...table(['trouble', ...DELAY_COLUMNS.map(([, label]) => label)], rows)];
 }
 
 function incidentTable(run: RunReport, at: (ms: number) => string): string[] {
   const lines = ["Incidents: stored (the service's own record) beside this replay's (offsets: replay minus stored)"];
-  if (run.incidentMatches.length === 0 && run.newIncidents.length === 0) return [...lines, '  none stored, none replayed'];
-  const span = (i: IncidentSpan) => `${at(i.startedAt)} → ${i.endedAt === null ? 'open' : at(i.endedAt)} ${i.worstState}`;
+  if (run.incidentMatches.length === 0 && run.newIncidents.length === 0)
+    return [...lines, '  none stored, none replayed'];
+  const span = (i: IncidentSpan) =>
+    `${at(i.startedAt)} → ${i.endedAt === null ? 'open' : at(i.endedAt)} ${i.worstState}`;
   const rows = run.incidentMatches.map((m) => [
     `${m.stored.targetId} ${span(m.stored)}`,
     m.replayed ? span(m.replayed) : 'not replayed',
@@ -116,18 +130,31 @@ function comparison(report: ReplayReport, base: RunReport, tuned: RunReport, at:
   if (report.mode === 'trace') {
     const side = base.delays.map((d, i) => {
       const other = tuned.delays[i]!.delays;
-      return [`${at(d.trouble.start)} → ${at(d.trouble.end)}`, ...DELAY_COLUMNS.map(([key]) => `${delay(d.delays[key])} → ${delay(other[key])}`)];
+      return [
+        `${at(d.trouble.start)} → ${at(d.trouble.end)}`,
+        ...DELAY_COLUMNS.map(([key]) => `${delay(d.delays[key])} → ${delay(other[key])}`),
+      ];
     });
     lines.push('Delays side by side (as configured → with --set)');
-    lines.push(...(side.length ? table(['trouble', ...DELAY_COLUMNS.map(([, label]) => label)], side) : ['  no trouble in the trace']));
+    lines.push(
+      ...(side.length
+        ? table(['trouble', ...DELAY_COLUMNS.map(([, label]) => label)], side)
+        : ['  no trouble in the trace']),
+    );
   } else {
     const offsets = base.incidentMatches.map((m, i) => {
       const other = tuned.incidentMatches[i]!;
       const side = (a: number | null, b: number | null) => `${delay(a)} → ${delay(b)}`;
-      return [`${m.stored.targetId} ${at(m.stored.startedAt)}`, side(m.startOffsetMs, other.startOffsetMs), side(m.endOffsetMs, other.endOffsetMs)];
+      return [
+        `${m.stored.targetId} ${at(m.stored.startedAt)}`,
+        side(m.startOffsetMs, other.startOffsetMs),
+        side(m.endOffsetMs, other.endOffsetMs),
+      ];
     });
     lines.push('Stored incidents: replay offsets side by side (as configured → with --set)');
-    lines.push(...(offsets.length ? table(['stored incident', 'start', 'end'], offsets) : ['  no stored incidents in the span']));
+    lines.push(
+      ...(offsets.length ? table(['stored incident', 'start', 'end'], offsets) : ['  no stored incidents in the span']),
+    );
   }
   return lines;
 }

@@ -93,7 +93,8 @@ export class Simulation {
     });
     this.pipeline.onStep((targetId, at, observed) => this.alerts.alerting.evaluate(targetId, at, observed));
     this.pipeline.listen({
-      transition: (t) => this.recording.changes.push({ targetId: t.targetId, at: t.at, from: t.from, to: t.to, cause: t.cause }),
+      transition: (t) =>
+        this.recording.changes.push({ targetId: t.targetId, at: t.at, from: t.from, to: t.to, cause: t.cause }),
     });
   }
 
@@ -123,7 +124,11 @@ export class Simulation {
     const wake =
       probingSince !== null
         ? probingSince + Math.min(...this.targets.map((t) => t.health.slowMin))
-        : Math.min(...this.targets.map((t) => (this.pipeline.engine.tracker(t.id)?.lastAt ?? now) + staleAfter(t.probe.every, t.probe.timeout)));
+        : Math.min(
+            ...this.targets.map(
+              (t) => (this.pipeline.engine.tracker(t.id)?.lastAt ?? now) + staleAfter(t.probe.every, t.probe.timeout),
+            ),
+          );
     return Math.max(next, checkpointAfter(wake - 1, step));
   }
 
@@ -169,8 +174,20 @@ export class Simulation {
     const advice = this.pipeline.engine.snapshot(targetId, now)?.advice;
     if (!advice) return;
     const last = this.lastAdvice.get(targetId);
-    if (last && last.send === advice.send && last.retryAfterSeconds === advice.retryAfterSeconds && last.timeoutSeconds === advice.timeoutSeconds) return;
-    const change = { targetId, at: now, send: advice.send, retryAfterSeconds: advice.retryAfterSeconds, timeoutSeconds: advice.timeoutSeconds };
+    if (
+      last &&
+      last.send === advice.send &&
+      last.retryAfterSeconds === advice.retryAfterSeconds &&
+      last.timeoutSeconds === advice.timeoutSeconds
+    )
+      return;
+    const change = {
+      targetId,
+      at: now,
+      send: advice.send,
+      retryAfterSeconds: advice.retryAfterSeconds,
+      timeoutSeconds: advice.timeoutSeconds,
+    };
     this.lastAdvice.set(targetId, change);
     this.recording.advice.push(change);
   }
@@ -181,7 +198,12 @@ export class Simulation {
       channel: 'replay',
       send: async (notices) => {
         const subject = renderMail(notices, render).subject;
-        const listed = notices.map((n) => ({ targetId: n.draft.targetId, kind: n.draft.kind, status: n.draft.status, decidedAt: n.draft.at }));
+        const listed = notices.map((n) => ({
+          targetId: n.draft.targetId,
+          kind: n.draft.kind,
+          status: n.draft.status,
+          decidedAt: n.draft.at,
+        }));
         this.recording.mails.push({ sentAt: this.clock.now, notices: listed, subject });
         return { deliveryId: String(this.recording.mails.length), subject, response: '250 replayed, not sent' };
       },

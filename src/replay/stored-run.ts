@@ -26,7 +26,8 @@ export async function runStored(run: StoredRun): Promise<RunOutput> {
   const { clock, pipeline } = simulation;
   const startAt = (o: Outcome) => Math.ceil(o.at / 1_000) * 1_000;
   // A probe lands at a heartbeat after the one that started it, however fast it was.
-  const landAt = (o: Outcome) => Math.max(Math.ceil((o.at + o.latencyMs) / 1_000) * 1_000, o.source === 'probe' ? startAt(o) + 1_000 : 0);
+  const landAt = (o: Outcome) =>
+    Math.max(Math.ceil((o.at + o.latencyMs) / 1_000) * 1_000, o.source === 'probe' ? startAt(o) + 1_000 : 0);
   const starting = run.outcomes.filter((o) => o.source === 'probe');
   const landing = [...run.outcomes].sort((a, b) => landAt(a) - landAt(b));
   const inFlight = new Set<Outcome>();
@@ -38,7 +39,11 @@ export async function runStored(run: StoredRun): Promise<RunOutput> {
       for (; landed < landing.length && landAt(landing[landed]!) <= clock.now; landed++) {
         const outcome = landing[landed]!;
         // A report moves health only as the service let it: voting classes, within each app's share.
-        if (outcome.source === 'report' && !votes.admit(outcome.reporter ?? 'unknown', outcome.targetId, outcome.class, clock.now)) continue;
+        if (
+          outcome.source === 'report' &&
+          !votes.admit(outcome.reporter ?? 'unknown', outcome.targetId, outcome.class, clock.now)
+        )
+          continue;
         pipeline.record(outcome);
         if (outcome.source === 'probe') pipeline.done(outcome.targetId);
         inFlight.delete(outcome);

@@ -32,11 +32,20 @@ export interface RunOutput extends Recording {
  * as the service's heartbeat runs, so a simulated day at 60 s probes costs a second or two.
  */
 export async function runTrace(run: TraceRun): Promise<RunOutput> {
-  const simulation = new Simulation([run.target], { start: run.start, groupWaitMs: run.groupWaitMs, dataDir: run.dataDir });
+  const simulation = new Simulation([run.target], {
+    start: run.start,
+    groupWaitMs: run.groupWaitMs,
+    dataDir: run.dataDir,
+  });
   const { clock, pipeline } = simulation;
   let failure: unknown = null;
   let probeStartedAt = run.start;
-  const upstream = virtualUpstream({ trace: inTraceTime(run.trace), now: () => clock.now, random: seededRandom(run.seed), startedAt: run.start });
+  const upstream = virtualUpstream({
+    trace: inTraceTime(run.trace),
+    now: () => clock.now,
+    random: seededRandom(run.seed),
+    startedAt: run.start,
+  });
   const scheduler = new ProbeScheduler({
     targets: [run.target],
     probe: (target, signal) => upstream.probe(target, signal),
@@ -63,7 +72,11 @@ export async function runTrace(run: TraceRun): Promise<RunOutput> {
       if (failure !== null) throw failure;
       await simulation.heartbeat(() => (started += scheduler.tick().length));
       const checkpoint = simulation.nextCheckpoint(scheduler.inFlight() > 0 ? probeStartedAt : null);
-      const due = Math.min(scheduler.dueAt(run.target.id) ?? Infinity, upstream.nextCompletion() ?? Infinity, checkpoint);
+      const due = Math.min(
+        scheduler.dueAt(run.target.id) ?? Infinity,
+        upstream.nextCompletion() ?? Infinity,
+        checkpoint,
+      );
       clock.now = nextSecond(clock.now, due);
     }
     const skippedOverlaps = scheduler.status()[0]?.skippedOverlaps ?? 0;

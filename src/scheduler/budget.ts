@@ -64,7 +64,9 @@ export interface CadenceInput {
  */
 export function probeCadence(input: CadenceInput): CadenceDecision {
   // Never below HOLDING_FLOOR_MS: probes seconds apart already see a recovery within seconds.
-  const wanted = input.holding ? Math.min(input.everyMs, Math.max(HOLDING_FLOOR_MS, Math.round(input.everyMs / HOLDING_SPEED_UP))) : input.everyMs;
+  const wanted = input.holding
+    ? Math.min(input.everyMs, Math.max(HOLDING_FLOOR_MS, Math.round(input.everyMs / HOLDING_SPEED_UP)))
+    : input.everyMs;
   let everyMs = wanted;
   let stretched = false;
   if (input.budgetPerDay !== null) {

@@ -64,7 +64,14 @@ export class ProbeScheduler {
     const now = options.now();
     this.plans = options.targets.map((target) => {
       const cadence = { everyMs: target.probe.every, maxJitterMs: options.maxJitterMs };
-      return { target, cadence, dueAt: firstDue(now, cadence, this.random), running: null, skippedOverlaps: 0, effectiveEveryMs: cadence.everyMs };
+      return {
+        target,
+        cadence,
+        dueAt: firstDue(now, cadence, this.random),
+        running: null,
+        skippedOverlaps: 0,
+        effectiveEveryMs: cadence.everyMs,
+      };
     });
     this.byId = new Map(this.plans.map((plan) => [plan.target.id, plan]));
   }
@@ -110,7 +117,8 @@ export class ProbeScheduler {
       // A probe cut short by shutdown says nothing about the upstream: don't record it.
       if (this.abort.signal.aborted) return;
       this.options.onOutcome(outcome);
-      if (this.options.confirmSooner?.(outcome)) plan.dueAt = Math.min(plan.dueAt, confirmDue(this.options.now(), this.effective(plan)));
+      if (this.options.confirmSooner?.(outcome))
+        plan.dueAt = Math.min(plan.dueAt, confirmDue(this.options.now(), this.effective(plan)));
     } catch (error) {
       this.options.onError?.(plan.target, error);
     } finally {

@@ -26,7 +26,15 @@ function rollup(targetId: string, bucket: number, samples: number, overloaded: n
   const counts = emptyCounts();
   counts.overloaded = overloaded;
   counts.ok = samples - overloaded;
-  return { targetId, source: 'probe', bucket, counts, costUsd: 0, latencySumMs: counts.ok * medianMs, latency: spread(counts.ok, medianMs) };
+  return {
+    targetId,
+    source: 'probe',
+    bucket,
+    counts,
+    costUsd: 0,
+    latencySumMs: counts.ok * medianMs,
+    latency: spread(counts.ok, medianMs),
+  };
 }
 
 /**
@@ -34,7 +42,14 @@ function rollup(targetId: string, bucket: number, samples: number, overloaded: n
  * backfill path), hour by hour from `shape`, as if the probes had run: hour and day rollups for the
  * whole range, minute rollups for the last two days. Deterministic: counts are rounded shares.
  */
-export function backfillHistory(store: Store, targetId: string, from: number, to: number, cadenceMs: number, shape: (hourStart: number) => HourShape): void {
+export function backfillHistory(
+  store: Store,
+  targetId: string,
+  from: number,
+  to: number,
+  cadenceMs: number,
+  shape: (hourStart: number) => HourShape,
+): void {
   const hours: Rollup[] = [];
   const minutes: Rollup[] = [];
   const days = new Map<number, Rollup>();
@@ -91,7 +106,12 @@ export function diurnal(hourStart: number): HourShape {
 }
 
 /** Demo mode's made-up past: 30 days of the folk pattern for each demo target that has no history yet. */
-export function backfillDemo(store: Store, targetIds: readonly string[], now: number, retention: RetentionConfig): void {
+export function backfillDemo(
+  store: Store,
+  targetIds: readonly string[],
+  now: number,
+  retention: RetentionConfig,
+): void {
   const from = now - 30 * DAY;
   const to = Math.floor(now / HOUR) * HOUR;
   for (const targetId of targetIds) {

@@ -53,7 +53,12 @@ async function main(): Promise<void> {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`--port: expected 0–65535, got "${values.port}"`);
-  const simulator = await startSimulator({ trace, port, host: values.host, random: values.seed ? seededRandom(Number(values.seed)) : undefined });
+  const simulator = await startSimulator({
+    trace,
+    port,
+    host: values.host,
+    random: values.seed ? seededRandom(Number(values.seed)) : undefined,
+  });
   process.stdout.write(
     [
       `modelpulse simulator (not a real model) on ${simulator.url}`,

@@ -36,7 +36,13 @@ export class TokenEndpoint {
     this.exchanges++;
     if (this.fault === 'hang') return null;
     if (this.fault === 'unavailable')
-      return { status: 503, body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The token service is unavailable.' }) };
+      return {
+        status: 503,
+        body: JSON.stringify({
+          error: 'temporarily_unavailable',
+          error_description: 'The token service is unavailable.',
+        }),
+      };
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== JWT_BEARER) return refused('unsupported_grant_type', 'Invalid grant_type.');
     const assertion = form.get('assertion') ?? '';
@@ -44,7 +50,10 @@ export class TokenEndpoint {
     if (email === null || this.fault === 'invalid_grant') return refused('invalid_grant', 'Invalid JWT Signature.');
     const token = `ya29.sim-${randomBytes(24).toString('base64url')}`;
     this.issued.set(token, Date.now() + this.ttlSeconds * 1_000);
-    return { status: 200, body: JSON.stringify({ access_token: token, expires_in: this.ttlSeconds, token_type: 'Bearer' }) };
+    return {
+      status: 200,
+      body: JSON.stringify({ access_token: token, expires_in: this.ttlSeconds, token_type: 'Bearer' }),
+    };
   }
 
   /** Whether an Authorization header carries a token this endpoint issued and that has not expired. */
@@ -60,10 +69,16 @@ export class TokenEndpoint {
     if (!header || !claims || !signature) return null;
     try {
       const head = JSON.parse(Buffer.from(header, 'base64url').toString()) as { alg?: string };
-      const body = JSON.parse(Buffer.from(claims, 'base64url').toString()) as { iss?: string; scope?: string; exp?: number };
+      const body = JSON.parse(Buffer.from(claims, 'base64url').toString()) as {
+        iss?: string;
+        scope?: string;
+        exp?: number;
+      };
       const key = body.iss === undefined ? undefined : this.accounts.get(body.iss);
       if (head.alg !== 'RS256' || !key || !body.scope || (body.exp ?? 0) * 1_000 < Date.now()) return null;
-      return verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), key, Buffer.from(signature, 'base64url')) ? body.iss! : null;
+      return verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), key, Buffer.from(signature, 'base64url'))
+        ? body.iss!
+        : null;
     } catch {
       return null;
     }

@@ -46,7 +46,8 @@ const TITLES: Record<Cause, string> = {
 };
 
 const INVESTIGATING: Record<Cause, string> = {
-  errors: 'We are investigating elevated error rates for image generation requests. Some requests fail with 503 or 429 errors.',
+  errors:
+    'We are investigating elevated error rates for image generation requests. Some requests fail with 503 or 429 errors.',
   timeouts: 'We are investigating increased latency and timeouts for image generation requests.',
 };
 
@@ -84,7 +85,9 @@ export function officialIncidents(trace: Trace, startedAt: number, now: number):
     .filter(({ segment }) => failureShare(segment) >= minShare)
     .sort((a, b) => b.segment.start - a.segment.start);
   if (trouble.length === 0) return [];
-  return occurrencesUpTo(trace, startedAt, offsetAt(trace, startedAt, now - lag), trouble).map((o) => incident(o, lag, now));
+  return occurrencesUpTo(trace, startedAt, offsetAt(trace, startedAt, now - lag), trouble).map((o) =>
+    incident(o, lag, now),
+  );
 }
 
 /**
@@ -114,9 +117,20 @@ function incident(o: Occurrence, lag: number, now: number): SimulatedIncident {
   const postedAt = o.beganAt + lag;
   const resolvedAt = o.endedAt + lag <= now ? o.endedAt + lag : null;
   const updates: IncidentUpdate[] = [{ stage: 'investigating', at: postedAt, body: INVESTIGATING[cause] }];
-  if (resolvedAt !== null) updates.unshift({ stage: 'resolved', at: resolvedAt, body: 'This incident has been resolved.' });
+  if (resolvedAt !== null)
+    updates.unshift({ stage: 'resolved', at: resolvedAt, body: 'This incident has been resolved.' });
   const { id, beganAt, endedAt } = o;
-  return { id, title: TITLES[cause], cause, impact: impactOf(o.segment), beganAt, endedAt, postedAt, resolvedAt, updates };
+  return {
+    id,
+    title: TITLES[cause],
+    cause,
+    impact: impactOf(o.segment),
+    beganAt,
+    endedAt,
+    postedAt,
+    resolvedAt,
+    updates,
+  };
 }
 
 /** What the status pages show at `now`; `baseUrl` is where the simulator serves them. */

@@ -25,7 +25,9 @@ const segmentSchema = z
 const officialSchema = z
   .object({
     /** How long after the trouble starts the provider posts (and after it ends, resolves); "never" posts nothing. */
-    lag: z.union([z.literal('never'), durationText], { error: 'expected a duration like "45s" or "never"' }).prefault('5m'),
+    lag: z
+      .union([z.literal('never'), durationText], { error: 'expected a duration like "45s" or "never"' })
+      .prefault('5m'),
     /** The failure share (p503 + p429 + p500 + pHang) from which a segment is an official incident. */
     minShare: z.number().min(0).max(1).default(0.3),
     /** The Google Cloud product title the incidents name. */
@@ -83,7 +85,11 @@ export const PRESETS = {
   healthy: { segments: [seg('0s', '1h', 0.01, 0, '12s', '25s')] },
   slow: { segments: [seg('0s', '1h', 0.03, 0.01, '70s', '110s')] },
   'overload-burst': {
-    segments: [seg('0s', '4m', 0.01, 0, '12s', '25s'), seg('4m', '3m', 0.8, 0.05, '60s', '100s'), seg('7m', '3m', 0.02, 0, '15s', '30s')],
+    segments: [
+      seg('0s', '4m', 0.01, 0, '12s', '25s'),
+      seg('4m', '3m', 0.8, 0.05, '60s', '100s'),
+      seg('7m', '3m', 0.02, 0, '15s', '30s'),
+    ],
   },
   diurnal: {
     anchor: 'utc-day',
@@ -98,7 +104,11 @@ export const PRESETS = {
     latencyScale: 0.05,
     // The status pages post 75 s late, so "green while failing" shows for most of a minute.
     official: { lag: '75s' },
-    segments: [seg('0s', '50s', 0.02, 0, '14s', '30s'), seg('50s', '2m', 0.85, 0.05, '60s', '100s'), seg('170s', '70s', 0.05, 0, '30s', '60s')],
+    segments: [
+      seg('0s', '50s', 0.02, 0, '14s', '30s'),
+      seg('50s', '2m', 0.85, 0.05, '60s', '100s'),
+      seg('170s', '70s', 0.05, 0, '30s', '60s'),
+    ],
   },
 } satisfies Record<string, TraceFile>;
 
@@ -152,7 +162,15 @@ export function conditionsAt(trace: Trace, startedAt: number, now: number): Cond
   const scale = trace.latencyScale ?? 1 / trace.timeScale;
   const segment = trace.segments[index];
   if (!segment) {
-    return { p503: 0, p429: 0, p500: 0, pHang: 0, latencyMedianMs: 12 * SECOND * scale, latencyP95Ms: 25 * SECOND * scale, segmentIndex: null };
+    return {
+      p503: 0,
+      p429: 0,
+      p500: 0,
+      pHang: 0,
+      latencyMedianMs: 12 * SECOND * scale,
+      latencyP95Ms: 25 * SECOND * scale,
+      segmentIndex: null,
+    };
   }
   return {
     p503: segment.p503,

@@ -1,13 +1,34 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { seededRandom } from './random.js';
-import { conditionsAt, drawReply, isPresetName, parseTrace, presetTrace, PRESETS, type Conditions, type PresetName, type Trace } from './scenario.js';
+import {
+  conditionsAt,
+  drawReply,
+  isPresetName,
+  parseTrace,
+  presetTrace,
+  PRESETS,
+  type Conditions,
+  type PresetName,
+  type Trace,
+} from './scenario.js';
 import { statusPage } from './official-incidents.js';
-import { isStatusFault, STATUS_FAULTS, statusReply, statusRoute, type StatusFault, type StatusReply } from './status-pages.js';
+import {
+  isStatusFault,
+  STATUS_FAULTS,
+  statusReply,
+  statusRoute,
+  type StatusFault,
+  type StatusReply,
+} from './status-pages.js';
 import { geminiError, geminiSuccess, openAiReply, REPLY_KINDS, type ReplyKind, type WireReply } from './wire.js';
 import { TokenEndpoint } from './oauth.js';
 
-export const SIMULATED_MODELS = ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview', 'gemini-2.0-flash-preview-image-generation'];
+export const SIMULATED_MODELS = [
+  'gemini-2.5-flash-image',
+  'gemini-3-pro-image-preview',
+  'gemini-2.0-flash-preview-image-generation',
+];
 
 export interface SimulatorOptions {
   trace: Trace;
@@ -70,7 +91,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const oauth = new TokenEndpoint(options.tokenTtlSeconds);
 
   const pickForced = (model: string, location?: string): Forced | null => {
-    const index = forced.findIndex((f) => f.left > 0 && (!f.model || f.model === model) && (!f.location || f.location === location));
+    const index = forced.findIndex(
+      (f) => f.left > 0 && (!f.model || f.model === model) && (!f.location || f.location === location),
+    );
     if (index < 0) return null;
     const found = forced[index]!;
     if (--found.left <= 0) forced.splice(index, 1);
@@ -81,7 +104,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
-      if (!res.headersSent) send(res, { status: 500, body: '{"error":{"code":500,"message":"simulator fault","status":"INTERNAL"}}' });
+      if (!res.headersSent)
+        send(res, { status: 500, body: '{"error":{"code":500,"message":"simulator fault","status":"INTERNAL"}}' });
     });
   });
 
@@ -92,15 +116,22 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const statusPath = req.method === 'GET' ? statusRoute(url.pathname) : null;
     if (statusPath) {
       const page = statusPage(trace, startedAt, now(), api.url);
-      const preconditions = { ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'] };
+      const preconditions = {
+        ifNoneMatch: req.headers['if-none-match'],
+        ifModifiedSince: req.headers['if-modified-since'],
+      };
       return writeStatus(res, statusReply(statusPath, page, fault, preconditions));
     }
     if (req.method === 'POST' && url.pathname === '/token') {
       const granted = oauth.grant(body);
       return granted === null ? undefined : send(res, granted);
     }
-    const vertex = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):generateContent$/.exec(url.pathname);
-    if (req.method === 'POST' && vertex) return vertexCall(req, res, decodeURIComponent(vertex[2]!), decodeURIComponent(vertex[3]!), safeJson(body));
+    const vertex =
+      /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):generateContent$/.exec(
+        url.pathname,
+      );
+    if (req.method === 'POST' && vertex)
+      return vertexCall(req, res, decodeURIComponent(vertex[2]!), decodeURIComponent(vertex[3]!), safeJson(body));
     const gemini = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(url.pathname);
     const openai = url.pathname === '/v1/chat/completions';
     if (req.method !== 'POST' || (!gemini && !openai)) {
@@ -113,14 +144,18 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       }
       return send(res, {
         status: 404,
-        body: JSON.stringify({ error: { code: 404, message: `simulator has no route ${req.method} ${url.pathname}`, status: 'NOT_FOUND' } }),
+        body: JSON.stringify({
+          error: { code: 404, message: `simulator has no route ${req.method} ${url.pathname}`, status: 'NOT_FOUND' },
+        }),
       });
     }
     const json = safeJson(body);
     const model = gemini ? decodeURIComponent(gemini[1]!) : String((json as { model?: unknown } | null)?.model ?? '');
     requests.push({ at: now(), model, protocol: gemini ? 'gemini' : 'openai' });
     const wantsImage = gemini ? JSON.stringify(json).includes('"IMAGE"') : JSON.stringify(json).includes('"image"');
-    const auth = gemini ? (req.headers['x-goog-api-key'] ?? url.searchParams.get('key')) : req.headers.authorization?.replace(/^Bearer\s+/i, '');
+    const auth = gemini
+      ? (req.headers['x-goog-api-key'] ?? url.searchParams.get('key'))
+      : req.headers.authorization?.replace(/^Bearer\s+/i, '');
     const choice: Choice = !auth
       ? { kind: gemini ? 'permission_denied' : 'bad_key', delayMs: 0 }
       : !SIMULATED_MODELS.includes(model)
@@ -137,7 +172,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
 
   /** Answers a model call after its delay: hangs, cuts the connection mid-reply, or sends the reply. */
-  async function answer(req: IncomingMessage, res: ServerResponse, choice: Choice, reply: () => WireReply): Promise<void> {
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    choice: Choice,
+    reply: () => WireReply,
+  ): Promise<void> {
     if (choice.kind === 'hang') return; // hold the socket open; the caller's deadline ends it
     if (choice.delayMs > 0) await sleep(choice.delayMs);
     if (choice.kind === 'redirect') {
@@ -174,7 +214,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
    * trace draws an overload, Vertex's pay-as-you-go pool answers 429 RESOURCE_EXHAUSTED ("Resource
    * exhausted. Please try again later."); a forced kind is answered as forced.
    */
-  async function vertexCall(req: IncomingMessage, res: ServerResponse, location: string, model: string, json: unknown): Promise<void> {
+  async function vertexCall(
+    req: IncomingMessage,
+    res: ServerResponse,
+    location: string,
+    model: string,
+    json: unknown,
+  ): Promise<void> {
     requests.push({ at: now(), model, protocol: 'vertex', location });
     const forcedOrDrawn = (): Choice => {
       const f = pickForced(model, location);
@@ -191,7 +237,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       req,
       res,
       choice,
-      () => geminiError(choice.kind, model) ?? geminiSuccess(choice.kind, model, JSON.stringify(json).includes('"IMAGE"'), maxOutputTokensOf(json)),
+      () =>
+        geminiError(choice.kind, model) ??
+        geminiSuccess(choice.kind, model, JSON.stringify(json).includes('"IMAGE"'), maxOutputTokensOf(json)),
     );
   }
 
@@ -200,7 +248,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (path === '/_simulator/force' && method === 'POST') {
       const kind = json?.kind;
       if (typeof kind !== 'string' || !(REPLY_KINDS as readonly string[]).includes(kind)) {
-        return send(res, { status: 400, body: JSON.stringify({ error: `kind must be one of ${REPLY_KINDS.join(', ')}` }) });
+        return send(res, {
+          status: 400,
+          body: JSON.stringify({ error: `kind must be one of ${REPLY_KINDS.join(', ')}` }),
+        });
       }
       api.force({
         kind: kind as ReplyKind,
@@ -218,7 +269,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       try {
         const preset = json?.preset;
         if (preset !== undefined && !(typeof preset === 'string' && isPresetName(preset))) {
-          throw new Error(`unknown preset ${JSON.stringify(preset)}; expected one of ${Object.keys(PRESETS).join(', ')}`);
+          throw new Error(
+            `unknown preset ${JSON.stringify(preset)}; expected one of ${Object.keys(PRESETS).join(', ')}`,
+          );
         }
         api.setTrace(preset !== undefined ? presetTrace(preset as PresetName) : parseTrace(json?.trace));
         return send(res, { status: 200, body: JSON.stringify({ conditions: api.conditions() }) });
@@ -239,7 +292,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return send(res, { status: 200, body: '{"statusFault":null}' });
     }
     if (path === '/_simulator/state' && method === 'GET') {
-      return send(res, { status: 200, body: JSON.stringify({ conditions: api.conditions(), forced, requests: requests.length, statusFault: fault }) });
+      return send(res, {
+        status: 200,
+        body: JSON.stringify({ conditions: api.conditions(), forced, requests: requests.length, statusFault: fault }),
+      });
     }
     send(res, { status: 404, body: JSON.stringify({ error: `no control route ${method} ${path}` }) });
   }
@@ -361,6 +417,7 @@ function sleep(ms: number): Promise<void> {
 
 /** generationConfig.maxOutputTokens of a generateContent request, if it sets one. */
 function maxOutputTokensOf(json: unknown): number | null {
-  const value = (json as { generationConfig?: { maxOutputTokens?: unknown } } | null)?.generationConfig?.maxOutputTokens;
+  const value = (json as { generationConfig?: { maxOutputTokens?: unknown } } | null)?.generationConfig
+    ?.maxOutputTokens;
   return typeof value === 'number' && value > 0 ? value : null;
 }

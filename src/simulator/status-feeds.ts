@@ -12,7 +12,11 @@ const COMPONENT_CREATED = '2024-01-01T00:00:00.000Z';
 const GLOBAL = { title: 'Global', id: 'global' };
 const MAX_FEED_ITEMS = 25;
 
-const GOOGLE_SEVERITY: Record<Impact, string> = { degraded_performance: 'low', partial_outage: 'medium', major_outage: 'high' };
+const GOOGLE_SEVERITY: Record<Impact, string> = {
+  degraded_performance: 'low',
+  partial_outage: 'medium',
+  major_outage: 'high',
+};
 const GOOGLE_IMPACT: Record<Impact, string> = {
   degraded_performance: 'SERVICE_DISRUPTION',
   partial_outage: 'SERVICE_DISRUPTION',
@@ -151,7 +155,9 @@ function statuspageUpdate(update: IncidentUpdate, index: number, incident: Simul
     created_at: statuspageTime(update.at),
     updated_at: statuspageTime(update.at),
     display_at: statuspageTime(update.at),
-    affected_components: [{ code: COMPONENT_ID, name: page.component, old_status: 'operational', new_status: newStatus }],
+    affected_components: [
+      { code: COMPONENT_ID, name: page.component, old_status: 'operational', new_status: newStatus },
+    ],
     deliver_notifications: true,
     custom_tweet: null,
     tweet_id: null,
@@ -207,7 +213,8 @@ function updateTime(ms: number): string {
 
 /** The incident's updates, newest first, as the HTML a Statuspage feed carries (before XML escaping). */
 function updatesHtml(incident: SimulatedIncident): string {
-  const one = (u: IncidentUpdate) => `<p><small>${updateTime(u.at)}</small><br><strong>${STAGE_LABEL[u.stage]}</strong> - ${escapeXml(u.body, false)}</p>`;
+  const one = (u: IncidentUpdate) =>
+    `<p><small>${updateTime(u.at)}</small><br><strong>${STAGE_LABEL[u.stage]}</strong> - ${escapeXml(u.body, false)}</p>`;
   return incident.updates.map(one).join('');
 }
 

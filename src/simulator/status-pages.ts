@@ -68,7 +68,12 @@ const BAD_GATEWAY =
   '<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
 /** The reply to a GET of a status route: the page itself (or 304), or the fault being tested. */
-export function statusReply(route: StatusRoute, page: StatusPage, fault: StatusFault | null, pre: Preconditions): StatusReply {
+export function statusReply(
+  route: StatusRoute,
+  page: StatusPage,
+  fault: StatusFault | null,
+  pre: Preconditions,
+): StatusReply {
   return fault ? faultReply(route, page, fault) : pageReply(route, page, pre);
 }
 
@@ -83,7 +88,8 @@ function pageReply(route: StatusRoute, page: StatusPage, pre: Preconditions): St
 /** RFC 9110 §13.1: If-None-Match (weak comparison) wins; If-Modified-Since is at whole seconds. */
 function notModified(pre: Preconditions, etag: string, updatedAt: number): boolean {
   const bare = (tag: string) => tag.trim().replace(/^W\//, '');
-  if (pre.ifNoneMatch !== undefined) return pre.ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || bare(tag) === etag);
+  if (pre.ifNoneMatch !== undefined)
+    return pre.ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || bare(tag) === etag);
   const since = pre.ifModifiedSince === undefined ? Number.NaN : Date.parse(pre.ifModifiedSince);
   return Number.isFinite(since) && Math.floor(updatedAt / 1000) * 1000 <= since;
 }
@@ -100,7 +106,12 @@ function faultReply(route: StatusRoute, page: StatusPage, fault: StatusFault): S
       return { kind: 'complete', status: 200, headers: typed, body: '' };
     case 'invalid-json': {
       const body = route.render(page);
-      return { kind: 'complete', status: 200, headers: typed, body: body.slice(0, Math.max(1, Math.floor(body.length / 2))) };
+      return {
+        kind: 'complete',
+        status: 200,
+        headers: typed,
+        body: body.slice(0, Math.max(1, Math.floor(body.length / 2))),
+      };
     }
     case 'huge':
       return { kind: 'padded', headers: typed, head: route.hugeHead, padding: HUGE_PADDING };

@@ -29,7 +29,12 @@ interface Pending {
   resolve: (outcome: Outcome) => void;
 }
 
-export function virtualUpstream(options: { trace: Trace; now: () => number; random: () => number; startedAt?: number }): VirtualUpstream {
+export function virtualUpstream(options: {
+  trace: Trace;
+  now: () => number;
+  random: () => number;
+  startedAt?: number;
+}): VirtualUpstream {
   const startedAt = options.startedAt ?? options.now();
   const pending: Pending[] = [];
   const calls: VirtualUpstream['calls'] = [];
@@ -44,7 +49,13 @@ export function virtualUpstream(options: { trace: Trace; now: () => number; rand
         const abort = () => {
           const index = pending.indexOf(entry);
           if (index >= 0) pending.splice(index, 1);
-          resolve({ ...outcome, class: 'network', message: 'aborted at shutdown', detail: 'aborted', latencyMs: Math.max(0, options.now() - at) });
+          resolve({
+            ...outcome,
+            class: 'network',
+            message: 'aborted at shutdown',
+            detail: 'aborted',
+            latencyMs: Math.max(0, options.now() - at),
+          });
         };
         const entry: Pending = {
           doneAt: at + exchange.latencyMs,
@@ -87,7 +98,19 @@ function reply(target: Target, drawn: { kind: Parameters<typeof geminiError>[0];
   const wire =
     target.provider === 'gemini'
       ? (geminiError(drawn.kind, target.model) ??
-        geminiSuccess(drawn.kind, target.model, wantsImage, wantsImage ? null : (target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS)))
+        geminiSuccess(
+          drawn.kind,
+          target.model,
+          wantsImage,
+          wantsImage ? null : (target.probe.maxOutputTokens ?? CANARY_MAX_OUTPUT_TOKENS),
+        ))
       : openAiReply(drawn.kind, target.model, wantsImage);
-  return { kind: 'reply', status: wire.status, headers: wire.headers ?? {}, body: wire.body, latencyMs, ttfbMs: latencyMs };
+  return {
+    kind: 'reply',
+    status: wire.status,
+    headers: wire.headers ?? {},
+    body: wire.body,
+    latencyMs,
+    ttfbMs: latencyMs,
+  };
 }

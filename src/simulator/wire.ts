@@ -60,7 +60,9 @@ const quotaDetails = (quotaId: string, retryDelay: string, model: string) => [
   },
   {
     '@type': 'type.googleapis.com/google.rpc.Help',
-    links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+    links: [
+      { description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' },
+    ],
   },
   { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay },
 ];
@@ -102,7 +104,10 @@ export function geminiError(kind: ReplyKind, model: string): WireReply | null {
         ),
       };
     case 'deadline':
-      return { status: 504, body: googleError(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.') };
+      return {
+        status: 504,
+        body: googleError(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.'),
+      };
     case 'bad_key':
       return {
         status: 400,
@@ -136,7 +141,11 @@ export function geminiError(kind: ReplyKind, model: string): WireReply | null {
     case 'bad_modalities':
       return {
         status: 400,
-        body: googleError(400, 'INVALID_ARGUMENT', 'The requested combination of response modalities (TEXT) is not supported by the model.'),
+        body: googleError(
+          400,
+          'INVALID_ARGUMENT',
+          'The requested combination of response modalities (TEXT) is not supported by the model.',
+        ),
       };
     case 'exhausted':
       return {
@@ -148,7 +157,10 @@ export function geminiError(kind: ReplyKind, model: string): WireReply | null {
         ),
       };
     case 'provisioned_exceeded':
-      return { status: 429, body: googleError(429, 'RESOURCE_EXHAUSTED', 'Too many requests. Exceeded the Provisioned Throughput.') };
+      return {
+        status: 429,
+        body: googleError(429, 'RESOURCE_EXHAUSTED', 'Too many requests. Exceeded the Provisioned Throughput.'),
+      };
     case 'vertex_quota':
       return {
         status: 429,
@@ -189,7 +201,11 @@ export function geminiError(kind: ReplyKind, model: string): WireReply | null {
   }
 }
 
-const usage = (images: number) => ({ promptTokenCount: 12, candidatesTokenCount: images ? 1290 : 3, totalTokenCount: images ? 1302 : 15 });
+const usage = (images: number) => ({
+  promptTokenCount: 12,
+  candidatesTokenCount: images ? 1290 : 3,
+  totalTokenCount: images ? 1302 : 15,
+});
 
 /** Models that think before a text answer, and how much when nothing caps them (Gemini 3). */
 const THINKING_TOKENS: Record<string, number> = { 'gemini-3-pro-image-preview': 600 };
@@ -200,15 +216,27 @@ const CAPPED_THINKING_TOKENS = 180;
  * A 200 generateContent body for the ok and bad-output kinds. A thinking model counts thoughts
  * against maxOutputTokens, as the real API does: under a tight cap it stops with MAX_TOKENS and no text.
  */
-export function geminiSuccess(kind: ReplyKind, model: string, wantsImage: boolean, maxOutputTokens: number | null = null): WireReply {
+export function geminiSuccess(
+  kind: ReplyKind,
+  model: string,
+  wantsImage: boolean,
+  maxOutputTokens: number | null = null,
+): WireReply {
   const thinks = !wantsImage && THINKING_TOKENS[model] !== undefined;
   if (thinks && kind === 'ok') {
-    const thoughts = maxOutputTokens === null ? THINKING_TOKENS[model]! : Math.min(CAPPED_THINKING_TOKENS, maxOutputTokens);
+    const thoughts =
+      maxOutputTokens === null ? THINKING_TOKENS[model]! : Math.min(CAPPED_THINKING_TOKENS, maxOutputTokens);
     const cut = maxOutputTokens !== null && thoughts + 3 > maxOutputTokens;
     return {
       status: 200,
       body: JSON.stringify({
-        candidates: [{ content: { role: 'model', parts: cut ? [] : [{ text: 'OK' }] }, finishReason: cut ? 'MAX_TOKENS' : 'STOP', index: 0 }],
+        candidates: [
+          {
+            content: { role: 'model', parts: cut ? [] : [{ text: 'OK' }] },
+            finishReason: cut ? 'MAX_TOKENS' : 'STOP',
+            index: 0,
+          },
+        ],
         usageMetadata: {
           promptTokenCount: 12,
           candidatesTokenCount: cut ? 0 : 3,
@@ -229,15 +257,30 @@ export function geminiSuccess(kind: ReplyKind, model: string, wantsImage: boolea
   });
   switch (kind) {
     case 'safety_block':
-      return reply({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 }, modelVersion: model });
+      return reply({
+        promptFeedback: { blockReason: 'SAFETY' },
+        usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 },
+        modelVersion: model,
+      });
     case 'no_image':
       return reply(candidate([{ text: 'I cannot draw that.' }], 'NO_IMAGE'));
     case 'corrupt_image':
-      return reply(candidate([{ text: 'Here it is.' }, { inlineData: { mimeType: 'image/png', data: Buffer.from('not really a png').toString('base64') } }]));
+      return reply(
+        candidate([
+          { text: 'Here it is.' },
+          { inlineData: { mimeType: 'image/png', data: Buffer.from('not really a png').toString('base64') } },
+        ]),
+      );
     case 'invalid_json':
       return { status: 200, body: '{"candidates": [{"content": ' };
     default:
-      return reply(candidate(wantsImage ? [{ text: 'Here is a red square.' }, { inlineData: { mimeType: 'image/png', data: PNG_BASE64 } }] : [{ text: 'OK' }]));
+      return reply(
+        candidate(
+          wantsImage
+            ? [{ text: 'Here is a red square.' }, { inlineData: { mimeType: 'image/png', data: PNG_BASE64 } }]
+            : [{ text: 'OK' }],
+        ),
+      );
   }
 }
 
@@ -247,13 +290,25 @@ export function openAiReply(kind: ReplyKind, model: string, wantsImage: boolean)
   if (google) {
     const upstream = JSON.parse(google.body).error as { message: string; status: string };
     const code =
-      google.status === 429 ? 'rate_limit_exceeded' : google.status === 401 || kind === 'bad_key' ? 'invalid_api_key' : upstream.status.toLowerCase();
+      google.status === 429
+        ? 'rate_limit_exceeded'
+        : google.status === 401 || kind === 'bad_key'
+          ? 'invalid_api_key'
+          : upstream.status.toLowerCase();
     const status = kind === 'bad_key' ? 401 : google.status;
-    const headers: Record<string, string> = status === 429 ? { 'retry-after': kind === 'quota_daily' ? '3600' : '37' } : {};
+    const headers: Record<string, string> =
+      status === 429 ? { 'retry-after': kind === 'quota_daily' ? '3600' : '37' } : {};
     return {
       status,
       headers,
-      body: JSON.stringify({ error: { message: upstream.message, type: status >= 500 ? 'upstream_error' : 'invalid_request_error', code, param: null } }),
+      body: JSON.stringify({
+        error: {
+          message: upstream.message,
+          type: status >= 500 ? 'upstream_error' : 'invalid_request_error',
+          code,
+          param: null,
+        },
+      }),
     };
   }
   const message = (content: unknown, extra: Record<string, unknown> = {}, finish = 'stop'): WireReply => ({

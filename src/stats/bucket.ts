@@ -16,7 +16,8 @@ export class TokenBucket {
   }
 
   private refill(now: number): void {
-    if (now > this.at) this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) * this.capacity) / this.periodMs);
+    if (now > this.at)
+      this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) * this.capacity) / this.periodMs);
     this.at = Math.max(this.at, now);
   }
 

@@ -26,7 +26,9 @@ export interface DiscrepancyInput {
   green: boolean | null;
 }
 
-export type DiscrepancyEvent = { kind: 'raised'; at: number; holdingSince: number } | { kind: 'cleared'; at: number; by: 'acknowledged' | 'recovered' };
+export type DiscrepancyEvent =
+  | { kind: 'raised'; at: number; holdingSince: number }
+  | { kind: 'cleared'; at: number; by: 'acknowledged' | 'recovered' };
 
 /**
  * Pure: "status page green while failing" is raised once a target has held traffic for `afterMs`
@@ -53,7 +55,10 @@ export function stepDiscrepancy(
   }
   if (state.raisedAt !== null) return { state: { holdingSince, raisedAt: state.raisedAt, admittedAt }, event: null };
   if (input.at - Math.max(holdingSince, admittedAt ?? holdingSince) >= afterMs) {
-    return { state: { holdingSince, raisedAt: input.at, admittedAt }, event: { kind: 'raised', at: input.at, holdingSince } };
+    return {
+      state: { holdingSince, raisedAt: input.at, admittedAt },
+      event: { kind: 'raised', at: input.at, holdingSince },
+    };
   }
   return { state: { holdingSince, raisedAt: null, admittedAt }, event: null };
 }
@@ -79,13 +84,25 @@ export function acknowledgedAt(incident: SeenIncident): number {
  * runs from our onset to the provider's post (negative when the provider was first). An old
  * incident resolved before our onset acknowledges nothing.
  */
-export function acknowledgement(ours: { startedAt: number; endedAt: number | null }, official: readonly SeenIncident[], now: number): Acknowledgement {
+export function acknowledgement(
+  ours: { startedAt: number; endedAt: number | null },
+  official: readonly SeenIncident[],
+  now: number,
+): Acknowledgement {
   const oursEnd = ours.endedAt ?? now;
-  const overlapping = official.filter((i) => i.startedAt <= oursEnd && (i.endedAt === null || i.endedAt >= ours.startedAt));
+  const overlapping = official.filter(
+    (i) => i.startedAt <= oursEnd && (i.endedAt === null || i.endedAt >= ours.startedAt),
+  );
   const first = overlapping.sort((a, b) => acknowledgedAt(a) - acknowledgedAt(b))[0];
   if (first) {
     const at = acknowledgedAt(first);
-    return { kind: 'acknowledged', acknowledgedAt: at, delayMinutes: roundMinutes(at - ours.startedAt), incidentUrl: first.url, sourceId: first.sourceId };
+    return {
+      kind: 'acknowledged',
+      acknowledgedAt: at,
+      delayMinutes: roundMinutes(at - ours.startedAt),
+      incidentUrl: first.url,
+      sourceId: first.sourceId,
+    };
   }
   if (now - ours.startedAt < NEVER_ACKNOWLEDGED_MINUTES * MINUTE) return { kind: 'pending' };
   return { kind: 'never', delayMinutes: NEVER_ACKNOWLEDGED_MINUTES };
@@ -104,9 +121,14 @@ export function grade(delaysMinutes: readonly number[]): { grade: Grade | null; 
 }
 
 /** What the target's sources say, folded into one line: the worst source wins, fresh before stale. */
-export function summarize(views: readonly OfficialView[], ours: { troubled: boolean | null }, greenWhileFailingSince: number | null): OfficialSummary | null {
+export function summarize(
+  views: readonly OfficialView[],
+  ours: { troubled: boolean | null },
+  greenWhileFailingSince: number | null,
+): OfficialSummary | null {
   if (views.length === 0) return null;
-  const rank = (v: OfficialView) => OFFICIAL_SEVERITY[v.status] * 4 + (v.status === 'unknown' ? 0 : 2) + (v.stale ? 0 : 1);
+  const rank = (v: OfficialView) =>
+    OFFICIAL_SEVERITY[v.status] * 4 + (v.status === 'unknown' ? 0 : 2) + (v.stale ? 0 : 1);
   const main = [...views].sort((a, b) => rank(b) - rank(a))[0]!;
   const open = views.flatMap((v) => v.open).sort((a, b) => b.startedAt - a.startedAt)[0];
   const status: OfficialStatus = views.every((v) => v.status === 'unknown') ? 'unknown' : main.status;

@@ -63,11 +63,21 @@ export class OfficialCorrelator {
       const ours = this.reading(targetId, now);
       if (views.length === 0 || !ours) continue;
       const before = this.states.get(targetId) ?? NO_DISCREPANCY;
-      const { state, event } = stepDiscrepancy(before, { at: now, holding: ours.holding, since: ours.since, green: pagesSay(views) }, this.afterMs);
+      const { state, event } = stepDiscrepancy(
+        before,
+        { at: now, holding: ours.holding, since: ours.since, green: pagesSay(views) },
+        this.afterMs,
+      );
       this.states.set(targetId, state);
       if (!event) continue;
       const sources = views.map((v) => v.sourceId);
-      if (event.kind === 'raised') this.store.official.raiseDiscrepancy({ targetId, holdingSince: event.holdingSince, raisedAt: event.at, sources });
+      if (event.kind === 'raised')
+        this.store.official.raiseDiscrepancy({
+          targetId,
+          holdingSince: event.holdingSince,
+          raisedAt: event.at,
+          sources,
+        });
       else this.store.official.clearDiscrepancy(targetId, event.at, event.by);
       events.push({ ...event, targetId, sources });
     }
@@ -146,6 +156,10 @@ export class OfficialCorrelator {
 
   /** Only trouble the provider should post about counts: traffic held, for its own reasons, past the threshold. */
   private graded(incident: Incident, now: number): boolean {
-    return holdsTraffic(incident.worstState) && !isOurFault(incident.cause) && (incident.endedAt ?? now) - incident.startedAt >= this.afterMs;
+    return (
+      holdsTraffic(incident.worstState) &&
+      !isOurFault(incident.cause) &&
+      (incident.endedAt ?? now) - incident.startedAt >= this.afterMs
+    );
   }
 }

@@ -64,7 +64,9 @@ function readFeed(text: string, match: readonly string[], now: number): Official
   if (items.length > 0 && usable.length === 0) {
     throw new PayloadError(`none of the ${items.length} feed items has an id and a readable date`);
   }
-  const chosen = usable.filter((entry) => mentions(match, `${entry.incident.title}\n${entry.body}`)).map(quietEnds(now));
+  const chosen = usable
+    .filter((entry) => mentions(match, `${entry.incident.title}\n${entry.body}`))
+    .map(quietEnds(now));
   const live = chosen.filter((entry) => entry.incident.endedAt === null);
   return {
     status: worstOfficial(live.map((entry) => entry.incident.impact)),
@@ -227,7 +229,10 @@ function readUpdates(html: string, reference: number): Update[] {
 function nearestYear(at: (year: number) => number | null, reference: number): number | null {
   const year = new Date(reference).getUTCFullYear();
   const candidates = [year - 1, year, year + 1].map(at).filter((time) => time !== null);
-  return candidates.reduce<number | null>((best, time) => (best === null || Math.abs(time - reference) < Math.abs(best - reference) ? time : best), null);
+  return candidates.reduce<number | null>(
+    (best, time) => (best === null || Math.abs(time - reference) < Math.abs(best - reference) ? time : best),
+    null,
+  );
 }
 
 /** The text of a parsed XML node: a string, or an element's #text; the first of repeated elements. */

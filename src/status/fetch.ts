@@ -42,7 +42,11 @@ const ACCEPT: Record<StatusSource['kind'], string> = {
  * One poll of a status page: a conditional GET with a deadline and a size cap per attempt,
  * retried with full-jitter backoff on network errors, timeouts, 408, 429 and 5xx.
  */
-export async function fetchStatusPage(source: StatusSource, validators: Validators, options: FetchOptions = {}): Promise<FetchResult> {
+export async function fetchStatusPage(
+  source: StatusSource,
+  validators: Validators,
+  options: FetchOptions = {},
+): Promise<FetchResult> {
   const attempts = Math.max(1, options.attempts ?? 3);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
@@ -53,7 +57,9 @@ export async function fetchStatusPage(source: StatusSource, validators: Validato
     } catch (error) {
       const failure = error instanceof FetchError ? error : new FetchError(String(error), false);
       if (!failure.retryable || attempt >= attempts || options.signal?.aborted) {
-        throw attempt > 1 ? new FetchError(`${failure.message} (after ${attempt} attempts)`, failure.retryable) : failure;
+        throw attempt > 1
+          ? new FetchError(`${failure.message} (after ${attempt} attempts)`, failure.retryable)
+          : failure;
       }
       await sleep(random() * base * 2 ** (attempt - 1));
     }
@@ -75,7 +81,10 @@ async function fetchOnce(source: StatusSource, validators: Validators, options: 
     if (!response.ok) {
       await response.body?.cancel();
       const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-      throw new FetchError(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''} from ${where(source.url)}`, retryable);
+      throw new FetchError(
+        `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''} from ${where(source.url)}`,
+        retryable,
+      );
     }
     const declared = Number(response.headers.get('content-length') ?? Number.NaN);
     if (declared > source.maxBytes) {
@@ -83,10 +92,15 @@ async function fetchOnce(source: StatusSource, validators: Validators, options: 
       throw new FetchError(tooBig(source), false);
     }
     const text = await readCapped(response, source);
-    return { kind: 'fresh', text, validators: { etag: response.headers.get('etag'), lastModified: response.headers.get('last-modified') } };
+    return {
+      kind: 'fresh',
+      text,
+      validators: { etag: response.headers.get('etag'), lastModified: response.headers.get('last-modified') },
+    };
   } catch (error) {
     if (error instanceof FetchError) throw error;
-    if (deadline.aborted) throw new FetchError(`no complete answer from ${where(source.url)} within ${source.timeoutMs / 1000} s`, true);
+    if (deadline.aborted)
+      throw new FetchError(`no complete answer from ${where(source.url)} within ${source.timeoutMs / 1000} s`, true);
     if (options.signal?.aborted) throw new FetchError('stopped (the service is shutting down)', false);
     throw new FetchError(`cannot reach ${where(source.url)}: ${scrub(reason(error), source.url)}`, true);
   }

@@ -1,4 +1,10 @@
-import { worstOfficial, type IncidentStage, type OfficialIncident, type OfficialReading, type OfficialStatus } from '../domain/official.js';
+import {
+  worstOfficial,
+  type IncidentStage,
+  type OfficialIncident,
+  type OfficialReading,
+  type OfficialStatus,
+} from '../domain/official.js';
 import {
   asArray,
   asObject,
@@ -37,7 +43,12 @@ interface GoogleIncident {
 
 /** Reads a Google Cloud (or Workspace) incidents.json: an array of incidents, newest first.
  * `_now` is unused: the payload itself says what is still open. Relative `uri`s resolve against `pageUrl`. */
-export function parseGoogleCloud(text: string, match: readonly string[], _now: number, pageUrl = CLOUD_FEED): OfficialReading {
+export function parseGoogleCloud(
+  text: string,
+  match: readonly string[],
+  _now: number,
+  pageUrl = CLOUD_FEED,
+): OfficialReading {
   return readPayload('Google Cloud incidents', () => readIncidents(text, match, pageUrl));
 }
 
@@ -51,7 +62,10 @@ function readIncidents(text: string, match: readonly string[], pageUrl: string):
   }
   const chosen = usable.filter((entry) => matches(match, entry.products));
   const open = chosen.filter((entry) => entry.incident.endedAt === null);
-  return { status: googleStatus(open.map((entry) => entry.incident)), incidents: newestFirst(chosen.map((entry) => entry.incident)) };
+  return {
+    status: googleStatus(open.map((entry) => entry.incident)),
+    incidents: newestFirst(chosen.map((entry) => entry.incident)),
+  };
 }
 
 /**
@@ -95,7 +109,11 @@ function readIncident(value: unknown, pageUrl: string): GoogleIncident | null {
  * location from the newest update that `previously_affected_locations` still lists). None: everywhere.
  */
 function locationsOf(entry: JsonObject, open: boolean): string[] {
-  const lists = [entry.currently_affected_locations, latestUpdate(entry)?.affected_locations, entry.previously_affected_locations];
+  const lists = [
+    entry.currently_affected_locations,
+    latestUpdate(entry)?.affected_locations,
+    entry.previously_affected_locations,
+  ];
   const named = lists.map((list) =>
     asArray(list)
       .map((location) => asText(asObject(location)?.id))

@@ -95,7 +95,8 @@ export class OfficialMonitor {
     if (!source || !record) return undefined;
     const overdue = record.fetchedAt !== null && now - record.fetchedAt > OVERDUE_POLLS * source.everyMs;
     const staleSince = record.failingSince ?? (overdue ? record.fetchedAt! + OVERDUE_POLLS * source.everyMs : null);
-    const gone = record.fetchedAt === null || (staleSince !== null && now - staleSince >= UNKNOWN_AFTER_POLLS * source.everyMs);
+    const gone =
+      record.fetchedAt === null || (staleSince !== null && now - staleSince >= UNKNOWN_AFTER_POLLS * source.everyMs);
     return {
       sourceId,
       status: gone ? 'unknown' : record.status,
@@ -117,11 +118,14 @@ export class OfficialMonitor {
     const record = this.records.get(source.id)!;
     const attemptedAt = this.options.now();
     try {
-      const validators = this.lastBody.has(source.id) ? { etag: record.etag, lastModified: record.lastModified } : { etag: null, lastModified: null };
+      const validators = this.lastBody.has(source.id)
+        ? { etag: record.etag, lastModified: record.lastModified }
+        : { etag: null, lastModified: null };
       const fetched = await fetchStatusPage(source, validators, { ...this.options.fetch, signal: this.stop.signal });
       const at = this.options.now();
       const text = fetched.kind === 'not-modified' ? this.lastBody.get(source.id) : fetched.text;
-      if (text === undefined) return this.settle(source, { ...record, fetchedAt: at, attemptedAt, error: null, failingSince: null });
+      if (text === undefined)
+        return this.settle(source, { ...record, fetchedAt: at, attemptedAt, error: null, failingSince: null });
       const reading = PARSERS[source.kind](text, source.match, at, source.url);
       // Read under another kind, URL or filter than before: what it lists now is a new baseline, not news.
       const scope = scopeOf(source);
@@ -145,7 +149,8 @@ export class OfficialMonitor {
       if (this.stop.signal.aborted) return;
       const at = this.options.now();
       const message = describe(error);
-      if (record.error !== message) this.options.log.warn(`status ${source.id}: ${message}; keeping the last known status, marked stale`);
+      if (record.error !== message)
+        this.options.log.warn(`status ${source.id}: ${message}; keeping the last known status, marked stale`);
       this.settle(source, { ...record, attemptedAt, error: message, failingSince: record.failingSince ?? at });
       this.emit({ kind: 'fetch_failed', sourceId: source.id, error: message, at });
     }
@@ -170,9 +175,11 @@ export class OfficialMonitor {
         const before = this.store.incident(source.id, incident.id);
         this.store.saveIncident(source.id, incident, at);
         const saved = this.store.incident(source.id, incident.id)!;
-        if (before && before.endedAt !== null && incident.endedAt === null) this.reopened.add(key(source.id, incident.id));
+        if (before && before.endedAt !== null && incident.endedAt === null)
+          this.reopened.add(key(source.id, incident.id));
         if (baseline === null) continue;
-        if (!before && incident.endedAt === null) events.push({ kind: 'opened', sourceId: source.id, incident: saved, at });
+        if (!before && incident.endedAt === null)
+          events.push({ kind: 'opened', sourceId: source.id, incident: saved, at });
         else if (!before && incident.endedAt !== null && incident.endedAt > baseline) resolved(saved, true);
         else if (before && before.endedAt === null && incident.endedAt !== null) resolved(saved, false);
       }
@@ -188,7 +195,8 @@ export class OfficialMonitor {
   }
 
   private settle(source: StatusSource, record: SourceRecord): void {
-    if (this.records.get(source.id)?.error && record.error === null) this.options.log.info(`status ${source.id}: reachable again`);
+    if (this.records.get(source.id)?.error && record.error === null)
+      this.options.log.info(`status ${source.id}: reachable again`);
     this.records.set(source.id, record);
     this.store.saveSource(record);
     const shown = this.view(source.id, this.options.now())!;

@@ -129,7 +129,15 @@ export function zoneOffsetMinutes(label: string): number {
 }
 
 /** Epoch ms of a wall-clock time in a zone `offsetMinutes` east of UTC; null when a part is out of range. */
-export function utcTime(year: number, month: number, day: number, hour: number, minute: number, second: number, offsetMinutes: number): number | null {
+export function utcTime(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  offsetMinutes: number,
+): number | null {
   if (month < 0 || month > 11 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
   const time = Date.UTC(year, month, day, hour, minute, second) - offsetMinutes * 60_000;
   return Number.isFinite(time) ? time : null;

@@ -1,4 +1,10 @@
-import { worstOfficial, type IncidentStage, type OfficialIncident, type OfficialReading, type OfficialStatus } from '../domain/official.js';
+import {
+  worstOfficial,
+  type IncidentStage,
+  type OfficialIncident,
+  type OfficialReading,
+  type OfficialStatus,
+} from '../domain/official.js';
 import {
   asArray,
   asObject,

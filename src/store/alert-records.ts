@@ -53,7 +53,9 @@ export class AlertRecords {
 
   constructor(private readonly db: Database.Database) {
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('installation', ?)`).run(randomUUID());
-    this.installation = (db.prepare(`SELECT value FROM meta WHERE key = 'installation'`).get() as { value: string }).value;
+    this.installation = (
+      db.prepare(`SELECT value FROM meta WHERE key = 'installation'`).get() as { value: string }
+    ).value;
     this.statements = {
       states: db.prepare(`SELECT target_id, state FROM alert_state`),
       saveState: db.prepare(`
@@ -68,22 +70,30 @@ export class AlertRecords {
       due: db.prepare(`
         SELECT * FROM notifications WHERE channel = ? AND status = 'pending' AND claim IS NULL AND created_at <= ?
         ORDER BY created_at, id LIMIT ?`),
-      claimed: db.prepare(`SELECT * FROM notifications WHERE channel = ? AND status = 'pending' AND claim = ? ORDER BY created_at, id`),
+      claimed: db.prepare(
+        `SELECT * FROM notifications WHERE channel = ? AND status = 'pending' AND claim = ? ORDER BY created_at, id`,
+      ),
       mark: db.prepare(`UPDATE notifications SET status = 'sending', claim = ? WHERE id = ?`),
       delivered: db.prepare(`
         UPDATE notifications SET status = 'delivered', delivered_at = ?, delivery_id = ?, subject = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`),
       failed: db.prepare(`
         UPDATE notifications SET status = 'pending', attempts = attempts + 1, refusals = CASE WHEN ? THEN refusals + 1 ELSE 0 END,
           last_error = ?, next_attempt_at = ? WHERE id = ?`),
-      givenUp: db.prepare(`UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`),
+      givenUp: db.prepare(
+        `UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`,
+      ),
       interrupted: db.prepare(`UPDATE notifications SET status = 'pending', last_error = ? WHERE status = 'sending'`),
       recent: db.prepare(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`),
       counts: db.prepare(
         `SELECT channel, status, COUNT(*) AS count, MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM notifications GROUP BY channel, status`,
       ),
       recentFor: db.prepare(`SELECT * FROM notifications WHERE target_id = ? ORDER BY id DESC LIMIT ?`),
-      pruneSettled: db.prepare(`DELETE FROM notifications WHERE status IN ('delivered', 'unconfirmed', 'failed') AND created_at < ?`),
-      forgetStates: db.prepare(`DELETE FROM alert_state WHERE updated_at < ? AND target_id NOT IN (SELECT target_id FROM target_state)`),
+      pruneSettled: db.prepare(
+        `DELETE FROM notifications WHERE status IN ('delivered', 'unconfirmed', 'failed') AND created_at < ?`,
+      ),
+      forgetStates: db.prepare(
+        `DELETE FROM alert_state WHERE updated_at < ? AND target_id NOT IN (SELECT target_id FROM target_state)`,
+      ),
       groupSizes: db.prepare(`
         SELECT delivery_id, COUNT(*) AS size FROM notifications
         WHERE delivery_id IN (SELECT value FROM json_each(?)) GROUP BY delivery_id`),
@@ -102,7 +112,8 @@ export class AlertRecords {
   /** One outbox row per draft and channel, due at once. */
   enqueue(drafts: readonly AlertDraft[], channels: readonly string[], now: number): void {
     for (const draft of drafts) {
-      for (const channel of channels) this.statements.enqueue.run(now, draft.targetId, draft.kind, channel, JSON.stringify(draft), now);
+      for (const channel of channels)
+        this.statements.enqueue.run(now, draft.targetId, draft.kind, channel, JSON.stringify(draft), now);
     }
   }
 
@@ -115,9 +126,15 @@ export class AlertRecords {
    */
   claimGroup(channel: string, now: number, groupWaitMs: number, max = 50): Notification[] {
     return this.db.transaction(() => {
-      const oldest = this.statements.oldest.get(channel) as { created_at: number; next_attempt_at: number; claim: string | null } | undefined;
+      const oldest = this.statements.oldest.get(channel) as
+        | { created_at: number; next_attempt_at: number; claim: string | null }
+        | undefined;
       if (!oldest || oldest.next_attempt_at > now || now - oldest.created_at < groupWaitMs) return [];
-      const rows = (oldest.claim !== null ? this.statements.claimed.all(channel, oldest.claim) : this.statements.due.all(channel, now, max)) as Row[];
+      const rows = (
+        oldest.claim !== null
+          ? this.statements.claimed.all(channel, oldest.claim)
+          : this.statements.due.all(channel, now, max)
+      ) as Row[];
       // A random part too: a database restored from a backup hands out row ids again, never this.
       const claim = oldest.claim ?? `${this.installation}.${rows[0]!.id}.${randomBytes(4).toString('hex')}`;
       for (const row of rows) this.statements.mark.run(claim, row.id);
@@ -151,18 +168,26 @@ export class AlertRecords {
    * Message-ID and a receiver can drop the repeat.
    */
   settleInterrupted(): number {
-    return this.statements.interrupted.run('the service stopped while this was being sent; sent again under the same id').changes;
+    return this.statements.interrupted.run(
+      'the service stopped while this was being sent; sent again under the same id',
+    ).changes;
   }
 
   /** Per channel: notifications by delivery status (zeros included), and when the oldest pending one was written (null: none). */
-  outbox(channels: readonly string[]): Array<{ channel: string; counts: Record<DeliveryStatus, number>; oldestPendingAt: number | null }> {
-    const rows = this.statements.counts.all() as Array<{ channel: string; status: DeliveryStatus; count: number; oldest: number | null }>;
+  outbox(
+    channels: readonly string[],
+  ): Array<{ channel: string; counts: Record<DeliveryStatus, number>; oldestPendingAt: number | null }> {
+    const rows = this.statements.counts.all() as Array<{
+      channel: string;
+      status: DeliveryStatus;
+      count: number;
+      oldest: number | null;
+    }>;
     return [...new Set([...channels, ...rows.map((r) => r.channel)])].map((channel) => {
       const mine = rows.filter((r) => r.channel === channel);
-      const counts = Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, mine.find((r) => r.status === status)?.count ?? 0])) as Record<
-        DeliveryStatus,
-        number
-      >;
+      const counts = Object.fromEntries(
+        DELIVERY_STATUSES.map((status) => [status, mine.find((r) => r.status === status)?.count ?? 0]),
+      ) as Record<DeliveryStatus, number>;
       return { channel, counts, oldestPendingAt: mine.find((r) => r.status === 'pending')?.oldest ?? null };
     });
   }
@@ -172,14 +197,21 @@ export class AlertRecords {
    * old (never lost). Alert memory goes only for targets whose health memory went too (removed targets).
    */
   prune(before: number): number {
-    return this.db.transaction(() => this.statements.pruneSettled.run(before).changes + this.statements.forgetStates.run(before).changes)();
+    return this.db.transaction(
+      () => this.statements.pruneSettled.run(before).changes + this.statements.forgetStates.run(before).changes,
+    )();
   }
 
   list(limit: number, targetId?: string): Notification[] {
-    const rows = (targetId === undefined ? this.statements.recent.all(limit) : this.statements.recentFor.all(targetId, limit)) as Row[];
+    const rows = (
+      targetId === undefined ? this.statements.recent.all(limit) : this.statements.recentFor.all(targetId, limit)
+    ) as Row[];
     const ids = [...new Set(rows.map((r) => r.delivery_id).filter((id): id is string => id !== null))];
     const sizes = new Map(
-      (this.statements.groupSizes.all(JSON.stringify(ids)) as Array<{ delivery_id: string; size: number }>).map((r) => [r.delivery_id, r.size]),
+      (this.statements.groupSizes.all(JSON.stringify(ids)) as Array<{ delivery_id: string; size: number }>).map((r) => [
+        r.delivery_id,
+        r.size,
+      ]),
     );
     return rows.map((row) => toNotification(row, row.delivery_id === null ? 0 : (sizes.get(row.delivery_id) ?? 1)));
   }

@@ -47,7 +47,8 @@ async function main(argv: string[], env: Env, cwd: string): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof BackupInputError || error instanceof UsageError) {
-      const hint = error instanceof BackupInputError && error.subject === 'source' && located ? ` (${located.hint})` : '';
+      const hint =
+        error instanceof BackupInputError && error.subject === 'source' && located ? ` (${located.hint})` : '';
       process.stderr.write(`backup: ${error.message}${hint}\n`);
       return 2;
     }
@@ -65,7 +66,8 @@ function parse(argv: string[]): { file: string; data: string | undefined } | 'he
     const message = error instanceof Error ? error.message : String(error);
     const named = /'(-[^' ]+)/.exec(message)?.[1] ?? 'option';
     const code = error instanceof Error && 'code' in error ? error.code : undefined;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`${named}: unknown option (known: --data, --help)\n${USAGE}`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(`${named}: unknown option (known: --data, --help)\n${USAGE}`);
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${named}: expects a value\n${USAGE}`);
     throw new UsageError(`${message.split('\n')[0] ?? message}\n${USAGE}`);
   }
@@ -78,7 +80,8 @@ function parse(argv: string[]): { file: string; data: string | undefined } | 'he
 
 /** The same configuration main() loads, for its data directory; --data skips it (no API keys needed then). */
 function locate(data: string | undefined, env: Env, cwd: string): Located {
-  if (data !== undefined) return { path: resolve(cwd, data, DATABASE_FILE), hint: `data directory ${data}, given with --data` };
+  if (data !== undefined)
+    return { path: resolve(cwd, data, DATABASE_FILE), hint: `data directory ${data}, given with --data` };
   // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the assignment inside the try below
   let config;
   try {

@@ -40,7 +40,11 @@ export const DEFAULT_PAGES_PER_STEP = 100;
  * writing. The copy is written beside `destination`, must pass `PRAGMA integrity_check`, and only
  * then replaces it, so a failed run never leaves a half copy or clobbers an older good one.
  */
-export async function backupDatabase(sourcePath: string, destinationPath: string, options: BackupOptions = {}): Promise<BackupResult> {
+export async function backupDatabase(
+  sourcePath: string,
+  destinationPath: string,
+  options: BackupOptions = {},
+): Promise<BackupResult> {
   const source = resolve(sourcePath);
   const destination = resolve(destinationPath);
   const progress = stepper(options);
@@ -55,7 +59,9 @@ export async function backupDatabase(sourcePath: string, destinationPath: string
     const problems = settleCopy(temp);
     if (problems.length !== 1 || problems[0] !== 'ok') {
       const shown = problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more` : '');
-      throw new Error(`the copy of ${source} failed PRAGMA integrity_check (${shown}); ${destination} was left as it was`);
+      throw new Error(
+        `the copy of ${source} failed PRAGMA integrity_check (${shown}); ${destination} was left as it was`,
+      );
     }
     renameSync(temp, destination);
     return { source, destination, pages: copied.totalPages, bytes: statSync(destination).size };
@@ -80,14 +86,21 @@ function openSource(source: string): Database.Database {
     db.exec('BEGIN');
     db.prepare('SELECT COUNT(*) FROM sqlite_schema').get();
     if (db.pragma('user_version', { simple: true }) === 0) {
-      throw new BackupInputError(`${source} is an SQLite file without modelpulse's schema; is it the right path?`, 'source');
+      throw new BackupInputError(
+        `${source} is an SQLite file without modelpulse's schema; is it the right path?`,
+        'source',
+      );
     }
     return db;
   } catch (error) {
     db?.close();
     if (error instanceof BackupInputError) throw error;
-    if (error instanceof Database.SqliteError && error.code === 'SQLITE_NOTADB') throw new BackupInputError(`${source} is not an SQLite database`, 'source');
-    throw new BackupInputError(`cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`, 'source');
+    if (error instanceof Database.SqliteError && error.code === 'SQLITE_NOTADB')
+      throw new BackupInputError(`${source} is not an SQLite database`, 'source');
+    throw new BackupInputError(
+      `cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`,
+      'source',
+    );
   }
 }
 
@@ -100,13 +113,20 @@ function checkDestination(source: string, destination: string): void {
     const example = join(destination, 'modelpulse-backup.sqlite');
     throw new BackupInputError(`${destination} is a directory; name the file to write, e.g. ${example}`, 'destination');
   }
-  const live = ['', '-wal', '-shm', '-journal'].some((suffix) => destination === source + suffix) || sameFile(source, destination);
+  const live =
+    ['', '-wal', '-shm', '-journal'].some((suffix) => destination === source + suffix) || sameFile(source, destination);
   if (live) {
-    throw new BackupInputError(`${destination} is the live database (or one of its files); back up to another path`, 'destination');
+    throw new BackupInputError(
+      `${destination} is the live database (or one of its files); back up to another path`,
+      'destination',
+    );
   }
   // SQLite would replay that log into the new copy the next time anything opens it.
   if (existsSync(`${destination}-wal`)) {
-    throw new BackupInputError(`${destination}-wal exists: ${destination} looks like a database in use; back up to another path`, 'destination');
+    throw new BackupInputError(
+      `${destination}-wal exists: ${destination} looks like a database in use; back up to another path`,
+      'destination',
+    );
   }
   try {
     accessSync(dir, constants.W_OK);
@@ -125,7 +145,8 @@ function sameFile(a: string, b: string): boolean {
 /** better-sqlite3's progress hook returns the next step's page count; 0 keeps the copy paused while the caller's promise runs. */
 function stepper(options: BackupOptions): (progress: BackupProgress) => number {
   const pages = options.pagesPerStep ?? DEFAULT_PAGES_PER_STEP;
-  if (!Number.isInteger(pages) || pages < 1) throw new RangeError(`pagesPerStep: expected a whole number of at least 1, got ${pages}`);
+  if (!Number.isInteger(pages) || pages < 1)
+    throw new RangeError(`pagesPerStep: expected a whole number of at least 1, got ${pages}`);
   let state: 'copying' | 'paused' | 'resuming' = 'copying';
   let failure: { error: unknown } | null = null;
   return ({ totalPages, remainingPages }) => {

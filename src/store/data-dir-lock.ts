@@ -32,7 +32,11 @@ interface Holder {
  * until it has not been renewed for staleMs, so a lock still renewed is never taken. Resolves to
  * its release.
  */
-export async function lockDataDir(given: string, options: DataDirLockOptions, onLost: (error: Error) => void): Promise<() => Promise<void>> {
+export async function lockDataDir(
+  given: string,
+  options: DataDirLockOptions,
+  onLost: (error: Error) => void,
+): Promise<() => Promise<void>> {
   const dir = resolve(given);
   mkdirSync(dir, { recursive: true });
   const staleMs = Math.max(2_000, options.staleMs ?? 10_000);
@@ -65,7 +69,8 @@ export async function lockDataDir(given: string, options: DataDirLockOptions, on
   }
   const holder = holderOf(holderPath);
   // A running process of this host that holds it: say so at once rather than after the wait.
-  if (holder?.host === hostname() && holder.pid !== process.pid && alive(holder.pid)) throw inUse(dir, lockfilePath, `pid ${holder.pid}`);
+  if (holder?.host === hostname() && holder.pid !== process.pid && alive(holder.pid))
+    throw inUse(dir, lockfilePath, `pid ${holder.pid}`);
   try {
     return await taken(waitMs);
   } catch (error) {
@@ -84,7 +89,9 @@ function inUse(dir: string, lockfilePath: string, who: string): DataDirInUse {
 function holderOf(holderPath: string): Holder | null {
   try {
     const parsed = JSON.parse(readFileSync(holderPath, 'utf8')) as Partial<Holder>;
-    return typeof parsed.pid === 'number' && typeof parsed.host === 'string' ? { pid: parsed.pid, host: parsed.host } : null;
+    return typeof parsed.pid === 'number' && typeof parsed.host === 'string'
+      ? { pid: parsed.pid, host: parsed.host }
+      : null;
   } catch {
     return null;
   }

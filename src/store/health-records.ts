@@ -45,14 +45,25 @@ export class HealthRecords {
   }
 
   /** Persists one state-machine step atomically: the tracker, and the transition and incident it caused. */
-  saveStep(targetId: string, tracker: unknown, at: number, transition: Transition | null, incident: Incident | null): Incident | null {
+  saveStep(
+    targetId: string,
+    tracker: unknown,
+    at: number,
+    transition: Transition | null,
+    incident: Incident | null,
+  ): Incident | null {
     this.statements.saveTracker.run(targetId, JSON.stringify(tracker), at);
     if (transition) {
-      this.statements.insertTransition.run({ ...transition, cause: JSON.stringify(transition.cause), figures: JSON.stringify(transition.figures) });
+      this.statements.insertTransition.run({
+        ...transition,
+        cause: JSON.stringify(transition.cause),
+        figures: JSON.stringify(transition.figures),
+      });
     }
     if (!incident) return null;
     const row = { ...incident, cause: JSON.stringify(incident.cause), peak: JSON.stringify(incident.peak) };
-    if (incident.id === null) return { ...incident, id: Number(this.statements.insertIncident.run(row).lastInsertRowid) };
+    if (incident.id === null)
+      return { ...incident, id: Number(this.statements.insertIncident.run(row).lastInsertRowid) };
     this.statements.updateIncident.run(row);
     return incident;
   }
@@ -78,11 +89,17 @@ export class HealthRecords {
 
   /** Ends an incident as it is (a target no longer watched); the tracker is left alone. */
   endIncident(incident: Incident & { endedAt: number }): void {
-    this.statements.updateIncident.run({ ...incident, cause: JSON.stringify(incident.cause), peak: JSON.stringify(incident.peak) });
+    this.statements.updateIncident.run({
+      ...incident,
+      cause: JSON.stringify(incident.cause),
+      peak: JSON.stringify(incident.peak),
+    });
   }
 
   openIncidents(): Map<string, Incident> {
-    return new Map((this.statements.openIncidents.all() as IncidentRow[]).map((row) => [row.target_id, toIncident(row)]));
+    return new Map(
+      (this.statements.openIncidents.all() as IncidentRow[]).map((row) => [row.target_id, toIncident(row)]),
+    );
   }
 
   /** Incidents overlapping [from, to], newest first. */

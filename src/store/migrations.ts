@@ -178,7 +178,9 @@ export const MIGRATIONS: string[] = [
 export function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new Error(`database schema version ${current} is newer than this modelpulse (${MIGRATIONS.length}); upgrade modelpulse`);
+    throw new Error(
+      `database schema version ${current} is newer than this modelpulse (${MIGRATIONS.length}); upgrade modelpulse`,
+    );
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
     db.transaction(() => {

@@ -83,16 +83,24 @@ export class OfficialRecords {
         ON CONFLICT (source_id, incident_id) DO UPDATE SET title = excluded.title, stage = excluded.stage, impact = excluded.impact,
           started_at = excluded.started_at, ended_at = excluded.ended_at, posted_at = excluded.posted_at,
           updated_at = excluded.updated_at, url = excluded.url, affected = excluded.affected, locations = excluded.locations`),
-      open: db.prepare(`SELECT * FROM official_incidents WHERE source_id = ? AND ended_at IS NULL ORDER BY started_at DESC`),
+      open: db.prepare(
+        `SELECT * FROM official_incidents WHERE source_id = ? AND ended_at IS NULL ORDER BY started_at DESC`,
+      ),
       overlapping: db.prepare(`
         SELECT * FROM official_incidents WHERE source_id = ? AND (ended_at IS NULL OR ended_at >= ?) AND started_at <= ?
         ORDER BY started_at DESC LIMIT ?`),
-      lastStatus: db.prepare(`SELECT status, error FROM official_snapshots WHERE source_id = ? ORDER BY at DESC, id DESC LIMIT 1`),
+      lastStatus: db.prepare(
+        `SELECT status, error FROM official_snapshots WHERE source_id = ? ORDER BY at DESC, id DESC LIMIT 1`,
+      ),
       snapshot: db.prepare(`INSERT INTO official_snapshots (source_id, at, status, error) VALUES (?, ?, ?, ?)`),
       openDiscrepancies: db.prepare(`SELECT * FROM discrepancies WHERE cleared_at IS NULL`),
       raise: db.prepare(`INSERT INTO discrepancies (target_id, holding_since, raised_at, sources) VALUES (?, ?, ?, ?)`),
-      clear: db.prepare(`UPDATE discrepancies SET cleared_at = ?, cleared_by = ? WHERE target_id = ? AND cleared_at IS NULL`),
-      discrepancies: db.prepare(`SELECT * FROM discrepancies WHERE target_id = ? AND (cleared_at IS NULL OR cleared_at >= ?) ORDER BY raised_at DESC LIMIT ?`),
+      clear: db.prepare(
+        `UPDATE discrepancies SET cleared_at = ?, cleared_by = ? WHERE target_id = ? AND cleared_at IS NULL`,
+      ),
+      discrepancies: db.prepare(
+        `SELECT * FROM discrepancies WHERE target_id = ? AND (cleared_at IS NULL OR cleared_at >= ?) ORDER BY raised_at DESC LIMIT ?`,
+      ),
       pruneIncidents: db.prepare(`DELETE FROM official_incidents WHERE ended_at IS NOT NULL AND ended_at < ?`),
       pruneSnapshots: db.prepare(`DELETE FROM official_snapshots WHERE at < ?`),
       pruneDiscrepancies: db.prepare(`DELETE FROM discrepancies WHERE cleared_at IS NOT NULL AND cleared_at < ?`),
@@ -120,7 +128,13 @@ export class OfficialRecords {
   /** Inserts or updates an incident; the first time it was seen never moves. */
   saveIncident(sourceId: string, incident: OfficialIncident, seenAt: number): void {
     const locations = JSON.stringify(incident.locations ?? []);
-    this.statements.upsertIncident.run({ ...incident, sourceId, firstSeenAt: seenAt, affected: JSON.stringify(incident.affected), locations });
+    this.statements.upsertIncident.run({
+      ...incident,
+      sourceId,
+      firstSeenAt: seenAt,
+      affected: JSON.stringify(incident.affected),
+      locations,
+    });
   }
 
   openIncidents(sourceId: string): StoredIncident[] {

@@ -37,17 +37,29 @@ export class ReportRecords {
 
   /** Report volume per app and target whose calls started in [from, to]. */
   volume(from: number, to: number): ReportVolume[] {
-    const rows = this.statements.volume.all(from, to) as Array<{ reporter: string | null; target_id: string; class: OutcomeClass; n: number; last_at: number }>;
+    const rows = this.statements.volume.all(from, to) as Array<{
+      reporter: string | null;
+      target_id: string;
+      class: OutcomeClass;
+      n: number;
+      last_at: number;
+    }>;
     const byKey = new Map<string, ReportVolume>();
     for (const row of rows) {
       const reporter = row.reporter ?? 'unknown';
       const key = `${reporter}\u0000${row.target_id}`;
       let entry = byKey.get(key);
-      if (!entry) byKey.set(key, (entry = { reporter, targetId: row.target_id, total: 0, counts: emptyCounts(), lastAt: row.last_at }));
+      if (!entry)
+        byKey.set(
+          key,
+          (entry = { reporter, targetId: row.target_id, total: 0, counts: emptyCounts(), lastAt: row.last_at }),
+        );
       if (OUTCOME_CLASSES.includes(row.class)) entry.counts[row.class] += row.n;
       entry.total += row.n;
       entry.lastAt = Math.max(entry.lastAt, row.last_at);
     }
-    return [...byKey.values()].sort((a, b) => a.reporter.localeCompare(b.reporter) || a.targetId.localeCompare(b.targetId));
+    return [...byKey.values()].sort(
+      (a, b) => a.reporter.localeCompare(b.reporter) || a.targetId.localeCompare(b.targetId),
+    );
   }
 }

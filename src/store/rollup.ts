@@ -32,7 +32,15 @@ export function aggregate(outcomes: readonly Outcome[], grain: Grain): Rollup[] 
     const key = `${outcome.targetId}\u0000${outcome.source}\u0000${bucket}`;
     let rollup = byKey.get(key);
     if (!rollup) {
-      rollup = { targetId: outcome.targetId, source: outcome.source, bucket, counts: emptyCounts(), costUsd: 0, latencySumMs: 0, latency: new Map() };
+      rollup = {
+        targetId: outcome.targetId,
+        source: outcome.source,
+        bucket,
+        counts: emptyCounts(),
+        costUsd: 0,
+        latencySumMs: 0,
+        latency: new Map(),
+      };
       byKey.set(key, rollup);
     }
     rollup.counts[outcome.class]++;

@@ -2,7 +2,13 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RetentionConfig } from '../config/schema.js';
-import { OUTCOME_CLASSES, type ClassCounts, type Outcome, type OutcomeClass, type OutcomeSource } from '../domain/outcome.js';
+import {
+  OUTCOME_CLASSES,
+  type ClassCounts,
+  type Outcome,
+  type OutcomeClass,
+  type OutcomeSource,
+} from '../domain/outcome.js';
 import { decodeHistogram, encodeHistogram, mergeInto, percentile, type Histogram } from '../stats/histogram.js';
 import { AlertRecords } from './alert-records.js';
 import { HealthRecords } from './health-records.js';
@@ -124,7 +130,9 @@ export class Store {
       } as Record<Grain, [Database.Statement, Database.Statement]>,
       latest: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT 1`),
       since: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? AND at >= ? ORDER BY at, id`),
-      healthSince: this.db.prepare(`SELECT * FROM outcomes WHERE target_id = ? AND at >= ? AND (source = 'probe' OR voted = 1) ORDER BY at, id`),
+      healthSince: this.db.prepare(
+        `SELECT * FROM outcomes WHERE target_id = ? AND at >= ? AND (source = 'probe' OR voted = 1) ORDER BY at, id`,
+      ),
       // Each table's own targets, one index seek per target (a loose index scan), so a target whose rows
       // are only in one table (its day rollups pruned, or its raw rows outliving them) is pruned too.
       targets: Object.fromEntries(
@@ -208,18 +216,28 @@ export class Store {
   series(query: SeriesQuery, retention: RetentionConfig): Series {
     const wanted = Math.max(query.stepMs, Math.ceil(Math.max(0, query.to - query.from) / MAX_SERIES_POINTS));
     const covers = (g: Grain) => query.from >= query.now - retention[g];
-    const grain = [...GRAIN_ORDER].reverse().find((g) => GRAINS[g] <= Math.max(wanted, GRAINS.minute) && covers(g)) ?? GRAIN_ORDER.find(covers) ?? 'day';
+    const grain =
+      [...GRAIN_ORDER].reverse().find((g) => GRAINS[g] <= Math.max(wanted, GRAINS.minute) && covers(g)) ??
+      GRAIN_ORDER.find(covers) ??
+      'day';
     const grainMs = GRAINS[grain];
     const stepMs = Math.ceil(Math.max(wanted, grainMs) / grainMs) * grainMs;
     const [all, bySource] = this.statements.range[grain];
     const from = Math.floor(query.from / grainMs) * grainMs;
-    const rows = (query.source ? bySource.all(query.targetId, from, query.to, query.source) : all.all(query.targetId, from, query.to)) as RollupRow[];
+    const rows = (
+      query.source
+        ? bySource.all(query.targetId, from, query.to, query.source)
+        : all.all(query.targetId, from, query.to)
+    ) as RollupRow[];
     const points = new Map<number, { point: SeriesPoint; latency: Histogram }>();
     for (const row of rows) {
       const t = from + Math.floor((row.bucket - from) / stepMs) * stepMs;
       let entry = points.get(t);
       if (!entry) {
-        entry = { point: { t, samples: 0, counts: emptyCounts(), costUsd: 0, latencyMs: { p50: null, p95: null, p99: null } }, latency: new Map() };
+        entry = {
+          point: { t, samples: 0, counts: emptyCounts(), costUsd: 0, latencyMs: { p50: null, p95: null, p99: null } },
+          latency: new Map(),
+        };
         points.set(t, entry);
       }
       for (const c of OUTCOME_CLASSES) {
@@ -234,7 +252,11 @@ export class Store {
       stepMs,
       points: [...points.values()].map(({ point, latency }) => ({
         ...point,
-        latencyMs: { p50: round(percentile(latency, 0.5)), p95: round(percentile(latency, 0.95)), p99: round(percentile(latency, 0.99)) },
+        latencyMs: {
+          p50: round(percentile(latency, 0.5)),
+          p95: round(percentile(latency, 0.95)),
+          p99: round(percentile(latency, 0.99)),
+        },
       })),
     };
   }
@@ -244,7 +266,11 @@ export class Store {
    * the zone `offsetMinutes` east of UTC), with percentiles from the merged histograms.
    */
   hourOfWeek(targetId: string, from: number, to: number, offsetMinutes = 0): HourOfWeekCell[] {
-    const cells = Array.from({ length: 168 }, () => ({ samples: 0, counts: emptyCounts(), latency: new Map() as Histogram }));
+    const cells = Array.from({ length: 168 }, () => ({
+      samples: 0,
+      counts: emptyCounts(),
+      latency: new Map() as Histogram,
+    }));
     const [all] = this.statements.range.hour;
     for (const row of all.all(targetId, Math.floor(from / GRAINS.hour) * GRAINS.hour, to) as RollupRow[]) {
       const cell = cells[hourOfWeekIndex(row.bucket + offsetMinutes * 60_000)]!;
@@ -266,14 +292,17 @@ export class Store {
    * - report request ids past `retention.raw` (at least the 25 h a report is taken for).
    */
   prune(now: number, retention: RetentionConfig): { outcomes: number; rollups: number; records: number } {
-    const targets = (table: string) => (this.statements.targets[table]!.all() as Array<{ id: string }>).map((row) => row.id);
+    const targets = (table: string) =>
+      (this.statements.targets[table]!.all() as Array<{ id: string }>).map((row) => row.id);
     const history = now - retention.hour;
     const counts = this.db.transaction(() => {
       let outcomes = 0;
       let rollups = 0;
-      for (const target of targets('outcomes')) outcomes += this.statements.pruneOutcomes.run(target, now - retention.raw).changes;
+      for (const target of targets('outcomes'))
+        outcomes += this.statements.pruneOutcomes.run(target, now - retention.raw).changes;
       for (const grain of GRAIN_ORDER) {
-        for (const target of targets(`rollup_${grain}`)) rollups += this.statements.pruneRollup[grain].run(target, now - retention[grain]).changes;
+        for (const target of targets(`rollup_${grain}`))
+          rollups += this.statements.pruneRollup[grain].run(target, now - retention[grain]).changes;
       }
       // Health first: alert memory goes only once the target's health memory has gone.
       const records =

@@ -12,7 +12,11 @@ import { simulatedTarget } from '../helpers/targets.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 export const MINUTE = 60_000;
-export const MODELS = { flash: 'gemini-2.5-flash-image', pro: 'gemini-3-pro-image-preview', legacy: 'gemini-2.0-flash-preview-image-generation' } as const;
+export const MODELS = {
+  flash: 'gemini-2.5-flash-image',
+  pro: 'gemini-3-pro-image-preview',
+  legacy: 'gemini-2.0-flash-preview-image-generation',
+} as const;
 
 export interface ListedNotification {
   id: number;
@@ -87,7 +91,11 @@ export function useAlertWorld(): () => Promise<AlertWorld> {
       },
       start: async (targets, settings) => {
         const service = await startTestService(
-          fileConfig(dir, targets, { dashboardUrl: 'https://modelpulse.example.com', groupWaitMs: 30_000, ...settings }),
+          fileConfig(dir, targets, {
+            dashboardUrl: 'https://modelpulse.example.com',
+            groupWaitMs: 30_000,
+            ...settings,
+          }),
           clock,
         );
         closers.push(() => service.close());
@@ -98,8 +106,19 @@ export function useAlertWorld(): () => Promise<AlertWorld> {
   };
 }
 
-export function emailSettings(port: number, login?: { user: string; pass: string }): NonNullable<AlertSettings['email']> {
-  const smtp: SmtpSettings = { host: '127.0.0.1', port, secure: false, requireTLS: false, user: login?.user, password: login?.pass, timeoutMs: 2_000 };
+export function emailSettings(
+  port: number,
+  login?: { user: string; pass: string },
+): NonNullable<AlertSettings['email']> {
+  const smtp: SmtpSettings = {
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    requireTLS: false,
+    user: login?.user,
+    password: login?.pass,
+    timeoutMs: 2_000,
+  };
   return { to: ['oncall@example.com', 'team@example.com'], from: 'modelpulse@example.com', smtp };
 }
 
@@ -112,7 +131,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function listedAlerts(service: Service, query = ''): Promise<{ raw: string; notifications: ListedNotification[] }> {
+export async function listedAlerts(
+  service: Service,
+  query = '',
+): Promise<{ raw: string; notifications: ListedNotification[] }> {
   const response = await fetch(`${service.url}/api/alerts${query}`);
   const raw = await response.text();
   return { raw, notifications: (JSON.parse(raw) as { notifications: ListedNotification[] }).notifications };

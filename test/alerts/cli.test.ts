@@ -15,7 +15,11 @@ afterEach(async () => {
 
 function run(cwd: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -95,7 +99,9 @@ describe('npm run alerts:test', () => {
     writeConfig(dir, 2525);
     const { code, out } = await run(dir, { SMTP_USER: 'alerts', GEMINI_API_KEY: 'AIza-test' });
     expect(code).toBe(2);
-    expect(out).toContain('modelpulse.yaml: alerts.email.smtp.passwordEnv: environment variable SMTP_PASSWORD is not set');
+    expect(out).toContain(
+      'modelpulse.yaml: alerts.email.smtp.passwordEnv: environment variable SMTP_PASSWORD is not set',
+    );
   });
 
   it('says so when no alert channel is configured (exit 2)', async () => {

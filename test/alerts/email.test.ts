@@ -20,7 +20,11 @@ async function world(dir: string, region?: string, timeZone?: string) {
   closers.push(() => simulator.close());
   const inbox: Inbox = await startInbox({ auth: { user: 'alerts', pass: 'smtp-SECRET-pass-0001' } });
   closers.push(() => inbox.close());
-  const target = simulatedTarget('nano-banana-pro', simulator.url, { model: 'gemini-3-pro-image-preview', every: 10_000, timeout: 5_000 });
+  const target = simulatedTarget('nano-banana-pro', simulator.url, {
+    model: 'gemini-3-pro-image-preview',
+    every: 10_000,
+    timeout: 5_000,
+  });
   const config = fileConfig(dir, [target], {
     dashboardUrl: 'https://modelpulse.example.com',
     groupWaitMs: 30_000,
@@ -28,10 +32,21 @@ async function world(dir: string, region?: string, timeZone?: string) {
     email: {
       to: ['oncall@example.com', 'team@example.com'],
       from: 'modelpulse@example.com',
-      smtp: { host: '127.0.0.1', port: inbox.port, secure: false, requireTLS: false, user: 'alerts', password: 'smtp-SECRET-pass-0001', timeoutMs: 2_000 },
+      smtp: {
+        host: '127.0.0.1',
+        port: inbox.port,
+        secure: false,
+        requireTLS: false,
+        user: 'alerts',
+        password: 'smtp-SECRET-pass-0001',
+        timeoutMs: 2_000,
+      },
     },
   });
-  const service: Service = await startTestService(region ? { ...config, server: { ...config.server, region } } : config, clock);
+  const service: Service = await startTestService(
+    region ? { ...config, server: { ...config.server, region } } : config,
+    clock,
+  );
   closers.push(() => service.close());
   const upstream = (kind: 'ok' | 'overloaded' | 'rate_limited') => {
     simulator.clearForced();
@@ -63,17 +78,25 @@ describe('email alerts over real SMTP', () => {
 
     const [onset, recovery] = inbox.mails;
     expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/);
-    expect((onset!.to as { value: Array<{ address: string }> }).value.map((a) => a.address)).toEqual(['oncall@example.com', 'team@example.com']);
+    expect((onset!.to as { value: Array<{ address: string }> }).value.map((a) => a.address)).toEqual([
+      'oncall@example.com',
+      'team@example.com',
+    ]);
     expect(onset!.text).toContain('is OVERLOADED since');
     expect(onset!.text).toMatch(/503 share \(last 5 min\):\s+\d+% of \d+ calls/);
     expect(onset!.text).toMatch(/\/health advises:\s+hold, retry after 30 s/);
     expect(onset!.text).toContain('https://modelpulse.example.com/health/nano-banana-pro');
     expect(onset!.html).toContain('<table');
-    expect(recovery!.subject).toMatch(/^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min \(worst: OVERLOADED, \d+% failing\)$/);
+    expect(recovery!.subject).toMatch(
+      /^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min \(worst: OVERLOADED, \d+% failing\)$/,
+    );
     expect(recovery!.text).toContain('has RECOVERED');
-    for (const mail of inbox.mails) expect(`${mail.subject}${mail.text}${mail.html}`).not.toContain('smtp-SECRET-pass-0001');
+    for (const mail of inbox.mails)
+      expect(`${mail.subject}${mail.text}${mail.html}`).not.toContain('smtp-SECRET-pass-0001');
 
-    const listed = (await (await fetch(`${service.url}/api/alerts`)).json()) as { notifications: Array<{ kind: string; status: string; channel: string }> };
+    const listed = (await (await fetch(`${service.url}/api/alerts`)).json()) as {
+      notifications: Array<{ kind: string; status: string; channel: string }>;
+    };
     expect(listed.notifications.map((n) => [n.kind, n.status, n.channel])).toEqual([
       ['recovered', 'delivered', 'email'],
       ['overloaded', 'delivered', 'email'],
@@ -108,10 +131,16 @@ describe('email alerts over real SMTP', () => {
     const { inbox } = await episode(tempDir(), 'rate_limited');
 
     const [onset, recovery] = inbox.mails;
-    expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro OVERLOADED — rate-limited: \d+% of calls answer 429$/);
+    expect(onset!.subject).toMatch(
+      /^\[modelpulse\] nano-banana-pro OVERLOADED — rate-limited: \d+% of calls answer 429$/,
+    );
     expect(onset!.text).toContain('is OVERLOADED since');
-    expect(onset!.text).toMatch(/\/health advises:\s+hold, retry after \d+ s — Rate-limited: \d+ of the last 10 calls returned 429/);
-    expect(recovery!.subject).toMatch(/^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min \(worst: OVERLOADED, \d+% failing\)$/);
+    expect(onset!.text).toMatch(
+      /\/health advises:\s+hold, retry after \d+ s — Rate-limited: \d+ of the last 10 calls returned 429/,
+    );
+    expect(recovery!.subject).toMatch(
+      /^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min \(worst: OVERLOADED, \d+% failing\)$/,
+    );
   });
 });
 
@@ -129,7 +158,11 @@ describe('alert mails in Korean (alerts.language: ko, alerts.timeZone: Asia/Seou
       const inbox = await startInbox({ auth: { user: 'alerts', pass: SMTP_PASSWORD } });
       closers.push(() => inbox.close());
       const target = {
-        ...simulatedTarget('nano-banana-pro', simulator.url, { model: 'gemini-3-pro-image-preview', every, timeout: 180_000 }),
+        ...simulatedTarget('nano-banana-pro', simulator.url, {
+          model: 'gemini-3-pro-image-preview',
+          every,
+          timeout: 180_000,
+        }),
         apiKey: API_KEY,
       };
       const config = fileConfig(tempDir(), [target], {
@@ -140,7 +173,15 @@ describe('alert mails in Korean (alerts.language: ko, alerts.timeZone: Asia/Seou
         email: {
           to: ['oncall@example.com'],
           from: 'modelpulse@example.com',
-          smtp: { host: '127.0.0.1', port: inbox.port, secure: false, requireTLS: false, user: 'alerts', password: SMTP_PASSWORD, timeoutMs: 2_000 },
+          smtp: {
+            host: '127.0.0.1',
+            port: inbox.port,
+            secure: false,
+            requireTLS: false,
+            user: 'alerts',
+            password: SMTP_PASSWORD,
+            timeoutMs: 2_000,
+          },
         },
       });
       const service = await startTestService(config, clock);
@@ -168,10 +209,15 @@ describe('alert mails in Korean (alerts.language: ko, alerts.timeZone: Asia/Seou
       const [onset, recovery] = inbox.mails;
       expect(onset!.subject).toMatch(/^\[modelpulse\] nano-banana-pro 과부하 — 호출의 \d+%가 503 응답$/);
       // "… since 13:0x UTC (22:0x in Seoul)": the same moment, nine hours apart, on both bodies.
-      const since = /(2026-11-25) (\d\d):(\d\d):\d\d UTC \((2026-11-2\d) (\d\d):(\d\d) Asia\/Seoul\)부터 과부하 상태입니다\./.exec(onset!.text as string);
+      const since =
+        /(2026-11-25) (\d\d):(\d\d):\d\d UTC \((2026-11-2\d) (\d\d):(\d\d) Asia\/Seoul\)부터 과부하 상태입니다\./.exec(
+          onset!.text as string,
+        );
       expect(since, onset!.text as string).not.toBeNull();
       const [, utcDay, utcHour, utcMinute, seoulDay, seoulHour, seoulMinute] = since!;
-      expect(Date.parse(`${seoulDay}T${seoulHour}:${seoulMinute}:00Z`) - Date.parse(`${utcDay}T${utcHour}:${utcMinute}:00Z`)).toBe(9 * 3_600_000);
+      expect(
+        Date.parse(`${seoulDay}T${seoulHour}:${seoulMinute}:00Z`) - Date.parse(`${utcDay}T${utcHour}:${utcMinute}:00Z`),
+      ).toBe(9 * 3_600_000);
       expect(onset!.text).toMatch(/503 비율\(최근 \d+분\):\s+호출 \d+번 중 \d+%/);
       expect(onset!.text).toMatch(
         /\/health 권고:\s+보류, \d+초 뒤 다시 시도 — 최근 \d+번의 호출 중 \d+번이 503 응답을 받았습니다: 'The model is overloaded\. Please try again later\.'/,
@@ -180,12 +226,15 @@ describe('alert mails in Korean (alerts.language: ko, alerts.timeZone: Asia/Seou
       expect(onset!.text).toContain('modelpulse가 보낸 메일입니다.');
       // The plain body's values line up in a fixed-width font, where a Hangul letter takes two columns.
       const rows = (onset!.text as string).split('\n').filter((line) => /^ {2}\S.*:\s{2,}\S/.test(line));
-      const valueColumn = (line: string) => [.../^(.*?:\s{2,})/.exec(line)![1]!].reduce((n, c) => n + (/[\uAC00-\uD7A3]/.test(c) ? 2 : 1), 0);
+      const valueColumn = (line: string) =>
+        [.../^(.*?:\s{2,})/.exec(line)![1]!].reduce((n, c) => n + (/[\uAC00-\uD7A3]/.test(c) ? 2 : 1), 0);
       expect(rows.length).toBeGreaterThanOrEqual(4);
       expect(new Set(rows.map(valueColumn)).size, rows.join('\n')).toBe(1);
       expect(onset!.html).toContain('<html lang="ko">');
       expect(onset!.html).toContain(`${seoulDay} ${seoulHour}:${seoulMinute} Asia/Seoul)부터 과부하 상태입니다.`);
-      expect(recovery!.subject).toMatch(/^\[modelpulse\] nano-banana-pro (\d+시간 )?\d+분 만에 복구 \(최악: 과부하, 실패 \d+%\)$/);
+      expect(recovery!.subject).toMatch(
+        /^\[modelpulse\] nano-banana-pro (\d+시간 )?\d+분 만에 복구 \(최악: 과부하, 실패 \d+%\)$/,
+      );
       expect(recovery!.text).toMatch(
         /복구되었습니다\. 가장 나빴을 때 과부하 상태였고, .+ 동안\(2026-11-25 \d\d:\d\d:\d\d UTC \(2026-11-2\d \d\d:\d\d Asia\/Seoul\) ~ /,
       );

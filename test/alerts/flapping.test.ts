@@ -2,10 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { Service } from '../../src/service.js';
 import { runFor } from '../helpers/service.js';
 import { startInbox } from '../helpers/smtp.js';
-import { emailSettings, listedAlerts, MINUTE, MODELS, subjects, useAlertWorld, type AlertWorld } from './alert-world.js';
+import {
+  emailSettings,
+  listedAlerts,
+  MINUTE,
+  MODELS,
+  subjects,
+  useAlertWorld,
+  type AlertWorld,
+} from './alert-world.js';
 
 const ONSET = /^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/;
-const FLAPPING = '[modelpulse] nano-banana-pro FLAPPING — changing state repeatedly; per-change mails held until it settles';
+const FLAPPING =
+  '[modelpulse] nano-banana-pro FLAPPING — changing state repeatedly; per-change mails held until it settles';
 /** The configured default: healthy this long before a recovery mail. */
 const RECOVERED_FOR = 3 * MINUTE;
 
@@ -20,8 +29,13 @@ async function flap(w: AlertWorld, service: Service, cycles: number, busyMs: num
 }
 
 async function incidentSpans(service: Service): Promise<Array<{ startedAt: number; endedAt: number | null }>> {
-  const body = (await (await fetch(`${service.url}/api/incidents?limit=100`)).json()) as { incidents: Array<{ startedAt: string; endedAt: string | null }> };
-  return body.incidents.map((i) => ({ startedAt: Date.parse(i.startedAt), endedAt: i.endedAt === null ? null : Date.parse(i.endedAt) }));
+  const body = (await (await fetch(`${service.url}/api/incidents?limit=100`)).json()) as {
+    incidents: Array<{ startedAt: string; endedAt: string | null }>;
+  };
+  return body.incidents.map((i) => ({
+    startedAt: Date.parse(i.startedAt),
+    endedAt: i.endedAt === null ? null : Date.parse(i.endedAt),
+  }));
 }
 
 async function incidentStarts(service: Service): Promise<number[]> {
@@ -43,7 +57,9 @@ describe('a flapping target', { timeout: 60_000 }, () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: RECOVERED_FOR })], { email: emailSettings(inbox.port) });
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: RECOVERED_FOR })], {
+      email: emailSettings(inbox.port),
+    });
     const seen = stateChanges(service);
     await runFor(service, w.clock, 5 * MINUTE);
     await flap(w, service, 14, 90_000, 90_000);
@@ -60,7 +76,9 @@ describe('a flapping target', { timeout: 60_000 }, () => {
     expect(subjects(inbox.mails)).toEqual([
       expect.stringMatching(ONSET),
       FLAPPING,
-      expect.stringMatching(/^\[modelpulse\] nano-banana-pro settled HEALTHY after flapping for \d+ min \(\d+ changes\)$/),
+      expect.stringMatching(
+        /^\[modelpulse\] nano-banana-pro settled HEALTHY after flapping for \d+ min \(\d+ changes\)$/,
+      ),
     ]);
     expect(inbox.mails[1]!.text).toContain('Per-change mails are held until it settles; one summary will follow.');
     expect(inbox.mails[2]!.text).toMatch(
@@ -75,7 +93,9 @@ describe('a flapping target', { timeout: 60_000 }, () => {
     const inbox = await startInbox();
     w.later(() => inbox.close());
     // Recovery mails at once: every 2-min flip is long enough to be mailed on its own.
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: 0 })], { email: emailSettings(inbox.port) });
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: 0 })], {
+      email: emailSettings(inbox.port),
+    });
     await runFor(service, w.clock, 5 * MINUTE);
     await flap(w, service, 12, 2 * MINUTE, 2 * MINUTE);
     await runFor(service, w.clock, 25 * MINUTE);
@@ -85,20 +105,26 @@ describe('a flapping target', { timeout: 60_000 }, () => {
     expect(flappingAt).toBeGreaterThan(0);
     // Before the flap window (21 one-minute samples) is full, each flip is an ordinary incident.
     expect(all.slice(0, flappingAt).every((s) => /OVERLOADED —|RECOVERED after/.test(s))).toBe(true);
-    expect(all.slice(flappingAt + 1)).toEqual([expect.stringMatching(/^\[modelpulse\] nano-banana-pro settled HEALTHY after flapping/)]);
+    expect(all.slice(flappingAt + 1)).toEqual([
+      expect.stringMatching(/^\[modelpulse\] nano-banana-pro settled HEALTHY after flapping/),
+    ]);
 
     const notices = (await listedAlerts(service)).notifications;
     const flappingCreated = Date.parse(notices.find((n) => n.kind === 'flapping')!.createdAt);
     const flipsHeld = (await incidentStarts(service)).filter((at) => at > flappingCreated);
     expect(flipsHeld.length).toBeGreaterThanOrEqual(6);
-    expect(notices.filter((n) => Date.parse(n.createdAt) > flappingCreated).map((n) => n.kind)).toEqual(['flapping_ended']);
+    expect(notices.filter((n) => Date.parse(n.createdAt) > flappingCreated).map((n) => n.kind)).toEqual([
+      'flapping_ended',
+    ]);
   });
 
   it('settling into an overload says so, and the recovery still follows when it ends', async () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: RECOVERED_FOR })], { email: emailSettings(inbox.port) });
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: RECOVERED_FOR })], {
+      email: emailSettings(inbox.port),
+    });
     await runFor(service, w.clock, 5 * MINUTE);
     await flap(w, service, 14, 90_000, 90_000);
     w.upstream.set('overloaded');
@@ -112,6 +138,8 @@ describe('a flapping target', { timeout: 60_000 }, () => {
     await runFor(service, w.clock, RECOVERED_FOR + 2 * MINUTE);
     expect(subjects(inbox.mails)).toHaveLength(4);
     // One episode from the first onset, through the flapping and the settled overload.
-    expect(inbox.mails[3]!.subject).toMatch(/^\[modelpulse\] nano-banana-pro RECOVERED after 1 h \d+ min \(worst: OVERLOADED, 100% failing\)$/);
+    expect(inbox.mails[3]!.subject).toMatch(
+      /^\[modelpulse\] nano-banana-pro RECOVERED after 1 h \d+ min \(worst: OVERLOADED, 100% failing\)$/,
+    );
   });
 });

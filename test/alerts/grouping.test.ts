@@ -10,7 +10,9 @@ describe('grouping changes that land within the group wait', () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
-    const service = await w.start([w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro)], { email: emailSettings(inbox.port) });
+    const service = await w.start([w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro)], {
+      email: emailSettings(inbox.port),
+    });
     await runFor(service, w.clock, 2 * MINUTE);
     w.upstream.set('overloaded', MODELS.flash);
     await runFor(service, w.clock, 20_000);
@@ -33,14 +35,17 @@ describe('grouping changes that land within the group wait', () => {
     ]);
     expect(new Set(listed.map((n) => n.deliveryId)).size).toBe(1);
     // The alert log marks both as grouped, in either language of the headlines.
-    for (const query of ['', '?lang=ko']) expect((await listedAlerts(service, query)).notifications.map((n) => n.grouped)).toEqual([true, true]);
+    for (const query of ['', '?lang=ko'])
+      expect((await listedAlerts(service, query)).notifications.map((n) => n.grouped)).toEqual([true, true]);
   });
 
   it('mails separately when the second target overloads after the first mail went out', async () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
-    const service = await w.start([w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro)], { email: emailSettings(inbox.port) });
+    const service = await w.start([w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro)], {
+      email: emailSettings(inbox.port),
+    });
     await runFor(service, w.clock, 2 * MINUTE);
     w.upstream.set('overloaded', MODELS.flash);
     await runFor(service, w.clock, 2 * MINUTE);
@@ -58,9 +63,16 @@ describe('grouping changes that land within the group wait', () => {
     const inbox = await startInbox();
     w.later(() => inbox.close());
     const ids = ['nano-banana', 'nano-banana-pro', 'flash-legacy'];
-    const service = await w.start([w.target('nano-banana', MODELS.flash), w.target('nano-banana-pro', MODELS.pro), w.target('flash-legacy', MODELS.legacy)], {
-      email: emailSettings(inbox.port),
-    });
+    const service = await w.start(
+      [
+        w.target('nano-banana', MODELS.flash),
+        w.target('nano-banana-pro', MODELS.pro),
+        w.target('flash-legacy', MODELS.legacy),
+      ],
+      {
+        email: emailSettings(inbox.port),
+      },
+    );
     await runFor(service, w.clock, 2 * MINUTE);
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 3 * MINUTE);

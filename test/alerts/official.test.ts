@@ -197,7 +197,12 @@ async function officialHealth(service: Service): Promise<{ status: string; stale
 }
 
 function everythingSent(received: readonly Received[]): string {
-  const parts = received.map(({ mail }) => [mail.subject, mail.text, String(mail.html), JSON.stringify(mail.headerLines)]);
+  const parts = received.map(({ mail }) => [
+    mail.subject,
+    mail.text,
+    String(mail.html),
+    JSON.stringify(mail.headerLines),
+  ]);
   return parts.flat().join('\n');
 }
 
@@ -233,7 +238,9 @@ for (const { label, everyMs } of CADENCES) {
       expect(green.at - holdingSince).toBeGreaterThanOrEqual(10 * MINUTE);
       expect(green.at).toBeLessThan(POSTED_AT);
       expect(green.mail.text).toContain(`while its status page (${SOURCE}) says operational.`);
-      expect(officialLine(green.mail)).toMatch(/^operational \(google-cloud\) — status page green while failing since /);
+      expect(officialLine(green.mail)).toMatch(
+        /^operational \(google-cloud\) — status page green while failing since /,
+      );
 
       const posted = only(received, 'official_incident');
       expect(posted.at).toBeGreaterThanOrEqual(POSTED_AT);
@@ -273,7 +280,10 @@ for (const { label, everyMs } of CADENCES) {
     });
 
     it('keeps mailing through a status page turned to garbage, quoting it as stale, then unknown', async () => {
-      const world = await startWorld(tempDir(), { lag: '30m', config: userConfig(everyMs, { officialIncidents: true }) });
+      const world = await startWorld(tempDir(), {
+        lag: '30m',
+        config: userConfig(everyMs, { officialIncidents: true }),
+      });
       const { service, simulator } = world;
       await runUntil(world, OVERLOAD_START);
       simulator.statusFault('html');

@@ -25,7 +25,14 @@ async function receiver(status: number): Promise<{ url: string; posts: number[];
 
 async function outboxMetric(url: string, channel: string, status: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`modelpulse_alert_outbox{`) && l.includes(`channel="${channel}"`) && l.includes(`status="${status}"`));
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith(`modelpulse_alert_outbox{`) &&
+        l.includes(`channel="${channel}"`) &&
+        l.includes(`status="${status}"`),
+    );
   return Number(line?.split(' ').at(-1));
 }
 
@@ -52,7 +59,10 @@ describe('a delivery refused for good', () => {
       expect(await outboxMetric(service.url, 'email', 'failed')).toBe(1);
       // An hour later it has not been tried again, and nothing else waits behind it.
       await runFor(service, w.clock, 60 * MINUTE);
-      expect((await listedAlerts(service)).notifications.find((n) => n.id === onset!.id)).toMatchObject({ status: 'failed', attempts: 3 });
+      expect((await listedAlerts(service)).notifications.find((n) => n.id === onset!.id)).toMatchObject({
+        status: 'failed',
+        attempts: 3,
+      });
       expect(inbox.mails).toEqual([]);
     }, 60_000);
   }
@@ -71,7 +81,9 @@ describe('a delivery refused for good', () => {
     expect(waiting!.attempts).toBeGreaterThan(3);
     inbox.refuse = null;
     await runFor(service, w.clock, 3 * MINUTE);
-    expect((await listedAlerts(service)).notifications.find((n) => n.id === waiting!.id)).toMatchObject({ status: 'delivered' });
+    expect((await listedAlerts(service)).notifications.find((n) => n.id === waiting!.id)).toMatchObject({
+      status: 'delivered',
+    });
     expect(inbox.mails).toHaveLength(1);
   }, 60_000);
 
@@ -87,7 +99,9 @@ describe('a delivery refused for good', () => {
       const w = await begin();
       const hook = await receiver(status);
       w.later(() => hook.close());
-      const service = await w.start([w.target('nano-banana-pro', MODELS.pro)], { webhook: { url: hook.url, secret: undefined, timeoutMs: 2_000 } });
+      const service = await w.start([w.target('nano-banana-pro', MODELS.pro)], {
+        webhook: { url: hook.url, secret: undefined, timeoutMs: 2_000 },
+      });
       await runFor(service, w.clock, 2 * MINUTE);
       w.upstream.set('overloaded');
       await runFor(service, w.clock, 15 * MINUTE);
@@ -113,7 +127,9 @@ describe('a delivery refused for good', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     w.later(() => new Promise((resolve) => server.close(() => resolve())));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/deploying`;
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro)], { webhook: { url, secret: undefined, timeoutMs: 2_000 } });
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro)], {
+      webhook: { url, secret: undefined, timeoutMs: 2_000 },
+    });
     await runFor(service, w.clock, 2 * MINUTE);
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 10 * MINUTE);

@@ -9,7 +9,9 @@ const ONSET = /^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answ
 const RECOVERED_FOR = 3 * MINUTE;
 
 async function incidents(service: Service): Promise<Array<{ startedAt: string; endedAt: string | null }>> {
-  const body = (await (await fetch(`${service.url}/api/incidents`)).json()) as { incidents: Array<{ startedAt: string; endedAt: string | null }> };
+  const body = (await (await fetch(`${service.url}/api/incidents`)).json()) as {
+    incidents: Array<{ startedAt: string; endedAt: string | null }>;
+  };
   return body.incidents.reverse();
 }
 
@@ -20,7 +22,9 @@ describe('the recovery mail', () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: RECOVERED_FOR })], { email: emailSettings(inbox.port) });
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: RECOVERED_FOR })], {
+      email: emailSettings(inbox.port),
+    });
     const seen: Array<{ at: number; to: string; incidentStartedAt: number | null }> = [];
     const landed: number[] = [];
     service.pipeline.listen({
@@ -55,7 +59,11 @@ describe('the recovery mail', () => {
     expect(minutes).toBeGreaterThanOrEqual(7);
     expect(subjects(inbox.mails)).toEqual([
       expect.stringMatching(ONSET),
-      expect.stringMatching(new RegExp(`^\\[modelpulse\\] nano-banana-pro RECOVERED after ${minutes} min \\(worst: OVERLOADED, \\d+% failing\\)$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^\\[modelpulse\\] nano-banana-pro RECOVERED after ${minutes} min \\(worst: OVERLOADED, \\d+% failing\\)$`,
+        ),
+      ),
     ]);
     // The recovery is decided once the target has been healthy and quiet for recoveredFor: never
     // sooner, and no later than the first probe outcome that shows it (outcomes are stamped with
@@ -72,7 +80,9 @@ describe('the recovery mail', () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: RECOVERED_FOR })], { email: emailSettings(inbox.port) });
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { recoveredForMs: RECOVERED_FOR })], {
+      email: emailSettings(inbox.port),
+    });
     await runFor(service, w.clock, 2 * MINUTE);
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 8 * MINUTE);
@@ -82,6 +92,8 @@ describe('the recovery mail', () => {
     const [incident] = await incidents(service);
     const utc = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
     expect(inbox.mails).toHaveLength(2);
-    expect(inbox.mails[1]!.text).toContain(`for 8 min (${utc(incident!.startedAt)} to ${utc(incident!.endedAt!)}), and has been healthy since.`);
+    expect(inbox.mails[1]!.text).toContain(
+      `for 8 min (${utc(incident!.startedAt)} to ${utc(incident!.endedAt!)}), and has been healthy since.`,
+    );
   });
 });

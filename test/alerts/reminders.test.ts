@@ -11,7 +11,11 @@ const RECOVERY = /^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min/;
  * reads 90–99 %, never below.
  */
 const still = (minutes: number) =>
-  expect.stringMatching(new RegExp(`^\\[modelpulse\\] nano-banana-pro STILL OVERLOADED after ${minutes} min — (9\\d|100)% of calls answer 503$`));
+  expect.stringMatching(
+    new RegExp(
+      `^\\[modelpulse\\] nano-banana-pro STILL OVERLOADED after ${minutes} min — (9\\d|100)% of calls answer 503$`,
+    ),
+  );
 
 describe('reminders while an incident goes on', { timeout: 40_000 }, () => {
   const begin = useAlertWorld();
@@ -20,7 +24,10 @@ describe('reminders while an incident goes on', { timeout: 40_000 }, () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { minimumReminderIntervalMs: 5 * MINUTE })], { email: emailSettings(inbox.port) });
+    const service = await w.start(
+      [w.target('nano-banana-pro', MODELS.pro, { minimumReminderIntervalMs: 5 * MINUTE })],
+      { email: emailSettings(inbox.port) },
+    );
     await runFor(service, w.clock, 2 * MINUTE);
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 17 * MINUTE);
@@ -28,7 +35,13 @@ describe('reminders while an incident goes on', { timeout: 40_000 }, () => {
     await runFor(service, w.clock, 3 * MINUTE);
 
     // Overloaded from about 13:02:06; onset at 13:03:06, then each 5 min after the last mail.
-    expect(subjects(inbox.mails)).toEqual([expect.stringMatching(ONSET), still(6), still(11), still(16), expect.stringMatching(RECOVERY)]);
+    expect(subjects(inbox.mails)).toEqual([
+      expect.stringMatching(ONSET),
+      still(6),
+      still(11),
+      still(16),
+      expect.stringMatching(RECOVERY),
+    ]);
     expect(inbox.mails[1]!.text).toMatch(/episode started:\s+2026-11-25 13:02:\d\d UTC/);
     const created = (await listedAlerts(service)).notifications
       .filter((n) => n.kind === 'overloaded' || n.kind === 'reminder')
@@ -49,21 +62,29 @@ describe('reminders while an incident goes on', { timeout: 40_000 }, () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { minimumReminderIntervalMs: 0 })], { email: emailSettings(inbox.port) });
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { minimumReminderIntervalMs: 0 })], {
+      email: emailSettings(inbox.port),
+    });
     await runFor(service, w.clock, 2 * MINUTE);
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 25 * MINUTE);
     w.upstream.set('ok');
     await runFor(service, w.clock, 3 * MINUTE);
 
-    expect(subjects(inbox.mails)).toEqual([expect.stringMatching(ONSET), expect.stringMatching(/RECOVERED after 25 min/)]);
+    expect(subjects(inbox.mails)).toEqual([
+      expect.stringMatching(ONSET),
+      expect.stringMatching(/RECOVERED after 25 min/),
+    ]);
   });
 
   it('stops reminding once the target has recovered', async () => {
     const w = await begin();
     const inbox = await startInbox();
     w.later(() => inbox.close());
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro, { minimumReminderIntervalMs: 5 * MINUTE })], { email: emailSettings(inbox.port) });
+    const service = await w.start(
+      [w.target('nano-banana-pro', MODELS.pro, { minimumReminderIntervalMs: 5 * MINUTE })],
+      { email: emailSettings(inbox.port) },
+    );
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 8 * MINUTE);
     w.upstream.set('ok');

@@ -42,9 +42,14 @@ describe('a mail cut off by a stop', () => {
     expect(inbox.mails).toHaveLength(1);
     const [resent] = inbox.mails;
     expect(resent!.messageId).toBe(inbox.held[0]!.messageId);
-    expect(resent!.messageId).toMatch(new RegExp(`^<modelpulse\\.${installation}\\.${cut!.id}\\.[0-9a-f]{8}@example\\.com>$`));
+    expect(resent!.messageId).toMatch(
+      new RegExp(`^<modelpulse\\.${installation}\\.${cut!.id}\\.[0-9a-f]{8}@example\\.com>$`),
+    );
     expect(resent!.subject).toBe(inbox.held[0]!.subject);
-    expect((await listedAlerts(second)).notifications.find((n) => n.id === cut!.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect((await listedAlerts(second)).notifications.find((n) => n.id === cut!.id)).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+    });
     // And the story goes on: the recovery is its own mail, with its own id.
     w.upstream.set('ok');
     await runFor(second, w.clock, 5 * MINUTE);

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { runFor } from '../helpers/service.js';
 import { startInbox } from '../helpers/smtp.js';
-import { emailSettings, freePort, listedAlerts, MINUTE, MODELS, subjects, tally, useAlertWorld } from './alert-world.js';
+import {
+  emailSettings,
+  freePort,
+  listedAlerts,
+  MINUTE,
+  MODELS,
+  subjects,
+  tally,
+  useAlertWorld,
+} from './alert-world.js';
 
 const ONSET = /^\[modelpulse\] nano-banana-pro OVERLOADED — \d+% of calls answer 503$/;
 const RECOVERY = /^\[modelpulse\] nano-banana-pro RECOVERED after \d+ min/;

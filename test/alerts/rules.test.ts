@@ -19,7 +19,12 @@ const knobs: AlertKnobs = {
 };
 
 /** Replays a status per observation (10 s apart) through the rules; returns the drafts in order. */
-function replay(statuses: HealthState[], options: Partial<AlertKnobs> = {}, start: AlertState = INITIAL_ALERT_STATE, t0 = T0) {
+function replay(
+  statuses: HealthState[],
+  options: Partial<AlertKnobs> = {},
+  start: AlertState = INITIAL_ALERT_STATE,
+  t0 = T0,
+) {
   let state = start;
   let since = t0;
   let previous: HealthState | null = null;
@@ -34,8 +39,18 @@ function replay(statuses: HealthState[], options: Partial<AlertKnobs> = {}, star
       status,
       since,
       cause: status === 'overloaded' ? { kind: 'overload', share: 0.8, run: 3 } : { kind: 'none' },
-      figures: { samples: 30, successRate: status === 'healthy' ? 1 : 0.2 - i / 10_000, overloadRate: status === 'healthy' ? 0 : 0.8, p95Ms: 40_000 },
-      advice: { send: status === 'healthy', retryAfterSeconds: status === 'healthy' ? null : 30, reason: 'r', alternative: null },
+      figures: {
+        samples: 30,
+        successRate: status === 'healthy' ? 1 : 0.2 - i / 10_000,
+        overloadRate: status === 'healthy' ? 0 : 0.8,
+        p95Ms: 40_000,
+      },
+      advice: {
+        send: status === 'healthy',
+        retryAfterSeconds: status === 'healthy' ? null : 30,
+        reason: 'r',
+        alternative: null,
+      },
     };
     const result = decide(state, moment, true, { ...knobs, ...options });
     state = JSON.parse(JSON.stringify(result.state)) as AlertState;
@@ -84,7 +99,9 @@ describe('alert rules', () => {
   });
 
   it('names the last state seen in a reminder while data is stale, never UNKNOWN', () => {
-    const { drafts } = replay([...run('healthy', 25), ...run('overloaded', 12), ...run('unknown', 60)], { minimumReminderIntervalMs: 5 * MINUTE });
+    const { drafts } = replay([...run('healthy', 25), ...run('overloaded', 12), ...run('unknown', 60)], {
+      minimumReminderIntervalMs: 5 * MINUTE,
+    });
     expect(drafts.map((d) => [d.kind, d.status])).toEqual([
       ['overloaded', 'overloaded'],
       ['reminder', 'overloaded'],
@@ -110,7 +127,9 @@ describe('alert rules', () => {
   it('holds the per-change mails of a flapping target: one flapping notice, then one summary', () => {
     const flap: HealthState[] = [];
     for (let cycle = 0; cycle < 10; cycle++) flap.push(...run('overloaded', 12), ...run('healthy', 12));
-    const { drafts } = replay([...run('healthy', 130), ...flap, ...run('healthy', 240)], { recoveredForMs: 3 * MINUTE });
+    const { drafts } = replay([...run('healthy', 130), ...flap, ...run('healthy', 240)], {
+      recoveredForMs: 3 * MINUTE,
+    });
     expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'flapping', 'flapping_ended']);
     expect(drafts[2]!.status).toBe('healthy');
     expect(drafts[2]!.episode!.changes).toBeGreaterThan(5);
@@ -121,7 +140,10 @@ describe('alert rules', () => {
     for (let cycle = 0; cycle < 10; cycle++) flap.push(...run('overloaded', 12), ...run('healthy', 12));
     // Five calm minutes settle the flap detector, but a relapse comes before recoveredFor (8 min) has passed.
     const calm = run<HealthState>('healthy', 30);
-    const { drafts } = replay([...run('healthy', 130), ...flap, ...calm, ...run('overloaded', 12), ...run('healthy', 60)], { recoveredForMs: 8 * MINUTE });
+    const { drafts } = replay(
+      [...run('healthy', 130), ...flap, ...calm, ...run('overloaded', 12), ...run('healthy', 60)],
+      { recoveredForMs: 8 * MINUTE },
+    );
     expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'flapping', 'flapping_ended']);
     expect(drafts[2]!.status).toBe('healthy');
     expect(drafts[2]!.at - drafts[2]!.since).toBeGreaterThanOrEqual(8 * MINUTE);
@@ -130,7 +152,10 @@ describe('alert rules', () => {
   it('sends one FLAPPING notice per episode, even when it flaps again after settling into an overload', () => {
     const flap: HealthState[] = [];
     for (let cycle = 0; cycle < 8; cycle++) flap.push(...run('overloaded', 12), ...run('healthy', 12));
-    const { drafts } = replay([...run('healthy', 130), ...flap, ...run('overloaded', 40), ...flap, ...run('healthy', 200)], { recoveredForMs: 3 * MINUTE });
+    const { drafts } = replay(
+      [...run('healthy', 130), ...flap, ...run('overloaded', 40), ...flap, ...run('healthy', 200)],
+      { recoveredForMs: 3 * MINUTE },
+    );
     expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'flapping', 'flapping_ended', 'flapping_ended']);
     expect(drafts.map((d) => d.status).slice(2)).toEqual(['overloaded', 'healthy']);
   });
@@ -147,7 +172,13 @@ describe('alert rules', () => {
   });
 
   it('continues the same incident when it relapses before it has been healthy for recoveredFor', () => {
-    const relapse = [...run('healthy', 30), ...run('overloaded', 20), ...run('healthy', 12), ...run('overloaded', 20), ...run('healthy', 30)];
+    const relapse = [
+      ...run('healthy', 30),
+      ...run('overloaded', 20),
+      ...run('healthy', 12),
+      ...run('overloaded', 20),
+      ...run('healthy', 30),
+    ];
     const { drafts } = replay(relapse, { recoveredForMs: 3 * MINUTE });
     expect(drafts.map((d) => d.kind)).toEqual(['overloaded', 'recovered']);
     expect(drafts[1]!.at - drafts[1]!.since).toBe(3 * MINUTE);

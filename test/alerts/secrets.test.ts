@@ -21,7 +21,9 @@ async function startQuotingMailServer(port: number) {
     onAuth(auth, _session, callback) {
       if (auth.password === state.password) return callback(null, { user: auth.username });
       state.refusals++;
-      return callback(new Error(`authentication failed for ${auth.username}: password "${auth.password}" is not valid`));
+      return callback(
+        new Error(`authentication failed for ${auth.username}: password "${auth.password}" is not valid`),
+      );
     },
     onData(stream, _session, callback) {
       simpleParser(stream)
@@ -77,7 +79,10 @@ describe('alert secrets stay secret', () => {
     expect(byChannel.email).toMatchObject({ status: 'pending' });
     expect(byChannel.email!.lastError).toMatch(/Invalid login: 535 authentication failed/);
     expect(byChannel.email!.lastError).toContain('password "[redacted]" is not valid');
-    expect(byChannel.webhook).toMatchObject({ status: 'pending', lastError: 'webhook answered HTTP 500: signature check failed; secret in use is [redacted]' });
+    expect(byChannel.webhook).toMatchObject({
+      status: 'pending',
+      lastError: 'webhook answered HTTP 500: signature check failed; secret in use is [redacted]',
+    });
     for (const query of ['', '?target=nano-banana-pro', '?limit=1']) {
       const { raw } = await listedAlerts(service, query);
       expect(raw).not.toContain(SMTP_PASSWORD);
@@ -90,7 +95,10 @@ describe('alert secrets stay secret', () => {
     w.upstream.set('ok');
     await runFor(service, w.clock, 3 * MINUTE);
 
-    expect(subjects(mailServer.mails)).toEqual([expect.stringMatching(/OVERLOADED/), expect.stringMatching(/RECOVERED/)]);
+    expect(subjects(mailServer.mails)).toEqual([
+      expect.stringMatching(/OVERLOADED/),
+      expect.stringMatching(/RECOVERED/),
+    ]);
     const delivered = await listedAlerts(service);
     expect(delivered.notifications.every((n) => n.status === 'delivered' && n.lastError === null)).toBe(true);
     const everythingSent = [

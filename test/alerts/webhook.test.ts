@@ -19,7 +19,14 @@ interface Payload {
   messageId: string;
   demo: boolean;
   subject: string;
-  notifications: Array<{ id: number; kind: string; targetId: string; headline: string; status: string; target: { id: string; name: string; model: string } }>;
+  notifications: Array<{
+    id: number;
+    kind: string;
+    targetId: string;
+    headline: string;
+    status: string;
+    target: { id: string; name: string; model: string };
+  }>;
 }
 
 /** A loopback HTTP receiver that records each POST and answers from a script of statuses (then 200). */
@@ -31,7 +38,9 @@ async function startReceiver(clock: { now: number }, statuses: number[] = []) {
     req.on('end', () => {
       const answered = statuses.shift() ?? 200;
       received.push({ at: clock.now, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered });
-      res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered === 200 ? 'ok' : 'receiver is having a bad day');
+      res
+        .writeHead(answered, { 'content-type': 'text/plain' })
+        .end(answered === 200 ? 'ok' : 'receiver is having a bad day');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,7 +53,9 @@ function verified(secret: string, request: Received): boolean {
   const timestamp = request.headers['x-modelpulse-timestamp'];
   const signature = request.headers['x-modelpulse-signature'];
   if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
-  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${timestamp}.${request.body}`).digest('hex')}`);
+  const expected = Buffer.from(
+    `sha256=${createHmac('sha256', secret).update(`${timestamp}.${request.body}`).digest('hex')}`,
+  );
   const given = Buffer.from(signature);
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
@@ -93,14 +104,18 @@ describe('webhook alerts', () => {
     ]);
     const ids = [...payload(onset!).notifications, ...payload(recovery!).notifications].map((n) => n.id);
     const listed = (await listedAlerts(service)).notifications;
-    expect(listed.map((n) => [n.id, n.channel, n.status]).sort()).toEqual(ids.map((id) => [id, 'webhook', 'delivered']).sort());
+    expect(listed.map((n) => [n.id, n.channel, n.status]).sort()).toEqual(
+      ids.map((id) => [id, 'webhook', 'delivered']).sort(),
+    );
   });
 
   it('sends no signature header when no secret is configured', async () => {
     const w = await begin();
     const receiver = await startReceiver(w.clock);
     w.later(() => receiver.close());
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro)], { webhook: { url: receiver.url, secret: undefined, timeoutMs: 2_000 } });
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro)], {
+      webhook: { url: receiver.url, secret: undefined, timeoutMs: 2_000 },
+    });
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 3 * MINUTE);
 
@@ -113,7 +128,9 @@ describe('webhook alerts', () => {
     const w = await begin();
     const receiver = await startReceiver(w.clock, [500, 500, 500]);
     w.later(() => receiver.close());
-    const service = await w.start([w.target('nano-banana-pro', MODELS.pro)], { webhook: { url: receiver.url, secret: SECRET, timeoutMs: 2_000 } });
+    const service = await w.start([w.target('nano-banana-pro', MODELS.pro)], {
+      webhook: { url: receiver.url, secret: SECRET, timeoutMs: 2_000 },
+    });
     w.upstream.set('overloaded');
     await runFor(service, w.clock, 2 * MINUTE + 30_000);
 
@@ -130,10 +147,18 @@ describe('webhook alerts', () => {
     expect(receiver.received.map((r) => r.answered)).toEqual([500, 500, 500, 200]);
     expect(receiver.received.map((r) => r.at - receiver.received[0]!.at)).toEqual([0, 15_000, 45_000, 105_000]);
     expect(receiver.received.every((r) => verified(SECRET, r))).toBe(true);
-    const accepted = receiver.received.filter((r) => r.answered === 200).flatMap((r) => payload(r).notifications.map((n) => n.id));
+    const accepted = receiver.received
+      .filter((r) => r.answered === 200)
+      .flatMap((r) => payload(r).notifications.map((n) => n.id));
     expect(accepted).toEqual([failing!.id]);
     const [delivered] = (await listedAlerts(service)).notifications;
-    expect(delivered).toMatchObject({ id: failing!.id, status: 'delivered', attempts: 4, lastError: null, deliveryId: `webhook:${failing!.id}` });
+    expect(delivered).toMatchObject({
+      id: failing!.id,
+      status: 'delivered',
+      attempts: 4,
+      lastError: null,
+      deliveryId: `webhook:${failing!.id}`,
+    });
     // Every attempt carried the same messageId (this installation's id and the group's), so a receiver that got one of the failed ones can drop the rest.
     const ids = receiver.received.map((r) => payload(r).messageId);
     expect(new Set(ids).size).toBe(1);

@@ -20,7 +20,10 @@ afterEach(async () => {
 
 async function service(access: Access): Promise<Service> {
   const clock = { now: T0 };
-  const trace = parseTrace({ loop: false, segments: [{ start: '0s', duration: '1h', latency: { median: '12s', p95: '25s' } }] });
+  const trace = parseTrace({
+    loop: false,
+    segments: [{ start: '0s', duration: '1h', latency: { median: '12s', p95: '25s' } }],
+  });
   const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
   closers.push(() => simulator.close());
   const config = fileConfig(tempDir(), [simulatedTarget('nano-banana', simulator.url)]);
@@ -51,7 +54,8 @@ const READ_PATHS = [
 describe('optional protection', () => {
   it('is open by default: every page, the read API and /health answer without credentials', async () => {
     const s = await service({ user: 'admin', password: null, apiToken: null, healthToken: null });
-    for (const path of [...READ_PATHS, '/health', '/health/nano-banana']) expect(await status(s, path), path).toBeLessThan(400);
+    for (const path of [...READ_PATHS, '/health', '/health/nano-banana'])
+      expect(await status(s, path), path).toBeLessThan(400);
   });
 
   it('with a dashboard password and an API token: pages, the read API and metrics need one of them; /healthz stays open', async () => {
@@ -92,7 +96,12 @@ describe('protection settings come from the environment', () => {
   const env = (extra: Record<string, string>) => ({ MODELPULSE_DATA_DIR: dir(), ...extra });
 
   it('reads the password, the user and both tokens, and is open without them', () => {
-    expect(loadConfig(env({}), dir()).server.auth).toEqual({ user: 'admin', password: null, apiToken: null, healthToken: null });
+    expect(loadConfig(env({}), dir()).server.auth).toEqual({
+      user: 'admin',
+      password: null,
+      apiToken: null,
+      healthToken: null,
+    });
     const config = loadConfig(
       env({
         MODELPULSE_DASHBOARD_USER: 'ops',
@@ -102,13 +111,20 @@ describe('protection settings come from the environment', () => {
       }),
       dir(),
     );
-    expect(config.server.auth).toEqual({ user: 'ops', password: PASSWORD, apiToken: API_TOKEN, healthToken: HEALTH_TOKEN });
+    expect(config.server.auth).toEqual({
+      user: 'ops',
+      password: PASSWORD,
+      apiToken: API_TOKEN,
+      healthToken: HEALTH_TOKEN,
+    });
   });
 
   it.each(['MODELPULSE_DASHBOARD_PASSWORD', 'MODELPULSE_API_TOKEN', 'MODELPULSE_HEALTH_TOKEN'])(
     'refuses a %s shorter than 8 characters, naming the variable but not the value',
     (name) => {
-      expect(() => loadConfig(env({ [name]: 'short7!' }), dir())).toThrow(new RegExp(`^${name}: expected a secret of at least 8 characters`));
+      expect(() => loadConfig(env({ [name]: 'short7!' }), dir())).toThrow(
+        new RegExp(`^${name}: expected a secret of at least 8 characters`),
+      );
       expect(() => loadConfig(env({ [name]: 'short7!' }), dir())).not.toThrow(/short7!/);
     },
   );

@@ -61,7 +61,9 @@ describe('CORS', () => {
     const read = await get(service, '/health/pro', APP, { authorization: `Bearer ${HEALTH_TOKEN}` });
     expect(read.headers.get('access-control-allow-origin')).toBe(APP);
     expect(read.headers.get('vary')).toMatch(/origin/i);
-    expect(read.headers.get('access-control-expose-headers')?.split(',')).toEqual(expect.arrayContaining(['Retry-After', 'ETag', 'X-Request-Id']));
+    expect(read.headers.get('access-control-expose-headers')?.split(',')).toEqual(
+      expect.arrayContaining(['Retry-After', 'ETag', 'X-Request-Id']),
+    );
     expect(read.headers.get('access-control-allow-credentials')).toBeNull();
 
     // The preflight carries no token and is answered before the guard; the read itself still needs the token.
@@ -73,7 +75,12 @@ describe('CORS', () => {
     expect((await get(service, '/health/pro', APP)).status).toBe(401);
 
     for (const path of READS)
-      expect((await get(service, path, OTHER, { authorization: `Bearer ${HEALTH_TOKEN}` })).headers.get('access-control-allow-origin'), path).toBeNull();
+      expect(
+        (await get(service, path, OTHER, { authorization: `Bearer ${HEALTH_TOKEN}` })).headers.get(
+          'access-control-allow-origin',
+        ),
+        path,
+      ).toBeNull();
     // Another origin's preflight, or an OPTIONS with no Origin at all, goes on to the guard like any request.
     const elsewhere = await preflight(service, '/health/pro', OTHER, 'GET');
     expect(elsewhere.status).toBe(401);
@@ -84,9 +91,11 @@ describe('CORS', () => {
     expect(overview.headers.get('access-control-allow-origin')).toBe(APP);
     expect(overview.headers.get('vary')).toBe('Origin');
     // Writes stay same-origin: a preflight for a report is never granted POST.
-    expect((await preflight(service, '/api/reports', APP, 'POST', 'authorization, content-type')).headers.get('access-control-allow-methods')).not.toContain(
-      'POST',
-    );
+    expect(
+      (await preflight(service, '/api/reports', APP, 'POST', 'authorization, content-type')).headers.get(
+        'access-control-allow-methods',
+      ),
+    ).not.toContain('POST');
   });
 
   it('matches a configured origin written in capitals, as browsers send it in lower case', async () => {
@@ -118,6 +127,8 @@ describe('CORS', () => {
       join(dir, 'modelpulse.yaml'),
       `server:\n  corsOrigins: ["${origin}"]\ntargets:\n  - { id: pro, provider: gemini, model: gemini-3-pro-image-preview, apiKeyEnv: GEMINI_API_KEY }\n`,
     );
-    expect(configError(() => loadConfig({ GEMINI_API_KEY: 'test-key-1234' }, dir))).toMatch(/server\.corsOrigins\.0|server\.corsOrigins\[0\]/);
+    expect(configError(() => loadConfig({ GEMINI_API_KEY: 'test-key-1234' }, dir))).toMatch(
+      /server\.corsOrigins\.0|server\.corsOrigins\[0\]/,
+    );
   });
 });

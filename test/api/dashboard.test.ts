@@ -21,7 +21,10 @@ afterEach(async () => {
 
 async function service(): Promise<Service & { clock: { now: number } }> {
   const clock = { now: NOW };
-  const trace = parseTrace({ loop: false, segments: [{ start: '0s', duration: '1h', latency: { median: '12s', p95: '25s' } }] });
+  const trace = parseTrace({
+    loop: false,
+    segments: [{ start: '0s', duration: '1h', latency: { median: '12s', p95: '25s' } }],
+  });
   const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
   closers.push(() => simulator.close());
   const started = await startTestService(fileConfig(tempDir(), [simulatedTarget('t', simulator.url)]), clock);
@@ -34,9 +37,12 @@ describe('/api/uptime', () => {
     const s = await service();
     // Every minute of the hour the window starts in fails up to the window's start; everything after succeeds.
     const outcomes = [];
-    for (let at = NOW - DAY - 50 * 60_000; at < NOW; at += 60_000) outcomes.push(outcome('t', at, at < NOW - DAY ? 'overloaded' : 'ok', 12_000));
+    for (let at = NOW - DAY - 50 * 60_000; at < NOW; at += 60_000)
+      outcomes.push(outcome('t', at, at < NOW - DAY ? 'overloaded' : 'ok', 12_000));
     s.store.insertOutcomes(outcomes);
-    const body = (await (await fetch(`${s.url}/api/uptime`)).json()) as { targets: Array<{ uptime: Record<string, number | null> }> };
+    const body = (await (await fetch(`${s.url}/api/uptime`)).json()) as {
+      targets: Array<{ uptime: Record<string, number | null> }>;
+    };
     expect(body.targets[0]!.uptime['24h']).toBe(1);
     expect(body.targets[0]!.uptime['30d']).toBeLessThan(1);
   });
@@ -50,7 +56,9 @@ describe('/api/uptime', () => {
     const s = await service();
     const reply = await fetch(`${s.url}/api/uptime?${query}`);
     expect(reply.status).toBe(400);
-    expect(((await reply.json()) as { problems: Array<{ parameter: string }> }).problems.map((p) => p.parameter)).toEqual([parameter]);
+    expect(
+      ((await reply.json()) as { problems: Array<{ parameter: string }> }).problems.map((p) => p.parameter),
+    ).toEqual([parameter]);
   });
 });
 
@@ -58,13 +66,20 @@ describe('the quiet-hour forecast', () => {
   it('tells /health callers and /forecast readers when the next quiet window starts, refolded from history every hour', async () => {
     const s = await service();
     backfillHistory(s.store, 't', NOW - 28 * DAY, NOW, 60_000, diurnal);
-    const health = async () => ((await (await fetch(`${s.url}/health/t`)).json()) as { advice: { nextQuietWindow: unknown } }).advice.nextQuietWindow;
+    const health = async () =>
+      ((await (await fetch(`${s.url}/health/t`)).json()) as { advice: { nextQuietWindow: unknown } }).advice
+        .nextQuietWindow;
     // Folded at start, before this history existed: nothing to say yet, and /health reads no SQL to find out.
     expect(await health()).toBeNull();
     s.clock.now += HOUR;
     s.tick();
     // Sunday 00–04 UTC (one 503 hour, 0.8 %) is within the 2-point slack of the quietest run (01–05, none) and comes first.
-    const next = { startsAt: '2026-11-22T00:00:00.000Z', endsAt: '2026-11-22T04:00:00.000Z', overloadRate: 8 / 960, samples: 960 };
+    const next = {
+      startsAt: '2026-11-22T00:00:00.000Z',
+      endsAt: '2026-11-22T04:00:00.000Z',
+      overloadRate: 8 / 960,
+      samples: 960,
+    };
     expect(await health()).toEqual(next);
     const forecast = (await (await fetch(`${s.url}/api/targets/t/forecast`)).json()) as {
       cells: Array<{ samples: number; confidence: string; overloadRate: number }>;
@@ -93,7 +108,9 @@ describe('links from status pages', () => {
     };
     expect(officialIncidentJson({ ...incident, url: hostile }).url).toBeNull();
     expect(officialIncidentJson({ ...incident, url: 'data:text/html,<script>1</script>' }).url).toBeNull();
-    expect(officialIncidentJson({ ...incident, url: 'https://status.example.com/incidents/x' }).url).toBe('https://status.example.com/incidents/x');
+    expect(officialIncidentJson({ ...incident, url: 'https://status.example.com/incidents/x' }).url).toBe(
+      'https://status.example.com/incidents/x',
+    );
     const summary = {
       status: 'degraded' as const,
       sourceId: 's',
@@ -104,7 +121,14 @@ describe('links from status pages', () => {
     };
     expect(officialJson(summary)!.incident!.url).toBeNull();
     expect(
-      acknowledgementJson({ kind: 'acknowledged', acknowledgedAt: NOW, delayMinutes: 5, incidentUrl: hostile, sourceId: 's', graded: true })!.incidentUrl,
+      acknowledgementJson({
+        kind: 'acknowledged',
+        acknowledgedAt: NOW,
+        delayMinutes: 5,
+        incidentUrl: hostile,
+        sourceId: 's',
+        graded: true,
+      })!.incidentUrl,
     ).toBeNull();
   });
 });

@@ -30,8 +30,16 @@ describe('/api/targets', () => {
     const clock = { now: START };
     const service = await startDemo(tempDir(), clock);
     upstream(service, { [PRO]: 'overloaded' });
-    await runUntil(service, clock, () => stateOf(service, PRO) === 'overloaded' && stateOf(service, FLASH) === 'healthy', 'pro overloaded, flash healthy');
-    const reply = await get<{ demo: boolean; targets: Array<Record<string, unknown> & { lastOutcome: Outcome | null }> }>(service, '/api/targets');
+    await runUntil(
+      service,
+      clock,
+      () => stateOf(service, PRO) === 'overloaded' && stateOf(service, FLASH) === 'healthy',
+      'pro overloaded, flash healthy',
+    );
+    const reply = await get<{
+      demo: boolean;
+      targets: Array<Record<string, unknown> & { lastOutcome: Outcome | null }>;
+    }>(service, '/api/targets');
     expect(reply.status).toBe(200);
     expect(reply.body.demo).toBe(true);
     expect(reply.body.targets.map((t) => [t.id, t.status, t.lastOutcome?.class])).toEqual([
@@ -39,7 +47,18 @@ describe('/api/targets', () => {
       [PRO, 'overloaded', 'overloaded'],
     ]);
     for (const target of reply.body.targets) {
-      expect(Object.keys(target).sort()).toEqual(['alternatives', 'baseUrl', 'id', 'lastOutcome', 'model', 'name', 'probe', 'probing', 'provider', 'status']);
+      expect(Object.keys(target).sort()).toEqual([
+        'alternatives',
+        'baseUrl',
+        'id',
+        'lastOutcome',
+        'model',
+        'name',
+        'probe',
+        'probing',
+        'provider',
+        'status',
+      ]);
     }
   });
 });
@@ -58,7 +77,10 @@ describe('/api/targets/{target}/series', () => {
     const recorded = service.store.outcomesSince(FLASH, 0);
     const from = START - 60_000;
     const to = clock.now + 60_000;
-    const byIso = await get<SeriesBody>(service, `/api/targets/${FLASH}/series?from=${iso(from)}&to=${iso(to)}&step=1m`);
+    const byIso = await get<SeriesBody>(
+      service,
+      `/api/targets/${FLASH}/series?from=${iso(from)}&to=${iso(to)}&step=1m`,
+    );
     const byEpoch = await get<SeriesBody>(service, `/api/targets/${FLASH}/series?from=${from}&to=${to}&step=1m`);
     expect(byIso.status).toBe(200);
     expect(byEpoch.status).toBe(200);
@@ -74,7 +96,8 @@ describe('/api/targets/{target}/series', () => {
     for (const point of byIso.body.points) {
       const outcomes = perMinute.get(point.t)!;
       expect(point.samples).toBe(outcomes.length);
-      for (const cls of OUTCOME_CLASSES) expect(point.counts[cls], `${cls} at ${point.t}`).toBe(outcomes.filter((o) => o.class === cls).length);
+      for (const cls of OUTCOME_CLASSES)
+        expect(point.counts[cls], `${cls} at ${point.t}`).toBe(outcomes.filter((o) => o.class === cls).length);
     }
     const total = byIso.body.points.reduce((sum, p) => sum + p.samples, 0);
     expect(total).toBe(recorded.length);
@@ -125,7 +148,9 @@ describe('/api/incidents', () => {
   const doneAt = (o: Outcome) => o.at + o.latencyMs;
   /** The open incident of a target, as the API lists it; undefined when none is open. */
   const openIncident = async (service: Service) =>
-    (await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`)).body.incidents.find((i) => i.endedAt === null);
+    (await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`)).body.incidents.find(
+      (i) => i.endedAt === null,
+    );
   const recoveredFor = (service: Service) => service.targets.find((t) => t.id === FLASH)!.alerts.recoveredForMs;
 
   /**
@@ -138,12 +163,20 @@ describe('/api/incidents', () => {
     expect(quietSince).not.toBeNull();
     const closesAt = quietSince! + recoveredFor(service);
     for (let beats = 0; (service.pipeline.engine.tracker(FLASH)!.lastAt ?? 0) < closesAt; beats++) {
-      expect(await openIncident(service), `open ${clock.now - quietSince!} ms after quiet began`).toMatchObject({ state: 'healthy', endedAt: null });
+      expect(await openIncident(service), `open ${clock.now - quietSince!} ms after quiet began`).toMatchObject({
+        state: 'healthy',
+        endedAt: null,
+      });
       expect(beats).toBeLessThan(recoveredFor(service) / 1_000 + 10);
       await beat(service, clock);
-      expect(service.pipeline.engine.tracker(FLASH)!.quietSince, `quiet since, at +${clock.now - quietSince!} ms`).toBe(quietSince);
+      expect(service.pipeline.engine.tracker(FLASH)!.quietSince, `quiet since, at +${clock.now - quietSince!} ms`).toBe(
+        quietSince,
+      );
     }
-    expect(await openIncident(service), `closed once an outcome was seen ${clock.now - quietSince!} ms after quiet began`).toBeUndefined();
+    expect(
+      await openIncident(service),
+      `closed once an outcome was seen ${clock.now - quietSince!} ms after quiet began`,
+    ).toBeUndefined();
     return quietSince!;
   }
 
@@ -163,7 +196,11 @@ describe('/api/incidents', () => {
     const firstOverload = outcomes.findIndex((o) => o.class === 'overloaded');
     // Onset: the third 503 in a row from a calm target.
     const onset = outcomes[firstOverload + 2]!;
-    expect(outcomes.slice(firstOverload, firstOverload + 3).map((o) => o.class)).toEqual(['overloaded', 'overloaded', 'overloaded']);
+    expect(outcomes.slice(firstOverload, firstOverload + 3).map((o) => o.class)).toEqual([
+      'overloaded',
+      'overloaded',
+      'overloaded',
+    ]);
     // Recovery: the outcome at which the state machine turned healthy again (two successes in a row at least).
     const healthySince = service.pipeline.engine.tracker(FLASH)!.since;
     const recoveredAt = outcomes.findIndex((o) => doneAt(o) === healthySince);
@@ -201,7 +238,10 @@ describe('/api/incidents', () => {
     });
     const all = await get<IncidentsBody>(service, '/api/incidents');
     expect(all.body.incidents.map((i) => i.target)).toEqual([FLASH]);
-    const windowed = await get<IncidentsBody>(service, `/api/incidents?from=${doneAt(recovery) + 1}&to=${clock.now}&limit=5`);
+    const windowed = await get<IncidentsBody>(
+      service,
+      `/api/incidents?from=${doneAt(recovery) + 1}&to=${clock.now}&limit=5`,
+    );
     expect(windowed.status).toBe(200);
     expect(windowed.body.incidents).toEqual([]);
   });
@@ -222,7 +262,12 @@ describe('/api/incidents', () => {
     upstream(service, { [FLASH]: 'overloaded' });
     await runUntil(service, clock, () => stateOf(service, FLASH) === 'overloaded', 'relapse');
     expect(clock.now - firstQuiet).toBeLessThan(recoveredFor(service));
-    expect(await openIncident(service)).toMatchObject({ id: first!.id, startedAt: first!.startedAt, state: 'overloaded', endedAt: null });
+    expect(await openIncident(service)).toMatchObject({
+      id: first!.id,
+      startedAt: first!.startedAt,
+      state: 'overloaded',
+      endedAt: null,
+    });
     upstream(service);
     await runUntil(service, clock, () => stateOf(service, FLASH) === 'healthy', 'second recovery');
     const quietSince = await waitForClose(service, clock);
@@ -230,7 +275,13 @@ describe('/api/incidents', () => {
 
     const incidents = (await get<IncidentsBody>(service, `/api/incidents?target=${FLASH}`)).body.incidents;
     expect(incidents).toHaveLength(1);
-    expect(incidents[0]).toMatchObject({ id: first!.id, startedAt: first!.startedAt, endedAt: iso(quietSince), state: 'healthy', worstState: 'overloaded' });
+    expect(incidents[0]).toMatchObject({
+      id: first!.id,
+      startedAt: first!.startedAt,
+      endedAt: iso(quietSince),
+      state: 'healthy',
+      worstState: 'overloaded',
+    });
   });
 
   it('lists incidents newest first, and limit keeps the newest', async () => {

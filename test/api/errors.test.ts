@@ -20,7 +20,10 @@ describe('a request that fails inside the service', () => {
     const simulator = await startSimulator({ trace: presetTrace('healthy'), now: () => clock.now });
     closers.push(() => simulator.close());
     const logs: string[] = [];
-    const target = { ...simulatedTarget('nano-banana-pro', simulator.url, { every: 60_000, timeout: 180_000 }), apiKey: KEY };
+    const target = {
+      ...simulatedTarget('nano-banana-pro', simulator.url, { every: 60_000, timeout: 180_000 }),
+      apiKey: KEY,
+    };
     const service = await startService(fileConfig(tempDir(), [target]), {
       now: () => clock.now,
       autoStart: false,
@@ -42,9 +45,14 @@ describe('a request that fails inside the service', () => {
     expect(response.status).toBe(500);
     const id = response.headers.get('x-request-id');
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await response.json()).toEqual({ error: `internal error; see the service log for request ${id}`, requestId: id });
+    expect(await response.json()).toEqual({
+      error: `internal error; see the service log for request ${id}`,
+      requestId: id,
+    });
     const line = logs.find((l) => l.includes(`request ${id}`));
-    expect(line).toMatch(/ error +request [0-9a-f-]{36} GET \/api\/alerts failed: Error: SQLITE_IOERR: disk I\/O error while reading for \[redacted\]/);
+    expect(line).toMatch(
+      / error +request [0-9a-f-]{36} GET \/api\/alerts failed: Error: SQLITE_IOERR: disk I\/O error while reading for \[redacted\]/,
+    );
     expect(logs.join('')).not.toContain(KEY);
   });
 

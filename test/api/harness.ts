@@ -29,8 +29,16 @@ export function closeAfterTest(close: () => Promise<void>): void {
 }
 
 /** Demo mode without its made-up past: these tests count the probes they cause. */
-export async function startDemo(dataDir: string, clock: Clock, options: { demoHistory?: boolean; region?: string } = {}): Promise<Service> {
-  const config: ServiceConfig = { ...demoConfig(), dataDir, server: { port: 0, host: '127.0.0.1', ...(options.region ? { region: options.region } : {}) } };
+export async function startDemo(
+  dataDir: string,
+  clock: Clock,
+  options: { demoHistory?: boolean; region?: string } = {},
+): Promise<Service> {
+  const config: ServiceConfig = {
+    ...demoConfig(),
+    dataDir,
+    server: { port: 0, host: '127.0.0.1', ...(options.region ? { region: options.region } : {}) },
+  };
   return track(
     await startService(config, {
       now: () => clock.now,
@@ -60,7 +68,13 @@ export async function runFor(service: Service, clock: Clock, ms: number): Promis
   for (let elapsed = 0; elapsed < ms; elapsed += 1_000) await beat(service, clock);
 }
 
-export async function runUntil(service: Service, clock: Clock, done: () => boolean, label: string, maxMs = 60_000): Promise<void> {
+export async function runUntil(
+  service: Service,
+  clock: Clock,
+  done: () => boolean,
+  label: string,
+  maxMs = 60_000,
+): Promise<void> {
   for (let elapsed = 0; !done(); elapsed += 1_000) {
     if (elapsed > maxMs) throw new Error(`still waiting for ${label} after ${maxMs / 1000} simulated seconds`);
     await beat(service, clock);
@@ -87,7 +101,11 @@ export interface Reply<T> {
   body: T;
 }
 
-export async function get<T = Record<string, unknown>>(service: { url: string }, path: string, headers: Record<string, string> = {}): Promise<Reply<T>> {
+export async function get<T = Record<string, unknown>>(
+  service: { url: string },
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Reply<T>> {
   const response = await fetch(`${service.url}${path}`, { headers });
   const text = await response.text();
   const json: unknown = text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null;
@@ -214,7 +232,8 @@ export function parsePrometheus(text: string): Map<string, Family> {
       labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
     }
     const value = valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
-    if (Number.isNaN(value) && valueText !== 'NaN') throw new Error(`line ${index + 1}: bad value ${JSON.stringify(valueText)}`);
+    if (Number.isNaN(value) && valueText !== 'NaN')
+      throw new Error(`line ${index + 1}: bad value ${JSON.stringify(valueText)}`);
     const owner = families.get(name!)?.type ? name! : name!.replace(HISTOGRAM_SUFFIX, '');
     const declared = families.get(owner);
     if (!declared?.type) throw new Error(`line ${index + 1}: sample ${name} before its # TYPE line`);
@@ -245,7 +264,14 @@ export function registeredRoutes(): Array<{ method: string; path: string }> {
       acknowledgements: unused,
       hourOfWeek: unused,
     },
-    health: { ids: () => [], snapshot: unused, revision: unused, nextProbeAt: unused, official: unused, quietWindow: unused },
+    health: {
+      ids: () => [],
+      snapshot: unused,
+      revision: unused,
+      nextProbeAt: unused,
+      official: unused,
+      quietWindow: unused,
+    },
     status: { sources: unused },
     liveness: unused,
     metrics: unused,
@@ -253,5 +279,7 @@ export function registeredRoutes(): Array<{ method: string; path: string }> {
   const routes = app.routes
     .filter((route) => route.method !== 'ALL')
     .map((route) => ({ method: route.method, path: route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}') }));
-  return routes.filter((route, index) => routes.findIndex((r) => r.method === route.method && r.path === route.path) === index);
+  return routes.filter(
+    (route, index) => routes.findIndex((r) => r.method === route.method && r.path === route.path) === index,
+  );
 }

@@ -36,13 +36,22 @@ describe('/health: every target at a glance', () => {
     ]);
     const one = await get<HealthSnapshotBody>(service, `/health/${FLASH}`);
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ status: 'unknown', lastProbe: null, dataAgeSeconds: null, observed: { samples: 0 } });
+    expect(one.body).toMatchObject({
+      status: 'unknown',
+      lastProbe: null,
+      dataAgeSeconds: null,
+      observed: { samples: 0 },
+    });
   });
 
   it("names the instance's server.region in /health and /health/{id}, null when unset", async () => {
     const regional = await startDemo(tempDir(), { now: START }, { region: 'europe-west4' });
-    expect((await get<HealthOverview & { region: string | null }>(regional, '/health')).body.region).toBe('europe-west4');
-    expect((await get<HealthSnapshotBody & { region: string | null }>(regional, `/health/${PRO}`)).body.region).toBe('europe-west4');
+    expect((await get<HealthOverview & { region: string | null }>(regional, '/health')).body.region).toBe(
+      'europe-west4',
+    );
+    expect((await get<HealthSnapshotBody & { region: string | null }>(regional, `/health/${PRO}`)).body.region).toBe(
+      'europe-west4',
+    );
     const plain = await startDemo(tempDir(), { now: START });
     expect((await get<HealthOverview & { region: string | null }>(plain, '/health')).body.region).toBeNull();
     expect((await get<HealthSnapshotBody & { region: string | null }>(plain, `/health/${PRO}`)).body.region).toBeNull();
@@ -52,7 +61,12 @@ describe('/health: every target at a glance', () => {
     const clock = { now: START };
     const service = await startDemo(tempDir(), clock);
     upstream(service, { [FLASH]: 'overloaded' });
-    await runUntil(service, clock, () => stateOf(service, FLASH) === 'overloaded' && stateOf(service, PRO) === 'healthy', 'flash overloaded, pro healthy');
+    await runUntil(
+      service,
+      clock,
+      () => stateOf(service, FLASH) === 'overloaded' && stateOf(service, PRO) === 'healthy',
+      'flash overloaded, pro healthy',
+    );
 
     const overview = await get<HealthOverview>(service, '/health');
     expect(overview.status).toBe(200);
@@ -102,7 +116,14 @@ describe('/health/{target}: send now or hold', () => {
       ].sort(),
     );
     // Demo mode maps the simulated Google Cloud feed to this target.
-    expect(Object.keys(body.official ?? {}).sort()).toEqual(['agrees', 'greenWhileFailingSince', 'incident', 'source', 'stale', 'status']);
+    expect(Object.keys(body.official ?? {}).sort()).toEqual([
+      'agrees',
+      'greenWhileFailingSince',
+      'incident',
+      'source',
+      'stale',
+      'status',
+    ]);
     expect(body.official?.source).toBe('demo-google-cloud');
     expect(Object.keys(body.advice).sort()).toEqual([
       'admitProbability',
@@ -115,7 +136,14 @@ describe('/health/{target}: send now or hold', () => {
       'send',
       'timeoutSeconds',
     ]);
-    expect(Object.keys(body.observed).sort()).toEqual(['latencyMs', 'overloadRate', 'rateLimitedRate', 'samples', 'successRate', 'window']);
+    expect(Object.keys(body.observed).sort()).toEqual([
+      'latencyMs',
+      'overloadRate',
+      'rateLimitedRate',
+      'samples',
+      'successRate',
+      'window',
+    ]);
     expect(Object.keys(body.observed.latencyMs).sort()).toEqual(['p50', 'p95', 'p99']);
     const samples = service.store.outcomesSince(FLASH, 0).length;
     expect(body).toMatchObject({
@@ -158,7 +186,9 @@ describe('/health/{target}: send now or hold', () => {
       advice: { send: false, retryAfterSeconds: 30, probeAllowed: true, admitProbability: 0.05, alternative: PRO },
       lastProbe: { outcome: 'overloaded', httpStatus: 503 },
     });
-    expect(held.body.advice.reason).toMatch(/3 of the last \d+ calls returned 503 'The model is overloaded\. Please try again later\.'/);
+    expect(held.body.advice.reason).toMatch(
+      /3 of the last \d+ calls returned 503 'The model is overloaded\. Please try again later\.'/,
+    );
   });
 
   it('a key rejected twice in a row holds traffic as down (cause auth) with no half-open admission', async () => {
@@ -174,7 +204,12 @@ describe('/health/{target}: send now or hold', () => {
     const held = await get<HealthSnapshotBody>(service, `/health/${FLASH}`);
     expect(held.status).toBe(503);
     expect(Number(held.headers.get('retry-after'))).toBe(held.body.advice.retryAfterSeconds);
-    expect(held.body.advice).toMatchObject({ send: false, retryAfterSeconds: 300, probeAllowed: false, admitProbability: 0 });
+    expect(held.body.advice).toMatchObject({
+      send: false,
+      retryAfterSeconds: 300,
+      probeAllowed: false,
+      admitProbability: 0,
+    });
     expect(held.body.advice.reason).toMatch(/API key was rejected \(HTTP 403/);
     expect(service.pipeline.engine.tracker(FLASH)?.cause.kind).toBe('auth');
   });

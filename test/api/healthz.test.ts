@@ -43,7 +43,10 @@ describe.each([
 
   it('stays healthy between probes while the heartbeat ticks, and fails once it stops ticking for 10 s', async () => {
     const { service, clock } = await start();
-    expect((await healthz(service)).body.checks.scheduler).toEqual({ ok: false, detail: 'scheduler has not ticked yet' });
+    expect((await healthz(service)).body.checks.scheduler).toEqual({
+      ok: false,
+      detail: 'scheduler has not ticked yet',
+    });
 
     // Two probe intervals of a ticking heartbeat: no probe for minutes at a time is not a stall.
     await runFor(service, clock, 2 * every);

@@ -21,7 +21,11 @@ describe('the service index and liveness', () => {
     const service = await startDemo(tempDir(), { now: START });
     const live = await get(service, '/healthz');
     expect(live.status).toBe(200);
-    expect(live.body).toEqual({ status: 'ok', demo: true, checks: { database: { ok: true }, scheduler: { ok: true } } });
+    expect(live.body).toEqual({
+      status: 'ok',
+      demo: true,
+      checks: { database: { ok: true }, scheduler: { ok: true } },
+    });
   });
 });
 
@@ -33,7 +37,15 @@ describe('demo labelling', () => {
     const service = await startDemo(tempDir(), clock);
     upstream(service);
     await runFor(service, clock, INTERVAL);
-    for (const path of ['/', '/healthz', '/health', `/health/${FLASH}`, '/api/targets', `/api/targets/${FLASH}/series`, '/api/incidents']) {
+    for (const path of [
+      '/',
+      '/healthz',
+      '/health',
+      `/health/${FLASH}`,
+      '/api/targets',
+      `/api/targets/${FLASH}/series`,
+      '/api/incidents',
+    ]) {
       const reply = await get<{ demo?: unknown }>(service, path);
       expect(reply.status, path).toBe(200);
       expect(reply.body.demo, path).toBe(true);
@@ -49,18 +61,24 @@ describe("demo mode's made-up past", () => {
     const clock = { now: START };
     const daysWithData = async () => {
       const service = await startDemo(dir, clock, { demoHistory: true });
-      const uptime = await get<{ demo: boolean; targets: Array<{ target: string; days: Array<{ samples: number }> }> }>(service, '/api/uptime');
+      const uptime = await get<{ demo: boolean; targets: Array<{ target: string; days: Array<{ samples: number }> }> }>(
+        service,
+        '/api/uptime',
+      );
       const hours = await get<{ quietest: { start: number } | null }>(service, `/api/targets/${FLASH}/hours`);
       await service.close();
       return { uptime: uptime.body, quietest: hours.body.quietest };
     };
     const first = await daysWithData();
     expect(first.uptime.demo).toBe(true);
-    for (const target of first.uptime.targets) expect(target.days.filter((d) => d.samples > 0).length, target.target).toBeGreaterThanOrEqual(30);
+    for (const target of first.uptime.targets)
+      expect(target.days.filter((d) => d.samples > 0).length, target.target).toBeGreaterThanOrEqual(30);
     // The folk pattern's quiet window: Sunday 01–05 UTC (hour 6 × 24 + 1 of the week).
     expect(first.quietest?.start).toBe(6 * 24 + 1);
     // A restart does not add the past twice.
     const second = await daysWithData();
-    expect(second.uptime.targets.map((t) => t.days.map((d) => d.samples))).toEqual(first.uptime.targets.map((t) => t.days.map((d) => d.samples)));
+    expect(second.uptime.targets.map((t) => t.days.map((d) => d.samples))).toEqual(
+      first.uptime.targets.map((t) => t.days.map((d) => d.samples)),
+    );
   });
 });

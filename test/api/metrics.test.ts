@@ -44,7 +44,12 @@ describe('/metrics', () => {
   async function overloadedPro(dataDir: string, clock = { now: START }) {
     const service = await startDemo(dataDir, clock);
     upstream(service, { [PRO]: 'overloaded' });
-    await runUntil(service, clock, () => stateOf(service, PRO) === 'overloaded' && stateOf(service, FLASH) === 'healthy', 'pro overloaded, flash healthy');
+    await runUntil(
+      service,
+      clock,
+      () => stateOf(service, PRO) === 'overloaded' && stateOf(service, FLASH) === 'healthy',
+      'pro overloaded, flash healthy',
+    );
     await runFor(service, clock, INTERVAL);
     return service;
   }
@@ -86,7 +91,8 @@ describe('/metrics', () => {
     );
     const recorded: Record<string, number> = {};
     for (const id of [FLASH, PRO]) {
-      for (const outcome of service.store.outcomesSince(id, 0)) recorded[`${id} ${outcome.class}`] = (recorded[`${id} ${outcome.class}`] ?? 0) + 1;
+      for (const outcome of service.store.outcomesSince(id, 0))
+        recorded[`${id} ${outcome.class}`] = (recorded[`${id} ${outcome.class}`] ?? 0) + 1;
     }
     expect(counted).toEqual(recorded);
     expect(Object.keys(recorded).sort()).toEqual([`${FLASH} ok`, `${PRO} overloaded`]);
@@ -97,9 +103,21 @@ describe('/metrics', () => {
     const service = await overloadedPro(tempDir());
     const families = await scrape(service);
     const okProbes = service.store.outcomesSince(FLASH, 0);
-    const buckets = samplesOf(families, 'modelpulse_probe_latency_seconds', 'modelpulse_probe_latency_seconds_bucket').filter((s) => s.labels.target === FLASH);
-    const [count] = samplesOf(families, 'modelpulse_probe_latency_seconds', 'modelpulse_probe_latency_seconds_count').filter((s) => s.labels.target === FLASH);
-    const [sum] = samplesOf(families, 'modelpulse_probe_latency_seconds', 'modelpulse_probe_latency_seconds_sum').filter((s) => s.labels.target === FLASH);
+    const buckets = samplesOf(
+      families,
+      'modelpulse_probe_latency_seconds',
+      'modelpulse_probe_latency_seconds_bucket',
+    ).filter((s) => s.labels.target === FLASH);
+    const [count] = samplesOf(
+      families,
+      'modelpulse_probe_latency_seconds',
+      'modelpulse_probe_latency_seconds_count',
+    ).filter((s) => s.labels.target === FLASH);
+    const [sum] = samplesOf(
+      families,
+      'modelpulse_probe_latency_seconds',
+      'modelpulse_probe_latency_seconds_sum',
+    ).filter((s) => s.labels.target === FLASH);
     expect(count?.value).toBe(okProbes.length);
     expect(sum?.value).toBeCloseTo(
       okProbes.reduce((total, o) => total + o.latencyMs / 1000, 0),
@@ -135,20 +153,32 @@ describe('/metrics', () => {
     const clock = { now: START };
     const service = await overloadedPro(tempDir(), clock);
     const families = await scrape(service);
-    const one = (name: string, target: string) => samplesOf(families, name).find((s) => s.labels.target === target)?.value;
+    const one = (name: string, target: string) =>
+      samplesOf(families, name).find((s) => s.labels.target === target)?.value;
     for (const target of [FLASH, PRO]) {
       const health = await get<{ advice: { send: boolean } }>(service, `/health/${target}`);
       expect(one('modelpulse_target_send', target), target).toBe(health.body.advice.send ? 1 : 0);
       const latest = service.latest.get(target)!;
-      expect(one('modelpulse_probe_last_timestamp_seconds', target)).toBeCloseTo((latest.at + latest.latencyMs) / 1000, 3);
-      expect(one('modelpulse_probe_interval_seconds', target)).toBe(service.scheduler.status().find((p) => p.targetId === target)!.effectiveEveryMs / 1000);
+      expect(one('modelpulse_probe_last_timestamp_seconds', target)).toBeCloseTo(
+        (latest.at + latest.latencyMs) / 1000,
+        3,
+      );
+      expect(one('modelpulse_probe_interval_seconds', target)).toBe(
+        service.scheduler.status().find((p) => p.targetId === target)!.effectiveEveryMs / 1000,
+      );
     }
     expect(one('modelpulse_target_send', PRO)).toBe(0);
     expect(one('modelpulse_incident_open', PRO)).toBe(1);
     expect(one('modelpulse_incident_open', FLASH)).toBe(0);
     upstream(service, {});
     // An incident closes once healthy has lasted alerts.recoveredFor, so a relapse stays one incident.
-    await runUntil(service, clock, () => service.store.health.openIncidents().size === 0, 'pro recovered, incident closed', 60 * 60_000);
+    await runUntil(
+      service,
+      clock,
+      () => service.store.health.openIncidents().size === 0,
+      'pro recovered, incident closed',
+      60 * 60_000,
+    );
     const after = await scrape(service);
     expect(samplesOf(after, 'modelpulse_target_send').map((s) => s.value)).toEqual([1, 1]);
     expect(samplesOf(after, 'modelpulse_incident_open').map((s) => s.value)).toEqual([0, 0]);
@@ -184,9 +214,13 @@ describe('/metrics', () => {
           .filter((s) => s.labels.channel === 'email')
           .map((s) => [s.labels.status, s.value]),
       );
-      expect(counted).toEqual(Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, rows.filter((r) => r.status === status).length])));
+      expect(counted).toEqual(
+        Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, rows.filter((r) => r.status === status).length])),
+      );
       const pending = rows.filter((r) => r.status === 'pending').map((r) => r.createdAt);
-      const oldest = samplesOf(families, 'modelpulse_alert_outbox_oldest_pending_seconds').find((s) => s.labels.channel === 'email')?.value;
+      const oldest = samplesOf(families, 'modelpulse_alert_outbox_oldest_pending_seconds').find(
+        (s) => s.labels.channel === 'email',
+      )?.value;
       expect(oldest).toBeCloseTo(pending.length === 0 ? 0 : (clock.now - Math.min(...pending)) / 1000, 3);
       return { pending: counted.pending ?? 0, delivered: counted.delivered ?? 0, oldest: oldest ?? 0 };
     };
@@ -198,21 +232,33 @@ describe('/metrics', () => {
     expect(stuck.pending).toBeGreaterThan(0);
     expect(stuck.oldest).toBeGreaterThan(9 * 60);
     up = true;
-    await runUntil(service, clock, () => service.store.alerts.list(100).every((r) => r.status === 'delivered'), 'outbox delivered', 30 * 60_000);
+    await runUntil(
+      service,
+      clock,
+      () => service.store.alerts.list(100).every((r) => r.status === 'delivered'),
+      'outbox delivered',
+      30 * 60_000,
+    );
     const drained = await check();
     expect(drained).toEqual({ pending: 0, delivered: stuck.pending, oldest: 0 });
   });
 
   it('labels every series with server.region when set, and build_info with the version', async () => {
-    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const version = (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
     const regional = await scrape(await startDemo(tempDir(), { now: START }, { region: 'europe-west4' }));
     const all = [...regional.values()].flatMap((f) => f.samples);
     expect(all.length).toBeGreaterThan(50);
     expect(all.filter((s) => s.labels.region !== 'europe-west4')).toEqual([]);
-    expect(samplesOf(regional, 'modelpulse_build_info')).toEqual([expect.objectContaining({ labels: { version, region: 'europe-west4' }, value: 1 })]);
+    expect(samplesOf(regional, 'modelpulse_build_info')).toEqual([
+      expect.objectContaining({ labels: { version, region: 'europe-west4' }, value: 1 }),
+    ]);
     const plain = await scrape(await startDemo(tempDir(), { now: START }));
     expect([...plain.values()].flatMap((f) => f.samples).filter((s) => 'region' in s.labels)).toEqual([]);
-    expect(samplesOf(plain, 'modelpulse_build_info')).toEqual([expect.objectContaining({ labels: { version }, value: 1 })]);
+    expect(samplesOf(plain, 'modelpulse_build_info')).toEqual([
+      expect.objectContaining({ labels: { version }, value: 1 }),
+    ]);
   });
 
   it('keeps the series per target fixed however long it runs and however many incidents it sees (the README counts them)', async () => {
@@ -226,21 +272,33 @@ describe('/metrics', () => {
         .sort();
     const first = perTarget(await scrape(service));
     // The README's figure: states, send, incident, probe clock, interval and budget, outcome classes, spend, the histogram.
-    expect(first).toHaveLength(HEALTH_STATES.length + 5 + OUTCOME_CLASSES.length + 1 + LATENCY_BUCKETS_SECONDS.length + 3);
+    expect(first).toHaveLength(
+      HEALTH_STATES.length + 5 + OUTCOME_CLASSES.length + 1 + LATENCY_BUCKETS_SECONDS.length + 3,
+    );
     for (let round = 0; round < 3; round++) {
       upstream(service, {});
-      await runUntil(service, clock, () => service.store.health.openIncidents().size === 0, 'pro recovered, incident closed', 60 * 60_000);
+      await runUntil(
+        service,
+        clock,
+        () => service.store.health.openIncidents().size === 0,
+        'pro recovered, incident closed',
+        60 * 60_000,
+      );
       upstream(service, { [PRO]: round % 2 === 0 ? 'internal' : 'overloaded' });
       await runUntil(service, clock, () => stateOf(service, PRO) !== 'healthy', 'pro troubled again', 30 * 60_000);
     }
-    expect(service.store.health.incidents({ targetId: PRO, from: 0, to: clock.now, limit: 100 }).length).toBeGreaterThan(2);
+    expect(
+      service.store.health.incidents({ targetId: PRO, from: 0, to: clock.now, limit: 100 }).length,
+    ).toBeGreaterThan(2);
     expect(perTarget(await scrape(service))).toEqual(first);
   });
 
   it('adds up the spend of image probes, and nothing for failed calls', async () => {
     const service = await overloadedPro(tempDir());
     const families = await scrape(service);
-    const cost = Object.fromEntries(samplesOf(families, 'modelpulse_probe_cost_usd_total').map((s) => [s.labels.target, s.value]));
+    const cost = Object.fromEntries(
+      samplesOf(families, 'modelpulse_probe_cost_usd_total').map((s) => [s.labels.target, s.value]),
+    );
     const spent = service.store.outcomesSince(FLASH, 0).reduce((total, o) => total + o.costUsd, 0);
     expect(cost[FLASH]).toBeGreaterThan(0);
     expect(cost[FLASH]).toBeCloseTo(spent, 9);

@@ -57,7 +57,13 @@ afterEach(async () => {
 async function probedDemo(dataDir: string): Promise<{ service: Service; clock: { now: number } }> {
   const clock = { now: START };
   const config: ServiceConfig = { ...demoConfig(), dataDir, server: { port: 0, host: '127.0.0.1' } };
-  const service = await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, shutdownGraceMs: 200 });
+  const service = await startService(config, {
+    now: () => clock.now,
+    autoStart: false,
+    log: silentLogger,
+    random: () => 0.5,
+    shutdownGraceMs: 200,
+  });
   services.push(service);
   service.simulator!.force({ kind: 'ok', delayMs: 0 });
   for (let second = 0; second < 12; second++) {
@@ -84,7 +90,9 @@ function resolve(ref: string): unknown {
 function refsIn(node: unknown, at = '#'): Array<{ at: string; ref: string }> {
   if (Array.isArray(node)) return node.flatMap((item, i) => refsIn(item, `${at}/${i}`));
   if (node === null || typeof node !== 'object') return [];
-  return Object.entries(node).flatMap(([key, value]) => (key === '$ref' && typeof value === 'string' ? [{ at, ref: value }] : refsIn(value, `${at}/${key}`)));
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === '$ref' && typeof value === 'string' ? [{ at, ref: value }] : refsIn(value, `${at}/${key}`),
+  );
 }
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -114,16 +122,25 @@ function violations(value: unknown, schema: Schema, at = '$'): string[] {
   if (typeof schema.$ref === 'string') return violations(value, shaped<Schema>(resolve(schema.$ref)), at);
   if (schema.type !== undefined) {
     const types: unknown[] = Array.isArray(schema.type) ? schema.type : [schema.type];
-    if (!types.some((type) => hasType(value, type))) return [`${at}: expected ${types.join(' or ')}, got ${JSON.stringify(value)}`];
+    if (!types.some((type) => hasType(value, type)))
+      return [`${at}: expected ${types.join(' or ')}, got ${JSON.stringify(value)}`];
   }
   const found: string[] = [];
-  if ('const' in schema && value !== schema.const) found.push(`${at}: expected ${JSON.stringify(schema.const)}, got ${JSON.stringify(value)}`);
-  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) found.push(`${at}: ${JSON.stringify(value)} is not one of ${schema.enum.join(', ')}`);
+  if ('const' in schema && value !== schema.const)
+    found.push(`${at}: expected ${JSON.stringify(schema.const)}, got ${JSON.stringify(value)}`);
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value))
+    found.push(`${at}: ${JSON.stringify(value)} is not one of ${schema.enum.join(', ')}`);
   if (typeof value === 'number') {
-    if (typeof schema.minimum === 'number' && value < schema.minimum) found.push(`${at}: ${value} is below ${schema.minimum}`);
-    if (typeof schema.maximum === 'number' && value > schema.maximum) found.push(`${at}: ${value} is above ${schema.maximum}`);
+    if (typeof schema.minimum === 'number' && value < schema.minimum)
+      found.push(`${at}: ${value} is below ${schema.minimum}`);
+    if (typeof schema.maximum === 'number' && value > schema.maximum)
+      found.push(`${at}: ${value} is above ${schema.maximum}`);
   }
-  if (typeof value === 'string' && schema.format === 'date-time' && !(DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)))) {
+  if (
+    typeof value === 'string' &&
+    schema.format === 'date-time' &&
+    !(DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)))
+  ) {
     found.push(`${at}: ${JSON.stringify(value)} is not a date-time`);
   }
   if (typeof value === 'string' && typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) {
@@ -131,12 +148,15 @@ function violations(value: unknown, schema: Schema, at = '$'): string[] {
   }
   if (hasType(value, 'object')) {
     const object = shaped<Record<string, unknown>>(value);
-    for (const key of shaped<string[]>(schema.required ?? [])) if (!(key in object)) found.push(`${at}: missing required ${key}`);
+    for (const key of shaped<string[]>(schema.required ?? []))
+      if (!(key in object)) found.push(`${at}: missing required ${key}`);
     const properties = shaped<Record<string, Schema>>(schema.properties ?? {});
-    for (const [key, property] of Object.entries(properties)) if (key in object) found.push(...violations(object[key], property, `${at}.${key}`));
+    for (const [key, property] of Object.entries(properties))
+      if (key in object) found.push(...violations(object[key], property, `${at}.${key}`));
   }
   if (Array.isArray(value) && schema.items) {
-    for (const [i, item] of value.entries()) found.push(...violations(item, shaped<Schema>(schema.items), `${at}[${i}]`));
+    for (const [i, item] of value.entries())
+      found.push(...violations(item, shaped<Schema>(schema.items), `${at}[${i}]`));
   }
   return found;
 }
@@ -157,7 +177,8 @@ function exampleQuery(parameters: Parameter[], now: number): string {
   const query = new URLSearchParams();
   for (const p of parameters.filter((p) => p.in === 'query')) {
     const example = examples[p.name];
-    if (example === undefined) throw new Error(`no example value for the documented query parameter "${p.name}"; add one here`);
+    if (example === undefined)
+      throw new Error(`no example value for the documented query parameter "${p.name}"; add one here`);
     query.set(p.name, example);
   }
   return query.size ? `?${query}` : '';
@@ -220,7 +241,9 @@ describe('the OpenAPI document', () => {
     for (const { path, method, operation } of operations()) {
       const query = exampleQuery(operation.parameters ?? [], clock.now);
       if (!query) continue;
-      const response = await fetch(`${service.url}${path.replace('{target}', TARGET)}${query}`, { method: method.toUpperCase() });
+      const response = await fetch(`${service.url}${path.replace('{target}', TARGET)}${query}`, {
+        method: method.toUpperCase(),
+      });
       expect(response.status, `${method.toUpperCase()} ${path}${query}: ${await response.clone().text()}`).toBe(200);
       const schema = operation.responses['200']?.content?.['application/json']?.schema;
       expect(violations(await response.json(), schema!), `${path}${query}`).toEqual([]);
@@ -239,7 +262,10 @@ describe('the OpenAPI document', () => {
         const response = await fetch(`${service.url}${request}`, { method: method.toUpperCase() });
         const documented = operation.responses[String(response.status)];
         expect(response.status, `${request}`).toBeGreaterThanOrEqual(400);
-        expect(documented, `${method.toUpperCase()} ${request} answered ${response.status}, which ${path} does not document`).toBeDefined();
+        expect(
+          documented,
+          `${method.toUpperCase()} ${request} answered ${response.status}, which ${path} does not document`,
+        ).toBeDefined();
         const schema = documented!.content!['application/json']?.schema;
         // A page of the dashboard for an unknown target is HTML that says so; everything else answers JSON.
         if (schema) expect(violations(await response.json(), schema), request).toEqual([]);
@@ -271,11 +297,19 @@ describe('the OpenAPI document', () => {
 
   it('describes the snapshot of a target probed every 2 min, whose short window is ten intervals', () => {
     const target = simulatedTarget('sparse', 'http://127.0.0.1:1', { every: 120_000, timeout: 180_000 });
-    const engine = new HealthEngine([{ target, thresholds: target.health, alternatives: [] }], { demo: false, now: () => START });
+    const engine = new HealthEngine([{ target, thresholds: target.health, alternatives: [] }], {
+      demo: false,
+      now: () => START,
+    });
     for (let i = 0; i < 6; i++) engine.observe(outcome('sparse', START - (6 - i) * 120_000, 'ok', 8_000));
     // The route adds `official` (null: no status page maps to this target) and the next quiet window (null: no week of data).
     const engineSnapshot = engine.snapshot('sparse', START)!;
-    const body = { ...engineSnapshot, region: 'europe-west4', advice: { ...engineSnapshot.advice, nextQuietWindow: null }, official: null };
+    const body = {
+      ...engineSnapshot,
+      region: 'europe-west4',
+      advice: { ...engineSnapshot.advice, nextQuietWindow: null },
+      official: null,
+    };
     const snapshot = shaped<{ observed: { window: string; samples: number } }>(JSON.parse(JSON.stringify(body)));
     expect(snapshot.observed).toMatchObject({ window: '20m', samples: 6 });
     expect(violations(snapshot, { $ref: '#/components/schemas/HealthSnapshot' })).toEqual([]);
@@ -284,7 +318,9 @@ describe('the OpenAPI document', () => {
   it('documents the 304 that revalidating /health/{target} with its ETag gives', async () => {
     const { service } = await probedDemo(tempDir());
     const first = await fetch(`${service.url}/health/${TARGET}`);
-    const revalidated = await fetch(`${service.url}/health/${TARGET}`, { headers: { 'If-None-Match': first.headers.get('etag')! } });
+    const revalidated = await fetch(`${service.url}/health/${TARGET}`, {
+      headers: { 'If-None-Match': first.headers.get('etag')! },
+    });
     expect(revalidated.status).toBe(304);
     expect(DOCUMENT.paths['/health/{target}']!.get!.responses['304']).toBeDefined();
     const parameters = DOCUMENT.paths['/health/{target}']!.get!.parameters ?? [];

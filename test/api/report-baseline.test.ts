@@ -25,7 +25,10 @@ describe('each reporting app has its own latency baseline', () => {
     const seen = new Set<string>();
     for (let s = 0; s < 20 * 60; s += 10) {
       await w.post({ reports: [{ target: 'pro', at: w.clock.now - 15_000, status: 200, latencyMs: 15_000 }] }, APP1);
-      await w.post({ reports: [{ target: 'pro', at: w.clock.now - 60_000 + 1, status: 200, latencyMs: 60_000 }] }, APP2);
+      await w.post(
+        { reports: [{ target: 'pro', at: w.clock.now - 60_000 + 1, status: 200, latencyMs: 60_000 }] },
+        APP2,
+      );
       await runFor(w.service, w.clock, 10_000);
       seen.add((await w.health()).status);
     }

@@ -34,15 +34,25 @@ afterEach(async () => {
 });
 
 /** A service probing one healthy simulated target every `every` ms (180 s timeout), taking reports from three apps. */
-async function world(options: { every?: number; reports?: Partial<ReportSettings>; config?: Partial<ServiceConfig> } = {}) {
+async function world(
+  options: { every?: number; reports?: Partial<ReportSettings>; config?: Partial<ServiceConfig> } = {},
+) {
   const clock = { now: T0 };
   // Text canaries answer in ~2 s; the simulator replays them in a thousandth of that.
-  const trace = parseTrace({ loop: true, latencyScale: 0.001, segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }] });
+  const trace = parseTrace({
+    loop: true,
+    latencyScale: 0.001,
+    segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }],
+  });
   const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
   running.push(simulator);
   const target = simulatedTarget('pro', simulator.url, { every: options.every ?? MINUTE, timeout: 180_000 });
   const dataDir = tempDir();
-  const config: ServiceConfig = { ...fileConfig(dataDir, [target]), reports: { ...REPORTS, ...options.reports }, ...options.config };
+  const config: ServiceConfig = {
+    ...fileConfig(dataDir, [target]),
+    reports: { ...REPORTS, ...options.reports },
+    ...options.config,
+  };
   const service = await startTestService(config, clock);
   running.push(service);
   const post = (token: string | null, body: unknown) =>
@@ -51,11 +61,18 @@ async function world(options: { every?: number; reports?: Partial<ReportSettings
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  const health = async () => (await (await fetch(`${service.url}/health/pro`)).json()) as { status: string; advice: { send: boolean } };
+  const health = async () =>
+    (await (await fetch(`${service.url}/health/pro`)).json()) as { status: string; advice: { send: boolean } };
   return { clock, service, simulator, dataDir, post, health };
 }
 
-const call = (at: number | string, status: number | null, extra: Record<string, unknown> = {}) => ({ target: 'pro', at, status, latencyMs: 21_000, ...extra });
+const call = (at: number | string, status: number | null, extra: Record<string, unknown> = {}) => ({
+  target: 'pro',
+  at,
+  status,
+  latencyMs: 21_000,
+  ...extra,
+});
 
 describe('POST /api/reports: who may report', () => {
   it('takes an app token, refuses none or another, and says when reporting is off', async () => {
@@ -76,7 +93,13 @@ describe('POST /api/reports: who may report', () => {
 
   it('is reachable with an app token while the dashboard is password-protected, and that token opens nothing else', async () => {
     const w = await world({
-      config: { server: { port: 0, host: '127.0.0.1', auth: { user: 'admin', password: 'dashboard-secret', apiToken: null, healthToken: null } } },
+      config: {
+        server: {
+          port: 0,
+          host: '127.0.0.1',
+          auth: { user: 'admin', password: 'dashboard-secret', apiToken: null, healthToken: null },
+        },
+      },
     });
     expect((await w.post(APP1, { reports: [call(T0, 503)] })).status).toBe(200);
     const volume = await fetch(`${w.service.url}/api/reports`, { headers: { authorization: `Bearer ${APP1}` } });
@@ -106,17 +129,32 @@ describe('POST /api/reports: validation', () => {
       ],
     });
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { error: string; problems: Array<{ index: number; field: string; message: string }> };
+    const body = (await response.json()) as {
+      error: string;
+      problems: Array<{ index: number; field: string; message: string }>;
+    };
     expect(body.error).toMatch(/^8 of 9 reports are invalid; nothing was stored/);
     const byIndex = (i: number) => body.problems.filter((p) => p.index === i);
     expect(byIndex(0)).toEqual([]);
-    expect(byIndex(1)[0]).toMatchObject({ field: 'reports[1].status', message: expect.stringMatching(/HTTP status.*outcome/) });
-    expect(byIndex(2)[0]).toMatchObject({ field: 'reports[2].target', message: expect.stringMatching(/no target has id "flash"; known: pro/) });
-    expect(byIndex(3)[0]).toMatchObject({ field: 'reports[3].at', message: expect.stringMatching(/more than 24 h ago/) });
+    expect(byIndex(1)[0]).toMatchObject({
+      field: 'reports[1].status',
+      message: expect.stringMatching(/HTTP status.*outcome/),
+    });
+    expect(byIndex(2)[0]).toMatchObject({
+      field: 'reports[2].target',
+      message: expect.stringMatching(/no target has id "flash"; known: pro/),
+    });
+    expect(byIndex(3)[0]).toMatchObject({
+      field: 'reports[3].at',
+      message: expect.stringMatching(/more than 24 h ago/),
+    });
     expect(byIndex(4)[0]).toMatchObject({ field: 'reports[4].at', message: expect.stringMatching(/in the future/) });
     expect(byIndex(5)[0]).toMatchObject({ field: 'reports[5].latencyMs' });
     expect(byIndex(6)[0]).toMatchObject({ field: 'reports[6].colour', message: 'unknown field' });
-    expect(byIndex(7)[0]).toMatchObject({ field: 'reports[7].at', message: expect.stringMatching(/epoch milliseconds or an ISO 8601/) });
+    expect(byIndex(7)[0]).toMatchObject({
+      field: 'reports[7].at',
+      message: expect.stringMatching(/epoch milliseconds or an ISO 8601/),
+    });
     expect(byIndex(8)[0]).toMatchObject({ field: 'reports[8].status' });
     const volume = (await (await fetch(`${w.service.url}/api/reports`)).json()) as { total: number };
     expect(volume.total).toBe(0);
@@ -163,12 +201,23 @@ describe('POST /api/reports: validation', () => {
 describe('POST /api/reports: idempotency, rate limit, durability', () => {
   it('skips a report whose request id the same app already sent, in another batch or the same one', async () => {
     const w = await world();
-    const first = await w.post(APP1, { reports: [call(T0, 503, { requestId: 'a' }), call(T0, 503, { requestId: 'b' })] });
+    const first = await w.post(APP1, {
+      reports: [call(T0, 503, { requestId: 'a' }), call(T0, 503, { requestId: 'b' })],
+    });
     expect(await first.json()).toMatchObject({ accepted: 2, duplicates: 0 });
-    const again = await w.post(APP1, { reports: [call(T0, 503, { requestId: 'b' }), call(T0, 503, { requestId: 'c' }), call(T0, 503, { requestId: 'c' })] });
+    const again = await w.post(APP1, {
+      reports: [
+        call(T0, 503, { requestId: 'b' }),
+        call(T0, 503, { requestId: 'c' }),
+        call(T0, 503, { requestId: 'c' }),
+      ],
+    });
     expect(await again.json()).toMatchObject({ accepted: 1, duplicates: 2 });
     // Request ids are per app: another app's "a" is its own call.
-    expect(await (await w.post(APP2, { reports: [call(T0, 503, { requestId: 'a' })] })).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(await (await w.post(APP2, { reports: [call(T0, 503, { requestId: 'a' })] })).json()).toMatchObject({
+      accepted: 1,
+      duplicates: 0,
+    });
     const volume = (await (await fetch(`${w.service.url}/api/reports`)).json()) as { total: number };
     expect(volume.total).toBe(4);
   });
@@ -189,11 +238,17 @@ describe('POST /api/reports: idempotency, rate limit, durability', () => {
 
   it('has every report on disk when the 200 comes back (read by another connection before the service stops)', async () => {
     const w = await world();
-    const response = await w.post(APP1, { reports: [call(T0 - 1_000, 503, { requestId: 'r1' }), call(T0 - 500, 200, { requestId: 'r2' })] });
+    const response = await w.post(APP1, {
+      reports: [call(T0 - 1_000, 503, { requestId: 'r1' }), call(T0 - 500, 200, { requestId: 'r2' })],
+    });
     expect(response.status).toBe(200);
     const db = new Database(join(w.dataDir, DATABASE_FILE), { readonly: true });
     try {
-      const rows = db.prepare(`SELECT target_id, source, class, http_status, reporter FROM outcomes WHERE source = 'report' ORDER BY at`).all();
+      const rows = db
+        .prepare(
+          `SELECT target_id, source, class, http_status, reporter FROM outcomes WHERE source = 'report' ORDER BY at`,
+        )
+        .all();
       expect(rows).toEqual([
         { target_id: 'pro', source: 'report', class: 'overloaded', http_status: 503, reporter: 'app1' },
         { target_id: 'pro', source: 'report', class: 'ok', http_status: 200, reporter: 'app1' },
@@ -222,7 +277,9 @@ describe('reports feed health', () => {
       for (const [i, app] of apps.entries()) {
         if (w.clock.now < next[i]!) continue;
         next[i]! += app.gapMs;
-        const response = await w.post(app.token, { reports: [call(w.clock.now - 21_000, app.status, { latencyMs: 21_000 })] });
+        const response = await w.post(app.token, {
+          reports: [call(w.clock.now - 21_000, app.status, { latencyMs: 21_000 })],
+        });
         expect(response.status).toBe(200);
       }
       await runFor(w.service, w.clock, 1_000);
@@ -280,12 +337,15 @@ describe('reports feed health', () => {
       for (let s = 0; s < 8 * 60; s += 5) {
         // app1 floods: 250 failing calls every 5 s; app2 and app3 each report a good call every 10 s.
         await w.post(APP1, { reports: Array.from({ length: 250 }, (_, i) => call(w.clock.now - 5_000 + i, 503)) });
-        if (s % 10 === 0) for (const token of [APP2, APP3]) await w.post(token, { reports: [call(w.clock.now - 21_000, 200)] });
+        if (s % 10 === 0)
+          for (const token of [APP2, APP3]) await w.post(token, { reports: [call(w.clock.now - 21_000, 200)] });
         await runFor(w.service, w.clock, 5_000);
         const status = (await w.health()).status;
         if (status === 'overloaded' || status === 'down') worst = status;
       }
-      const volume = (await (await fetch(`${w.service.url}/api/reports?hours=1`)).json()) as { reports: Array<{ app: string; total: number }> };
+      const volume = (await (await fetch(`${w.service.url}/api/reports?hours=1`)).json()) as {
+        reports: Array<{ app: string; total: number }>;
+      };
       return { worst, flood: volume.reports.find((r) => r.app === 'app1')!.total, elapsed: w.clock.now - start };
     };
     const fair = await run(6);
@@ -316,7 +376,9 @@ describe('reports feed health', () => {
   it('stores a report of a call that started over 5 minutes ago but does not let it vote', async () => {
     const w = await world();
     await runFor(w.service, w.clock, 5 * MINUTE);
-    const late = (await (await w.post(APP1, { reports: [call(w.clock.now - 6 * MINUTE, 503), call(w.clock.now - 4 * MINUTE, 503)] })).json()) as {
+    const late = (await (
+      await w.post(APP1, { reports: [call(w.clock.now - 6 * MINUTE, 503), call(w.clock.now - 4 * MINUTE, 503)] })
+    ).json()) as {
       accepted: number;
       counted: number;
     };
@@ -343,9 +405,15 @@ describe('reports and the advice clients act on', () => {
     it(`raises the advised timeout past calls an app's deadline cut, by half at each round (probes every ${every / MINUTE} min)`, async () => {
       const w = await world({ every });
       await runFor(w.service, w.clock, 10 * MINUTE);
-      const advised = async () => ((await (await fetch(`${w.service.url}/health/pro`)).json()) as { advice: { timeoutSeconds: number } }).advice.timeoutSeconds;
+      const advised = async () =>
+        ((await (await fetch(`${w.service.url}/health/pro`)).json()) as { advice: { timeoutSeconds: number } }).advice
+          .timeoutSeconds;
       // Twenty 20 s image calls: the deadline is 1.5 × their p99, at the 30 s floor.
-      await w.post(APP1, { reports: Array.from({ length: 20 }, (_, i) => call(w.clock.now - 60_000 + i * 1_000, 200, { latencyMs: 20_000 })) });
+      await w.post(APP1, {
+        reports: Array.from({ length: 20 }, (_, i) =>
+          call(w.clock.now - 60_000 + i * 1_000, 200, { latencyMs: 20_000 }),
+        ),
+      });
       expect(await advised()).toBe(30);
       // The model slows to 60 s: calls are cut at 30 s and reported as timeouts; each round raises the deadline by half.
       const rounds: number[] = [];
@@ -353,7 +421,9 @@ describe('reports and the advice clients act on', () => {
         const deadline = await advised();
         rounds.push(deadline);
         if (deadline >= 60) break;
-        await w.post(APP1, { reports: [call(w.clock.now - deadline * 1_000, null, { outcome: 'timeout', latencyMs: deadline * 1_000 })] });
+        await w.post(APP1, {
+          reports: [call(w.clock.now - deadline * 1_000, null, { outcome: 'timeout', latencyMs: deadline * 1_000 })],
+        });
         await runFor(w.service, w.clock, 1_000);
       }
       expect(rounds).toEqual([30, 45, 68]);
@@ -428,11 +498,15 @@ describe('POST /api/reports: a report cannot end in the future', () => {
     await runFor(w.service, w.clock, 20 * MINUTE);
     const response = await w.post(APP1, { reports: [call(w.clock.now, 200, { latencyMs: 86_400_000 })] });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { problems: Array<{ field: string; message: string }> }).problems[0]).toMatchObject({
+    expect(
+      ((await response.json()) as { problems: Array<{ field: string; message: string }> }).problems[0],
+    ).toMatchObject({
       field: 'reports[0].latencyMs',
       message: expect.stringMatching(/would end more than 5 min from now/),
     });
-    const health = (await (await fetch(`${w.service.url}/health/pro`)).json()) as { windows: { '24h': { samples: number } } };
+    const health = (await (await fetch(`${w.service.url}/health/pro`)).json()) as {
+      windows: { '24h': { samples: number } };
+    };
     expect(health.windows['24h'].samples).toBeGreaterThanOrEqual(19);
   });
 });

@@ -61,11 +61,24 @@ describe('secrets', () => {
       dataDir: tempDir(),
       server: { port: 0, host: '127.0.0.1' },
       targets: [
-        simulatedTarget('secret-image', simulator.url, { apiKey: SECRET, every: INTERVAL, kind: 'image', alternatives: ['secret-echo'] }),
+        simulatedTarget('secret-image', simulator.url, {
+          apiKey: SECRET,
+          every: INTERVAL,
+          kind: 'image',
+          alternatives: ['secret-echo'],
+        }),
         simulatedTarget('secret-echo', echo.url, { apiKey: SECRET, every: INTERVAL }),
       ],
     };
-    const service = track(await startService(config, { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, shutdownGraceMs: 200 }));
+    const service = track(
+      await startService(config, {
+        now: () => clock.now,
+        autoStart: false,
+        log: silentLogger,
+        random: () => 0.5,
+        shutdownGraceMs: 200,
+      }),
+    );
     simulator.force({ kind: 'ok', delayMs: 0 });
     await runFor(service, clock, 2 * INTERVAL);
     simulator.clearForced();
@@ -79,7 +92,8 @@ describe('secrets', () => {
 
     const paths: string[] = [];
     for (const path of Object.keys(OPENAPI_DOCUMENT.paths)) {
-      if (path.includes('{target}')) for (const id of ['secret-image', 'secret-echo', 'nope']) paths.push(path.replace('{target}', id));
+      if (path.includes('{target}'))
+        for (const id of ['secret-image', 'secret-echo', 'nope']) paths.push(path.replace('{target}', id));
       else paths.push(path);
     }
     paths.push(

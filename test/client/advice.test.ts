@@ -1,6 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGuardedFetch, ModelPulseHoldError } from '../../src/client/index.js';
-import { clock, closeServers, eventually, HOLD, model, modelpulse, SEND, serve, standing, type AdviceReply } from './fixtures.js';
+import {
+  clock,
+  closeServers,
+  eventually,
+  HOLD,
+  model,
+  modelpulse,
+  SEND,
+  serve,
+  standing,
+  type AdviceReply,
+} from './fixtures.js';
 
 afterEach(closeServers);
 
@@ -45,7 +56,13 @@ describe('createGuardedFetch while held', () => {
     const mp = await modelpulse((n) => (n === 1 ? HOLD : SEND), 300);
     const up = await model(() => ({ status: 200 }));
     const t = clock();
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep, random: () => 0.9 });
+    const guarded = createGuardedFetch({
+      modelpulseUrl: mp.url,
+      target: 'pro',
+      now: t.now,
+      sleep: t.sleep,
+      random: () => 0.9,
+    });
     expect((await guarded(`${up.url}/x`)).status).toBe(200);
     expect(t.slept).toEqual([30_000]);
     expect(mp.asks()).toHaveLength(2);
@@ -60,51 +77,75 @@ describe('createGuardedFetch while held', () => {
     { retryAfter: 30, waitMs: 30_000 },
   ];
   for (const maxAge of [0, 300]) {
-    it.each(waits)(`waits $waitMs ms between asks when retryAfterSeconds is $retryAfter (max-age ${maxAge})`, async ({ retryAfter, waitMs }) => {
-      const { retryAfterSeconds: _, ...held } = HOLD;
-      const hold: AdviceReply = retryAfter === 'absent' ? held : { ...held, retryAfterSeconds: retryAfter };
-      const mp = await modelpulse((n) => (n <= 2 ? hold : SEND), maxAge);
-      const up = await model(() => ({ status: 200 }));
-      const t = clock();
-      const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep, random: () => 0.9 });
-      expect((await guarded(`${up.url}/x`)).status).toBe(200);
-      expect(t.slept).toEqual([waitMs, waitMs]);
-      expect(mp.asks()).toHaveLength(3);
-    });
+    it.each(waits)(
+      `waits $waitMs ms between asks when retryAfterSeconds is $retryAfter (max-age ${maxAge})`,
+      async ({ retryAfter, waitMs }) => {
+        const { retryAfterSeconds: _, ...held } = HOLD;
+        const hold: AdviceReply = retryAfter === 'absent' ? held : { ...held, retryAfterSeconds: retryAfter };
+        const mp = await modelpulse((n) => (n <= 2 ? hold : SEND), maxAge);
+        const up = await model(() => ({ status: 200 }));
+        const t = clock();
+        const guarded = createGuardedFetch({
+          modelpulseUrl: mp.url,
+          target: 'pro',
+          now: t.now,
+          sleep: t.sleep,
+          random: () => 0.9,
+        });
+        expect((await guarded(`${up.url}/x`)).status).toBe(200);
+        expect(t.slept).toEqual([waitMs, waitMs]);
+        expect(mp.asks()).toHaveLength(3);
+      },
+    );
   }
 });
 
 describe('createGuardedFetch routing to the alternative', () => {
   const flashRoute = {
-    flash: (input: Parameters<typeof fetch>[0], init?: RequestInit): [string, RequestInit | undefined] => [`${String(input)}?via=flash`, init],
+    flash: (input: Parameters<typeof fetch>[0], init?: RequestInit): [string, RequestInit | undefined] => [
+      `${String(input)}?via=flash`,
+      init,
+    ],
   };
 
   // The alternative's deadline shorter and longer than the held target's.
   it.each([
     { pro: 180, flash: 20 },
     { pro: 60, flash: 300 },
-  ])('applies the alternative’s own deadline ($flash s, not $pro s) and asks about it once while fresh', async (deadline) => {
-    const mp = await modelpulse((_n, target) =>
-      target === 'flash' ? { ...SEND, timeoutSeconds: deadline.flash } : { ...HOLD, timeoutSeconds: deadline.pro, alternative: 'flash', admitProbability: 0 },
-    );
-    const up = await model((n) => (n === 1 ? { status: 200 } : 'hang'));
-    const t = clock();
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', reportToken: TOKEN, now: t.now, sleep: t.sleep, alternatives: flashRoute });
-    expect((await guarded(`${up.url}/x`)).status).toBe(200);
-    const cut = guarded(`${up.url}/x`);
-    await eventually(() => up.seen.length === 2);
-    t.advance(Math.min(deadline.pro, deadline.flash) * 1_000);
-    if (deadline.flash > deadline.pro) expect(await standing(cut)).toBe('pending');
-    t.advance(Math.max(0, deadline.flash - deadline.pro) * 1_000);
-    expect(await standing(cut)).toEqual({ error: expect.objectContaining({ name: 'TimeoutError' }) });
-    expect(up.seen.map((s) => s.path)).toEqual(['/x?via=flash', '/x?via=flash']);
-    expect(mp.asks()).toEqual(['/health/pro', '/health/flash']);
-    await guarded.flushReports();
-    expect(mp.reports).toEqual([
-      expect.objectContaining({ target: 'flash', status: 200 }),
-      expect.objectContaining({ target: 'flash', outcome: 'timeout', latencyMs: deadline.flash * 1_000 }),
-    ]);
-  });
+  ])(
+    'applies the alternative’s own deadline ($flash s, not $pro s) and asks about it once while fresh',
+    async (deadline) => {
+      const mp = await modelpulse((_n, target) =>
+        target === 'flash'
+          ? { ...SEND, timeoutSeconds: deadline.flash }
+          : { ...HOLD, timeoutSeconds: deadline.pro, alternative: 'flash', admitProbability: 0 },
+      );
+      const up = await model((n) => (n === 1 ? { status: 200 } : 'hang'));
+      const t = clock();
+      const guarded = createGuardedFetch({
+        modelpulseUrl: mp.url,
+        target: 'pro',
+        reportToken: TOKEN,
+        now: t.now,
+        sleep: t.sleep,
+        alternatives: flashRoute,
+      });
+      expect((await guarded(`${up.url}/x`)).status).toBe(200);
+      const cut = guarded(`${up.url}/x`);
+      await eventually(() => up.seen.length === 2);
+      t.advance(Math.min(deadline.pro, deadline.flash) * 1_000);
+      if (deadline.flash > deadline.pro) expect(await standing(cut)).toBe('pending');
+      t.advance(Math.max(0, deadline.flash - deadline.pro) * 1_000);
+      expect(await standing(cut)).toEqual({ error: expect.objectContaining({ name: 'TimeoutError' }) });
+      expect(up.seen.map((s) => s.path)).toEqual(['/x?via=flash', '/x?via=flash']);
+      expect(mp.asks()).toEqual(['/health/pro', '/health/flash']);
+      await guarded.flushReports();
+      expect(mp.reports).toEqual([
+        expect.objectContaining({ target: 'flash', status: 200 }),
+        expect.objectContaining({ target: 'flash', outcome: 'timeout', latencyMs: deadline.flash * 1_000 }),
+      ]);
+    },
+  );
 
   it('routes there when modelpulse cannot say about the alternative (fail open), but not when it says hold there too', async () => {
     for (const [flash, routed] of [
@@ -112,12 +153,19 @@ describe('createGuardedFetch routing to the alternative', () => {
       [null, true],
       [{ ...HOLD, retryAfterSeconds: 10 }, false],
     ] as const) {
-      const mp = await modelpulse((_n, target) => (target === 'flash' ? flash : { ...HOLD, alternative: 'flash', admitProbability: 0 }));
+      const mp = await modelpulse((_n, target) =>
+        target === 'flash' ? flash : { ...HOLD, alternative: 'flash', admitProbability: 0 },
+      );
       const up = await model(() => ({ status: 200 }));
       const t = clock();
-      const call = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxWaitMs: 0, now: t.now, sleep: t.sleep, alternatives: flashRoute })(
-        `${up.url}/x`,
-      );
+      const call = createGuardedFetch({
+        modelpulseUrl: mp.url,
+        target: 'pro',
+        maxWaitMs: 0,
+        now: t.now,
+        sleep: t.sleep,
+        alternatives: flashRoute,
+      })(`${up.url}/x`);
       if (routed) expect((await call).status).toBe(200);
       else await expect(call).rejects.toThrow(/hold pro \(retry after 30 s\): flash is held too/);
       expect(up.seen.map((s) => s.path)).toEqual(routed ? ['/x?via=flash'] : []);

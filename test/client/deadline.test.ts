@@ -1,6 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createGuardedFetch } from '../../src/client/index.js';
-import { clock, closeServers, eventually, model, modelpulse, overloaded, SEND, serve, standing, type Reply } from './fixtures.js';
+import {
+  clock,
+  closeServers,
+  eventually,
+  model,
+  modelpulse,
+  overloaded,
+  SEND,
+  serve,
+  standing,
+  type Reply,
+} from './fixtures.js';
 
 afterEach(closeServers);
 
@@ -14,7 +25,13 @@ describe("the advised deadline runs on the guarded fetch's clock", () => {
       const mp = await modelpulse(() => ({ ...SEND, timeoutSeconds }));
       const up = await model(() => 'hang');
       const t = clock();
-      const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', reportToken: TOKEN, now: t.now, sleep: t.sleep });
+      const guarded = createGuardedFetch({
+        modelpulseUrl: mp.url,
+        target: 'pro',
+        reportToken: TOKEN,
+        now: t.now,
+        sleep: t.sleep,
+      });
       const call = guarded(`${up.url}/x`, { method: 'POST', body: '{}' });
       await eventually(() => up.seen.length === 1);
       t.advance(timeoutSeconds * 1_000 - 1);
@@ -26,7 +43,9 @@ describe("the advised deadline runs on the guarded fetch's clock", () => {
       expect(t.slept).toEqual([]);
       expect(t.pending()).toBe(0);
       await guarded.flushReports();
-      expect(mp.reports).toEqual([expect.objectContaining({ target: 'pro', status: null, outcome: 'timeout', latencyMs: timeoutSeconds * 1_000 })]);
+      expect(mp.reports).toEqual([
+        expect.objectContaining({ target: 'pro', status: null, outcome: 'timeout', latencyMs: timeoutSeconds * 1_000 }),
+      ]);
     },
   );
 
@@ -37,7 +56,9 @@ describe("the advised deadline runs on the guarded fetch's clock", () => {
       res.write('{"candidates":[');
     });
     const t = clock();
-    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(`${up.url}/x`);
+    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(
+      `${up.url}/x`,
+    );
     expect(response.status).toBe(200);
     const body = response.text();
     expect(await standing(body)).toBe('pending');
@@ -50,7 +71,13 @@ describe("the advised deadline runs on the guarded fetch's clock", () => {
     const mp = await modelpulse(() => SEND);
     const up = await model(() => 'hang');
     const t = clock();
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', reportToken: TOKEN, now: t.now, sleep: t.sleep });
+    const guarded = createGuardedFetch({
+      modelpulseUrl: mp.url,
+      target: 'pro',
+      reportToken: TOKEN,
+      now: t.now,
+      sleep: t.sleep,
+    });
     const callerAbort = new AbortController();
     const call = guarded(`${up.url}/x`, { signal: callerAbort.signal });
     await eventually(() => up.seen.length === 1);
@@ -72,7 +99,13 @@ describe("the advised deadline runs on the guarded fetch's clock", () => {
     const mp = await modelpulse(() => SEND);
     const up = await model((n) => replies[n - 1] ?? 'hang');
     const t = clock();
-    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 2, now: t.now, sleep: t.sleep })(`${up.url}/x`);
+    const response = await createGuardedFetch({
+      modelpulseUrl: mp.url,
+      target: 'pro',
+      maxAttempts: 2,
+      now: t.now,
+      sleep: t.sleep,
+    })(`${up.url}/x`);
     expect(response.status).toBe(status);
     // Until its body is read, the deadline still covers the answer.
     expect(t.pending()).toBe(1);
@@ -87,7 +120,13 @@ describe("the advised deadline runs on the guarded fetch's clock", () => {
       res.end(req.url === '/empty' ? undefined : '{"ok":true}');
     });
     const t = clock();
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 1, now: t.now, sleep: t.sleep });
+    const guarded = createGuardedFetch({
+      modelpulseUrl: mp.url,
+      target: 'pro',
+      maxAttempts: 1,
+      now: t.now,
+      sleep: t.sleep,
+    });
     await (await guarded(`${up.url}/x`)).body?.cancel();
     expect(t.pending()).toBe(0);
     expect((await guarded(`${up.url}/empty`)).status).toBe(204);
@@ -102,7 +141,9 @@ describe("the advised deadline runs on the guarded fetch's clock", () => {
     const timers = vi.spyOn(globalThis, 'setTimeout');
     try {
       const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro' })(`${up.url}/x`);
-      const beside = timers.mock.calls.flatMap((call, i) => (call[1] === 180_000 || call[1] === 2_000 ? [timers.mock.results[i]!.value] : []));
+      const beside = timers.mock.calls.flatMap((call, i) =>
+        call[1] === 180_000 || call[1] === 2_000 ? [timers.mock.results[i]!.value] : [],
+      );
       expect(beside.map((timer) => timer.hasRef())).toEqual([false, false]);
       await response.text();
     } finally {

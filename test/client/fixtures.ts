@@ -15,7 +15,9 @@ export interface Seen {
 }
 
 /** A loopback HTTP server answering with `handle`; records every request's path and headers. */
-export async function serve(handle: (req: IncomingMessage, res: ServerResponse, n: number) => void): Promise<{ url: string; seen: Seen[] }> {
+export async function serve(
+  handle: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const server: Server = createServer((req, res) => {
     seen.push({ path: req.url ?? '', headers: req.headers });
@@ -36,8 +38,20 @@ export async function serve(handle: (req: IncomingMessage, res: ServerResponse, 
 /** Advice as the wire may carry it: retryAfterSeconds may be left out. */
 export type AdviceReply = Omit<Advice, 'retryAfterSeconds'> & { retryAfterSeconds?: number | null };
 
-export const SEND: Advice = { send: true, retryAfterSeconds: null, timeoutSeconds: 180, admitProbability: 1, alternative: null };
-export const HOLD: Advice = { send: false, retryAfterSeconds: 30, timeoutSeconds: 180, admitProbability: 0.05, alternative: null };
+export const SEND: Advice = {
+  send: true,
+  retryAfterSeconds: null,
+  timeoutSeconds: 180,
+  admitProbability: 1,
+  alternative: null,
+};
+export const HOLD: Advice = {
+  send: false,
+  retryAfterSeconds: 30,
+  timeoutSeconds: 180,
+  admitProbability: 0.05,
+  alternative: null,
+};
 
 /**
  * A modelpulse that answers /health/{target} with `advice(n, target)` for its n-th ask, cacheable for
@@ -149,7 +163,10 @@ export async function eventually(condition: () => boolean, withinMs = 2_000): Pr
 }
 
 /** How a promise stands after a short real-time wait: its value, its error, or still pending. */
-export async function standing<T>(promise: Promise<T>, withinMs = 300): Promise<{ value: T } | { error: unknown } | 'pending'> {
+export async function standing<T>(
+  promise: Promise<T>,
+  withinMs = 300,
+): Promise<{ value: T } | { error: unknown } | 'pending'> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const pending = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), withinMs)));
   try {

@@ -22,7 +22,10 @@ describe('createGuardedFetch while modelpulse says send', () => {
     const up = await model(() => ({ status: 200 }));
     const t = clock();
     const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep });
-    for (let i = 0; i < 3; i++) expect((await guarded(`${up.url}/v1beta/models/x:generateContent`, { method: 'POST', body: '{}' })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await guarded(`${up.url}/v1beta/models/x:generateContent`, { method: 'POST', body: '{}' })).status).toBe(
+        200,
+      );
     expect(mp.seen.map((r) => r.path)).toEqual(['/health/pro']);
     t.c.now += 31_000;
     await guarded(`${up.url}/x`);
@@ -54,9 +57,18 @@ describe('createGuardedFetch while modelpulse says hold', () => {
     const guarded = createGuardedFetch({
       modelpulseUrl: mp.url,
       target: 'pro',
-      alternatives: { flash: (input, init) => [String(input).replace('gemini-3-pro-image-preview', 'gemini-2.5-flash-image'), init] },
+      alternatives: {
+        flash: (input, init) => [String(input).replace('gemini-3-pro-image-preview', 'gemini-2.5-flash-image'), init],
+      },
     });
-    expect((await guarded(`${up.url}/v1beta/models/gemini-3-pro-image-preview:generateContent`, { method: 'POST', body: '{}' })).status).toBe(200);
+    expect(
+      (
+        await guarded(`${up.url}/v1beta/models/gemini-3-pro-image-preview:generateContent`, {
+          method: 'POST',
+          body: '{}',
+        })
+      ).status,
+    ).toBe(200);
     expect(up.seen.map((r) => r.path)).toEqual(['/v1beta/models/gemini-2.5-flash-image:generateContent']);
     expect(mp.asks()).toEqual(['/health/pro', '/health/flash']);
   });
@@ -65,7 +77,13 @@ describe('createGuardedFetch while modelpulse says hold', () => {
     const mp = await modelpulse((n) => (n <= 2 ? HOLD : SEND));
     const up = await model(() => ({ status: 200 }));
     const t = clock();
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep, random: () => 0.9 });
+    const guarded = createGuardedFetch({
+      modelpulseUrl: mp.url,
+      target: 'pro',
+      now: t.now,
+      sleep: t.sleep,
+      random: () => 0.9,
+    });
     expect((await guarded(`${up.url}/x`)).status).toBe(200);
     expect(t.slept).toEqual([30_000, 30_000]);
     expect(mp.seen).toHaveLength(3);
@@ -80,7 +98,14 @@ describe('createGuardedFetch while modelpulse says hold', () => {
       const mp = await modelpulse(() => HOLD);
       const up = await model(() => ({ status: 200 }));
       const t = clock();
-      const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxWaitMs, now: t.now, sleep: t.sleep, random: () => 0.9 });
+      const guarded = createGuardedFetch({
+        modelpulseUrl: mp.url,
+        target: 'pro',
+        maxWaitMs,
+        now: t.now,
+        sleep: t.sleep,
+        random: () => 0.9,
+      });
       const error = await guarded(`${up.url}/x`).then(
         () => null,
         (e: unknown) => e,
@@ -97,7 +122,13 @@ describe('createGuardedFetch while modelpulse says hold', () => {
     const up = await model(() => ({ status: 200 }));
     const rolls = [0.5, 0.01];
     const t = clock();
-    const guarded = createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep, random: () => rolls.shift() ?? 0.9 });
+    const guarded = createGuardedFetch({
+      modelpulseUrl: mp.url,
+      target: 'pro',
+      now: t.now,
+      sleep: t.sleep,
+      random: () => rolls.shift() ?? 0.9,
+    });
     expect((await guarded(`${up.url}/x`)).status).toBe(200);
     expect(t.slept).toEqual([30_000]);
     expect(up.seen).toHaveLength(1);
@@ -107,12 +138,17 @@ describe('createGuardedFetch while modelpulse says hold', () => {
 describe('createGuardedFetch calling the model', () => {
   it('retries 503 and 429, honouring google.rpc.RetryInfo and Retry-After, then returns the answer', async () => {
     const mp = await modelpulse(() => SEND);
-    const up = await model((n) => (n === 1 ? overloaded('7s') : n === 2 ? { status: 429, headers: { 'retry-after': '3' } } : { status: 200 }));
+    const up = await model((n) =>
+      n === 1 ? overloaded('7s') : n === 2 ? { status: 429, headers: { 'retry-after': '3' } } : { status: 200 },
+    );
     const t = clock();
-    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(`${up.url}/x`, {
-      method: 'POST',
-      body: '{"contents":[]}',
-    });
+    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(
+      `${up.url}/x`,
+      {
+        method: 'POST',
+        body: '{"contents":[]}',
+      },
+    );
     expect(response.status).toBe(200);
     expect(t.slept).toEqual([7_000, 3_000]);
     expect(up.seen).toHaveLength(3);
@@ -122,20 +158,31 @@ describe('createGuardedFetch calling the model', () => {
     const mp = await modelpulse(() => SEND);
     const up = await model(() => overloaded());
     const t = clock();
-    const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxAttempts: 4, now: t.now, sleep: t.sleep, random: () => 0.5 })(
-      `${up.url}/x`,
-    );
+    const response = await createGuardedFetch({
+      modelpulseUrl: mp.url,
+      target: 'pro',
+      maxAttempts: 4,
+      now: t.now,
+      sleep: t.sleep,
+      random: () => 0.5,
+    })(`${up.url}/x`);
     expect(response.status).toBe(503);
     expect(up.seen).toHaveLength(4);
     expect(t.slept).toEqual([500, 1_000, 2_000]);
   });
 
-  it.each([400, 401, 403, 404, 500])('never retries an HTTP %i (only 503, 429 and network errors are)', async (status) => {
-    const mp = await modelpulse(() => SEND);
-    const up = await model(() => ({ status }));
-    expect((await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', sleep: clock().sleep })(`${up.url}/x`)).status).toBe(status);
-    expect(up.seen).toHaveLength(1);
-  });
+  it.each([400, 401, 403, 404, 500])(
+    'never retries an HTTP %i (only 503, 429 and network errors are)',
+    async (status) => {
+      const mp = await modelpulse(() => SEND);
+      const up = await model(() => ({ status }));
+      expect(
+        (await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', sleep: clock().sleep })(`${up.url}/x`))
+          .status,
+      ).toBe(status);
+      expect(up.seen).toHaveLength(1);
+    },
+  );
 
   it('caps retries with a budget, as gRPC retry throttling does: a long outage is not multiplied by maxAttempts', async () => {
     const mp = await modelpulse(() => SEND);
@@ -172,11 +219,14 @@ describe('createGuardedFetch calling the model', () => {
     },
   );
 
-  it.each([{ maxTokens: 0 }, { tokenRatio: -1 }, { tokenRatio: Number.NaN }])('refuses a retry budget of %o, naming the field', (retryThrottling) => {
-    expect(() => createGuardedFetch({ modelpulseUrl: 'http://127.0.0.1:9', target: 'pro', retryThrottling })).toThrow(
-      /retryThrottling\.(maxTokens|tokenRatio) must be a number above 0/,
-    );
-  });
+  it.each([{ maxTokens: 0 }, { tokenRatio: -1 }, { tokenRatio: Number.NaN }])(
+    'refuses a retry budget of %o, naming the field',
+    (retryThrottling) => {
+      expect(() => createGuardedFetch({ modelpulseUrl: 'http://127.0.0.1:9', target: 'pro', retryThrottling })).toThrow(
+        /retryThrottling\.(maxTokens|tokenRatio) must be a number above 0/,
+      );
+    },
+  );
 
   it("applies the advised timeout as the call's deadline on real time by default (not retried), and a shorter signal of the caller wins", async () => {
     const mp = await modelpulse(() => ({ ...SEND, timeoutSeconds: 0.2 }));
@@ -216,7 +266,9 @@ describe('createGuardedFetch calling the model', () => {
     for (const retryAfter of ['3600', new Date(Date.parse('2026-11-20T12:10:00Z')).toUTCString()]) {
       const up = await model(() => ({ status: 429, headers: { 'retry-after': retryAfter } }));
       const t = clock();
-      const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(`${up.url}/x`);
+      const response = await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', now: t.now, sleep: t.sleep })(
+        `${up.url}/x`,
+      );
       expect(response.status).toBe(429);
       expect(t.slept).toEqual([]);
       expect(up.seen).toHaveLength(1);
@@ -256,14 +308,22 @@ describe('createGuardedFetch calling the model', () => {
         res.writeHead(answer.status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer.body));
       });
-      expect((await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxWaitMs: 0 })(`${up.url}/x`)).status).toBe(200);
+      expect(
+        (await createGuardedFetch({ modelpulseUrl: mp.url, target: 'pro', maxWaitMs: 0 })(`${up.url}/x`)).status,
+      ).toBe(200);
     }
   });
 
   it('fails open when modelpulse cannot be reached: calls the model, with plain backoff', async () => {
     const up = await model((n) => (n === 1 ? overloaded() : { status: 200 }));
     const t = clock();
-    const guarded = createGuardedFetch({ modelpulseUrl: 'http://127.0.0.1:9', target: 'pro', now: t.now, sleep: t.sleep, random: () => 0.5 });
+    const guarded = createGuardedFetch({
+      modelpulseUrl: 'http://127.0.0.1:9',
+      target: 'pro',
+      now: t.now,
+      sleep: t.sleep,
+      random: () => 0.5,
+    });
     expect((await guarded(`${up.url}/x`)).status).toBe(200);
     expect(t.slept).toEqual([500]);
   });
@@ -292,7 +352,11 @@ describe('createGuardedFetch against a real modelpulse and the simulated Gemini 
     });
     const simulator = await startSimulator({ trace, now: () => c.now, random: () => 0.37 });
     closers.push(() => simulator.close());
-    const target = simulatedTarget('pro', simulator.url, { every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' });
+    const target = simulatedTarget('pro', simulator.url, {
+      every: 60_000,
+      timeout: 180_000,
+      model: 'gemini-3-pro-image-preview',
+    });
     const service = await startTestService(fileConfig(tempDir(), [target]), c);
     closers.push(() => service.close());
     const runTo = async (minute: number) => {
@@ -309,12 +373,21 @@ describe('createGuardedFetch against a real modelpulse and the simulated Gemini 
         body: JSON.stringify({ contents: [{ parts: [{ text: 'a banana' }] }] }),
       });
     await runTo(5);
-    const healthy = await call(createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', now: () => c.now, sleep: clock(c).sleep }));
+    const healthy = await call(
+      createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', now: () => c.now, sleep: clock(c).sleep }),
+    );
     expect(healthy.status).toBe(200);
     expect(((await healthy.json()) as { candidates?: unknown[] }).candidates?.length).toBeGreaterThan(0);
     await runTo(20);
     const held = await call(
-      createGuardedFetch({ modelpulseUrl: service.url, target: 'pro', maxWaitMs: 0, now: () => c.now, sleep: clock(c).sleep, random: () => 0.99 }),
+      createGuardedFetch({
+        modelpulseUrl: service.url,
+        target: 'pro',
+        maxWaitMs: 0,
+        now: () => c.now,
+        sleep: clock(c).sleep,
+        random: () => 0.99,
+      }),
     ).then(
       () => null,
       (e: unknown) => e,
@@ -331,14 +404,21 @@ describe('createGuardedFetch reports every call when given a report token', () =
     const T0 = Date.parse('2026-11-20T12:00:00Z');
     const c = { now: T0 };
     const simulator = await startSimulator({
-      trace: parseTrace({ loop: true, latencyScale: 0.0001, segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }] }),
+      trace: parseTrace({
+        loop: true,
+        latencyScale: 0.0001,
+        segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }],
+      }),
       now: () => c.now,
       random: () => 0.5,
     });
     closers.push(() => simulator.close());
     const target = simulatedTarget('pro', simulator.url, { every: 60_000, timeout: 180_000 });
     const service = await startTestService(
-      { ...fileConfig(tempDir(), [target]), reports: { tokens: [{ id: 'app1', token: TOKEN }], perMinute: 6_000, votesPerMinute: 6 } },
+      {
+        ...fileConfig(tempDir(), [target]),
+        reports: { tokens: [{ id: 'app1', token: TOKEN }], perMinute: 6_000, votesPerMinute: 6 },
+      },
       c,
     );
     closers.push(() => service.close());
@@ -358,7 +438,12 @@ describe('createGuardedFetch reports every call when given a report token', () =
       reports: Array<{ app: string; target: string; total: number; counts: Record<string, number> }>;
     };
     expect(volume.reports).toEqual([
-      expect.objectContaining({ app: 'app1', target: 'pro', total: 3, counts: expect.objectContaining({ overloaded: 2, ok: 1 }) }),
+      expect.objectContaining({
+        app: 'app1',
+        target: 'pro',
+        total: 3,
+        counts: expect.objectContaining({ overloaded: 2, ok: 1 }),
+      }),
     ]);
   });
 
@@ -375,7 +460,9 @@ describe('createGuardedFetch reports every call when given a report token', () =
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const status = answers[bodies.length] ?? 200;
-        const parsed = JSON.parse(Buffer.concat(chunks).toString()) as { reports: Array<{ requestId: string; target: string; status: number }> };
+        const parsed = JSON.parse(Buffer.concat(chunks).toString()) as {
+          reports: Array<{ requestId: string; target: string; status: number }>;
+        };
         bodies.push({ status, ids: parsed.reports.map((r) => r.requestId) });
         reportsSeen.push(...parsed.reports.map((r) => `${r.target}:${r.status}`));
         res.writeHead(status, { 'content-type': 'application/json' });

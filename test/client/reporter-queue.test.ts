@@ -11,7 +11,11 @@ describe('client Reporter', () => {
     const upstreamGates: Array<() => void> = [];
     const fake = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
       const url = String(input);
-      if (url.includes('/health/')) return new Response(JSON.stringify({ advice: SEND }), { status: 200, headers: { 'cache-control': 'max-age=60' } });
+      if (url.includes('/health/'))
+        return new Response(JSON.stringify({ advice: SEND }), {
+          status: 200,
+          headers: { 'cache-control': 'max-age=60' },
+        });
       if (url.endsWith('/api/reports')) {
         posted.push((JSON.parse(String(init!.body)) as { reports: unknown[] }).reports.length);
         // The first report POST is slow to answer.
@@ -22,7 +26,13 @@ describe('client Reporter', () => {
       return new Response('{}', { status: 200 });
     }) as typeof fetch;
     let now = Date.parse('2026-11-30T08:00:00Z');
-    const guarded = createGuardedFetch({ modelpulseUrl: 'http://mp', target: 'pro', reportToken: TOKEN, fetch: fake, now: () => now });
+    const guarded = createGuardedFetch({
+      modelpulseUrl: 'http://mp',
+      target: 'pro',
+      reportToken: TOKEN,
+      fetch: fake,
+      now: () => now,
+    });
     // Three image calls in parallel that end together (a burst), then the app goes quiet.
     const calls = [guarded('http://model/a'), guarded('http://model/b'), guarded('http://model/c')];
     while (upstreamGates.length < 3) await new Promise((r) => setTimeout(r, 5));

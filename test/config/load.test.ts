@@ -36,7 +36,11 @@ describe('config file defaults', () => {
     const config = loadConfig({ GEMINI_API_KEY: 'k1', RELAY_KEY: 'k2' }, dir);
 
     expect(config.mode).toBe('file');
-    expect(config.server).toEqual({ port: 8080, host: '0.0.0.0', auth: { user: 'admin', password: null, apiToken: null, healthToken: null } });
+    expect(config.server).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      auth: { user: 'admin', password: null, apiToken: null, healthToken: null },
+    });
     expect(config.dataDir).toBe('./data');
     expect(config.scheduler).toEqual({ maxConcurrent: 8, maxJitter: 15 * SECOND });
     expect(config.retention).toEqual({ raw: 7 * DAY, minute: 2 * DAY, hour: 90 * DAY, day: 5 * 365 * DAY });
@@ -80,9 +84,19 @@ describe('config errors name the file, the field path and the line', () => {
   const tempDir = useTempDir();
 
   it('says which knob replaced one of the old window-based health knobs, top level or per target', () => {
-    const target = ['targets:', '  - id: nano-banana', '    provider: gemini', '    model: gemini-2.5-flash-image', '    apiKeyEnv: GEMINI_API_KEY'];
-    expect(() => parse(yaml('health:', '  overloadAfter: 3', ...target))).toThrow('health.overloadAfter: was replaced by holdEvidence');
-    expect(() => parse(yaml(...target, '    health:', '      minSamples: 10'))).toThrow(/targets\[0\]\.health\.minSamples: was replaced by nothing/);
+    const target = [
+      'targets:',
+      '  - id: nano-banana',
+      '    provider: gemini',
+      '    model: gemini-2.5-flash-image',
+      '    apiKeyEnv: GEMINI_API_KEY',
+    ];
+    expect(() => parse(yaml('health:', '  overloadAfter: 3', ...target))).toThrow(
+      'health.overloadAfter: was replaced by holdEvidence',
+    );
+    expect(() => parse(yaml(...target, '    health:', '      minSamples: 10'))).toThrow(
+      /targets\[0\]\.health\.minSamples: was replaced by nothing/,
+    );
     expect(parse(yaml('health:', '  holdEvidence: 12', ...target)).health.holdEvidence).toBe(12);
   });
 
@@ -102,7 +116,9 @@ describe('config errors name the file, the field path and the line', () => {
       '      every: often', //                     12
     );
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: targets[1].probe.every: expected a duration like "30s", got "often" (line 12)');
+    expect(configError(() => parse(text))).toBe(
+      'modelpulse.yaml: targets[1].probe.every: expected a duration like "30s", got "often" (line 12)',
+    );
   });
 
   it('rejects a misspelt key instead of ignoring it', () => {
@@ -121,9 +137,13 @@ describe('config errors name the file, the field path and the line', () => {
   });
 
   it('rejects a provider it does not speak, listing the ones it does', () => {
-    const message = configError(() => parse(yaml('targets:', '  - id: a', '    provider: bedrock', '    model: m', '    apiKeyEnv: K')));
+    const message = configError(() =>
+      parse(yaml('targets:', '  - id: a', '    provider: bedrock', '    model: m', '    apiKeyEnv: K')),
+    );
 
-    expect(message).toMatch(/^modelpulse\.yaml: targets\[0\]\.provider: .*"gemini".*"openai-compatible".*"vertex".* \(line 3\)$/);
+    expect(message).toMatch(
+      /^modelpulse\.yaml: targets\[0\]\.provider: .*"gemini".*"openai-compatible".*"vertex".* \(line 3\)$/,
+    );
   });
 
   it('reports a missing model as required, at the line of its target', () => {
@@ -138,7 +158,9 @@ describe('config errors name the file, the field path and the line', () => {
       '    apiKeyEnv: K', //                       8
     );
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: targets[1].model: required, expected string (line 6)');
+    expect(configError(() => parse(text))).toBe(
+      'modelpulse.yaml: targets[1].model: required, expected string (line 6)',
+    );
   });
 
   it('rejects two targets with the same id, pointing at the second', () => {
@@ -154,13 +176,25 @@ describe('config errors name the file, the field path and the line', () => {
       '    apiKeyEnv: K', //                       9
     );
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: targets[1].id: duplicate target id "nano-banana" (line 6)');
+    expect(configError(() => parse(text))).toBe(
+      'modelpulse.yaml: targets[1].id: duplicate target id "nano-banana" (line 6)',
+    );
   });
 
   it('refuses a probe interval below one second', () => {
-    const text = yaml('targets:', '  - id: a', '    provider: gemini', '    model: m', '    apiKeyEnv: K', '    probe:', '      every: "500ms"');
+    const text = yaml(
+      'targets:',
+      '  - id: a',
+      '    provider: gemini',
+      '    model: m',
+      '    apiKeyEnv: K',
+      '    probe:',
+      '      every: "500ms"',
+    );
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: targets[0].probe.every: expected a duration between 1s and 1d, got "500ms" (line 7)');
+    expect(configError(() => parse(text))).toBe(
+      'modelpulse.yaml: targets[0].probe.every: expected a duration between 1s and 1d, got "500ms" (line 7)',
+    );
   });
 
   it('reports a YAML syntax error with its line', () => {
@@ -172,7 +206,9 @@ describe('config errors name the file, the field path and the line', () => {
   it('names the unset variable and the field that uses it', () => {
     const text = yaml('targets:', '  - id: a', '    provider: gemini', '    model: ${UNSET_VAR}', '    apiKeyEnv: K');
 
-    expect(configError(() => parse(text))).toBe('modelpulse.yaml: targets[0].model: environment variable UNSET_VAR is not set (line 4)');
+    expect(configError(() => parse(text))).toBe(
+      'modelpulse.yaml: targets[0].model: environment variable UNSET_VAR is not set (line 4)',
+    );
   });
 
   it('stops at start when a target key variable is unset, naming the target and the variable', () => {
@@ -191,7 +227,9 @@ describe('config errors name the file, the field path and the line', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'modelpulse.yaml'), TWO_TARGETS);
 
-    expect(configError(() => loadConfig({ GEMINI_API_KEY: '', RELAY_KEY: 'k2' }, dir))).toContain('GEMINI_API_KEY is not set (target "nano-banana-pro"');
+    expect(configError(() => loadConfig({ GEMINI_API_KEY: '', RELAY_KEY: 'k2' }, dir))).toContain(
+      'GEMINI_API_KEY is not set (target "nano-banana-pro"',
+    );
   });
 
   it('fails when MODELPULSE_CONFIG names a file that does not exist, rather than falling back', () => {
@@ -233,7 +271,13 @@ describe('choosing where the configuration comes from', () => {
     expect(config.mode).toBe('gemini-defaults');
     expect(config.targets.map((t) => [t.id, t.model, t.baseUrl, t.apiKey, t.probe.every])).toEqual([
       ['nano-banana', 'gemini-2.5-flash-image', 'https://generativelanguage.googleapis.com', 'k1', 2 * 60 * SECOND],
-      ['nano-banana-pro', 'gemini-3-pro-image-preview', 'https://generativelanguage.googleapis.com', 'k1', 5 * 60 * SECOND],
+      [
+        'nano-banana-pro',
+        'gemini-3-pro-image-preview',
+        'https://generativelanguage.googleapis.com',
+        'k1',
+        5 * 60 * SECOND,
+      ],
     ]);
   });
 
@@ -268,7 +312,10 @@ describe('environment overrides', () => {
       server: { port: 4000 },
       dataDir: '/tmp/demo',
     });
-    expect(loadConfig({ GEMINI_API_KEY: 'k1', PORT: '4001' }, tempDir())).toMatchObject({ mode: 'gemini-defaults', server: { port: 4001 } });
+    expect(loadConfig({ GEMINI_API_KEY: 'k1', PORT: '4001' }, tempDir())).toMatchObject({
+      mode: 'gemini-defaults',
+      server: { port: 4001 },
+    });
   });
 
   it('takes server.region from the file, MODELPULSE_REGION over it, and leaves it unset by default', () => {
@@ -278,7 +325,10 @@ describe('environment overrides', () => {
     expect(loadConfig(env, dir).server.region).toBe('europe-west4');
     expect(loadConfig({ ...env, MODELPULSE_REGION: 'us-central1' }, dir).server.region).toBe('us-central1');
     expect(loadConfig({}, tempDir()).server.region).toBeUndefined();
-    expect(loadConfig({ MODELPULSE_REGION: 'asia-northeast3' }, tempDir())).toMatchObject({ mode: 'demo', server: { region: 'asia-northeast3' } });
+    expect(loadConfig({ MODELPULSE_REGION: 'asia-northeast3' }, tempDir())).toMatchObject({
+      mode: 'demo',
+      server: { region: 'asia-northeast3' },
+    });
   });
 
   it.each(['Europe West', 'eu_west', '-eu', ''])('rejects the region %j, naming the field', (region) => {
@@ -295,7 +345,9 @@ describe('environment overrides', () => {
   it('takes alerts.language en or ko (English when unset), and names the field for another', () => {
     expect(parse(yaml('alerts:', '  language: ko', TWO_TARGETS)).alerts.language).toBe('ko');
     expect(parse(yaml('alerts:', '  groupWait: 30s', TWO_TARGETS)).alerts.language).toBe('en');
-    expect(configError(() => parse(yaml('alerts:', '  language: kr', TWO_TARGETS)))).toMatch(/^modelpulse\.yaml: alerts\.language: expected one of en, ko/);
+    expect(configError(() => parse(yaml('alerts:', '  language: kr', TWO_TARGETS)))).toMatch(
+      /^modelpulse\.yaml: alerts\.language: expected one of en, ko/,
+    );
   });
 
   it('takes alerts.timeZone as an IANA zone, and names the field for one that is not', () => {
@@ -306,7 +358,9 @@ describe('environment overrides', () => {
   });
 
   it.each(['http', '70000', '-1', '80.5'])('rejects PORT=%s, naming PORT and the value', (port) => {
-    expect(configError(() => loadConfig({ PORT: port }, tempDir()))).toBe(`PORT: expected a port number 0–65535, got "${port}"`);
+    expect(configError(() => loadConfig({ PORT: port }, tempDir()))).toBe(
+      `PORT: expected a port number 0–65535, got "${port}"`,
+    );
   });
 });
 
@@ -361,7 +415,12 @@ describe('the API key stays out of error messages', () => {
   // Known bug (src/config/schema.ts, duration): duration messages echo the substituted value.
   // Drop `.fails` once they echo the text as written (before substitution) or not at all.
   it('when the key is substituted into a duration field', () => {
-    const message = loadError([...target, '    apiKeyEnv: GEMINI_API_KEY', '    probe:', '      every: ${GEMINI_API_KEY}']);
+    const message = loadError([
+      ...target,
+      '    apiKeyEnv: GEMINI_API_KEY',
+      '    probe:',
+      '      every: ${GEMINI_API_KEY}',
+    ]);
 
     expect(message).toContain('targets[0].probe.every');
     expect(message).not.toContain(FAKE_KEY);
@@ -380,13 +439,21 @@ describe('report tokens', () => {
   const TOKEN = 'report-token-app1-0123456789';
 
   it('reads each app token from the variable it names, with the default limits', () => {
-    const config = load(withReports('  tokens:', '    - id: app1', '      tokenEnv: APP1_TOKEN'), { APP1_TOKEN: TOKEN });
+    const config = load(withReports('  tokens:', '    - id: app1', '      tokenEnv: APP1_TOKEN'), {
+      APP1_TOKEN: TOKEN,
+    });
     expect(config.reports).toEqual({ tokens: [{ id: 'app1', token: TOKEN }], perMinute: 6_000, votesPerMinute: 6 });
     expect(load(TWO_TARGETS).reports?.tokens).toEqual([]);
   });
 
   it('names the field when a token variable is unset, too short, or shared by two apps, and never quotes the token', () => {
-    const two = withReports('  tokens:', '    - id: app1', '      tokenEnv: APP1_TOKEN', '    - id: app2', '      tokenEnv: APP2_TOKEN');
+    const two = withReports(
+      '  tokens:',
+      '    - id: app1',
+      '      tokenEnv: APP1_TOKEN',
+      '    - id: app2',
+      '      tokenEnv: APP2_TOKEN',
+    );
     expect(configError(() => load(two, { APP1_TOKEN: TOKEN }))).toBe(
       'modelpulse.yaml: reports.tokens[1].tokenEnv: environment variable APP2_TOKEN is not set (app "app2" reports with that token)',
     );
@@ -400,14 +467,22 @@ describe('report tokens', () => {
 
   it('rejects duplicate app ids and limits below one full batch, naming the field and line', () => {
     const dup = withReports('  tokens:', '    - id: app1', '      tokenEnv: A', '    - id: app1', '      tokenEnv: B');
-    expect(configError(() => parse(dup))).toMatch(/reports\.tokens\[1\]\.id: duplicate report token id "app1" \(line 14\)/);
-    expect(configError(() => parse(withReports('  perMinute: 10')))).toMatch(/^modelpulse\.yaml: reports\.perMinute: .*1000.* \(line 11\)$/);
-    expect(configError(() => parse(withReports('  votesPerMinute: 0')))).toMatch(/^modelpulse\.yaml: reports\.votesPerMinute: /);
+    expect(configError(() => parse(dup))).toMatch(
+      /reports\.tokens\[1\]\.id: duplicate report token id "app1" \(line 14\)/,
+    );
+    expect(configError(() => parse(withReports('  perMinute: 10')))).toMatch(
+      /^modelpulse\.yaml: reports\.perMinute: .*1000.* \(line 11\)$/,
+    );
+    expect(configError(() => parse(withReports('  votesPerMinute: 0')))).toMatch(
+      /^modelpulse\.yaml: reports\.votesPerMinute: /,
+    );
   });
 
   it('refuses a token with whitespace in it (a trailing newline from a mounted file), which no bearer header could match', () => {
     const one = withReports('  tokens:', '    - id: app1', '      tokenEnv: APP1_TOKEN');
-    expect(configError(() => load(one, { APP1_TOKEN: `${TOKEN}\n` }))).toMatch(/reports\.tokens\[0\]\.tokenEnv: APP1_TOKEN contains whitespace/);
+    expect(configError(() => load(one, { APP1_TOKEN: `${TOKEN}\n` }))).toMatch(
+      /reports\.tokens\[0\]\.tokenEnv: APP1_TOKEN contains whitespace/,
+    );
   });
 });
 

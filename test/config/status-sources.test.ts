@@ -48,7 +48,12 @@ describe('status sources in the config file', () => {
   });
 
   it('fills the documented defaults: every 5 min, 20 s timeout, 32 MiB cap, the whole page', () => {
-    const config = load('statusSources:', '  - id: provider-page', '    kind: statuspage', '    url: https://status.example.com/api/v2/summary.json');
+    const config = load(
+      'statusSources:',
+      '  - id: provider-page',
+      '    kind: statuspage',
+      '    url: https://status.example.com/api/v2/summary.json',
+    );
 
     expect(config.statusSources).toEqual([
       {
@@ -123,7 +128,9 @@ describe('status source errors name the field, the line and what was expected', 
   it('rejects a kind it cannot read, listing the ones it can', () => {
     const message = errorIn(oneSource('status-io', 'https://status.example.com/'));
 
-    expect(message).toMatch(/^modelpulse\.yaml: statusSources\[0\]\.kind: .*"google-cloud".*"statuspage".*"feed".* \(line 12\)$/);
+    expect(message).toMatch(
+      /^modelpulse\.yaml: statusSources\[0\]\.kind: .*"google-cloud".*"statuspage".*"feed".* \(line 12\)$/,
+    );
   });
 
   const notHttp = ['ftp://status.example.com/feed.rss', 'status.example.com/feed.rss', 'file:///etc/passwd'];
@@ -132,9 +139,13 @@ describe('status source errors name the field, the line and what was expected', 
   });
 
   it('refuses a URL carrying a user name or password, which would be logged and shown, and never repeats it', () => {
-    const message = errorIn(oneSource('statuspage', 'https://reader:tok-SECRET-4242@status.example.com/api/v2/summary.json'));
+    const message = errorIn(
+      oneSource('statuspage', 'https://reader:tok-SECRET-4242@status.example.com/api/v2/summary.json'),
+    );
 
-    expect(message).toMatch(/^modelpulse\.yaml: statusSources\[0\]\.url: must not carry a user name or password .* \(line 13\)$/);
+    expect(message).toMatch(
+      /^modelpulse\.yaml: statusSources\[0\]\.url: must not carry a user name or password .* \(line 13\)$/,
+    );
     expect(message).not.toContain('tok-SECRET-4242');
   });
 
@@ -144,13 +155,19 @@ describe('status source errors name the field, the line and what was expected', 
   ])('rejects a blank entry in %s, which would match nothing', (field, kind) => {
     const text = oneSource(kind, 'https://status.example.com/x.json', `    ${field}:`, "      - '  '");
 
-    expect(errorIn(text)).toMatch(new RegExp(`^modelpulse\\.yaml: statusSources\\[0\\]\\.${field}\\[0\\]: expected a .*, got a blank entry \\(line 15\\)$`));
+    expect(errorIn(text)).toMatch(
+      new RegExp(
+        `^modelpulse\\.yaml: statusSources\\[0\\]\\.${field}\\[0\\]: expected a .*, got a blank entry \\(line 15\\)$`,
+      ),
+    );
   });
 
   it('refuses a poll interval below 2 s, saying the range', () => {
     const text = oneSource('feed', 'https://status.example.com/history.rss', '    every: 1s');
 
-    expect(errorIn(text)).toBe(`${FILE}statusSources[0].every: expected a duration between 2s and 1d, got "1s" (line 14)`);
+    expect(errorIn(text)).toBe(
+      `${FILE}statusSources[0].every: expected a duration between 2s and 1d, got "1s" (line 14)`,
+    );
   });
 
   it('rejects two sources with the same id, pointing at the second', () => {
@@ -183,19 +200,29 @@ describe('status source errors name the field, the line and what was expected', 
   it('rejects products on a statuspage source: it filters by components', () => {
     const text = oneSource('statuspage', 'https://status.example.com/api/v2/summary.json', '    products: [Images]');
 
-    expect(errorIn(text)).toBe(`${FILE}statusSources[0].products: a statuspage source filters by components, not products (line 14)`);
+    expect(errorIn(text)).toBe(
+      `${FILE}statusSources[0].products: a statuspage source filters by components, not products (line 14)`,
+    );
   });
 
   it('rejects products on a feed source as well', () => {
     const text = oneSource('feed', 'https://status.example.com/history.atom', '    products: [Images]');
 
-    expect(errorIn(text)).toBe(`${FILE}statusSources[0].products: a feed source filters by components, not products (line 14)`);
+    expect(errorIn(text)).toBe(
+      `${FILE}statusSources[0].products: a feed source filters by components, not products (line 14)`,
+    );
   });
 
   it('rejects components on a google-cloud source: it filters by products', () => {
-    const text = oneSource('google-cloud', 'https://status.cloud.google.com/incidents.json', '    components: [Gemini]');
+    const text = oneSource(
+      'google-cloud',
+      'https://status.cloud.google.com/incidents.json',
+      '    components: [Gemini]',
+    );
 
-    expect(errorIn(text)).toBe(`${FILE}statusSources[0].components: a google-cloud source filters by products, not components (line 14)`);
+    expect(errorIn(text)).toBe(
+      `${FILE}statusSources[0].components: a google-cloud source filters by products, not components (line 14)`,
+    );
   });
 
   it('rejects a misspelt key instead of ignoring it', () => {
@@ -254,7 +281,8 @@ describe('alert knobs for official status', () => {
     return loadConfig(ENV, dir);
   }
 
-  const knobs = (config: ServiceConfig) => config.targets.map((t) => [t.id, t.alerts.greenWhileFailing, t.alerts.officialIncidents]);
+  const knobs = (config: ServiceConfig) =>
+    config.targets.map((t) => [t.id, t.alerts.greenWhileFailing, t.alerts.officialIncidents]);
 
   it('are off by default', () => {
     expect(knobs(load(...TARGETS))).toEqual([
@@ -271,7 +299,14 @@ describe('alert knobs for official status', () => {
   });
 
   it('let a target override the top level, either way', () => {
-    const config = load('alerts:', '  officialIncidents: true', ...TARGETS, '    alerts:', '      greenWhileFailing: true', '      officialIncidents: false');
+    const config = load(
+      'alerts:',
+      '  officialIncidents: true',
+      ...TARGETS,
+      '    alerts:',
+      '      greenWhileFailing: true',
+      '      officialIncidents: false',
+    );
 
     expect(knobs(config)).toEqual([
       ['nano-banana', false, true],

@@ -27,9 +27,13 @@ export function integrity(db: Database.Database): string {
 
 /** Every table, index and their SQL, as migrations left them. */
 export function schemaOf(db: Database.Database): string[] {
-  return (db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY type, name`).all() as Array<{ type: string; name: string; sql: string | null }>).map(
-    (r) => `${r.type} ${r.name}: ${r.sql ?? ''}`,
-  );
+  return (
+    db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY type, name`).all() as Array<{
+      type: string;
+      name: string;
+      sql: string | null;
+    }>
+  ).map((r) => `${r.type} ${r.name}: ${r.sql ?? ''}`);
 }
 
 export function schemaVersion(db: Database.Database): number {
@@ -66,8 +70,14 @@ export function rollupDisagreements(db: Database.Database, grain: Grain, from: n
   return problems;
 }
 
-const emptyTotals = (): Totals => ({ counts: OUTCOME_CLASSES.map(() => 0), latencySumMs: 0, histogramSamples: 0, costUsd: 0 });
-const bucketKey = (targetId: string, source: string, bucket: number) => `${targetId} ${source} ${new Date(bucket).toISOString()}`;
+const emptyTotals = (): Totals => ({
+  counts: OUTCOME_CLASSES.map(() => 0),
+  latencySumMs: 0,
+  histogramSamples: 0,
+  costUsd: 0,
+});
+const bucketKey = (targetId: string, source: string, bucket: number) =>
+  `${targetId} ${source} ${new Date(bucket).toISOString()}`;
 
 function rawTotals(db: Database.Database, grain: Grain, start: number): Map<string, Totals> {
   const size = GRAINS[grain];
@@ -77,7 +87,15 @@ function rawTotals(db: Database.Database, grain: Grain, start: number): Map<stri
          SUM(CASE WHEN class = 'ok' THEN latency_ms ELSE 0 END) AS latency, SUM(cost_usd) AS cost
        FROM outcomes WHERE at >= ? GROUP BY target_id, source, bucket, class`,
     )
-    .all(start) as Array<{ target_id: string; source: string; bucket: number; class: string; n: number; latency: number; cost: number }>;
+    .all(start) as Array<{
+    target_id: string;
+    source: string;
+    bucket: number;
+    class: string;
+    n: number;
+    latency: number;
+    cost: number;
+  }>;
   const totals = new Map<string, Totals>();
   for (const row of rows) {
     const key = bucketKey(row.target_id, row.source, row.bucket);
@@ -96,7 +114,9 @@ function rawTotals(db: Database.Database, grain: Grain, start: number): Map<stri
 function rollupTotals(db: Database.Database, grain: Grain, start: number): Map<string, Totals> {
   const columns = OUTCOME_CLASSES.map((c) => `n_${c}`).join(', ');
   const rows = db
-    .prepare(`SELECT target_id, source, bucket, ${columns}, latency_sum_ms, cost_usd, hist FROM rollup_${grain} WHERE bucket >= ?`)
+    .prepare(
+      `SELECT target_id, source, bucket, ${columns}, latency_sum_ms, cost_usd, hist FROM rollup_${grain} WHERE bucket >= ?`,
+    )
     .all(start) as Array<Record<string, unknown>>;
   const totals = new Map<string, Totals>();
   for (const row of rows) {
@@ -125,7 +145,9 @@ function describe(t: Totals): string {
 
 /** How many stored report outcomes carry each latency (the test gives every report its own). */
 export function reportsByLatency(db: Database.Database): Map<number, number> {
-  const rows = db.prepare(`SELECT latency_ms, COUNT(*) AS n FROM outcomes WHERE source = 'report' GROUP BY latency_ms`).all() as Array<{
+  const rows = db
+    .prepare(`SELECT latency_ms, COUNT(*) AS n FROM outcomes WHERE source = 'report' GROUP BY latency_ms`)
+    .all() as Array<{
     latency_ms: number;
     n: number;
   }>;
@@ -133,7 +155,9 @@ export function reportsByLatency(db: Database.Database): Map<number, number> {
 }
 
 export function reportIds(db: Database.Database): Set<string> {
-  return new Set((db.prepare(`SELECT request_id FROM report_ids`).all() as Array<{ request_id: string }>).map((r) => r.request_id));
+  return new Set(
+    (db.prepare(`SELECT request_id FROM report_ids`).all() as Array<{ request_id: string }>).map((r) => r.request_id),
+  );
 }
 
 export interface OutboxRow {
@@ -146,7 +170,9 @@ export interface OutboxRow {
 }
 
 export function outboxRows(db: Database.Database): OutboxRow[] {
-  const rows = db.prepare(`SELECT id, target_id, kind, status, claim, delivery_id FROM notifications ORDER BY id`).all() as Array<{
+  const rows = db
+    .prepare(`SELECT id, target_id, kind, status, claim, delivery_id FROM notifications ORDER BY id`)
+    .all() as Array<{
     id: number;
     target_id: string;
     kind: AlertKind;
@@ -154,7 +180,14 @@ export function outboxRows(db: Database.Database): OutboxRow[] {
     claim: string | null;
     delivery_id: string | null;
   }>;
-  return rows.map((r) => ({ id: r.id, targetId: r.target_id, kind: r.kind, status: r.status, claim: r.claim, deliveryId: r.delivery_id }));
+  return rows.map((r) => ({
+    id: r.id,
+    targetId: r.target_id,
+    kind: r.kind,
+    status: r.status,
+    claim: r.claim,
+    deliveryId: r.delivery_id,
+  }));
 }
 
 /**

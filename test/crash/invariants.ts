@@ -5,7 +5,16 @@ import { expect } from 'vitest';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { DATABASE_FILE } from '../../src/store/store.js';
 import type { Inbox } from '../helpers/smtp.js';
-import { allRollupDisagreements, integrity, outboxRows, readDatabase, reportIds, reportsByLatency, schemaVersion, type OutboxRow } from './database.js';
+import {
+  allRollupDisagreements,
+  integrity,
+  outboxRows,
+  readDatabase,
+  reportIds,
+  reportsByLatency,
+  schemaVersion,
+  type OutboxRow,
+} from './database.js';
 import type { CrashReporter } from './reporter.js';
 import { MAIL_DOMAIN } from './world.js';
 
@@ -19,7 +28,9 @@ const everMigrated = new Set<string>();
  * nothing can have been acknowledged by then.
  */
 export function expectConsistent(dataDir: string, reporter: CrashReporter, when: string): OutboxRow[] {
-  const fresh = !existsSync(join(dataDir, DATABASE_FILE)) || readDatabase(dataDir, (db) => integrity(db) === 'ok' && schemaVersion(db) < MIGRATIONS.length);
+  const fresh =
+    !existsSync(join(dataDir, DATABASE_FILE)) ||
+    readDatabase(dataDir, (db) => integrity(db) === 'ok' && schemaVersion(db) < MIGRATIONS.length);
   if (fresh && !everMigrated.has(dataDir)) {
     expect(reporter.acknowledged.size, `${when}: reports acknowledged before the database was made`).toBe(0);
     return [];
@@ -28,7 +39,9 @@ export function expectConsistent(dataDir: string, reporter: CrashReporter, when:
   return readDatabase(dataDir, (db) => {
     expect(integrity(db), `${when}: integrity_check`).toBe('ok');
     expect(schemaVersion(db), `${when}: schema version`).toBe(MIGRATIONS.length);
-    expect(allRollupDisagreements(db, Date.now() - RAW_RETENTION_MS), `${when}: rollups against raw outcomes`).toEqual([]);
+    expect(allRollupDisagreements(db, Date.now() - RAW_RETENTION_MS), `${when}: rollups against raw outcomes`).toEqual(
+      [],
+    );
     const stored = reportsByLatency(db);
     const lost = [...reporter.acknowledged]
       .filter((latency) => stored.get(latency) !== 1)
@@ -43,7 +56,9 @@ export function expectConsistent(dataDir: string, reporter: CrashReporter, when:
       `${when}: reports nobody sent`,
     ).toEqual([]);
     const ids = reportIds(db);
-    const forgotten = [...reporter.acknowledged].map((l) => reporter.sent.get(l)!.requestId).filter((id) => !ids.has(id));
+    const forgotten = [...reporter.acknowledged]
+      .map((l) => reporter.sent.get(l)!.requestId)
+      .filter((id) => !ids.has(id));
     expect(forgotten, `${when}: request ids not kept`).toEqual([]);
     const rows = outboxRows(db);
     expect(
@@ -59,7 +74,10 @@ export function expectConsistent(dataDir: string, reporter: CrashReporter, when:
  * carries the Message-ID of its notifications' one claim, each delivered notification's mail arrived,
  * and the copies of one Message-ID are the same mail. Returns how many mails, and how many came twice.
  */
-export function expectOneMessageIdPerNotification(inbox: Inbox, rows: readonly OutboxRow[]): { mails: number; resent: number } {
+export function expectOneMessageIdPerNotification(
+  inbox: Inbox,
+  rows: readonly OutboxRow[],
+): { mails: number; resent: number } {
   const messageId = (claim: string | null) => `<modelpulse.${claim}@${MAIL_DOMAIN}>`;
   expect(
     rows.filter((r) => r.status !== 'delivered'),
@@ -95,8 +113,12 @@ export function expectOneMessageIdPerNotification(inbox: Inbox, rows: readonly O
  * neither mails the onset again nor loses the recovery. Returns how many incidents were mailed.
  */
 export function expectIncidentsMailedOnce(rows: readonly OutboxRow[], targetId: string): number {
-  const kinds = rows.filter((r) => r.targetId === targetId).map((r) => (r.kind === 'recovered' ? 'recovered' : `onset (${r.kind})`));
-  const alternating = kinds.map((kind, i) => (i % 2 === 0 ? (kind.startsWith('onset') ? kind : 'onset (…)') : 'recovered'));
+  const kinds = rows
+    .filter((r) => r.targetId === targetId)
+    .map((r) => (r.kind === 'recovered' ? 'recovered' : `onset (${r.kind})`));
+  const alternating = kinds.map((kind, i) =>
+    i % 2 === 0 ? (kind.startsWith('onset') ? kind : 'onset (…)') : 'recovered',
+  );
   expect(kinds, `${targetId}: onsets and recoveries in turn`).toEqual(alternating);
   expect(kinds.at(-1), `${targetId}: the last mail, once it is healthy again`).toBe('recovered');
   return kinds.length / 2;

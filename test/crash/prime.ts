@@ -13,7 +13,12 @@ import { outcome } from '../helpers/outcomes.js';
 export function spreadOutcomes(targets: readonly string[], from: number, to: number, count: number): Outcome[] {
   const step = (to - from) / count;
   return Array.from({ length: count }, (_, i) =>
-    outcome(targets[i % targets.length]!, Math.floor(from + i * step), i % 5 === 0 ? 'overloaded' : 'ok', 200 + (i % 997)),
+    outcome(
+      targets[i % targets.length]!,
+      Math.floor(from + i * step),
+      i % 5 === 0 ? 'overloaded' : 'ok',
+      200 + (i % 997),
+    ),
   );
 }
 
@@ -50,7 +55,15 @@ export function primeOldSchema(dataDir: string, version: number, outcomes: reado
           INSERT INTO rollup_${grain} (target_id, source, bucket, ${columns.join(', ')}, cost_usd, latency_sum_ms, hist)
           VALUES (?, ?, ?, ${columns.map(() => '?').join(', ')}, ?, ?, ?)`);
         for (const r of aggregate(outcomes, grain))
-          upsert.run(r.targetId, r.source, r.bucket, ...OUTCOME_CLASSES.map((c) => r.counts[c]), r.costUsd, r.latencySumMs, encodeHistogram(r.latency));
+          upsert.run(
+            r.targetId,
+            r.source,
+            r.bucket,
+            ...OUTCOME_CLASSES.map((c) => r.counts[c]),
+            r.costUsd,
+            r.latencySumMs,
+            encodeHistogram(r.latency),
+          );
       }
     })();
   } finally {

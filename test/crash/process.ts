@@ -15,7 +15,11 @@ export interface ServiceProcess {
 }
 
 export function spawnService(env: Record<string, string>, cwd: string): ServiceProcess {
-  const child = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
@@ -38,7 +42,9 @@ export async function listening(service: ServiceProcess, timeoutMs = 15_000): Pr
       );
     }
     if (Date.now() - started > timeoutMs)
-      throw new Error(`the service did not listen within ${timeoutMs} ms:\n${service.output.stdout}\n${service.output.stderr}`);
+      throw new Error(
+        `the service did not listen within ${timeoutMs} ms:\n${service.output.stdout}\n${service.output.stderr}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -46,7 +52,8 @@ export async function listening(service: ServiceProcess, timeoutMs = 15_000): Pr
 export async function sigkill(service: ServiceProcess): Promise<void> {
   service.child.kill('SIGKILL');
   const { signal } = await service.exited;
-  if (signal !== 'SIGKILL') throw new Error(`expected the service to die of SIGKILL, it ended with ${signal}:\n${service.output.stderr}`);
+  if (signal !== 'SIGKILL')
+    throw new Error(`expected the service to die of SIGKILL, it ended with ${signal}:\n${service.output.stderr}`);
 }
 
 /**

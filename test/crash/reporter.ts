@@ -69,7 +69,14 @@ export class CrashReporter {
   private fresh(size: number): SentReport[] {
     return Array.from({ length: size }, () => {
       const n = this.next++;
-      const report: SentReport = { target: this.target, at: Date.now() - 500, status: 200, outcome: 'ok', latencyMs: 10_000 + n, requestId: `crash-${n}` };
+      const report: SentReport = {
+        target: this.target,
+        at: Date.now() - 500,
+        status: 200,
+        outcome: 'ok',
+        latencyMs: 10_000 + n,
+        requestId: `crash-${n}`,
+      };
       this.sent.set(report.latencyMs, report);
       return report;
     });
@@ -91,7 +98,8 @@ export class CrashReporter {
         this.duplicatesAnswered += (JSON.parse(body) as { duplicates: number }).duplicates;
         return;
       }
-      if (response.status !== 429 && response.status !== 503) return void this.unexpected.push(`HTTP ${response.status}: ${body}`);
+      if (response.status !== 429 && response.status !== 503)
+        return void this.unexpected.push(`HTTP ${response.status}: ${body}`);
     } catch {
       // Refused or cut off: the service is down or restarting.
     }

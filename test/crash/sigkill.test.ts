@@ -8,9 +8,32 @@ import { seededRandom } from '../../src/simulator/random.js';
 import { startInbox } from '../helpers/smtp.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { allRollupDisagreements, integrity, outboxRows, readDatabase, schemaOf, schemaVersion, untilWriting } from './database.js';
-import { expectConsistent, expectIncidentsMailedOnce, expectOneMessageIdPerNotification, RAW_RETENTION_MS } from './invariants.js';
-import { ageLock, freePort, holderPid, interruptedSends, listening, MAIN, sigkill, spawnService, type ServiceProcess } from './process.js';
+import {
+  allRollupDisagreements,
+  integrity,
+  outboxRows,
+  readDatabase,
+  schemaOf,
+  schemaVersion,
+  untilWriting,
+} from './database.js';
+import {
+  expectConsistent,
+  expectIncidentsMailedOnce,
+  expectOneMessageIdPerNotification,
+  RAW_RETENTION_MS,
+} from './invariants.js';
+import {
+  ageLock,
+  freePort,
+  holderPid,
+  interruptedSends,
+  listening,
+  MAIN,
+  sigkill,
+  spawnService,
+  type ServiceProcess,
+} from './process.js';
 import { outcomeFingerprint, primeOldSchema, primeStore, spreadOutcomes } from './prime.js';
 import { CrashReporter } from './reporter.js';
 import { flippingUpstream, writeCrashConfig } from './world.js';
@@ -33,7 +56,9 @@ beforeAll(() => {
 });
 
 function track(service: ServiceProcess): ServiceProcess {
-  closers.push(() => service.child.exitCode === null && service.child.signalCode === null && service.child.kill('SIGKILL'));
+  closers.push(
+    () => service.child.exitCode === null && service.child.signalCode === null && service.child.kill('SIGKILL'),
+  );
   return service;
 }
 
@@ -67,7 +92,9 @@ describe('a service killed with SIGKILL', () => {
         inbox.hold = true;
         const held = inbox.held.length;
         await waitFor(() => inbox.held.length > held, 'a mail to reach the inbox', 45_000).catch((error: Error) => {
-          throw new Error(`${error.message}; the service said:\n${service.output.stdout.slice(-4_000)}${service.output.stderr}`);
+          throw new Error(
+            `${error.message}; the service said:\n${service.output.stdout.slice(-4_000)}${service.output.stderr}`,
+          );
         });
         phase = 'a mail in flight';
       } else if (random() < 0.25) {
@@ -107,7 +134,9 @@ describe('a service killed with SIGKILL', () => {
     upstream.calm();
     await reporter.finish(15_000);
     for (const started = Date.now(); ; await sleep(100)) {
-      const health = (await (await fetch(`${url}/health`)).json()) as { targets: Array<{ target: string; status: string }> };
+      const health = (await (await fetch(`${url}/health`)).json()) as {
+        targets: Array<{ target: string; status: string }>;
+      };
       const undelivered = readDatabase(dataDir, outboxRows).filter((r) => r.status !== 'delivered');
       if (health.targets.find((t) => t.target === 'flaky')?.status === 'healthy' && undelivered.length === 0) break;
       if (Date.now() - started > 30_000) throw new Error(`the outbox did not drain: ${JSON.stringify(undelivered)}`);
@@ -129,7 +158,8 @@ describe('a service killed with SIGKILL', () => {
 
 const HOUR = 3_600_000;
 const fileSize = (path: string) => (existsSync(path) ? statSync(path).size : 0);
-const count = (db: Database.Database, sql: string, ...params: number[]) => (db.prepare(sql).get(...params) as { n: number }).n;
+const count = (db: Database.Database, sql: string, ...params: number[]) =>
+  (db.prepare(sql).get(...params) as { n: number }).n;
 
 describe('a service killed with SIGKILL at start', () => {
   it('during the retention pass over a long past: the prune happened wholly or not at all, rollups agree, the next start serves', async () => {
@@ -146,8 +176,16 @@ describe('a service killed with SIGKILL at start', () => {
     const look = () =>
       readDatabase(dataDir, (db) => ({
         integrity: integrity(db),
-        oldLeft: count(db, `SELECT COUNT(*) AS n FROM outcomes WHERE target_id LIKE 'gone-%' AND at < ?`, now - 90 * 60_000),
-        recentLeft: count(db, `SELECT COUNT(*) AS n FROM outcomes WHERE target_id LIKE 'gone-%' AND at >= ?`, now - 90 * 60_000),
+        oldLeft: count(
+          db,
+          `SELECT COUNT(*) AS n FROM outcomes WHERE target_id LIKE 'gone-%' AND at < ?`,
+          now - 90 * 60_000,
+        ),
+        recentLeft: count(
+          db,
+          `SELECT COUNT(*) AS n FROM outcomes WHERE target_id LIKE 'gone-%' AND at >= ?`,
+          now - 90 * 60_000,
+        ),
         hourRollups: count(db, `SELECT SUM(n_ok + n_overloaded) AS n FROM rollup_hour WHERE target_id LIKE 'gone-%'`),
         disagreements: allRollupDisagreements(db, Date.now() - HOUR),
       }));
@@ -171,7 +209,9 @@ describe('a service killed with SIGKILL at start', () => {
           ? 'after the start'
           : 'after the prune committed, before listening';
     const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
-    console.log(`retention kill: ${phase} (WAL ${kib(walAtKill)} of a ${kib(walLimit)} limit, ${Date.now() - service.spawnedAt} ms after spawn)`);
+    console.log(
+      `retention kill: ${phase} (WAL ${kib(walAtKill)} of a ${kib(walLimit)} limit, ${Date.now() - service.spawnedAt} ms after spawn)`,
+    );
     expect(phase).toBe('inside the prune (rolled back)');
     expect(killed.integrity).toBe('ok');
     expect([0, old.length], 'old raw outcomes left: none or all').toContain(killed.oldLeft);
@@ -186,7 +226,13 @@ describe('a service killed with SIGKILL at start', () => {
     again.child.kill('SIGTERM');
     expect((await again.exited).code).toBe(0);
     const after = look();
-    expect(after).toEqual({ integrity: 'ok', oldLeft: 0, recentLeft: recent.length, hourRollups: old.length + recent.length, disagreements: [] });
+    expect(after).toEqual({
+      integrity: 'ok',
+      oldLeft: 0,
+      recentLeft: recent.length,
+      hourRollups: old.length + recent.length,
+      disagreements: [],
+    });
   }, 90_000);
 
   it('during migrations from an older schema: each step whole or not at all, no row lost, and the next start finishes them', async () => {
@@ -234,7 +280,8 @@ describe('a service killed with SIGKILL at start', () => {
             : `before or inside migration ${next}`;
       seen.push(`v${killed.version}: ${phase} (${after})`);
       // The first kill lands while the migrations are under way, not after them.
-      if (kill === 0) expect(killed.version, 'the first kill lands inside the migrations').toBeLessThan(MIGRATIONS.length);
+      if (kill === 0)
+        expect(killed.version, 'the first kill lands inside the migrations').toBeLessThan(MIGRATIONS.length);
       expect(killed.integrity).toBe('ok');
       expect(killed.version, 'schema version never goes back').toBeGreaterThanOrEqual(version);
       expect(killed.version).toBeLessThanOrEqual(MIGRATIONS.length);

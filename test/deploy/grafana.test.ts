@@ -55,7 +55,22 @@ interface Dashboard {
   templating: { list: Variable[] };
 }
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'atan2', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'atan2',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+]);
 const TOKEN = /(?:\d+(?:ms|[smhdwy]))+\b|0x[0-9a-f]+|\d*\.?\d+(?:e[+-]?\d+)?|[a-z_:][\w:]*|\S/gi;
 const IDENTIFIER = /^[a-z_:][\w:]*$/i;
 
@@ -68,7 +83,9 @@ function metricNames(expr: string): string[] {
     .replace(/\[[^[\]]*\]/g, ' ')
     .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)/g, ' ');
   const tokens = bare.match(TOKEN) ?? [];
-  const names = tokens.filter((token, i) => IDENTIFIER.test(token) && !KEYWORDS.has(token.toLowerCase()) && tokens[i + 1] !== '(');
+  const names = tokens.filter(
+    (token, i) => IDENTIFIER.test(token) && !KEYWORDS.has(token.toLowerCase()) && tokens[i + 1] !== '(',
+  );
   return [...new Set(names)];
 }
 
@@ -87,7 +104,9 @@ const variableQuery = (v: Variable) => (typeof v.query === 'string' ? v.query : 
 
 /** Every PromQL expression in the dashboard: panel queries (rows' nested panels too) and variable queries. */
 function dashboardExprs(d: Dashboard): Array<{ where: string; expr: string }> {
-  const fromPanels = queryPanels(d).flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}" ${t.refId}`, expr: t.expr ?? '' })));
+  const fromPanels = queryPanels(d).flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ where: `panel "${p.title}" ${t.refId}`, expr: t.expr ?? '' })),
+  );
   const fromVariables = d.templating.list
     .filter((v) => v.type === 'query')
     .flatMap((v) => {
@@ -104,8 +123,14 @@ const namesRead = (d: Dashboard) => [...new Set(dashboardExprs(d).flatMap((e) =>
 describe('the PromQL tokenizer the dashboard checks rely on', () => {
   it.each([
     ['histogram_quantile(0.95, sum by (le, target) (rate(x_bucket{a="b"}[5m])))', ['x_bucket']],
-    ['sum without (instance) (rate(a_total{path=~"/(x|y)}", job!="j"}[5m] offset 1h30m)) / on (job) group_left (version) b_info', ['a_total', 'b_info']],
-    ['max by (region) ((m{state="down"} == bool 1) * 4 or c:d:ratio_rate5m{x=~"$target"}[$__range:1m]) unless ignoring(le) n', ['m', 'c:d:ratio_rate5m', 'n']],
+    [
+      'sum without (instance) (rate(a_total{path=~"/(x|y)}", job!="j"}[5m] offset 1h30m)) / on (job) group_left (version) b_info',
+      ['a_total', 'b_info'],
+    ],
+    [
+      'max by (region) ((m{state="down"} == bool 1) * 4 or c:d:ratio_rate5m{x=~"$target"}[$__range:1m]) unless ignoring(le) n',
+      ['m', 'c:d:ratio_rate5m', 'n'],
+    ],
     ['1e3 * (time() - vector(0)) > 0x1f and nan', []],
     ['sum(rate(q_total[$__rate_interval])) by (le) # rate(commented_total[5m])', ['q_total']],
   ])('%s reads %j', (expr, names) => {
@@ -113,14 +138,22 @@ describe('the PromQL tokenizer the dashboard checks rely on', () => {
   });
 
   it('reads the series selector of a label_values variable, not its label', () => {
-    expect(variableExpr('label_values(modelpulse_target_state{region=~"$region"}, target)')).toBe('modelpulse_target_state{region=~"$region"}');
+    expect(variableExpr('label_values(modelpulse_target_state{region=~"$region"}, target)')).toBe(
+      'modelpulse_target_state{region=~"$region"}',
+    );
     expect(variableExpr('label_values(region)')).toBeNull();
     expect(variableExpr('query_result(topk(3, up))')).toBe('topk(3, up)');
   });
 
   it('collects queries from panels nested in collapsed rows and from variables', () => {
     const d: Dashboard = {
-      panels: [{ type: 'row', title: 'r', panels: [{ type: 'timeseries', title: 'inner', targets: [{ refId: 'A', expr: 'inner_total' }] }] }],
+      panels: [
+        {
+          type: 'row',
+          title: 'r',
+          panels: [{ type: 'timeseries', title: 'inner', targets: [{ refId: 'A', expr: 'inner_total' }] }],
+        },
+      ],
       templating: { list: [{ name: 'v', type: 'query', query: { query: 'label_values(var_info, v)' } }] },
     };
     expect(namesRead(d)).toEqual(['inner_total', 'var_info']);
@@ -158,21 +191,39 @@ describe(`${DASHBOARD_FILE} is a provisionable Grafana dashboard`, () => {
   it('picks the Prometheus datasource, then regions and targets (several, or all) from modelpulse_target_state', () => {
     const d = dashboard();
     const byName = new Map(d.templating.list.map((v) => [v.name, v]));
-    expect(byName.get('datasource')).toMatchObject({ type: 'datasource', query: 'prometheus', current: { text: 'Prometheus' } });
+    expect(byName.get('datasource')).toMatchObject({
+      type: 'datasource',
+      query: 'prometheus',
+      current: { text: 'Prometheus' },
+    });
     for (const name of ['region', 'target']) {
       const variable = byName.get(name)!;
-      expect(variable).toMatchObject({ type: 'query', datasource: DATASOURCE_REF, multi: true, includeAll: true, allValue: '.*' });
-      expect(variableQuery(variable)).toMatch(new RegExp(`^label_values\\(modelpulse_target_state(\\{[^}]*\\})?, ${name}\\)$`));
+      expect(variable).toMatchObject({
+        type: 'query',
+        datasource: DATASOURCE_REF,
+        multi: true,
+        includeAll: true,
+        allValue: '.*',
+      });
+      expect(variableQuery(variable)).toMatch(
+        new RegExp(`^label_values\\(modelpulse_target_state(\\{[^}]*\\})?, ${name}\\)$`),
+      );
     }
   });
 
   it('names every health state and every official status in its timelines, each with its own colour code', () => {
     const d = dashboard();
     const coded = (metric: string, label: string) => {
-      const panel = queryPanels(d).find((p) => p.type === 'state-timeline' && p.targets?.some((t) => t.expr?.includes(metric)))!;
+      const panel = queryPanels(d).find(
+        (p) => p.type === 'state-timeline' && p.targets?.some((t) => t.expr?.includes(metric)),
+      )!;
       const expr = panel.targets![0]!.expr!;
-      const inQuery = Object.fromEntries([...expr.matchAll(new RegExp(`${label}="(\\w+)"\\} == 1\\) \\* (\\d+)`, 'g'))].map((m) => [m[2]!, m[1]!]));
-      const mapped = Object.fromEntries(Object.entries(panel.fieldConfig!.defaults!.mappings![0]!.options).map(([code, m]) => [code, m.text]));
+      const inQuery = Object.fromEntries(
+        [...expr.matchAll(new RegExp(`${label}="(\\w+)"\\} == 1\\) \\* (\\d+)`, 'g'))].map((m) => [m[2]!, m[1]!]),
+      );
+      const mapped = Object.fromEntries(
+        Object.entries(panel.fieldConfig!.defaults!.mappings![0]!.options).map(([code, m]) => [code, m.text]),
+      );
       return { inQuery, mapped };
     };
     const states = coded('modelpulse_target_state', 'state');
@@ -192,9 +243,19 @@ describe(`${DASHBOARD_FILE} is a provisionable Grafana dashboard`, () => {
     );
     const current = dashboard().templating.list.find((v) => v.name === 'datasource')!.current;
     expect(datasources.datasources).toEqual([
-      expect.objectContaining({ name: 'Prometheus', type: 'prometheus', url: 'http://prometheus:9090', uid: current?.value }),
+      expect.objectContaining({
+        name: 'Prometheus',
+        type: 'prometheus',
+        url: 'http://prometheus:9090',
+        uid: current?.value,
+      }),
     ]);
-    expect(providers.providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }) })]);
+    expect(providers.providers).toEqual([
+      expect.objectContaining({
+        type: 'file',
+        options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }),
+      }),
+    ]);
   });
 });
 
@@ -210,14 +271,22 @@ describe(`${DASHBOARD_FILE} reads only what modelpulse exports`, () => {
   /** A service with a status page, a webhook channel and one app's reports, scraped after ten seconds of probes. */
   async function scrapeAfterProbes(): Promise<Map<string, Family>> {
     const clock = { now: Date.parse('2026-12-01T10:00:00Z') };
-    const trace = parseTrace({ loop: true, latencyScale: 0.001, segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }] });
+    const trace = parseTrace({
+      loop: true,
+      latencyScale: 0.001,
+      segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }],
+    });
     const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
     closers.push(() => simulator.close());
     const receiver = createServer((_req, res) => res.writeHead(204).end());
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     closers.push(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
     const base = fileConfig(tempDir(), [simulatedTarget('flash', simulator.url)], {
-      webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: undefined, timeoutMs: 2_000 },
+      webhook: {
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        secret: undefined,
+        timeoutMs: 2_000,
+      },
     });
     const service = await startTestService(
       {
@@ -279,9 +348,12 @@ describe(`${DASHBOARD_FILE} reads only what modelpulse exports`, () => {
   it(`takes every recording rule it reads (names with ':') from ${RULES_FILE}`, () => {
     const rules = namesRead(dashboard()).filter((name) => name.includes(':'));
     expect(rules.length).toBeGreaterThan(0);
-    if (!existsSync(join(root, RULES_FILE))) throw new Error(`${RULES_FILE} does not exist, yet the dashboard reads the recording rules ${rules.join(', ')}`);
+    if (!existsSync(join(root, RULES_FILE)))
+      throw new Error(`${RULES_FILE} does not exist, yet the dashboard reads the recording rules ${rules.join(', ')}`);
     const file = shaped<{ groups?: Array<{ rules?: Array<{ record?: string }> }> }>(parseYaml(read(RULES_FILE)));
-    const recorded = new Set((file.groups ?? []).flatMap((g) => g.rules ?? []).flatMap((r) => (r.record ? [r.record] : [])));
+    const recorded = new Set(
+      (file.groups ?? []).flatMap((g) => g.rules ?? []).flatMap((r) => (r.record ? [r.record] : [])),
+    );
     expect(
       rules.filter((name) => !recorded.has(name)),
       `read by the dashboard, no record: in ${RULES_FILE}`,

@@ -22,7 +22,10 @@ const PROMETHEUS_CONFIG = join(ROOT, 'deploy/prometheus/prometheus.yml');
 const ALERTMANAGER_CONFIG = join(ROOT, 'deploy/alertmanager/alertmanager.yml');
 const RULE_TESTS = join(ROOT, 'test/deploy/modelpulse.rules.test.yml');
 const run = promisify(execFile);
-const QUICK_AND_HEALTHY = parseTrace({ loop: true, segments: [{ start: '0ms', duration: '1h', p503: 0, latency: { median: '5ms', p95: '20ms' } }] });
+const QUICK_AND_HEALTHY = parseTrace({
+  loop: true,
+  segments: [{ start: '0ms', duration: '1h', p503: 0, latency: { median: '5ms', p95: '20ms' } }],
+});
 
 function binary(name: string): string {
   for (const dir of ['/usr/bin', '/usr/local/bin']) if (existsSync(join(dir, name))) return join(dir, name);
@@ -66,21 +69,34 @@ describe('the shipped Prometheus and Alertmanager files', () => {
     const mounts = Object.values(compose.services)
       .flatMap((service) => service.volumes ?? [])
       .map((volume) => volume.split(':'));
-    const files = mounts.filter(([source]) => source!.startsWith('.')).map(([source, target]) => ({ source: join(ROOT, 'deploy', source!), target: target! }));
+    const files = mounts
+      .filter(([source]) => source!.startsWith('.'))
+      .map(([source, target]) => ({ source: join(ROOT, 'deploy', source!), target: target! }));
     expect(files.length).toBeGreaterThanOrEqual(5);
     for (const { source } of files) expect(existsSync(source), source).toBe(true);
-    expect(files.find((f) => f.source.endsWith('prometheus.compose.yml'))?.target).toBe('/etc/prometheus/prometheus.yml');
-    expect(files.find((f) => f.source.endsWith('modelpulse.rules.yml'))?.target).toBe('/etc/prometheus/modelpulse.rules.yml');
+    expect(files.find((f) => f.source.endsWith('prometheus.compose.yml'))?.target).toBe(
+      '/etc/prometheus/prometheus.yml',
+    );
+    expect(files.find((f) => f.source.endsWith('modelpulse.rules.yml'))?.target).toBe(
+      '/etc/prometheus/modelpulse.rules.yml',
+    );
     expect(files.find((f) => f.source.endsWith('alertmanager.yml'))?.target).toBe('/etc/alertmanager/alertmanager.yml');
     // The provisioning's dashboard folder is where the compose puts the dashboard.
-    const provider = parse(readFileSync(join(ROOT, 'deploy/grafana/provisioning/dashboards/modelpulse.yml'), 'utf8')) as {
+    const provider = parse(
+      readFileSync(join(ROOT, 'deploy/grafana/provisioning/dashboards/modelpulse.yml'), 'utf8'),
+    ) as {
       providers: Array<{ options: { path: string } }>;
     };
-    expect(files.find((f) => f.source.endsWith('grafana/modelpulse.json'))?.target.startsWith(`${provider.providers[0]!.options.path}/`)).toBe(true);
+    expect(
+      files
+        .find((f) => f.source.endsWith('grafana/modelpulse.json'))
+        ?.target.startsWith(`${provider.providers[0]!.options.path}/`),
+    ).toBe(true);
     // The SMTP password comes from a secret at the path the shipped Alertmanager config reads.
-    expect((parse(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as { global: Record<string, string> }).global.smtp_auth_password_file).toBe(
-      `/run/secrets/${Object.keys(compose.secrets)[0]}`,
-    );
+    expect(
+      (parse(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as { global: Record<string, string> }).global
+        .smtp_auth_password_file,
+    ).toBe(`/run/secrets/${Object.keys(compose.secrets)[0]}`);
   });
 
   it('pass their promtool unit tests, which fail once a rule loses its delay or its threshold', async () => {
@@ -100,9 +116,21 @@ describe('the shipped Prometheus and Alertmanager files', () => {
         'keep_firing_for: 3m\n        labels:\n          severity: warning',
         'keep_firing_for: 0s\n        labels:\n          severity: warning',
       ],
-      ['ProbeStalled at 3 intervals', '> 6 * modelpulse_probe_interval_seconds', '> 3 * modelpulse_probe_interval_seconds'],
-      ['OutboxStuck at 5 min', 'modelpulse_alert_outbox_oldest_pending_seconds > 900', 'modelpulse_alert_outbox_oldest_pending_seconds > 300'],
-      ['ProbeStalled while a spent budget pauses probes', '\n            unless on (job, instance, target) modelpulse_probe_budget_exhausted == 1', ''],
+      [
+        'ProbeStalled at 3 intervals',
+        '> 6 * modelpulse_probe_interval_seconds',
+        '> 3 * modelpulse_probe_interval_seconds',
+      ],
+      [
+        'OutboxStuck at 5 min',
+        'modelpulse_alert_outbox_oldest_pending_seconds > 900',
+        'modelpulse_alert_outbox_oldest_pending_seconds > 300',
+      ],
+      [
+        'ProbeStalled while a spent budget pauses probes',
+        '\n            unless on (job, instance, target) modelpulse_probe_budget_exhausted == 1',
+        '',
+      ],
       [
         'a 5-minute success share of NaN when no probe landed',
         '{outcome="ok"}[5m]))\n            / (sum without (outcome) (rate(modelpulse_probe_outcomes_total[5m])) > 0)',
@@ -114,7 +142,10 @@ describe('the shipped Prometheus and Alertmanager files', () => {
       expect(shipped, name).toContain(from);
       const dir = tempDir();
       writeFileSync(join(dir, 'rules.yml'), shipped.replace(from, to));
-      writeFileSync(join(dir, 'tests.yml'), readFileSync(RULE_TESTS, 'utf8').replace('../../deploy/prometheus/modelpulse.rules.yml', 'rules.yml'));
+      writeFileSync(
+        join(dir, 'tests.yml'),
+        readFileSync(RULE_TESTS, 'utf8').replace('../../deploy/prometheus/modelpulse.rules.yml', 'rules.yml'),
+      );
       const broken = await tool('promtool', ['test', 'rules', join(dir, 'tests.yml')]);
       expect(broken.code, name).not.toBe(0);
     }
@@ -139,12 +170,18 @@ function background(name: string, args: string[]): { process: ChildProcess; outp
 }
 
 /** Polls over short loopback waits until `check` returns a value, for at most `timeoutMs` of real time. */
-async function until<T>(check: () => Promise<T | null>, label: string, timeoutMs: number, explain: () => string = () => ''): Promise<T> {
+async function until<T>(
+  check: () => Promise<T | null>,
+  label: string,
+  timeoutMs: number,
+  explain: () => string = () => '',
+): Promise<T> {
   const started = Date.now();
   for (;;) {
     const value = await check().catch(() => null);
     if (value !== null) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}\n${explain()}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}\n${explain()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -175,10 +212,17 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
   async function instance(region: string) {
     const simulator = await startSimulator({ trace: QUICK_AND_HEALTHY });
     stops.push(() => simulator.close());
-    const target = simulatedTarget('pro', simulator.url, { model: 'gemini-3-pro-image-preview', every: 1_000, timeout: 2_000 });
+    const target = simulatedTarget('pro', simulator.url, {
+      model: 'gemini-3-pro-image-preview',
+      every: 1_000,
+      timeout: 2_000,
+    });
     const config = fileConfig(tempDir(), [target]);
     // Real time, but the heartbeat starts once Prometheus has read the zeros: no probe goes unscraped.
-    const service = await startService({ ...config, server: { ...config.server, region } }, { log: silentLogger, shutdownGraceMs: 200, autoStart: false });
+    const service = await startService(
+      { ...config, server: { ...config.server, region } },
+      { log: silentLogger, shutdownGraceMs: 200, autoStart: false },
+    );
     stops.push(() => service.close());
     return { service, simulator };
   }
@@ -205,11 +249,16 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
         global: { scrape_interval: '1s', evaluation_interval: '1s' },
         rule_files: ['modelpulse.rules.yml'],
         alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-        scrape_configs: [{ job_name: 'modelpulse', static_configs: [{ targets: [hostOf(eu.service), hostOf(us.service)] }] }],
+        scrape_configs: [
+          { job_name: 'modelpulse', static_configs: [{ targets: [hostOf(eu.service), hostOf(us.service)] }] },
+        ],
       }),
     );
     // The shipped routing, receivers and inhibitions; the loopback mail server instead of the real one.
-    const am = parse(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as { global: Record<string, unknown>; route: Record<string, unknown> };
+    const am = parse(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as {
+      global: Record<string, unknown>;
+      route: Record<string, unknown>;
+    };
     am.global = { smtp_smarthost: `127.0.0.1:${inbox.port}`, smtp_from: am.global.smtp_from, smtp_require_tls: false };
     am.route = { ...am.route, group_wait: '1s', group_interval: '2s' };
     writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
@@ -229,7 +278,12 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
     ]);
     stops.push(() => void promProcess.process.kill());
     prometheus = { url: `http://127.0.0.1:${promPort}`, output: promProcess.output };
-    await until(async () => ((await fetch(`http://127.0.0.1:${amPort}/-/ready`)).ok ? true : null), 'Alertmanager ready', 20_000, alertmanager.output);
+    await until(
+      async () => ((await fetch(`http://127.0.0.1:${amPort}/-/ready`)).ok ? true : null),
+      'Alertmanager ready',
+      20_000,
+      alertmanager.output,
+    );
     await until(
       async () => ((await query('up')).filter((s) => s.value[1] === '1').length === 2 ? true : null),
       'Prometheus scraping both instances',
@@ -252,24 +306,35 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
     const url = new URL('/api/v1/query', prometheus.url);
     url.searchParams.set('query', promql);
     if (at !== undefined) url.searchParams.set('time', String(at / 1000));
-    const body = (await (await fetch(url)).json()) as { status: string; data: { result: PromSample[] }; error?: string };
+    const body = (await (await fetch(url)).json()) as {
+      status: string;
+      data: { result: PromSample[] };
+      error?: string;
+    };
     if (body.status !== 'success') throw new Error(`Prometheus: ${body.error}`);
     return body.data.result;
   }
   const firing = async (alertname: string) => query(`ALERTS{alertname="${alertname}",alertstate="firing"}`);
 
   it('records the 503 share /api/targets/{id}/series shows, fires ModelOverloaded for the region that sees it, mails it once through Alertmanager, and resolves it after', async () => {
-    for (let i = 0; i < OVERLOAD_CALLS; i++) eu.simulator.force({ kind: i % 3 === 2 ? 'ok' : 'overloaded', times: 1, delayMs: 0 });
+    for (let i = 0; i < OVERLOAD_CALLS; i++)
+      eu.simulator.force({ kind: i % 3 === 2 ? 'ok' : 'overloaded', times: 1, delayMs: 0 });
 
     // 1. modelpulse holds traffic in europe-west4, and Prometheus fires the alert for that region only.
-    await until(async () => (eu.service.pipeline.engine.status('pro') === 'overloaded' ? true : null), 'europe-west4 to hold pro', 30_000);
+    await until(
+      async () => (eu.service.pipeline.engine.status('pro') === 'overloaded' ? true : null),
+      'europe-west4 to hold pro',
+      30_000,
+    );
     const alerts = await until(
       async () => ((await firing('ModelOverloaded')).length > 0 ? firing('ModelOverloaded') : null),
       'ModelOverloaded to fire',
       20_000,
       prometheus.output,
     );
-    expect(alerts.map((a) => [a.metric.region, a.metric.target, a.metric.severity])).toEqual([['europe-west4', 'pro', 'warning']]);
+    expect(alerts.map((a) => [a.metric.region, a.metric.target, a.metric.severity])).toEqual([
+      ['europe-west4', 'pro', 'warning'],
+    ]);
     expect(us.service.pipeline.engine.status('pro')).toBe('healthy');
 
     // 2. The recorded 503 share agrees with modelpulse's own series over the same span: all of the
@@ -277,13 +342,21 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
     // 30 probes are in, so that the second between a scrape and the query is a probe at most.
     const seriesUntil = async (to: number) => {
       const body = (await (
-        await fetch(`${eu.service.url}/api/targets/pro/series?from=${new Date(to - 3_600_000).toISOString()}&to=${new Date(to).toISOString()}&step=60s`)
+        await fetch(
+          `${eu.service.url}/api/targets/pro/series?from=${new Date(to - 3_600_000).toISOString()}&to=${new Date(to).toISOString()}&step=60s`,
+        )
       ).json()) as { points: Array<{ samples: number; counts: { overloaded: number } }> };
-      return { samples: body.points.reduce((n, p) => n + p.samples, 0), overloaded: body.points.reduce((n, p) => n + p.counts.overloaded, 0) };
+      return {
+        samples: body.points.reduce((n, p) => n + p.samples, 0),
+        overloaded: body.points.reduce((n, p) => n + p.counts.overloaded, 0),
+      };
     };
     await until(async () => ((await seriesUntil(Date.now())).samples >= 30 ? true : null), '30 probes', 40_000);
     const at = Date.now();
-    const [recorded, counted] = [await query('target:modelpulse_probe_overloaded:ratio_rate5m{region="europe-west4",target="pro"}', at), await seriesUntil(at)];
+    const [recorded, counted] = [
+      await query('target:modelpulse_probe_overloaded:ratio_rate5m{region="europe-west4",target="pro"}', at),
+      await seriesUntil(at),
+    ];
     expect(recorded).toHaveLength(1);
     const share = counted.overloaded / counted.samples;
     expect(share).toBeGreaterThan(0.4);
@@ -294,17 +367,38 @@ describe('modelpulse behind a real Prometheus and Alertmanager', () => {
     expect(eu.service.pipeline.engine.status('pro')).toBe('overloaded');
 
     // 3. Alertmanager mails it once, to the on-call receiver.
-    const onset = await until(async () => inbox.mails.find((m) => /FIRING/.test(m.subject ?? '')) ?? null, 'the FIRING mail', 20_000, alertmanager.output);
+    const onset = await until(
+      async () => inbox.mails.find((m) => /FIRING/.test(m.subject ?? '')) ?? null,
+      'the FIRING mail',
+      20_000,
+      alertmanager.output,
+    );
     expect(onset.subject).toMatch(/^\[FIRING:1\] ModelOverloaded .*europe-west4.*pro/);
-    expect((onset.to as { value: Array<{ address: string }> }).value.map((a) => a.address)).toEqual(['oncall@example.com']);
+    expect((onset.to as { value: Array<{ address: string }> }).value.map((a) => a.address)).toEqual([
+      'oncall@example.com',
+    ]);
     // Alertmanager's default mail is HTML, with the rule's annotations in it.
     expect(String(onset.html)).toContain('pro is overloaded (seen from europe-west4): hold traffic');
 
     // 4. The overload ends: modelpulse says send again, the alert resolves and the recovery is mailed.
     eu.simulator.clearForced();
-    await until(async () => (eu.service.pipeline.engine.status('pro') === 'healthy' ? true : null), 'europe-west4 to send to pro again', 60_000);
-    await until(async () => ((await firing('ModelOverloaded')).length === 0 ? true : null), 'ModelOverloaded to resolve', 20_000, prometheus.output);
-    await until(async () => inbox.mails.find((m) => /RESOLVED/.test(m.subject ?? '')) ?? null, 'the RESOLVED mail', 20_000, alertmanager.output);
+    await until(
+      async () => (eu.service.pipeline.engine.status('pro') === 'healthy' ? true : null),
+      'europe-west4 to send to pro again',
+      60_000,
+    );
+    await until(
+      async () => ((await firing('ModelOverloaded')).length === 0 ? true : null),
+      'ModelOverloaded to resolve',
+      20_000,
+      prometheus.output,
+    );
+    await until(
+      async () => inbox.mails.find((m) => /RESOLVED/.test(m.subject ?? '')) ?? null,
+      'the RESOLVED mail',
+      20_000,
+      alertmanager.output,
+    );
     // Grouped by alertname, region and target (the rest of the labels follow in parentheses).
     expect(inbox.mails.map((m) => m.subject!.replace(/ \(.*\)$/, ''))).toEqual([
       '[FIRING:1] ModelOverloaded europe-west4 pro',

@@ -55,24 +55,35 @@ interface Route {
 const ROUTES = registeredRoutes();
 const GET_ROUTES: Route[] = ROUTES.filter((route) => route.method === 'GET').map(({ path }) => {
   const operation = PATHS[path]?.get;
-  if (!operation) throw new Error(`GET ${path} is served but not in the OpenAPI document, so its parameters are unknown`);
+  if (!operation)
+    throw new Error(`GET ${path} is served but not in the OpenAPI document, so its parameters are unknown`);
   const parameters = operation.parameters ?? [];
-  return { path, operation, query: parameters.filter((p) => p.in === 'query'), pathParams: parameters.filter((p) => p.in === 'path').map((p) => p.name) };
+  return {
+    path,
+    operation,
+    query: parameters.filter((p) => p.in === 'query'),
+    pathParams: parameters.filter((p) => p.in === 'path').map((p) => p.name),
+  };
 });
 const WRITE_ROUTES = ROUTES.filter((route) => route.method !== 'GET');
 const WITH_QUERY = GET_ROUTES.filter((route) => route.query.length > 0);
 const WITH_PATH_PARAMS = GET_ROUTES.filter((route) => route.pathParams.length > 0);
-const WITH_TIME_RANGE = WITH_QUERY.filter((route) => ['from', 'to'].every((name) => route.query.some((p) => p.name === name && isInstant(p.schema))));
+const WITH_TIME_RANGE = WITH_QUERY.filter((route) =>
+  ['from', 'to'].every((name) => route.query.some((p) => p.name === name && isInstant(p.schema))),
+);
 
 function isInstant(schema: Schema | undefined): boolean {
   return /ISO 8601/.test(schema?.description ?? '');
 }
 function isDuration(schema: Schema | undefined): boolean {
-  return (schema?.examples ?? []).length > 0 && schema!.examples!.every((example) => /^\d+(ms|s|m|h|d|w|y)$/.test(example));
+  return (
+    (schema?.examples ?? []).length > 0 && schema!.examples!.every((example) => /^\d+(ms|s|m|h|d|w|y)$/.test(example))
+  );
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const text = (maxLength = 30) => fc.oneof(fc.string({ unit: 'grapheme', maxLength }), fc.string({ unit: 'binary', maxLength }));
+const text = (maxLength = 30) =>
+  fc.oneof(fc.string({ unit: 'grapheme', maxLength }), fc.string({ unit: 'binary', maxLength }));
 const HUGE_NUMBERS = [
   '9'.repeat(400),
   `-${'9'.repeat(30)}`,
@@ -153,7 +164,9 @@ function valuesFor(parameter: Parameter): { valid: fc.Arbitrary<string>; any: fc
     valid = fc.constantFrom(...schema.enum);
     edges = fc.constantFrom('', 'EN', 'xx', `${schema.enum[0]} `, schema.enum.join(','));
   } else if (isInstant(schema)) {
-    valid = fc.integer({ min: START - 4 * 365 * DAY, max: START - 60_000 }).chain((ms) => fc.constantFrom(String(ms), iso(ms)));
+    valid = fc
+      .integer({ min: START - 4 * 365 * DAY, max: START - 60_000 })
+      .chain((ms) => fc.constantFrom(String(ms), iso(ms)));
     edges = fc.oneof(
       fc.constantFrom(...GARBAGE_TIMES),
       fc.integer({ min: TIME_MIN, max: TIME_MAX }).chain((ms) => fc.constantFrom(String(ms), iso(ms))),
@@ -173,10 +186,15 @@ function valuesFor(parameter: Parameter): { valid: fc.Arbitrary<string>; any: fc
 
 /** Query pairs for a route: its documented parameters (repeated, in any order) and now and then one it does not know. */
 function queryFor(route: Route): fc.Arbitrary<Array<[string, string]>> {
-  const unknown = fc.tuple(fc.oneof(text(10), fc.constantFrom('__proto__', 'constructor', 'toString', '', 'Days', 'from[]')), text());
+  const unknown = fc.tuple(
+    fc.oneof(text(10), fc.constantFrom('__proto__', 'constructor', 'toString', '', 'Days', 'from[]')),
+    text(),
+  );
   if (route.query.length === 0) return fc.array(unknown, { maxLength: 3 });
   const documented = route.query.map((p) => fc.tuple(fc.constant(p.name), valuesFor(p).any));
-  return fc.array(fc.oneof({ weight: 6, arbitrary: fc.oneof(...documented) }, { weight: 1, arbitrary: unknown }), { maxLength: 5 });
+  return fc.array(fc.oneof({ weight: 6, arbitrary: fc.oneof(...documented) }, { weight: 1, arbitrary: unknown }), {
+    maxLength: 5,
+  });
 }
 
 const PATH_VALUES = fc.oneof(
@@ -255,7 +273,9 @@ async function ask(base: string, pathAndQuery: string, init: RequestInit = {}): 
 /** What a refusal must say: a JSON body whose `error` is a sentence, not empty. */
 function refusalOf(answer: Answer): { error: string; problems?: Array<{ parameter: string; message: string }> } {
   expect(answer.contentType, answer.text).toMatch(/^application\/json/);
-  const body = shaped<{ error?: unknown; problems?: Array<{ parameter: string; message: string }> }>(JSON.parse(answer.text));
+  const body = shaped<{ error?: unknown; problems?: Array<{ parameter: string; message: string }> }>(
+    JSON.parse(answer.text),
+  );
   expect(typeof body.error, answer.text).toBe('string');
   expect(String(body.error).trim().length, answer.text).toBeGreaterThan(5);
   return { error: String(body.error), ...(body.problems ? { problems: body.problems } : {}) };
@@ -314,7 +334,9 @@ describe('every GET route, with fuzzed query parameters', () => {
     const one = fc
       .constantFrom(...WITH_QUERY)
       .chain((route) =>
-        fc.constantFrom(...route.query).chain((p) => fc.record({ route: fc.constant(route), name: fc.constant(p.name), value: valuesFor(p).valid })),
+        fc
+          .constantFrom(...route.query)
+          .chain((p) => fc.record({ route: fc.constant(route), name: fc.constant(p.name), value: valuesFor(p).valid })),
       );
     const targetId = fc.constantFrom(FLASH, PRO);
     await fc.assert(
@@ -330,7 +352,9 @@ describe('every GET route, with fuzzed query parameters', () => {
     const service = await startDemo(tempDir(), { now: START }, { demoHistory: true });
     const request = fc
       .constantFrom(...GET_ROUTES)
-      .chain((route) => fc.record({ route: fc.constant(route), pairs: queryFor(route), id: fc.constantFrom(FLASH, PRO) }));
+      .chain((route) =>
+        fc.record({ route: fc.constant(route), pairs: queryFor(route), id: fc.constantFrom(FLASH, PRO) }),
+      );
     await fc.assert(
       fc.asyncProperty(request, async ({ route, pairs, id }) => {
         const answer = await ask(service.url, `${route.path.replace(/\{[^}]+\}/g, id)}${encodeQuery(pairs)}`);
@@ -375,7 +399,10 @@ describe('every GET route, with fuzzed query parameters', () => {
     );
     const request = fc.constantFrom(...WITH_QUERY).chain((route) => {
       const name = fc.oneof(fc.constantFrom(...route.query.map((p) => p.name)), rawPiece);
-      return fc.record({ route: fc.constant(route), raw: fc.array(fc.tuple(name, fc.array(rawPiece, { maxLength: 4 })), { maxLength: 4 }) });
+      return fc.record({
+        route: fc.constant(route),
+        raw: fc.array(fc.tuple(name, fc.array(rawPiece, { maxLength: 4 })), { maxLength: 4 }),
+      });
     });
     await fc.assert(
       fc.asyncProperty(request, async ({ route, raw }) => {
@@ -422,7 +449,17 @@ describe('every GET route, with fuzzed query parameters', () => {
       {
         numRuns: 150,
         seed: SEED,
-        examples: [[{ route: WITH_TIME_RANGE.find((r) => r.path.endsWith('/series'))!, from: 0, span: 6 * 366 * DAY, step: null, asIso: false }]],
+        examples: [
+          [
+            {
+              route: WITH_TIME_RANGE.find((r) => r.path.endsWith('/series'))!,
+              from: 0,
+              span: 6 * 366 * DAY,
+              step: null,
+              asIso: false,
+            },
+          ],
+        ],
       },
     );
   }, 60_000);
@@ -436,7 +473,8 @@ describe('every GET route, with fuzzed query parameters', () => {
         expectDocumentedAnswer(route, answer, []);
         if (answer.status === 404 && answer.contentType.startsWith('application/json')) {
           const { error } = refusalOf(answer);
-          if (!error.startsWith('no route')) expect(error, `${route.path} with ${segment}`).toContain(decoded(segment).slice(0, 100));
+          if (!error.startsWith('no route'))
+            expect(error, `${route.path} with ${segment}`).toContain(decoded(segment).slice(0, 100));
         }
       }),
       { numRuns: 150, seed: SEED },
@@ -453,7 +491,12 @@ describe('POST /api/reports, fuzzed', () => {
 
   async function reporting() {
     const w = await world(tempDir(), running);
-    const call = (offset: number) => ({ target: 'pro', at: w.clock.now - 60_000 - offset, status: 200, latencyMs: 1_200 });
+    const call = (offset: number) => ({
+      target: 'pro',
+      at: w.clock.now - 60_000 - offset,
+      status: 200,
+      latencyMs: 1_200,
+    });
     const stillServing = async () => {
       expect((await fetch(`${w.service.url}/healthz`)).status).toBe(200);
       const accepted = await send(w.service.url, JSON.stringify({ reports: [call(0)] }), json);
@@ -464,10 +507,18 @@ describe('POST /api/reports, fuzzed', () => {
 
   /** A reply to a POST: 2xx with the counts, or a refusal with a clear JSON error; never 5xx. */
   async function expectClearAnswer(response: Response, label: string) {
-    const answer: Answer = { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
+    const answer: Answer = {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      text: await response.text(),
+    };
     expect(answer.status, `${label} → ${answer.status} ${answer.text.slice(0, 300)}`).toBeLessThan(500);
     if (answer.status === 200) {
-      expect(JSON.parse(answer.text)).toEqual({ accepted: expect.any(Number), duplicates: expect.any(Number), counted: expect.any(Number) });
+      expect(JSON.parse(answer.text)).toEqual({
+        accepted: expect.any(Number),
+        duplicates: expect.any(Number),
+        counted: expect.any(Number),
+      });
       return { status: 200, error: '', problems: [] as Array<{ index: number; field: string; message: string }> };
     }
     const refusal = refusalOf(answer);
@@ -482,11 +533,19 @@ describe('POST /api/reports, fuzzed', () => {
   it('answers any JSON value with the counts or a clear refusal', async () => {
     const w = await reporting();
     const ITEM_KEYS = ['target', 'at', 'status', 'apiStatus', 'outcome', 'latencyMs', 'requestId'];
-    const jsonish = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('pro', 503, 'UNAVAILABLE', 'overloaded', w.clock.now, iso(w.clock.now), -1, 1e308));
+    const jsonish = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom('pro', 503, 'UNAVAILABLE', 'overloaded', w.clock.now, iso(w.clock.now), -1, 1e308),
+    );
     const bodies = fc.oneof(
       fc.jsonValue({ maxDepth: 4 }),
       fc.record({ reports: fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 5 }) }),
-      fc.record({ reports: fc.array(fc.dictionary(fc.constantFrom(...ITEM_KEYS), jsonish, { maxKeys: 7 }), { minLength: 1, maxLength: 5 }) }),
+      fc.record({
+        reports: fc.array(fc.dictionary(fc.constantFrom(...ITEM_KEYS), jsonish, { maxKeys: 7 }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(bodies, async (body) => {
@@ -513,18 +572,39 @@ describe('POST /api/reports, fuzzed', () => {
         fc.constant({}),
         fc.constantFrom(-1, 1.5, 'yesterday', '2026-11-30', '2026-11-30T08:00:00', ''),
       ),
-      status: fc.oneof(fc.string(), fc.boolean(), fc.array(fc.integer()), fc.constant({}), fc.constantFrom(99, 600, 200.5, -1)),
-      apiStatus: fc.oneof(fc.integer(), fc.boolean(), fc.constant({}), fc.constantFrom('unavailable', '', 'A'.repeat(65), '503')),
+      status: fc.oneof(
+        fc.string(),
+        fc.boolean(),
+        fc.array(fc.integer()),
+        fc.constant({}),
+        fc.constantFrom(99, 600, 200.5, -1),
+      ),
+      apiStatus: fc.oneof(
+        fc.integer(),
+        fc.boolean(),
+        fc.constant({}),
+        fc.constantFrom('unavailable', '', 'A'.repeat(65), '503'),
+      ),
       outcome: fc.oneof(fc.integer(), fc.boolean(), fc.constant({}), fc.constantFrom('OK', 'fine', '')),
-      latencyMs: fc.oneof(fc.string(), fc.boolean(), fc.constant(null), fc.constant({}), fc.constantFrom(-1, 24 * 3_600_000 + 1, 1e308)),
+      latencyMs: fc.oneof(
+        fc.string(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.constant({}),
+        fc.constantFrom(-1, 24 * 3_600_000 + 1, 1e308),
+      ),
       requestId: fc.oneof(fc.integer(), fc.boolean(), fc.constant({}), fc.constantFrom('', 'r'.repeat(129))),
     };
     const spoil: fc.Arbitrary<Spoil> = fc.oneof(
       fc.constantFrom(...REQUIRED).map((field) => ({ kind: 'drop' as const, field })),
-      fc.constantFrom(...Object.keys(typed)).chain((field) => typed[field]!.map((value) => ({ kind: 'wrongType' as const, field, value }))),
+      fc
+        .constantFrom(...Object.keys(typed))
+        .chain((field) => typed[field]!.map((value) => ({ kind: 'wrongType' as const, field, value }))),
       fc
         .tuple(
-          fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((key) => !(key in typed) && key !== '__proto__'),
+          fc
+            .string({ unit: 'grapheme', minLength: 1, maxLength: 12 })
+            .filter((key) => !(key in typed) && key !== '__proto__'),
           fc.jsonValue({ maxDepth: 1 }),
         )
         .map(([field, value]) => ({ kind: 'unknownField' as const, field, value })),
@@ -534,13 +614,19 @@ describe('POST /api/reports, fuzzed', () => {
     await fc.assert(
       fc.asyncProperty(batch, async ({ size, spoiltAt, spoil: change }) => {
         const index = spoiltAt % size;
-        const reports: Array<Record<string, unknown>> = Array.from({ length: size }, (_, i) => ({ ...w.call(i), requestId: `round-${round}-${i}` }));
+        const reports: Array<Record<string, unknown>> = Array.from({ length: size }, (_, i) => ({
+          ...w.call(i),
+          requestId: `round-${round}-${i}`,
+        }));
         round += 1;
         const item = reports[index]!;
         if (change.kind === 'drop') delete item[change.field];
         else item[change.field] = change.value;
         const before = await storedTotal(w.url);
-        const reply = await expectClearAnswer(await send(w.url, JSON.stringify({ reports }), json), JSON.stringify(change));
+        const reply = await expectClearAnswer(
+          await send(w.url, JSON.stringify({ reports }), json),
+          JSON.stringify(change),
+        );
         expect(reply.status, JSON.stringify(change)).toBe(400);
         expect(reply.problems.map((p) => p.index)).toEqual(reply.problems.map(() => index));
         expect(
@@ -560,7 +646,11 @@ describe('POST /api/reports, fuzzed', () => {
     const field = fc.oneof(
       fc.record({ status: fc.oneof(fc.integer({ min: 0, max: 1_000 }), fc.constant(null)) }),
       fc.record({
-        apiStatus: fc.oneof(fc.constantFrom('UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'X', 'A_B'), fc.string({ maxLength: 70 }), fc.constant(null)),
+        apiStatus: fc.oneof(
+          fc.constantFrom('UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'X', 'A_B'),
+          fc.string({ maxLength: 70 }),
+          fc.constant(null),
+        ),
       }),
       fc.record({ outcome: fc.constantFrom(...OUTCOME_CLASSES) }),
       fc.record({
@@ -570,18 +660,30 @@ describe('POST /api/reports, fuzzed', () => {
           fc.constantFrom(0, Number.MAX_SAFE_INTEGER, 1e21),
         ),
       }),
-      fc.record({ at: fc.integer({ min: w.clock.now - 2 * DAY, max: w.clock.now + DAY }).map((ms) => iso(ms).replace('Z', '+09:00')) }),
-      fc.record({ latencyMs: fc.oneof(fc.double({ min: 0, max: 2 * DAY, noNaN: true }), fc.constantFrom(0, 0.1, 5e-324)) }),
+      fc.record({
+        at: fc
+          .integer({ min: w.clock.now - 2 * DAY, max: w.clock.now + DAY })
+          .map((ms) => iso(ms).replace('Z', '+09:00')),
+      }),
+      fc.record({
+        latencyMs: fc.oneof(fc.double({ min: 0, max: 2 * DAY, noNaN: true }), fc.constantFrom(0, 0.1, 5e-324)),
+      }),
       fc.record({ requestId: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 128 }) }),
-      fc.record({ target: fc.oneof(fc.constantFrom('pro', 'PRO', 'pro ', ''), fc.string({ unit: 'grapheme', maxLength: 200 })) }),
+      fc.record({
+        target: fc.oneof(fc.constantFrom('pro', 'PRO', 'pro ', ''), fc.string({ unit: 'grapheme', maxLength: 200 })),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(field, { minLength: 1, maxLength: 3 }), async (changes) => {
         const report = Object.assign(w.call(0), ...changes) as Record<string, unknown>;
-        const reply = await expectClearAnswer(await send(w.url, JSON.stringify({ reports: [report] }), json), JSON.stringify(report));
+        const reply = await expectClearAnswer(
+          await send(w.url, JSON.stringify({ reports: [report] }), json),
+          JSON.stringify(report),
+        );
         if (reply.status === 400) {
           expect(reply.problems.length).toBeGreaterThan(0);
-          for (const problem of reply.problems) expect(Object.keys(report).map((key) => `reports[0].${key}`)).toContain(problem.field);
+          for (const problem of reply.problems)
+            expect(Object.keys(report).map((key) => `reports[0].${key}`)).toContain(problem.field);
         } else expect(reply.status).toBe(200);
       }),
       { numRuns: 200, seed: SEED },
@@ -626,12 +728,26 @@ describe('POST /api/reports, fuzzed', () => {
     );
     const APP_TOKEN = [`Bearer ${APP1}`, `bearer ${APP1}`, `Bearer  ${APP1}`];
     const authorization = fc.option(
-      fc.constantFrom(...APP_TOKEN, 'Bearer', 'Basic YWRtaW46eA==', `Bearer ${APP1}x`, `Bearer ${APP1.slice(0, -1)}`, `Token ${APP1}`, `${APP1}`),
+      fc.constantFrom(
+        ...APP_TOKEN,
+        'Bearer',
+        'Basic YWRtaW46eA==',
+        `Bearer ${APP1}x`,
+        `Bearer ${APP1.slice(0, -1)}`,
+        `Token ${APP1}`,
+        `${APP1}`,
+      ),
     );
     await fc.assert(
       fc.asyncProperty(body, contentType, authorization, async (payload, type, auth) => {
-        const headers: Record<string, string> = { ...(type === null ? {} : { 'content-type': type }), ...(auth === null ? {} : { authorization: auth }) };
-        const reply = await expectClearAnswer(await send(w.url, payload, headers), `${type} ${auth} ${String(payload).slice(0, 100)}`);
+        const headers: Record<string, string> = {
+          ...(type === null ? {} : { 'content-type': type }),
+          ...(auth === null ? {} : { authorization: auth }),
+        };
+        const reply = await expectClearAnswer(
+          await send(w.url, payload, headers),
+          `${type} ${auth} ${String(payload).slice(0, 100)}`,
+        );
         if (auth === null || !APP_TOKEN.includes(auth)) {
           expect(reply.status).toBe(401);
           expect(reply.error).toMatch(/^unauthorized: .*reports\.tokens/);
@@ -674,7 +790,12 @@ describe('the body size limit on every write route', () => {
     });
   }
   const post = (url: string, path: string, method: string, body: RequestBody) =>
-    fetch(`${url}${path}`, { method, body, duplex: 'half', headers: { 'content-type': 'application/json', authorization: `Bearer ${APP1}` } } as RequestInit);
+    fetch(`${url}${path}`, {
+      method,
+      body,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${APP1}` },
+    } as RequestInit);
 
   /** An oversized body is refused with 413 and a JSON error about size, and the connection is closed rather than left half-read. */
   async function expectTooLarge(response: Response, label: string) {
@@ -689,12 +810,20 @@ describe('the body size limit on every write route', () => {
     const w = await world(tempDir(), running);
     for (const { method, path } of WRITE_ROUTES) {
       const url = path.replace(/\{[^}]+\}/g, 'pro');
-      await expectTooLarge(await post(w.service.url, url, method, filler(OVERSIZED)), `${method} ${path} with Content-Length`);
+      await expectTooLarge(
+        await post(w.service.url, url, method, filler(OVERSIZED)),
+        `${method} ${path} with Content-Length`,
+      );
       await expectTooLarge(await post(w.service.url, url, method, chunked(OVERSIZED)), `${method} ${path} chunked`);
-      await expectTooLarge(await post(w.service.url, url, method, chunked(Infinity)), `${method} ${path} chunked without end`);
+      await expectTooLarge(
+        await post(w.service.url, url, method, chunked(Infinity)),
+        `${method} ${path} chunked without end`,
+      );
     }
     expect((await fetch(`${w.service.url}/healthz`)).status).toBe(200);
-    expect((await w.post({ reports: [{ target: 'pro', at: w.clock.now - 60_000, status: 200, latencyMs: 1_000 }] })).status).toBe(200);
+    expect(
+      (await w.post({ reports: [{ target: 'pro', at: w.clock.now - 60_000, status: 200, latencyMs: 1_000 }] })).status,
+    ).toBe(200);
   }, 60_000);
 
   it('reads a report body of exactly 2 MiB and refuses one byte more, however it is sent', async () => {
@@ -703,7 +832,10 @@ describe('the body size limit on every write route', () => {
       const atLimit = await post(w.service.url, '/api/reports', 'POST', send(REPORT_BODY_LIMIT));
       expect(atLimit.status).toBe(400);
       expect(shaped<{ error: string }>(await atLimit.json()).error).toMatch(/1 to 1000 reports|not JSON/);
-      await expectTooLarge(await post(w.service.url, '/api/reports', 'POST', send(REPORT_BODY_LIMIT + 1)), 'one byte over');
+      await expectTooLarge(
+        await post(w.service.url, '/api/reports', 'POST', send(REPORT_BODY_LIMIT + 1)),
+        'one byte over',
+      );
     }
   }, 60_000);
 });

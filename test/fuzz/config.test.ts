@@ -68,7 +68,15 @@ const VALID: Json = {
     email: {
       to: ['ops@example.com'],
       from: 'modelpulse@example.com',
-      smtp: { host: 'smtp.example.com', port: 587, secure: false, requireTLS: true, userEnv: 'SMTP_USER', passwordEnv: 'SMTP_PASSWORD', timeout: '30s' },
+      smtp: {
+        host: 'smtp.example.com',
+        port: 587,
+        secure: false,
+        requireTLS: true,
+        userEnv: 'SMTP_USER',
+        passwordEnv: 'SMTP_PASSWORD',
+        timeout: '30s',
+      },
     },
     webhook: { url: 'https://hooks.example.com/modelpulse', secretEnv: 'WEBHOOK_SECRET', timeout: '10s' },
   },
@@ -80,7 +88,14 @@ const VALID: Json = {
       model: 'gemini-2.5-flash-image',
       baseUrl: 'https://generativelanguage.googleapis.com',
       apiKeyEnv: 'GEMINI_API_KEY',
-      probe: { every: '2m', timeout: '180s', kind: 'text', prompt: 'Reply with the single word OK.', maxOutputTokens: 250, budgetPerDay: 1 },
+      probe: {
+        every: '2m',
+        timeout: '180s',
+        kind: 'text',
+        prompt: 'Reply with the single word OK.',
+        maxOutputTokens: 250,
+        budgetPerDay: 1,
+      },
       price: { inputPerMTokens: 0.3, textOutputPerMTokens: 2.5, imageOutputPerMTokens: 30, assumedImageTokens: 1290 },
       health: { holdShare: 0.6 },
       alternatives: ['relay'],
@@ -144,8 +159,10 @@ function declaredFields(schema: z.ZodType, path: string): string[] {
       return [at, ...declaredFields(child, at)];
     });
   }
-  if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) return declaredFields(schema.unwrap() as z.ZodType, path);
-  if (schema instanceof z.ZodPipe) return [...declaredFields(schema.in as z.ZodType, path), ...declaredFields(schema.out as z.ZodType, path)];
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault)
+    return declaredFields(schema.unwrap() as z.ZodType, path);
+  if (schema instanceof z.ZodPipe)
+    return [...declaredFields(schema.in as z.ZodType, path), ...declaredFields(schema.out as z.ZodType, path)];
   if (schema instanceof z.ZodArray) return declaredFields(schema.element as z.ZodType, `${path}[]`);
   return [];
 }
@@ -154,7 +171,8 @@ function declaredFields(schema: z.ZodType, path: string): string[] {
 function nodesOf(value: Json, path: Path = []): Array<{ path: Path; value: Json }> {
   const here = { path, value };
   if (Array.isArray(value)) return [here, ...value.flatMap((item, index) => nodesOf(item, [...path, index]))];
-  if (value !== null && typeof value === 'object') return [here, ...Object.entries(value).flatMap(([key, item]) => nodesOf(item, [...path, key]))];
+  if (value !== null && typeof value === 'object')
+    return [here, ...Object.entries(value).flatMap(([key, item]) => nodesOf(item, [...path, key]))];
   return [here];
 }
 
@@ -191,7 +209,11 @@ function useLoader() {
         private_key_id: 'fake-key-id-SECRET912',
       }),
     );
-    const env: Record<string, string> = { ...SECRETS, SMTP_USER: 'monitor@example.com', GOOGLE_APPLICATION_CREDENTIALS: keyPath };
+    const env: Record<string, string> = {
+      ...SECRETS,
+      SMTP_USER: 'monitor@example.com',
+      GOOGLE_APPLICATION_CREDENTIALS: keyPath,
+    };
     return {
       dir,
       env,
@@ -226,11 +248,21 @@ function expectClearRefusal(message: string, label = FILE): void {
 /** Whether some line of the message is about the field at `path` (or, with `orBelow`, a field inside it). */
 function names(message: string, path: Path, orBelow = false): boolean {
   const at = `${FILE}: ${formatPath(path)}`;
-  return message.split('\n').some((line) => line.startsWith(`${at}: `) || (orBelow && (line.startsWith(`${at}.`) || line.startsWith(`${at}[`))));
+  return message
+    .split('\n')
+    .some(
+      (line) => line.startsWith(`${at}: `) || (orBelow && (line.startsWith(`${at}.`) || line.startsWith(`${at}[`))),
+    );
 }
 
 const wellFormed = (maxLength = 12) => fc.string({ unit: 'grapheme', maxLength });
-const jsonLeaf: fc.Arbitrary<Json> = fc.oneof(wellFormed(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+const jsonLeaf: fc.Arbitrary<Json> = fc.oneof(
+  wellFormed(),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+);
 const KINDS: Record<string, fc.Arbitrary<unknown>> = {
   string: wellFormed(),
   number: fc.oneof(fc.integer(), fc.double()),
@@ -353,7 +385,9 @@ describe('the config loader on arbitrary documents', () => {
   it('loads or clearly refuses any text at all', () => {
     const world = loader();
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => expectLoadedOrClearlyRefused(world.load(text))),
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) =>
+        expectLoadedOrClearlyRefused(world.load(text)),
+      ),
       { numRuns: RUNS, seed: SEED },
     );
   }, 60_000);
@@ -413,7 +447,9 @@ describe('the config loader on arbitrary documents', () => {
     ];
     const world = loader();
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...tokens), { maxLength: 60 }), (parts) => expectLoadedOrClearlyRefused(world.load(parts.join('')))),
+      fc.property(fc.array(fc.constantFrom(...tokens), { maxLength: 60 }), (parts) =>
+        expectLoadedOrClearlyRefused(world.load(parts.join(''))),
+      ),
       { numRuns: RUNS, seed: SEED },
     );
   }, 60_000);
@@ -433,11 +469,14 @@ describe('the config loader on arbitrary documents', () => {
 
   it('loads or clearly refuses documents whose anchors and aliases expand many times over', () => {
     const world = loader();
-    const aliasHeavy = fc.record({ levels: fc.integer({ min: 1, max: 5 }), width: fc.integer({ min: 1, max: 12 }) }).map(({ levels, width }) => {
-      const lines = ['l0: &l0 [x, x]'];
-      for (let level = 1; level <= levels; level++) lines.push(`l${level}: &l${level} [${Array.from({ length: width }, () => `*l${level - 1}`).join(', ')}]`);
-      return `${lines.join('\n')}\n${yamlOf(VALID)}`;
-    });
+    const aliasHeavy = fc
+      .record({ levels: fc.integer({ min: 1, max: 5 }), width: fc.integer({ min: 1, max: 12 }) })
+      .map(({ levels, width }) => {
+        const lines = ['l0: &l0 [x, x]'];
+        for (let level = 1; level <= levels; level++)
+          lines.push(`l${level}: &l${level} [${Array.from({ length: width }, () => `*l${level - 1}`).join(', ')}]`);
+        return `${lines.join('\n')}\n${yamlOf(VALID)}`;
+      });
     // Once a ReferenceError from the YAML library instead of a ConfigError.
     const aliasBomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n${yamlOf(VALID)}`;
     fc.assert(
@@ -455,7 +494,9 @@ describe('the config loader on arbitrary documents', () => {
       { maxKeys: 8 },
     );
     const top = fc.dictionary(fc.constantFrom(...Object.keys(configSchema.shape)), anything, { maxKeys: 5 });
-    const documents = fc.tuple(top, fc.array(target, { maxLength: 3 })).map(([rest, targets]) => yamlOf({ ...rest, targets }));
+    const documents = fc
+      .tuple(top, fc.array(target, { maxLength: 3 }))
+      .map(([rest, targets]) => yamlOf({ ...rest, targets }));
     fc.assert(
       fc.property(documents, (text) => expectLoadedOrClearlyRefused(world.load(text))),
       { numRuns: RUNS, seed: SEED },
@@ -468,7 +509,9 @@ describe('the config loader on a valid config with one field spoilt', () => {
 
   it('refuses a value of the wrong type in any field, naming that field', () => {
     const world = loader();
-    const spoilt = fc.constantFrom(...NODES).chain((node) => fc.record({ path: fc.constant(node.path), value: wrongTypeFor(node.value) }));
+    const spoilt = fc
+      .constantFrom(...NODES)
+      .chain((node) => fc.record({ path: fc.constant(node.path), value: wrongTypeFor(node.value) }));
     fc.assert(
       fc.property(spoilt, ({ path, value }) => {
         const verdict = world.load(yamlOf(withValue(VALID, path, value)));
@@ -483,7 +526,10 @@ describe('the config loader on a valid config with one field spoilt', () => {
 
   it('refuses a duration that is malformed, negative or beyond every bound, naming the field and quoting the text', () => {
     const world = loader();
-    const spoilt = fc.record({ path: fc.constantFrom(...DURATIONS.map((node) => node.path)), value: MALFORMED_DURATIONS });
+    const spoilt = fc.record({
+      path: fc.constantFrom(...DURATIONS.map((node) => node.path)),
+      value: MALFORMED_DURATIONS,
+    });
     fc.assert(
       fc.property(spoilt, ({ path, value }) => {
         const verdict = world.load(yamlOf(withValue(VALID, path, value)));
@@ -526,7 +572,9 @@ describe('the config loader on a valid config with one field spoilt', () => {
         if (verdict.accepted) return;
         expectClearRefusal(verdict.message);
         const atKey = names(verdict.message, [...path, key]);
-        const atParent = verdict.message.split('\n').some((line) => line.startsWith(`${FILE}: ${formatPath(path)}: `) && line.includes(JSON.stringify(key)));
+        const atParent = verdict.message
+          .split('\n')
+          .some((line) => line.startsWith(`${FILE}: ${formatPath(path)}: `) && line.includes(JSON.stringify(key)));
         expect(atKey || atParent, verdict.message).toBe(true);
       }),
       {
@@ -575,9 +623,14 @@ describe('environment references and secrets in config errors', () => {
         const verdict = world.load(yamlOf(withValue(VALID, path, `${before}\${${name}}${after}`)));
         if (verdict.accepted) return;
         expectClearRefusal(verdict.message);
-        if (world.env[name] === undefined) expect(verdict.message).toContain(`${FILE}: ${formatPath(path)}: environment variable ${name} is not set`);
+        if (world.env[name] === undefined)
+          expect(verdict.message).toContain(`${FILE}: ${formatPath(path)}: environment variable ${name} is not set`);
       }),
-      { numRuns: RUNS, seed: SEED, examples: [[{ path: ['alerts', 'pendingFor'], value: '1m' }, 'SMTP_PASSWORD', '', '']] },
+      {
+        numRuns: RUNS,
+        seed: SEED,
+        examples: [[{ path: ['alerts', 'pendingFor'], value: '1m' }, 'SMTP_PASSWORD', '', '']],
+      },
     );
   }, 60_000);
 
@@ -585,10 +638,14 @@ describe('environment references and secrets in config errors', () => {
     const world = loader();
     const envFields = NODES.filter((node) => /Env$/.test(String(node.path[node.path.length - 1])));
     fc.assert(
-      fc.property(fc.constantFrom(...envFields), fc.constantFrom(...Object.keys(world.env), 'UNSET_VARIABLE'), ({ path }, name) => {
-        const verdict = world.load(yamlOf(withValue(VALID, path, name)));
-        if (!verdict.accepted) expectClearRefusal(verdict.message);
-      }),
+      fc.property(
+        fc.constantFrom(...envFields),
+        fc.constantFrom(...Object.keys(world.env), 'UNSET_VARIABLE'),
+        ({ path }, name) => {
+          const verdict = world.load(yamlOf(withValue(VALID, path, name)));
+          if (!verdict.accepted) expectClearRefusal(verdict.message);
+        },
+      ),
       { numRuns: 100, seed: SEED },
     );
   }, 60_000);
@@ -609,7 +666,25 @@ describe('environment overrides', () => {
   const values = fc.oneof(
     fc.string({ unit: 'grapheme', maxLength: 24 }),
     fc.integer({ min: -100_000, max: 10_000_000 }).map(String),
-    fc.constantFrom('', ' ', '0', '00080', '65535', '65536', '99999', ' 80 ', '+80', '-1', '1e3', '0x50', '８０８０', 'NaN', 'admin:x', ':', 'x'.repeat(5_000)),
+    fc.constantFrom(
+      '',
+      ' ',
+      '0',
+      '00080',
+      '65535',
+      '65536',
+      '99999',
+      ' 80 ',
+      '+80',
+      '-1',
+      '1e3',
+      '0x50',
+      '８０８０',
+      'NaN',
+      'admin:x',
+      ':',
+      'x'.repeat(5_000),
+    ),
     fc.constantFrom('.', '..', '/', 'modelpulse.yaml', 'vertex-key.json', 'no-such.yaml', 'sub', 'sub/'),
   );
 

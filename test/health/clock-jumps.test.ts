@@ -33,7 +33,9 @@ async function health(service: Service): Promise<HealthBody> {
 /** Every stored probe of the target, in the order written (row id), read over a connection of its own. */
 function stored(service: Service): Array<{ at: number; class: string; latency_ms: number }> {
   const db = new Database(service.store.path, { readonly: true });
-  const rows = db.prepare(`SELECT at, class, latency_ms FROM outcomes WHERE target_id = ? ORDER BY id`).all(ID) as Array<{
+  const rows = db
+    .prepare(`SELECT at, class, latency_ms FROM outcomes WHERE target_id = ? ORDER BY id`)
+    .all(ID) as Array<{
     at: number;
     class: string;
     latency_ms: number;
@@ -50,7 +52,9 @@ async function start(w: AlertWorld, every: number): Promise<Service> {
 /** The minute series over a range: its points' times, and the samples they add up to. */
 async function minuteSeries(service: Service, from: number, to: number): Promise<{ times: string[]; samples: number }> {
   const query = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=1m`;
-  const body = (await (await fetch(`${service.url}/api/targets/${ID}/series?${query}`)).json()) as { points: Array<{ t: string; samples: number }> };
+  const body = (await (await fetch(`${service.url}/api/targets/${ID}/series?${query}`)).json()) as {
+    points: Array<{ t: string; samples: number }>;
+  };
   return { times: body.points.map((p) => p.t), samples: body.points.reduce((n, p) => n + p.samples, 0) };
 }
 
@@ -85,7 +89,10 @@ describe.each([
     const windowMs = parseDuration(now.observed.window)!;
     const recent = rows.filter((r) => r.at >= w.clock.now - windowMs && r.at <= w.clock.now + CLOCK_SKEW_MS);
     expect(now.observed.samples).toBe(recent.length);
-    expect(now.observed.overloadRate).toBeCloseTo(recent.filter((r) => r.class === 'overloaded').length / recent.length, 6);
+    expect(now.observed.overloadRate).toBeCloseTo(
+      recent.filter((r) => r.class === 'overloaded').length / recent.length,
+      6,
+    );
     expect(now.dataAgeSeconds).toBeGreaterThanOrEqual(0);
     // The latest call is the latest one made, not one seen before the jump (now "ahead").
     expect(now.dataAgeSeconds).toBeLessThanOrEqual(every / 1_000);
@@ -159,32 +166,44 @@ describe.each([
     ['in step with ours', 0],
     ['90 s ahead', 90 * SECOND],
     ['4 min ahead', 4 * MINUTE],
-  ])('with the client clock %s, an onset its reports show keeps its time when a slow probe lands, and the reports count in /health', (_clock, ahead) => {
-    const clock = { now: Date.UTC(2026, 10, 25, 0, 0, 0) };
-    const target = simulatedTarget(ID, 'http://127.0.0.1:9', { every: MINUTE, timeout });
-    const engine = new HealthEngine([{ target, thresholds: DEFAULT_THRESHOLDS, alternatives: [] }], { demo: false, now: () => clock.now });
-    for (let i = 0; i < 30; i++) {
-      clock.now += MINUTE;
-      engine.observe(outcome(ID, clock.now - 20 * SECOND, 'ok', 20 * SECOND));
-    }
-    const started = clock.now + MINUTE;
-    engine.started(ID, started);
-    // While the probe is out, the app's calls fail; its reports carry its own clock.
-    const landing = started + timeout - 10 * SECOND;
-    clock.now = landing - 20 * SECOND;
-    for (let i = 0; i < 8; i++) engine.observe(outcome(ID, clock.now + ahead - (8 - i) * SECOND, 'overloaded', SECOND, { source: 'report', reporter: 'app' }));
-    const onset = engine.tracker(ID)!;
-    expect(onset.state).toBe('overloaded');
+  ])(
+    'with the client clock %s, an onset its reports show keeps its time when a slow probe lands, and the reports count in /health',
+    (_clock, ahead) => {
+      const clock = { now: Date.UTC(2026, 10, 25, 0, 0, 0) };
+      const target = simulatedTarget(ID, 'http://127.0.0.1:9', { every: MINUTE, timeout });
+      const engine = new HealthEngine([{ target, thresholds: DEFAULT_THRESHOLDS, alternatives: [] }], {
+        demo: false,
+        now: () => clock.now,
+      });
+      for (let i = 0; i < 30; i++) {
+        clock.now += MINUTE;
+        engine.observe(outcome(ID, clock.now - 20 * SECOND, 'ok', 20 * SECOND));
+      }
+      const started = clock.now + MINUTE;
+      engine.started(ID, started);
+      // While the probe is out, the app's calls fail; its reports carry its own clock.
+      const landing = started + timeout - 10 * SECOND;
+      clock.now = landing - 20 * SECOND;
+      for (let i = 0; i < 8; i++)
+        engine.observe(
+          outcome(ID, clock.now + ahead - (8 - i) * SECOND, 'overloaded', SECOND, {
+            source: 'report',
+            reporter: 'app',
+          }),
+        );
+      const onset = engine.tracker(ID)!;
+      expect(onset.state).toBe('overloaded');
 
-    clock.now = landing;
-    engine.observe(outcome(ID, started, 'overloaded', landing - started));
-    const after = engine.tracker(ID)!;
-    expect(after.since).toBe(onset.since);
-    expect(after.lastAt).toBeGreaterThanOrEqual(onset.lastAt!);
-    const snapshot = engine.snapshot(ID, clock.now)!;
-    expect(Date.parse(snapshot.since)).toBe(onset.since);
-    // The eight reports and the probe are in the short window, whatever the client's clock says.
-    expect(snapshot.observed.samples).toBeGreaterThanOrEqual(9);
-    expect(snapshot.observed.overloadRate).toBeGreaterThan(0.5);
-  });
+      clock.now = landing;
+      engine.observe(outcome(ID, started, 'overloaded', landing - started));
+      const after = engine.tracker(ID)!;
+      expect(after.since).toBe(onset.since);
+      expect(after.lastAt).toBeGreaterThanOrEqual(onset.lastAt!);
+      const snapshot = engine.snapshot(ID, clock.now)!;
+      expect(Date.parse(snapshot.since)).toBe(onset.since);
+      // The eight reports and the probe are in the short window, whatever the client's clock says.
+      expect(snapshot.observed.samples).toBeGreaterThanOrEqual(9);
+      expect(snapshot.observed.overloadRate).toBeGreaterThan(0.5);
+    },
+  );
 });

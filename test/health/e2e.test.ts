@@ -19,7 +19,11 @@ afterEach(async () => {
 const TARGET = 'demo-nano-banana';
 const INTERVAL = 5_000;
 
-async function start(dataDir: string, clock: { now: number }, options: Pick<ServiceOptions, 'probe'> = {}): Promise<Service> {
+async function start(
+  dataDir: string,
+  clock: { now: number },
+  options: Pick<ServiceOptions, 'probe'> = {},
+): Promise<Service> {
   const config: ServiceConfig = { ...demoConfig(), dataDir, server: { port: 0, host: '127.0.0.1' } };
   const service = await startService(config, {
     now: () => clock.now,
@@ -34,7 +38,12 @@ async function start(dataDir: string, clock: { now: number }, options: Pick<Serv
 }
 
 /** Runs the heartbeat once per simulated second, letting each probe land before time moves on. */
-async function runFor(service: Service, clock: { now: number }, ms: number, until?: () => Promise<boolean>): Promise<number | null> {
+async function runFor(
+  service: Service,
+  clock: { now: number },
+  ms: number,
+  until?: () => Promise<boolean>,
+): Promise<number | null> {
   for (let elapsed = 0; elapsed <= ms; elapsed += 1_000) {
     service.tick();
     await waitFor(() => service.scheduler.inFlight() === 0, 'probes to land');
@@ -51,7 +60,9 @@ function force(service: Service, kind: ReplyKind): void {
 
 /** An upstream that never answers, on the test's clock: each call ends as a timeout when the clock passes its deadline. */
 function hangingUpstream(clock: { now: number }): VirtualUpstream {
-  const trace = parseTrace({ segments: [{ start: '0s', duration: '1h', pHang: 1, latency: { median: '1s', p95: '2s' } }] });
+  const trace = parseTrace({
+    segments: [{ start: '0s', duration: '1h', pHang: 1, latency: { median: '1s', p95: '2s' } }],
+  });
   return virtualUpstream({ trace, now: () => clock.now, random: () => 0.5 });
 }
 
@@ -63,8 +74,10 @@ interface Snapshot {
 interface Incidents {
   incidents: Array<{ id: number; startedAt: string; worstState: string; state: string; endedAt: string | null }>;
 }
-const snapshot = async (service: Service) => (await (await fetch(`${service.url}/health/${TARGET}`)).json()) as Snapshot;
-const incidents = async (service: Service) => ((await (await fetch(`${service.url}/api/incidents?target=${TARGET}`)).json()) as Incidents).incidents;
+const snapshot = async (service: Service) =>
+  (await (await fetch(`${service.url}/health/${TARGET}`)).json()) as Snapshot;
+const incidents = async (service: Service) =>
+  ((await (await fetch(`${service.url}/api/incidents?target=${TARGET}`)).json()) as Incidents).incidents;
 const probeOf = (service: Service) => service.targets.find((t) => t.id === TARGET)!.probe;
 
 const healthStatus = async (service: Service) => (await fetch(`${service.url}/health/${TARGET}`)).status;
@@ -124,7 +137,13 @@ describe('/health end to end over loopback', () => {
     expect(clock.now - quietSince!).toBeLessThan(recoveredFor);
     const resumed = await incidents(second);
     expect(resumed).toHaveLength(1);
-    expect(resumed[0]).toMatchObject({ id: opened[0]!.id, startedAt: opened[0]!.startedAt, worstState: 'overloaded', state: 'healthy', endedAt: null });
+    expect(resumed[0]).toMatchObject({
+      id: opened[0]!.id,
+      startedAt: opened[0]!.startedAt,
+      worstState: 'overloaded',
+      state: 'healthy',
+      endedAt: null,
+    });
 
     // It closes on the first outcome seen at least recoveredFor after quiet began, not one before:
     // healthy must be seen for that long, never assumed across time without data.

@@ -37,7 +37,12 @@ const repeat = <T>(value: T, n: number): T[] => Array.from({ length: n }, () => 
 describe('health state machine', () => {
   it('starts unknown and becomes healthy on the first success', () => {
     const { engine, script, clock } = harness();
-    expect(engine.snapshot('pro', clock.now)).toMatchObject({ status: 'unknown', advice: { send: true }, lastProbe: null, dataAgeSeconds: null });
+    expect(engine.snapshot('pro', clock.now)).toMatchObject({
+      status: 'unknown',
+      advice: { send: true },
+      lastProbe: null,
+      dataAgeSeconds: null,
+    });
     expect(script('pro', ['ok']).status).toBe('healthy');
   });
 
@@ -45,7 +50,9 @@ describe('health state machine', () => {
     const { script } = harness();
     const first = script('pro', ['timeout']);
     expect(first.status).toBe('unknown');
-    expect(first.advice.reason).toBe('Not judged yet: the first call since modelpulse started watching failed, too few to tell a fault from chance.');
+    expect(first.advice.reason).toBe(
+      'Not judged yet: the first call since modelpulse started watching failed, too few to tell a fault from chance.',
+    );
     expect(script('pro', ['timeout']).status).toBe('down');
     const { script: other } = harness();
     expect(other('pro', ['overloaded', 'ok']).status).toBe('healthy');
@@ -57,8 +64,15 @@ describe('health state machine', () => {
     expect(script('pro', ['overloaded', 'overloaded'])).toMatchObject({ status: 'healthy', advice: { send: true } });
     const held = feed('pro', 'overloaded', { message: 'The model is overloaded. Please try again later.' });
     expect(held.status).toBe('overloaded');
-    expect(held.advice).toMatchObject({ send: false, retryAfterSeconds: 30, probeAllowed: true, admitProbability: 0.05 });
-    expect(held.advice.reason).toBe("3 of the last 10 calls returned 503 'The model is overloaded. Please try again later.'");
+    expect(held.advice).toMatchObject({
+      send: false,
+      retryAfterSeconds: 30,
+      probeAllowed: true,
+      admitProbability: 0.05,
+    });
+    expect(held.advice.reason).toBe(
+      "3 of the last 10 calls returned 503 'The model is overloaded. Please try again later.'",
+    );
   });
 
   it('does not flip on isolated failures at 3 % noise over a simulated day', () => {
@@ -66,7 +80,10 @@ describe('health state machine', () => {
       const { script, transitions } = harness();
       const random = seededRandom(seed);
       const failures: OutcomeClass[] = ['overloaded', 'rate_limited', 'server_error', 'timeout'];
-      const day = Array.from({ length: 8_640 }, (): OutcomeClass => (random() < 0.03 ? failures[Math.floor(random() * failures.length)]! : 'ok'));
+      const day = Array.from(
+        { length: 8_640 },
+        (): OutcomeClass => (random() < 0.03 ? failures[Math.floor(random() * failures.length)]! : 'ok'),
+      );
       script('pro', day);
       expect(transitions.map((t) => `${t.from}->${t.to}`)).toEqual(['unknown->healthy']);
     }
@@ -127,10 +144,23 @@ describe('health state machine', () => {
   it('says down with the cause when the API key is rejected, and advises a long hold with no half-open probing', () => {
     const { script, feed } = harness();
     script('pro', ['ok']);
-    feed('pro', 'client_error', { httpStatus: 403, apiStatus: 'PERMISSION_DENIED', message: 'Your API key was reported as leaked.' });
-    const down = feed('pro', 'client_error', { httpStatus: 403, apiStatus: 'PERMISSION_DENIED', message: 'Your API key was reported as leaked.' });
+    feed('pro', 'client_error', {
+      httpStatus: 403,
+      apiStatus: 'PERMISSION_DENIED',
+      message: 'Your API key was reported as leaked.',
+    });
+    const down = feed('pro', 'client_error', {
+      httpStatus: 403,
+      apiStatus: 'PERMISSION_DENIED',
+      message: 'Your API key was reported as leaked.',
+    });
     expect(down.status).toBe('down');
-    expect(down.advice).toMatchObject({ send: false, retryAfterSeconds: 300, probeAllowed: false, admitProbability: 0 });
+    expect(down.advice).toMatchObject({
+      send: false,
+      retryAfterSeconds: 300,
+      probeAllowed: false,
+      admitProbability: 0,
+    });
     expect(down.advice.reason).toContain('The API key was rejected (HTTP 403: Your API key was reported as leaked.)');
   });
 
@@ -155,7 +185,10 @@ describe('health state machine', () => {
   it("holds on a run of 429s as rate-limited, honouring the upstream's retryDelay when it asks for longer than our backoff", () => {
     const { script, feed } = harness();
     script('pro', ['ok', ...repeat('rate_limited', 2)] as OutcomeClass[]);
-    const held = feed('pro', 'rate_limited', { retryAfterMs: 3_600_000, detail: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' });
+    const held = feed('pro', 'rate_limited', {
+      retryAfterMs: 3_600_000,
+      detail: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+    });
     expect(held).toMatchObject({ status: 'overloaded', advice: { send: false, retryAfterSeconds: 3_600 } });
     expect(held.advice.reason).toMatch(/^Rate-limited: 3 of the last 4 calls returned 429/);
   });
@@ -277,14 +310,21 @@ describe("the advised timeout comes from calls like the apps' own", () => {
   const engineFor = (kind: 'text' | 'image') => {
     const clock = { now: T0 };
     const engine = new HealthEngine(
-      [{ target: simulatedTarget('pro', 'http://127.0.0.1:9', { every: 60_000, timeout: 180_000, kind }), thresholds: DEFAULT_THRESHOLDS, alternatives: [] }],
+      [
+        {
+          target: simulatedTarget('pro', 'http://127.0.0.1:9', { every: 60_000, timeout: 180_000, kind }),
+          thresholds: DEFAULT_THRESHOLDS,
+          alternatives: [],
+        },
+      ],
       { demo: false, now: () => clock.now },
     );
     const probe = (latencyMs: number) => {
       clock.now += 60_000;
       engine.observe(outcome('pro', clock.now - latencyMs, 'ok', latencyMs));
     };
-    const report = (latencyMs: number) => engine.observe(outcome('pro', clock.now - latencyMs, 'ok', latencyMs, { source: 'report', reporter: 'app1' }));
+    const report = (latencyMs: number) =>
+      engine.observe(outcome('pro', clock.now - latencyMs, 'ok', latencyMs, { source: 'report', reporter: 'app1' }));
     return { engine, clock, probe, report };
   };
 
@@ -320,7 +360,13 @@ describe('the end of an overload', () => {
     it(`is healthy again within 8 clean calls after a ragged end (ok, ok, 503, 503), not an hour of "degraded" (probes every ${every / 60_000} min)`, () => {
       const clock = { now: T0 };
       const engine = new HealthEngine(
-        [{ target: simulatedTarget('pro', 'http://127.0.0.1:9', { every, timeout: 180_000 }), thresholds: DEFAULT_THRESHOLDS, alternatives: [] }],
+        [
+          {
+            target: simulatedTarget('pro', 'http://127.0.0.1:9', { every, timeout: 180_000 }),
+            thresholds: DEFAULT_THRESHOLDS,
+            alternatives: [],
+          },
+        ],
         { demo: false, now: () => clock.now },
       );
       const feed = (cls: OutcomeClass) => {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/domain/health.js';
-import { confidenceOf, measuredBlocks, nextQuietWindow, quietestWindow, uptimeDays, uptimeOf, type WeekHour } from '../../src/health/history.js';
+import {
+  confidenceOf,
+  measuredBlocks,
+  nextQuietWindow,
+  quietestWindow,
+  uptimeDays,
+  uptimeOf,
+  type WeekHour,
+} from '../../src/health/history.js';
 import { emptyCounts } from '../../src/stats/counts.js';
 
 const HOUR = 3_600_000;
@@ -63,7 +71,8 @@ describe('the uptime bar', () => {
 });
 
 describe('the quietest window', () => {
-  const week = (shareAt: (index: number) => number) => Array.from({ length: 168 }, (_, i) => hour(60, Math.round(60 * shareAt(i))));
+  const week = (shareAt: (index: number) => number) =>
+    Array.from({ length: 168 }, (_, i) => hour(60, Math.round(60 * shareAt(i))));
 
   it('is the run of hours with the lowest 503 share', () => {
     const quiet = week((i) => (i >= 6 * 24 + 1 && i < 6 * 24 + 5 ? 0 : 0.1));
@@ -112,20 +121,43 @@ describe('the next quiet window', () => {
 
   it.each([
     ['on Friday noon: the coming Sunday 01:00', '2026-11-20T12:00:00Z', '2026-11-22T01:00:00Z', '2026-11-22T05:00:00Z'],
-    ['inside it, Sunday 02:30: the one under way', '2026-11-22T02:30:00Z', '2026-11-22T01:00:00Z', '2026-11-22T05:00:00Z'],
+    [
+      'inside it, Sunday 02:30: the one under way',
+      '2026-11-22T02:30:00Z',
+      '2026-11-22T01:00:00Z',
+      '2026-11-22T05:00:00Z',
+    ],
     ['just after it, Sunday 05:00: next week', '2026-11-22T05:00:00Z', '2026-11-29T01:00:00Z', '2026-11-29T05:00:00Z'],
-    ['Saturday 23:59: an hour and a minute ahead', '2026-11-21T23:59:00Z', '2026-11-22T01:00:00Z', '2026-11-22T05:00:00Z'],
+    [
+      'Saturday 23:59: an hour and a minute ahead',
+      '2026-11-21T23:59:00Z',
+      '2026-11-22T01:00:00Z',
+      '2026-11-22T05:00:00Z',
+    ],
   ])('%s', (_when, now, startsAt, endsAt) => {
-    expect(nextQuietWindow(week, at(now), 4)).toEqual({ startsAt: at(startsAt), endsAt: at(endsAt), overloadRate: 0, samples: 240 });
+    expect(nextQuietWindow(week, at(now), 4)).toEqual({
+      startsAt: at(startsAt),
+      endsAt: at(endsAt),
+      overloadRate: 0,
+      samples: 240,
+    });
   });
 
   it('takes a run within the slack of the quietest one if it comes sooner, and is null without a week of data', () => {
     const nearly = week.map((h, i) => (i >= 4 * 24 + 20 && i < 4 * 24 + 24 ? hour(100, 1) : h));
-    expect(nextQuietWindow(nearly, at('2026-11-20T12:00:00Z'), 4)).toMatchObject({ startsAt: at('2026-11-20T20:00:00Z'), overloadRate: 0.01 });
+    expect(nextQuietWindow(nearly, at('2026-11-20T12:00:00Z'), 4)).toMatchObject({
+      startsAt: at('2026-11-20T20:00:00Z'),
+      overloadRate: 0.01,
+    });
     expect(nextQuietWindow([], at('2026-11-20T12:00:00Z'), 4)).toBeNull();
   });
 
   it("says how sure a cell is from the width of its 503 share's interval", () => {
-    expect([confidenceOf(0, 0), confidenceOf(1, 5), confidenceOf(10, 60), confidenceOf(2, 240)]).toEqual(['none', 'low', 'medium', 'high']);
+    expect([confidenceOf(0, 0), confidenceOf(1, 5), confidenceOf(10, 60), confidenceOf(2, 240)]).toEqual([
+      'none',
+      'low',
+      'medium',
+      'high',
+    ]);
   });
 });

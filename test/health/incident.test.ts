@@ -50,13 +50,24 @@ describe('incidents', () => {
     expect(replay(changes, 100, 104)[0]).toMatchObject({ endedAt: null, state: 'healthy' });
     const incidents = replay(changes, 100, 105);
     expect(incidents).toHaveLength(1);
-    expect(incidents[0]).toMatchObject({ startedAt: 2, endedAt: 5, worstState: 'overloaded', state: 'healthy', cause: { kind: 'overload' } });
+    expect(incidents[0]).toMatchObject({
+      startedAt: 2,
+      endedAt: 5,
+      worstState: 'overloaded',
+      state: 'healthy',
+      cause: { kind: 'overload' },
+    });
     expect(incidents[0]!.peak.samples).toBe(3);
   });
 
   it('continues the same incident when the target relapses sooner than recoveredFor', () => {
     const incidents = replay(
-      [change('healthy', 'overloaded', 10), change('overloaded', 'healthy', 20), change('healthy', 'overloaded', 119), change('overloaded', 'healthy', 130)],
+      [
+        change('healthy', 'overloaded', 10),
+        change('overloaded', 'healthy', 20),
+        change('healthy', 'overloaded', 119),
+        change('overloaded', 'healthy', 130),
+      ],
       100,
       230,
     );
@@ -71,7 +82,11 @@ describe('incidents', () => {
   });
 
   it('keeps an incident open through stale data: unknown is never a recovery', () => {
-    const incidents = replay([change('healthy', 'overloaded', 10), change('overloaded', 'unknown', 20), change('unknown', 'overloaded', 30)]);
+    const incidents = replay([
+      change('healthy', 'overloaded', 10),
+      change('overloaded', 'unknown', 20),
+      change('unknown', 'overloaded', 30),
+    ]);
     expect(incidents).toHaveLength(1);
     expect(incidents[0]).toMatchObject({ endedAt: null, state: 'overloaded' });
   });
@@ -91,7 +106,10 @@ describe('incidents', () => {
   });
 
   it('starts a new incident after a recovery that lasted recoveredFor', () => {
-    const incidents = replay([change('healthy', 'down', 1), change('down', 'healthy', 2), change('healthy', 'overloaded', 102)], 100);
+    const incidents = replay(
+      [change('healthy', 'down', 1), change('down', 'healthy', 2), change('healthy', 'overloaded', 102)],
+      100,
+    );
     expect(incidents.map((i) => [i.startedAt, i.endedAt])).toEqual([
       [1, 2],
       [102, null],

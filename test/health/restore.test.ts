@@ -18,7 +18,11 @@ describe('restoring the health memory', () => {
     const target = { ...base, alerts: { ...base.alerts, recoveredForMs: 3 * MINUTE } };
     const old = new Store(dir);
     // An hour of history: ten minutes of 503s forty to fifty minutes ago, healthy since.
-    old.insertOutcomes(Array.from({ length: 60 }, (_, k) => outcome('pro', T - (60 - k) * MINUTE, k >= 10 && k < 20 ? 'overloaded' : 'ok', 12_000)));
+    old.insertOutcomes(
+      Array.from({ length: 60 }, (_, k) =>
+        outcome('pro', T - (60 - k) * MINUTE, k >= 10 && k < 20 ? 'overloaded' : 'ok', 12_000),
+      ),
+    );
     const oldShape = {
       state: 'overloaded',
       since: T - 50 * MINUTE,
@@ -52,7 +56,9 @@ describe('restoring the health memory', () => {
       pipeline.refresh(now);
     }
     expect(store.health.openIncidents().size).toBe(0);
-    expect(store.health.incidents({ targetId: 'pro' })).toMatchObject([{ startedAt: T - 50 * MINUTE, worstState: 'overloaded', state: 'healthy' }]);
+    expect(store.health.incidents({ targetId: 'pro' })).toMatchObject([
+      { startedAt: T - 50 * MINUTE, worstState: 'overloaded', state: 'healthy' },
+    ]);
     store.close();
   });
 });

@@ -1,6 +1,12 @@
 import type { Outcome, OutcomeClass } from '../../src/domain/outcome.js';
 
-export function outcome(targetId: string, at: number, cls: OutcomeClass, latencyMs: number, extra: Partial<Outcome> = {}): Outcome {
+export function outcome(
+  targetId: string,
+  at: number,
+  cls: OutcomeClass,
+  latencyMs: number,
+  extra: Partial<Outcome> = {},
+): Outcome {
   return {
     targetId,
     source: 'probe',

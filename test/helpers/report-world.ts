@@ -20,7 +20,11 @@ export const REPORTS: ReportSettings = {
 };
 
 export async function world(dataDir: string, running: Array<Service | Simulator>, clock = { now: T0 }, every = MINUTE) {
-  const trace = parseTrace({ loop: true, latencyScale: 0.001, segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }] });
+  const trace = parseTrace({
+    loop: true,
+    latencyScale: 0.001,
+    segments: [{ start: '0s', duration: '1d', latency: { median: '2s', p95: '3s' } }],
+  });
   const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
   running.push(simulator);
   const target = simulatedTarget('pro', simulator.url, { every, timeout: 180_000 });

@@ -22,7 +22,11 @@ export function fileConfig(dataDir: string, targets: Target[], alerts: Partial<A
   };
 }
 
-export async function startTestService(config: ServiceConfig, clock: { now: number }, options: ServiceOptions = {}): Promise<Service> {
+export async function startTestService(
+  config: ServiceConfig,
+  clock: { now: number },
+  options: ServiceOptions = {},
+): Promise<Service> {
   return startService(config, {
     now: () => clock.now,
     autoStart: false,

@@ -18,7 +18,9 @@ function refusal(code: number, text: string): Error & { responseCode: number } {
 }
 
 /** A real SMTP server on loopback that parses every accepted message; optionally with a login. */
-export async function startInbox(options: { port?: number; auth?: { user: string; pass: string } } = {}): Promise<Inbox> {
+export async function startInbox(
+  options: { port?: number; auth?: { user: string; pass: string } } = {},
+): Promise<Inbox> {
   const mails: ParsedMail[] = [];
   const inbox = { refuse: null as Inbox['refuse'], hold: false, held: [] as ParsedMail[] };
   const server = new SMTPServer({
@@ -30,7 +32,8 @@ export async function startInbox(options: { port?: number; auth?: { user: string
     // A held message's session is cut at close instead of keeping the server open for 30 s.
     closeTimeout: 500,
     onAuth(auth, _session, callback) {
-      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return callback(null, { user: auth.username });
+      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass)
+        return callback(null, { user: auth.username });
       return callback(new Error('Invalid username or password'));
     },
     onRcptTo(_address, _session, callback) {
@@ -54,5 +57,9 @@ export async function startInbox(options: { port?: number; auth?: { user: string
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.server.address() as AddressInfo).port;
-  return Object.assign(inbox, { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  return Object.assign(inbox, {
+    port,
+    mails,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
 }

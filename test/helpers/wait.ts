@@ -1,5 +1,9 @@
 /** Polls a condition over short loopback waits; fails with the label after timeoutMs. */
-export async function waitFor<T>(check: () => T | undefined | null | false, label: string, timeoutMs = 5_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | null | false,
+  label: string,
+  timeoutMs = 5_000,
+): Promise<T> {
   const started = Date.now();
   for (;;) {
     const value = check();

@@ -26,7 +26,8 @@ function codeFiles(dir: string): string[] {
 const NAMESPACES = Object.keys(en)
   .map((key) => key.split('.')[0]!)
   .filter((ns, i, all) => all.indexOf(ns) === i);
-const SOURCES = () => [...codeFiles('web'), ...codeFiles('src')].map((file) => ({ file, text: readFileSync(join(ROOT, file), 'utf8') }));
+const SOURCES = () =>
+  [...codeFiles('web'), ...codeFiles('src')].map((file) => ({ file, text: readFileSync(join(ROOT, file), 'utf8') }));
 
 /** Every quoted string in the code that looks like a catalog key (a known namespace, then a dot). */
 function keysInCode(): Map<string, string> {
@@ -37,7 +38,8 @@ function keysInCode(): Map<string, string> {
 }
 
 const templates = (entry: Catalog[string]) => (typeof entry === 'string' ? [entry] : Object.values(entry));
-const slots = (entry: Catalog[string]) => new Set(templates(entry).flatMap((t) => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!)));
+const slots = (entry: Catalog[string]) =>
+  new Set(templates(entry).flatMap((t) => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!)));
 
 describe('the message catalogs', () => {
   it('exist for every language we offer, and hold the same keys', () => {
@@ -57,8 +59,10 @@ describe('the message catalogs', () => {
         const other = CATALOGS[language]![key]!;
         expect([...slots(other)].sort(), `${language} ${key}`).toEqual([...slots(entry)].sort());
         // Each plural form names the same slots too, but "one" may say "a call" without its count.
-        const withCount = (names: Set<string>) => [...names, 'count'].filter((n, i, all) => all.indexOf(n) === i).sort();
-        for (const template of templates(other)) expect(withCount(slots(template)), `${language} ${key}: ${template}`).toEqual(withCount(slots(entry)));
+        const withCount = (names: Set<string>) =>
+          [...names, 'count'].filter((n, i, all) => all.indexOf(n) === i).sort();
+        for (const template of templates(other))
+          expect(withCount(slots(template)), `${language} ${key}: ${template}`).toEqual(withCount(slots(entry)));
       }
     }
   });
@@ -69,7 +73,9 @@ describe('the message catalogs', () => {
         if (typeof entry === 'string') continue;
         expect(entry.other, `${language} ${key}`).toBeTypeOf('string');
         expect(
-          Object.keys(entry).every((form) => new Intl.PluralRules(language).resolvedOptions().pluralCategories.includes(form as Intl.LDMLPluralRule)),
+          Object.keys(entry).every((form) =>
+            new Intl.PluralRules(language).resolvedOptions().pluralCategories.includes(form as Intl.LDMLPluralRule),
+          ),
           `${language} ${key}`,
         ).toBe(true);
       }
@@ -92,14 +98,18 @@ describe('the message catalogs', () => {
     ).toEqual([]);
     // Whatever namespace it names, a key passed to t(), tNodes() or message() must be in the catalog.
     const asked = SOURCES().flatMap(({ file, text }) =>
-      [...text.matchAll(/\b(?:t|tNodes|message)\(\s*['"`]([A-Za-z]\w*\.[\w.]+)['"`]/g)].map((m) => ({ file, key: m[1]! })),
+      [...text.matchAll(/\b(?:t|tNodes|message)\(\s*['"`]([A-Za-z]\w*\.[\w.]+)['"`]/g)].map((m) => ({
+        file,
+        key: m[1]!,
+      })),
     );
     expect(asked.length).toBeGreaterThan(100);
     expect(asked.filter(({ key }) => !(key in en))).toEqual([]);
   });
 
   it('have a word for every state, outcome class, official status, delivery status, channel and folk block the code maps', () => {
-    const covers = (map: Record<string, string>, values: readonly string[]) => expect(Object.keys(map).sort()).toEqual([...values].sort());
+    const covers = (map: Record<string, string>, values: readonly string[]) =>
+      expect(Object.keys(map).sort()).toEqual([...values].sort());
     covers(STATE_KEYS, HEALTH_STATES);
     covers(OUTCOME_KEYS, OUTCOME_CLASSES);
     covers(OFFICIAL_KEYS, OFFICIAL_STATUSES);
@@ -117,7 +127,11 @@ describe('the message catalogs', () => {
     const latin = Object.entries(ko).filter(
       ([key, entry]) =>
         !key.startsWith('language.') &&
-        templates(entry).some((t) => !/[\uAC00-\uD7A3]/.test(t) && /[a-z]{4,}/i.test(t.replace(/\{\w+\}|modelpulse|GMT|UTC|HTTP|API|p\d\d/g, ''))),
+        templates(entry).some(
+          (t) =>
+            !/[\uAC00-\uD7A3]/.test(t) &&
+            /[a-z]{4,}/i.test(t.replace(/\{\w+\}|modelpulse|GMT|UTC|HTTP|API|p\d\d/g, '')),
+        ),
     );
     expect(latin.map(([key]) => key)).toEqual([]);
   });
@@ -135,9 +149,15 @@ describe('a translator', () => {
 
   it('formats figures per language: shares, seconds, lengths of time, nested words, and numbers', () => {
     const params = { share: { percent: 0.424 }, failed: 1234, samples: 2000, window: { duration: 300 } };
-    expect(english.t('advice.errors', params)).toBe('About 42% of calls are failing (1,234 of 2,000 in the last 5 min); sending, with errors to expect.');
-    expect(korean.t('advice.errors', params)).toBe('호출의 약 42%가 실패하고 있습니다(최근 5분 동안 2,000번 중 1,234번). 오류를 감안하고 보내세요.');
-    expect(korean.t('advice.slow', { p50: { ms: 61_400 }, baseline: { ms: 7_250 } })).toContain('61초가 걸립니다(24시간 중앙값 7.3초)');
+    expect(english.t('advice.errors', params)).toBe(
+      'About 42% of calls are failing (1,234 of 2,000 in the last 5 min); sending, with errors to expect.',
+    );
+    expect(korean.t('advice.errors', params)).toBe(
+      '호출의 약 42%가 실패하고 있습니다(최근 5분 동안 2,000번 중 1,234번). 오류를 감안하고 보내세요.',
+    );
+    expect(korean.t('advice.slow', { p50: { ms: 61_400 }, baseline: { ms: 7_250 } })).toContain(
+      '61초가 걸립니다(24시간 중앙값 7.3초)',
+    );
     expect(korean.t('advice.failing', { count: 4, dominant: { message: { key: 'class.timeout', params: {} } } })).toBe(
       '최근 4번의 호출이 모두 실패했고, 대부분 시간 초과입니다.',
     );

@@ -8,7 +8,8 @@ const NOW = Date.parse('2026-02-27T09:30:00Z');
 const google = (code: number, status: string, message: string, details?: unknown[]) =>
   JSON.stringify({ error: { code, message, status, ...(details ? { details } : {}) } });
 
-const relay = (message: string, type: string, code: string | null) => JSON.stringify({ error: { message, type, code, param: null } });
+const relay = (message: string, type: string, code: string | null) =>
+  JSON.stringify({ error: { message, type, code, param: null } });
 
 const reply = (status: number, body: string, headers: Record<string, string> = {}): HttpReply => ({
   status,
@@ -31,7 +32,9 @@ const QUOTA_DETAILS = [
   },
   {
     '@type': 'type.googleapis.com/google.rpc.Help',
-    links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+    links: [
+      { description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' },
+    ],
   },
   { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '37s' },
 ];
@@ -63,7 +66,12 @@ const CASES: Case[] = [
   {
     name: '503 UNAVAILABLE "model is overloaded" is overload',
     reply: reply(503, google(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.')),
-    expected: { class: 'overloaded', apiStatus: 'UNAVAILABLE', message: 'The model is overloaded. Please try again later.', retryAfterMs: null },
+    expected: {
+      class: 'overloaded',
+      apiStatus: 'UNAVAILABLE',
+      message: 'The model is overloaded. Please try again later.',
+      retryAfterMs: null,
+    },
   },
   {
     name: '503 UNAVAILABLE "service is currently unavailable" is overload',
@@ -83,7 +91,9 @@ const CASES: Case[] = [
   },
   {
     name: '429 without details takes its wait from a Retry-After in seconds',
-    reply: reply(429, google(429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later.'), { 'retry-after': '20' }),
+    reply: reply(429, google(429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later.'), {
+      'retry-after': '20',
+    }),
     expected: { class: 'rate_limited', apiStatus: 'RESOURCE_EXHAUSTED', detail: null, retryAfterMs: 20_000 },
   },
   {
@@ -105,25 +115,36 @@ const CASES: Case[] = [
   },
   {
     name: '503 keeps a Retry-After the upstream sent',
-    reply: reply(503, google(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'), { 'retry-after': '12' }),
+    reply: reply(503, google(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'), {
+      'retry-after': '12',
+    }),
     expected: { class: 'overloaded', retryAfterMs: 12_000 },
   },
   {
     name: '500 INTERNAL is a server error',
     reply: reply(
       500,
-      google(500, 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'),
+      google(
+        500,
+        'INTERNAL',
+        'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+      ),
     ),
     expected: {
       class: 'server_error',
       apiStatus: 'INTERNAL',
-      message: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+      message:
+        'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
     },
   },
   {
     name: '504 DEADLINE_EXCEEDED is a server error, not overload',
     reply: reply(504, google(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.')),
-    expected: { class: 'server_error', apiStatus: 'DEADLINE_EXCEEDED', message: 'Deadline expired before operation could complete.' },
+    expected: {
+      class: 'server_error',
+      apiStatus: 'DEADLINE_EXCEEDED',
+      message: 'Deadline expired before operation could complete.',
+    },
   },
   {
     name: '400 INVALID_ARGUMENT API_KEY_INVALID is a client error with the reason',
@@ -142,22 +163,47 @@ const CASES: Case[] = [
   },
   {
     name: '400 INVALID_ARGUMENT about response modalities is a config error, not overload',
-    reply: reply(400, google(400, 'INVALID_ARGUMENT', 'The requested combination of response modalities (TEXT) is not supported by the model.')),
+    reply: reply(
+      400,
+      google(
+        400,
+        'INVALID_ARGUMENT',
+        'The requested combination of response modalities (TEXT) is not supported by the model.',
+      ),
+    ),
     expected: { class: 'client_error', apiStatus: 'INVALID_ARGUMENT' },
   },
   {
     name: '400 FAILED_PRECONDITION for an unsupported location is a client error',
     reply: reply(400, google(400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.')),
-    expected: { class: 'client_error', apiStatus: 'FAILED_PRECONDITION', message: 'User location is not supported for the API use.' },
+    expected: {
+      class: 'client_error',
+      apiStatus: 'FAILED_PRECONDITION',
+      message: 'User location is not supported for the API use.',
+    },
   },
   {
     name: '403 PERMISSION_DENIED is a client error',
-    reply: reply(403, google(403, 'PERMISSION_DENIED', 'Your API key was reported as leaked. Please use another API key.')),
-    expected: { class: 'client_error', apiStatus: 'PERMISSION_DENIED', message: 'Your API key was reported as leaked. Please use another API key.' },
+    reply: reply(
+      403,
+      google(403, 'PERMISSION_DENIED', 'Your API key was reported as leaked. Please use another API key.'),
+    ),
+    expected: {
+      class: 'client_error',
+      apiStatus: 'PERMISSION_DENIED',
+      message: 'Your API key was reported as leaked. Please use another API key.',
+    },
   },
   {
     name: '404 NOT_FOUND for a wrong model is a client error',
-    reply: reply(404, google(404, 'NOT_FOUND', 'models/gemini-9-imagine is not found for API version v1beta, or is not supported for generateContent.')),
+    reply: reply(
+      404,
+      google(
+        404,
+        'NOT_FOUND',
+        'models/gemini-9-imagine is not found for API version v1beta, or is not supported for generateContent.',
+      ),
+    ),
     expected: {
       class: 'client_error',
       apiStatus: 'NOT_FOUND',
@@ -172,7 +218,11 @@ const CASES: Case[] = [
   {
     name: 'a relay 502 forwarding "The model is overloaded" is overload',
     reply: reply(502, relay('The model is overloaded. Please try again later.', 'upstream_error', null)),
-    expected: { class: 'overloaded', apiStatus: 'upstream_error', message: 'The model is overloaded. Please try again later.' },
+    expected: {
+      class: 'overloaded',
+      apiStatus: 'upstream_error',
+      message: 'The model is overloaded. Please try again later.',
+    },
   },
   {
     name: 'a relay 500 with an ordinary internal error stays a server error',
@@ -228,7 +278,11 @@ describe('classifying error replies', () => {
   });
 
   it('treats an empty 502 body as a server error without a message', () => {
-    expect(classifyErrorReply(reply(502, ''), NOW)).toMatchObject({ class: 'server_error', message: null, apiStatus: null });
+    expect(classifyErrorReply(reply(502, ''), NOW)).toMatchObject({
+      class: 'server_error',
+      message: null,
+      apiStatus: null,
+    });
   });
 });
 
@@ -293,7 +347,11 @@ describe('classifying Vertex AI error replies', () => {
       name: "429 'Resource exhausted. Please try again later.' is the shared pool out of capacity: overloaded",
       body: VERTEX_SHARED,
       status: 429,
-      expected: { class: 'overloaded', apiStatus: 'RESOURCE_EXHAUSTED', detail: 'shared capacity exhausted (Vertex 429)' },
+      expected: {
+        class: 'overloaded',
+        apiStatus: 'RESOURCE_EXHAUSTED',
+        detail: 'shared capacity exhausted (Vertex 429)',
+      },
     },
     {
       name: "429 'Exceeded the Provisioned Throughput' is the caller's own reserved capacity: rate_limited",
@@ -305,7 +363,10 @@ describe('classifying Vertex AI error replies', () => {
       name: "429 'Quota exceeded for aiplatform.googleapis.com/…' is the caller's own quota: rate_limited, naming the metric",
       body: VERTEX_QUOTA,
       status: 429,
-      expected: { class: 'rate_limited', detail: 'aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model' },
+      expected: {
+        class: 'rate_limited',
+        detail: 'aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model',
+      },
     },
     {
       name: '503 UNAVAILABLE keeps its meaning: overloaded',
@@ -334,7 +395,15 @@ describe('classifying Vertex AI error replies', () => {
     expect(classifyErrorReply(reply(429, VERTEX_SHARED), NOW).class).toBe('rate_limited');
     // A Vertex 429 that also carries quota violations is the caller's quota, whatever its wording.
     expect(
-      classifyErrorReply(reply(429, google(429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later.', QUOTA_DETAILS)), NOW, 'vertex'),
-    ).toMatchObject({ class: 'rate_limited', detail: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', retryAfterMs: 37_000 });
+      classifyErrorReply(
+        reply(429, google(429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later.', QUOTA_DETAILS)),
+        NOW,
+        'vertex',
+      ),
+    ).toMatchObject({
+      class: 'rate_limited',
+      detail: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+      retryAfterMs: 37_000,
+    });
   });
 });

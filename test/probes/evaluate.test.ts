@@ -37,7 +37,10 @@ describe('judging a Gemini image canary', () => {
     ['JPEG', 'image/jpeg', JPEG],
     ['WebP', 'image/webp', WEBP],
   ])('accepts a real %s in inlineData', (_name, mime, data) => {
-    const { verdict, usage } = evaluateGemini(geminiReply([{ text: 'Here is a red square.' }, imagePart(mime, data)]), 'image');
+    const { verdict, usage } = evaluateGemini(
+      geminiReply([{ text: 'Here is a red square.' }, imagePart(mime, data)]),
+      'image',
+    );
     expect(verdict).toMatchObject({ class: 'ok', detail: 'finishReason: STOP' });
     expect(usage.images).toBe(1);
   });
@@ -50,7 +53,10 @@ describe('judging a Gemini image canary', () => {
   });
 
   it('calls image bytes that are no PNG, JPEG or WebP bad output', () => {
-    const { verdict, usage } = evaluateGemini(geminiReply([{ text: 'Here it is.' }, imagePart('image/png', NOT_AN_IMAGE)]), 'image');
+    const { verdict, usage } = evaluateGemini(
+      geminiReply([{ text: 'Here it is.' }, imagePart('image/png', NOT_AN_IMAGE)]),
+      'image',
+    );
     expect(verdict).toMatchObject({ class: 'bad_output', message: 'image data is not a PNG, JPEG or WebP' });
     expect(usage.images).toBe(0);
   });
@@ -75,18 +81,32 @@ describe('judging a Gemini image canary', () => {
   );
 
   it('calls a blocked prompt with no candidates bad output, naming the blockReason', () => {
-    const reply = { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 } };
+    const reply = {
+      promptFeedback: { blockReason: 'SAFETY' },
+      usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 },
+    };
     const { verdict, usage } = evaluateGemini(reply, 'image');
-    expect(verdict).toMatchObject({ class: 'bad_output', message: 'prompt blocked, no candidates', detail: 'blockReason: SAFETY' });
+    expect(verdict).toMatchObject({
+      class: 'bad_output',
+      message: 'prompt blocked, no candidates',
+      detail: 'blockReason: SAFETY',
+    });
     expect(usage).toEqual({ inputTokens: 12, outputTokens: null, images: 0 });
   });
 
   it('calls an empty 200 body bad output', () => {
-    expect(evaluateGemini({}, 'image').verdict).toMatchObject({ class: 'bad_output', message: 'no candidates in reply', detail: null });
+    expect(evaluateGemini({}, 'image').verdict).toMatchObject({
+      class: 'bad_output',
+      message: 'no candidates in reply',
+      detail: null,
+    });
   });
 
   it('counts every real image among the parts', () => {
-    const { usage } = evaluateGemini(geminiReply([imagePart('image/png', PNG), imagePart('image/jpeg', JPEG), imagePart('image/png', NOT_AN_IMAGE)]), 'image');
+    const { usage } = evaluateGemini(
+      geminiReply([imagePart('image/png', PNG), imagePart('image/jpeg', JPEG), imagePart('image/png', NOT_AN_IMAGE)]),
+      'image',
+    );
     expect(usage.images).toBe(2);
   });
 });
@@ -97,7 +117,10 @@ describe('judging a Gemini text canary', () => {
   });
 
   it('calls an empty or blank text bad output', () => {
-    expect(evaluateGemini(geminiReply([{ text: '' }]), 'text').verdict).toMatchObject({ class: 'bad_output', message: 'no text in reply' });
+    expect(evaluateGemini(geminiReply([{ text: '' }]), 'text').verdict).toMatchObject({
+      class: 'bad_output',
+      message: 'no text in reply',
+    });
     expect(evaluateGemini(geminiReply([{ text: '  \n ' }]), 'text').verdict.class).toBe('bad_output');
   });
 
@@ -131,7 +154,11 @@ describe('reading Gemini usage', () => {
   });
 });
 
-const chat = (message: Record<string, unknown>, finish = 'stop', usage: unknown = { prompt_tokens: 12, completion_tokens: 1290, total_tokens: 1302 }) => ({
+const chat = (
+  message: Record<string, unknown>,
+  finish = 'stop',
+  usage: unknown = { prompt_tokens: 12, completion_tokens: 1290, total_tokens: 1302 },
+) => ({
   id: 'chatcmpl-1',
   object: 'chat.completion',
   model: 'gemini-2.5-flash-image',
@@ -148,7 +175,10 @@ describe('judging an OpenAI-compatible relay reply', () => {
   });
 
   it('accepts images[] entries carrying an image_url data URL', () => {
-    const reply = chat({ content: '', images: [{ type: 'image_url', image_url: { url: `data:image/jpeg;base64,${JPEG}` } }] });
+    const reply = chat({
+      content: '',
+      images: [{ type: 'image_url', image_url: { url: `data:image/jpeg;base64,${JPEG}` } }],
+    });
     const { verdict, usage } = evaluateOpenAi(reply, 'image');
     expect(verdict.class).toBe('ok');
     expect(usage.images).toBe(1);
@@ -195,7 +225,10 @@ describe('judging an OpenAI-compatible relay reply', () => {
     const ok = evaluateOpenAi(chat({ content: 'OK' }, 'stop', usage), 'text');
     expect(ok.verdict.class).toBe('ok');
     expect(ok.usage).toEqual({ inputTokens: 10, outputTokens: 1, images: 0 });
-    expect(evaluateOpenAi(chat({ content: '' }, 'stop', usage), 'text').verdict).toMatchObject({ class: 'bad_output', message: 'no text in reply' });
+    expect(evaluateOpenAi(chat({ content: '' }, 'stop', usage), 'text').verdict).toMatchObject({
+      class: 'bad_output',
+      message: 'no text in reply',
+    });
   });
 
   it('does not count the markdown around an image as text', () => {
@@ -211,7 +244,10 @@ describe('judging an OpenAI-compatible relay reply', () => {
   });
 
   it('leaves token counts unknown when the relay reports no usage', () => {
-    const { usage } = evaluateOpenAi(chat({ content: `![image](data:image/png;base64,${PNG})` }, 'stop', null), 'image');
+    const { usage } = evaluateOpenAi(
+      chat({ content: `![image](data:image/png;base64,${PNG})` }, 'stop', null),
+      'image',
+    );
     expect(usage).toEqual({ inputTokens: null, outputTokens: null, images: 1 });
   });
 });

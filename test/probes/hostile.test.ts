@@ -41,35 +41,38 @@ describe.each([
 ])('hostile upstreams at %s probes', (_name, every) => {
   const world = useAlertWorld();
 
-  it.each(HOSTILE_MODES)('an upstream that %s (%s) ends as %s by its deadline, and another target keeps its schedule', async (_what, kind, cls, message) => {
-    const w = await world();
-    w.upstream.set(kind, MODELS.flash);
-    const hostile = simulatedTarget(HOSTILE, w.simulator.url, { model: MODELS.flash, every, timeout: DEADLINE });
-    const steady = simulatedTarget(STEADY, w.simulator.url, { model: MODELS.pro, every, timeout: DEADLINE });
-    const service = await w.start([hostile, steady], {});
-    const startedAt = w.clock.now;
+  it.each(HOSTILE_MODES)(
+    'an upstream that %s (%s) ends as %s by its deadline, and another target keeps its schedule',
+    async (_what, kind, cls, message) => {
+      const w = await world();
+      w.upstream.set(kind, MODELS.flash);
+      const hostile = simulatedTarget(HOSTILE, w.simulator.url, { model: MODELS.flash, every, timeout: DEADLINE });
+      const steady = simulatedTarget(STEADY, w.simulator.url, { model: MODELS.pro, every, timeout: DEADLINE });
+      const service = await w.start([hostile, steady], {});
+      const startedAt = w.clock.now;
 
-    await runUntilHostileEnds(service, w.clock);
+      await runUntilHostileEnds(service, w.clock);
 
-    const outcome = service.store.latestOutcome(HOSTILE)!;
-    expect(outcome.class).toBe(cls);
-    expect(outcome.message).toMatch(message);
-    expect(outcome.latencyMs).toBeGreaterThanOrEqual(0);
-    if (cls === 'timeout') expect(outcome.latencyMs).toBeGreaterThanOrEqual(DEADLINE - 50);
-    // Every call ends by its deadline, whatever the upstream does (with room for a loaded machine).
-    expect(outcome.latencyMs).toBeLessThan(DEADLINE + 5 * SECOND);
-    if (kind === 'huge') {
-      // Memory stays bounded: the probe stopped reading at its cap, long before the 2 GiB were sent.
-      expect(w.simulator.streamedBytes()).toBeGreaterThan(MAX_BODY);
-      expect(w.simulator.streamedBytes()).toBeLessThan(MAX_BODY + 32 * 1024 * 1024);
-    }
-    // The steady target was probed on its own schedule meanwhile: at the start and every interval since.
-    const steadyCalls = service.store.outcomesSince(STEADY, 0);
-    expect(steadyCalls.every((o) => o.class === 'ok')).toBe(true);
-    const expected = Math.floor((w.clock.now - startedAt) / every) + 1;
-    expect(steadyCalls.length).toBeGreaterThanOrEqual(expected - 1);
-    expect(steadyCalls.map((o) => o.at)).toEqual(steadyCalls.map((_, i) => startedAt + i * every));
-    // And the service still answers.
-    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
-  });
+      const outcome = service.store.latestOutcome(HOSTILE)!;
+      expect(outcome.class).toBe(cls);
+      expect(outcome.message).toMatch(message);
+      expect(outcome.latencyMs).toBeGreaterThanOrEqual(0);
+      if (cls === 'timeout') expect(outcome.latencyMs).toBeGreaterThanOrEqual(DEADLINE - 50);
+      // Every call ends by its deadline, whatever the upstream does (with room for a loaded machine).
+      expect(outcome.latencyMs).toBeLessThan(DEADLINE + 5 * SECOND);
+      if (kind === 'huge') {
+        // Memory stays bounded: the probe stopped reading at its cap, long before the 2 GiB were sent.
+        expect(w.simulator.streamedBytes()).toBeGreaterThan(MAX_BODY);
+        expect(w.simulator.streamedBytes()).toBeLessThan(MAX_BODY + 32 * 1024 * 1024);
+      }
+      // The steady target was probed on its own schedule meanwhile: at the start and every interval since.
+      const steadyCalls = service.store.outcomesSince(STEADY, 0);
+      expect(steadyCalls.every((o) => o.class === 'ok')).toBe(true);
+      const expected = Math.floor((w.clock.now - startedAt) / every) + 1;
+      expect(steadyCalls.length).toBeGreaterThanOrEqual(expected - 1);
+      expect(steadyCalls.map((o) => o.at)).toEqual(steadyCalls.map((_, i) => startedAt + i * every));
+      // And the service still answers.
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    },
+  );
 });

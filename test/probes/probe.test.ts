@@ -60,7 +60,9 @@ async function probe(target: Target, signal?: AbortSignal): Promise<Outcome> {
 }
 
 /** A throwaway loopback server for what the simulator does not do: capture requests, echo odd replies. */
-async function listen(handler: (url: string, headers: IncomingHttpHeaders, res: ServerResponse) => void): Promise<{ url: string; server: Server }> {
+async function listen(
+  handler: (url: string, headers: IncomingHttpHeaders, res: ServerResponse) => void,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => handler(req.url ?? '', req.headers, res));
@@ -168,19 +170,34 @@ describe.each(PROVIDERS)('probing through the $provider protocol', ({ provider, 
   it('reports an image whose bytes are not an image as bad output', async () => {
     sim.force({ kind: 'corrupt_image' });
     const outcome = await probe(target({ kind: 'image' }));
-    expect(outcome).toMatchObject({ class: 'bad_output', httpStatus: 200, message: 'image data is not a PNG, JPEG or WebP' });
+    expect(outcome).toMatchObject({
+      class: 'bad_output',
+      httpStatus: 200,
+      message: 'image data is not a PNG, JPEG or WebP',
+    });
   });
 
   it('reports a 200 whose body is not JSON as bad output, charging nothing', async () => {
     sim.force({ kind: 'invalid_json' });
     const outcome = await probe(target());
-    expect(outcome).toMatchObject({ class: 'bad_output', httpStatus: 200, message: 'HTTP 200 with a body that is not JSON', costUsd: 0 });
+    expect(outcome).toMatchObject({
+      class: 'bad_output',
+      httpStatus: 200,
+      message: 'HTTP 200 with a body that is not JSON',
+      costUsd: 0,
+    });
   });
 
   it('gives up on an upstream that never answers at the probe deadline', async () => {
     sim.force({ kind: 'hang' });
     const outcome = await probe(target({ timeout: 300 }));
-    expect(outcome).toMatchObject({ class: 'timeout', httpStatus: null, ttfbMs: null, costUsd: 0, message: 'no complete reply within 300 ms' });
+    expect(outcome).toMatchObject({
+      class: 'timeout',
+      httpStatus: null,
+      ttfbMs: null,
+      costUsd: 0,
+      message: 'no complete reply within 300 ms',
+    });
     expect(outcome.latencyMs).toBeGreaterThanOrEqual(290);
     expect(outcome.latencyMs).toBeLessThan(1_500);
   });
@@ -209,7 +226,10 @@ describe('keeping the API key out of URLs and records', () => {
     upstream = null;
   });
 
-  async function capture(status = 503, body = '{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}') {
+  async function capture(
+    status = 503,
+    body = '{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}',
+  ) {
     captured = [];
     upstream = await listen((url, headers, res) => {
       captured.push({ url, headers });
@@ -243,7 +263,10 @@ describe('keeping the API key out of URLs and records', () => {
   });
 
   it('redacts a key that the upstream echoes back in its error message', async () => {
-    const url = await capture(400, JSON.stringify({ error: { code: 400, message: `API key not valid: ${KEY}`, status: 'INVALID_ARGUMENT' } }));
+    const url = await capture(
+      400,
+      JSON.stringify({ error: { code: 400, message: `API key not valid: ${KEY}`, status: 'INVALID_ARGUMENT' } }),
+    );
     const outcome = await probe(makeTarget('gemini', url));
     expect(outcome).toMatchObject({ class: 'client_error', message: 'API key not valid: [redacted]' });
   });
@@ -298,16 +321,19 @@ describe('the text canary token cap (thinking included)', () => {
   const pro = resolvePrice(PRO, undefined);
   const ceiling = (cap: number) => (12 * pro.inputPerMTokens + cap * pro.textOutputPerMTokens) / 1_000_000;
 
-  it.each([250, 183, 64, 16])('a thinking model capped at %i output tokens is served, billed within the cap', async (cap) => {
-    sim.force({ kind: 'ok' });
-    const target = makeTarget('gemini', sim.url, { model: PRO, kind: 'text' });
-    const outcome = await probe({ ...target, probe: { ...target.probe, maxOutputTokens: cap } });
-    expect(outcome.class).toBe('ok');
-    expect(outcome.costUsd).toBeGreaterThan(0);
-    expect(outcome.costUsd).toBeLessThanOrEqual(ceiling(cap) + 1e-12);
-    // Under a cap tighter than its thinking, the model stops with MAX_TOKENS and no text: still served.
-    if (cap < 183) expect(outcome.detail).toMatch(/MAX_TOKENS/);
-  });
+  it.each([250, 183, 64, 16])(
+    'a thinking model capped at %i output tokens is served, billed within the cap',
+    async (cap) => {
+      sim.force({ kind: 'ok' });
+      const target = makeTarget('gemini', sim.url, { model: PRO, kind: 'text' });
+      const outcome = await probe({ ...target, probe: { ...target.probe, maxOutputTokens: cap } });
+      expect(outcome.class).toBe('ok');
+      expect(outcome.costUsd).toBeGreaterThan(0);
+      expect(outcome.costUsd).toBeLessThanOrEqual(ceiling(cap) + 1e-12);
+      // Under a cap tighter than its thinking, the model stops with MAX_TOKENS and no text: still served.
+      if (cap < 183) expect(outcome.detail).toMatch(/MAX_TOKENS/);
+    },
+  );
 
   it('sends the default cap of 250 to both protocols, and nothing of the kind with an image canary', async () => {
     const bodies: unknown[] = [];
@@ -317,7 +343,9 @@ describe('the text canary token cap (thinking included)', () => {
       req.on('end', () => {
         bodies.push(JSON.parse(Buffer.concat(chunks).toString()));
         res.writeHead(503, { 'content-type': 'application/json' });
-        res.end('{"error":{"code":503,"status":"UNAVAILABLE","message":"The model is overloaded. Please try again later."}}');
+        res.end(
+          '{"error":{"code":503,"status":"UNAVAILABLE","message":"The model is overloaded. Please try again later."}}',
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -357,7 +385,11 @@ describe('the text canary token cap (thinking included)', () => {
       const server = reply(finish);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
-        const outcome = await probe(makeTarget('openai-compatible', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, { kind: 'text' }));
+        const outcome = await probe(
+          makeTarget('openai-compatible', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+            kind: 'text',
+          }),
+        );
         expect(outcome.class).toBe(cls);
       } finally {
         await shut(server);

@@ -33,7 +33,11 @@ describe('a probe answered with a redirect', () => {
         const simulator = await startSimulator({ trace: presetTrace('healthy'), now: () => Date.now() });
         closers.push(() => simulator.close());
         const model = 'gemini-2.5-flash-image';
-        simulator.force({ kind: 'redirect', redirectTo: `${other.url}/v1beta/models/${model}:generateContent?key=${KEY}`, redirectStatus: status });
+        simulator.force({
+          kind: 'redirect',
+          redirectTo: `${other.url}/v1beta/models/${model}:generateContent?key=${KEY}`,
+          redirectStatus: status,
+        });
         const baseUrl = provider === 'gemini' ? simulator.url : `${simulator.url}/v1`;
         const target = simulatedTarget('redirected', baseUrl, { provider, model, apiKey: KEY, timeout: 180_000 });
 
@@ -42,7 +46,9 @@ describe('a probe answered with a redirect', () => {
         expect(other.seen).toEqual([]);
         expect(outcome.class).toBe('client_error');
         expect(outcome.httpStatus).toBe(status);
-        expect(outcome.message).toBe(`redirected (HTTP ${status}) to ${other.url}; probes never follow redirects: check the target's baseUrl`);
+        expect(outcome.message).toBe(
+          `redirected (HTTP ${status}) to ${other.url}; probes never follow redirects: check the target's baseUrl`,
+        );
         // The Location's query (which here holds the key) is never repeated.
         expect(JSON.stringify(outcome)).not.toContain(KEY);
       });

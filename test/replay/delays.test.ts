@@ -19,7 +19,11 @@ const change = (minute: number, from: StateChange['from'], to: StateChange['to']
   to,
   cause: { kind: 'none' },
 });
-const mail = (minute: number, kind: Mail['notices'][number]['kind'], status: Mail['notices'][number]['status']): Mail => ({
+const mail = (
+  minute: number,
+  kind: Mail['notices'][number]['kind'],
+  status: Mail['notices'][number]['status'],
+): Mail => ({
   sentAt: T + minute * MIN,
   notices: [{ targetId: 'x', kind, status, decidedAt: T + minute * MIN }],
   subject: kind,
@@ -29,7 +33,12 @@ describe('trouble in a trace', () => {
   it('is every segment failing 30 % or more (503 + 429 + 500 + hangs), consecutive ones merged', () => {
     const trace = parseTrace({
       loop: false,
-      segments: [seg('0h', '1h', 0.01), seg('1h', '30m', 0.2, { p429: 0.1 }), seg('90m', '30m', 0.9), seg('3h', '1h', 0.1, { pHang: 0.25 })],
+      segments: [
+        seg('0h', '1h', 0.01),
+        seg('1h', '30m', 0.2, { p429: 0.1 }),
+        seg('90m', '30m', 0.9),
+        seg('3h', '1h', 0.1, { pHang: 0.25 }),
+      ],
     });
     expect(troubleSpans(trace, T, T + 5 * 60 * MIN)).toEqual([
       { start: T + 60 * MIN, end: T + 120 * MIN, share: 0.9 },
@@ -66,8 +75,16 @@ describe('delays of one stretch of trouble', () => {
   });
 
   it('is negative when the verdict was early, and null when it never came before the next trouble', () => {
-    const early = [change(0, 'unknown', 'healthy'), change(58, 'healthy', 'overloaded'), change(110, 'overloaded', 'healthy')];
-    expect(delaysFor(trouble, T + 300 * MIN, T + 300 * MIN, 'x', early, [])).toMatchObject({ detectMs: -2 * MIN, holdMs: -2 * MIN, recoverMs: -10 * MIN });
+    const early = [
+      change(0, 'unknown', 'healthy'),
+      change(58, 'healthy', 'overloaded'),
+      change(110, 'overloaded', 'healthy'),
+    ];
+    expect(delaysFor(trouble, T + 300 * MIN, T + 300 * MIN, 'x', early, [])).toMatchObject({
+      detectMs: -2 * MIN,
+      holdMs: -2 * MIN,
+      recoverMs: -10 * MIN,
+    });
     const missed = [change(0, 'unknown', 'healthy'), change(130, 'healthy', 'overloaded')];
     expect(delaysFor(trouble, T + 125 * MIN, T + 300 * MIN, 'x', missed, [])).toEqual({
       detectMs: null,
@@ -80,7 +97,9 @@ describe('delays of one stretch of trouble', () => {
 
   it('cannot see recovery when the trouble lasts to the end of the run', () => {
     const changes = [change(0, 'unknown', 'healthy'), change(62, 'healthy', 'overloaded')];
-    expect(delaysFor({ ...trouble, end: T + 120 * MIN }, T + 120 * MIN, T + 120 * MIN, 'x', changes, [])).toMatchObject({ holdMs: 2 * MIN, recoverMs: null });
+    expect(delaysFor({ ...trouble, end: T + 120 * MIN }, T + 120 * MIN, T + 120 * MIN, 'x', changes, [])).toMatchObject(
+      { holdMs: 2 * MIN, recoverMs: null },
+    );
   });
 });
 

@@ -5,9 +5,15 @@ import { main } from '../../src/replay/cli.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const tempDir = useTempDir();
-const GOOD = { loop: false, segments: [{ start: '0s', duration: '10m', p503: 0.01, latency: { median: '12s', p95: '25s' } }] };
+const GOOD = {
+  loop: false,
+  segments: [{ start: '0s', duration: '10m', p503: 0.01, latency: { median: '12s', p95: '25s' } }],
+};
 
-async function cli(argv: string[], files: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  argv: string[],
+  files: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = tempDir();
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   let stdout = '';
@@ -17,7 +23,11 @@ async function cli(argv: string[], files: Record<string, string> = {}): Promise<
 }
 
 /** Exit 2, nothing on stdout, one line on stderr (never a stack trace) that says `what`. */
-async function refuses(argv: string[], what: RegExp, files: Record<string, string> = { 'trace.json': JSON.stringify(GOOD) }): Promise<void> {
+async function refuses(
+  argv: string[],
+  what: RegExp,
+  files: Record<string, string> = { 'trace.json': JSON.stringify(GOOD) },
+): Promise<void> {
   const { code, stdout, stderr } = await cli(argv, files);
   expect(code).toBe(2);
   expect(stdout).toBe('');
@@ -39,14 +49,20 @@ describe('replay refuses bad input with one line naming the field, exit code 2',
       { segments: [{ start: '0s', duration: 'soon', latency: { median: '12s', p95: '25s' } }] },
       /segments\[0\]\.duration: expected a duration like "30s", got "soon"/,
     ],
-    ['a misspelt field', { segments: [{ start: '0s', duration: '1h', p530: 0.2, latency: { median: '12s', p95: '25s' } }] }, /segments\[0\]: .*p530/],
+    [
+      'a misspelt field',
+      { segments: [{ start: '0s', duration: '1h', p530: 0.2, latency: { median: '12s', p95: '25s' } }] },
+      /segments\[0\]: .*p530/,
+    ],
     ['no segments', { segments: [] }, /segments: /],
   ])('a malformed trace: %s', async (_, trace, what) => {
     await refuses(['--trace', 'trace.json'], what, { 'trace.json': JSON.stringify(trace) });
   });
 
   it('a trace that is not JSON, or not there', async () => {
-    await refuses(['--trace', 'trace.json'], /--trace trace\.json: not valid JSON/, { 'trace.json': '{ "segments": [' });
+    await refuses(['--trace', 'trace.json'], /--trace trace\.json: not valid JSON/, {
+      'trace.json': '{ "segments": [',
+    });
     await refuses(['--trace', 'absent.json'], /--trace absent\.json: cannot read it \(ENOENT\)/);
   });
 
@@ -61,7 +77,10 @@ describe('replay refuses bad input with one line naming the field, exit code 2',
     [['--trace', 'trace.json', '--every', '0s'], /--every: expected a duration between 1s and 1d, got "0s"/],
     [['--trace', 'trace.json', '--timeout', 'long'], /--timeout: expected a duration like "30s", got "long"/],
     [['--trace', 'trace.json', '--hours', '0'], /--hours: expected a positive number of hours like 36, got "0"/],
-    [['--trace', 'trace.json', '--hours', '-3'], /--hours: expects a value; write a value starting with "-" as --hours=-…/],
+    [
+      ['--trace', 'trace.json', '--hours', '-3'],
+      /--hours: expects a value; write a value starting with "-" as --hours=-…/,
+    ],
     [['--trace', 'trace.json', '--hours', '800'], /--hours: at most 31 days \(744 hours\), got "800"/],
     [['--trace', 'trace.json', '--hours', '2', '--until', '3h'], /--hours: give --hours or --until, not both/],
     [['--trace', 'trace.json', '--seed', 'x'], /--seed: expected a whole number/],
@@ -91,7 +110,10 @@ describe('replay refuses bad input with one line naming the field, exit code 2',
 
   it('checks every --set before the first run of --compare starts', async () => {
     const started = performance.now();
-    await refuses(['--trace', 'trace.json', '--hours', '48', '--compare', '--set', 'health.holdEvidence=abc'], /--set health\.holdEvidence=abc/);
+    await refuses(
+      ['--trace', 'trace.json', '--hours', '48', '--compare', '--set', 'health.holdEvidence=abc'],
+      /--set health\.holdEvidence=abc/,
+    );
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 

@@ -16,7 +16,12 @@ describe('--set overrides, validated by the config schemas', () => {
     ]);
     const { target: tuned, groupWaitMs } = withOverrides(target, 30_000, set);
     expect(tuned.health).toEqual({ ...target.health, holdEvidence: 16, slowMin: 45_000 });
-    expect(tuned.alerts).toEqual({ ...target.alerts, recoveredForMs: 600_000, sendOnResolved: false, flap: { ...target.alerts.flap, high: 0.5 } });
+    expect(tuned.alerts).toEqual({
+      ...target.alerts,
+      recoveredForMs: 600_000,
+      sendOnResolved: false,
+      flap: { ...target.alerts.flap, high: 0.5 },
+    });
     expect(groupWaitMs).toBe(60_000);
     expect(set.written).toEqual([
       'health.holdEvidence=16',

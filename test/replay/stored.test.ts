@@ -13,10 +13,19 @@ import { outcome } from '../helpers/outcomes.js';
 
 const tempDir = useTempDir();
 const HOUR = 3_600_000;
-const calm = (start: string, duration: string) => ({ start, duration, p503: 0.01, latency: { median: '12s', p95: '25s' } });
+const calm = (start: string, duration: string) => ({
+  start,
+  duration,
+  p503: 0.01,
+  latency: { median: '12s', p95: '25s' },
+});
 const TRACE = parseTrace({
   loop: false,
-  segments: [calm('0h', '2h'), { start: '2h', duration: '1h', p503: 0.95, latency: { median: '40s', p95: '90s' } }, calm('3h', '2h')],
+  segments: [
+    calm('0h', '2h'),
+    { start: '2h', duration: '1h', p503: 0.95, latency: { median: '40s', p95: '90s' } },
+    calm('3h', '2h'),
+  ],
 });
 
 /** A service config naming the target; its API key variable is deliberately not set (replay sends nothing). */
@@ -36,7 +45,11 @@ function configDir(every: string): string {
   return dir;
 }
 
-async function cli(argv: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await main({ argv, env, cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
@@ -68,7 +81,10 @@ describe('replaying stored history (--from/--to) from a real SQLite file', () =>
       expect(traced.changes.some((c) => c.to === 'overloaded')).toBe(true);
 
       const cwd = configDir(every);
-      const { code, stdout, stderr } = await cli(['--from', iso(TRACE_T0), '--to', iso(TRACE_T0 + 5 * HOUR), '--data', data, '--json'], cwd);
+      const { code, stdout, stderr } = await cli(
+        ['--from', iso(TRACE_T0), '--to', iso(TRACE_T0 + 5 * HOUR), '--data', data, '--json'],
+        cwd,
+      );
       expect(stderr).toBe('');
       expect(code).toBe(0);
       const replayed = JSON.parse(stdout) as ReplayReport;
@@ -80,7 +96,9 @@ describe('replaying stored history (--from/--to) from a real SQLite file', () =>
       expect(run.mails.map((m) => [m.sentAt, m.subject])).toEqual(written.mails.map((m) => [m.sentAt, m.subject]));
       // Measured against the incidents the trace run stored: the same episode, opened and closed at the same moments.
       expect(replayed.storedIncidents).toHaveLength(written.incidents.length);
-      expect(run.incidentMatches.map((m) => [m.startOffsetMs, m.endOffsetMs])).toEqual(written.incidents.map(() => [0, 0]));
+      expect(run.incidentMatches.map((m) => [m.startOffsetMs, m.endOffsetMs])).toEqual(
+        written.incidents.map(() => [0, 0]),
+      );
       expect(run.newIncidents).toEqual([]);
     },
     60_000,
@@ -90,7 +108,9 @@ describe('replaying stored history (--from/--to) from a real SQLite file', () =>
     const data = tempDir();
     const store = new Store(data);
     const at = (minute: number) => TRACE_T0 + minute * 60_000;
-    const calls = Array.from({ length: 90 }, (_, m) => outcome('pro', at(m), m >= 30 && m < 50 ? 'overloaded' : 'ok', m >= 30 && m < 50 ? 1_500 : 12_000));
+    const calls = Array.from({ length: 90 }, (_, m) =>
+      outcome('pro', at(m), m >= 30 && m < 50 ? 'overloaded' : 'ok', m >= 30 && m < 50 ? 1_500 : 12_000),
+    );
     store.insertOutcomes(calls);
     store.close();
     const { code, stdout } = await cli(
@@ -111,7 +131,9 @@ describe('replaying stored history (--from/--to) from a real SQLite file', () =>
     const range = ['--from', iso(TRACE_T0), '--to', iso(TRACE_T0 + HOUR)];
     const empty = await cli([...range, '--data', data], cwd);
     expect(empty.code).toBe(2);
-    expect(empty.stderr).toMatch(/^replay: --from\/--to: no stored outcomes of pro from .* \(targets with outcomes then: none\)\n$/);
+    expect(empty.stderr).toMatch(
+      /^replay: --from\/--to: no stored outcomes of pro from .* \(targets with outcomes then: none\)\n$/,
+    );
     const unknown = await cli([...range, '--data', data, '--target', 'nope'], cwd);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe('replay: --target: no configured target "nope" (configured: pro)\n');

@@ -8,12 +8,22 @@ import { useTempDir } from '../helpers/tmp.js';
 
 const tempDir = useTempDir();
 const MIN = 60_000;
-const calm = (start: string, duration: string) => ({ start, duration, p503: 0.01, p429: 0.005, latency: { median: '12s', p95: '25s' } });
+const calm = (start: string, duration: string) => ({
+  start,
+  duration,
+  p503: 0.01,
+  p429: 0.005,
+  latency: { median: '12s', p95: '25s' },
+});
 
 /** Two calm hours, one hour of 95 % 503s, two calm hours: the outage every cadence must catch. */
 const OVERLOAD_HOUR: TraceFile = {
   loop: false,
-  segments: [calm('0h', '2h'), { start: '2h', duration: '1h', p503: 0.95, latency: { median: '40s', p95: '90s' } }, calm('3h', '2h')],
+  segments: [
+    calm('0h', '2h'),
+    { start: '2h', duration: '1h', p503: 0.95, latency: { median: '40s', p95: '90s' } },
+    calm('3h', '2h'),
+  ],
 };
 const HEALTHY: TraceFile = { loop: false, segments: [calm('0h', '6h')] };
 
@@ -22,7 +32,13 @@ async function replay(trace: TraceFile, ...args: string[]): Promise<{ code: numb
   writeFileSync(join(dir, 'trace.json'), JSON.stringify(trace));
   let stdout = '';
   let stderr = '';
-  const code = await main({ argv: ['--trace', 'trace.json', ...args], env: {}, cwd: dir, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  const code = await main({
+    argv: ['--trace', 'trace.json', ...args],
+    env: {},
+    cwd: dir,
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+  });
   return { code, stdout, stderr };
 }
 
@@ -47,12 +63,16 @@ describe('replaying a trace through the real engine and alert rules', () => {
     it('detects an hour of 95 % 503s: overloaded, a hold, one onset mail and exactly one recovery mail, in sensible time', async () => {
       const result = await report(OVERLOAD_HOUR, '--every', every, '--timeout', '180s');
       const run = result.runs[0]!;
-      expect(result.troubles).toEqual([{ start: result.start + 2 * 60 * MIN, end: result.start + 3 * 60 * MIN, share: 0.95 }]);
+      expect(result.troubles).toEqual([
+        { start: result.start + 2 * 60 * MIN, end: result.start + 3 * 60 * MIN, share: 0.95 },
+      ]);
       expect(run.changes.some((c) => c.to === 'overloaded' && c.cause.kind === 'overload')).toBe(true);
       expect(run.advice.some((a) => !a.send && a.retryAfterSeconds !== null)).toBe(true);
       expect(kinds(run).filter((k) => k === 'overloaded')).toHaveLength(1);
       expect(kinds(run).filter((k) => k === 'recovered')).toHaveLength(1);
-      expect(run.mails.find((m) => m.notices.some((n) => n.kind === 'overloaded'))!.subject).toMatch(/^\[modelpulse\] replay OVERLOADED — /);
+      expect(run.mails.find((m) => m.notices.some((n) => n.kind === 'overloaded'))!.subject).toMatch(
+        /^\[modelpulse\] replay OVERLOADED — /,
+      );
 
       const { detectMs, holdMs, recoverMs, onsetMailMs, recoveryMailMs } = run.delays[0]!.delays;
       // The first probe inside the hour comes within an interval (and its jitter); confirmations follow a quarter interval apart.
@@ -111,7 +131,9 @@ describe('replaying a trace through the real engine and alert rules', () => {
     expect(stdout).toMatch(/\+02:\d\d:\d\d {2}hold, retry after \d+ s, timeout/);
     expect(stdout).toMatch(/overloaded {2}"\[modelpulse\] replay OVERLOADED — \d+% of calls answer 503"/);
     expect(stdout).toMatch(/recovered {2}"\[modelpulse\] replay RECOVERED after /);
-    expect(stdout).toMatch(/trouble +detect +hold +recover +onset mail +recovery mail\n +\+02:00:00 → \+03:00:00 +\+\d+:\d\d/);
+    expect(stdout).toMatch(
+      /trouble +detect +hold +recover +onset mail +recovery mail\n +\+02:00:00 → \+03:00:00 +\+\d+:\d\d/,
+    );
   }, 60_000);
 
   it('replays the same trace the same way for the same seed', async () => {
@@ -135,7 +157,9 @@ describe('replaying a trace through the real engine and alert rules', () => {
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as ReplayReport;
     expect(result.end - result.start).toBe(24 * 60 * MIN);
-    expect(result.troubles.map((t) => [(t.start - result.start) / MIN, (t.end - result.start) / MIN])).toEqual([[12 * 60, 15 * 60]]);
+    expect(result.troubles.map((t) => [(t.start - result.start) / MIN, (t.end - result.start) / MIN])).toEqual([
+      [12 * 60, 15 * 60],
+    ]);
     expect(result.runs[0]!.changes.some((c) => c.to === 'overloaded')).toBe(true);
     expect(elapsed).toBeLessThan(10_000);
   }, 60_000);

@@ -20,7 +20,11 @@ afterEach(async () => {
 
 async function world(budgetPerDay: number, start: number, dataDir: string, mails: Notice[]) {
   const clock = { now: start };
-  const trace = parseTrace({ loop: false, latencyScale: 0.001, segments: [{ start: '0s', duration: '3d', latency: { median: '2s', p95: '3s' } }] });
+  const trace = parseTrace({
+    loop: false,
+    latencyScale: 0.001,
+    segments: [{ start: '0s', duration: '3d', latency: { median: '2s', p95: '3s' } }],
+  });
   const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
   running.push(simulator);
   const target = simulatedTarget('flash', simulator.url, { every: MINUTE, timeout: 180_000, kind: 'image' });
@@ -31,7 +35,11 @@ async function world(budgetPerDay: number, start: number, dataDir: string, mails
       return { deliveryId: String(mails.length), subject: '', response: '250' };
     },
   };
-  const service = await startTestService(fileConfig(dataDir, [{ ...target, probe: { ...target.probe, budgetPerDay } }]), clock, { notifiers: [notifier] });
+  const service = await startTestService(
+    fileConfig(dataDir, [{ ...target, probe: { ...target.probe, budgetPerDay } }]),
+    clock,
+    { notifiers: [notifier] },
+  );
   running.push(service);
   const runUntil = async (until: number) => {
     while (clock.now < until) {

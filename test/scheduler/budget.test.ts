@@ -31,8 +31,12 @@ describe('probeCadence', () => {
     expect(probeCadence(input({ everyMs: 40_000, holding: true })).everyMs).toBe(30_000);
     expect(probeCadence(input({ everyMs: 10_000, holding: true })).everyMs).toBe(10_000);
     // The budget still bounds it: at full cost it stretches; with failures free it does not.
-    expect(probeCadence(input({ everyMs: 300_000, holding: true, budgetPerDay: 1, expectedCost: 0.0387 })).stretched).toBe(true);
-    expect(probeCadence(input({ everyMs: 300_000, holding: true, budgetPerDay: 1, expectedCost: 0.0001 })).everyMs).toBe(150_000);
+    expect(
+      probeCadence(input({ everyMs: 300_000, holding: true, budgetPerDay: 1, expectedCost: 0.0387 })).stretched,
+    ).toBe(true);
+    expect(
+      probeCadence(input({ everyMs: 300_000, holding: true, budgetPerDay: 1, expectedCost: 0.0001 })).everyMs,
+    ).toBe(150_000);
   });
 
   it('stretches the interval so the rest of the budget lasts to UTC midnight at the expected cost per probe', () => {
@@ -47,17 +51,30 @@ describe('probeCadence', () => {
 
   it('lets probes run at the configured interval once failures (free) bring the expected cost down', () => {
     expect(probeCadence(input({ budgetPerDay: 1, troubled: true })).stretched).toBe(true);
-    expect(probeCadence(input({ budgetPerDay: 1, troubled: true, expectedCost: 0.0001 }))).toEqual({ everyMs: 60_000, skip: null, stretched: false });
+    expect(probeCadence(input({ budgetPerDay: 1, troubled: true, expectedCost: 0.0001 }))).toEqual({
+      everyMs: 60_000,
+      skip: null,
+      stretched: false,
+    });
   });
 
   it('skips a probe the rest of the budget cannot pay for, and looks again within the interval', () => {
     // Spent at noon: out early, news.
-    expect(probeCadence(input({ budgetPerDay: 1, spentToday: 1 }))).toEqual({ everyMs: 60_000, skip: 'budget', stretched: true, early: true });
+    expect(probeCadence(input({ budgetPerDay: 1, spentToday: 1 }))).toEqual({
+      everyMs: 60_000,
+      skip: 'budget',
+      stretched: true,
+      early: true,
+    });
     expect(probeCadence(input({ budgetPerDay: 1, spentToday: 0.97 })).skip).toBe('budget');
     // The last probe's worth gone within the last hour or so before midnight: the budget spread to the end of the day, not news.
-    expect(probeCadence(input({ budgetPerDay: 1, spentToday: 0.97, now: MIDNIGHT + DAY - 50 * 60_000 }))).toMatchObject({ skip: 'budget', early: false });
+    expect(probeCadence(input({ budgetPerDay: 1, spentToday: 0.97, now: MIDNIGHT + DAY - 50 * 60_000 }))).toMatchObject(
+      { skip: 'budget', early: false },
+    );
     // A minute before midnight it looks again at midnight, not a full interval later.
-    expect(probeCadence(input({ everyMs: 3_600_000, budgetPerDay: 1, spentToday: 1, now: MIDNIGHT + DAY - 60_000 })).everyMs).toBe(60_000);
+    expect(
+      probeCadence(input({ everyMs: 3_600_000, budgetPerDay: 1, spentToday: 1, now: MIDNIGHT + DAY - 60_000 })).everyMs,
+    ).toBe(60_000);
   });
 
   it('skips a canary that fresh client reports make redundant, but only while the target is healthy', () => {

@@ -38,8 +38,15 @@ async function world(options: {
   const trace = parseTrace({ loop: false, latencyScale: 0.001, segments: options.segments ?? HEALTHY });
   const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
   running.push(simulator);
-  const target = simulatedTarget('flash', simulator.url, { every: options.every, timeout: 180_000, kind: options.kind });
-  const withBudget = { ...target, probe: { ...target.probe, ...(options.budgetPerDay === undefined ? {} : { budgetPerDay: options.budgetPerDay }) } };
+  const target = simulatedTarget('flash', simulator.url, {
+    every: options.every,
+    timeout: 180_000,
+    kind: options.kind,
+  });
+  const withBudget = {
+    ...target,
+    probe: { ...target.probe, ...(options.budgetPerDay === undefined ? {} : { budgetPerDay: options.budgetPerDay }) },
+  };
   const mails: Notice[] = [];
   const notifier: Notifier = {
     channel: 'capture',
@@ -66,12 +73,18 @@ async function world(options: {
       clock.now = Math.min(until, Math.max(clock.now + 1_000, Math.min(due, clock.now + stepMs)));
     }
   };
-  const probes = (from: number, to: number) => service.store.outcomesSince('flash', from).filter((o) => o.source === 'probe' && o.at < to);
+  const probes = (from: number, to: number) =>
+    service.store.outcomesSince('flash', from).filter((o) => o.source === 'probe' && o.at < to);
   const spend = async (days = 3) =>
     (await (await fetch(`${service.url}/api/spend?days=${days}`)).json()) as {
       targets: Array<{
         budgetPerDayUsd: number | null;
-        today: { everySeconds: number; spentTodayUsd: number; budgetExhausted: boolean; skippedToday: { budget: number; reports: number } };
+        today: {
+          everySeconds: number;
+          spentTodayUsd: number;
+          budgetExhausted: boolean;
+          skippedToday: { budget: number; reports: number };
+        };
         days: Array<{ day: string; costUsd: number; probes: number }>;
       }>;
     };
@@ -97,7 +110,9 @@ describe('a probe budget per target (USD per UTC day)', () => {
       // And the target never went unknown for lack of data between the stretched probes.
       const transitions = (await (await fetch(`${w.service.url}/api/incidents`)).json()) as { incidents: unknown[] };
       expect(transitions.incidents).toEqual([]);
-      expect(((await (await fetch(`${w.service.url}/health/flash`)).json()) as { status: string }).status).toBe('healthy');
+      expect(((await (await fetch(`${w.service.url}/health/flash`)).json()) as { status: string }).status).toBe(
+        'healthy',
+      );
       const shown = (await w.spend(1)).targets[0]!;
       expect(shown.budgetPerDayUsd).toBe(1);
       expect(shown.days).toEqual([{ day: '2026-11-30', costUsd: expect.closeTo(spent, 5), probes: day.length }]);
@@ -129,7 +144,9 @@ describe('a probe budget per target (USD per UTC day)', () => {
     expect(today).toMatchObject({ budgetExhausted: true, spentTodayUsd: expect.closeTo(morning, 6) });
     expect(today.skippedToday.budget).toBeGreaterThan(0);
     // Its health turns unknown without data rather than pretending.
-    expect(((await (await fetch(`${w.service.url}/health/flash`)).json()) as { status: string }).status).toBe('unknown');
+    expect(((await (await fetch(`${w.service.url}/health/flash`)).json()) as { status: string }).status).toBe(
+      'unknown',
+    );
     await w.runUntil(MIDNIGHT + 2 * DAY - 1);
     const nextDay = w.probes(MIDNIGHT + DAY, MIDNIGHT + 2 * DAY);
     expect(nextDay.length).toBeGreaterThan(20);
@@ -174,7 +191,9 @@ describe('no canaries while client reports cover a healthy target', () => {
         const response = await fetch(`${w.service.url}/api/reports`, {
           method: 'POST',
           headers: { authorization: `Bearer ${APP}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ reports: [{ target: 'flash', at: nextReport - 20_000, status: 200, latencyMs: 20_000 }] }),
+          body: JSON.stringify({
+            reports: [{ target: 'flash', at: nextReport - 20_000, status: 200, latencyMs: 20_000 }],
+          }),
         });
         expect(response.status).toBe(200);
         nextReport += 10_000;
@@ -185,7 +204,9 @@ describe('no canaries while client reports cover a healthy target', () => {
     // Per minute, at most a quarter of the canaries, but never none: one in five still runs.
     expect(covered / 50).toBeLessThanOrEqual(withoutReports / 20 / 4);
     expect(covered).toBeGreaterThanOrEqual(8);
-    expect(((await (await fetch(`${w.service.url}/health/flash`)).json()) as { status: string }).status).toBe('healthy');
+    expect(((await (await fetch(`${w.service.url}/health/flash`)).json()) as { status: string }).status).toBe(
+      'healthy',
+    );
     expect((await w.spend(1)).targets[0]!.today.skippedToday.reports).toBeGreaterThan(30);
     await w.runUntil(MIDNIGHT + 120 * MINUTE, MINUTE);
     expect(w.probes(MIDNIGHT + 95 * MINUTE, MIDNIGHT + 120 * MINUTE).length).toBeGreaterThanOrEqual(20);

@@ -94,7 +94,10 @@ describe('probe scheduler', () => {
   });
 
   it('never starts more probes than the global cap; the rest wait for a free slot', async () => {
-    const { sim, scheduler, outcomes } = await setUp((url) => ['a', 'b', 'c'].map((id) => simulatedTarget(id, url, { every: 60_000 })), 2);
+    const { sim, scheduler, outcomes } = await setUp(
+      (url) => ['a', 'b', 'c'].map((id) => simulatedTarget(id, url, { every: 60_000 })),
+      2,
+    );
     sim.clearForced();
     sim.force({ kind: 'ok', delayMs: 100 });
     expect(scheduler.tick()).toHaveLength(2);
@@ -155,7 +158,9 @@ describe('probe scheduler', () => {
   });
 
   it('on stop, aborts a probe still hung after the grace period and records nothing cut short', async () => {
-    const { sim, scheduler, outcomes } = await setUp((url) => [simulatedTarget('a', url, { every: 1_000, timeout: 30_000 })]);
+    const { sim, scheduler, outcomes } = await setUp((url) => [
+      simulatedTarget('a', url, { every: 1_000, timeout: 30_000 }),
+    ]);
     sim.clearForced();
     sim.force({ kind: 'hang' });
     scheduler.tick();

@@ -46,7 +46,10 @@ export function secretForms(extra: Record<string, string> = {}): Map<string, str
     for (const offset of [0, 1, 2]) {
       const fragment = base64Inside(value, offset);
       add(`${name} (base64${offset ? `, ${offset} bytes into a blob` : ''})`, fragment);
-      add(`${name} (base64url${offset ? `, ${offset} bytes into a blob` : ''})`, fragment.replace(/\+/g, '-').replace(/\//g, '_'));
+      add(
+        `${name} (base64url${offset ? `, ${offset} bytes into a blob` : ''})`,
+        fragment.replace(/\+/g, '-').replace(/\//g, '_'),
+      );
     }
   }
   return forms;
@@ -64,7 +67,11 @@ function base64Inside(secret: string, offset: number): string {
 const FORMS = secretForms();
 
 /** Where in `text` a secret shows, in any form, or the head of one; `allowed` strings are cut out first (a legitimate use). */
-export function leaksIn(sink: string, text: string, options: { allowed?: readonly string[]; forms?: Map<string, string> } = {}): Leak[] {
+export function leaksIn(
+  sink: string,
+  text: string,
+  options: { allowed?: readonly string[]; forms?: Map<string, string> } = {},
+): Leak[] {
   const scanned = (options.allowed ?? []).reduce((result, ok) => result.split(ok).join('[allowed]'), text);
   const found: Leak[] = [];
   const excerpt = (at: number) => scanned.slice(Math.max(0, at - 60), at + 80).replace(/[^\x20-\x7e]/g, '.');
@@ -76,7 +83,11 @@ export function leaksIn(sink: string, text: string, options: { allowed?: readonl
   }
   const head = rest.indexOf(CANARY);
   if (head >= 0)
-    found.push({ sink, form: `the head of a secret (${CANARY}…)`, excerpt: rest.slice(Math.max(0, head - 60), head + 80).replace(/[^\x20-\x7e]/g, '.') });
+    found.push({
+      sink,
+      form: `the head of a secret (${CANARY}…)`,
+      excerpt: rest.slice(Math.max(0, head - 60), head + 80).replace(/[^\x20-\x7e]/g, '.'),
+    });
   return found;
 }
 

@@ -35,9 +35,13 @@ export async function startEchoingUpstream() {
   const server = createServer((req, res) => {
     void bodyOf(req).then((body) => {
       const openai = req.url?.endsWith('/chat/completions') ?? false;
-      const credential = String(req.headers['x-goog-api-key'] ?? req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '');
+      const credential = String(
+        req.headers['x-goog-api-key'] ?? req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '',
+      );
       state.credentialsSeen.add(credential);
-      const model = openai ? String((JSON.parse(body) as { model?: string }).model) : (/models\/([^/:]+):/.exec(req.url ?? '')?.[1] ?? 'unknown');
+      const model = openai
+        ? String((JSON.parse(body) as { model?: string }).model)
+        : (/models\/([^/:]+):/.exec(req.url ?? '')?.[1] ?? 'unknown');
       const json = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(payload));
@@ -50,13 +54,21 @@ export async function startEchoingUpstream() {
         }
         case 'overloaded': {
           const message = `The model is overloaded for caller ${credential}. Please try again later.`;
-          return json(503, { error: { code: 503, message, status: 'UNAVAILABLE' } }, { 'retry-after': '30', 'x-caller': credential });
+          return json(
+            503,
+            { error: { code: 503, message, status: 'UNAVAILABLE' } },
+            { 'retry-after': '30', 'x-caller': credential },
+          );
         }
         case 'reject':
           if (openai) {
             const message = `Incorrect API key provided: ${credential}. You can find your API key at https://relay.example.com/keys.`;
             const challenge = `Bearer error="invalid_token", token="${credential}"`;
-            return json(401, { error: { message, type: 'invalid_request_error', code: 'invalid_api_key', param: null } }, { 'www-authenticate': challenge });
+            return json(
+              401,
+              { error: { message, type: 'invalid_request_error', code: 'invalid_api_key', param: null } },
+              { 'www-authenticate': challenge },
+            );
           }
           return json(403, {
             error: {
@@ -64,7 +76,13 @@ export async function startEchoingUpstream() {
               // Long enough that a message cut to 300 characters would end inside the key, were it cut first.
               message: `${'Permission denied. '.repeat(14)}Caller credential ${credential} is not allowed to call ${model}.`,
               status: 'PERMISSION_DENIED',
-              details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: `CREDENTIAL_REFUSED ${credential}`, metadata: { credential } }],
+              details: [
+                {
+                  '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+                  reason: `CREDENTIAL_REFUSED ${credential}`,
+                  metadata: { credential },
+                },
+              ],
             },
           });
         case 'redirect':
@@ -96,10 +114,14 @@ export async function startCarelessReceiver(secret: string) {
       state.received.push({ path: req.url ?? '', headers, body });
       if (state.mode === 'accept') return res.writeHead(204).end();
       if (state.mode === 'echo-500')
-        return res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'could not verify', headers, body }));
+        return res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'could not verify', headers, body }));
       // Should the error text be cut to 200 characters before it is scrubbed, the cut falls inside the secret.
       const preamble = `signature mismatch for ${req.headers['x-modelpulse-signature']} at ${req.headers['x-modelpulse-timestamp']}; `;
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${preamble.padEnd(171, '.')}secret in use is ${secret}`);
+      res
+        .writeHead(500, { 'content-type': 'text/plain' })
+        .end(`${preamble.padEnd(171, '.')}secret in use is ${secret}`);
     });
   });
   return { ...(await listen(server)), state };
@@ -116,7 +138,11 @@ export async function startRefusingMailServer(port: number) {
     onAuth(auth, _session, callback) {
       state.refusals++;
       const plain = Buffer.from(`\0${auth.username}\0${auth.password}`).toString('base64');
-      callback(new Error(`5.7.8 credentials rejected for ${auth.username} (password "${auth.password}", AUTH ${auth.method} ${plain})`));
+      callback(
+        new Error(
+          `5.7.8 credentials rejected for ${auth.username} (password "${auth.password}", AUTH ${auth.method} ${plain})`,
+        ),
+      );
     },
     onData(stream, _session, callback) {
       stream.resume();

@@ -6,7 +6,13 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ServiceConfig } from '../../src/config/target.js';
 import { DASHBOARD_USER, FAKE, SMTP_USER } from './canaries.js';
 
-export const TARGETS = { flash: 'flash-direct', relay: 'pro-relay', echoGemini: 'echo-gemini', echoRelay: 'echo-relay', echoVertex: 'echo-vertex' } as const;
+export const TARGETS = {
+  flash: 'flash-direct',
+  relay: 'pro-relay',
+  echoGemini: 'echo-gemini',
+  echoRelay: 'echo-relay',
+  echoVertex: 'echo-vertex',
+} as const;
 
 export interface Peers {
   simulator: string;
@@ -67,4 +73,5 @@ export function loadConfigured(dir: string, peers: Peers, keyFile: string): Serv
 }
 
 export const bearer = (token: string) => `Bearer ${token}`;
-export const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+export const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

@@ -41,7 +41,8 @@ export function dataDirBytes(dir: string, label: string): Sample[] {
     for (const name of readdirSync(path)) {
       const full = join(path, name);
       if (statSync(full).isDirectory()) walk(full);
-      else samples.push({ sink: `${label}: ${full.slice(dir.length + 1)}`, text: readFileSync(full).toString('latin1') });
+      else
+        samples.push({ sink: `${label}: ${full.slice(dir.length + 1)}`, text: readFileSync(full).toString('latin1') });
     }
   };
   walk(dir);
@@ -51,7 +52,13 @@ export function dataDirBytes(dir: string, label: string): Sample[] {
 interface Param {
   name: string;
   in: string;
-  schema?: { type?: string | string[]; minimum?: number; maximum?: number; enum?: readonly string[]; examples?: readonly string[] };
+  schema?: {
+    type?: string | string[];
+    minimum?: number;
+    maximum?: number;
+    enum?: readonly string[];
+    examples?: readonly string[];
+  };
 }
 
 /** The dashboard's files as /assets/ serves them: web/'s scripts, styles and catalogs, and Chart.js. */
@@ -88,7 +95,10 @@ export function getRoutes(targetIds: readonly string[], now: number): Route[] {
       urls.set(url, { path: url, template: path });
       for (const p of params.filter((p) => p.in === 'query')) {
         for (const value of queryValues(p, ids, now))
-          urls.set(`${url}?${p.name}=${encodeURIComponent(value)}`, { path: `${url}?${p.name}=${encodeURIComponent(value)}`, template: path });
+          urls.set(`${url}?${p.name}=${encodeURIComponent(value)}`, {
+            path: `${url}?${p.name}=${encodeURIComponent(value)}`,
+            template: path,
+          });
       }
     }
   }
@@ -127,7 +137,13 @@ export async function fetchText(base: string, path: string, headers: Record<stri
  * Every route with the right credentials, and each route once more as a browser asks (basic auth),
  * with none and with each wrong one (a token of another kind); the right ones must open every route.
  */
-export async function crawl(base: string, routes: readonly Route[], credentials: Credentials, wrong: readonly string[], when = ''): Promise<Sample[]> {
+export async function crawl(
+  base: string,
+  routes: readonly Route[],
+  credentials: Credentials,
+  wrong: readonly string[],
+  when = '',
+): Promise<Sample[]> {
   const samples: Sample[] = [];
   const firstOf = new Set<string>();
   for (const { path, template } of routes) {
@@ -146,7 +162,8 @@ export async function crawl(base: string, routes: readonly Route[], credentials:
     }
     for (const [variant, headers] of variants) {
       const text = await fetchText(base, path, headers);
-      if (variant.startsWith('authorized') && text.startsWith('401')) throw new Error(`GET ${path} refused the right credentials: ${text}`);
+      if (variant.startsWith('authorized') && text.startsWith('401'))
+        throw new Error(`GET ${path} refused the right credentials: ${text}`);
       samples.push({ sink: `GET ${path} (${variant}${when ? `, ${when}` : ''})`, text });
     }
   }

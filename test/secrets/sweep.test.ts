@@ -31,7 +31,15 @@ const CREDENTIALS = {
   health: bearer(FAKE.MODELPULSE_HEALTH_TOKEN),
 };
 /** Routes that show delivery errors, outcomes and states, read once more while the careless peers fail. */
-const WHILE_FAILING = ['/api/alerts', '/api/targets', '/api/health', '/health', '/health/{target}', '/api/incidents', '/metrics'];
+const WHILE_FAILING = [
+  '/api/alerts',
+  '/api/targets',
+  '/api/health',
+  '/health',
+  '/health/{target}',
+  '/api/incidents',
+  '/metrics',
+];
 
 /** Starts the service as main does, but on the injected clock and with its own (redacting) logger writing to `logs`. */
 async function start(
@@ -58,7 +66,10 @@ async function thrown(label: string, run: () => Promise<unknown>): Promise<Sampl
   try {
     await run();
   } catch (error) {
-    return { sink: `error thrown by ${label}`, text: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) };
+    return {
+      sink: `error thrown by ${label}`,
+      text: error instanceof Error ? `${error.message}\n${error.stack}` : String(error),
+    };
   }
   throw new Error(`expected ${label} to throw`);
 }
@@ -68,18 +79,30 @@ const kindsOf = (samples: readonly Sample[]) => [...new Set(samples.map((s) => s
 
 /** A mail as text: every header line as sent, subject, text and HTML bodies, and attachments. */
 function mailText(mail: ParsedMail): string {
-  return [...mail.headerLines.map((h) => h.line), mail.subject, mail.text, String(mail.html), ...mail.attachments.map((a) => a.content.toString('utf8'))].join(
-    '\n',
-  );
+  return [
+    ...mail.headerLines.map((h) => h.line),
+    mail.subject,
+    mail.text,
+    String(mail.html),
+    ...mail.attachments.map((a) => a.content.toString('utf8')),
+  ].join('\n');
 }
 
 async function post(base: string, path: string, headers: Record<string, string>, body: unknown): Promise<string> {
-  const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return `${response.status}\n${[...response.headers].map(([n, v]) => `${n}: ${v}`).join('\n')}\n\n${await response.text()}`;
 }
 
 /** Rendered dashboard pages as the browser holds them once they have read the API. */
-async function renderedPages(base: string, paths: readonly string[], credentials: { username: string; password: string }): Promise<Sample[]> {
+async function renderedPages(
+  base: string,
+  paths: readonly string[],
+  credentials: { username: string; password: string },
+): Promise<Sample[]> {
   const browser = await launchChromium();
   try {
     const samples: Sample[] = [];
@@ -87,7 +110,10 @@ async function renderedPages(base: string, paths: readonly string[], credentials
       const { page } = await openPage(browser, `${base}${path}`, { httpCredentials: credentials });
       await page.waitForSelector('main[data-view]');
       await page.waitForTimeout(300);
-      samples.push({ sink: `rendered page ${path}`, text: `${await page.content()}\n${await page.evaluate('JSON.stringify(localStorage)')}` });
+      samples.push({
+        sink: `rendered page ${path}`,
+        text: `${await page.content()}\n${await page.evaluate('JSON.stringify(localStorage)')}`,
+      });
       await page.close();
     }
     return samples;
@@ -102,7 +128,13 @@ describe('secret sweep', () => {
   it('demo mode: the protection tokens and stray secrets in the environment appear in no log line, database byte or reply', async () => {
     const clock = { now: START };
     const dir = tempDir();
-    const env: Record<string, string> = { ...FAKE, SMTP_USER, MODELPULSE_DASHBOARD_USER: DASHBOARD_USER, PORT: '0', MODELPULSE_DATA_DIR: join(dir, 'data') };
+    const env: Record<string, string> = {
+      ...FAKE,
+      SMTP_USER,
+      MODELPULSE_DASHBOARD_USER: DASHBOARD_USER,
+      PORT: '0',
+      MODELPULSE_DATA_DIR: join(dir, 'data'),
+    };
     delete env.GEMINI_API_KEY; // set, it would leave demo mode
     const loaded = loadConfig(env, dir);
     expect(loaded.mode).toBe('demo');
@@ -112,17 +144,29 @@ describe('secret sweep', () => {
     try {
       // The demo's own upstream, which cycles every 4 min (calm, overloaded, recovering), at loopback speed; its alerts go to the log.
       const demoTrace = { ...presetTrace('demo'), latencyScale: 0.0001 };
-      const service = await start({ ...loaded, server: { ...loaded.server, host: '127.0.0.1' } }, clock, logs, { demoHistory: true, demoTrace });
+      const service = await start({ ...loaded, server: { ...loaded.server, host: '127.0.0.1' } }, clock, logs, {
+        demoHistory: true,
+        demoTrace,
+      });
       await runFor(service, clock, 5 * MINUTE);
       expect(logs.join('')).toMatch(/ALERT \[modelpulse DEMO\] .*OVERLOADED/);
       expect(logs.join('')).toMatch(/ALERT \[modelpulse DEMO\] .*RECOVERED/);
 
       const ids = service.targets.map((t) => t.id);
-      const wrong = [bearer(FAKE.MODELPULSE_HEALTH_TOKEN), basic(DASHBOARD_USER, FAKE.MODELPULSE_API_TOKEN), bearer(FAKE.SMTP_PASSWORD)];
+      const wrong = [
+        bearer(FAKE.MODELPULSE_HEALTH_TOKEN),
+        basic(DASHBOARD_USER, FAKE.MODELPULSE_API_TOKEN),
+        bearer(FAKE.SMTP_PASSWORD),
+      ];
       samples.push(...(await crawl(service.url, getRoutes(ids, clock.now), CREDENTIALS, wrong)));
       samples.push({
         sink: 'POST /api/reports (reporting off)',
-        text: await post(service.url, '/api/reports', { authorization: bearer(FAKE.REPORT_TOKEN_APP1) }, { reports: [] }),
+        text: await post(
+          service.url,
+          '/api/reports',
+          { authorization: bearer(FAKE.REPORT_TOKEN_APP1) },
+          { reports: [] },
+        ),
       });
       samples.push(...dataDirBytes(service.config.dataDir, 'data dir while running'));
       await service.close();
@@ -148,7 +192,11 @@ describe('secret sweep', () => {
     const refusing = await startRefusingMailServer(smtpPort);
     closeAfterTest(refusing.close);
     const vertexKey = serviceAccountKey(simulator, dir);
-    const config = loadConfigured(dir, { simulator: simulator.url, echo: echo.url, webhook: receiver.url, smtpPort }, vertexKey.path);
+    const config = loadConfigured(
+      dir,
+      { simulator: simulator.url, echo: echo.url, webhook: receiver.url, smtpPort },
+      vertexKey.path,
+    );
     const pemLine = vertexKey.privateKey.split('\n')[5]!;
     const forms = secretForms({ VERTEX_PRIVATE_KEY_ID: KEY_MARKER, VERTEX_PRIVATE_KEY_LINE: pemLine });
     forms.set('a Vertex access token', 'ya29.sim-');
@@ -163,13 +211,31 @@ describe('secret sweep', () => {
     let inboxMails: ParsedMail[] = [];
     try {
       const service = await start(config, clock, logs);
-      const second = () => startService(config, { now: () => clock.now, autoStart: false, logWrite: (l) => void logs.push(l), dataDirLock: { waitMs: 0 } });
+      const second = () =>
+        startService(config, {
+          now: () => clock.now,
+          autoStart: false,
+          logWrite: (l) => void logs.push(l),
+          dataDirLock: { waitMs: 0 },
+        });
       samples.push(await thrown('a second instance on the same data dir', second));
       const report = async (label: string, authorization: string, target: string) => {
         const body = {
-          reports: [{ target, at: clock.now - 1_000, status: 503, apiStatus: 'UNAVAILABLE', latencyMs: 900, requestId: `${label}-${clock.now}` }],
+          reports: [
+            {
+              target,
+              at: clock.now - 1_000,
+              status: 503,
+              apiStatus: 'UNAVAILABLE',
+              latencyMs: 900,
+              requestId: `${label}-${clock.now}`,
+            },
+          ],
         };
-        samples.push({ sink: `POST /api/reports (${label})`, text: await post(service.url, '/api/reports', { authorization }, body) });
+        samples.push({
+          sink: `POST /api/reports (${label})`,
+          text: await post(service.url, '/api/reports', { authorization }, body),
+        });
       };
       upstream('ok');
       await runFor(service, clock, MINUTE);
@@ -195,7 +261,12 @@ describe('secret sweep', () => {
       samples.push(...(await crawl(service.url, failing, CREDENTIALS, [], 'while peers fail')));
       // The pages where those errors land, as a browser renders them; the others show the same JSON the crawl reads.
       const pages = ['/alerts', `/targets/${TARGETS.echoGemini}`];
-      samples.push(...(await renderedPages(service.url, pages, { username: DASHBOARD_USER, password: FAKE.MODELPULSE_DASHBOARD_PASSWORD })));
+      samples.push(
+        ...(await renderedPages(service.url, pages, {
+          username: DASHBOARD_USER,
+          password: FAKE.MODELPULSE_DASHBOARD_PASSWORD,
+        })),
+      );
 
       // The mail server learns the login and the receiver the secret; the upstreams recover.
       await refusing.close();
@@ -209,18 +280,30 @@ describe('secret sweep', () => {
 
       // It really was exercised: every key went out, the careless peers' errors came back, alerts went through.
       expect(new Set(simulator.requests.map((r) => r.protocol))).toEqual(new Set(['gemini', 'openai']));
-      expect([...echo.state.credentialsSeen]).toEqual(expect.arrayContaining([FAKE.ECHO_GEMINI_KEY, FAKE.RELAY_BEARER, expect.stringMatching(/^ya29\.sim-/)]));
+      expect([...echo.state.credentialsSeen]).toEqual(
+        expect.arrayContaining([FAKE.ECHO_GEMINI_KEY, FAKE.RELAY_BEARER, expect.stringMatching(/^ya29\.sim-/)]),
+      );
       expect(logs.join('')).toContain('credentials rejected for modelpulse-mailer');
       expect(logs.join('')).toContain('[redacted]');
-      expect(inboxMails.map((m) => m.subject)).toEqual(expect.arrayContaining([expect.stringMatching(/OVERLOADED|DOWN/), expect.stringMatching(/RECOVERED/)]));
-      const accepted = receiver.state.received.filter((h) => h.headers['x-modelpulse-signature'] && h.body.includes('RECOVERED'));
+      expect(inboxMails.map((m) => m.subject)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/OVERLOADED|DOWN/), expect.stringMatching(/RECOVERED/)]),
+      );
+      const accepted = receiver.state.received.filter(
+        (h) => h.headers['x-modelpulse-signature'] && h.body.includes('RECOVERED'),
+      );
       expect(accepted.length).toBeGreaterThan(0);
       for (const hook of accepted) {
-        const signed = createHmac('sha256', FAKE.WEBHOOK_SECRET).update(`${hook.headers['x-modelpulse-timestamp']}.${hook.body}`).digest('hex');
+        const signed = createHmac('sha256', FAKE.WEBHOOK_SECRET)
+          .update(`${hook.headers['x-modelpulse-timestamp']}.${hook.body}`)
+          .digest('hex');
         expect(hook.headers['x-modelpulse-signature']).toBe(`sha256=${signed}`);
       }
 
-      const wrong = [bearer(FAKE.MODELPULSE_HEALTH_TOKEN), bearer(FAKE.REPORT_TOKEN_APP1), basic(DASHBOARD_USER, FAKE.MODELPULSE_API_TOKEN)];
+      const wrong = [
+        bearer(FAKE.MODELPULSE_HEALTH_TOKEN),
+        bearer(FAKE.REPORT_TOKEN_APP1),
+        basic(DASHBOARD_USER, FAKE.MODELPULSE_API_TOKEN),
+      ];
       samples.push(...(await crawl(service.url, getRoutes(ids, clock.now), CREDENTIALS, wrong)));
       samples.push(...dataDirBytes(config.dataDir, 'data dir while running'));
       await service.close();
@@ -231,8 +314,23 @@ describe('secret sweep', () => {
     samples.push({ sink: 'service log', text: logs.join('') }, { sink: 'process output', text: output.lines.join('') });
     samples.push(...inboxMails.map((mail, i) => ({ sink: `mail ${i + 1} "${mail.subject}"`, text: mailText(mail) })));
     // The signature is the secret's one legitimate use; the path is the receiver's own address.
-    samples.push(...receiver.state.received.map((hook, i) => ({ sink: `webhook request ${i + 1}`, text: `${JSON.stringify(hook.headers)}\n${hook.body}` })));
-    expect(kindsOf(samples)).toEqual(['GET', 'POST', 'data', 'error', 'mail', 'process', 'rendered', 'service', 'webhook']);
+    samples.push(
+      ...receiver.state.received.map((hook, i) => ({
+        sink: `webhook request ${i + 1}`,
+        text: `${JSON.stringify(hook.headers)}\n${hook.body}`,
+      })),
+    );
+    expect(kindsOf(samples)).toEqual([
+      'GET',
+      'POST',
+      'data',
+      'error',
+      'mail',
+      'process',
+      'rendered',
+      'service',
+      'webhook',
+    ]);
     expect(describeLeaks(samples.flatMap((s) => leaksIn(s.sink, s.text, { forms })))).toBe('');
   }, 180_000);
 });
@@ -304,7 +402,9 @@ describe('secret sweep of configuration errors', () => {
   it.each(cases)('quotes no secret: $name', ({ yaml, says, env }) => {
     const dir = tempDir();
     writeFileSync(join(dir, 'modelpulse.yaml'), yaml);
-    const message = configError(() => loadConfig({ ...FAKE, SMTP_USER, PORT: '0', MODELPULSE_DATA_DIR: join(dir, 'data'), ...env }, dir));
+    const message = configError(() =>
+      loadConfig({ ...FAKE, SMTP_USER, PORT: '0', MODELPULSE_DATA_DIR: join(dir, 'data'), ...env }, dir),
+    );
     expect(message).toContain(says);
     // As main prints it on stderr.
     expect(describeLeaks(leaksIn('configuration error', `modelpulse: configuration error\n${message}`))).toBe('');
@@ -325,8 +425,14 @@ describe('secret sweep of configuration errors', () => {
       '{ id: vertex, provider: vertex, project: modelpulse-test, location: us-central1, model: gemini-2.5-flash-image, credentialsEnv: VERTEX_SERVICE_ACCOUNT }';
     writeFileSync(join(dir, 'modelpulse.yaml'), `targets:\n  - ${target}\n`);
     const message = configError(() => loadConfig({ VERTEX_SERVICE_ACCOUNT: JSON.stringify(key), PORT: '0' }, dir));
-    expect(message).toMatch(/credentialsEnv: VERTEX_SERVICE_ACCOUNT holds something that is not a file path .* save the key to a file/);
-    const forms = secretForms({ VERTEX_PRIVATE_KEY_ID: KEY_MARKER, VERTEX_PRIVATE_KEY_HEAD: head, VERTEX_PRIVATE_KEY_TAIL: tail });
+    expect(message).toMatch(
+      /credentialsEnv: VERTEX_SERVICE_ACCOUNT holds something that is not a file path .* save the key to a file/,
+    );
+    const forms = secretForms({
+      VERTEX_PRIVATE_KEY_ID: KEY_MARKER,
+      VERTEX_PRIVATE_KEY_HEAD: head,
+      VERTEX_PRIVATE_KEY_TAIL: tail,
+    });
     expect(describeLeaks(leaksIn('configuration error', message, { forms }))).toBe('');
   });
 });

@@ -7,7 +7,12 @@ const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const MIDNIGHT = Date.UTC(2026, 10, 20, 0, 0, 0);
 
-const segment = (start: string, duration: string, p503: number, median = '10s', p95 = '20s') => ({ start, duration, p503, latency: { median, p95 } });
+const segment = (start: string, duration: string, p503: number, median = '10s', p95 = '20s') => ({
+  start,
+  duration,
+  p503,
+  latency: { median, p95 },
+});
 
 describe('conditions along a trace', () => {
   const burst = presetTrace('overload-burst');
@@ -15,7 +20,14 @@ describe('conditions along a trace', () => {
   it('picks the segment whose window holds the offset since start', () => {
     const at = (offset: number) => conditionsAt(burst, MIDNIGHT, MIDNIGHT + offset).segmentIndex;
 
-    expect([at(0), at(4 * MINUTE - 1), at(4 * MINUTE), at(7 * MINUTE - 1), at(7 * MINUTE), at(10 * MINUTE - 1)]).toEqual([0, 0, 1, 1, 2, 2]);
+    expect([
+      at(0),
+      at(4 * MINUTE - 1),
+      at(4 * MINUTE),
+      at(7 * MINUTE - 1),
+      at(7 * MINUTE),
+      at(10 * MINUTE - 1),
+    ]).toEqual([0, 0, 1, 1, 2, 2]);
     expect(conditionsAt(burst, MIDNIGHT, MIDNIGHT + 5 * MINUTE)).toEqual({
       p503: 0.8,
       p429: 0.05,
@@ -36,7 +48,11 @@ describe('conditions along a trace', () => {
     const once = parseTrace({ loop: false, segments: PRESETS['overload-burst'].segments });
 
     expect(conditionsAt(once, MIDNIGHT, MIDNIGHT + 5 * MINUTE).segmentIndex).toBe(1);
-    expect(conditionsAt(once, MIDNIGHT, MIDNIGHT + 14 * MINUTE)).toMatchObject({ segmentIndex: null, p503: 0, p429: 0 });
+    expect(conditionsAt(once, MIDNIGHT, MIDNIGHT + 14 * MINUTE)).toMatchObject({
+      segmentIndex: null,
+      p503: 0,
+      p429: 0,
+    });
   });
 
   it('is healthy in a gap between segments', () => {
@@ -102,7 +118,17 @@ describe('trace files', () => {
       timeScale: 1,
       loop: true,
       anchor: 'start',
-      segments: [{ start: 0, duration: 90 * SECOND, p503: 0.5, p429: 0, p500: 0, pHang: 0, latency: { median: 10 * SECOND, p95: 20 * SECOND } }],
+      segments: [
+        {
+          start: 0,
+          duration: 90 * SECOND,
+          p503: 0.5,
+          p429: 0,
+          p500: 0,
+          pHang: 0,
+          latency: { median: 10 * SECOND, p95: 20 * SECOND },
+        },
+      ],
     });
   });
 
@@ -116,10 +142,26 @@ describe('trace files', () => {
       [segment('0s', '1m', 0), { ...segment('1m', '1m', 0.6), p429: 0.5 }],
       'trace: segments[1]: p503 + p429 + p500 + pHang must not exceed 1',
     ],
-    ['a latency that is not a duration', [segment('0s', '1m', 0, 'fast')], 'trace: segments[0].latency.median: expected a duration like "30s", got "fast"'],
-    ['a start that is not a duration', { segments: [segment('soon', '1m', 0)] }, 'trace: segments[0].start: expected a duration like "30s", got "soon"'],
-    ['an unknown segment key', [{ ...segment('0s', '1m', 0), p504: 0.1 }], 'trace: segments[0]: Unrecognized key: "p504"'],
-    ['an unknown top-level key', { speed: 2, segments: [segment('0s', '1m', 0)] }, 'trace: (root): Unrecognized key: "speed"'],
+    [
+      'a latency that is not a duration',
+      [segment('0s', '1m', 0, 'fast')],
+      'trace: segments[0].latency.median: expected a duration like "30s", got "fast"',
+    ],
+    [
+      'a start that is not a duration',
+      { segments: [segment('soon', '1m', 0)] },
+      'trace: segments[0].start: expected a duration like "30s", got "soon"',
+    ],
+    [
+      'an unknown segment key',
+      [{ ...segment('0s', '1m', 0), p504: 0.1 }],
+      'trace: segments[0]: Unrecognized key: "p504"',
+    ],
+    [
+      'an unknown top-level key',
+      { speed: 2, segments: [segment('0s', '1m', 0)] },
+      'trace: (root): Unrecognized key: "speed"',
+    ],
     ['a probability above 1', [segment('0s', '1m', 1.5)], /^trace: segments\[0\]\.p503: /],
     ['an empty list', [], /^trace: segments: /],
     ['no trace at all', null, /^trace: \(root\): /],
@@ -142,7 +184,9 @@ describe('simulated latency and randomness', () => {
   it('answers the median exactly when p95 does not exceed it', () => {
     const random = seededRandom(3);
 
-    expect(Array.from({ length: 5 }, () => sampleLatency(2_000, 2_000, random))).toEqual([2_000, 2_000, 2_000, 2_000, 2_000]);
+    expect(Array.from({ length: 5 }, () => sampleLatency(2_000, 2_000, random))).toEqual([
+      2_000, 2_000, 2_000, 2_000, 2_000,
+    ]);
   });
 
   it('replays the same sequence for the same seed, a different one for another seed, all within [0, 1)', () => {

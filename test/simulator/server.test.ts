@@ -6,11 +6,16 @@ import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 const FLASH = 'gemini-2.5-flash-image';
 const PRO = 'gemini-3-pro-image-preview';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const OVERLOADED = { error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' } };
+const OVERLOADED = {
+  error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' },
+};
 
 /** Latencies scaled down to about a millisecond, so scripted replies come back at once. */
 const quick = (...segments: Array<{ start: string; duration: string; p503: number }>): Trace =>
-  parseTrace({ latencyScale: 0.0001, segments: segments.map((s) => ({ ...s, latency: { median: '10s', p95: '20s' } })) });
+  parseTrace({
+    latencyScale: 0.0001,
+    segments: segments.map((s) => ({ ...s, latency: { median: '10s', p95: '20s' } })),
+  });
 const calm = () => quick({ start: '0s', duration: '1h', p503: 0 });
 
 const started: Simulator[] = [];
@@ -28,7 +33,10 @@ interface GoogleError {
   error?: { code: number; message: string; status: string };
 }
 interface GeminiBody extends GoogleError {
-  candidates: Array<{ content: { parts: Array<{ text?: string; inlineData?: { mimeType: string; data: string } }> }; finishReason: string }>;
+  candidates: Array<{
+    content: { parts: Array<{ text?: string; inlineData?: { mimeType: string; data: string } }> };
+    finishReason: string;
+  }>;
   modelVersion: string;
 }
 interface ChatBody {
@@ -48,7 +56,13 @@ interface Reply<T> {
 }
 
 /** One HTTP call; the body is trusted to have the shape the caller names. */
-async function call<T>(sim: Simulator, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+async function call<T>(
+  sim: Simulator,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply<T>> {
   const response = await fetch(`${sim.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -57,7 +71,8 @@ async function call<T>(sim: Simulator, method: string, path: string, body?: unkn
   return { status: response.status, body: (await response.json()) as T };
 }
 
-const control = (sim: Simulator, method: string, path: string, body?: unknown) => call<ControlBody>(sim, method, `/_simulator/${path}`, body);
+const control = (sim: Simulator, method: string, path: string, body?: unknown) =>
+  call<ControlBody>(sim, method, `/_simulator/${path}`, body);
 
 const textRequest = { contents: [{ role: 'user', parts: [{ text: 'Reply with the single word OK.' }] }] };
 const imageRequest = {
@@ -65,10 +80,18 @@ const imageRequest = {
   generationConfig: { responseModalities: ['TEXT', 'IMAGE'] },
 };
 
-const generate = (sim: Simulator, model = FLASH, request: unknown = textRequest, headers: Record<string, string> = { 'x-goog-api-key': 'test-key' }) =>
-  call<GeminiBody>(sim, 'POST', `/v1beta/models/${model}:generateContent`, request, headers);
+const generate = (
+  sim: Simulator,
+  model = FLASH,
+  request: unknown = textRequest,
+  headers: Record<string, string> = { 'x-goog-api-key': 'test-key' },
+) => call<GeminiBody>(sim, 'POST', `/v1beta/models/${model}:generateContent`, request, headers);
 
-const chat = (sim: Simulator, request: Record<string, unknown> = {}, headers: Record<string, string> = { authorization: 'Bearer test-key' }) =>
+const chat = (
+  sim: Simulator,
+  request: Record<string, unknown> = {},
+  headers: Record<string, string> = { authorization: 'Bearer test-key' },
+) =>
   call<ChatBody>(
     sim,
     'POST',
@@ -195,14 +218,20 @@ describe('simulator control routes', () => {
     const sim = await simulator(calm());
 
     const put = await control(sim, 'PUT', 'scenario', {
-      trace: { latencyScale: 0.0001, segments: [{ start: '0s', duration: '1h', p503: 1, latency: { median: '10s', p95: '20s' } }] },
+      trace: {
+        latencyScale: 0.0001,
+        segments: [{ start: '0s', duration: '1h', p503: 1, latency: { median: '10s', p95: '20s' } }],
+      },
     });
     expect(put.status).toBe(200);
     expect(put.body.conditions).toMatchObject({ p503: 1, segmentIndex: 0 });
     expect(await statuses(3, () => generate(sim))).toEqual([503, 503, 503]);
 
     const preset = await control(sim, 'PUT', 'scenario', { preset: 'overload-burst' });
-    expect(preset).toEqual({ status: 200, body: { conditions: expect.objectContaining({ p503: 0.01, segmentIndex: 0 }) } });
+    expect(preset).toEqual({
+      status: 200,
+      body: { conditions: expect.objectContaining({ p503: 0.01, segmentIndex: 0 }) },
+    });
   });
 });
 
@@ -217,7 +246,11 @@ describe('simulated OpenAI-compatible relay', () => {
       object: 'chat.completion',
       model: PRO,
       choices: [{ index: 0, message: { role: 'assistant', content: 'OK' }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number), total_tokens: expect.any(Number) },
+      usage: {
+        prompt_tokens: expect.any(Number),
+        completion_tokens: expect.any(Number),
+        total_tokens: expect.any(Number),
+      },
     });
     expect(body.id).toMatch(/^chatcmpl-/);
   });
@@ -238,7 +271,10 @@ describe('simulated OpenAI-compatible relay', () => {
     const { status, body } = await chat(sim);
 
     expect(status).toBe(503);
-    expect(body.error).toMatchObject({ message: 'The model is overloaded. Please try again later.', type: 'upstream_error' });
+    expect(body.error).toMatchObject({
+      message: 'The model is overloaded. Please try again later.',
+      type: 'upstream_error',
+    });
     expect((await chat(sim)).status).toBe(200);
   });
 
@@ -255,7 +291,10 @@ describe('simulated OpenAI-compatible relay', () => {
 describe('a scripted scenario on an injected clock', () => {
   it('turns from healthy to overloaded exactly at the segment boundary', async () => {
     let fakeNow = Date.UTC(2026, 10, 20, 9, 0, 0);
-    const sim = await simulator(quick({ start: '0s', duration: '1m', p503: 0 }, { start: '1m', duration: '1m', p503: 1 }), () => fakeNow);
+    const sim = await simulator(
+      quick({ start: '0s', duration: '1m', p503: 0 }, { start: '1m', duration: '1m', p503: 1 }),
+      () => fakeNow,
+    );
 
     expect(await statuses(3, () => generate(sim))).toEqual([200, 200, 200]);
     fakeNow += 59_999;

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/simulator/random.js';
-import { officialSettings, parseTrace, PRESETS, presetTrace, type TraceFile, type Trace } from '../../src/simulator/scenario.js';
+import {
+  officialSettings,
+  parseTrace,
+  PRESETS,
+  presetTrace,
+  type TraceFile,
+  type Trace,
+} from '../../src/simulator/scenario.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { officialIncidents, type SimulatedIncident } from '../../src/simulator/official-incidents.js';
 import { STATUS_FAULTS } from '../../src/simulator/status-pages.js';
@@ -25,14 +32,23 @@ const SAMPLES = new URL('../../../shared/reference/samples/', import.meta.url);
 const sample = (name: string) => readFileSync(new URL(name, SAMPLES), 'utf8');
 
 type Shares = Partial<Record<'p503' | 'p429' | 'p500' | 'pHang', number>>;
-const segment = (start: string, duration: string, shares: Shares) => ({ start, duration, ...shares, latency: { median: '10s', p95: '20s' } });
+const segment = (start: string, duration: string, shares: Shares) => ({
+  start,
+  duration,
+  ...shares,
+  latency: { median: '10s', p95: '20s' },
+});
 
 /** Calm for a minute, overloaded (90 % failures) for two, calm for seven: a 10-minute loop. */
 const burst = (official?: TraceFile['official'], more: Partial<TraceFile> = {}): Trace =>
   parseTrace({
     ...more,
     ...(official ? { official } : {}),
-    segments: [segment('0s', '1m', { p503: 0.01 }), segment('1m', '2m', { p503: 0.85, p429: 0.05 }), segment('3m', '7m', { p503: 0.01 })],
+    segments: [
+      segment('0s', '1m', { p503: 0.01 }),
+      segment('1m', '2m', { p503: 0.85, p429: 0.05 }),
+      segment('3m', '7m', { p503: 0.01 }),
+    ],
   });
 
 // ---- Wire shapes, as much as the tests read of them.
@@ -180,18 +196,21 @@ describe('official incidents, posted late', () => {
     ['the demo lag of 40 s', { lag: '40s' }, 1, 40 * SECOND],
     ['no lag at all', { lag: '0s' }, 1, 0],
     ['a 45 s lag on a trace replayed 60× faster', { lag: '45s' }, 60, 45 * SECOND],
-  ])('with %s, posts exactly at trouble start + lag and resolves exactly at trouble end + lag', (_, official, timeScale, lag) => {
-    const trace = burst(official, { timeScale });
-    const began = T0 + MINUTE / timeScale;
-    const ended = T0 + (3 * MINUTE) / timeScale;
-    const at = (now: number) => byId(officialIncidents(trace, T0, now), 'sim-0-1');
+  ])(
+    'with %s, posts exactly at trouble start + lag and resolves exactly at trouble end + lag',
+    (_, official, timeScale, lag) => {
+      const trace = burst(official, { timeScale });
+      const began = T0 + MINUTE / timeScale;
+      const ended = T0 + (3 * MINUTE) / timeScale;
+      const at = (now: number) => byId(officialIncidents(trace, T0, now), 'sim-0-1');
 
-    expect(at(began + lag - 1)).toBeUndefined();
-    expect(at(began + lag)).toMatchObject({ beganAt: began, postedAt: began + lag, resolvedAt: null });
-    expect(at(ended + lag - 1)?.resolvedAt).toBeNull();
-    expect(at(ended + lag)).toMatchObject({ endedAt: ended, resolvedAt: ended + lag });
-    expect(at(ended + lag)?.updates.map((u) => u.stage)).toEqual(['resolved', 'investigating']);
-  });
+      expect(at(began + lag - 1)).toBeUndefined();
+      expect(at(began + lag)).toMatchObject({ beganAt: began, postedAt: began + lag, resolvedAt: null });
+      expect(at(ended + lag - 1)?.resolvedAt).toBeNull();
+      expect(at(ended + lag)).toMatchObject({ endedAt: ended, resolvedAt: ended + lag });
+      expect(at(ended + lag)?.updates.map((u) => u.stage)).toEqual(['resolved', 'investigating']);
+    },
+  );
 
   it('posts nothing with lag "never", and the component stays operational through the trouble', async () => {
     const h = await harness(burst({ lag: 'never' }));
@@ -283,7 +302,10 @@ describe('official incidents, posted late', () => {
 
   it('counts a segment as trouble from minShare on, and names a hang-dominated one for timeouts', () => {
     const trace = (shares: Shares, minShare?: number) =>
-      parseTrace({ official: { lag: '0s', ...(minShare === undefined ? {} : { minShare }) }, segments: [segment('0s', '1m', shares)] });
+      parseTrace({
+        official: { lag: '0s', ...(minShare === undefined ? {} : { minShare }) },
+        segments: [segment('0s', '1m', shares)],
+      });
     const titles = (t: Trace) => officialIncidents(t, T0, T0 + 30 * SECOND).map((i) => i.title);
 
     expect(titles(trace({ p503: 0.2, p429: 0.1 }))).toEqual(['Elevated error rates for image generation']);
@@ -295,7 +317,12 @@ describe('official incidents, posted late', () => {
 
 describe('the official settings of a trace', () => {
   it('fills the defaults: 5 min lag, 30 % share, Vertex Gemini API, Image generation API', () => {
-    const expected = { lag: 5 * MINUTE, minShare: 0.3, product: 'Vertex Gemini API', component: 'Image generation API' };
+    const expected = {
+      lag: 5 * MINUTE,
+      minShare: 0.3,
+      product: 'Vertex Gemini API',
+      component: 'Image generation API',
+    };
 
     expect(officialSettings(burst())).toEqual(expected);
     expect(officialSettings(burst({ minShare: 0.3 }))).toEqual(expected);
@@ -303,7 +330,11 @@ describe('the official settings of a trace', () => {
   });
 
   it.each([
-    ['a lag that is neither a duration nor "never"', { lag: 'soon' }, 'trace: official.lag: expected a duration like "45s" or "never"'],
+    [
+      'a lag that is neither a duration nor "never"',
+      { lag: 'soon' },
+      'trace: official.lag: expected a duration like "45s" or "never"',
+    ],
     ['a share above 1', { minShare: 1.5 }, /^trace: official\.minShare: /],
     ['an unknown key', { delay: '5m' }, 'trace: official: Unrecognized key: "delay"'],
   ])('rejects %s with a located message', (_, official, message) => {
@@ -328,9 +359,14 @@ describe('Google Cloud incidents.json', () => {
     expect(ongoing!.created > resolved!.created).toBe(true);
     for (const incident of [ongoing!, resolved!]) {
       expect(incident.number).toMatch(/^\d{10,20}$/);
-      for (const time of [incident.begin, incident.created, incident.modified]) expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
+      for (const time of [incident.begin, incident.created, incident.modified])
+        expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
       expect(incident.begin < incident.created).toBe(true);
-      expect(incident).toMatchObject({ severity: 'high', status_impact: 'SERVICE_OUTAGE', uri: `incidents/${incident.id}` });
+      expect(incident).toMatchObject({
+        severity: 'high',
+        status_impact: 'SERVICE_OUTAGE',
+        uri: `incidents/${incident.id}`,
+      });
       expect(incident.affected_products).toEqual([{ title: 'Vertex Gemini API', id: 'Z0FZJAMvEB4j3NbCJs6B' }]);
       expect(incident.updates.at(-1)?.text).toContain('**Summary:**\nElevated error rates for image generation');
     }
@@ -359,13 +395,23 @@ describe('Statuspage summary.json', () => {
       updated_at: '2026-11-20T09:01:30.000Z',
     });
     expect(open.components).toEqual([
-      expect.objectContaining({ name: 'Image generation API', status: 'major_outage', group_id: null, group: false, only_show_if_degraded: false }),
+      expect.objectContaining({
+        name: 'Image generation API',
+        status: 'major_outage',
+        group_id: null,
+        group: false,
+        only_show_if_degraded: false,
+      }),
     ]);
     expect(open.components[0]?.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(open.status).toEqual({ indicator: 'critical', description: 'Major System Outage' });
     expect(open.scheduled_maintenances).toEqual([]);
     const incident = open.incidents[0]!;
-    expect(incident).toMatchObject({ id: 'sim-0-1', name: 'Elevated error rates for image generation', status: 'investigating' });
+    expect(incident).toMatchObject({
+      id: 'sim-0-1',
+      name: 'Elevated error rates for image generation',
+      status: 'investigating',
+    });
     expect(incident).toMatchObject({ impact: 'critical', resolved_at: null });
     expect(incident.started_at < incident.created_at).toBe(true);
     expect(incident.shortlink).toMatch(/^https:\/\/stspg\.io\/\w+$/);
@@ -387,7 +433,11 @@ describe('Statuspage summary.json', () => {
 
     const summary = await h.summary();
 
-    expect([summary.components[0]?.status, summary.status.indicator, summary.incidents[0]?.impact]).toEqual([component, indicator, indicator]);
+    expect([summary.components[0]?.status, summary.status.indicator, summary.incidents[0]?.impact]).toEqual([
+      component,
+      indicator,
+      indicator,
+    ]);
   });
 });
 
@@ -405,9 +455,15 @@ describe('Statuspage history feeds', () => {
     expect(XMLValidator.validate(text)).toBe(true);
     expect(Object.keys(channel)).toEqual(Object.keys(realRss));
     expect(channel.description).toBe('Statuspage');
-    expect(channel.item?.map((i) => Object.keys(i))).toEqual([Object.keys(realRss.item![0]!), Object.keys(realRss.item![0]!)]);
+    expect(channel.item?.map((i) => Object.keys(i))).toEqual([
+      Object.keys(realRss.item![0]!),
+      Object.keys(realRss.item![0]!),
+    ]);
     const [ongoing, resolved] = channel.item!;
-    expect([ongoing?.pubDate, resolved?.pubDate]).toEqual(['Fri, 20 Nov 2026 09:16:00 +0000', 'Fri, 20 Nov 2026 09:08:00 +0000']);
+    expect([ongoing?.pubDate, resolved?.pubDate]).toEqual([
+      'Fri, 20 Nov 2026 09:16:00 +0000',
+      'Fri, 20 Nov 2026 09:08:00 +0000',
+    ]);
     expect(resolved?.guid).toBe(resolved?.link);
     expect(resolved?.link).toBe(`${h.sim.url}/status/statuspage/incidents/sim-0-1`);
     expect(resolved?.description).toBe(
@@ -416,7 +472,9 @@ describe('Statuspage history feeds', () => {
         "<p><small>Nov <var data-var='date'>20</var>, <var data-var='time'>09:06</var> UTC</small><br><strong>Investigating</strong> - " +
         'We are investigating elevated error rates for image generation requests. Some requests fail with 503 or 429 errors.</p>',
     );
-    expect(text).toContain('<description>\n&lt;p&gt;&lt;small&gt;Nov &lt;var data-var=&apos;date&apos;&gt;20&lt;/var&gt;');
+    expect(text).toContain(
+      '<description>\n&lt;p&gt;&lt;small&gt;Nov &lt;var data-var=&apos;date&apos;&gt;20&lt;/var&gt;',
+    );
   });
 
   it('serves Atom with the real element names, a space-padded day and published before updated', async () => {
@@ -483,8 +541,14 @@ describe('conditional GET of the status pages', () => {
 
 describe('status-page fault modes', () => {
   const setFault = async (h: Harness, mode: string) => {
-    const response = await fetch(`${h.sim.url}/_simulator/status-fault`, { method: 'PUT', body: JSON.stringify({ mode }) });
-    return { status: response.status, body: parseJson<{ statusFault?: string; error?: string }>(await response.text()) };
+    const response = await fetch(`${h.sim.url}/_simulator/status-fault`, {
+      method: 'PUT',
+      body: JSON.stringify({ mode }),
+    });
+    return {
+      status: response.status,
+      body: parseJson<{ statusFault?: string; error?: string }>(await response.text()),
+    };
   };
 
   it.each(ROUTES)('html: %s answers 200 with an HTML error page', async (path) => {
@@ -513,7 +577,11 @@ describe('status-page fault modes', () => {
 
     const reply = await h.get(RSS);
 
-    expect([reply.status, reply.headers.get('content-type'), reply.text]).toEqual([200, 'application/rss+xml; charset=utf-8', '']);
+    expect([reply.status, reply.headers.get('content-type'), reply.text]).toEqual([
+      200,
+      'application/rss+xml; charset=utf-8',
+      '',
+    ]);
   });
 
   it('invalid-json: truncates the JSON and the feeds so that they no longer parse', async () => {
@@ -561,7 +629,9 @@ describe('status-page fault modes', () => {
     const h = await harness(burst());
     h.sim.statusFault('hang');
 
-    await expect(fetch(`${h.sim.url}${GOOGLE}`, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(fetch(`${h.sim.url}${GOOGLE}`, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
   });
 
   it('drip: sends the headers and a first byte, then too slowly for the caller to finish', async () => {

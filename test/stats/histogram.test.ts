@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { addSample, decodeHistogram, encodeHistogram, mergeInto, percentile, RELATIVE_ERROR, type Histogram } from '../../src/stats/histogram.js';
+import {
+  addSample,
+  decodeHistogram,
+  encodeHistogram,
+  mergeInto,
+  percentile,
+  RELATIVE_ERROR,
+  type Histogram,
+} from '../../src/stats/histogram.js';
 import { seededRandom, sampleLatency } from '../../src/simulator/random.js';
 
 function nearestRank(sorted: number[], q: number): number {

@@ -43,7 +43,11 @@ describe('status page green while failing', () => {
   // The default threshold, its edges, and a long one; heartbeat every second as the service runs it.
   for (const afterMinutes of [0, 1, 10, 60]) {
     it(`is raised ${afterMinutes} min after a target starts holding under a green page, once, and cleared when we recover`, () => {
-      const events = replay((m) => ({ holding: m >= 5 && m < 5 + afterMinutes + 30, green: true }), afterMinutes + 60, afterMinutes * MINUTE);
+      const events = replay(
+        (m) => ({ holding: m >= 5 && m < 5 + afterMinutes + 30, green: true }),
+        afterMinutes + 60,
+        afterMinutes * MINUTE,
+      );
       expect(events.map((e) => [e.kind, e.minute])).toEqual([
         ['raised', 5 + afterMinutes],
         ['cleared', 5 + afterMinutes + 30],
@@ -99,7 +103,11 @@ describe('status page green while failing', () => {
   it('counts the hold from when it began even when the engine reports a later state change (overloaded → down)', () => {
     let state: DiscrepancyState = NO_DISCREPANCY;
     state = stepDiscrepancy(state, { at: T0, holding: true, since: T0, green: true }, 10 * MINUTE).state;
-    const later = stepDiscrepancy(state, { at: T0 + 10 * MINUTE, holding: true, since: T0 + 6 * MINUTE, green: true }, 10 * MINUTE);
+    const later = stepDiscrepancy(
+      state,
+      { at: T0 + 10 * MINUTE, holding: true, since: T0 + 6 * MINUTE, green: true },
+      10 * MINUTE,
+    );
     expect(later.event).toEqual({ kind: 'raised', at: T0 + 10 * MINUTE, holdingSince: T0 });
   });
 });
@@ -139,17 +147,31 @@ describe('acknowledgement delay', () => {
   });
 
   it('counts an incident posted after the fact, with the delay up to its post', () => {
-    const late = incident({ startedAt: T0, endedAt: T0 + 90 * MINUTE, postedAt: T0 + 150 * MINUTE, firstSeenAt: T0 + 151 * MINUTE, stage: 'resolved' });
+    const late = incident({
+      startedAt: T0,
+      endedAt: T0 + 90 * MINUTE,
+      postedAt: T0 + 150 * MINUTE,
+      firstSeenAt: T0 + 151 * MINUTE,
+      stage: 'resolved',
+    });
     expect(acknowledgement(ours, [late], T0 + 200 * MINUTE)).toMatchObject({ kind: 'acknowledged', delayMinutes: 145 });
   });
 
   it('is negative when the provider posted before we saw anything', () => {
     const early = incident({ startedAt: T0 - 20 * MINUTE, postedAt: T0 - 10 * MINUTE, firstSeenAt: T0 - 10 * MINUTE });
-    expect(acknowledgement(ours, [early], T0 + 100 * MINUTE)).toMatchObject({ kind: 'acknowledged', delayMinutes: -15 });
+    expect(acknowledgement(ours, [early], T0 + 100 * MINUTE)).toMatchObject({
+      kind: 'acknowledged',
+      delayMinutes: -15,
+    });
   });
 
   it('is not given by an old incident resolved before our onset, nor by one that began after we recovered', () => {
-    const old = incident({ id: 'old', startedAt: T0 - 300 * MINUTE, endedAt: T0 + 4 * MINUTE, postedAt: T0 - 290 * MINUTE });
+    const old = incident({
+      id: 'old',
+      startedAt: T0 - 300 * MINUTE,
+      endedAt: T0 + 4 * MINUTE,
+      postedAt: T0 - 290 * MINUTE,
+    });
     const after = incident({ id: 'after', startedAt: T0 + 96 * MINUTE, postedAt: T0 + 97 * MINUTE });
     expect(acknowledgement(ours, [old, after], T0 + 100 * MINUTE)).toEqual({ kind: 'pending' });
   });
@@ -166,7 +188,11 @@ describe('acknowledgement delay', () => {
     expect(acknowledgement(open, [], T0 + 240 * MINUTE)).toEqual({ kind: 'never', delayMinutes: 240 });
     // An ongoing episode is acknowledged by an incident that began after our onset.
     expect(
-      acknowledgement(open, [incident({ startedAt: T0 + 200 * MINUTE, postedAt: T0 + 250 * MINUTE, firstSeenAt: T0 + 250 * MINUTE })], T0 + 260 * MINUTE),
+      acknowledgement(
+        open,
+        [incident({ startedAt: T0 + 200 * MINUTE, postedAt: T0 + 250 * MINUTE, firstSeenAt: T0 + 250 * MINUTE })],
+        T0 + 260 * MINUTE,
+      ),
     ).toMatchObject({ kind: 'acknowledged', delayMinutes: 250 });
   });
 });
@@ -208,7 +234,11 @@ describe('official summary for a target', () => {
   it('shows the worst source and its newest open incident, and disagrees when we see trouble under a green page', () => {
     const green = summarize([view({ sourceId: 'a' }), view({ sourceId: 'b' })], { troubled: true }, T0);
     expect(green).toMatchObject({ status: 'operational', agrees: false, incident: null, greenWhileFailingSince: T0 });
-    const red = summarize([view({ sourceId: 'a' }), view({ sourceId: 'b', status: 'partial_outage', open: [incident({})] })], { troubled: true }, null);
+    const red = summarize(
+      [view({ sourceId: 'a' }), view({ sourceId: 'b', status: 'partial_outage', open: [incident({})] })],
+      { troubled: true },
+      null,
+    );
     expect(red).toMatchObject({
       status: 'partial_outage',
       sourceId: 'b',
@@ -218,12 +248,19 @@ describe('official summary for a target', () => {
   });
 
   it('cannot agree or disagree when the page is unknown or our data is stale', () => {
-    expect(summarize([view({ status: 'unknown', stale: true })], { troubled: true }, null)).toMatchObject({ status: 'unknown', agrees: null });
+    expect(summarize([view({ status: 'unknown', stale: true })], { troubled: true }, null)).toMatchObject({
+      status: 'unknown',
+      agrees: null,
+    });
     expect(summarize([view({})], { troubled: null }, null)).toMatchObject({ agrees: null });
   });
 
   it('prefers a known status over an unknown one of the same weight', () => {
-    const summary = summarize([view({ sourceId: 'gone', status: 'unknown', stale: true }), view({ sourceId: 'fresh' })], { troubled: false }, null);
+    const summary = summarize(
+      [view({ sourceId: 'gone', status: 'unknown', stale: true }), view({ sourceId: 'fresh' })],
+      { troubled: false },
+      null,
+    );
     expect(summary).toMatchObject({ status: 'operational', sourceId: 'fresh', agrees: true });
   });
 
@@ -241,11 +278,23 @@ describe('a status page gone unknown', () => {
 
   it('neither raises nor clears the flag: only the provider posting or our recovery does', () => {
     const raised: DiscrepancyState = { holdingSince: T0, raisedAt: T0 + 10 * MINUTE, admittedAt: null };
-    const kept = stepDiscrepancy(raised, { at: T0 + 30 * MINUTE, holding: true, since: T0, green: pagesSay([unknown]) }, 10 * MINUTE);
+    const kept = stepDiscrepancy(
+      raised,
+      { at: T0 + 30 * MINUTE, holding: true, since: T0, green: pagesSay([unknown]) },
+      10 * MINUTE,
+    );
     expect(kept).toEqual({ state: raised, event: null });
-    const fresh = stepDiscrepancy(NO_DISCREPANCY, { at: T0 + 30 * MINUTE, holding: true, since: T0, green: pagesSay([unknown]) }, 10 * MINUTE);
+    const fresh = stepDiscrepancy(
+      NO_DISCREPANCY,
+      { at: T0 + 30 * MINUTE, holding: true, since: T0, green: pagesSay([unknown]) },
+      10 * MINUTE,
+    );
     expect(fresh.event).toBeNull();
-    const recovered = stepDiscrepancy(raised, { at: T0 + 30 * MINUTE, holding: false, since: T0, green: pagesSay([unknown]) }, 10 * MINUTE);
+    const recovered = stepDiscrepancy(
+      raised,
+      { at: T0 + 30 * MINUTE, holding: false, since: T0, green: pagesSay([unknown]) },
+      10 * MINUTE,
+    );
     expect(recovered.event).toMatchObject({ kind: 'cleared', by: 'recovered' });
   });
 

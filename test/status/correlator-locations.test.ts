@@ -68,13 +68,29 @@ function history(locations: string[] | undefined): { store: Store; correlator: O
     url: null,
     affected: ['Vertex Gemini API'],
   };
-  store.official.saveIncident('google-cloud', locations === undefined ? incident : { ...incident, locations }, ONSET + 12 * MINUTE);
-  const monitor = new OfficialMonitor([SOURCE], store.official, { now: () => NOW, log: silentLogger, keepMs: 90 * DAY });
-  return { store, correlator: new OfficialCorrelator(SOURCE.targets, monitor, store, 10 * MINUTE, () => null, LOCATIONS) };
+  store.official.saveIncident(
+    'google-cloud',
+    locations === undefined ? incident : { ...incident, locations },
+    ONSET + 12 * MINUTE,
+  );
+  const monitor = new OfficialMonitor([SOURCE], store.official, {
+    now: () => NOW,
+    log: silentLogger,
+    keepMs: 90 * DAY,
+  });
+  return {
+    store,
+    correlator: new OfficialCorrelator(SOURCE.targets, monitor, store, 10 * MINUTE, () => null, LOCATIONS),
+  };
 }
 
 const kinds = ({ store, correlator }: ReturnType<typeof history>) =>
-  Object.fromEntries(SOURCE.targets.map((id) => [id, correlator.acknowledgements(store.health.incidents({ targetId: id }), NOW)[0]?.kind]));
+  Object.fromEntries(
+    SOURCE.targets.map((id) => [
+      id,
+      correlator.acknowledgements(store.health.incidents({ targetId: id }), NOW)[0]?.kind,
+    ]),
+  );
 
 describe('acknowledgement per location', () => {
   it('a us-central1 incident acknowledges the trouble of the us-central1 and non-Vertex targets; europe-west4 counts as never acknowledged', () => {
@@ -94,6 +110,10 @@ describe('acknowledgement per location', () => {
 
   it('grades the provider on every target it left out', () => {
     // Only the global endpoint named: both regional targets never acknowledged, the median is 240 min.
-    expect(history(['global']).correlator.grade('google-cloud', NOW)).toEqual({ grade: 'F', medianMinutes: 240, incidents: 3 });
+    expect(history(['global']).correlator.grade('google-cloud', NOW)).toEqual({
+      grade: 'F',
+      medianMinutes: 240,
+      incidents: 3,
+    });
   });
 });

@@ -79,7 +79,11 @@ describe('the acknowledgement grade', () => {
       const s = store();
       for (let week = 1; week <= 12; week++) episode(s, NOW - week * 7 * DAY, 10, week);
       s.prune(NOW, { ...retentionSchema.parse({}), hour: keepDays * DAY });
-      const monitor = new OfficialMonitor([SOURCE], s.official, { now: () => NOW, log: silentLogger, keepMs: keepDays * DAY });
+      const monitor = new OfficialMonitor([SOURCE], s.official, {
+        now: () => NOW,
+        log: silentLogger,
+        keepMs: keepDays * DAY,
+      });
       const correlator = new OfficialCorrelator(['t'], monitor, s, 10 * MINUTE, () => null);
       const within = Math.min(12, Math.floor(keepDays / 7));
       expect(correlator.grade('google-cloud', NOW)).toEqual({ grade: 'A', medianMinutes: 10, incidents: within });
@@ -102,7 +106,11 @@ describe('the official line of /health', () => {
       keepMs: 90 * DAY,
       fetch: { fetch: page, sleep: async () => {}, attempts: 1 },
     });
-    const correlator = new OfficialCorrelator(['t'], monitor, s, 10 * MINUTE, () => ({ holding: true, troubled: true, since: NOW }));
+    const correlator = new OfficialCorrelator(['t'], monitor, s, 10 * MINUTE, () => ({
+      holding: true,
+      troubled: true,
+      since: NOW,
+    }));
     const heartbeat = async (minute: number) => {
       clock.now = NOW + minute * MINUTE;
       monitor.tick(clock.now);
@@ -110,10 +118,16 @@ describe('the official line of /health', () => {
       correlator.step(clock.now);
     };
     for (let minute = 0; minute <= 12; minute++) await heartbeat(minute);
-    expect(correlator.summary('t', clock.now)).toMatchObject({ status: 'operational', greenWhileFailingSince: NOW + 10 * MINUTE });
+    expect(correlator.summary('t', clock.now)).toMatchObject({
+      status: 'operational',
+      greenWhileFailingSince: NOW + 10 * MINUTE,
+    });
     up = false;
     for (let minute = 13; minute <= 40; minute++) await heartbeat(minute);
-    expect(correlator.summary('t', clock.now)).toMatchObject({ status: 'unknown', greenWhileFailingSince: NOW + 10 * MINUTE });
+    expect(correlator.summary('t', clock.now)).toMatchObject({
+      status: 'unknown',
+      greenWhileFailingSince: NOW + 10 * MINUTE,
+    });
     expect(s.official.openDiscrepancies()).toHaveLength(1);
   });
 });

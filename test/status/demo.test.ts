@@ -28,7 +28,14 @@ describe('demo mode', () => {
     const demoTrace = { ...presetTrace('demo'), latencyScale: 0.0001 };
     service = await startService(
       { ...demoConfig(), dataDir: tempDir(), server: { port: 0, host: '127.0.0.1' } },
-      { now: () => clock.now, autoStart: false, log: silentLogger, random: () => 0.5, demoTrace, statusFetch: { sleep: async () => {} } },
+      {
+        now: () => clock.now,
+        autoStart: false,
+        log: silentLogger,
+        random: () => 0.5,
+        demoTrace,
+        statusFetch: { sleep: async () => {} },
+      },
     );
     const seen: Array<{ at: number; status: string; official: Official }> = [];
     for (let second = 0; second <= 300; second++) {
@@ -36,7 +43,10 @@ describe('demo mode', () => {
       await waitFor(() => service!.scheduler.inFlight() === 0, 'probes to land');
       await service.official.idle();
       await service.alertsDelivered();
-      const body = (await (await fetch(`${service.url}/health/${FLASH}`)).json()) as { status: string; official: Official };
+      const body = (await (await fetch(`${service.url}/health/${FLASH}`)).json()) as {
+        status: string;
+        official: Official;
+      };
       seen.push({ at: clock.now, status: body.status, official: body.official });
       clock.now += 1_000;
     }
@@ -53,7 +63,9 @@ describe('demo mode', () => {
       incidents: Array<{ official: { delayMinutes: number | null; acknowledgedAt: string | null } | null }>;
     };
     expect(incidents.incidents.some((i) => (i.official?.delayMinutes ?? 0) >= 0.75)).toBe(true);
-    const alerts = (await (await fetch(`${service.url}/api/alerts`)).json()) as { notifications: Array<{ kind: string; headline: string }> };
+    const alerts = (await (await fetch(`${service.url}/api/alerts`)).json()) as {
+      notifications: Array<{ kind: string; headline: string }>;
+    };
     const kinds = alerts.notifications.map((n) => n.kind);
     expect(kinds).toContain('green_while_failing');
     expect(kinds).toContain('official_incident');

@@ -121,7 +121,10 @@ describe('a Statuspage feed with an unresolved incident', () => {
     const reading = parseFeed(atom, [], NOW + later);
     expect(reading.status).toBe(status);
     // A week without an update ends it at its last update, keeping the page's last word as its stage.
-    expect(reading.incidents[0]).toMatchObject({ stage: 'identified', endedAt: open ? null : at('2026-02-27T09:40:00Z') });
+    expect(reading.incidents[0]).toMatchObject({
+      stage: 'identified',
+      endedAt: open ? null : at('2026-02-27T09:40:00Z'),
+    });
   });
 
   it('ends the dashboard incident at its Resolved update, before the postmortem', () => {
@@ -134,7 +137,10 @@ describe('a Statuspage feed with an unresolved incident', () => {
 
   it('reads updates listed oldest first the same way', () => {
     const paragraphs = atom.split('</content>')[0]!.split('&lt;p&gt;');
-    const reversed = atom.replace(paragraphs.slice(1).join('&lt;p&gt;'), paragraphs.slice(1).reverse().join('&lt;p&gt;'));
+    const reversed = atom.replace(
+      paragraphs.slice(1).join('&lt;p&gt;'),
+      paragraphs.slice(1).reverse().join('&lt;p&gt;'),
+    );
     expect(reversed).not.toBe(atom);
     expect(parseFeed(reversed, [], NOW).incidents[0]).toEqual(parseFeed(atom, [], NOW).incidents[0]);
   });
@@ -195,9 +201,15 @@ describe('a simple status feed without dated updates', () => {
   it('ends an open item nobody touched for a week at its last update, so it acknowledges nothing later', () => {
     const months = parseFeed(rss, [], at('2026-06-01T00:00:00Z'));
     expect(months.incidents.filter((incident) => incident.endedAt === null)).toEqual([]);
-    const webhooks = months.incidents.find((incident) => incident.id === 'https://status.example-relay.io/incident/480190')!;
+    const webhooks = months.incidents.find(
+      (incident) => incident.id === 'https://status.example-relay.io/incident/480190',
+    )!;
     expect(webhooks.stage).toBe('monitoring');
-    const seen = months.incidents.map((incident) => ({ ...incident, sourceId: 'relay', firstSeenAt: incident.postedAt ?? incident.startedAt }));
+    const seen = months.incidents.map((incident) => ({
+      ...incident,
+      sourceId: 'relay',
+      firstSeenAt: incident.postedAt ?? incident.startedAt,
+    }));
     const later = { startedAt: at('2026-05-31T20:00:00Z'), endedAt: null };
     expect(acknowledgement(later, seen, at('2026-06-01T00:00:00Z'))).toMatchObject({ kind: 'never' });
   });

@@ -25,7 +25,10 @@ function flapping(calmMinutes: number) {
     segments.push({ start: `${at + 15}m`, duration: `${calmMinutes}m`, latency: { median: '12s', p95: '25s' } });
     at += 15 + calmMinutes;
   }
-  return { trace: parseTrace({ loop: false, latencyScale: 0.0001, official: { lag: 'never' }, segments }), endMinute: at };
+  return {
+    trace: parseTrace({ loop: false, latencyScale: 0.0001, official: { lag: 'never' }, segments }),
+    endMinute: at,
+  };
 }
 
 describe('"green while failing" mails under a flapping outage', () => {
@@ -37,7 +40,11 @@ describe('"green while failing" mails under a flapping outage', () => {
       const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.37 });
       closers.push(() => simulator.close());
       const target = {
-        ...simulatedTarget('t', simulator.url, { every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
+        ...simulatedTarget('t', simulator.url, {
+          every: 60_000,
+          timeout: 180_000,
+          model: 'gemini-3-pro-image-preview',
+        }),
         alerts: targetAlerts(alertsSchema.parse({}), { greenWhileFailing: true }),
       };
       const source = resolveSource(
@@ -49,9 +56,13 @@ describe('"green while failing" mails under a flapping outage', () => {
           targets: ['t'],
         }),
       );
-      const service = await startTestService({ ...fileConfig(tempDir(), [target]), statusSources: [source], discrepancyAfterMs: 10 * MINUTE }, clock, {
-        statusFetch: { sleep: async () => {} },
-      });
+      const service = await startTestService(
+        { ...fileConfig(tempDir(), [target]), statusSources: [source], discrepancyAfterMs: 10 * MINUTE },
+        clock,
+        {
+          statusFetch: { sleep: async () => {} },
+        },
+      );
       closers.push(() => service.close());
       while (clock.now < T0 + (endMinute + 10) * MINUTE) {
         service.tick();

@@ -49,14 +49,25 @@ const shapes: Record<SourceKind, fc.Arbitrary<string>> = {
     .record(
       {
         status: fc.record({ indicator: fc.string() }),
-        components: fc.array(fc.record({ id: fc.string(), name: fc.constantFrom('Images', 'API'), status: fc.string() }, { requiredKeys: [] })),
+        components: fc.array(
+          fc.record(
+            { id: fc.string(), name: fc.constantFrom('Images', 'API'), status: fc.string() },
+            { requiredKeys: [] },
+          ),
+        ),
         incidents: fc.array(fc.jsonValue()),
       },
       { requiredKeys: [] },
     )
     .map((v) => JSON.stringify(v)),
   feed: fc
-    .array(fc.record({ title: fc.string(), description: fc.string(), pubDate: fc.oneof(fc.string(), fc.constant('Wed, 01 Jan 2014 09:09:00 -0800')) }))
+    .array(
+      fc.record({
+        title: fc.string(),
+        description: fc.string(),
+        pubDate: fc.oneof(fc.string(), fc.constant('Wed, 01 Jan 2014 09:09:00 -0800')),
+      }),
+    )
     .map(
       (items) =>
         `<rss version="2.0"><channel><title>t</title>${items.map((i) => `<item><title>${escapeXml(i.title)}</title><description>${escapeXml(i.description)}</description><pubDate>${escapeXml(i.pubDate)}</pubDate></item>`).join('')}</channel></rss>`,
@@ -82,9 +93,13 @@ describe('a status page answering anything at all', () => {
         match: kind === 'statuspage' ? ['Images'] : [],
         targets: ['t'],
       };
-      const service: Service = await startTestService({ ...fileConfig(tempDir(), [target]), statusSources: [source], discrepancyAfterMs: 0 }, clock, {
-        statusFetch: { sleep: async () => {}, attempts: 1 },
-      });
+      const service: Service = await startTestService(
+        { ...fileConfig(tempDir(), [target]), statusSources: [source], discrepancyAfterMs: 0 },
+        clock,
+        {
+          statusFetch: { sleep: async () => {}, attempts: 1 },
+        },
+      );
       try {
         await fc.assert(
           fc.asyncProperty(
@@ -100,9 +115,14 @@ describe('a status page answering anything at all', () => {
               await service.official.idle();
               const sources = await fetch(`${service.url}/api/status-sources`);
               expect(sources.status).toBe(200);
-              const listed = ((await sources.json()) as { sources: Array<{ status: string; incidents: Array<{ startedAt: string | null }> }> }).sources[0]!;
+              const listed = (
+                (await sources.json()) as {
+                  sources: Array<{ status: string; incidents: Array<{ startedAt: string | null }> }>;
+                }
+              ).sources[0]!;
               expect(OFFICIAL_STATUSES).toContain(listed.status);
-              for (const incident of listed.incidents) expect(Number.isFinite(Date.parse(incident.startedAt ?? ''))).toBe(true);
+              for (const incident of listed.incidents)
+                expect(Number.isFinite(Date.parse(incident.startedAt ?? ''))).toBe(true);
               expect([200, 503]).toContain((await fetch(`${service.url}/health/t`)).status);
               expect((await fetch(`${service.url}/metrics`)).status).toBe(200);
             },

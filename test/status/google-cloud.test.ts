@@ -73,7 +73,11 @@ describe('the real Google Cloud incidents.json of July 2022', () => {
 
   it('keeps only the incidents of a chosen product, matched by title whatever its case', () => {
     const filestore = parseGoogleCloud(SAMPLE, ['cloud filestore'], NOW);
-    expect(filestore.incidents.map((incident) => incident.id)).toEqual(['Lvd7FBrPJmL7oxhqrDwt', 'fc7GCA6kAgnBihezUAkx', '6sfxucMj6DuhVzmj9Xr8']);
+    expect(filestore.incidents.map((incident) => incident.id)).toEqual([
+      'Lvd7FBrPJmL7oxhqrDwt',
+      'fc7GCA6kAgnBihezUAkx',
+      '6sfxucMj6DuhVzmj9Xr8',
+    ]);
     expect(filestore.incidents.every((incident) => incident.affected.includes('Cloud Filestore'))).toBe(true);
     const vertex = parseGoogleCloud(SAMPLE, ['Vertex AI Online Prediction'], NOW);
     expect(vertex.incidents.map((incident) => incident.id)).toEqual(['XdQANahFJvMuxxkgA34K']);
@@ -93,7 +97,9 @@ describe('a current Google Cloud feed with ongoing incidents', () => {
   const byId = (id: string) => reading.incidents.find((incident) => incident.id === id);
 
   it('names an incident by its current title, not its first title or description', () => {
-    expect(byId('gemini429ongoing00001')?.title).toBe('Vertex Gemini API customers see elevated 429 and 503 errors in us-central1');
+    expect(byId('gemini429ongoing00001')?.title).toBe(
+      'Vertex Gemini API customers see elevated 429 and 503 errors in us-central1',
+    );
     const withoutCurrent = CURRENT.replace(/"current_title": "[^"]*",/, '');
     const older = parseGoogleCloud(withoutCurrent, [], NOW).incidents.find((i) => i.id === 'gemini429ongoing00001');
     expect(older?.title).toBe('Vertex Gemini API: elevated errors');
@@ -223,8 +229,12 @@ describe('incident links', () => {
     const reading = parseGoogleCloud(CURRENT, [], NOW, workspace);
     expect(reading.incidents.length).toBeGreaterThan(0);
     const link = (id: string) => reading.incidents.find((incident) => incident.id === id)?.url;
-    expect(link('gemini429ongoing00001')).toBe('https://www.google.com/appsstatus/dashboard/incidents/gemini429ongoing00001');
-    expect(link('storagerecovering0002')).toBe('https://www.google.com/appsstatus/dashboard/incidents/storagerecovering0002');
+    expect(link('gemini429ongoing00001')).toBe(
+      'https://www.google.com/appsstatus/dashboard/incidents/gemini429ongoing00001',
+    );
+    expect(link('storagerecovering0002')).toBe(
+      'https://www.google.com/appsstatus/dashboard/incidents/storagerecovering0002',
+    );
     // An absolute uri stays as given.
     expect(link('geminipostedlater0004')).toBe('https://status.cloud.google.com/incidents/geminipostedlater0004');
   });

@@ -13,7 +13,10 @@ describe('a hostile status page', () => {
   it('cannot stall the service with a long run of blanks inside an update line', () => {
     const blanks = ' '.repeat(200_000);
     for (const text of [`&lt;small&gt;Jan 1${blanks}x`, `&lt;small&gt;Jan 1, 2026${blanks}-${blanks}x`]) {
-      expect(parseFeed(rss(text), [], NOW)).toMatchObject({ status: 'degraded', incidents: [{ id: 'g1', stage: 'investigating' }] });
+      expect(parseFeed(rss(text), [], NOW)).toMatchObject({
+        status: 'degraded',
+        incidents: [{ id: 'g1', stage: 'investigating' }],
+      });
     }
   });
 
@@ -38,7 +41,11 @@ describe('a hostile status page', () => {
       match: [],
       targets: ['t'],
     };
-    const error = await fetchStatusPage(source, { etag: null, lastModified: null }, { sleep: async () => {}, attempts: 1 }).then(
+    const error = await fetchStatusPage(
+      source,
+      { etag: null, lastModified: null },
+      { sleep: async () => {}, attempts: 1 },
+    ).then(
       () => null,
       (e: unknown) => e as Error,
     );

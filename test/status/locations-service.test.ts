@@ -41,10 +41,19 @@ function target(id: string, everyMs: number): Target {
   const base = simulatedTarget(id, 'http://127.0.0.1:9', { every: everyMs, timeout: 60_000 });
   const location = VERTEX[id as keyof typeof VERTEX];
   if (location === undefined) return base;
-  return { ...base, provider: 'vertex', apiKey: undefined, vertex: { project: 'modelpulse-test', location, credentials: { kind: 'adc' } } };
+  return {
+    ...base,
+    provider: 'vertex',
+    apiKey: undefined,
+    vertex: { project: 'modelpulse-test', location, credentials: { kind: 'adc' } },
+  };
 }
 
-async function world(everyMs: number, feed: GoogleIncidentSpec[], mail: { officialIncidentsFor?: string; sent?: string[][] } = {}): Promise<World> {
+async function world(
+  everyMs: number,
+  feed: GoogleIncidentSpec[],
+  mail: { officialIncidentsFor?: string; sent?: string[][] } = {},
+): Promise<World> {
   const clock = { now: T0 };
   const failing = new Set<string>();
   const state: World['feed'] = [...feed];
@@ -58,7 +67,11 @@ async function world(everyMs: number, feed: GoogleIncidentSpec[], mail: { offici
     match: ['Vertex Gemini API'],
     targets: TARGETS,
   };
-  const page = async () => new Response(JSON.stringify(state.map(googleIncident)), { status: 200, headers: { 'content-type': 'application/json' } });
+  const page = async () =>
+    new Response(JSON.stringify(state.map(googleIncident)), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
   const targets = TARGETS.map((id) => target(id, everyMs)).map((t) =>
     t.id === mail.officialIncidentsFor ? { ...t, alerts: { ...t.alerts, officialIncidents: true } } : t,
   );
@@ -96,13 +109,21 @@ async function official(service: Service, id: string): Promise<OfficialBody> {
   return body.official;
 }
 
-const open = (locations: string[]): GoogleIncidentSpec => ({ id: 'vgem1', begin: T0 - 20 * MINUTE, current: locations });
+const open = (locations: string[]): GoogleIncidentSpec => ({
+  id: 'vgem1',
+  begin: T0 - 20 * MINUTE,
+  current: locations,
+});
 
 describe('a Google Cloud incident counts for a Vertex target only where it happens', () => {
   const cases: Array<{ what: string; locations: string[]; concerned: string[] }> = [
     { what: 'in us-central1 only', locations: ['us-central1'], concerned: ['vertex-us', 'gemini'] },
     { what: 'at the global endpoint', locations: ['global'], concerned: ['vertex-global', 'gemini'] },
-    { what: 'in europe-west4 and at the global endpoint', locations: ['europe-west4', 'global'], concerned: ['vertex-eu', 'vertex-global', 'gemini'] },
+    {
+      what: 'in europe-west4 and at the global endpoint',
+      locations: ['europe-west4', 'global'],
+      concerned: ['vertex-eu', 'vertex-global', 'gemini'],
+    },
     { what: 'naming no location', locations: [], concerned: TARGETS },
   ];
   for (const { what, locations, concerned } of cases) {
@@ -112,13 +133,20 @@ describe('a Google Cloud incident counts for a Vertex target only where it happe
       for (const id of TARGETS) {
         const line = await official(w.service, id);
         if (concerned.includes(id)) {
-          expect(line, id).toMatchObject({ status: 'partial_outage', incident: { title: 'Vertex Gemini API customers see elevated errors' }, agrees: false });
+          expect(line, id).toMatchObject({
+            status: 'partial_outage',
+            incident: { title: 'Vertex Gemini API customers see elevated errors' },
+            agrees: false,
+          });
         } else {
           expect(line, id).toMatchObject({ status: 'operational', incident: null, agrees: true });
         }
       }
       // The source itself still says what the whole page says.
-      expect(w.service.official.view(SOURCE, w.clock.now)).toMatchObject({ status: 'partial_outage', open: [{ locations }] });
+      expect(w.service.official.view(SOURCE, w.clock.now)).toMatchObject({
+        status: 'partial_outage',
+        open: [{ locations }],
+      });
     });
   }
 
@@ -142,12 +170,20 @@ describe('"green while failing" and acknowledgement per location', () => {
       for (const id of ['vertex-us', 'vertex-eu', 'gemini']) w.failing.add(id);
       await runTo(w, 40);
 
-      expect(await official(w.service, 'vertex-eu')).toMatchObject({ status: 'operational', incident: null, agrees: false });
+      expect(await official(w.service, 'vertex-eu')).toMatchObject({
+        status: 'operational',
+        incident: null,
+        agrees: false,
+      });
       expect((await official(w.service, 'vertex-eu')).greenWhileFailingSince).not.toBeNull();
       expect(w.service.store.official.discrepancies('vertex-eu', 0)).toHaveLength(1);
       // The same incident speaks for the us-central1 target and, as before, for the non-Vertex one.
       for (const id of ['vertex-us', 'gemini']) {
-        expect(await official(w.service, id), id).toMatchObject({ status: 'partial_outage', agrees: true, greenWhileFailingSince: null });
+        expect(await official(w.service, id), id).toMatchObject({
+          status: 'partial_outage',
+          agrees: true,
+          greenWhileFailingSince: null,
+        });
         expect(w.service.store.official.discrepancies(id, 0), id).toEqual([]);
       }
 

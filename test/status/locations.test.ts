@@ -21,8 +21,10 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-const locationsOf = (feed: string, id: string) => parseGoogleCloud(feed, [], NOW).incidents.find((i) => i.id === id)?.locations;
-const one = (spec: Partial<GoogleIncidentSpec>) => locationsOf(JSON.stringify([googleIncident({ id: 'i1', begin: NOW - 60 * MINUTE, ...spec })]), 'i1');
+const locationsOf = (feed: string, id: string) =>
+  parseGoogleCloud(feed, [], NOW).incidents.find((i) => i.id === id)?.locations;
+const one = (spec: Partial<GoogleIncidentSpec>) =>
+  locationsOf(JSON.stringify([googleIncident({ id: 'i1', begin: NOW - 60 * MINUTE, ...spec })]), 'i1');
 
 describe('where a Google Cloud incident happens, from the real feed of July 2022', () => {
   it('keeps the regions of the ended Vertex AI prediction outage, which never named the global endpoint', () => {
@@ -63,7 +65,9 @@ describe('where an ongoing Google Cloud incident happens', () => {
   });
 
   it('takes the locations affected now over older ones while the incident is open', () => {
-    expect(one({ current: ['us-central1'], newest: ['us-central1', 'europe-west4'], previous: ['europe-west4'] })).toEqual(['us-central1']);
+    expect(
+      one({ current: ['us-central1'], newest: ['us-central1', 'europe-west4'], previous: ['europe-west4'] }),
+    ).toEqual(['us-central1']);
   });
 
   it("falls back on the newest update's locations, then the earlier ones", () => {
@@ -72,15 +76,30 @@ describe('where an ongoing Google Cloud incident happens', () => {
   });
 
   it('once ended, names every location it was in', () => {
-    expect(one({ end: NOW - 5 * MINUTE, newest: ['europe-west4'], previous: ['us-central1', 'europe-west4'] })).toEqual(['europe-west4', 'us-central1']);
+    expect(one({ end: NOW - 5 * MINUTE, newest: ['europe-west4'], previous: ['us-central1', 'europe-west4'] })).toEqual(
+      ['europe-west4', 'us-central1'],
+    );
     expect(one({ end: NOW - 5 * MINUTE, newest: [], previous: [] })).toEqual([]);
   });
 
   it('skips location entries without an id, and names no location when the lists are missing or malformed', () => {
     const entry = { ...googleIncident({ id: 'i1', begin: NOW - 60 * MINUTE, current: ['us-central1'] }) };
-    const odd = { ...entry, currently_affected_locations: [{ title: 'Somewhere' }, null, 'us-east1', { id: 'us-central1' }, { id: 'us-central1' }] };
+    const odd = {
+      ...entry,
+      currently_affected_locations: [
+        { title: 'Somewhere' },
+        null,
+        'us-east1',
+        { id: 'us-central1' },
+        { id: 'us-central1' },
+      ],
+    };
     expect(locationsOf(JSON.stringify([odd]), 'i1')).toEqual(['us-central1']);
-    const bare = { ...entry, currently_affected_locations: 'us-central1', most_recent_update: { status: 'SERVICE_DISRUPTION' } } as Record<string, unknown>;
+    const bare = {
+      ...entry,
+      currently_affected_locations: 'us-central1',
+      most_recent_update: { status: 'SERVICE_DISRUPTION' },
+    } as Record<string, unknown>;
     delete bare.previously_affected_locations;
     expect(locationsOf(JSON.stringify([bare]), 'i1')).toEqual([]);
   });
@@ -93,7 +112,12 @@ describe('which incidents concern a target', () => {
     [['us-central1'], 'global', false, 'a regional incident, for a target at the global endpoint'],
     [['global'], 'global', true, 'an incident at the global endpoint, for a target there'],
     [['global'], 'us-central1', false, 'an incident at the global endpoint, for a regional target'],
-    [['europe-west4', 'global'], 'global', true, 'an incident in a region and at the global endpoint, for a target there'],
+    [
+      ['europe-west4', 'global'],
+      'global',
+      true,
+      'an incident in a region and at the global endpoint, for a target there',
+    ],
     [[], 'europe-west4', true, 'an incident naming no location, for any target'],
     [undefined, 'us-central1', true, 'an incident stored before locations were kept, for any target'],
     [['us-central1'], null, true, 'a regional incident, for a target with no location (not Vertex)'],
@@ -139,7 +163,10 @@ describe("a Google Cloud source's view at one location", () => {
   });
 
   it('keeps the incidents there and the status they make: operational where none is', () => {
-    const whole = view([incident('us', ['us-central1'], { impact: 'major_outage' }), incident('eu', ['europe-west4'])], 'major_outage');
+    const whole = view(
+      [incident('us', ['us-central1'], { impact: 'major_outage' }), incident('eu', ['europe-west4'])],
+      'major_outage',
+    );
     expect(viewAt(whole, 'europe-west4')).toMatchObject({ status: 'partial_outage', open: [{ id: 'eu' }] });
     expect(viewAt(whole, 'us-central1')).toMatchObject({ status: 'major_outage', open: [{ id: 'us' }] });
     expect(viewAt(whole, 'asia-northeast1')).toMatchObject({ status: 'operational', open: [] });
@@ -147,7 +174,13 @@ describe("a Google Cloud source's view at one location", () => {
   });
 
   it('does not count an incident whose newest update says available, as the whole page does not', () => {
-    const whole = view([incident('us', ['us-central1']), incident('eu', ['europe-west4'], { stage: 'monitoring', impact: 'major_outage' })], 'partial_outage');
+    const whole = view(
+      [
+        incident('us', ['us-central1']),
+        incident('eu', ['europe-west4'], { stage: 'monitoring', impact: 'major_outage' }),
+      ],
+      'partial_outage',
+    );
     expect(viewAt(whole, 'europe-west4')).toMatchObject({ status: 'operational', open: [{ id: 'eu' }] });
   });
 

@@ -25,7 +25,10 @@ function harness(source: StatusSource, body: (poll: number) => { text: string; e
     asked.push(ifNoneMatch);
     const answer = body(polls++);
     const unchanged = answer.etag !== undefined && ifNoneMatch === answer.etag;
-    return new Response(unchanged ? null : answer.text, { status: unchanged ? 304 : 200, headers: answer.etag ? { etag: answer.etag } : {} });
+    return new Response(unchanged ? null : answer.text, {
+      status: unchanged ? 304 : 200,
+      headers: answer.etag ? { etag: answer.etag } : {},
+    });
   };
   const make = (s: StatusSource) => {
     const monitor = new OfficialMonitor([s], store.official, {
@@ -80,7 +83,9 @@ function summary(incidents: Array<{ id: string; components: string[] }>): string
 describe('official incident history', () => {
   it('a page that drops and relists an incident mails it opened once and resolved once', async () => {
     const listed = [false, true, false, true, false, true, false, false];
-    const h = harness(STATUSPAGE, (n) => ({ text: summary(listed[Math.min(n, listed.length - 1)] ? [{ id: 'A', components: ['Images'] }] : []) }));
+    const h = harness(STATUSPAGE, (n) => ({
+      text: summary(listed[Math.min(n, listed.length - 1)] ? [{ id: 'A', components: ['Images'] }] : []),
+    }));
     for (let i = 0; i < listed.length; i++) {
       await h.poll();
       h.clock.now += 5 * MINUTE;
@@ -128,7 +133,11 @@ describe('official incident history', () => {
         url: 'https://status.cloud.google.com/incidents.json',
         match: ['Vertex Gemini API'],
       };
-      const h = harness(google, () => ({ text: JSON.stringify(h.clock.now > begin + 30 * MINUTE ? [incident] : []) }), keepDays * DAY);
+      const h = harness(
+        google,
+        () => ({ text: JSON.stringify(h.clock.now > begin + 30 * MINUTE ? [incident] : []) }),
+        keepDays * DAY,
+      );
       await h.poll(); // the baseline: an empty feed
       h.clock.now = begin + 2 * HOUR;
       await h.poll();
@@ -147,7 +156,13 @@ describe('official incident history', () => {
     const feed =
       `<?xml version="1.0"?><rss version="2.0"><channel><title>Relay status</title><item><guid>r1</guid><title>Investigating: image errors</title>` +
       `<pubDate>${new Date(T0).toUTCString()}</pubDate><description>Looking into it.</description></item></channel></rss>`;
-    const source: StatusSource = { ...STATUSPAGE, kind: 'feed', url: 'https://status.relay.example/history.rss', match: [], everyMs: 12 * HOUR };
+    const source: StatusSource = {
+      ...STATUSPAGE,
+      kind: 'feed',
+      url: 'https://status.relay.example/history.rss',
+      match: [],
+      everyMs: 12 * HOUR,
+    };
     const h = harness(source, () => ({ text: feed, etag: '"same"' }));
     await h.poll();
     expect(h.monitor.view('relay', h.clock.now)).toMatchObject({ status: 'degraded', open: [{ id: 'r1' }] });

@@ -85,7 +85,11 @@ async function world(): Promise<World> {
   };
 }
 
-function source(simulator: Simulator, format: (typeof FORMATS)[number], over: Partial<StatusSource> = {}): StatusSource {
+function source(
+  simulator: Simulator,
+  format: (typeof FORMATS)[number],
+  over: Partial<StatusSource> = {},
+): StatusSource {
   return {
     id: `sim-${format.kind}`,
     kind: format.kind,
@@ -106,7 +110,12 @@ describe('polling an official status page', () => {
       const monitor = w.monitor([source(w.simulator, format)]);
       const id = `sim-${format.kind}`;
       await w.at(monitor, 0);
-      expect(monitor.view(id, w.clock.now)).toMatchObject({ status: 'operational', stale: false, error: null, open: [] });
+      expect(monitor.view(id, w.clock.now)).toMatchObject({
+        status: 'operational',
+        stale: false,
+        error: null,
+        open: [],
+      });
       // The trouble began at minute 10; at minute 15 the page still says nothing.
       await w.at(monitor, 15);
       expect(monitor.view(id, w.clock.now)?.status).toBe('operational');
@@ -116,7 +125,10 @@ describe('polling an official status page', () => {
       expect(view.status).not.toBe('operational');
       expect(view.open).toHaveLength(1);
       const opened = w.events.find((e) => e.kind === 'opened');
-      expect(opened?.kind === 'opened' && opened.incident).toMatchObject({ endedAt: null, firstSeenAt: T0 + 20 * MINUTE });
+      expect(opened?.kind === 'opened' && opened.incident).toMatchObject({
+        endedAt: null,
+        firstSeenAt: T0 + 20 * MINUTE,
+      });
       // Posted 7 min after the trouble began (feeds know only the post time, which is their start too).
       const incident = view.open[0]!;
       expect(incident.postedAt).toBe(T0 + 17 * MINUTE);
@@ -148,7 +160,11 @@ describe('polling an official status page', () => {
     await w.at(monitor, 0);
     await w.at(monitor, 5);
     expect(w.responses).toEqual([200, 304]);
-    expect(monitor.view('sim-statuspage', w.clock.now)).toMatchObject({ status: 'operational', stale: false, fetchedAt: T0 + 5 * MINUTE });
+    expect(monitor.view('sim-statuspage', w.clock.now)).toMatchObject({
+      status: 'operational',
+      stale: false,
+      fetchedAt: T0 + 5 * MINUTE,
+    });
   });
 
   it('remembers the last reading and its open incidents across a restart, and reads the page in full once before asking conditionally again', async () => {
@@ -191,10 +207,17 @@ describe('a status page that fails', () => {
       expect(view.error).toMatch(error);
       expect(view.error).not.toContain('?');
       expect(w.events.filter((e) => e.kind === 'fetch_failed')).toHaveLength(1);
-      expect(w.store.official.sources().get('sim-google-cloud')).toMatchObject({ error: view.error, failingSince: T0 + 5 * MINUTE });
+      expect(w.store.official.sources().get('sim-google-cloud')).toMatchObject({
+        error: view.error,
+        failingSince: T0 + 5 * MINUTE,
+      });
       w.simulator.clearStatusFault();
       await w.at(monitor, 10);
-      expect(monitor.view('sim-google-cloud', w.clock.now)).toMatchObject({ status: 'operational', stale: false, error: null });
+      expect(monitor.view('sim-google-cloud', w.clock.now)).toMatchObject({
+        status: 'operational',
+        stale: false,
+        error: null,
+      });
     });
   }
 
@@ -209,10 +232,18 @@ describe('a status page that fails', () => {
       const statuses: string[] = [];
       for (let poll = 1; poll <= 5; poll++) {
         await w.at(monitor, poll * step);
-        statuses.push(`${monitor.view('sim-feed', w.clock.now)!.status}${monitor.view('sim-feed', w.clock.now)!.stale ? '/stale' : ''}`);
+        statuses.push(
+          `${monitor.view('sim-feed', w.clock.now)!.status}${monitor.view('sim-feed', w.clock.now)!.stale ? '/stale' : ''}`,
+        );
       }
       // Failing since poll 1: still the last known status at polls 1–3, unknown from poll 4 (3 intervals later).
-      expect(statuses).toEqual(['operational/stale', 'operational/stale', 'operational/stale', 'unknown/stale', 'unknown/stale']);
+      expect(statuses).toEqual([
+        'operational/stale',
+        'operational/stale',
+        'operational/stale',
+        'unknown/stale',
+        'unknown/stale',
+      ]);
     });
   }
 

@@ -44,11 +44,19 @@ interface HealthBody {
   } | null;
 }
 
-async function world(lag: string, everyMs: number, query = ''): Promise<{ service: Service; simulator: Simulator; clock: { now: number } }> {
+async function world(
+  lag: string,
+  everyMs: number,
+  query = '',
+): Promise<{ service: Service; simulator: Simulator; clock: { now: number } }> {
   const clock = { now: T0 };
   const simulator = await startSimulator({ trace: trace(lag), now: () => clock.now, random: () => 0.37 });
   closers.push(() => simulator.close());
-  const target = simulatedTarget(TARGET, simulator.url, { every: everyMs, timeout: 180_000, model: 'gemini-3-pro-image-preview' });
+  const target = simulatedTarget(TARGET, simulator.url, {
+    every: everyMs,
+    timeout: 180_000,
+    model: 'gemini-3-pro-image-preview',
+  });
   const source: StatusSource = {
     id: SOURCE,
     kind: 'google-cloud',
@@ -149,7 +157,14 @@ describe('official status beside what we observe', () => {
           stale: boolean;
           grade: string | null;
           ackDelayMinutes: number | null;
-          incidents: Array<{ title: string; status: string; impact: string; startedAt: string; endedAt: string | null; url: string | null }>;
+          incidents: Array<{
+            title: string;
+            status: string;
+            impact: string;
+            startedAt: string;
+            endedAt: string | null;
+            url: string | null;
+          }>;
         }>;
       };
       const [only] = sources.sources;
@@ -176,9 +191,15 @@ describe('official status beside what we observe', () => {
     await runTo(service, clock, 60);
     expect((await health(service)).official?.greenWhileFailingSince).not.toBeNull();
     await runTo(service, clock, 100);
-    expect((await health(service)).official).toMatchObject({ status: 'operational', agrees: true, greenWhileFailingSince: null });
+    expect((await health(service)).official).toMatchObject({
+      status: 'operational',
+      agrees: true,
+      greenWhileFailingSince: null,
+    });
     expect(service.store.official.discrepancies(TARGET, 0)[0]).toMatchObject({ clearedBy: 'recovered' });
-    const pending = (await (await fetch(`${service.url}/api/status-sources`)).json()) as { sources: Array<{ grade: string | null }> };
+    const pending = (await (await fetch(`${service.url}/api/status-sources`)).json()) as {
+      sources: Array<{ grade: string | null }>;
+    };
     expect(pending.sources[0]!.grade).toBeNull();
     await runTo(service, clock, 260);
     const late = (await (await fetch(`${service.url}/api/status-sources`)).json()) as {
@@ -196,7 +217,9 @@ describe('official status beside what we observe', () => {
     expect(text).toContain(`modelpulse_official_status{source="${SOURCE}",status="operational"} 1`);
     expect(text).toContain(`modelpulse_official_status{source="${SOURCE}",status="unknown"} 0`);
     expect(text).toMatch(new RegExp(`modelpulse_status_fetch_errors_total\\{source="${SOURCE}"\\} 2\\b`));
-    const sources = (await (await fetch(`${service.url}/api/status-sources`)).json()) as { sources: Array<{ stale: boolean; error: string | null }> };
+    const sources = (await (await fetch(`${service.url}/api/status-sources`)).json()) as {
+      sources: Array<{ stale: boolean; error: string | null }>;
+    };
     expect(sources.sources[0]).toMatchObject({ stale: true, error: expect.stringMatching(/malformed payload/) });
   });
 

@@ -11,7 +11,8 @@ const MAINTENANCE = read('statuspage-maintenance.json');
 const INCIDENTS = read('statuspage-incidents.json');
 const NOW = Date.parse('2026-02-27T10:30:00Z');
 const at = (iso: string) => Date.parse(iso);
-const ids = (text: string, match: string[]) => parseStatuspage(text, match, NOW).incidents.map((incident) => incident.id);
+const ids = (text: string, match: string[]) =>
+  parseStatuspage(text, match, NOW).incidents.map((incident) => incident.id);
 
 describe('a Statuspage summary.json without a time zone, for the whole page', () => {
   const reading = parseStatuspage(SUMMARY, [], NOW);
@@ -87,7 +88,8 @@ describe('a Statuspage summary.json filtered to chosen components', () => {
   it('refuses a component name the page does not have, naming it and listing what the page has', () => {
     expect(() => parseStatuspage(SUMMARY, ['Image generation'], NOW)).toThrow(PayloadError);
     expect(() => parseStatuspage(SUMMARY, ['Image generation'], NOW)).toThrow(
-      'no component named "Image generation" on this page; ' + 'it has: Image APIs, Image generation API, Image editing API, Dashboard, Billing',
+      'no component named "Image generation" on this page; ' +
+        'it has: Image APIs, Image generation API, Image editing API, Dashboard, Billing',
     );
   });
 

@@ -7,7 +7,16 @@ import type { Outcome } from '../../src/domain/outcome.js';
 import type { Service } from '../../src/service.js';
 import { backupDatabase, settleCopy } from '../../src/store/backup.js';
 import { DATABASE_FILE, Store } from '../../src/store/store.js';
-import { emailSettings, freePort, listedAlerts, MINUTE, MODELS, subjects, useAlertWorld, type AlertWorld } from '../alerts/alert-world.js';
+import {
+  emailSettings,
+  freePort,
+  listedAlerts,
+  MINUTE,
+  MODELS,
+  subjects,
+  useAlertWorld,
+  type AlertWorld,
+} from '../alerts/alert-world.js';
 import { outcome } from '../helpers/outcomes.js';
 import { fileConfig, runFor, startTestService } from '../helpers/service.js';
 import { startInbox } from '../helpers/smtp.js';
@@ -27,12 +36,16 @@ async function getJson(service: Service, path: string): Promise<unknown> {
 
 /** Twelve hours of 10 s probes, so the database spans enough pages for a copy of many steps. */
 function history(targetId: string, end: number): Outcome[] {
-  return Array.from({ length: 4_320 }, (_, n) => outcome(targetId, end - (4_320 - n) * 10_000, n % 40 === 0 ? 'overloaded' : 'ok', 900 + (n % 17) * 50));
+  return Array.from({ length: 4_320 }, (_, n) =>
+    outcome(targetId, end - (4_320 - n) * 10_000, n % 40 === 0 ? 'overloaded' : 'ok', 900 + (n % 17) * 50),
+  );
 }
 
 /** Pro overloaded with its onset stuck in the outbox (nobody listens on the mail port); flash healthy. */
 async function incidentUnderway(w: AlertWorld, mailPort: number): Promise<Service> {
-  const service = await w.start([w.target(PRO, MODELS.pro), w.target(FLASH, MODELS.flash)], { email: emailSettings(mailPort) });
+  const service = await w.start([w.target(PRO, MODELS.pro), w.target(FLASH, MODELS.flash)], {
+    email: emailSettings(mailPort),
+  });
   service.store.insertOutcomes(history(FLASH, w.clock.now));
   await runFor(service, w.clock, 2 * MINUTE);
   w.upstream.set('overloaded', MODELS.pro);
@@ -40,9 +53,17 @@ async function incidentUnderway(w: AlertWorld, mailPort: number): Promise<Servic
   return service;
 }
 
-function runCli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+function runCli(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -65,7 +86,9 @@ describe('backing up the live database', () => {
       flashOutcomes: service.store.outcomesSince(FLASH, 0).length,
     };
     expect(atBackup.incidents).toMatchObject({ incidents: [{ target: PRO, endedAt: null, state: 'overloaded' }] });
-    expect(JSON.parse(atBackup.alerts)).toMatchObject({ notifications: [{ target: PRO, kind: 'overloaded', status: 'pending' }] });
+    expect(JSON.parse(atBackup.alerts)).toMatchObject({
+      notifications: [{ target: PRO, kind: 'overloaded', status: 'pending' }],
+    });
 
     // Between steps of four pages: 25 outcomes through the service's pipeline, /health and /healthz
     // over HTTP, and every tenth step a heartbeat with real probes and an alert round.
@@ -98,7 +121,11 @@ describe('backing up the live database', () => {
     const restoredDir = tempDir();
     copyFileSync(copy, join(restoredDir, DATABASE_FILE));
     const clock = { now: atBackup.at };
-    const settings = { dashboardUrl: 'https://modelpulse.example.com', groupWaitMs: 30_000, email: emailSettings(mailPort) };
+    const settings = {
+      dashboardUrl: 'https://modelpulse.example.com',
+      groupWaitMs: 30_000,
+      email: emailSettings(mailPort),
+    };
     const restored = await startTestService(fileConfig(restoredDir, [...service.targets], settings), clock);
     w.later(() => restored.close());
     expect(await getJson(restored, '/api/incidents')).toEqual(atBackup.incidents);
@@ -118,7 +145,9 @@ describe('backing up the live database', () => {
     const link = join(tempDir(), 'link.sqlite');
     symlinkSync(live, link);
     for (const destination of [live, `${live}-wal`, link]) {
-      await expect(backupDatabase(live, destination)).rejects.toThrow(/is the live database \(or one of its files\); back up to another path/);
+      await expect(backupDatabase(live, destination)).rejects.toThrow(
+        /is the live database \(or one of its files\); back up to another path/,
+      );
     }
     await runFor(service, w.clock, 30_000);
     expect(await getJson(service, '/healthz')).toMatchObject({ status: 'ok' });
@@ -131,11 +160,17 @@ describe('backing up the live database', () => {
       `no database at ${join(dir, 'nowhere', DATABASE_FILE)}`,
     );
     writeFileSync(join(dir, 'notes.txt'), 'not a database, just text that is long enough to fill a header '.repeat(20));
-    await expect(backupDatabase(join(dir, 'notes.txt'), join(dir, 'copy.sqlite'))).rejects.toThrow(`${join(dir, 'notes.txt')} is not an SQLite database`);
+    await expect(backupDatabase(join(dir, 'notes.txt'), join(dir, 'copy.sqlite'))).rejects.toThrow(
+      `${join(dir, 'notes.txt')} is not an SQLite database`,
+    );
     new Store(join(dir, 'data')).close();
     const missing = join(dir, 'backups', 'copy.sqlite');
-    await expect(backupDatabase(join(dir, 'data', DATABASE_FILE), missing)).rejects.toThrow(`${missing}: directory ${join(dir, 'backups')} does not exist`);
-    await expect(backupDatabase(join(dir, 'data', DATABASE_FILE), dir)).rejects.toThrow(`${dir} is a directory; name the file to write`);
+    await expect(backupDatabase(join(dir, 'data', DATABASE_FILE), missing)).rejects.toThrow(
+      `${missing}: directory ${join(dir, 'backups')} does not exist`,
+    );
+    await expect(backupDatabase(join(dir, 'data', DATABASE_FILE), dir)).rejects.toThrow(
+      `${dir} is a directory; name the file to write`,
+    );
     expect(readdirSync(dir).sort()).toEqual(['data', 'notes.txt']);
   });
 
@@ -160,7 +195,10 @@ describe('backing up the live database', () => {
 function corruptIndex(path: string, index: string): void {
   const db = new Database(path, { readonly: true });
   const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pages = db.prepare(`SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'`).pluck().all(index) as number[];
+  const pages = db
+    .prepare(`SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'`)
+    .pluck()
+    .all(index) as number[];
   db.close();
   const file = readFileSync(path);
   const start = (pages[0]! - 1) * pageSize;
@@ -195,7 +233,8 @@ describe('npm run backup', () => {
     mkdirSync(join(cwd, 'backups'));
 
     const copied = await runCli(cwd, ['backups/modelpulse.sqlite'], { GEMINI_API_KEY: API_KEY });
-    const [, from, to] = /^backup: copied (\S+) to (\S+) \(\d+ pages, \d+\.\d MiB\); integrity_check ok\n$/.exec(copied.out) ?? [];
+    const [, from, to] =
+      /^backup: copied (\S+) to (\S+) \(\d+ pages, \d+\.\d MiB\); integrity_check ok\n$/.exec(copied.out) ?? [];
     expect([from, to]).toEqual([service.store.path, join(cwd, 'backups', 'modelpulse.sqlite')]);
     expect(copied.code).toBe(0);
     expect(settleCopy(join(cwd, 'backups', 'modelpulse.sqlite'))).toEqual(['ok']);

@@ -23,12 +23,23 @@ afterEach(async () => {
 describe('one writer per data dir', () => {
   const tempDir = useTempDir();
 
-  async function service(dir: string, clock: { now: number }, lock: DataDirLockOptions = {}, options: ServiceOptions = {}, port = 0): Promise<Service> {
+  async function service(
+    dir: string,
+    clock: { now: number },
+    lock: DataDirLockOptions = {},
+    options: ServiceOptions = {},
+    port = 0,
+  ): Promise<Service> {
     const simulator = await startSimulator({ trace: presetTrace('healthy'), now: () => clock.now });
     closers.push(() => simulator.close());
     simulator.force({ kind: 'ok', delayMs: 0 });
-    const config = fileConfig(dir, [simulatedTarget('nano-banana', simulator.url, { every: 60_000, timeout: 180_000 })]);
-    const started = await startTestService({ ...config, server: { ...config.server, port } }, clock, { dataDirLock: { waitMs: 0, ...lock }, ...options });
+    const config = fileConfig(dir, [
+      simulatedTarget('nano-banana', simulator.url, { every: 60_000, timeout: 180_000 }),
+    ]);
+    const started = await startTestService({ ...config, server: { ...config.server, port } }, clock, {
+      dataDirLock: { waitMs: 0, ...lock },
+      ...options,
+    });
     closers.push(() => started.close());
     return started;
   }
@@ -131,7 +142,10 @@ describe('one writer per data dir', () => {
   it('makes `npm start` of a second process on the same dir exit 1 with that message', async () => {
     const dir = tempDir();
     const start = () =>
-      spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', PORT: '0', MODELPULSE_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      spawn(process.execPath, [MAIN], {
+        env: { PATH: process.env.PATH ?? '', PORT: '0', MODELPULSE_DATA_DIR: dir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     const first = start();
     closers.push(
       () =>

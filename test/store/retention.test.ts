@@ -37,16 +37,25 @@ function census(path: string) {
   const db = new Database(path, { readonly: true });
   const perTarget = (table: string) =>
     new Map(
-      (db.prepare(`SELECT target_id, COUNT(*) AS n FROM ${table} GROUP BY target_id`).all() as Array<{ target_id: string; n: number }>).map((r) => [
-        r.target_id,
-        r.n,
-      ]),
+      (
+        db.prepare(`SELECT target_id, COUNT(*) AS n FROM ${table} GROUP BY target_id`).all() as Array<{
+          target_id: string;
+          n: number;
+        }>
+      ).map((r) => [r.target_id, r.n]),
     );
   const byStatus = new Map(
-    (db.prepare(`SELECT status, COUNT(*) AS n FROM notifications GROUP BY status`).all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]),
+    (
+      db.prepare(`SELECT status, COUNT(*) AS n FROM notifications GROUP BY status`).all() as Array<{
+        status: string;
+        n: number;
+      }>
+    ).map((r) => [r.status, r.n]),
   );
   const ids = (table: string) =>
-    (db.prepare(`SELECT target_id FROM ${table} ORDER BY target_id`).all() as Array<{ target_id: string }>).map((r) => r.target_id);
+    (db.prepare(`SELECT target_id FROM ${table} ORDER BY target_id`).all() as Array<{ target_id: string }>).map(
+      (r) => r.target_id,
+    );
   const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
   const rollups = Object.fromEntries(GRAIN_ORDER.map((g) => [g, perTarget(`rollup_${g}`)]));
   const outcomes = perTarget('outcomes');
@@ -73,8 +82,14 @@ function within(end: number, step: number, keep: number, now: number): number {
 
 const RETENTIONS: Array<[string, RetentionConfig]> = [
   ['the defaults (raw 7d, minute 48h, hour 90d, day 5y)', retentionSchema.parse({})],
-  ['the shortest allowed (raw 1h, minute 1h, hour 1d, day 1d)', retentionSchema.parse({ raw: '1h', minute: '1h', hour: '1d', day: '1d' })],
-  ['raw outliving every rollup (raw 30d, minute 1h, hour 1d, day 1d)', retentionSchema.parse({ raw: '30d', minute: '1h', hour: '1d', day: '1d' })],
+  [
+    'the shortest allowed (raw 1h, minute 1h, hour 1d, day 1d)',
+    retentionSchema.parse({ raw: '1h', minute: '1h', hour: '1d', day: '1d' }),
+  ],
+  [
+    'raw outliving every rollup (raw 30d, minute 1h, hour 1d, day 1d)',
+    retentionSchema.parse({ raw: '30d', minute: '1h', hour: '1d', day: '1d' }),
+  ],
 ];
 
 describe('retention covers every table', () => {
@@ -92,11 +107,19 @@ describe('retention covers every table', () => {
     for (let day = 0; day < days; day++) {
       const start = T0 + day * DAY;
       const live = day < REMOVED_AFTER_DAYS ? [KEPT, REMOVED] : [KEPT];
-      const outcomes = live.flatMap((target) => Array.from({ length: DAY / PROBE_EVERY }, (_, i) => outcome(target, start + i * PROBE_EVERY, 'ok', 12_000)));
+      const outcomes = live.flatMap((target) =>
+        Array.from({ length: DAY / PROBE_EVERY }, (_, i) => outcome(target, start + i * PROBE_EVERY, 'ok', 12_000)),
+      );
       store.insertOutcomes(outcomes);
       for (const target of live) store.health.saveStep(target, { t: day }, start + DAY - PROBE_EVERY, null, null);
       // Each day the kept target has a short incident (a transition out and back) and one mail that goes out.
-      const opened = store.health.saveStep(KEPT, { t: day }, start + HOUR, transition(KEPT, start + HOUR), incident(KEPT, start + HOUR))!;
+      const opened = store.health.saveStep(
+        KEPT,
+        { t: day },
+        start + HOUR,
+        transition(KEPT, start + HOUR),
+        incident(KEPT, start + HOUR),
+      )!;
       store.health.saveStep(
         KEPT,
         { t: day },
@@ -122,9 +145,13 @@ describe('retention covers every table', () => {
     expect(seen.outcomes(KEPT)).toBe(within(end, PROBE_EVERY, retention.raw, now));
     expect(seen.outcomes(REMOVED)).toBe(0);
     for (const grain of GRAIN_ORDER) {
-      expect(seen.rollups(grain, KEPT), grain).toBe(within(end, Math.max(GRAINS[grain], PROBE_EVERY), retention[grain], now));
+      expect(seen.rollups(grain, KEPT), grain).toBe(
+        within(end, Math.max(GRAINS[grain], PROBE_EVERY), retention[grain], now),
+      );
       const removedEnd = T0 + REMOVED_AFTER_DAYS * DAY;
-      expect(seen.rollups(grain, REMOVED), grain).toBe(within(removedEnd, Math.max(GRAINS[grain], PROBE_EVERY), retention[grain], now));
+      expect(seen.rollups(grain, REMOVED), grain).toBe(
+        within(removedEnd, Math.max(GRAINS[grain], PROBE_EVERY), retention[grain], now),
+      );
     }
     // History lives as long as hour rollups: two transitions and one ended incident a day; the open one stays.
     const historyDays = Math.min(days, Math.ceil(retention.hour / DAY));

@@ -39,7 +39,10 @@ describe('outcome store', () => {
     const store = new Store(tempDir());
     const day = syntheticDay('nano-banana-pro', 3);
     for (let i = 0; i < day.length; i += 500) store.insertOutcomes(day.slice(i, i + 500));
-    const series = store.series({ targetId: 'nano-banana-pro', from: T0, to: T0 + DAY, stepMs: HOUR, now: T0 + DAY }, retention);
+    const series = store.series(
+      { targetId: 'nano-banana-pro', from: T0, to: T0 + DAY, stepMs: HOUR, now: T0 + DAY },
+      retention,
+    );
     expect(series.grain).toBe('hour');
     expect(series.points).toHaveLength(24);
     for (const point of series.points) {
@@ -62,13 +65,19 @@ describe('outcome store', () => {
   it('keeps history, rollups and the last outcome across a restart on the same file', () => {
     const dir = tempDir();
     const first = new Store(dir);
-    first.insertOutcomes([outcome('nano-banana', T0, 'ok', 12_000), outcome('nano-banana', T0 + 10_000, 'overloaded', 800)]);
+    first.insertOutcomes([
+      outcome('nano-banana', T0, 'ok', 12_000),
+      outcome('nano-banana', T0 + 10_000, 'overloaded', 800),
+    ]);
     first.close();
     const second = new Store(dir);
     second.insertOutcomes([outcome('nano-banana', T0 + 20_000, 'ok', 14_000)]);
     expect(second.latestOutcome('nano-banana')?.at).toBe(T0 + 20_000);
     expect(second.outcomesSince('nano-banana', T0)).toHaveLength(3);
-    const [minute] = second.series({ targetId: 'nano-banana', from: T0, to: T0 + 60_000, stepMs: 60_000, now: T0 + 60_000 }, retention).points;
+    const [minute] = second.series(
+      { targetId: 'nano-banana', from: T0, to: T0 + 60_000, stepMs: 60_000, now: T0 + 60_000 },
+      retention,
+    ).points;
     expect(minute?.counts.ok).toBe(2);
     expect(minute?.counts.overloaded).toBe(1);
     second.close();
@@ -77,7 +86,13 @@ describe('outcome store', () => {
   it('writes every outcome class and its fields back unchanged', () => {
     const store = new Store(tempDir());
     const written = OUTCOME_CLASSES.map((cls, i) =>
-      outcome('relay', T0 + i * 1000, cls, 100 + i, { message: `m ${cls}`, detail: `d ${cls}`, retryAfterMs: i, ttfbMs: 50, httpStatus: 500 + i }),
+      outcome('relay', T0 + i * 1000, cls, 100 + i, {
+        message: `m ${cls}`,
+        detail: `d ${cls}`,
+        retryAfterMs: i,
+        ttfbMs: 50,
+        httpStatus: 500 + i,
+      }),
     );
     store.insertOutcomes(written);
     expect(store.outcomesSince('relay', 0)).toEqual(written);

@@ -13,7 +13,10 @@ import { waitFor } from '../helpers/wait.js';
 
 const tempDir = useTempDir();
 const MINUTE = 60_000;
-const QUICK = parseTrace({ loop: true, segments: [{ start: '0ms', duration: '1d', p503: 0, latency: { median: '2ms', p95: '5ms' } }] });
+const QUICK = parseTrace({
+  loop: true,
+  segments: [{ start: '0ms', duration: '1d', p503: 0, latency: { median: '2ms', p95: '5ms' } }],
+});
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
@@ -26,7 +29,11 @@ afterEach(async () => {
  */
 async function twoRegions(everyMs: number, tokenTtlSeconds?: number) {
   const clock = { now: Date.UTC(2026, 10, 30, 9, 0, 0) };
-  const simulator: Simulator = await startSimulator({ trace: QUICK, now: () => clock.now, ...(tokenTtlSeconds ? { tokenTtlSeconds } : {}) });
+  const simulator: Simulator = await startSimulator({
+    trace: QUICK,
+    now: () => clock.now,
+    ...(tokenTtlSeconds ? { tokenTtlSeconds } : {}),
+  });
   closers.push(() => simulator.close());
   const dir = tempDir();
   const key = serviceAccountKey(simulator, dir);
@@ -44,7 +51,11 @@ async function twoRegions(everyMs: number, tokenTtlSeconds?: number) {
   ];
   writeFileSync(
     join(dir, 'modelpulse.yaml'),
-    ['targets:', ...region('pro-us-central1', 'us-central1', 'pro-europe-west4'), ...region('pro-europe-west4', 'europe-west4', 'pro-us-central1')].join('\n'),
+    [
+      'targets:',
+      ...region('pro-us-central1', 'us-central1', 'pro-europe-west4'),
+      ...region('pro-europe-west4', 'europe-west4', 'pro-us-central1'),
+    ].join('\n'),
   );
   const { targets } = loadConfig({ GOOGLE_APPLICATION_CREDENTIALS: key.path }, dir);
   const logs: string[] = [];
@@ -65,7 +76,10 @@ async function twoRegions(everyMs: number, tokenTtlSeconds?: number) {
     }
   };
   const health = async (id: string) =>
-    (await (await fetch(`${service.url}/health/${id}`)).json()) as { status: string; advice: { send: boolean; alternative: string | null } };
+    (await (await fetch(`${service.url}/health/${id}`)).json()) as {
+      status: string;
+      advice: { send: boolean; alternative: string | null };
+    };
   return { clock, simulator, service, key, dir, logs, run, health };
 }
 
@@ -78,7 +92,9 @@ describe('Vertex AI in two regions', () => {
       w.simulator.force({ kind: 'exhausted', location: 'us-central1' });
       const started = w.clock.now;
       for (let i = 0; i < 40 && (await w.health('pro-us-central1')).advice.send; i++) await w.run(everyMs / 4);
-      const us = (await w.health('pro-us-central1')) as Awaited<ReturnType<typeof w.health>> & { advice: { reason: string } };
+      const us = (await w.health('pro-us-central1')) as Awaited<ReturnType<typeof w.health>> & {
+        advice: { reason: string };
+      };
       expect(us).toMatchObject({ status: 'overloaded', advice: { send: false, alternative: 'pro-europe-west4' } });
       expect(us.advice.reason).toMatch(/calls returned 429 'Resource exhausted\. Please try again later/);
       expect(w.clock.now - started).toBeLessThanOrEqual(3 * everyMs);
@@ -116,7 +132,8 @@ describe('Vertex AI in two regions', () => {
     await w.run(3 * MINUTE);
     // Lines of the PEM body are long random base64: any one of them leaking would show.
     const pemLines = w.key.privateKey.split('\n').filter((line) => line.length > 40);
-    const leaks = (text: string) => [KEY_MARKER, ...pemLines, 'PRIVATE KEY', 'ya29.'].filter((secret) => text.includes(secret));
+    const leaks = (text: string) =>
+      [KEY_MARKER, ...pemLines, 'PRIVATE KEY', 'ya29.'].filter((secret) => text.includes(secret));
     const replies: string[] = [];
     for (const path of [
       '/health',
@@ -134,7 +151,11 @@ describe('Vertex AI in two regions', () => {
       replies.push(await response.text());
     }
     expect(leaks(replies.join('\n'))).toEqual([]);
-    expect(JSON.parse(replies[3]!).targets[0].vertex).toEqual({ project: 'modelpulse-test', location: 'us-central1', credentials: 'service-account key file' });
+    expect(JSON.parse(replies[3]!).targets[0].vertex).toEqual({
+      project: 'modelpulse-test',
+      location: 'us-central1',
+      credentials: 'service-account key file',
+    });
     expect(w.logs.length).toBeGreaterThan(5);
     expect(leaks(w.logs.join(''))).toEqual([]);
     const data = join(w.dir, 'data');
@@ -145,7 +166,10 @@ describe('Vertex AI in two regions', () => {
     expect(files.join('').length).toBeGreaterThan(10_000);
     expect(leaks(files.join(''))).toEqual([]);
     // The refused exchange shows as the key's fault, not as overload.
-    const refused = (await (await fetch(`${w.service.url}/health/pro-europe-west4`)).json()) as { status: string; advice: { reason: string } };
+    const refused = (await (await fetch(`${w.service.url}/health/pro-europe-west4`)).json()) as {
+      status: string;
+      advice: { reason: string };
+    };
     expect(refused.status).toBe('down');
     expect(refused.advice.reason).toMatch(
       /^The credentials were refused \(OAuth token refused: invalid_grant: Invalid JWT Signature\. \(HTTP 400\)\); fix the service account/,

@@ -14,7 +14,10 @@ import { configError } from '../helpers/config-error.js';
 
 const tempDir = useTempDir();
 const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
-const QUICK = parseTrace({ loop: true, segments: [{ start: '0ms', duration: '1h', p503: 0, latency: { median: '2ms', p95: '5ms' } }] });
+const QUICK = parseTrace({
+  loop: true,
+  segments: [{ start: '0ms', duration: '1h', p503: 0, latency: { median: '2ms', p95: '5ms' } }],
+});
 
 const simulators: Simulator[] = [];
 afterEach(async () => {
@@ -71,7 +74,8 @@ describe('Vertex AI targets: configuration and URLs', () => {
     {
       name: 'a Vertex target without project and location',
       lines: ['  - id: a', '    provider: vertex', '    model: m'],
-      error: /targets\[0\]\.project: required for provider vertex[\s\S]*targets\[0\]\.location: required for provider vertex/,
+      error:
+        /targets\[0\]\.project: required for provider vertex[\s\S]*targets\[0\]\.location: required for provider vertex/,
     },
     {
       name: 'an API key on a Vertex target',
@@ -83,7 +87,11 @@ describe('Vertex AI targets: configuration and URLs', () => {
       lines: ['  - id: a', '    provider: gemini', '    model: m', '    apiKeyEnv: K', '    location: us-central1'],
       error: /targets\[0\]\.location: only for provider vertex, not gemini/,
     },
-    { name: 'a location that is not one', lines: target('a', 'US Central'), error: /targets\[0\]\.location: expected "global" or a region/ },
+    {
+      name: 'a location that is not one',
+      lines: target('a', 'US Central'),
+      error: /targets\[0\]\.location: expected "global" or a region/,
+    },
     {
       name: 'an unset credentialsEnv variable',
       lines: target('a', 'global', ['    credentialsEnv: VERTEX_KEY_FILE']),
@@ -104,11 +112,16 @@ describe('Vertex AI targets: configuration and URLs', () => {
     writeFileSync(join(dir, 'broken.json'), `{ "private_key": "${real.privateKey.slice(0, 200)}`);
     const broken = configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'broken.json') }));
     expect(broken).toMatch(/named by VERTEX_KEY_FILE \(…\/broken\.json\) is not JSON/);
-    writeFileSync(join(dir, 'user.json'), JSON.stringify({ type: 'authorized_user', private_key: real.privateKey, client_secret: 'x' }));
+    writeFileSync(
+      join(dir, 'user.json'),
+      JSON.stringify({ type: 'authorized_user', private_key: real.privateKey, client_secret: 'x' }),
+    );
     const user = configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'user.json') }));
     expect(user).toMatch(/\(…\/user\.json\) is not a service-account key/);
     writeFileSync(join(dir, 'null.json'), 'null');
-    expect(configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'null.json') }))).toMatch(/\(…\/null\.json\) is not a service-account key/);
+    expect(configError(() => vertexTargets(lines, { VERTEX_KEY_FILE: join(dir, 'null.json') }))).toMatch(
+      /\(…\/null\.json\) is not a service-account key/,
+    );
     for (const message of [broken, user]) expect(message).not.toContain('PRIVATE KEY');
     const [ok] = vertexTargets(lines, { VERTEX_KEY_FILE: real.path });
     expect(ok!.vertex!.credentials).toMatchObject({
@@ -124,7 +137,11 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
   async function vertexOn(sim: Simulator, id: string, location = 'us-central1'): Promise<Target> {
     const key = serviceAccountKey(sim, tempDir(), `${id}@modelpulse-test.iam.gserviceaccount.com`);
     const [found] = vertexTargets(
-      target(id, location, [`    baseUrl: ${sim.url}`, '    credentialsEnv: VERTEX_KEY_FILE', '    probe: { every: 60s, timeout: 10s }']),
+      target(id, location, [
+        `    baseUrl: ${sim.url}`,
+        '    credentialsEnv: VERTEX_KEY_FILE',
+        '    probe: { every: 60s, timeout: 10s }',
+      ]),
       { VERTEX_KEY_FILE: key.path },
     );
     return found!;
@@ -136,7 +153,9 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
     const t = await vertexOn(sim, 'cached');
     for (let i = 0; i < 3; i++) expect(await probe(t)).toMatchObject({ class: 'ok', httpStatus: 200 });
     expect(sim.oauth.exchanges).toBe(1);
-    expect(sim.requests.map((r) => [r.protocol, r.location, r.model])).toEqual(Array(3).fill(['vertex', 'us-central1', 'gemini-3-pro-image-preview']));
+    expect(sim.requests.map((r) => [r.protocol, r.location, r.model])).toEqual(
+      Array(3).fill(['vertex', 'us-central1', 'gemini-3-pro-image-preview']),
+    );
   });
 
   it('renews a token before it expires: one that lapses within 5 min is exchanged again before the next call', async () => {
@@ -151,7 +170,13 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
     const t = await vertexOn(sim, 'refused');
     sim.oauth.setFault('invalid_grant');
     const refused = await probe(t);
-    expect(refused).toMatchObject({ class: 'client_error', apiStatus: 'UNAUTHENTICATED', detail: 'auth: token exchange failed', httpStatus: null, costUsd: 0 });
+    expect(refused).toMatchObject({
+      class: 'client_error',
+      apiStatus: 'UNAUTHENTICATED',
+      detail: 'auth: token exchange failed',
+      httpStatus: null,
+      costUsd: 0,
+    });
     expect(refused.message).toMatch(/^OAuth token refused: invalid_grant: Invalid JWT Signature\. \(HTTP 400\)$/);
     expect(sim.requests).toHaveLength(0);
     sim.oauth.setFault(null);
@@ -181,10 +206,17 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
     const moved: Target = {
       ...t,
       id: 'unreachable-2',
-      vertex: { ...t.vertex!, credentials: { kind: 'key', path: 'x', key: { ...key!, token_uri: `http://127.0.0.1:${closed}/token` } } },
+      vertex: {
+        ...t.vertex!,
+        credentials: { kind: 'key', path: 'x', key: { ...key!, token_uri: `http://127.0.0.1:${closed}/token` } },
+      },
     };
     const outcome = await probe(moved);
-    expect(outcome).toMatchObject({ class: 'network', detail: 'auth: token endpoint unreachable', message: 'token endpoint unreachable: ECONNREFUSED' });
+    expect(outcome).toMatchObject({
+      class: 'network',
+      detail: 'auth: token endpoint unreachable',
+      message: 'token endpoint unreachable: ECONNREFUSED',
+    });
     expect(sim.requests).toHaveLength(0);
   });
 
@@ -198,7 +230,9 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         grants.push(body);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"stolen-flow","expires_in":3600,"token_type":"Bearer"}');
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"access_token":"stolen-flow","expires_in":3600,"token_type":"Bearer"}');
       });
     });
     await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
@@ -212,7 +246,11 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
         id: 'redirected-2',
         vertex: {
           ...t.vertex!,
-          credentials: { kind: 'key', path: 'x', key: { ...key!, token_uri: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/token` } },
+          credentials: {
+            kind: 'key',
+            path: 'x',
+            key: { ...key!, token_uri: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/token` },
+          },
         },
       };
       const outcome = await probe(moved);
@@ -265,7 +303,14 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
     const sim = await simulator();
     const t = await vertexOn(sim, 'signals');
     const seen: Array<[string, string | null]> = [];
-    for (const kind of ['exhausted', 'provisioned_exceeded', 'vertex_quota', 'overloaded', 'deadline', 'iam_denied'] as const) {
+    for (const kind of [
+      'exhausted',
+      'provisioned_exceeded',
+      'vertex_quota',
+      'overloaded',
+      'deadline',
+      'iam_denied',
+    ] as const) {
       sim.force({ kind, times: 1 });
       const outcome = await probe(t);
       seen.push([outcome.class, outcome.detail]);
@@ -282,7 +327,12 @@ describe('Vertex AI targets: OAuth tokens from a service-account key', () => {
 
   it("answers the trace's overload on the Vertex route as Vertex does, with 429 RESOURCE_EXHAUSTED", async () => {
     const sim = await simulator();
-    sim.setTrace(parseTrace({ loop: true, segments: [{ start: '0ms', duration: '1h', p503: 1, latency: { median: '2ms', p95: '5ms' } }] }));
+    sim.setTrace(
+      parseTrace({
+        loop: true,
+        segments: [{ start: '0ms', duration: '1h', p503: 1, latency: { median: '2ms', p95: '5ms' } }],
+      }),
+    );
     const t = await vertexOn(sim, 'trace');
     expect(await probe(t)).toMatchObject({ class: 'overloaded', httpStatus: 429, apiStatus: 'RESOURCE_EXHAUSTED' });
   });

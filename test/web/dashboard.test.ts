@@ -15,14 +15,24 @@ describe('the overview', () => {
       expect(await page.locator(`${card(id)} .advice`).textContent()).toMatch(/^Send · timeout \d+ s$/);
       expect(await page.locator(`${card(id)} .bar .cell`).count()).toBe(90);
     }
-    expect(await page.locator(`${card(PRO)} .official`).textContent()).toContain('Status page: operational (google-cloud)');
+    expect(await page.locator(`${card(PRO)} .official`).textContent()).toContain(
+      'Status page: operational (google-cloud)',
+    );
     expect(await page.locator(`${card(RELAY)} .official`).textContent()).toContain('No status page mapped');
     // The five days the service was off, and nothing else of the 90, read "no data"; the other cards have 60 empty days.
-    const empty = await Promise.all((await page.locator(`${card(PRO)} .bar .cell[data-kind="nodata"]`).all()).map((cell) => cell.getAttribute('data-day')));
+    const empty = await Promise.all(
+      (await page.locator(`${card(PRO)} .bar .cell[data-kind="nodata"]`).all()).map((cell) =>
+        cell.getAttribute('data-day'),
+      ),
+    );
     expect(empty).toEqual(['2026-10-07', '2026-10-08', '2026-10-09', '2026-10-10', '2026-10-11']);
     expect(await page.locator(`${card(FLASH)} .bar .cell[data-kind="nodata"]`).count()).toBe(59);
-    expect(await page.locator(`${card(PRO)} .bar .cell[data-day="2026-10-09"]`).getAttribute('title')).toMatch(/no data/);
-    expect(await page.locator(`${card(PRO)} .uptime-figures`).textContent()).toMatch(/^Uptime 24 h \d+(\.\d)?% · 30 d \d+(\.\d)?% · 90 d \d+(\.\d)?%$/);
+    expect(await page.locator(`${card(PRO)} .bar .cell[data-day="2026-10-09"]`).getAttribute('title')).toMatch(
+      /no data/,
+    );
+    expect(await page.locator(`${card(PRO)} .uptime-figures`).textContent()).toMatch(
+      /^Uptime 24 h \d+(\.\d)?% · 30 d \d+(\.\d)?% · 90 d \d+(\.\d)?%$/,
+    );
 
     // Hover, then keyboard: the day's figures appear under the bar.
     await page.locator(`${card(PRO)} .bar .cell[data-day="2026-11-19"]`).hover();
@@ -50,7 +60,9 @@ describe('the overview', () => {
       // A day picked in the bar (which takes the focus) neither freezes the card nor is lost on updates.
       await page.locator(`${card(PRO)} .bar .cell[data-day="2026-11-18"]`).click();
       await w.runTo(45);
-      await expect.poll(() => page.locator(`${card(PRO)} .badge`).textContent(), { timeout: 10_000 }).toBe('Overloaded');
+      await expect
+        .poll(() => page.locator(`${card(PRO)} .badge`).textContent(), { timeout: 10_000 })
+        .toBe('Overloaded');
       expect(await page.locator(`${card(PRO)} .day-detail`).textContent()).toMatch(/^Wed, Nov 18:/);
       expect(await inPage<string>(page, 'document.activeElement.dataset.focusKey')).toBe(`bar:${PRO}`);
       expect(await page.locator(`${card(PRO)} .advice`).textContent()).toMatch(/^Hold · retry after/);
@@ -65,15 +77,21 @@ describe('the overview', () => {
     const w = await world(60_000, '30m');
     await w.runTo(26);
     const { page } = await w.open('/');
-    await expect.poll(() => page.locator(`${card(PRO)} .flag`).textContent()).toMatch(/^⚠ Status page green while failing since \d\d:\d\d UTC$/);
-    expect(await page.locator(`${card(PRO)} .ack`).textContent()).toMatch(/^Our incident since 12:1\d UTC: provider not posted yet$/);
+    await expect
+      .poll(() => page.locator(`${card(PRO)} .flag`).textContent())
+      .toMatch(/^⚠ Status page green while failing since \d\d:\d\d UTC$/);
+    expect(await page.locator(`${card(PRO)} .ack`).textContent()).toMatch(
+      /^Our incident since 12:1\d UTC: provider not posted yet$/,
+    );
     await w.runTo(50);
     await expect.poll(() => page.locator(`${card(PRO)} .flag`).count(), { timeout: 10_000 }).toBe(0);
     // Posted 30 min after the trouble began, which is some minutes after our onset.
     await expect
       .poll(() => page.locator(`${card(PRO)} .ack`).textContent())
       .toMatch(/^Our incident since 12:1\d UTC: provider posted (2\d|3\d) min after onset$/);
-    expect(await page.locator(`${card(PRO)} .official`).textContent()).toMatch(/Status page: (degraded|partial outage|major outage)/);
+    expect(await page.locator(`${card(PRO)} .official`).textContent()).toMatch(
+      /Status page: (degraded|partial outage|major outage)/,
+    );
   }, 120_000);
 });
 
@@ -90,8 +108,12 @@ describe('the target detail', () => {
     expect(await pixelsOfColour(page, '#outcome-chart', '--overloaded')).toBeGreaterThan(20);
     // The provider's incident: listed, and drawn as a band on both charts.
     expect(await page.locator('.bands li').first().textContent()).toMatch(/\(google-cloud\)$/);
-    await expect.poll(async () => Number(await page.locator('#latency-chart').getAttribute('data-bands'))).toBeGreaterThanOrEqual(1);
-    await expect.poll(async () => Number(await page.locator('#outcome-chart').getAttribute('data-bands'))).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => Number(await page.locator('#latency-chart').getAttribute('data-bands')))
+      .toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => Number(await page.locator('#outcome-chart').getAttribute('data-bands')))
+      .toBeGreaterThanOrEqual(1);
     // The seeded folk pattern: quietest Sunday 01–05 UTC with no 503 at all; 12–18 the busiest block.
     expect(await page.locator('.quietest strong').textContent()).toBe('quietest: Sun 01–05 UTC, 0% 503');
     expect(await page.locator('table.folk tbody tr').nth(2).textContent()).toMatch(/^12–18peak\d+(\.\d)?%busiest$/);
@@ -116,7 +138,10 @@ describe('the target detail', () => {
     await page.getByRole('button', { name: '90 d' }).click();
     await expect.poll(() => page.locator('#latency-chart').getAttribute('aria-label')).toMatch(/90 d$/);
     expect(
-      await inPage<number>(page, "window.Chart.getChart(document.querySelector('#latency-chart')).data.datasets[0].data.filter((p) => p.y === null).length"),
+      await inPage<number>(
+        page,
+        "window.Chart.getChart(document.querySelector('#latency-chart')).data.datasets[0].data.filter((p) => p.y === null).length",
+      ),
     ).toBeGreaterThanOrEqual(1);
     // Leaving and coming back lets go of the charts: two while a target shows, none on the overview.
     for (let round = 0; round < 3; round++) {
@@ -170,10 +195,14 @@ describe('every page, for everyone', () => {
     await page.route('**/api/alerts**', (route) => route.fulfill({ status: 500, body: '{"error":"internal error"}' }));
     await page.locator('nav a', { hasText: 'Alerts' }).click();
     await expect.poll(() => page.locator('main h1').textContent()).toBe('Cannot reach modelpulse');
-    expect(await page.locator('main [role="alert"]').textContent()).toMatch(/\/api\/alerts\?limit=200&lang=en: HTTP 500/);
+    expect(await page.locator('main [role="alert"]').textContent()).toMatch(
+      /\/api\/alerts\?limit=200&lang=en: HTTP 500/,
+    );
     await page.locator('nav a', { hasText: 'Overview' }).click();
     await page.waitForSelector('main[data-view="overview"]');
-    await page.route('**/api/incidents**', (route) => route.fulfill({ status: 500, body: '{"error":"internal error"}' }));
+    await page.route('**/api/incidents**', (route) =>
+      route.fulfill({ status: 500, body: '{"error":"internal error"}' }),
+    );
     await w.runTo(10);
     await expect
       .poll(() => page.locator('#freshness').textContent(), { timeout: 10_000 })

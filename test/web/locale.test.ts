@@ -85,7 +85,9 @@ describe('a reader in Seoul', () => {
     expect(since).toBeTruthy();
     const seoulClock = clockAt(since!, SEOUL_OFFSET_MINUTES);
     expect(seoulClock).toMatch(/^21:0\d$/);
-    expect(await page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^${escapeRegExp(seoulClock)} GMT\\+9부터\\(`));
+    expect(await page.locator(`${card(PRO)} .since`).textContent()).toMatch(
+      new RegExp(`^${escapeRegExp(seoulClock)} GMT\\+9부터\\(`),
+    );
     await screenshot(page, 'locale-overview-ko');
     expect(await englishLeft(page)).toEqual([]);
 
@@ -96,7 +98,9 @@ describe('a reader in Seoul', () => {
     expect(await page.locator('nav a').allTextContents()).toEqual(['Overview', 'Incidents', 'Alerts']);
     expect(await page.locator(`${card(PRO)} .badge`).textContent()).toBe('Healthy');
     // The zone is still Seoul's: only the words changed.
-    expect(await page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^Since ${escapeRegExp(seoulClock)} GMT\\+9`, 'i'));
+    expect(await page.locator(`${card(PRO)} .since`).textContent()).toMatch(
+      new RegExp(`^Since ${escapeRegExp(seoulClock)} GMT\\+9`, 'i'),
+    );
     await page.reload();
     await page.waitForSelector('main[data-view="overview"]');
     await expect.poll(() => page.locator('main h1').textContent()).toBe('Model status');
@@ -115,7 +119,9 @@ describe('a reader in Seoul', () => {
     await expect.poll(() => english.page.locator(`${card(PRO)} .badge`).textContent()).toBe('Healthy');
     expect(await english.page.locator('main h1').textContent()).toBe('Model status');
     expect(await inPage<string>(english.page, 'document.documentElement.lang')).toBe('en');
-    expect(await english.page.locator(`${card(PRO)} .since`).textContent()).toMatch(new RegExp(`^Since ${escapeRegExp(clockAt(since!, 0))} UTC`, 'i'));
+    expect(await english.page.locator(`${card(PRO)} .since`).textContent()).toMatch(
+      new RegExp(`^Since ${escapeRegExp(clockAt(since!, 0))} UTC`, 'i'),
+    );
     expect(english.errors).toEqual([]);
   }, 120_000);
 
@@ -168,7 +174,9 @@ describe('a reader in Seoul', () => {
     // The last block ends at midnight: 24, as the folk table writes it, not 00.
     expect(await page.locator('table.folk tbody tr').nth(3).locator('td').nth(0).textContent()).toBe('18–24');
     expect(await page.locator('table.heatmap td.heat').count()).toBe(168);
-    expect(await page.locator('table.incidents tbody tr').first().locator('td').first().textContent()).toMatch(/^12:[1-5]\d UTC$/);
+    expect(await page.locator('table.incidents tbody tr').first().locator('td').first().textContent()).toMatch(
+      /^12:[1-5]\d UTC$/,
+    );
     expect(await pressed(page, '#prefs button[data-zone="utc"]')).toBe('true');
     expect(await pressed(page, '#prefs button[data-zone="local"]')).toBe('false');
 
@@ -185,7 +193,9 @@ describe('a reader in Seoul', () => {
     await page.waitForSelector('main[data-view="overview"]');
     const since = (await w.api<Health>('/api/health')).targets.find((t) => t.target === FLASH)?.since;
     expect(since).toBeTruthy();
-    expect(await page.locator(`${card(FLASH)} .since`).textContent()).toMatch(new RegExp(`^${escapeRegExp(clockAt(since!, 0))} UTC부터\\(`));
+    expect(await page.locator(`${card(FLASH)} .since`).textContent()).toMatch(
+      new RegExp(`^${escapeRegExp(clockAt(since!, 0))} UTC부터\\(`),
+    );
 
     // English on the detail page, in the same browser.
     await page.locator(`${card(PRO)} h2 a`).click();
@@ -231,9 +241,13 @@ describe('a reader in a zone off the hour', () => {
     await page.waitForSelector('.quietest[data-start]');
     expect(Number(await page.locator('.quietest').getAttribute('data-start'))).toBe(6 * 24 + 6);
     // The zone's short name is Intl's: IST in en-IN.
-    expect(await page.locator('.quietest strong').textContent()).toMatch(/^quietest: Sun 06:30–10:30 (IST|GMT\+5:30), 0% 503$/);
+    expect(await page.locator('.quietest strong').textContent()).toMatch(
+      /^quietest: Sun 06:30–10:30 (IST|GMT\+5:30), 0% 503$/,
+    );
     expect(await page.locator('table.heatmap thead th').first().textContent()).toBe('00:30');
-    expect(await page.locator('table.heatmap tbody tr').nth(6).locator('td').nth(6).getAttribute('title')).toMatch(/^Sun 06:30 (IST|GMT\+5:30): /);
+    expect(await page.locator('table.heatmap tbody tr').nth(6).locator('td').nth(6).getAttribute('title')).toMatch(
+      /^Sun 06:30 (IST|GMT\+5:30): /,
+    );
     expect(await page.locator('table.folk tbody tr').nth(2).textContent()).toMatch(/^17:30–23:30peak/);
     expect(errors).toEqual([]);
   }, 60_000);

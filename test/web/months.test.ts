@@ -23,9 +23,14 @@ afterAll(async () => {
 describe('the dashboard with months of data', () => {
   it(`draws from a 90-day history of ${TARGETS} targets probed every 10 s, never asking for more than 1,000 points a series`, async () => {
     const clock = { now: T0 };
-    const trace = parseTrace({ loop: false, segments: [{ start: '0s', duration: '1h', latency: { median: '12s', p95: '25s' } }] });
+    const trace = parseTrace({
+      loop: false,
+      segments: [{ start: '0s', duration: '1h', latency: { median: '12s', p95: '25s' } }],
+    });
     const simulator = await startSimulator({ trace, now: () => clock.now, random: () => 0.5 });
-    const targets = Array.from({ length: TARGETS }, (_, i) => simulatedTarget(`model-${i}`, simulator.url, { every: 10_000, timeout: 180_000 }));
+    const targets = Array.from({ length: TARGETS }, (_, i) =>
+      simulatedTarget(`model-${i}`, simulator.url, { every: 10_000, timeout: 180_000 }),
+    );
     const service = await startTestService(fileConfig(tempDir(), targets), clock);
     try {
       const seeding = performance.now();
@@ -33,7 +38,9 @@ describe('the dashboard with months of data', () => {
       const seededMs = performance.now() - seeding;
 
       for (const range of [DAY, 7 * DAY, 30 * DAY, 90 * DAY]) {
-        const series = (await (await fetch(`${service.url}/api/targets/model-0/series?from=${T0 - range}&to=${T0}`)).json()) as { points: unknown[] };
+        const series = (await (
+          await fetch(`${service.url}/api/targets/model-0/series?from=${T0 - range}&to=${T0}`)
+        ).json()) as { points: unknown[] };
         expect(series.points.length).toBeGreaterThan(0);
         expect(series.points.length).toBeLessThanOrEqual(1_000);
       }

@@ -50,7 +50,10 @@ export interface World {
   api<T>(path: string): Promise<T>;
 }
 
-const withBudget = (target: Target, budgetPerDay: number): Target => ({ ...target, probe: { ...target.probe, budgetPerDay } });
+const withBudget = (target: Target, budgetPerDay: number): Target => ({
+  ...target,
+  probe: { ...target.probe, budgetPerDay },
+});
 
 /**
  * Registers the file's hooks (one Chromium, temp dirs, closing what each test opened) and returns
@@ -75,8 +78,21 @@ export function useDashboardWorld(): (proEveryMs?: number, lag?: string, access?
     const simulator = await startSimulator({ trace: trace(lag), now: () => clock.now, random: () => 0.37 });
     closers.push(() => simulator.close());
     const targets = [
-      withBudget(simulatedTarget(PRO, simulator.url, { name: 'Nano Banana Pro', every: proEveryMs, timeout: 180_000, model: 'gemini-3-pro-image-preview' }), 1),
-      simulatedTarget(FLASH, simulator.url, { name: 'Nano Banana', every: 5 * MINUTE, timeout: 180_000, model: 'gemini-2.5-flash-image' }),
+      withBudget(
+        simulatedTarget(PRO, simulator.url, {
+          name: 'Nano Banana Pro',
+          every: proEveryMs,
+          timeout: 180_000,
+          model: 'gemini-3-pro-image-preview',
+        }),
+        1,
+      ),
+      simulatedTarget(FLASH, simulator.url, {
+        name: 'Nano Banana',
+        every: 5 * MINUTE,
+        timeout: 180_000,
+        model: 'gemini-2.5-flash-image',
+      }),
       simulatedTarget(RELAY, simulator.url, { every: 60_000, timeout: 180_000, model: 'gemini-3-pro-image-preview' }),
     ];
     const source: StatusSource = {
@@ -90,11 +106,18 @@ export function useDashboardWorld(): (proEveryMs?: number, lag?: string, access?
       targets: [PRO, FLASH],
     };
     const base = fileConfig(tempDir(), targets);
-    const config = { ...base, server: { ...base.server, auth: access }, statusSources: [source], discrepancyAfterMs: 10 * MINUTE };
+    const config = {
+      ...base,
+      server: { ...base.server, auth: access },
+      statusSources: [source],
+      discrepancyAfterMs: 10 * MINUTE,
+    };
     const service = await startTestService(config, clock, { statusFetch: { sleep: async () => {} } });
     closers.push(() => service.close());
     // 90 days of the folk pattern for the Pro model, with a five-day gap; 30 days for the others.
-    backfillHistory(service.store, PRO, T0 - 90 * DAY, T0, 60_000, (hour) => (hour >= GAP.from && hour < GAP.to ? null : diurnal(hour)));
+    backfillHistory(service.store, PRO, T0 - 90 * DAY, T0, 60_000, (hour) =>
+      hour >= GAP.from && hour < GAP.to ? null : diurnal(hour),
+    );
     backfillHistory(service.store, FLASH, T0 - 30 * DAY, T0, 5 * MINUTE, diurnal);
     backfillHistory(service.store, RELAY, T0 - 30 * DAY, T0, 60_000, diurnal);
     return {

@@ -13,7 +13,10 @@ export interface EmailSettings {
 export interface EmailNotifier extends Notifier {
   verify(): Promise<void>;
   /** Sends a plain test message; resolves with the server's answer. */
-  sendTest(mail: { subject: string; text: string }): Promise<{ response: string; messageId: string; accepted: string[]; rejected: string[] }>;
+  sendTest(mail: {
+    subject: string;
+    text: string;
+  }): Promise<{ response: string; messageId: string; accepted: string[]; rejected: string[] }>;
   close(): void;
 }
 
@@ -23,7 +26,8 @@ export function emailNotifier(settings: EmailSettings, context: RenderContext): 
     port: settings.smtp.port,
     secure: settings.smtp.secure,
     requireTLS: settings.smtp.requireTLS,
-    auth: settings.smtp.user !== undefined ? { user: settings.smtp.user, pass: settings.smtp.password ?? '' } : undefined,
+    auth:
+      settings.smtp.user !== undefined ? { user: settings.smtp.user, pass: settings.smtp.password ?? '' } : undefined,
     connectionTimeout: settings.smtp.timeoutMs,
     greetingTimeout: settings.smtp.timeoutMs,
     socketTimeout: settings.smtp.timeoutMs,
@@ -35,9 +39,18 @@ export function emailNotifier(settings: EmailSettings, context: RenderContext): 
       const mail = renderMail(notices, context);
       const messageId = `<modelpulse.${key}@${domain}>`;
       const info = (await transport
-        .sendMail({ from: settings.from, to: settings.to, subject: mail.subject, text: mail.text, html: mail.html, messageId })
+        .sendMail({
+          from: settings.from,
+          to: settings.to,
+          subject: mail.subject,
+          text: mail.text,
+          html: mail.html,
+          messageId,
+        })
         .catch((error: unknown) => {
-          throw refusedForGood(error) ? new PermanentRefusal(error instanceof Error ? error.message : String(error), { cause: error }) : error;
+          throw refusedForGood(error)
+            ? new PermanentRefusal(error instanceof Error ? error.message : String(error), { cause: error })
+            : error;
         })) as { messageId?: string; response?: string };
       return { deliveryId: info.messageId ?? messageId, subject: mail.subject, response: info.response ?? '' };
     },
@@ -67,5 +80,11 @@ export function emailNotifier(settings: EmailSettings, context: RenderContext): 
 /** An SMTP 5xx to RCPT TO (every recipient refused) or to DATA (the message refused): the same mail would be refused again. */
 function refusedForGood(error: unknown): boolean {
   const { responseCode, command } = (error ?? {}) as { responseCode?: unknown; command?: unknown };
-  return typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600 && typeof command === 'string' && /^(RCPT|DATA)\b/i.test(command);
+  return (
+    typeof responseCode === 'number' &&
+    responseCode >= 500 &&
+    responseCode < 600 &&
+    typeof command === 'string' &&
+    /^(RCPT|DATA)\b/i.test(command)
+  );
 }

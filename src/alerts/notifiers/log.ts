@@ -9,7 +9,11 @@ export function logNotifier(log: Logger, context: RenderContext): Notifier {
     async send(notices) {
       const mail = renderMail(notices, context);
       log.info(`ALERT ${mail.subject}\n${mail.text.trimEnd()}`);
-      return { deliveryId: `log:${notices.map((n) => n.id).join(',')}`, subject: mail.subject, response: 'written to the log' };
+      return {
+        deliveryId: `log:${notices.map((n) => n.id).join(',')}`,
+        subject: mail.subject,
+        response: 'written to the log',
+      };
     },
   };
 }

@@ -28,13 +28,19 @@ export function webhookNotifier(
     const timestamp = String(Math.floor(now() / 1000));
     const headers: Record<string, string> = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: timestamp };
     if (settings.secret) headers[SIGNATURE_HEADER] = sign(settings.secret, timestamp, body);
-    const response = await fetch(settings.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
+    const response = await fetch(settings.url, {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(settings.timeoutMs),
+    });
     // Redacted before it is cut: a receiver quoting the secret near the cut would leave its start behind.
     const text = redact(await response.text(), settings.secret ? [settings.secret] : []).slice(0, 200);
     if (!response.ok) {
       const message = `webhook answered HTTP ${response.status}${text ? `: ${text}` : ''}`;
       // A 4xx says the request itself is wrong (gone, forbidden, malformed); 408 and 429 only ask to come back later.
-      const forGood = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
+      const forGood =
+        response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
       throw forGood ? new PermanentRefusal(message) : new Error(message);
     }
     return `HTTP ${response.status}`;
@@ -49,7 +55,12 @@ export function webhookNotifier(
         demo: context.demo,
         region: context.region ?? null,
         subject,
-        notifications: notices.map((n) => ({ id: n.id, headline: headline(n.draft, context), target: n.target, ...n.draft })),
+        notifications: notices.map((n) => ({
+          id: n.id,
+          headline: headline(n.draft, context),
+          target: n.target,
+          ...n.draft,
+        })),
       });
       return { deliveryId: `webhook:${notices.map((n) => n.id).join(',')}`, subject, response };
     },

@@ -26,7 +26,7 @@ export interface Figure {
   ratio?: number;
 }
 
-function syntheticOutcome(targetId: string, at: number, random: () => number): Outcome {
+export function syntheticOutcome(targetId: string, at: number, random: () => number): Outcome {
   const draw = random();
   const cls: OutcomeClass = draw < 0.08 ? 'overloaded' : draw < 0.09 ? 'rate_limited' : draw < 0.092 ? 'timeout' : 'ok';
   return {
@@ -59,7 +59,7 @@ function timed(run: () => void): number {
   return performance.now() - started;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
@@ -103,8 +103,18 @@ function benchInserts(dir: string): Figure {
   };
 }
 
-/** Rollups for `days` of 10 s probes per target, built directly (as a backfill would), per grain. */
-function syntheticRollups(targetId: string, grain: Grain, from: number, to: number, random: () => number): Rollup[] {
+/**
+ * Rollups of 10 s probes (8 % 503s) from `from` to `to` for one target and grain, built directly
+ * as a backfill would; each histogram from up to `drawn` latencies, weighted to the bucket's count.
+ */
+export function syntheticRollups(
+  targetId: string,
+  grain: Grain,
+  from: number,
+  to: number,
+  random: () => number,
+  drawn = 400,
+): Rollup[] {
   const size = GRAINS[grain];
   const perBucket = size / (10 * SECOND);
   const rollups: Rollup[] = [];
@@ -118,11 +128,12 @@ function syntheticRollups(targetId: string, grain: Grain, from: number, to: numb
       latencySumMs: 0,
       latency: new Map(),
     };
-    const samples = Math.min(perBucket, 400);
+    const samples = Math.min(perBucket, drawn);
     for (let i = 0; i < samples; i++)
       addSample(rollup.latency, sampleLatency(14_000, 40_000, random), Math.round(perBucket / samples));
     rollup.counts.ok = Math.round(perBucket * 0.92);
     rollup.counts.overloaded = perBucket - rollup.counts.ok;
+    rollup.costUsd = rollup.counts.ok * 0.0001;
     rollups.push(rollup);
   }
   return rollups;
@@ -159,7 +170,7 @@ function benchSeriesQuery(dir: string): Figure {
   };
 }
 
-function fileSize(path: string): number {
+export function fileSize(path: string): number {
   return ['', '-wal', '-shm']
     .map((suffix) => path + suffix)
     .filter(existsSync)

@@ -1,17 +1,13 @@
 import Database from 'better-sqlite3';
-import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { retentionSchema } from '../src/config/schema.js';
 import type { AlertDraft } from '../src/domain/alert.js';
-import type { Outcome, OutcomeClass } from '../src/domain/outcome.js';
+import type { Outcome } from '../src/domain/outcome.js';
 import { RecentOutcomes } from '../src/health/window.js';
-import { sampleLatency, seededRandom } from '../src/simulator/random.js';
-import { emptyCounts } from '../src/stats/counts.js';
-import { addSample } from '../src/stats/histogram.js';
-import { GRAINS, type Grain, type Rollup } from '../src/store/rollup.js';
+import { seededRandom } from '../src/simulator/random.js';
 import { Store } from '../src/store/store.js';
-import type { Figure } from './store.js';
+import { fileSize, median, syntheticOutcome, syntheticRollups, type Figure } from './store.js';
 
 const SECOND = 1_000;
 const DAY = 86_400_000;
@@ -20,65 +16,6 @@ const TARGETS = 20;
 const DAYS = 365;
 const START = Date.UTC(2025, 10, 25);
 const retention = retentionSchema.parse({});
-
-function outcome(targetId: string, at: number, random: () => number): Outcome {
-  const draw = random();
-  const cls: OutcomeClass = draw < 0.08 ? 'overloaded' : draw < 0.09 ? 'rate_limited' : 'ok';
-  return {
-    targetId,
-    source: 'probe',
-    at,
-    class: cls,
-    httpStatus: cls === 'ok' ? 200 : cls === 'overloaded' ? 503 : 429,
-    apiStatus: cls === 'overloaded' ? 'UNAVAILABLE' : cls === 'rate_limited' ? 'RESOURCE_EXHAUSTED' : null,
-    message: cls === 'overloaded' ? 'The model is overloaded. Please try again later.' : null,
-    detail: cls === 'ok' ? 'finishReason: STOP' : null,
-    latencyMs: Math.round(cls === 'ok' ? sampleLatency(14_000, 40_000, random) : 900),
-    ttfbMs: null,
-    retryAfterMs: null,
-    costUsd: cls === 'ok' ? 0.0001 : 0,
-  };
-}
-
-/**
- * One day of a target's rollups in one grain, as the raw outcomes would have folded into them
- * (10 s probes, 8 % 503s); latency histograms from a sample of the day's successes, weighted.
- */
-function dayOfRollups(targetId: string, grain: Grain, day: number, random: () => number): Rollup[] {
-  const size = GRAINS[grain];
-  const perBucket = size / CADENCE;
-  const drawn = Math.min(perBucket, 60);
-  const rollups: Rollup[] = [];
-  for (let bucket = day; bucket < day + DAY; bucket += size) {
-    const rollup: Rollup = {
-      targetId,
-      source: 'probe',
-      bucket,
-      counts: emptyCounts(),
-      costUsd: 0,
-      latencySumMs: 0,
-      latency: new Map(),
-    };
-    for (let i = 0; i < drawn; i++)
-      addSample(rollup.latency, sampleLatency(14_000, 40_000, random), Math.round(perBucket / drawn));
-    rollup.counts.overloaded = Math.round(perBucket * 0.08);
-    rollup.counts.ok = perBucket - rollup.counts.overloaded;
-    rollup.costUsd = rollup.counts.ok * 0.0001;
-    rollups.push(rollup);
-  }
-  return rollups;
-}
-
-function fileSize(path: string): number {
-  return ['', '-wal']
-    .map((suffix) => path + suffix)
-    .filter(existsSync)
-    .reduce((sum, p) => sum + statSync(p).size, 0);
-}
-
-function median(values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-}
 
 /**
  * A year of 20 targets probed every 10 s, run through the store day by day with retention after
@@ -104,14 +41,14 @@ export function benchYear(dir: string): Figure[] {
     for (const id of ids) {
       if (raw) {
         const rows: Outcome[] = [];
-        for (let at = day; at < end; at += CADENCE) rows.push(outcome(id, at, random));
+        for (let at = day; at < end; at += CADENCE) rows.push(syntheticOutcome(id, at, random));
         for (let i = 0; i < rows.length; i += 1_000) store.insertOutcomes(rows.slice(i, i + 1_000));
       } else {
         // Minute rollups older than their 48 h are pruned the same simulated day; writing them for the
         // last month only exercises that pruning at a tenth of the cost.
-        if (d >= DAYS - 30) store.mergeRollups('minute', dayOfRollups(id, 'minute', day, random));
-        store.mergeRollups('hour', dayOfRollups(id, 'hour', day, random));
-        store.mergeRollups('day', dayOfRollups(id, 'day', day, random));
+        if (d >= DAYS - 30) store.mergeRollups('minute', syntheticRollups(id, 'minute', day, day + DAY, random, 60));
+        store.mergeRollups('hour', syntheticRollups(id, 'hour', day, day + DAY, random, 60));
+        store.mergeRollups('day', syntheticRollups(id, 'day', day, day + DAY, random, 60));
       }
       const at = day + 13 * 3_600_000;
       const opened = store.health.saveStep(
@@ -236,7 +173,7 @@ function rawBytesPerRow(dir: string): number {
   const random = seededRandom(7);
   bare.transaction(() => {
     for (let i = 0; i < 100_000; i++)
-      insert.run(outcome(`target-${i % TARGETS}`, START + Math.floor(i / TARGETS) * CADENCE, random));
+      insert.run(syntheticOutcome(`target-${i % TARGETS}`, START + Math.floor(i / TARGETS) * CADENCE, random));
   })();
   bare.exec('VACUUM');
   bare.close();

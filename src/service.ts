@@ -389,6 +389,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       refused: (reason) => metrics.refused(reason),
     },
   });
+  /** What a stop frees last, and a failed start too: the database, the data dir's lock, the simulator. */
+  const release = async () => {
+    store.close();
+    await unlock();
+    await simulator?.close();
+  };
   const server = await new Promise<Server>((resolve, reject) => {
     const created = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () =>
       resolve(created as Server),
@@ -396,9 +402,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     created.once('error', reject);
   }).catch(async (error: unknown) => {
     // A port in use: the start fails, and the data dir is free again.
-    store.close();
-    await unlock();
-    await simulator?.close();
+    await release();
     throw error;
   });
   const address = server.address() as AddressInfo;
@@ -511,9 +515,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       stopping.abort();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      store.close();
-      await unlock();
-      await simulator?.close();
+      await release();
     })());
 
   lost = (error) => {

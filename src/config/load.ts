@@ -32,9 +32,9 @@ type Path = ReadonlyArray<PropertyKey>;
  * ./modelpulse.yaml), else the real Gemini defaults when GEMINI_API_KEY is set, else demo mode.
  */
 export function loadConfig(env: Env, cwd: string): ServiceConfig {
-  // Every value the file takes from the environment: an error found after substitution (a key
+  // Every value the file took from the environment: an error found after substitution (a key
   // written as ${VAR} where the variable's name belongs) may quote one, whatever the variable's name.
-  const referenced: string[] = [];
+  const substituted: string[] = [];
   try {
     const explicit = env.MODELPULSE_CONFIG;
     const label = explicit || 'modelpulse.yaml';
@@ -42,9 +42,7 @@ export function loadConfig(env: Env, cwd: string): ServiceConfig {
     if (explicit && !existsSync(path)) throw new ConfigError(`MODELPULSE_CONFIG: no such file: ${path}`);
     if (existsSync(path)) {
       const text = readConfigFile(path, explicit ? 'MODELPULSE_CONFIG' : label);
-      for (const [, name] of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g))
-        if (env[name!]) referenced.push(env[name!]!);
-      return resolveConfig(parseConfigText(text, label, env), 'file', label, path, env);
+      return resolveConfig(parseConfigText(text, label, env, substituted), 'file', label, path, env);
     }
     if (env.GEMINI_API_KEY) {
       const config = validate(GEMINI_DEFAULTS, 'built-in Gemini defaults', () => undefined);
@@ -59,7 +57,7 @@ export function loadConfig(env: Env, cwd: string): ServiceConfig {
     return demoWithEnv(env);
   } catch (error) {
     throw error instanceof ConfigError
-      ? new ConfigError(redact(error.message, asQuoted([...secretLookingValues(env), ...referenced])))
+      ? new ConfigError(redact(error.message, asQuoted([...secretLookingValues(env), ...substituted])))
       : error;
   }
 }
@@ -87,8 +85,11 @@ function secretLookingValues(env: Env): string[] {
     .map(([, value]) => value as string);
 }
 
-/** Parses and validates config text; errors name the file, the field path and the line. */
-export function parseConfigText(text: string, fileLabel: string, env: Env): Config {
+/**
+ * Parses and validates config text; errors name the file, the field path and the line. Each value
+ * taken from the environment is added to `substituted`, for the caller to scrub from later errors.
+ */
+export function parseConfigText(text: string, fileLabel: string, env: Env, substituted: string[] = []): Config {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
@@ -102,7 +103,6 @@ export function parseConfigText(text: string, fileLabel: string, env: Env): Conf
     const offset = nodeOffset(doc, path);
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   };
-  const substituted: string[] = [];
   try {
     const raw = substituteEnv(documentValue(doc, fileLabel), [], { env, fileLabel, lineOf, substituted });
     return validate(raw, fileLabel, lineOf);

@@ -61,7 +61,7 @@ export class HealthRecords {
       });
     }
     if (!incident) return null;
-    const row = { ...incident, cause: JSON.stringify(incident.cause), peak: JSON.stringify(incident.peak) };
+    const row = incidentRow(incident);
     if (incident.id === null)
       return { ...incident, id: Number(this.statements.insertIncident.run(row).lastInsertRowid) };
     this.statements.updateIncident.run(row);
@@ -89,11 +89,7 @@ export class HealthRecords {
 
   /** Ends an incident as it is (a target no longer watched); the tracker is left alone. */
   endIncident(incident: Incident & { endedAt: number }): void {
-    this.statements.updateIncident.run({
-      ...incident,
-      cause: JSON.stringify(incident.cause),
-      peak: JSON.stringify(incident.peak),
-    });
+    this.statements.updateIncident.run(incidentRow(incident));
   }
 
   openIncidents(): Map<string, Incident> {
@@ -121,6 +117,11 @@ export class HealthRecords {
     const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...params, query.limit ?? 500) as IncidentRow[]).map(toIncident);
   }
+}
+
+/** An incident as its row's parameters: cause and peak as JSON. */
+function incidentRow(incident: Incident) {
+  return { ...incident, cause: JSON.stringify(incident.cause), peak: JSON.stringify(incident.peak) };
 }
 
 function toIncident(row: IncidentRow): Incident {
